@@ -1,0 +1,106 @@
+use avisa_domain::Error;
+use avisa_domain::billing::BillingEvent;
+use avisa_domain::ingest::{Ingest, Ingested};
+use avisa_runtime::sqs::{RecordFailure, Rejections, process_batch};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+
+/// Parses each record as a billing event and ingests it; see [`process_batch`] for what happens to
+/// the ones that fail.
+pub async fn handle_batch(ingest: Ingest<'_>, rejections: &Rejections<'_>, event: SqsEvent) -> SqsBatchResponse {
+    process_batch(event, rejections, |record| handle_record(ingest, record)).await
+}
+
+async fn handle_record(ingest: Ingest<'_>, record: SqsMessage) -> Result<(), RecordFailure> {
+    let body = record.body.unwrap_or_default();
+    let event = BillingEvent::parse(&body).map_err(|refused| RecordFailure {
+        error: Error::Rejected(refused.rejection),
+        tenant_id: refused.tenant_id,
+        event_id: refused.event_id,
+    })?;
+    let outcome = ingest.handle(&event).await.map_err(|error| RecordFailure {
+        error,
+        tenant_id: Some(event.tenant_id.to_string()),
+        event_id: Some(event.event_id.to_string()),
+    })?;
+    let (result, compose_jobs) = match outcome {
+        Ingested::Applied { compose_jobs } => ("applied", compose_jobs),
+        Ingested::Duplicate => ("duplicate", 0),
+    };
+    tracing::info!(
+        tenant_id = %event.tenant_id,
+        event_id = %event.event_id,
+        contract_id = %event.contract_id,
+        event_type = event.payload.event_type(),
+        result,
+        compose_jobs,
+        "billing event ingested"
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use avisa_domain::error::RejectionCode;
+    use avisa_domain::fakes::Fakes;
+
+    fn sqs_event(bodies: &[String]) -> SqsEvent {
+        let mut event = SqsEvent::default();
+        event.records = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, body)| {
+                let mut record = SqsMessage::default();
+                record.message_id = Some(format!("m{i}"));
+                record.body = Some(body.clone());
+                record
+            })
+            .collect();
+        event
+    }
+
+    fn sample(name: &str) -> String {
+        let path = format!("{}/../../events/billing-ingest/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        let sqs: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path);
+        sqs["Records"][0]["body"].as_str().expect("a body").to_owned()
+    }
+
+    async fn run(f: &Fakes, bodies: &[String]) -> Vec<String> {
+        let ingest = Ingest { claims: &f.claims, accounts: &f.accounts, compose: &f.compose, clock: &f.clock };
+        let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
+        let response = handle_batch(ingest, &rejections, sqs_event(bodies)).await;
+        response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
+    }
+
+    #[tokio::test]
+    async fn the_samples_ingest_a_customer_then_their_invoice() {
+        let f = Fakes::default();
+        let failures = run(&f, &[sample("customer-upserted"), sample("invoice-issued")]).await;
+        assert!(failures.is_empty(), "{failures:?}");
+        assert_eq!(f.compose.jobs().len(), 1);
+        assert!(f.rejections.0.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_bad_record_is_recorded_with_its_reason_and_the_rest_of_the_batch_goes_on() {
+        let f = Fakes::default();
+        let bad = sample("invalid-phone");
+        let failures = run(&f, &["{oops".to_owned(), bad, sample("customer-upserted"), sample("invoice-issued")]).await;
+        assert!(failures.is_empty(), "permanent errors are not retried: {failures:?}");
+        let rejected = f.rejections.0.lock().unwrap().clone();
+        let codes: Vec<_> = rejected.iter().map(|r| r.rejection.code).collect();
+        assert_eq!(codes, [RejectionCode::InvalidJson, RejectionCode::InvalidField]);
+        assert_eq!(rejected[1].event_id.as_deref(), Some("evt-reus-0003"));
+        assert_eq!(f.compose.jobs().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_transient_failure_is_reported_for_retry() {
+        let f = Fakes::default();
+        run(&f, &[sample("customer-upserted")]).await;
+        f.compose.fail_next_transiently();
+        let failures = run(&f, &[sample("invoice-issued")]).await;
+        assert_eq!(failures, ["m0"]);
+        assert!(f.rejections.0.lock().unwrap().is_empty());
+    }
+}

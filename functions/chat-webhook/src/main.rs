@@ -1,0 +1,5 @@
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    avisa_runtime::telemetry::init();
+    avisa_runtime::not_implemented::serve_http("chat-webhook", chat_webhook::PENDING).await
+}

@@ -1,0 +1,81 @@
+use avisa_domain::compose::{Compose, Composed};
+use avisa_domain::notice::ComposeJob;
+use avisa_runtime::sqs::{RecordFailure, Rejections, parse_job, process_batch};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+
+pub async fn handle_batch(compose: Compose<'_>, rejections: &Rejections<'_>, event: SqsEvent) -> SqsBatchResponse {
+    process_batch(event, rejections, |record| handle_record(compose, record)).await
+}
+
+async fn handle_record(compose: Compose<'_>, record: SqsMessage) -> Result<(), RecordFailure> {
+    let job: ComposeJob = parse_job(&record)?;
+    let outcome = compose.handle(&job).await.map_err(|error| RecordFailure {
+        error,
+        tenant_id: Some(job.tenant_id.to_string()),
+        event_id: Some(job.cause.to_string()),
+    })?;
+    let (result, channels) = match &outcome {
+        Composed::New { channels } => ("composed", channels),
+        Composed::AlreadyComposed { channels } => ("already_composed", channels),
+    };
+    let channels: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
+    tracing::info!(
+        tenant_id = %job.tenant_id,
+        notice_id = %job.notice_id,
+        contract_id = %job.contract_id,
+        kind = job.subject.kind().as_str(),
+        result,
+        channels = ?channels,
+        "notice composed"
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use avisa_domain::contact::Locale;
+    use avisa_domain::error::RejectionCode;
+    use avisa_domain::fakes::{self, Fakes};
+
+    fn sqs_event(body: &str) -> SqsEvent {
+        let mut record = SqsMessage::default();
+        record.message_id = Some("m0".into());
+        record.body = Some(body.to_owned());
+        let mut event = SqsEvent::default();
+        event.records = vec![record];
+        event
+    }
+
+    async fn run(f: &Fakes, body: &str) -> Vec<String> {
+        let compose = Compose {
+            accounts: &f.accounts,
+            notices: &f.notices,
+            renderer: &f.renderer,
+            dispatch: &f.dispatch,
+            clock: &f.clock,
+            default_locale: Locale::Ca,
+        };
+        let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
+        let response = handle_batch(compose, &rejections, sqs_event(body)).await;
+        response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
+    }
+
+    #[tokio::test]
+    async fn a_compose_job_queues_one_delivery_per_channel() {
+        let f = Fakes::with_invoice(|_| {}).await;
+        let failures = run(&f, &serde_json::to_string(&fakes::compose_job()).unwrap()).await;
+        assert!(failures.is_empty());
+        assert_eq!(f.dispatch.jobs().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_body_that_is_not_a_job_is_rejected_with_the_reason() {
+        let f = Fakes::default();
+        let failures = run(&f, r#"{"tenant_id":"t"}"#).await;
+        assert!(failures.is_empty());
+        let rejected = f.rejections.0.lock().unwrap();
+        assert_eq!(rejected[0].rejection.code, RejectionCode::InvalidJson);
+        assert!(rejected[0].rejection.detail.contains("ComposeJob"), "{}", rejected[0].rejection.detail);
+    }
+}

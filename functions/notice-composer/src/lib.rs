@@ -1,0 +1,73 @@
+//! notice-composer: compose jobs in; personalised notices per channel recorded; delivery jobs out.
+
+mod handler;
+
+use async_trait::async_trait;
+use avisa_aws::{DynamoStore, SqsQueue};
+use avisa_domain::clock::SystemClock;
+use avisa_domain::compose::Compose;
+use avisa_domain::contact::Locale;
+use avisa_runtime::RuntimeError;
+use avisa_runtime::config::{self, ConfigError, ConfigSource};
+use avisa_runtime::sqs::{Rejections, SqsHandler};
+use avisa_templates::Templates;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+
+pub use handler::handle_batch;
+
+pub const SOURCE: &str = "notice-composer";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub dispatch_queue_url: String,
+    pub default_locale: Locale,
+}
+
+impl Config {
+    pub fn load(source: &dyn ConfigSource) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: config::table_name(source)?,
+            dispatch_queue_url: config::required(source, "DISPATCH_QUEUE_URL", "the DispatchQueue URL, set by infra/template.yaml")?,
+            default_locale: config::parsed(source, "DEFAULT_LOCALE", "the template parameter DefaultLocale", Locale::parse)?,
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct App {
+    store: DynamoStore,
+    dispatch: SqsQueue,
+    templates: Templates,
+    default_locale: Locale,
+    clock: SystemClock,
+}
+
+impl App {
+    /// Fails when a template does not compile, so a broken build never composes a notice.
+    pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
+        Ok(Self {
+            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
+            dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
+            templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
+            default_locale: config.default_locale,
+            clock: SystemClock,
+        })
+    }
+}
+
+#[async_trait]
+impl SqsHandler for App {
+    async fn handle_batch(&self, event: SqsEvent) -> SqsBatchResponse {
+        let compose = Compose {
+            accounts: &self.store,
+            notices: &self.store,
+            renderer: &self.templates,
+            dispatch: &self.dispatch,
+            clock: &self.clock,
+            default_locale: self.default_locale,
+        };
+        let rejections = Rejections { source: SOURCE, log: &self.store, clock: &self.clock };
+        handle_batch(compose, &rejections, event).await
+    }
+}

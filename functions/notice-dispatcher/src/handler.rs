@@ -1,0 +1,62 @@
+use avisa_domain::dispatch::{Dispatch, Dispatched};
+use avisa_domain::notice::DeliveryJob;
+use avisa_runtime::sqs::{RecordFailure, Rejections, parse_job, process_batch};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+
+pub async fn handle_batch(dispatch: Dispatch<'_>, rejections: &Rejections<'_>, event: SqsEvent) -> SqsBatchResponse {
+    process_batch(event, rejections, |record| handle_record(dispatch, record)).await
+}
+
+async fn handle_record(dispatch: Dispatch<'_>, record: SqsMessage) -> Result<(), RecordFailure> {
+    let job: DeliveryJob = parse_job(&record)?;
+    let outcome = dispatch
+        .handle(&job)
+        .await
+        .map_err(|error| RecordFailure { error, tenant_id: Some(job.tenant_id.to_string()), event_id: None })?;
+    let (result, provider_message_id) = match &outcome {
+        Dispatched::Sent { provider_message_id } => ("sent", Some(provider_message_id.as_str())),
+        Dispatched::Duplicate => ("duplicate", None),
+    };
+    tracing::info!(
+        tenant_id = %job.tenant_id,
+        notice_id = %job.notice_id,
+        channel = job.channel.as_str(),
+        result,
+        provider_message_id,
+        "delivery dispatched"
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use avisa_domain::fakes::{self, Fakes};
+    use avisa_domain::notice::Channel;
+
+    fn sqs_event(jobs: &[DeliveryJob]) -> SqsEvent {
+        let mut event = SqsEvent::default();
+        event.records = jobs
+            .iter()
+            .enumerate()
+            .map(|(i, job)| {
+                let mut record = SqsMessage::default();
+                record.message_id = Some(format!("m{i}"));
+                record.body = Some(serde_json::to_string(job).unwrap());
+                record
+            })
+            .collect();
+        event
+    }
+
+    #[tokio::test]
+    async fn the_same_job_twice_in_a_batch_sends_once() {
+        let f = Fakes::with_notice().await;
+        let dispatch = Dispatch { claims: &f.claims, notices: &f.notices, email: &f.email, sms: &f.sms, clock: &f.clock };
+        let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
+        let job = fakes::delivery_job(Channel::Sms);
+        let response = handle_batch(dispatch, &rejections, sqs_event(&[job.clone(), job])).await;
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!(f.sms.sent().len(), 1);
+    }
+}

@@ -1,0 +1,124 @@
+//! Idempotency claims: a conditional write claims a business key before the side effect.
+
+use async_trait::async_trait;
+use avisa_domain::PortError;
+use avisa_domain::ports::{Claim, ClaimKey, ClaimOutcome, Claims};
+use jiff::{SignedDuration, Timestamp};
+
+use super::{DynamoStore, Item, n, s};
+use crate::error::classify;
+
+const IN_PROGRESS: &str = "IN_PROGRESS";
+/// Billing-event claims are kept this long, so a replay within the window is recognised.
+const EVENT_RETENTION: SignedDuration = SignedDuration::from_hours(35 * 24);
+
+fn keys(key: &ClaimKey) -> (String, String) {
+    match key {
+        ClaimKey::Event { tenant_id, event_id } => (format!("T#{tenant_id}#EVENT#{event_id}"), "EVENT".to_owned()),
+        ClaimKey::Delivery { tenant_id, notice_id, channel } => {
+            (format!("T#{tenant_id}#NOTICE#{notice_id}"), format!("DELIVERY#{}", channel.as_str()))
+        }
+    }
+}
+
+#[async_trait]
+impl Claims for DynamoStore {
+    async fn acquire(&self, key: &ClaimKey, now: Timestamp, lease: SignedDuration) -> Result<Claim, PortError> {
+        const OPERATION: &str = "dynamodb.PutItem(claim)";
+        let (pk, sk) = keys(key);
+        let lease_until = now.checked_add(lease).map_err(|e| PortError::permanent(OPERATION, e))?;
+        let mut item = Item::from([
+            ("pk".to_owned(), s(&pk)),
+            ("sk".to_owned(), s(&sk)),
+            ("status".to_owned(), s(IN_PROGRESS)),
+            ("claimed_at".to_owned(), s(now.to_string())),
+            ("lease_until".to_owned(), n(lease_until.as_second())),
+        ]);
+        if let ClaimKey::Event { .. } = key {
+            let expires = now.checked_add(EVENT_RETENTION).map_err(|e| PortError::permanent(OPERATION, e))?;
+            item.insert("expires_at".to_owned(), n(expires.as_second()));
+        }
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR (#status = :in_progress AND lease_until < :now)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":in_progress", s(IN_PROGRESS))
+            .expression_attribute_values(":now", n(now.as_second()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Claim::Acquired),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                #[derive(serde::Deserialize)]
+                struct Status {
+                    status: String,
+                }
+                let held: Option<Status> = self.get("dynamodb.GetItem(claim)", &pk, &sk).await?;
+                Ok(match held {
+                    Some(Status { status }) if status != IN_PROGRESS => Claim::Completed,
+                    // Still held, or released in between: either way, try again later.
+                    _ => Claim::HeldElsewhere,
+                })
+            }
+            Err(e) => Err(classify(OPERATION, e)),
+        }
+    }
+
+    async fn complete(&self, key: &ClaimKey, now: Timestamp, outcome: &ClaimOutcome) -> Result<(), PortError> {
+        const OPERATION: &str = "dynamodb.UpdateItem(claim)";
+        let (pk, sk) = keys(key);
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":completed_at", s(now.to_string()));
+        let (status, extra) = match outcome {
+            ClaimOutcome::Applied => ("APPLIED", String::new()),
+            ClaimOutcome::Sent { provider_message_id } => {
+                update = update.expression_attribute_values(":provider_message_id", s(provider_message_id));
+                ("SENT", ", provider_message_id = :provider_message_id".to_owned())
+            }
+            ClaimOutcome::Rejected(rejection) => {
+                let code = serde_json::to_value(rejection.code).ok().and_then(|v| v.as_str().map(str::to_owned));
+                update = update
+                    .expression_attribute_values(":code", s(code.unwrap_or_default()))
+                    .expression_attribute_values(":detail", s(&rejection.detail));
+                ("REJECTED", ", rejection_code = :code, rejection_detail = :detail".to_owned())
+            }
+        };
+        update
+            .update_expression(format!("SET #status = :status, completed_at = :completed_at{extra} REMOVE lease_until"))
+            .expression_attribute_values(":status", s(status))
+            .send()
+            .await
+            .map_err(|e| classify(OPERATION, e))?;
+        Ok(())
+    }
+
+    async fn release(&self, key: &ClaimKey) -> Result<(), PortError> {
+        let (pk, sk) = keys(key);
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .condition_expression("#status = :in_progress")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":in_progress", s(IN_PROGRESS))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Completed in the meantime: nothing to give back.
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(classify("dynamodb.DeleteItem(claim)", e)),
+        }
+    }
+}

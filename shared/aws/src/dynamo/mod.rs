@@ -1,0 +1,123 @@
+//! The single DynamoDB table: keys, and the small set of operations every port uses.
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | customer profile | `T#{t}#CUST#{id}` | `PROFILE` (gsi2: `T#{t}#PHONE#{e164}`) |
+//! | contract holder / account | `T#{t}#CONTRACT#{id}` | `ACCOUNT` (gsi1: `T#{t}#SECTOR#{sector}`) |
+//! | invoice | `T#{t}#CONTRACT#{id}` | `INVOICE#{number}` |
+//! | billing-event claim | `T#{t}#EVENT#{event_id}` | `EVENT` |
+//! | notice | `T#{t}#NOTICE#{id}` | `NOTICE` (gsi3: `T#{t}#CONTRACT#{id}#NOTICES`, `{created_at}#{id}`) |
+//! | delivery claim and record | `T#{t}#NOTICE#{id}` | `DELIVERY#{channel}` |
+//! | rejected message | `T#{t}#REJECTED` | `{at}#{message_id}` |
+
+mod accounts;
+mod claims;
+mod notices;
+mod rejections;
+
+use std::collections::HashMap;
+
+use avisa_domain::PortError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{AdapterError, classify};
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// Every port that keeps state, on one table.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, operation: &'static str, pk: &str, sk: &str) -> Result<Option<T>, PortError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify(operation, e))?;
+        output.item.map(|item| from_item(operation, item)).transpose()
+    }
+
+    /// Puts `item` unless one exists with its key; `false` when one did.
+    async fn put_new(&self, operation: &'static str, item: Item) -> Result<bool, PortError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(classify(operation, e)),
+        }
+    }
+
+    /// Sets every attribute of `item` on its key, unless the stored item is newer (`as_of_ms`):
+    /// events about one record that arrive out of order leave the newest state.
+    async fn update_if_newer(&self, operation: &'static str, mut item: Item, as_of_ms: i64) -> Result<(), PortError> {
+        let pk = item.remove("pk").unwrap_or_else(|| s(""));
+        let sk = item.remove("sk").unwrap_or_else(|| s(""));
+        item.insert("as_of_ms".to_owned(), n(as_of_ms));
+        let mut update = self.client.update_item().table_name(&self.table).key("pk", pk).key("sk", sk);
+        let mut sets = Vec::with_capacity(item.len());
+        for (i, (name, value)) in item.into_iter().enumerate() {
+            update = update.expression_attribute_names(format!("#a{i}"), name).expression_attribute_values(format!(":a{i}"), value);
+            sets.push(format!("#a{i} = :a{i}"));
+        }
+        let result = update
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression("attribute_not_exists(pk) OR #as_of_ms <= :as_of_ms")
+            .expression_attribute_names("#as_of_ms", "as_of_ms")
+            .expression_attribute_values(":as_of_ms", n(as_of_ms))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                tracing::info!(operation, "stored state is newer than this event; left as it is");
+                Ok(())
+            }
+            Err(e) => Err(classify(operation, e)),
+        }
+    }
+}
+
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub(crate) fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// The record's attributes plus its keys.
+pub(crate) fn to_item(operation: &'static str, record: &impl Serialize, keys: &[(&str, String)]) -> Result<Item, PortError> {
+    let mut item: Item = serde_dynamo::to_item(record).map_err(|e| PortError::permanent(operation, e))?;
+    for (name, value) in keys {
+        item.insert((*name).to_owned(), s(value.clone()));
+    }
+    Ok(item)
+}
+
+fn from_item<T: DeserializeOwned>(operation: &'static str, item: Item) -> Result<T, PortError> {
+    let key = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    let (pk, sk) = (key("pk"), key("sk"));
+    serde_dynamo::from_item(item).map_err(|source| AdapterError::CorruptItem { pk, sk, source }.into_port(operation))
+}

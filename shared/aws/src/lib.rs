@@ -1,0 +1,14 @@
+//! Adapters: the domain's ports implemented with the real AWS SDKs. Locally they reach moto
+//! through the SDK's standard `AWS_ENDPOINT_URL`; there is no emulator-specific code here.
+
+mod dynamo;
+mod error;
+mod ses;
+mod sns;
+mod sqs;
+
+pub use dynamo::DynamoStore;
+pub use error::AdapterError;
+pub use ses::SesEmailSender;
+pub use sns::SnsSmsSender;
+pub use sqs::SqsQueue;

@@ -1,0 +1,48 @@
+use async_trait::async_trait;
+use avisa_domain::PortError;
+use avisa_domain::contact::PhoneE164;
+use avisa_domain::ids::TenantId;
+use avisa_domain::ports::SmsSender;
+use aws_sdk_sns::types::MessageAttributeValue;
+
+use crate::error::{AdapterError, classify};
+
+const OPERATION: &str = "sns.Publish";
+
+/// SMS through SNS: transactional (service messages), with the sender ID where the country allows.
+#[derive(Debug, Clone)]
+pub struct SnsSmsSender {
+    client: aws_sdk_sns::Client,
+    sender_id: Option<String>,
+}
+
+impl SnsSmsSender {
+    pub fn new(client: aws_sdk_sns::Client, sender_id: Option<String>) -> Self {
+        Self { client, sender_id }
+    }
+}
+
+fn string_attribute(value: &str) -> Result<MessageAttributeValue, PortError> {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .map_err(|e| AdapterError::Build(Box::new(e)).into_port(OPERATION))
+}
+
+#[async_trait]
+impl SmsSender for SnsSmsSender {
+    async fn send(&self, _tenant_id: &TenantId, to: &PhoneE164, text: &str) -> Result<String, PortError> {
+        let mut publish = self
+            .client
+            .publish()
+            .phone_number(to.as_str())
+            .message(text)
+            .message_attributes("AWS.SNS.SMS.SMSType", string_attribute("Transactional")?);
+        if let Some(sender_id) = &self.sender_id {
+            publish = publish.message_attributes("AWS.SNS.SMS.SenderID", string_attribute(sender_id)?);
+        }
+        let output = publish.send().await.map_err(|e| classify(OPERATION, e))?;
+        Ok(output.message_id.unwrap_or_default())
+    }
+}

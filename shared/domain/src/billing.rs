@@ -1,0 +1,312 @@
+//! The billing-event contract (v1): what upstream billing systems send on the billing-events queue.
+//!
+//! Parsing happens in two steps so that every refusal names its reason: first the envelope, then
+//! the `data` of the declared `event_type`.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::contact::{Email, Locale, PhoneE164};
+use crate::error::{Rejection, RejectionCode};
+use crate::ids::{ContractId, CustomerId, EventId, InvoiceNumber, TenantId};
+use crate::money::{Amount, Currency, Money};
+use crate::notice::Channel;
+
+/// The contract versions this build understands.
+pub const SUPPORTED_SCHEMA_VERSIONS: [u32; 1] = [1];
+
+/// Largest body accepted; SQS allows 256 KiB, a billing event needs far less.
+pub const MAX_EVENT_BYTES: usize = 64 * 1024;
+
+/// A billing event, parsed and valid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BillingEvent {
+    pub event_id: EventId,
+    pub tenant_id: TenantId,
+    pub contract_id: ContractId,
+    pub occurred_at: Timestamp,
+    pub payload: BillingPayload,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BillingPayload {
+    CustomerUpserted(CustomerUpserted),
+    InvoiceIssued(InvoiceIssued),
+}
+
+impl BillingPayload {
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::CustomerUpserted(_) => "customer.upserted",
+            Self::InvoiceIssued(_) => "invoice.issued",
+        }
+    }
+}
+
+/// `customer.upserted`: the contract holder and how to reach them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerUpserted {
+    pub customer_id: CustomerId,
+    pub name: String,
+    pub language: Option<Locale>,
+    pub email: Option<Email>,
+    pub mobile: Option<PhoneE164>,
+    /// Channels in the citizen's order of preference.
+    #[serde(default)]
+    pub channels: Vec<Channel>,
+    pub consents: Consents,
+    #[serde(default)]
+    pub e_invoice: bool,
+    pub supply_point: SupplyPoint,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consents {
+    /// Service messages about the contract (invoices, outages).
+    pub service: bool,
+    /// Anything else.
+    pub marketing: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupplyPoint {
+    pub address: String,
+    pub network_sector: String,
+    pub coordinates: Option<Coordinates>,
+    /// One meter for a whole building: its residents have no contract of their own.
+    #[serde(default)]
+    pub shared_meter: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Coordinates {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// `invoice.issued`: a new invoice exists for the contract.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceIssued {
+    pub number: InvoiceNumber,
+    pub period: Period,
+    pub issue_date: Date,
+    /// When it is due, or when the bank will be charged for a direct debit.
+    pub due_date: Date,
+    pub amount: Amount,
+    pub currency: Currency,
+    #[serde(default)]
+    pub direct_debit: bool,
+    pub consumption_m3: Option<Amount>,
+    pub pdf: Option<Document>,
+}
+
+impl InvoiceIssued {
+    pub fn total(&self) -> Money {
+        Money { amount: self.amount, currency: self.currency.clone() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Period {
+    pub from: Date,
+    pub to: Date,
+}
+
+/// Where a document (the invoice PDF) lives, e.g. `s3://bucket/key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    pub uri: String,
+    pub size_bytes: u64,
+}
+
+/// What the envelope carries before its `data` is understood.
+#[derive(Deserialize)]
+struct Envelope {
+    event_id: EventId,
+    event_type: String,
+    tenant_id: TenantId,
+    occurred_at: Timestamp,
+    contract_id: ContractId,
+    data: serde_json::Value,
+}
+
+/// The parts of an envelope worth reporting with a rejection, read leniently.
+#[derive(Deserialize, Default)]
+struct EnvelopeIds {
+    event_id: Option<String>,
+    tenant_id: Option<String>,
+}
+
+/// A refused event, with whatever ids could be read from it for the rejection record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refused {
+    pub rejection: Rejection,
+    pub event_id: Option<String>,
+    pub tenant_id: Option<String>,
+}
+
+impl BillingEvent {
+    /// Parses one queue message body.
+    pub fn parse(body: &str) -> Result<Self, Refused> {
+        let ids: EnvelopeIds = serde_json::from_str(body).unwrap_or_default();
+        let refuse = |code, detail: String| Refused {
+            rejection: Rejection::new(code, detail),
+            event_id: ids.event_id.clone(),
+            tenant_id: ids.tenant_id.clone(),
+        };
+        if body.len() > MAX_EVENT_BYTES {
+            return Err(refuse(
+                RejectionCode::InvalidField,
+                format!("body is {} bytes; the limit is {MAX_EVENT_BYTES}", body.len()),
+            ));
+        }
+        let value: serde_json::Value = serde_json::from_str(body)
+            .map_err(|e| refuse(RejectionCode::InvalidJson, format!("body is not JSON: {e}")))?;
+        match value.get("schema_version").map(serde_json::Value::as_u64) {
+            None => return Err(refuse(RejectionCode::InvalidField, "envelope: missing field `schema_version`".into())),
+            Some(Some(version)) if SUPPORTED_SCHEMA_VERSIONS.iter().any(|v| u64::from(*v) == version) => {}
+            Some(other) => {
+                let shown = other.map_or_else(|| "that is not a number".to_owned(), |v| v.to_string());
+                return Err(refuse(
+                    RejectionCode::UnsupportedSchemaVersion,
+                    format!("schema_version {shown} is not supported; use one of {SUPPORTED_SCHEMA_VERSIONS:?}"),
+                ));
+            }
+        }
+        let envelope: Envelope = serde_json::from_value(value)
+            .map_err(|e| refuse(RejectionCode::InvalidField, format!("envelope: {e}")))?;
+        let payload = parse_data(&envelope.event_type, envelope.data).map_err(|r| refuse(r.code, r.detail))?;
+        Ok(Self {
+            event_id: envelope.event_id,
+            tenant_id: envelope.tenant_id,
+            contract_id: envelope.contract_id,
+            occurred_at: envelope.occurred_at,
+            payload,
+        })
+    }
+}
+
+fn parse_data(event_type: &str, data: serde_json::Value) -> Result<BillingPayload, Rejection> {
+    fn typed<T: serde::de::DeserializeOwned>(event_type: &str, data: serde_json::Value) -> Result<T, Rejection> {
+        serde_json::from_value(data)
+            .map_err(|e| Rejection::new(RejectionCode::InvalidField, format!("data of {event_type}: {e}")))
+    }
+    match event_type {
+        "customer.upserted" => typed(event_type, data).map(BillingPayload::CustomerUpserted),
+        "invoice.issued" => typed(event_type, data).map(BillingPayload::InvoiceIssued),
+        other => Err(Rejection::new(
+            RejectionCode::UnknownEventType,
+            format!("event_type {:?} is not known; known types: customer.upserted, invoice.issued", truncate(other)),
+        )),
+    }
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn invoice_event() -> serde_json::Value {
+        json!({
+            "schema_version": 1,
+            "event_id": "evt-1",
+            "event_type": "invoice.issued",
+            "tenant_id": "aigues-reus",
+            "occurred_at": "2026-11-20T08:00:00Z",
+            "contract_id": "C-1",
+            "data": {
+                "number": "F-2026-0001",
+                "period": {"from": "2026-09-01", "to": "2026-10-31"},
+                "issue_date": "2026-11-20",
+                "due_date": "2026-12-01",
+                "amount": "48.20",
+                "currency": "EUR",
+                "direct_debit": true,
+                "consumption_m3": "12.5",
+                "pdf": null
+            }
+        })
+    }
+
+    fn refusal(body: &serde_json::Value) -> Refused {
+        BillingEvent::parse(&body.to_string()).unwrap_err()
+    }
+
+    #[test]
+    fn parses_an_invoice_issued_event() {
+        let event = BillingEvent::parse(&invoice_event().to_string()).unwrap();
+        assert_eq!(event.event_id.as_str(), "evt-1");
+        let BillingPayload::InvoiceIssued(invoice) = event.payload else { panic!("wrong payload") };
+        assert_eq!(invoice.amount.minor(), 4820);
+        assert_eq!(invoice.due_date, jiff::civil::date(2026, 12, 1));
+    }
+
+    #[test]
+    fn invalid_json_is_refused_as_such() {
+        let refused = BillingEvent::parse("{not json").unwrap_err();
+        assert_eq!(refused.rejection.code, RejectionCode::InvalidJson);
+        assert_eq!(refused.event_id, None);
+    }
+
+    #[test]
+    fn unknown_schema_version_is_refused_with_the_event_id() {
+        let mut body = invoice_event();
+        body["schema_version"] = json!(7);
+        let refused = refusal(&body);
+        assert_eq!(refused.rejection.code, RejectionCode::UnsupportedSchemaVersion);
+        assert_eq!(refused.event_id.as_deref(), Some("evt-1"));
+    }
+
+    #[test]
+    fn unknown_event_type_names_the_known_ones() {
+        let mut body = invoice_event();
+        body["event_type"] = json!("invoice.exploded");
+        let refused = refusal(&body);
+        assert_eq!(refused.rejection.code, RejectionCode::UnknownEventType);
+        assert!(refused.rejection.detail.contains("invoice.issued"));
+    }
+
+    #[test]
+    fn a_malformed_field_is_named_in_the_reason() {
+        let mut body = invoice_event();
+        body["data"]["amount"] = json!("48,20");
+        let refused = refusal(&body);
+        assert_eq!(refused.rejection.code, RejectionCode::InvalidField);
+        assert!(refused.rejection.detail.contains("decimal string"), "{}", refused.rejection.detail);
+    }
+
+    #[test]
+    fn an_invalid_phone_in_a_customer_is_refused() {
+        let body = json!({
+            "schema_version": 1, "event_id": "evt-2", "event_type": "customer.upserted",
+            "tenant_id": "aigues-reus", "occurred_at": "2026-11-20T08:00:00Z", "contract_id": "C-1",
+            "data": {
+                "customer_id": "CU-1", "name": "Maria", "language": "ca", "email": null,
+                "mobile": "600111222", "consents": {"service": true, "marketing": false},
+                "supply_point": {"address": "Carrer Major 1", "network_sector": "S-01", "coordinates": null}
+            }
+        });
+        let refused = refusal(&body);
+        assert_eq!(refused.rejection.code, RejectionCode::InvalidField);
+        assert!(refused.rejection.detail.contains("E.164"), "{}", refused.rejection.detail);
+    }
+
+    #[test]
+    fn an_oversize_body_is_refused_before_parsing() {
+        let mut body = invoice_event();
+        body["data"]["pdf"] = json!({"uri": "x".repeat(MAX_EVENT_BYTES), "size_bytes": 1});
+        assert!(refusal(&body).rejection.detail.contains("the limit is"));
+    }
+}

@@ -1,0 +1,249 @@
+//! Composing a notice: who it is for, on which channels, in which language, with what content.
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::account::{CustomerProfile, Invoice};
+use crate::clock::Clock;
+use crate::contact::Locale;
+use crate::error::{Error, RejectionCode};
+use crate::notice::{Channel, ChannelMessage, ComposeJob, DeliveryJob, Destination, Notice, NoticeSubject};
+use crate::ports::{AccountStore, DispatchQueue, NoticeRenderer, NoticeStore, TemplateKey};
+
+/// What composing one job did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Composed {
+    New { channels: Vec<Channel> },
+    /// The notice existed (a redelivered job): its deliveries were queued again, which the
+    /// dispatcher's claims make harmless.
+    AlreadyComposed { channels: Vec<Channel> },
+}
+
+/// The ports composing needs, and the tenant-wide default language.
+#[allow(missing_debug_implementations)] // trait objects only
+#[derive(Clone, Copy)]
+pub struct Compose<'a> {
+    pub accounts: &'a dyn AccountStore,
+    pub notices: &'a dyn NoticeStore,
+    pub renderer: &'a dyn NoticeRenderer,
+    pub dispatch: &'a dyn DispatchQueue,
+    pub clock: &'a dyn Clock,
+    pub default_locale: Locale,
+}
+
+impl Compose<'_> {
+    pub async fn handle(&self, job: &ComposeJob) -> Result<Composed, Error> {
+        if let Some(existing) = self.notices.notice(&job.tenant_id, &job.notice_id).await? {
+            let channels = self.enqueue_deliveries(&existing).await?;
+            return Ok(Composed::AlreadyComposed { channels });
+        }
+        let notice = self.compose(job).await?;
+        if !self.notices.create(&notice).await? {
+            // Another invocation composed it first; deliver what was recorded.
+            let recorded = self.notices.notice(&job.tenant_id, &job.notice_id).await?;
+            let recorded = recorded.ok_or_else(|| Error::InProgress { key: job.notice_id.to_string() })?;
+            let channels = self.enqueue_deliveries(&recorded).await?;
+            return Ok(Composed::AlreadyComposed { channels });
+        }
+        let channels = self.enqueue_deliveries(&notice).await?;
+        Ok(Composed::New { channels })
+    }
+
+    async fn compose(&self, job: &ComposeJob) -> Result<Notice, Error> {
+        let holder = self.accounts.holder(&job.tenant_id, &job.contract_id).await?.ok_or_else(|| {
+            Error::rejected(RejectionCode::UnknownContract, format!("contract {} is not known", job.contract_id))
+        })?;
+        let customer = self.accounts.customer(&job.tenant_id, &holder.customer_id).await?.ok_or_else(|| {
+            Error::rejected(
+                RejectionCode::UnknownContract,
+                format!("customer {} of contract {} is not known", holder.customer_id, job.contract_id),
+            )
+        })?;
+        let NoticeSubject::InvoiceAvailable { invoice_number } = &job.subject;
+        let invoice = self.accounts.invoice(&job.tenant_id, &job.contract_id, invoice_number).await?.ok_or_else(|| {
+            Error::rejected(
+                RejectionCode::InvalidField,
+                format!("invoice {invoice_number} of contract {} is not known", job.contract_id),
+            )
+        })?;
+
+        let locale = customer.language.unwrap_or(self.default_locale);
+        let (destinations, channel_reason) = choose_destinations(&customer, &holder.supply_point.address);
+        let context = invoice_context(&customer, &invoice, locale);
+        let mut hasher = Sha256::new();
+        let mut messages = Vec::with_capacity(destinations.len());
+        for destination in destinations {
+            let channel = destination.channel();
+            let (template, content) = if channel == Channel::Paper {
+                (None, None)
+            } else {
+                let key = TemplateKey { kind: job.subject.kind(), channel, locale };
+                let (template, content) = self.renderer.render(key, &context)?;
+                hasher.update(serde_json::to_vec(&content).unwrap_or_default());
+                (Some(template), Some(content))
+            };
+            messages.push(ChannelMessage { destination, template, content });
+        }
+        Ok(Notice {
+            tenant_id: job.tenant_id.clone(),
+            notice_id: job.notice_id.clone(),
+            contract_id: job.contract_id.clone(),
+            kind: job.subject.kind(),
+            locale,
+            messages,
+            channel_reason,
+            content_hash: hex::encode(hasher.finalize()),
+            cause: job.cause.clone(),
+            created_at: self.clock.now(),
+        })
+    }
+
+    async fn enqueue_deliveries(&self, notice: &Notice) -> Result<Vec<Channel>, Error> {
+        let channels: Vec<Channel> = notice.electronic_channels().collect();
+        for channel in &channels {
+            let job = DeliveryJob { tenant_id: notice.tenant_id.clone(), notice_id: notice.notice_id.clone(), channel: *channel };
+            self.dispatch.enqueue(&job).await?;
+        }
+        Ok(channels)
+    }
+}
+
+/// Electronic channels need consent to service messages and a contact detail; they follow the
+/// citizen's order of preference (email first when none is given). Nothing electronic → paper.
+fn choose_destinations(customer: &CustomerProfile, postal_address: &str) -> (Vec<Destination>, String) {
+    if !customer.consents.service {
+        let reason = "no consent to service messages on electronic channels: paper".to_owned();
+        return (vec![Destination::Paper(postal_address.to_owned())], reason);
+    }
+    let preference = if customer.channels.is_empty() { vec![Channel::Email, Channel::Sms] } else { customer.channels.clone() };
+    let mut chosen = Vec::new();
+    let mut skipped = Vec::new();
+    for channel in preference {
+        let destination = match channel {
+            Channel::Email => customer.email.clone().map(Destination::Email),
+            Channel::Sms => customer.mobile.clone().map(Destination::Sms),
+            Channel::Whatsapp | Channel::Paper => None,
+        };
+        match destination {
+            Some(d) if !chosen.contains(&d) => chosen.push(d),
+            Some(_) => {}
+            None => skipped.push(channel.as_str()),
+        }
+    }
+    if chosen.is_empty() {
+        let reason = format!("no usable electronic channel (missing or unsupported: {}): paper", skipped.join(", "));
+        return (vec![Destination::Paper(postal_address.to_owned())], reason);
+    }
+    let names: Vec<&str> = chosen.iter().map(|d| d.channel().as_str()).collect();
+    let mut reason = format!("citizen's preference order: {}", names.join(", "));
+    if !skipped.is_empty() {
+        reason.push_str(&format!("; skipped for missing or unsupported contact: {}", skipped.join(", ")));
+    }
+    (chosen, reason)
+}
+
+/// What the invoice templates may use. Formatting per language is the renderer's job.
+fn invoice_context(customer: &CustomerProfile, invoice: &Invoice, locale: Locale) -> serde_json::Value {
+    json!({
+        "locale": locale,
+        "customer": { "name": customer.name },
+        "contract_id": invoice.contract_id,
+        "invoice": {
+            "number": invoice.number,
+            "total": invoice.total,
+            "issue_date": invoice.issue_date,
+            "due_date": invoice.due_date,
+            "direct_debit": invoice.direct_debit,
+            "period": invoice.period,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contact::{Email, PhoneE164};
+    use crate::fakes::{self, Fakes};
+
+    fn compose(f: &Fakes) -> Compose<'_> {
+        Compose {
+            accounts: &f.accounts,
+            notices: &f.notices,
+            renderer: &f.renderer,
+            dispatch: &f.dispatch,
+            clock: &f.clock,
+            default_locale: Locale::Ca,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_invoice_notice_goes_by_email_and_sms_in_the_citizens_language() {
+        // GIVEN a customer with email and mobile who reads Spanish, and their invoice
+        let f = Fakes::with_invoice(|c| c.language = Some(Locale::Es)).await;
+        // WHEN the compose job runs
+        let outcome = compose(&f).handle(&fakes::compose_job()).await.unwrap();
+        // THEN one notice in Spanish is recorded and one delivery per channel is queued
+        assert_eq!(outcome, Composed::New { channels: vec![Channel::Email, Channel::Sms] });
+        let notice = f.notices.only();
+        assert_eq!(notice.locale, Locale::Es);
+        assert_eq!(f.dispatch.jobs().len(), 2);
+        let email = notice.message_for(Channel::Email).unwrap();
+        assert!(email.content.as_ref().unwrap().text.contains("F-2026-0001"));
+    }
+
+    #[tokio::test]
+    async fn the_tenant_default_language_applies_when_the_citizen_chose_none() {
+        let f = Fakes::with_invoice(|c| c.language = None).await;
+        compose(&f).handle(&fakes::compose_job()).await.unwrap();
+        assert_eq!(f.notices.only().locale, Locale::Ca);
+    }
+
+    #[tokio::test]
+    async fn without_consent_or_contacts_the_notice_goes_on_paper_with_the_reason() {
+        let f = Fakes::with_invoice(|c| {
+            c.email = None;
+            c.mobile = None;
+        })
+        .await;
+        let outcome = compose(&f).handle(&fakes::compose_job()).await.unwrap();
+        assert_eq!(outcome, Composed::New { channels: vec![] });
+        let notice = f.notices.only();
+        assert!(matches!(notice.messages[0].destination, Destination::Paper(_)));
+        assert!(notice.channel_reason.contains("paper"), "{}", notice.channel_reason);
+        assert!(f.dispatch.jobs().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_citizens_preference_order_is_kept() {
+        let f = Fakes::with_invoice(|c| c.channels = vec![Channel::Sms, Channel::Email]).await;
+        let outcome = compose(&f).handle(&fakes::compose_job()).await.unwrap();
+        assert_eq!(outcome, Composed::New { channels: vec![Channel::Sms, Channel::Email] });
+    }
+
+    #[tokio::test]
+    async fn a_redelivered_job_does_not_compose_a_second_notice() {
+        let f = Fakes::with_invoice(|_| {}).await;
+        compose(&f).handle(&fakes::compose_job()).await.unwrap();
+        let again = compose(&f).handle(&fakes::compose_job()).await.unwrap();
+        assert!(matches!(again, Composed::AlreadyComposed { .. }));
+        assert_eq!(f.notices.count(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_job_for_an_unknown_contract_is_rejected() {
+        let f = Fakes::default();
+        let err = compose(&f).handle(&fakes::compose_job()).await.unwrap_err();
+        assert!(!err.is_retryable());
+        assert!(err.to_string().contains("unknown_contract"), "{err}");
+    }
+
+    #[test]
+    fn contact_details_reach_the_destinations_unchanged() {
+        let mut customer = fakes::customer_profile();
+        customer.email = Some(Email::parse("a@b.cat").unwrap());
+        customer.mobile = Some(PhoneE164::parse("+34600111222").unwrap());
+        let (destinations, _) = choose_destinations(&customer, "Carrer Major 1");
+        assert_eq!(destinations[0], Destination::Email(Email::parse("a@b.cat").unwrap()));
+        assert_eq!(destinations[1], Destination::Sms(PhoneE164::parse("+34600111222").unwrap()));
+    }
+}

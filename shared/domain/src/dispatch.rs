@@ -1,0 +1,144 @@
+//! Delivering one channel of a notice, exactly once.
+
+use jiff::SignedDuration;
+
+use crate::clock::Clock;
+use crate::error::{Error, PortError, Rejection, RejectionCode};
+use crate::notice::{DeliveryJob, Destination};
+use crate::ports::{Claim, ClaimKey, ClaimOutcome, Claims, EmailSender, NoticeStore, OutgoingEmail, SmsSender};
+
+/// Longer than the function's timeout, so a live sender never loses its claim.
+pub const DELIVERY_LEASE: SignedDuration = SignedDuration::from_secs(120);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dispatched {
+    Sent { provider_message_id: String },
+    Duplicate,
+}
+
+/// The ports dispatching needs.
+#[allow(missing_debug_implementations)] // trait objects only
+#[derive(Clone, Copy)]
+pub struct Dispatch<'a> {
+    pub claims: &'a dyn Claims,
+    pub notices: &'a dyn NoticeStore,
+    pub email: &'a dyn EmailSender,
+    pub sms: &'a dyn SmsSender,
+    pub clock: &'a dyn Clock,
+}
+
+impl Dispatch<'_> {
+    pub async fn handle(&self, job: &DeliveryJob) -> Result<Dispatched, Error> {
+        let notice = self.notices.notice(&job.tenant_id, &job.notice_id).await?.ok_or_else(|| {
+            Error::rejected(RejectionCode::UnknownNotice, format!("notice {} is not recorded", job.notice_id))
+        })?;
+        let unknown_channel =
+            || Error::rejected(RejectionCode::NoChannel, format!("notice {} has no {} message", job.notice_id, job.channel.as_str()));
+        let message = notice.message_for(job.channel).ok_or_else(unknown_channel)?;
+        let content = message.content.as_ref().ok_or_else(unknown_channel)?;
+
+        let key = ClaimKey::Delivery { tenant_id: job.tenant_id.clone(), notice_id: job.notice_id.clone(), channel: job.channel };
+        match self.claims.acquire(&key, self.clock.now(), DELIVERY_LEASE).await? {
+            Claim::Completed => return Ok(Dispatched::Duplicate),
+            Claim::HeldElsewhere => return Err(Error::InProgress { key: format!("{}/{}", job.notice_id, job.channel.as_str()) }),
+            Claim::Acquired => {}
+        }
+        let sent = match &message.destination {
+            Destination::Email(to) => {
+                let email = OutgoingEmail { tenant_id: &job.tenant_id, notice_id: &job.notice_id, to, message: content };
+                self.email.send(email).await
+            }
+            Destination::Sms(to) => self.sms.send(&job.tenant_id, to, &content.text).await,
+            Destination::Paper(_) => {
+                let rejection = Rejection::new(RejectionCode::NoChannel, "paper is delivered by the print batch, not the dispatcher");
+                return self.finish_rejected(&key, rejection).await;
+            }
+        };
+        match sent {
+            Ok(provider_message_id) => {
+                let outcome = ClaimOutcome::Sent { provider_message_id: provider_message_id.clone() };
+                self.claims.complete(&key, self.clock.now(), &outcome).await?;
+                Ok(Dispatched::Sent { provider_message_id })
+            }
+            Err(refused @ PortError::Permanent { .. }) => {
+                let reason = std::iter::successors(Some(&refused as &dyn std::error::Error), |e| e.source())
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(": ");
+                self.finish_rejected(&key, Rejection::new(RejectionCode::NoChannel, reason)).await
+            }
+            Err(transient) => {
+                self.claims.release(&key).await?;
+                Err(transient.into())
+            }
+        }
+    }
+
+    async fn finish_rejected(&self, key: &ClaimKey, rejection: Rejection) -> Result<Dispatched, Error> {
+        self.claims.complete(key, self.clock.now(), &ClaimOutcome::Rejected(rejection.clone())).await?;
+        Err(Error::Rejected(rejection))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fakes::{self, Fakes};
+    use crate::notice::Channel;
+
+    fn dispatch(f: &Fakes) -> Dispatch<'_> {
+        Dispatch { claims: &f.claims, notices: &f.notices, email: &f.email, sms: &f.sms, clock: &f.clock }
+    }
+
+    #[tokio::test]
+    async fn an_email_delivery_is_sent_once_and_recorded() {
+        // GIVEN a composed notice
+        let f = Fakes::with_notice().await;
+        // WHEN its email job is delivered twice
+        let first = dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap();
+        let second = dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap();
+        // THEN exactly one email left, and the second run was a duplicate
+        assert!(matches!(first, Dispatched::Sent { .. }));
+        assert_eq!(second, Dispatched::Duplicate);
+        assert_eq!(f.email.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_sms_goes_to_the_citizens_mobile_with_the_rendered_text() {
+        let f = Fakes::with_notice().await;
+        dispatch(&f).handle(&fakes::delivery_job(Channel::Sms)).await.unwrap();
+        let sent = f.sms.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].0, "+34600111222");
+        assert!(sent[0].1.contains("F-2026-0001"));
+    }
+
+    #[tokio::test]
+    async fn a_throttled_send_is_retried_and_then_sent_once() {
+        let f = Fakes::with_notice().await;
+        f.email.fail_next(false);
+        let err = dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap_err();
+        assert!(err.is_retryable());
+        dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap();
+        assert_eq!(f.email.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_refused_send_is_recorded_with_the_providers_reason_and_not_retried() {
+        let f = Fakes::with_notice().await;
+        f.email.fail_next(true);
+        let err = dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap_err();
+        assert!(!err.is_retryable());
+        assert!(err.to_string().contains("address rejected"), "{err}");
+        let again = dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap();
+        assert_eq!(again, Dispatched::Duplicate);
+        assert!(f.email.sent().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_job_for_an_unrecorded_notice_is_rejected() {
+        let f = Fakes::default();
+        let err = dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap_err();
+        assert!(err.to_string().contains("unknown_notice"), "{err}");
+    }
+}

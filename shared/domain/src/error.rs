@@ -1,0 +1,121 @@
+use std::fmt;
+
+/// Boxed cause kept in a [`PortError`]'s source chain.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why an input was refused for good: a stable, machine-readable `code` for upstream systems and
+/// dashboards, and a `detail` a person can act on. Never contains personal data.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rejection {
+    pub code: RejectionCode,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectionCode {
+    InvalidJson,
+    UnsupportedSchemaVersion,
+    UnknownEventType,
+    InvalidField,
+    UnknownContract,
+    UnknownNotice,
+    NoChannel,
+    RenderFailed,
+}
+
+impl Rejection {
+    pub fn new(code: RejectionCode, detail: impl Into<String>) -> Self {
+        Self { code, detail: detail.into() }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let code = serde_json::to_value(self.code).map_err(|_| fmt::Error)?;
+        write!(f, "{}: {}", code.as_str().unwrap_or("rejected"), self.detail)
+    }
+}
+
+/// A port (DynamoDB, SQS, SES, SNS…) failed. Adapters decide which kind it is, because only they
+/// can read the provider's error codes.
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    /// Throttling, 5xx, timeouts, a lost connection: the same call may succeed later.
+    #[error("{operation} is temporarily unavailable")]
+    Transient {
+        operation: &'static str,
+        #[source]
+        source: BoxError,
+    },
+    /// The provider refused the request itself (invalid address, opted-out number…).
+    #[error("{operation} was refused")]
+    Permanent {
+        operation: &'static str,
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl PortError {
+    pub fn transient(operation: &'static str, source: impl Into<BoxError>) -> Self {
+        Self::Transient { operation, source: source.into() }
+    }
+
+    pub fn permanent(operation: &'static str, source: impl Into<BoxError>) -> Self {
+        Self::Permanent { operation, source: source.into() }
+    }
+}
+
+/// The domain's error: every variant is either worth retrying or final.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input can never succeed; record the reason and acknowledge it.
+    #[error("rejected: {0}")]
+    Rejected(Rejection),
+    /// Another invocation holds the idempotency claim on this key; retry after it finishes or expires.
+    #[error("{key} is being processed by another invocation")]
+    InProgress { key: String },
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+impl Error {
+    pub fn rejected(code: RejectionCode, detail: impl Into<String>) -> Self {
+        Self::Rejected(Rejection::new(code, detail))
+    }
+
+    /// Whether the same input may succeed if tried again later.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Rejected(_) | Self::Port(PortError::Permanent { .. }) => false,
+            Self::InProgress { .. } | Self::Port(PortError::Transient { .. }) => true,
+        }
+    }
+}
+
+impl From<Rejection> for Error {
+    fn from(rejection: Rejection) -> Self {
+        Self::Rejected(rejection)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejection_displays_its_snake_case_code_and_detail() {
+        let rejection = Rejection::new(RejectionCode::UnknownContract, "contract C-1 is not known");
+        assert_eq!(rejection.to_string(), "unknown_contract: contract C-1 is not known");
+    }
+
+    #[test]
+    fn only_transient_and_in_progress_errors_are_retryable() {
+        let io = || std::io::Error::other("boom");
+        assert!(Error::from(PortError::transient("op", io())).is_retryable());
+        assert!(Error::InProgress { key: "k".into() }.is_retryable());
+        assert!(!Error::from(PortError::permanent("op", io())).is_retryable());
+        assert!(!Error::rejected(RejectionCode::InvalidField, "x").is_retryable());
+    }
+}

@@ -1,0 +1,110 @@
+//! Identifiers. Each one is parsed once at the edge; a value of these types is known to be safe to
+//! embed in a storage key (no `#`, no spaces, bounded length).
+
+use std::fmt;
+
+/// Why a string is not a valid identifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} must be 1 to {max} characters of letters, digits, '.', '_', ':' or '-' (got {got})")]
+pub struct InvalidId {
+    kind: &'static str,
+    max: usize,
+    got: String,
+}
+
+fn parse_id(kind: &'static str, max: usize, raw: &str) -> Result<String, InvalidId> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-');
+    if (1..=max).contains(&raw.len()) && raw.chars().all(allowed) {
+        Ok(raw.to_owned())
+    } else {
+        let shown: String = raw.chars().take(40).collect();
+        Err(InvalidId { kind, max, got: format!("{shown:?}") })
+    }
+}
+
+macro_rules! identifier {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $max:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(raw: &str) -> Result<Self, InvalidId> {
+                parse_id($kind, $max, raw).map(Self)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidId;
+            fn try_from(raw: String) -> Result<Self, InvalidId> {
+                Self::parse(&raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+identifier!(
+    /// A utility or council sharing the deployment; present in every key.
+    TenantId, "tenant_id", 40
+);
+identifier!(
+    /// A supply contract in the tenant's billing system.
+    ContractId, "contract_id", 64
+);
+identifier!(
+    /// A customer (contract holder) in the tenant's billing system.
+    CustomerId, "customer_id", 64
+);
+identifier!(
+    /// Upstream's id of a billing event: unique per tenant, the idempotency key of ingestion.
+    EventId, "event_id", 128
+);
+identifier!(
+    /// An invoice number as printed on the invoice.
+    InvoiceNumber, "invoice number", 64
+);
+identifier!(
+    /// A notice: derived from what caused it, so a repeated cause yields the same notice.
+    NoticeId, "notice_id", 64
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_characters_upstream_ids_use() {
+        assert_eq!(EventId::parse("evt_2026-11:0001.a").unwrap().as_str(), "evt_2026-11:0001.a");
+    }
+
+    #[test]
+    fn refuses_key_separators_spaces_empty_and_overlong_ids() {
+        for bad in ["", "a#b", "a b", "ç", &"x".repeat(41)] {
+            let err = TenantId::parse(bad).unwrap_err();
+            assert!(err.to_string().starts_with("tenant_id must be 1 to 40"), "{err}");
+        }
+    }
+
+    #[test]
+    fn deserializes_through_the_parser() {
+        let err = serde_json::from_str::<ContractId>("\"C#1\"").unwrap_err();
+        assert!(err.to_string().contains("contract_id must be"), "{err}");
+    }
+}

@@ -1,0 +1,21 @@
+//! Avisa's domain: what a billing event, a notice and a delivery are, and the rules that decide
+//! what happens to them. Pure: no AWS or Lambda types. Everything outside is reached through the
+//! small ports in [`ports`], each with an in-memory fake under the `fakes` feature.
+
+pub mod account;
+pub mod billing;
+pub mod clock;
+pub mod compose;
+pub mod contact;
+pub mod dispatch;
+pub mod error;
+pub mod ids;
+pub mod ingest;
+pub mod money;
+pub mod notice;
+pub mod ports;
+
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes;
+
+pub use error::{Error, PortError, Rejection};

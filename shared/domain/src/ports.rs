@@ -1,0 +1,138 @@
+//! The ports the domain needs: one small trait per capability. Adapters in `avisa-aws`
+//! implement them with the real SDKs; `fakes` implements them in memory.
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::account::{ContractHolder, CustomerProfile, Invoice};
+use crate::contact::{Email, Locale, PhoneE164};
+use crate::error::{PortError, Rejection};
+use crate::ids::{ContractId, CustomerId, EventId, InvoiceNumber, NoticeId, TenantId};
+use crate::notice::{Channel, ComposeJob, DeliveryJob, Notice, NoticeKind, RenderedMessage, TemplateRef};
+
+/// What an idempotency claim is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ClaimKey {
+    /// Applying one billing event.
+    Event { tenant_id: TenantId, event_id: EventId },
+    /// Delivering one channel of one notice.
+    Delivery { tenant_id: TenantId, notice_id: NoticeId, channel: Channel },
+}
+
+/// The answer to a claim attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Ours until the lease ends: do the work, then `complete` or `release`.
+    Acquired,
+    /// Done before: acknowledge and do nothing.
+    Completed,
+    /// Another invocation holds an unexpired lease.
+    HeldElsewhere,
+}
+
+/// How claimed work ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    Applied,
+    Sent { provider_message_id: String },
+    Rejected(Rejection),
+}
+
+/// Claim a business key before a side effect, so a redelivered message never acts twice
+/// (the INPROGRESS / COMPLETED model, with a lease that expires if the holder dies).
+#[async_trait]
+pub trait Claims: Send + Sync {
+    async fn acquire(&self, key: &ClaimKey, now: Timestamp, lease: SignedDuration) -> Result<Claim, PortError>;
+    async fn complete(&self, key: &ClaimKey, now: Timestamp, outcome: &ClaimOutcome) -> Result<(), PortError>;
+    /// Give the key back after a failure worth retrying.
+    async fn release(&self, key: &ClaimKey) -> Result<(), PortError>;
+}
+
+/// A message that could not be understood at all, kept with its reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectedMessage {
+    pub source: &'static str,
+    pub message_id: String,
+    pub tenant_id: Option<String>,
+    pub event_id: Option<String>,
+    pub rejection: Rejection,
+    pub at: Timestamp,
+}
+
+#[async_trait]
+pub trait RejectionLog: Send + Sync {
+    async fn record(&self, rejected: &RejectedMessage) -> Result<(), PortError>;
+}
+
+/// Customers, contracts and invoices.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Keeps the newer of the stored and the given profile (by `as_of`).
+    async fn upsert_customer(&self, profile: &CustomerProfile) -> Result<(), PortError>;
+    /// Keeps the newer of the stored and the given holder (by `as_of`).
+    async fn upsert_holder(&self, holder: &ContractHolder) -> Result<(), PortError>;
+    async fn put_invoice(&self, invoice: &Invoice) -> Result<(), PortError>;
+    async fn customer(&self, tenant_id: &TenantId, customer_id: &CustomerId) -> Result<Option<CustomerProfile>, PortError>;
+    async fn holder(&self, tenant_id: &TenantId, contract_id: &ContractId) -> Result<Option<ContractHolder>, PortError>;
+    async fn invoice(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+        number: &InvoiceNumber,
+    ) -> Result<Option<Invoice>, PortError>;
+}
+
+#[async_trait]
+pub trait ComposeQueue: Send + Sync {
+    async fn enqueue(&self, job: &ComposeJob) -> Result<(), PortError>;
+}
+
+#[async_trait]
+pub trait DispatchQueue: Send + Sync {
+    async fn enqueue(&self, job: &DeliveryJob) -> Result<(), PortError>;
+}
+
+#[async_trait]
+pub trait NoticeStore: Send + Sync {
+    /// Records a new notice; `false` when one with this id already exists (it is left as it was).
+    async fn create(&self, notice: &Notice) -> Result<bool, PortError>;
+    async fn notice(&self, tenant_id: &TenantId, notice_id: &NoticeId) -> Result<Option<Notice>, PortError>;
+}
+
+/// Which template to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TemplateKey {
+    pub kind: NoticeKind,
+    pub channel: Channel,
+    pub locale: Locale,
+}
+
+/// Renders a notice's content. Synchronous: templates are loaded and checked at start-up.
+pub trait NoticeRenderer: Send + Sync {
+    fn render(
+        &self,
+        key: TemplateKey,
+        context: &serde_json::Value,
+    ) -> Result<(TemplateRef, RenderedMessage), Rejection>;
+}
+
+/// The sender's identity for one send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingEmail<'a> {
+    pub tenant_id: &'a TenantId,
+    pub notice_id: &'a NoticeId,
+    pub to: &'a Email,
+    pub message: &'a RenderedMessage,
+}
+
+#[async_trait]
+pub trait EmailSender: Send + Sync {
+    /// Sends one email; returns the provider's message id.
+    async fn send(&self, email: OutgoingEmail<'_>) -> Result<String, PortError>;
+}
+
+#[async_trait]
+pub trait SmsSender: Send + Sync {
+    /// Sends one SMS; returns the provider's message id.
+    async fn send(&self, tenant_id: &TenantId, to: &PhoneE164, text: &str) -> Result<String, PortError>;
+}

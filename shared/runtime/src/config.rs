@@ -1,0 +1,79 @@
+//! Typed configuration, read once at start-up from the environment (or, in the local stack, from
+//! the variables `infra/template.yaml` gives the function), failing fast with the missing name.
+
+use std::collections::HashMap;
+
+/// Where settings come from.
+pub trait ConfigSource {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment, as Lambda sets it from the template.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Env;
+
+impl ConfigSource for Env {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl ConfigSource for HashMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        HashMap::get(self, name).cloned()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {name} is not set: {hint}")]
+    Missing { name: &'static str, hint: &'static str },
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// A required, non-empty setting. `hint` tells the operator where it normally comes from.
+pub fn required(source: &dyn ConfigSource, name: &'static str, hint: &'static str) -> Result<String, ConfigError> {
+    source.get(name).filter(|v| !v.trim().is_empty()).ok_or(ConfigError::Missing { name, hint })
+}
+
+/// An optional setting; empty counts as unset.
+pub fn optional(source: &dyn ConfigSource, name: &str) -> Option<String> {
+    source.get(name).filter(|v| !v.trim().is_empty())
+}
+
+/// A setting parsed by `parse`, with the parser's reason when it fails.
+pub fn parsed<T, E: std::fmt::Display>(
+    source: &dyn ConfigSource,
+    name: &'static str,
+    hint: &'static str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, ConfigError> {
+    let raw = required(source, name, hint)?;
+    parse(&raw).map_err(|e| ConfigError::Invalid { name, reason: e.to_string() })
+}
+
+/// The table every function shares.
+pub fn table_name(source: &dyn ConfigSource) -> Result<String, ConfigError> {
+    required(source, "TABLE_NAME", "set by infra/template.yaml (Globals); the local stack sets it from the same template")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_setting_is_named_with_where_it_comes_from() {
+        let source = HashMap::from([("EMPTY".to_owned(), " ".to_owned())]);
+        let err = table_name(&source).unwrap_err();
+        assert!(err.to_string().starts_with("environment variable TABLE_NAME is not set: set by infra/template.yaml"));
+        assert!(required(&source, "EMPTY", "h").is_err());
+    }
+
+    #[test]
+    fn an_unparseable_setting_says_why() {
+        let source = HashMap::from([("N".to_owned(), "x".to_owned())]);
+        let err = parsed(&source, "N", "h", str::parse::<u32>).unwrap_err();
+        assert_eq!(err.to_string(), "environment variable N is invalid: invalid digit found in string");
+    }
+}

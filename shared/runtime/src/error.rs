@@ -1,0 +1,37 @@
+use lambda_runtime::Diagnostic;
+
+use crate::config::ConfigError;
+
+/// What a function can fail with as a whole (records fail one by one, see [`crate::sqs`]).
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// Permanent: the deployment is missing a setting; redeploy with it.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Permanent: the function exists but its capability is not built yet.
+    #[error("{function} is not implemented yet: {what}")]
+    NotImplemented { function: &'static str, what: &'static str },
+    /// Permanent: the templates shipped in this build are broken.
+    #[error("templates could not be loaded")]
+    Templates(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl RuntimeError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Config(_) => "ConfigError",
+            Self::NotImplemented { .. } => "NotImplemented",
+            Self::Templates(_) => "TemplateError",
+        }
+    }
+}
+
+impl From<RuntimeError> for Diagnostic {
+    fn from(error: RuntimeError) -> Self {
+        let message = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(": ");
+        Diagnostic { error_type: error.kind().to_owned(), error_message: message }
+    }
+}

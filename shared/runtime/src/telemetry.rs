@@ -1,0 +1,20 @@
+//! Structured JSON logs, one line per event, ids as fields; Lambda's log level setting is honoured.
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the JSON subscriber. Reads `AWS_LAMBDA_LOG_LEVEL` (set by the template's
+/// `LoggingConfig`) or `RUST_LOG`; defaults to `info`.
+pub fn init() {
+    let filter = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .ok()
+        .map(|level| EnvFilter::new(level.to_lowercase()))
+        .unwrap_or_else(|| EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_ansi(false)
+        .without_time() // CloudWatch stamps every line
+        .with_target(false)
+        .init();
+}
