@@ -1,1 +1,10 @@
+//! End-to-end and adapter tests against moto server, provisioned from `infra/template.yaml`.
+//! Every test starts its own moto on a free port. When moto is not installed they fail with the
+//! command that installs it; they never skip.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
 
+mod adapters;
+mod pipeline;
+mod provisioning;
+mod redrive;
+mod support;

@@ -1,0 +1,22 @@
+//! The local AWS stack that the end-to-end tests and `make demo` share.
+//!
+//! - [`moto`]: starts moto server on 127.0.0.1 and reads back what SES and SNS "sent".
+//! - [`template`]: reads `infra/template.yaml` and resolves its intrinsics to local names.
+//! - [`provision`]: creates the template's tables, queues, topics and SES identity in moto.
+//! - [`esm`]: does what Lambda's SQS event source mapping does, calling the functions in-process.
+//! - [`stack`]: all of it together.
+//!
+//! The functions and adapters reach moto only through the SDK's endpoint setting (what
+//! `AWS_ENDPOINT_URL` sets in the cloud-shaped binaries); nothing in them knows about moto.
+
+pub mod demo;
+mod error;
+pub mod esm;
+mod functions;
+pub mod moto;
+pub mod provision;
+pub mod stack;
+pub mod template;
+
+pub use error::LocalError;
+pub use stack::LocalStack;

@@ -25,7 +25,11 @@ impl Config {
     pub fn load(source: &dyn ConfigSource) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: config::table_name(source)?,
-            compose_queue_url: config::required(source, "COMPOSE_QUEUE_URL", "the ComposeQueue URL, set by infra/template.yaml")?,
+            compose_queue_url: config::required(
+                source,
+                "COMPOSE_QUEUE_URL",
+                "the ComposeQueue URL, set by infra/template.yaml",
+            )?,
         })
     }
 }

@@ -28,8 +28,17 @@ impl Config {
     pub fn load(source: &dyn ConfigSource) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: config::table_name(source)?,
-            dispatch_queue_url: config::required(source, "DISPATCH_QUEUE_URL", "the DispatchQueue URL, set by infra/template.yaml")?,
-            default_locale: config::parsed(source, "DEFAULT_LOCALE", "the template parameter DefaultLocale", Locale::parse)?,
+            dispatch_queue_url: config::required(
+                source,
+                "DISPATCH_QUEUE_URL",
+                "the DispatchQueue URL, set by infra/template.yaml",
+            )?,
+            default_locale: config::parsed(
+                source,
+                "DEFAULT_LOCALE",
+                "the template parameter DefaultLocale",
+                Locale::parse,
+            )?,
         })
     }
 }

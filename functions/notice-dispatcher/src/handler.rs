@@ -9,10 +9,11 @@ pub async fn handle_batch(dispatch: Dispatch<'_>, rejections: &Rejections<'_>, e
 
 async fn handle_record(dispatch: Dispatch<'_>, record: SqsMessage) -> Result<(), RecordFailure> {
     let job: DeliveryJob = parse_job(&record)?;
-    let outcome = dispatch
-        .handle(&job)
-        .await
-        .map_err(|error| RecordFailure { error, tenant_id: Some(job.tenant_id.to_string()), event_id: None })?;
+    let outcome = dispatch.handle(&job).await.map_err(|error| RecordFailure {
+        error,
+        tenant_id: Some(job.tenant_id.to_string()),
+        event_id: None,
+    })?;
     let (result, provider_message_id) = match &outcome {
         Dispatched::Sent { provider_message_id } => ("sent", Some(provider_message_id.as_str())),
         Dispatched::Duplicate => ("duplicate", None),
@@ -52,7 +53,8 @@ mod tests {
     #[tokio::test]
     async fn the_same_job_twice_in_a_batch_sends_once() {
         let f = Fakes::with_notice().await;
-        let dispatch = Dispatch { claims: &f.claims, notices: &f.notices, email: &f.email, sms: &f.sms, clock: &f.clock };
+        let dispatch =
+            Dispatch { claims: &f.claims, notices: &f.notices, email: &f.email, sms: &f.sms, clock: &f.clock };
         let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
         let job = fakes::delivery_job(Channel::Sms);
         let response = handle_batch(dispatch, &rejections, sqs_event(&[job.clone(), job])).await;

@@ -25,7 +25,11 @@ impl Config {
     pub fn load(source: &dyn ConfigSource) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: config::table_name(source)?,
-            sender_email: config::required(source, "SENDER_EMAIL", "the template parameter SenderEmail (a verified SES identity)")?,
+            sender_email: config::required(
+                source,
+                "SENDER_EMAIL",
+                "the template parameter SenderEmail (a verified SES identity)",
+            )?,
             sms_sender_id: config::optional(source, "SMS_SENDER_ID"),
         })
     }
@@ -53,7 +57,13 @@ impl App {
 #[async_trait]
 impl SqsHandler for App {
     async fn handle_batch(&self, event: SqsEvent) -> SqsBatchResponse {
-        let dispatch = Dispatch { claims: &self.store, notices: &self.store, email: &self.email, sms: &self.sms, clock: &self.clock };
+        let dispatch = Dispatch {
+            claims: &self.store,
+            notices: &self.store,
+            email: &self.email,
+            sms: &self.sms,
+            clock: &self.clock,
+        };
         let rejections = Rejections { source: SOURCE, log: &self.store, clock: &self.clock };
         handle_batch(dispatch, &rejections, event).await
     }

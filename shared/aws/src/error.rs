@@ -1,8 +1,8 @@
 //! Turning SDK errors into the domain's transient / permanent port errors.
 
+use avisa_domain::PortError;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use avisa_domain::PortError;
 
 /// Errors raised inside the adapters themselves (not by AWS).
 #[derive(Debug, thiserror::Error)]
@@ -45,8 +45,15 @@ const THROTTLING_CODES: &[&str] = &[
     "TransactionInProgressException",
 ];
 
+/// The write's condition did not hold (the key is taken, the stored item is newer…): an answer,
+/// not a failure.
+pub(crate) fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.as_service_error().and_then(ProvideErrorMetadata::code) == Some("ConditionalCheckFailedException")
+}
+
 /// Throttling, 5xx, timeouts and lost connections are transient; everything else the service
 /// said no to is permanent.
+#[allow(clippy::needless_pass_by_value)] // by value to read well in `map_err(|e| classify(op, e))`
 pub(crate) fn classify<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> PortError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,

@@ -46,9 +46,8 @@ impl EmailSender for SesEmailSender {
             body = body.html(utf8(html)?);
         }
         let subject = utf8(email.message.subject.as_deref().unwrap_or_default())?;
-        let content = EmailContent::builder()
-            .simple(Message::builder().subject(subject).body(body.build()).build())
-            .build();
+        let content =
+            EmailContent::builder().simple(Message::builder().subject(subject).body(body.build()).build()).build();
         let output = self
             .client
             .send_email()

@@ -181,8 +181,8 @@ impl BillingEvent {
                 ));
             }
         }
-        let envelope: Envelope = serde_json::from_value(value)
-            .map_err(|e| refuse(RejectionCode::InvalidField, format!("envelope: {e}")))?;
+        let envelope: Envelope =
+            serde_json::from_value(value).map_err(|e| refuse(RejectionCode::InvalidField, format!("envelope: {e}")))?;
         let payload = parse_data(&envelope.event_type, envelope.data).map_err(|r| refuse(r.code, r.detail))?;
         Ok(Self {
             event_id: envelope.event_id,

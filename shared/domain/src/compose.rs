@@ -13,10 +13,14 @@ use crate::ports::{AccountStore, DispatchQueue, NoticeRenderer, NoticeStore, Tem
 /// What composing one job did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Composed {
-    New { channels: Vec<Channel> },
+    New {
+        channels: Vec<Channel>,
+    },
     /// The notice existed (a redelivered job): its deliveries were queued again, which the
     /// dispatcher's claims make harmless.
-    AlreadyComposed { channels: Vec<Channel> },
+    AlreadyComposed {
+        channels: Vec<Channel>,
+    },
 }
 
 /// The ports composing needs, and the tenant-wide default language.
@@ -60,16 +64,17 @@ impl Compose<'_> {
             )
         })?;
         let NoticeSubject::InvoiceAvailable { invoice_number } = &job.subject;
-        let invoice = self.accounts.invoice(&job.tenant_id, &job.contract_id, invoice_number).await?.ok_or_else(|| {
-            Error::rejected(
-                RejectionCode::InvalidField,
-                format!("invoice {invoice_number} of contract {} is not known", job.contract_id),
-            )
-        })?;
+        let invoice =
+            self.accounts.invoice(&job.tenant_id, &job.contract_id, invoice_number).await?.ok_or_else(|| {
+                Error::rejected(
+                    RejectionCode::InvalidField,
+                    format!("invoice {invoice_number} of contract {} is not known", job.contract_id),
+                )
+            })?;
 
         let locale = customer.language.unwrap_or(self.default_locale);
         let (destinations, channel_reason) = choose_destinations(&customer, &holder.supply_point.address);
-        let context = invoice_context(&customer, &invoice, locale);
+        let template_values = invoice_context(&customer, &invoice, locale);
         let mut hasher = Sha256::new();
         let mut messages = Vec::with_capacity(destinations.len());
         for destination in destinations {
@@ -78,7 +83,7 @@ impl Compose<'_> {
                 (None, None)
             } else {
                 let key = TemplateKey { kind: job.subject.kind(), channel, locale };
-                let (template, content) = self.renderer.render(key, &context)?;
+                let (template, content) = self.renderer.render(key, &template_values)?;
                 hasher.update(serde_json::to_vec(&content).unwrap_or_default());
                 (Some(template), Some(content))
             };
@@ -101,7 +106,11 @@ impl Compose<'_> {
     async fn enqueue_deliveries(&self, notice: &Notice) -> Result<Vec<Channel>, Error> {
         let channels: Vec<Channel> = notice.electronic_channels().collect();
         for channel in &channels {
-            let job = DeliveryJob { tenant_id: notice.tenant_id.clone(), notice_id: notice.notice_id.clone(), channel: *channel };
+            let job = DeliveryJob {
+                tenant_id: notice.tenant_id.clone(),
+                notice_id: notice.notice_id.clone(),
+                channel: *channel,
+            };
             self.dispatch.enqueue(&job).await?;
         }
         Ok(channels)
@@ -115,7 +124,8 @@ fn choose_destinations(customer: &CustomerProfile, postal_address: &str) -> (Vec
         let reason = "no consent to service messages on electronic channels: paper".to_owned();
         return (vec![Destination::Paper(postal_address.to_owned())], reason);
     }
-    let preference = if customer.channels.is_empty() { vec![Channel::Email, Channel::Sms] } else { customer.channels.clone() };
+    let preference =
+        if customer.channels.is_empty() { vec![Channel::Email, Channel::Sms] } else { customer.channels.clone() };
     let mut chosen = Vec::new();
     let mut skipped = Vec::new();
     for channel in preference {
@@ -137,7 +147,7 @@ fn choose_destinations(customer: &CustomerProfile, postal_address: &str) -> (Vec
     let names: Vec<&str> = chosen.iter().map(|d| d.channel().as_str()).collect();
     let mut reason = format!("citizen's preference order: {}", names.join(", "));
     if !skipped.is_empty() {
-        reason.push_str(&format!("; skipped for missing or unsupported contact: {}", skipped.join(", ")));
+        reason = format!("{reason}; skipped for missing or unsupported contact: {}", skipped.join(", "));
     }
     (chosen, reason)
 }

@@ -20,9 +20,8 @@ pub struct PhoneE164(String);
 impl PhoneE164 {
     pub fn parse(raw: &str) -> Result<Self, InvalidContact> {
         let digits = raw.strip_prefix('+').ok_or(InvalidContact::Phone)?;
-        let well_formed = (8..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0');
+        let well_formed =
+            (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
         if well_formed { Ok(Self(raw.to_owned())) } else { Err(InvalidContact::Phone) }
     }
 

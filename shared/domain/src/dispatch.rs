@@ -32,25 +32,39 @@ impl Dispatch<'_> {
         let notice = self.notices.notice(&job.tenant_id, &job.notice_id).await?.ok_or_else(|| {
             Error::rejected(RejectionCode::UnknownNotice, format!("notice {} is not recorded", job.notice_id))
         })?;
-        let unknown_channel =
-            || Error::rejected(RejectionCode::NoChannel, format!("notice {} has no {} message", job.notice_id, job.channel.as_str()));
+        let unknown_channel = || {
+            Error::rejected(
+                RejectionCode::NoChannel,
+                format!("notice {} has no {} message", job.notice_id, job.channel.as_str()),
+            )
+        };
         let message = notice.message_for(job.channel).ok_or_else(unknown_channel)?;
         let content = message.content.as_ref().ok_or_else(unknown_channel)?;
 
-        let key = ClaimKey::Delivery { tenant_id: job.tenant_id.clone(), notice_id: job.notice_id.clone(), channel: job.channel };
+        let key = ClaimKey::Delivery {
+            tenant_id: job.tenant_id.clone(),
+            notice_id: job.notice_id.clone(),
+            channel: job.channel,
+        };
         match self.claims.acquire(&key, self.clock.now(), DELIVERY_LEASE).await? {
             Claim::Completed => return Ok(Dispatched::Duplicate),
-            Claim::HeldElsewhere => return Err(Error::InProgress { key: format!("{}/{}", job.notice_id, job.channel.as_str()) }),
+            Claim::HeldElsewhere => {
+                return Err(Error::InProgress { key: format!("{}/{}", job.notice_id, job.channel.as_str()) });
+            }
             Claim::Acquired => {}
         }
         let sent = match &message.destination {
             Destination::Email(to) => {
-                let email = OutgoingEmail { tenant_id: &job.tenant_id, notice_id: &job.notice_id, to, message: content };
+                let email =
+                    OutgoingEmail { tenant_id: &job.tenant_id, notice_id: &job.notice_id, to, message: content };
                 self.email.send(email).await
             }
             Destination::Sms(to) => self.sms.send(&job.tenant_id, to, &content.text).await,
             Destination::Paper(_) => {
-                let rejection = Rejection::new(RejectionCode::NoChannel, "paper is delivered by the print batch, not the dispatcher");
+                let rejection = Rejection::new(
+                    RejectionCode::NoChannel,
+                    "paper is delivered by the print batch, not the dispatcher",
+                );
                 return self.finish_rejected(&key, rejection).await;
             }
         };

@@ -139,11 +139,19 @@ impl AccountStore for InMemoryAccounts {
         Ok(())
     }
 
-    async fn customer(&self, tenant_id: &TenantId, customer_id: &CustomerId) -> Result<Option<CustomerProfile>, PortError> {
+    async fn customer(
+        &self,
+        tenant_id: &TenantId,
+        customer_id: &CustomerId,
+    ) -> Result<Option<CustomerProfile>, PortError> {
         Ok(self.customers.lock().unwrap().get(&(tenant_id.clone(), customer_id.clone())).cloned())
     }
 
-    async fn holder(&self, tenant_id: &TenantId, contract_id: &ContractId) -> Result<Option<ContractHolder>, PortError> {
+    async fn holder(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+    ) -> Result<Option<ContractHolder>, PortError> {
         Ok(self.holders.lock().unwrap().get(&(tenant_id.clone(), contract_id.clone())).cloned())
     }
 
@@ -240,7 +248,11 @@ impl NoticeStore for InMemoryNotices {
 pub struct FakeRenderer;
 
 impl NoticeRenderer for FakeRenderer {
-    fn render(&self, key: TemplateKey, context: &serde_json::Value) -> Result<(TemplateRef, RenderedMessage), Rejection> {
+    fn render(
+        &self,
+        key: TemplateKey,
+        context: &serde_json::Value,
+    ) -> Result<(TemplateRef, RenderedMessage), Rejection> {
         let text = format!(
             "{}/{}/{}: {} {}",
             key.kind.as_str(),
@@ -249,7 +261,10 @@ impl NoticeRenderer for FakeRenderer {
             context["invoice"]["number"].as_str().unwrap_or("?"),
             context["invoice"]["total"]["amount"].as_str().unwrap_or("?"),
         );
-        let template = TemplateRef { id: format!("{}.{}.{}", key.kind.as_str(), key.channel.as_str(), key.locale), version: "fake".into() };
+        let template = TemplateRef {
+            id: format!("{}.{}.{}", key.kind.as_str(), key.channel.as_str(), key.locale),
+            version: "fake".into(),
+        };
         let subject = (key.channel == Channel::Email).then(|| text.clone());
         Ok((template, RenderedMessage { subject, text, html: None }))
     }

@@ -81,7 +81,8 @@ impl Ingest<'_> {
                 }
                 self.accounts.put_invoice(&Invoice::from_event(tenant_id, &event.contract_id, data)).await?;
                 let subject = NoticeSubject::InvoiceAvailable { invoice_number: data.number.clone() };
-                let job = ComposeJob::new(tenant_id.clone(), event.contract_id.clone(), subject, event.event_id.clone());
+                let job =
+                    ComposeJob::new(tenant_id.clone(), event.contract_id.clone(), subject, event.event_id.clone());
                 self.compose.enqueue(&job).await?;
                 Ok(1)
             }
@@ -147,10 +148,8 @@ mod tests {
     async fn an_event_claimed_by_another_invocation_is_retried_later() {
         let f = Fakes::default();
         ingest(&f).handle(&fakes::customer_event("evt-c")).await.unwrap();
-        let key = ClaimKey::Event {
-            tenant_id: fakes::tenant(),
-            event_id: crate::ids::EventId::parse("evt-i").unwrap(),
-        };
+        let key =
+            ClaimKey::Event { tenant_id: fakes::tenant(), event_id: crate::ids::EventId::parse("evt-i").unwrap() };
         f.claims.acquire(&key, f.clock.now(), EVENT_LEASE).await.unwrap();
         let err = ingest(&f).handle(&fakes::invoice_event("evt-i")).await.unwrap_err();
         assert!(matches!(err, Error::InProgress { .. }));

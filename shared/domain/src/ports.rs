@@ -72,8 +72,13 @@ pub trait AccountStore: Send + Sync {
     /// Keeps the newer of the stored and the given holder (by `as_of`).
     async fn upsert_holder(&self, holder: &ContractHolder) -> Result<(), PortError>;
     async fn put_invoice(&self, invoice: &Invoice) -> Result<(), PortError>;
-    async fn customer(&self, tenant_id: &TenantId, customer_id: &CustomerId) -> Result<Option<CustomerProfile>, PortError>;
-    async fn holder(&self, tenant_id: &TenantId, contract_id: &ContractId) -> Result<Option<ContractHolder>, PortError>;
+    async fn customer(
+        &self,
+        tenant_id: &TenantId,
+        customer_id: &CustomerId,
+    ) -> Result<Option<CustomerProfile>, PortError>;
+    async fn holder(&self, tenant_id: &TenantId, contract_id: &ContractId)
+    -> Result<Option<ContractHolder>, PortError>;
     async fn invoice(
         &self,
         tenant_id: &TenantId,

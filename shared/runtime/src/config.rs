@@ -18,7 +18,7 @@ impl ConfigSource for Env {
     }
 }
 
-impl ConfigSource for HashMap<String, String> {
+impl<S: std::hash::BuildHasher> ConfigSource for HashMap<String, String, S> {
     fn get(&self, name: &str) -> Option<String> {
         HashMap::get(self, name).cloned()
     }
@@ -55,7 +55,11 @@ pub fn parsed<T, E: std::fmt::Display>(
 
 /// The table every function shares.
 pub fn table_name(source: &dyn ConfigSource) -> Result<String, ConfigError> {
-    required(source, "TABLE_NAME", "set by infra/template.yaml (Globals); the local stack sets it from the same template")
+    required(
+        source,
+        "TABLE_NAME",
+        "set by infra/template.yaml (Globals); the local stack sets it from the same template",
+    )
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! per-record SQS batch helper that turns domain errors into acknowledgements or retries.
 
 pub mod config;
-pub mod not_implemented;
 mod error;
+pub mod not_implemented;
 pub mod redact;
 pub mod sqs;
 pub mod telemetry;

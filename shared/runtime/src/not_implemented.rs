@@ -16,7 +16,11 @@ pub fn sqs(function: &'static str, what: &'static str, event: &SqsEvent) -> Resu
 }
 
 /// What an HTTP function that is not built yet answers: 501 with a JSON reason.
-pub fn http(function: &'static str, what: &'static str, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
+pub fn http(
+    function: &'static str,
+    what: &'static str,
+    request: &LambdaFunctionUrlRequest,
+) -> LambdaFunctionUrlResponse {
     let method = request.request_context.http.method.as_deref().unwrap_or("?");
     tracing::warn!(function, method, "not implemented yet");
     let error = RuntimeError::NotImplemented { function, what };
@@ -29,8 +33,10 @@ pub fn http(function: &'static str, what: &'static str, request: &LambdaFunction
 
 /// Runs an SQS-fed function that is not built yet.
 pub async fn serve_sqs(function: &'static str, what: &'static str) -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move { sqs(function, what, &event.payload) }))
-        .await
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<SqsEvent>| async move { sqs(function, what, &event.payload) },
+    ))
+    .await
 }
 
 /// Runs an HTTP (Function URL) function that is not built yet.

@@ -2,10 +2,10 @@
 //! reported in `batchItemFailures` for a retry that ends in the dead-letter queue.
 
 use async_trait::async_trait;
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use avisa_domain::clock::Clock;
 use avisa_domain::ports::{RejectedMessage, RejectionLog};
 use avisa_domain::{Error, Rejection};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::{LambdaEvent, service_fn};
 
 use crate::redact::error_chain;
@@ -77,7 +77,12 @@ where
             Err(failure) => failure,
         };
         if failure.error.is_retryable() {
-            tracing::warn!(message_id, source = rejections.source, error = error_chain(&failure.error), "record will be retried");
+            tracing::warn!(
+                message_id,
+                source = rejections.source,
+                error = error_chain(&failure.error),
+                "record will be retried"
+            );
             response.add_failure(message_id);
             continue;
         }
@@ -103,7 +108,11 @@ where
         };
         if let Err(error) = rejections.log.record(&rejected).await {
             // The reason must not be lost: retry the record so its rejection gets recorded.
-            tracing::error!(message_id, error = error_chain(&error), "could not record the rejection; retrying the record");
+            tracing::error!(
+                message_id,
+                error = error_chain(&error),
+                "could not record the rejection; retrying the record"
+            );
             response.add_failure(message_id);
         }
     }
@@ -132,8 +141,8 @@ mod tests {
         event
     }
 
-    async fn outcome(body: String) -> Result<(), RecordFailure> {
-        match body.as_str() {
+    fn outcome(body: &str) -> Result<(), RecordFailure> {
+        match body {
             "ok" => Ok(()),
             "throttled" => Err(Error::from(PortError::transient("op", std::io::Error::other("slow down"))).into()),
             _ => Err(Rejection::new(RejectionCode::InvalidJson, "not json").into()),
@@ -145,8 +154,8 @@ mod tests {
         let log = InMemoryRejections::default();
         let clock = FixedClock::default();
         let rejections = Rejections { source: "test", log: &log, clock: &clock };
-        let response = process_batch(event(&["ok", "throttled", "garbage", "ok"]), &rejections, |m| {
-            outcome(m.body.unwrap_or_default())
+        let response = process_batch(event(&["ok", "throttled", "garbage", "ok"]), &rejections, |m| async move {
+            outcome(m.body.as_deref().unwrap_or_default())
         })
         .await;
         let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();

@@ -5,10 +5,10 @@ use tracing_subscriber::EnvFilter;
 /// Installs the JSON subscriber. Reads `AWS_LAMBDA_LOG_LEVEL` (set by the template's
 /// `LoggingConfig`) or `RUST_LOG`; defaults to `info`.
 pub fn init() {
-    let filter = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .ok()
-        .map(|level| EnvFilter::new(level.to_lowercase()))
-        .unwrap_or_else(|| EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")));
+    let filter = std::env::var("AWS_LAMBDA_LOG_LEVEL").map_or_else(
+        |_| EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        |level| EnvFilter::new(level.to_lowercase()),
+    );
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)

@@ -78,7 +78,12 @@ impl Templates {
         Ok(Self { env, versions })
     }
 
-    fn render_message(&self, name: &str, channel: Channel, context: &serde_json::Value) -> Result<RenderedMessage, minijinja::Error> {
+    fn render_message(
+        &self,
+        name: &str,
+        channel: Channel,
+        context: &serde_json::Value,
+    ) -> Result<RenderedMessage, minijinja::Error> {
         let template = self.env.get_template(name)?;
         let context = Value::from(minijinja::value::Serde(context));
         if channel == Channel::Email {
@@ -99,16 +104,21 @@ fn template_name(key: TemplateKey) -> String {
 }
 
 impl NoticeRenderer for Templates {
-    fn render(&self, key: TemplateKey, context: &serde_json::Value) -> Result<(TemplateRef, RenderedMessage), Rejection> {
+    fn render(
+        &self,
+        key: TemplateKey,
+        context: &serde_json::Value,
+    ) -> Result<(TemplateRef, RenderedMessage), Rejection> {
         let name = template_name(key);
-        let version = self.versions.get(name.as_str()).ok_or_else(|| {
-            Rejection::new(RejectionCode::RenderFailed, format!("no template {name}"))
-        })?;
+        let version = self
+            .versions
+            .get(name.as_str())
+            .ok_or_else(|| Rejection::new(RejectionCode::RenderFailed, format!("no template {name}")))?;
         let message = self.render_message(&name, key.channel, context).map_err(|e| {
-            let mut detail = format!("template {name}: {e}");
-            if let Some(detail_text) = e.detail() {
-                detail.push_str(&format!(" ({detail_text})"));
-            }
+            let detail = match e.detail() {
+                Some(more) => format!("template {name}: {e} ({more})"),
+                None => format!("template {name}: {e}"),
+            };
             Rejection::new(RejectionCode::RenderFailed, detail)
         })?;
         Ok((TemplateRef { id: name, version: version.clone() }, message))

@@ -73,7 +73,7 @@ fn a_missing_variable_fails_the_notice_instead_of_rendering_blank() {
 fn negative_amounts_and_small_amounts_are_formatted() {
     let money = |amount: &str, locale: &str| {
         let value: Money = serde_json::from_value(json!({"amount": amount, "currency": "EUR"})).unwrap();
-        format::money(Serde(value), locale).unwrap()
+        format::money(Serde(value), locale).unwrap().to_string()
     };
     assert_eq!(money("-3.05", "ca"), "-3,05 €");
     assert_eq!(money("0.5", "it"), "0,50 €");

@@ -18,10 +18,8 @@ fn contract_pk(tenant_id: &TenantId, contract_id: &ContractId) -> String {
 impl AccountStore for DynamoStore {
     async fn upsert_customer(&self, profile: &CustomerProfile) -> Result<(), PortError> {
         const OPERATION: &str = "dynamodb.UpdateItem(customer)";
-        let mut keys = vec![
-            ("pk", customer_pk(&profile.tenant_id, &profile.customer_id)),
-            ("sk", "PROFILE".to_owned()),
-        ];
+        let mut keys =
+            vec![("pk", customer_pk(&profile.tenant_id, &profile.customer_id)), ("sk", "PROFILE".to_owned())];
         if let Some(mobile) = &profile.mobile {
             keys.push(("gsi2pk", format!("T#{}#PHONE#{}", profile.tenant_id, mobile.as_str())));
             keys.push(("gsi2sk", format!("CUST#{}", profile.customer_id)));
@@ -59,11 +57,19 @@ impl AccountStore for DynamoStore {
         Ok(())
     }
 
-    async fn customer(&self, tenant_id: &TenantId, customer_id: &CustomerId) -> Result<Option<CustomerProfile>, PortError> {
+    async fn customer(
+        &self,
+        tenant_id: &TenantId,
+        customer_id: &CustomerId,
+    ) -> Result<Option<CustomerProfile>, PortError> {
         self.get("dynamodb.GetItem(customer)", &customer_pk(tenant_id, customer_id), "PROFILE").await
     }
 
-    async fn holder(&self, tenant_id: &TenantId, contract_id: &ContractId) -> Result<Option<ContractHolder>, PortError> {
+    async fn holder(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+    ) -> Result<Option<ContractHolder>, PortError> {
         self.get("dynamodb.GetItem(account)", &contract_pk(tenant_id, contract_id), "ACCOUNT").await
     }
 

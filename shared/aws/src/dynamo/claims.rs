@@ -6,7 +6,7 @@ use avisa_domain::ports::{Claim, ClaimKey, ClaimOutcome, Claims};
 use jiff::{SignedDuration, Timestamp};
 
 use super::{DynamoStore, Item, n, s};
-use crate::error::classify;
+use crate::error::{classify, is_condition_failure};
 
 const IN_PROGRESS: &str = "IN_PROGRESS";
 /// Billing-event claims are kept this long, so a replay within the window is recognised.
@@ -51,7 +51,7 @@ impl Claims for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(Claim::Acquired),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+            Err(e) if is_condition_failure(&e) => {
                 #[derive(serde::Deserialize)]
                 struct Status {
                     status: String,
@@ -117,7 +117,7 @@ impl Claims for DynamoStore {
         match result {
             Ok(_) => Ok(()),
             // Completed in the meantime: nothing to give back.
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
             Err(e) => Err(classify("dynamodb.DeleteItem(claim)", e)),
         }
     }

@@ -22,7 +22,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{AdapterError, classify};
+use crate::error::{AdapterError, classify, is_condition_failure};
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
@@ -38,7 +38,12 @@ impl DynamoStore {
         Self { client, table: table.into() }
     }
 
-    async fn get<T: DeserializeOwned>(&self, operation: &'static str, pk: &str, sk: &str) -> Result<Option<T>, PortError> {
+    async fn get<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        pk: &str,
+        sk: &str,
+    ) -> Result<Option<T>, PortError> {
         let output = self
             .client
             .get_item()
@@ -64,7 +69,7 @@ impl DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) if is_condition_failure(&e) => Ok(false),
             Err(e) => Err(classify(operation, e)),
         }
     }
@@ -78,7 +83,9 @@ impl DynamoStore {
         let mut update = self.client.update_item().table_name(&self.table).key("pk", pk).key("sk", sk);
         let mut sets = Vec::with_capacity(item.len());
         for (i, (name, value)) in item.into_iter().enumerate() {
-            update = update.expression_attribute_names(format!("#a{i}"), name).expression_attribute_values(format!(":a{i}"), value);
+            update = update
+                .expression_attribute_names(format!("#a{i}"), name)
+                .expression_attribute_values(format!(":a{i}"), value);
             sets.push(format!("#a{i} = :a{i}"));
         }
         let result = update
@@ -90,7 +97,7 @@ impl DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+            Err(e) if is_condition_failure(&e) => {
                 tracing::info!(operation, "stored state is newer than this event; left as it is");
                 Ok(())
             }
@@ -108,7 +115,11 @@ pub(crate) fn n(value: i64) -> AttributeValue {
 }
 
 /// The record's attributes plus its keys.
-pub(crate) fn to_item(operation: &'static str, record: &impl Serialize, keys: &[(&str, String)]) -> Result<Item, PortError> {
+pub(crate) fn to_item(
+    operation: &'static str,
+    record: &impl Serialize,
+    keys: &[(&str, String)],
+) -> Result<Item, PortError> {
     let mut item: Item = serde_dynamo::to_item(record).map_err(|e| PortError::permanent(operation, e))?;
     for (name, value) in keys {
         item.insert((*name).to_owned(), s(value.clone()));

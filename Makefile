@@ -1,0 +1,48 @@
+# avisa: the two commands that matter are `make demo` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+STAMP := $(VENV)/.installed-$(shell sha256sum requirements-dev.txt | cut -c1-12)
+REGION := eu-west-1
+
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: demo test venv check-template lint local-up sam-build clean
+
+## demo: the whole pipeline on a throw-away local AWS (moto), with a short report
+demo: venv
+	cargo run --quiet --locked -p avisa-local --bin avisa-local -- demo
+
+## test: formatting, clippy, unit + end-to-end tests (against moto), template checks
+test: venv lint
+	cargo nextest run --workspace --locked --no-fail-fast
+	$(MAKE) --no-print-directory check-template
+
+## venv: the pinned Python dev tools (moto, cfn-lint, sam, cargo-lambda) in a git-ignored venv
+venv: $(STAMP)
+
+$(STAMP): requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	test -x $(VENV)/bin/pip || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+check-template: venv
+	cfn-lint infra/template.yaml
+	sam validate --lint --region $(REGION) --template-file infra/template.yaml
+
+## local-up: local AWS on 127.0.0.1:5055, provisioned from the template, for cargo lambda (Ctrl-C stops it)
+local-up: venv
+	cargo run --quiet --locked -p avisa-local --bin avisa-local -- up --port 5055
+
+## sam-build: release arm64 binaries for every function, as `sam deploy` ships them
+sam-build: venv
+	sam build --template-file infra/template.yaml --build-dir .aws-sam/build
+
+clean:
+	cargo clean
+	rm -rf $(VENV) .aws-sam

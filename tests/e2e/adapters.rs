@@ -1,0 +1,108 @@
+//! The DynamoDB, SQS, SES and SNS adapters against moto.
+
+use avisa_aws::{DynamoStore, SesEmailSender, SnsSmsSender};
+use avisa_domain::PortError;
+use avisa_domain::account::CustomerProfile;
+use avisa_domain::contact::{Email, PhoneE164};
+use avisa_domain::fakes;
+use avisa_domain::ids::{EventId, NoticeId, TenantId};
+use avisa_domain::notice::RenderedMessage;
+use avisa_domain::ports::{AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, EmailSender, OutgoingEmail, SmsSender};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::support::stack;
+
+fn store(stack: &avisa_local::LocalStack) -> DynamoStore {
+    DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), "avisa-Table")
+}
+
+fn event_key(id: &str) -> ClaimKey {
+    ClaimKey::Event { tenant_id: TenantId::parse("t").unwrap(), event_id: EventId::parse(id).unwrap() }
+}
+
+fn at(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_claim_is_held_until_completed_or_its_lease_ends() {
+    let stack = stack().await;
+    let claims = store(&stack);
+    let key = event_key("e-1");
+    let lease = SignedDuration::from_secs(120);
+    let now = at("2026-11-20T09:00:00Z");
+    assert_eq!(claims.acquire(&key, now, lease).await.unwrap(), Claim::Acquired);
+    assert_eq!(claims.acquire(&key, now, lease).await.unwrap(), Claim::HeldElsewhere);
+    // a holder that died: its lease ends and the key can be claimed again
+    let later = at("2026-11-20T09:02:01Z");
+    assert_eq!(claims.acquire(&key, later, lease).await.unwrap(), Claim::Acquired);
+    claims.complete(&key, later, &ClaimOutcome::Applied).await.unwrap();
+    assert_eq!(claims.acquire(&key, at("2026-11-21T00:00:00Z"), lease).await.unwrap(), Claim::Completed);
+}
+
+#[tokio::test]
+async fn a_released_claim_can_be_acquired_again() {
+    let stack = stack().await;
+    let claims = store(&stack);
+    let key = ClaimKey::Delivery {
+        tenant_id: TenantId::parse("t").unwrap(),
+        notice_id: NoticeId::parse("n-1").unwrap(),
+        channel: avisa_domain::notice::Channel::Sms,
+    };
+    let now = at("2026-11-20T09:00:00Z");
+    assert_eq!(claims.acquire(&key, now, SignedDuration::from_secs(60)).await.unwrap(), Claim::Acquired);
+    claims.release(&key).await.unwrap();
+    assert_eq!(claims.acquire(&key, now, SignedDuration::from_secs(60)).await.unwrap(), Claim::Acquired);
+}
+
+#[tokio::test]
+async fn an_older_customer_event_does_not_overwrite_a_newer_one() {
+    let stack = stack().await;
+    let accounts = store(&stack);
+    let newer = CustomerProfile {
+        name: "Maria Puig (new)".into(),
+        as_of: at("2026-11-10T00:00:00Z"),
+        ..fakes::customer_profile()
+    };
+    let older = CustomerProfile {
+        name: "Maria Puig (old)".into(),
+        as_of: at("2026-11-01T00:00:00Z"),
+        ..fakes::customer_profile()
+    };
+    accounts.upsert_customer(&newer).await.unwrap();
+    accounts.upsert_customer(&older).await.unwrap();
+    let stored = accounts.customer(&newer.tenant_id, &newer.customer_id).await.unwrap().unwrap();
+    assert_eq!(stored, newer);
+}
+
+#[tokio::test]
+async fn ses_refusing_an_unverified_sender_is_a_permanent_error_with_its_reason() {
+    let stack = stack().await;
+    let sender = SesEmailSender::new(aws_sdk_sesv2::Client::new(&stack.sdk), "nobody@unverified.example");
+    let message = RenderedMessage { subject: Some("s".into()), text: "t".into(), html: None };
+    let to = Email::parse("maria@example.cat").unwrap();
+    let tenant = TenantId::parse("t").unwrap();
+    let notice = NoticeId::parse("n-1").unwrap();
+    let err = sender
+        .send(OutgoingEmail { tenant_id: &tenant, notice_id: &notice, to: &to, message: &message })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PortError::Permanent { .. }), "{err:?}");
+    let chain = avisa_runtime::redact::error_chain(&err);
+    assert!(chain.contains("MessageRejected"), "{chain}");
+    assert!(stack.moto().sent().unwrap().emails.is_empty());
+}
+
+#[tokio::test]
+async fn sms_are_published_to_the_number_with_the_text() {
+    let stack = stack().await;
+    let sender = SnsSmsSender::new(aws_sdk_sns::Client::new(&stack.sdk), Some("AVISA".into()));
+    let to = PhoneE164::parse("+393331234567").unwrap();
+    let id = sender.send(&TenantId::parse("t").unwrap(), &to, "Fattura pronta").await.unwrap();
+    let sms = stack.moto().sent().unwrap().sms;
+    assert_eq!(sms.len(), 1);
+    assert_eq!(
+        (sms[0].message_id.as_str(), sms[0].phone_number.as_str(), sms[0].message.as_str()),
+        (id.as_str(), "+393331234567", "Fattura pronta")
+    );
+}

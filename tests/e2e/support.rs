@@ -1,0 +1,23 @@
+use avisa_local::LocalStack;
+use avisa_local::moto::workspace_root;
+
+/// A fresh local stack; panics with the actionable reason when it cannot start.
+pub async fn stack() -> LocalStack {
+    match LocalStack::start().await {
+        Ok(stack) => stack,
+        Err(error) => {
+            let chain: Vec<String> = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
+                .map(ToString::to_string)
+                .collect();
+            panic!("the local stack did not start: {}", chain.join(": "))
+        }
+    }
+}
+
+/// The message body of a sample SQS event under `events/`.
+pub fn sample_body(relative: &str) -> String {
+    let path = workspace_root().join(relative);
+    let event: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("sample exists")).expect("sample is JSON");
+    event["Records"][0]["body"].as_str().expect("sample has a body").to_owned()
+}

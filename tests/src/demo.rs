@@ -1,0 +1,121 @@
+//! The demo: a small billing run through the whole pipeline on the local stack.
+
+use std::fmt;
+use std::path::Path;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::LocalError;
+use crate::error::sdk_error;
+use crate::esm::DrainReport;
+use crate::moto::{Sent, workspace_root};
+use crate::stack::LocalStack;
+
+/// What the demo did, as it prints it.
+#[derive(Debug, Clone)]
+pub struct DemoReport {
+    pub customers_in: usize,
+    pub invoices_in: usize,
+    pub rejected: Vec<String>,
+    pub notices_composed: usize,
+    pub sent: Sent,
+    pub drained: DrainReport,
+}
+
+/// The billing events in a JSON array file under `events/`, as message bodies.
+pub fn event_bodies(relative: &str) -> Result<Vec<String>, LocalError> {
+    let path = workspace_root().join(relative);
+    let io = |source| LocalError::Io { what: format!("reading {}", path.display()), source };
+    let text = std::fs::read_to_string(Path::new(&path)).map_err(io)?;
+    let events: Vec<serde_json::Value> = serde_json::from_str(&text)
+        .map_err(|e| LocalError::Template(format!("{relative} is not a JSON array of events: {e}")))?;
+    Ok(events.iter().map(ToString::to_string).collect())
+}
+
+/// Loads the sample customers, then the billing run, draining the pipeline after each.
+pub async fn run(stack: &LocalStack) -> Result<DemoReport, LocalError> {
+    let esm = stack.event_source_mapping()?;
+    let customers = event_bodies("events/demo/customers.json")?;
+    for body in &customers {
+        stack.send("BillingEventsQueue", body).await?;
+    }
+    let mut drained = esm.drain().await?;
+    let invoices = event_bodies("events/demo/billing-run.json")?;
+    for body in &invoices {
+        stack.send("BillingEventsQueue", body).await?;
+    }
+    for (function, stats) in esm.drain().await?.by_function {
+        let total = drained.by_function.entry(function).or_default();
+        total.batches += stats.batches;
+        total.records += stats.records;
+        total.failed += stats.failed;
+    }
+    Ok(DemoReport {
+        customers_in: customers.len(),
+        invoices_in: invoices.len(),
+        rejected: rejections(stack, "aigues-reus").await?,
+        notices_composed: drained.of("notice-composer").records,
+        sent: stack.moto().sent()?,
+        drained,
+    })
+}
+
+/// `code: detail` of every rejection recorded for `tenant`.
+pub async fn rejections(stack: &LocalStack, tenant: &str) -> Result<Vec<String>, LocalError> {
+    let table = &stack.provisioned.tables["Table"];
+    let items = aws_sdk_dynamodb::Client::new(&stack.sdk)
+        .query()
+        .table_name(table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("T#{tenant}#REJECTED")))
+        .send()
+        .await
+        .map_err(|e| LocalError::provision("Table", "query", sdk_error(e)))?
+        .items
+        .unwrap_or_default();
+    let text = |item: &std::collections::HashMap<String, AttributeValue>, name: &str| {
+        item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+    };
+    Ok(items
+        .iter()
+        .map(|item| format!("{}: {}", text(item, "rejection_code"), text(item, "rejection_detail")))
+        .collect())
+}
+
+impl fmt::Display for DemoReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "== avisa demo: one billing run through the local stack ==")?;
+        writeln!(f, "billing events in:  {} customers, {} invoices", self.customers_in, self.invoices_in)?;
+        writeln!(f, "rejected:           {}", self.rejected.len())?;
+        for reason in &self.rejected {
+            writeln!(f, "  - {reason}")?;
+        }
+        writeln!(f, "notices composed:   {}", self.notices_composed)?;
+        writeln!(f, "emails in SES:      {}", self.sent.emails.len())?;
+        writeln!(f, "SMS in SNS:         {}", self.sent.sms.len())?;
+        writeln!(f, "invocations:")?;
+        for (function, stats) in &self.drained.by_function {
+            writeln!(
+                f,
+                "  {function:<18} {} batches, {} records, {} retried",
+                stats.batches, stats.records, stats.failed
+            )?;
+        }
+        if let Some(email) = self.sent.emails.first() {
+            writeln!(f, "\n-- one email, as SES received it --")?;
+            writeln!(
+                f,
+                "From:    {}\nTo:      {}\nSubject: {}\n\n{}",
+                email.source,
+                email.destinations.to.join(", "),
+                email.subject,
+                email.body
+            )?;
+        }
+        if let Some(sms) = self.sent.sms.first() {
+            writeln!(f, "\n-- one SMS, as SNS received it --")?;
+            writeln!(f, "To: {}\n{}", sms.phone_number, sms.message)?;
+        }
+        Ok(())
+    }
+}

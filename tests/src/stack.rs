@@ -1,0 +1,129 @@
+//! The whole local stack: moto, provisioned from the template, with the functions' mappings.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sqs::config::Credentials;
+
+use crate::LocalError;
+use crate::error::sdk_error;
+use crate::esm::{EventSourceMapping, Mapping};
+use crate::functions::{self, FunctionSpec};
+use crate::moto::Moto;
+use crate::provision::{Provisioned, Queue, provision};
+use crate::template::{REGION, Template};
+
+/// moto running, with every resource of `infra/template.yaml` created in it. Dropping it stops moto.
+#[derive(Debug)]
+pub struct LocalStack {
+    moto: Moto,
+    pub sdk: SdkConfig,
+    pub template: Template,
+    pub provisioned: Provisioned,
+    pub functions: Vec<FunctionSpec>,
+}
+
+/// The SDK configuration that points every client at the local stack, as `AWS_ENDPOINT_URL` does
+/// for the Lambda binaries.
+pub async fn sdk_config(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(REGION))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "avisa-local"))
+        .load()
+        .await
+}
+
+impl LocalStack {
+    /// moto on a free port, provisioned.
+    pub async fn start() -> Result<Self, LocalError> {
+        Self::provisioned(Moto::start()?).await
+    }
+
+    /// moto on `port`, provisioned (for `cargo lambda watch`, which needs a known endpoint).
+    pub async fn start_on(port: u16) -> Result<Self, LocalError> {
+        Self::provisioned(Moto::start_on(port)?).await
+    }
+
+    async fn provisioned(moto: Moto) -> Result<Self, LocalError> {
+        let sdk = sdk_config(moto.endpoint()).await;
+        let template = Template::load(&Template::default_path())?;
+        let provisioned = provision(&template, &sdk, moto.endpoint()).await?;
+        let functions = functions::specs(&template, template.resolver(moto.endpoint()))?;
+        Ok(Self { moto, sdk, template, provisioned, functions })
+    }
+
+    pub fn moto(&self) -> &Moto {
+        &self.moto
+    }
+
+    pub fn endpoint(&self) -> &str {
+        self.moto.endpoint()
+    }
+
+    /// A queue by its logical id in the template.
+    pub fn queue(&self, logical_id: &str) -> &Queue {
+        self.provisioned.queues.get(logical_id).unwrap_or_else(|| panic!("the template declares no queue {logical_id}"))
+    }
+
+    /// A function by its binary name.
+    pub fn function(&self, binary: &str) -> Option<&FunctionSpec> {
+        self.functions.iter().find(|f| f.binary == binary)
+    }
+
+    /// Sends one message, as an upstream system would.
+    pub async fn send(&self, queue_logical_id: &str, body: &str) -> Result<(), LocalError> {
+        let url = &self.queue(queue_logical_id).url;
+        aws_sdk_sqs::Client::new(&self.sdk)
+            .send_message()
+            .queue_url(url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|e| LocalError::sqs("SendMessage", url, sdk_error(e)))?;
+        Ok(())
+    }
+
+    /// How many messages a queue holds (visible or in flight).
+    pub async fn depth(&self, queue_logical_id: &str) -> Result<usize, LocalError> {
+        use aws_sdk_sqs::types::QueueAttributeName::{
+            ApproximateNumberOfMessages, ApproximateNumberOfMessagesNotVisible,
+        };
+        let url = &self.queue(queue_logical_id).url;
+        let attributes = aws_sdk_sqs::Client::new(&self.sdk)
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(ApproximateNumberOfMessages)
+            .attribute_names(ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .map_err(|e| LocalError::sqs("GetQueueAttributes", url, sdk_error(e)))?
+            .attributes
+            .unwrap_or_default();
+        Ok(attributes.values().filter_map(|v| v.parse::<usize>().ok()).sum())
+    }
+
+    /// The event source mappings of every function built so far, each calling the same handler
+    /// its Lambda binary runs. Functions not built yet are left out (their queues keep their
+    /// messages).
+    pub fn event_source_mapping(&self) -> Result<EventSourceMapping, LocalError> {
+        let mut mappings = Vec::new();
+        for spec in &self.functions {
+            let Some(handler) = functions::handler(spec, &self.sdk)? else { continue };
+            for (queue_arn, batch_size) in &spec.sqs_sources {
+                let queue = self.provisioned.queues.values().find(|q| &q.arn == queue_arn).ok_or_else(|| {
+                    LocalError::Template(format!(
+                        "{} is fed by {queue_arn}, which is not a queue of the template",
+                        spec.logical_id
+                    ))
+                })?;
+                mappings.push(Mapping {
+                    function: spec.binary.clone(),
+                    queue_url: queue.url.clone(),
+                    queue_arn: queue_arn.clone(),
+                    batch_size: *batch_size,
+                    handler: handler.clone(),
+                });
+            }
+        }
+        Ok(EventSourceMapping::new(aws_sdk_sqs::Client::new(&self.sdk), mappings))
+    }
+}
