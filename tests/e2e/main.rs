@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
 
 mod adapters;
+mod cargo_lambda;
 mod pipeline;
 mod provisioning;
 mod redrive;

@@ -12,7 +12,7 @@
 pub mod demo;
 mod error;
 pub mod esm;
-mod functions;
+pub mod functions;
 pub mod moto;
 pub mod provision;
 pub mod stack;

@@ -2,7 +2,7 @@
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -11,10 +11,20 @@ use crate::LocalError;
 
 const START_TIMEOUT: Duration = Duration::from_mins(1);
 
+/// Runs moto's server and exits when its standard input closes, i.e. when the process that started
+/// it ends, however it ends (even killed): a test run that dies leaves no moto behind.
+const WATCHDOG: &str = "import os, sys, threading\n\
+from moto.server import main\n\
+def watch():\n    sys.stdin.read()\n    os._exit(0)\n\
+threading.Thread(target=watch, daemon=True).start()\n\
+main(sys.argv[1:])\n";
+
 /// A running moto server; stopped when dropped.
 #[derive(Debug)]
 pub struct Moto {
     child: Child,
+    /// Held open for the watchdog; closing it stops moto.
+    _stdin: Option<ChildStdin>,
     endpoint: String,
     log: PathBuf,
 }
@@ -62,9 +72,22 @@ impl Moto {
             move |source| LocalError::Io { what, source }
         };
         let log_file = std::fs::File::create(&log).map_err(io("creating moto's log file"))?;
-        let child = Command::new(&binary)
+        // moto_server is a Python entry point: run its interpreter with the watchdog when it is there.
+        let python = binary.parent().map(|dir| dir.join("python3")).filter(|p| p.is_file());
+        let mut command = match &python {
+            Some(python) => {
+                let mut command = Command::new(python);
+                command.args(["-c", WATCHDOG]).stdin(Stdio::piped());
+                command
+            }
+            None => {
+                let mut command = Command::new(&binary);
+                command.stdin(Stdio::null());
+                command
+            }
+        };
+        let mut child = command
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
             .stdout(log_file.try_clone().map_err(io("opening moto's log file"))?)
             .stderr(log_file)
             .spawn()
@@ -72,7 +95,8 @@ impl Moto {
                 std::io::ErrorKind::NotFound => LocalError::MotoMissing { looked_for: binary.display().to_string() },
                 _ => LocalError::Io { what: format!("starting {}", binary.display()), source },
             })?;
-        let mut moto = Self { child, endpoint, log };
+        let stdin = child.stdin.take();
+        let mut moto = Self { child, _stdin: stdin, endpoint, log };
         moto.wait_until_ready()?;
         Ok(moto)
     }

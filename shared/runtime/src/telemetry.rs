@@ -12,6 +12,7 @@ pub fn init() {
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
+        .flatten_event(true)
         .with_current_span(false)
         .with_ansi(false)
         .without_time() // CloudWatch stamps every line

@@ -1,0 +1,32 @@
+//! `cargo lambda watch` gives each function the variables in Cargo.toml's lambda metadata; they
+//! must be what the template gives it against `make local-up` (127.0.0.1:5055).
+
+use std::collections::BTreeMap;
+
+use avisa_local::functions::specs;
+use avisa_local::moto::workspace_root;
+use avisa_local::template::Template;
+
+fn lambda_env(manifest: &str, section: &str) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(workspace_root().join(manifest)).unwrap();
+    let manifest: toml::Table = text.parse().unwrap();
+    let env = manifest[section]["metadata"]["lambda"]["env"].as_table().cloned().unwrap_or_default();
+    env.into_iter().map(|(k, v)| (k, v.as_str().unwrap().to_owned())).collect()
+}
+
+#[test]
+fn cargo_lambda_metadata_matches_what_the_template_gives_each_function() {
+    let template = Template::load(&Template::default_path()).unwrap();
+    let workspace = lambda_env("Cargo.toml", "workspace");
+    assert_eq!(workspace["AWS_ENDPOINT_URL"], "http://127.0.0.1:5055");
+    for spec in specs(&template, template.resolver("http://127.0.0.1:5055")).unwrap() {
+        if !["billing-ingest", "notice-composer", "notice-dispatcher"].contains(&spec.binary.as_str()) {
+            continue; // not built yet: nothing to invoke
+        }
+        let mut metadata = workspace.clone();
+        metadata.extend(lambda_env(&format!("functions/{}/Cargo.toml", spec.binary), "package"));
+        for (name, value) in &spec.env {
+            assert_eq!(metadata.get(name), Some(value), "{}: {name} in Cargo.toml's lambda metadata", spec.binary);
+        }
+    }
+}
