@@ -74,17 +74,14 @@ impl Moto {
         let log_file = std::fs::File::create(&log).map_err(io("creating moto's log file"))?;
         // moto_server is a Python entry point: run its interpreter with the watchdog when it is there.
         let python = binary.parent().map(|dir| dir.join("python3")).filter(|p| p.is_file());
-        let mut command = match &python {
-            Some(python) => {
-                let mut command = Command::new(python);
-                command.args(["-c", WATCHDOG]).stdin(Stdio::piped());
-                command
-            }
-            None => {
-                let mut command = Command::new(&binary);
-                command.stdin(Stdio::null());
-                command
-            }
+        let mut command = if let Some(python) = &python {
+            let mut command = Command::new(python);
+            command.args(["-c", WATCHDOG]).stdin(Stdio::piped());
+            command
+        } else {
+            let mut command = Command::new(&binary);
+            command.stdin(Stdio::null());
+            command
         };
         let mut child = command
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
