@@ -7,11 +7,11 @@ REGION := eu-west-1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test venv check-template lint local-up sam-build clean
+.PHONY: demo test venv check-template lint local-up sam-build schemas bench rejected clean
 
 ## demo: the whole pipeline on a throw-away local AWS (moto), with a short report
 demo: venv
-	cargo run --quiet --locked -p avisa-local --bin avisa-local -- demo
+	cargo run --quiet --locked -p avisa-local --bin avisa -- demo
 
 ## test: formatting, clippy, unit + end-to-end tests (against moto), template checks
 test: venv lint
@@ -35,9 +35,17 @@ check-template: venv
 	cfn-lint infra/template.yaml
 	sam validate --lint --region $(REGION) --template-file infra/template.yaml
 
+## schemas: regenerate events/schema/v1 (the billing-event JSON Schemas) from the Rust types
+schemas:
+	UPDATE_SCHEMAS=1 cargo test --quiet --locked -p avisa-domain --lib billing::schema
+
+## bench: billing events parsed, validated and applied per second on one core (in-memory ports)
+bench:
+	cargo bench --locked -p avisa-domain --features fakes --bench ingest
+
 ## local-up: local AWS on 127.0.0.1:5055, provisioned from the template, for cargo lambda (Ctrl-C stops it)
 local-up: venv
-	cargo run --quiet --locked -p avisa-local --bin avisa-local -- up --port 5055
+	cargo run --quiet --locked -p avisa-local --bin avisa -- local-up --port 5055
 
 ## sam-build: release arm64 binaries for every function, as `sam deploy` ships them
 sam-build: venv

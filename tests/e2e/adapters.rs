@@ -60,12 +60,12 @@ async fn an_older_customer_event_does_not_overwrite_a_newer_one() {
     let stack = stack().await;
     let accounts = store(&stack);
     let newer = CustomerProfile {
-        name: "Maria Puig (new)".into(),
+        name: fakes::name("Maria Puig (new)"),
         as_of: at("2026-11-10T00:00:00Z"),
         ..fakes::customer_profile()
     };
     let older = CustomerProfile {
-        name: "Maria Puig (old)".into(),
+        name: fakes::name("Maria Puig (old)"),
         as_of: at("2026-11-01T00:00:00Z"),
         ..fakes::customer_profile()
     };

@@ -4,6 +4,11 @@ use avisa_local::demo;
 
 use crate::support::{sample_body, stack};
 
+/// The demo tenant's rejections, as `code: detail`.
+pub async fn rejections(stack: &avisa_local::LocalStack) -> Vec<String> {
+    demo::rejections(stack, Some("aigues-reus")).await.unwrap()
+}
+
 #[tokio::test]
 async fn an_invoice_issued_event_ends_as_one_email_and_one_sms() {
     // GIVEN a customer with an email address and a mobile number
@@ -75,7 +80,7 @@ async fn redelivered_compose_and_delivery_jobs_send_nothing_more() {
     assert_eq!(report.of("notice-dispatcher").failed, 0);
     let sent = stack.moto().sent().unwrap();
     assert_eq!((sent.emails.len(), sent.sms.len()), (1, 1), "{sent:#?}");
-    assert!(demo::rejections(&stack, "aigues-reus").await.unwrap().is_empty());
+    assert!(rejections(&stack).await.is_empty());
 }
 
 #[tokio::test]
@@ -87,8 +92,8 @@ async fn bad_records_are_recorded_with_their_reason_and_the_batch_goes_on() {
     stack.send("BillingEventsQueue", &sample_body("events/billing-ingest/customer-upserted.json")).await.unwrap();
     let report = esm.drain().await.unwrap();
     assert_eq!(report.of("billing-ingest").failed, 0, "permanent errors are acknowledged, not retried");
-    let mut reasons = demo::rejections(&stack, "aigues-reus").await.unwrap();
-    reasons.extend(demo::rejections(&stack, "unknown").await.unwrap());
+    let mut reasons = rejections(&stack).await;
+    reasons.extend(demo::rejections(&stack, None).await.unwrap());
     assert_eq!(reasons.len(), 2, "{reasons:?}");
     assert!(reasons.iter().any(|r| r.starts_with("invalid_json: body is not JSON")), "{reasons:?}");
     assert!(reasons.iter().any(|r| r.starts_with("invalid_field:") && r.contains("E.164")), "{reasons:?}");
@@ -103,6 +108,7 @@ async fn the_demo_billing_run_reaches_each_citizen_on_their_channels() {
     assert_eq!(report.rejected.len(), 1, "the invoice for an unknown contract: {:?}", report.rejected);
     assert!(report.rejected[0].starts_with("unknown_contract"));
     assert_eq!(report.notices_composed, 5);
+    assert_eq!(report.drained.of("billing-ingest").failed, 3, "the unknown contract's invoice waited three times");
     let mut emailed: Vec<&str> = report.sent.emails.iter().map(|e| e.destinations.to[0].as_str()).collect();
     emailed.sort_unstable();
     assert_eq!(emailed, ["giulia.bianchi@example.it", "lucia.fernandez@example.es", "maria.puig@example.cat"]);

@@ -3,10 +3,11 @@
 use std::fmt;
 use std::path::Path;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use avisa_aws::DynamoStore;
+use avisa_domain::ids::TenantId;
+use avisa_domain::ports::RejectionLog;
 
 use crate::LocalError;
-use crate::error::sdk_error;
 use crate::esm::DrainReport;
 use crate::moto::{Sent, workspace_root};
 use crate::stack::LocalStack;
@@ -53,33 +54,19 @@ pub async fn run(stack: &LocalStack) -> Result<DemoReport, LocalError> {
     Ok(DemoReport {
         customers_in: customers.len(),
         invoices_in: invoices.len(),
-        rejected: rejections(stack, "aigues-reus").await?,
+        rejected: rejections(stack, Some("aigues-reus")).await?,
         notices_composed: drained.of("notice-composer").records,
         sent: stack.moto().sent()?,
         drained,
     })
 }
 
-/// `code: detail` of every rejection recorded for `tenant`.
-pub async fn rejections(stack: &LocalStack, tenant: &str) -> Result<Vec<String>, LocalError> {
-    let table = &stack.provisioned.tables["Table"];
-    let items = aws_sdk_dynamodb::Client::new(&stack.sdk)
-        .query()
-        .table_name(table)
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", AttributeValue::S(format!("T#{tenant}#REJECTED")))
-        .send()
-        .await
-        .map_err(|e| LocalError::provision("Table", "query", sdk_error(e)))?
-        .items
-        .unwrap_or_default();
-    let text = |item: &std::collections::HashMap<String, AttributeValue>, name: &str| {
-        item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
-    };
-    Ok(items
-        .iter()
-        .map(|item| format!("{}: {}", text(item, "rejection_code"), text(item, "rejection_detail")))
-        .collect())
+/// `code: detail` of every rejection recorded for `tenant` (`None`: tenant unreadable), newest first.
+pub async fn rejections(stack: &LocalStack, tenant: Option<&str>) -> Result<Vec<String>, LocalError> {
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), &stack.provisioned.tables["Table"]);
+    let tenant = tenant.map(TenantId::parse).transpose().map_err(|e| LocalError::Template(e.to_string()))?;
+    let listed = store.list(tenant.as_ref(), 1000).await.map_err(|e| LocalError::provision("Table", "query", e))?;
+    Ok(listed.iter().map(|r| r.rejection.to_string()).collect())
 }
 
 impl fmt::Display for DemoReport {

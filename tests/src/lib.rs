@@ -14,6 +14,7 @@ mod error;
 pub mod esm;
 pub mod functions;
 pub mod moto;
+pub mod ops;
 pub mod provision;
 pub mod stack;
 pub mod template;

@@ -1,23 +1,29 @@
 use avisa_domain::Error;
 use avisa_domain::billing::BillingEvent;
 use avisa_domain::ingest::{Ingest, Ingested};
-use avisa_runtime::sqs::{RecordFailure, Rejections, process_batch};
+use avisa_runtime::metrics::Counts;
+use avisa_runtime::sqs::{RecordFailure, Rejections, process_batch, receive_count};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 
 /// Parses each record as a billing event and ingests it; see [`process_batch`] for what happens to
 /// the ones that fail.
-pub async fn handle_batch(ingest: Ingest<'_>, rejections: &Rejections<'_>, event: SqsEvent) -> SqsBatchResponse {
+pub async fn handle_batch(
+    ingest: Ingest<'_>,
+    rejections: &Rejections<'_>,
+    event: SqsEvent,
+) -> (SqsBatchResponse, Counts) {
     process_batch(event, rejections, |record| handle_record(ingest, record)).await
 }
 
-async fn handle_record(ingest: Ingest<'_>, record: SqsMessage) -> Result<(), RecordFailure> {
+async fn handle_record(ingest: Ingest<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
+    let attempt = receive_count(&record);
     let body = record.body.unwrap_or_default();
     let event = BillingEvent::parse(&body).map_err(|refused| RecordFailure {
         error: Error::Rejected(refused.rejection),
         tenant_id: refused.tenant_id,
         event_id: refused.event_id,
     })?;
-    let outcome = ingest.handle(&event).await.map_err(|error| RecordFailure {
+    let outcome = ingest.handle(&event, attempt).await.map_err(|error| RecordFailure {
         error,
         tenant_id: Some(event.tenant_id.to_string()),
         event_id: Some(event.event_id.to_string()),
@@ -35,7 +41,7 @@ async fn handle_record(ingest: Ingest<'_>, record: SqsMessage) -> Result<(), Rec
         compose_jobs,
         "billing event ingested"
     );
-    Ok(())
+    Ok(result)
 }
 
 #[cfg(test)]
@@ -59,17 +65,17 @@ mod tests {
         event
     }
 
-    fn sample(name: &str) -> String {
-        let path = format!("{}/../../events/billing-ingest/{name}.json", env!("CARGO_MANIFEST_DIR"));
-        let sqs: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path);
-        sqs["Records"][0]["body"].as_str().expect("a body").to_owned()
+    use avisa_domain::fakes::sample_body as sample;
+
+    async fn run_counted(f: &Fakes, bodies: &[String]) -> (Vec<String>, Counts) {
+        let ingest = Ingest { claims: &f.claims, accounts: &f.accounts, compose: &f.compose, clock: &f.clock };
+        let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
+        let (response, counts) = handle_batch(ingest, &rejections, sqs_event(bodies)).await;
+        (response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect(), counts)
     }
 
     async fn run(f: &Fakes, bodies: &[String]) -> Vec<String> {
-        let ingest = Ingest { claims: &f.claims, accounts: &f.accounts, compose: &f.compose, clock: &f.clock };
-        let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
-        let response = handle_batch(ingest, &rejections, sqs_event(bodies)).await;
-        response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
+        run_counted(f, bodies).await.0
     }
 
     #[tokio::test]
@@ -92,6 +98,23 @@ mod tests {
         assert_eq!(codes, [RejectionCode::InvalidJson, RejectionCode::InvalidField]);
         assert_eq!(rejected[1].event_id.as_deref(), Some("evt-reus-0003"));
         assert_eq!(f.compose.jobs().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn duplicates_and_rejections_are_counted() {
+        let f = Fakes::default();
+        let bodies = [sample("customer-upserted"), sample("customer-upserted"), sample("invalid-event-type")];
+        let (failures, counts) = run_counted(&f, &bodies).await;
+        assert!(failures.is_empty());
+        assert_eq!(counts, Counts::from([("applied", 1), ("duplicate", 1), ("rejected", 1)]));
+    }
+
+    #[tokio::test]
+    async fn the_invalid_samples_are_rejected_with_their_codes() {
+        let f = Fakes::default();
+        run(&f, &[sample("invalid-event-type"), sample("invalid-schema-version")]).await;
+        let codes: Vec<_> = f.rejections.0.lock().unwrap().iter().map(|r| r.rejection.code).collect();
+        assert_eq!(codes, [RejectionCode::UnknownEventType, RejectionCode::UnsupportedSchemaVersion]);
     }
 
     #[tokio::test]

@@ -57,6 +57,6 @@ impl SqsHandler for App {
     async fn handle_batch(&self, event: SqsEvent) -> SqsBatchResponse {
         let ingest = Ingest { claims: &self.store, accounts: &self.store, compose: &self.compose, clock: &self.clock };
         let rejections = Rejections { source: SOURCE, log: &self.store, clock: &self.clock };
-        handle_batch(ingest, &rejections, event).await
+        handle_batch(ingest, &rejections, event).await.0
     }
 }

@@ -1,13 +1,18 @@
 use avisa_domain::compose::{Compose, Composed};
 use avisa_domain::notice::ComposeJob;
+use avisa_runtime::metrics::Counts;
 use avisa_runtime::sqs::{RecordFailure, Rejections, parse_job, process_batch};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 
-pub async fn handle_batch(compose: Compose<'_>, rejections: &Rejections<'_>, event: SqsEvent) -> SqsBatchResponse {
+pub async fn handle_batch(
+    compose: Compose<'_>,
+    rejections: &Rejections<'_>,
+    event: SqsEvent,
+) -> (SqsBatchResponse, Counts) {
     process_batch(event, rejections, |record| handle_record(compose, record)).await
 }
 
-async fn handle_record(compose: Compose<'_>, record: SqsMessage) -> Result<(), RecordFailure> {
+async fn handle_record(compose: Compose<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
     let job: ComposeJob = parse_job(&record)?;
     let outcome = compose.handle(&job).await.map_err(|error| RecordFailure {
         error,
@@ -28,7 +33,7 @@ async fn handle_record(compose: Compose<'_>, record: SqsMessage) -> Result<(), R
         channels = ?channels,
         "notice composed"
     );
-    Ok(())
+    Ok(result)
 }
 
 #[cfg(test)]
@@ -57,7 +62,7 @@ mod tests {
             default_locale: Locale::Ca,
         };
         let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
-        let response = handle_batch(compose, &rejections, sqs_event(body)).await;
+        let (response, _) = handle_batch(compose, &rejections, sqs_event(body)).await;
         response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
     }
 

@@ -77,6 +77,6 @@ impl SqsHandler for App {
             default_locale: self.default_locale,
         };
         let rejections = Rejections { source: SOURCE, log: &self.store, clock: &self.clock };
-        handle_batch(compose, &rejections, event).await
+        handle_batch(compose, &rejections, event).await.0
     }
 }

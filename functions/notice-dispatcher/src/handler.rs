@@ -1,13 +1,18 @@
 use avisa_domain::dispatch::{Dispatch, Dispatched};
 use avisa_domain::notice::DeliveryJob;
+use avisa_runtime::metrics::Counts;
 use avisa_runtime::sqs::{RecordFailure, Rejections, parse_job, process_batch};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 
-pub async fn handle_batch(dispatch: Dispatch<'_>, rejections: &Rejections<'_>, event: SqsEvent) -> SqsBatchResponse {
+pub async fn handle_batch(
+    dispatch: Dispatch<'_>,
+    rejections: &Rejections<'_>,
+    event: SqsEvent,
+) -> (SqsBatchResponse, Counts) {
     process_batch(event, rejections, |record| handle_record(dispatch, record)).await
 }
 
-async fn handle_record(dispatch: Dispatch<'_>, record: SqsMessage) -> Result<(), RecordFailure> {
+async fn handle_record(dispatch: Dispatch<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
     let job: DeliveryJob = parse_job(&record)?;
     let outcome = dispatch.handle(&job).await.map_err(|error| RecordFailure {
         error,
@@ -26,7 +31,7 @@ async fn handle_record(dispatch: Dispatch<'_>, record: SqsMessage) -> Result<(),
         provider_message_id,
         "delivery dispatched"
     );
-    Ok(())
+    Ok(result)
 }
 
 #[cfg(test)]
@@ -57,7 +62,7 @@ mod tests {
             Dispatch { claims: &f.claims, notices: &f.notices, email: &f.email, sms: &f.sms, clock: &f.clock };
         let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
         let job = fakes::delivery_job(Channel::Sms);
-        let response = handle_batch(dispatch, &rejections, sqs_event(&[job.clone(), job])).await;
+        let (response, _) = handle_batch(dispatch, &rejections, sqs_event(&[job.clone(), job])).await;
         assert!(response.batch_item_failures.is_empty());
         assert_eq!(f.sms.sent().len(), 1);
     }

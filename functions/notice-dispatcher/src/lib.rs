@@ -65,6 +65,6 @@ impl SqsHandler for App {
             clock: &self.clock,
         };
         let rejections = Rejections { source: SOURCE, log: &self.store, clock: &self.clock };
-        handle_batch(dispatch, &rejections, event).await
+        handle_batch(dispatch, &rejections, event).await.0
     }
 }

@@ -1,21 +1,28 @@
-//! What avisa knows about a contract and its holder, kept current by billing events.
+//! What avisa knows about a contract: its holder, and facts about invoices, payment plans, meter
+//! and tariff. Each fact is kept in its own slot with the time upstream stated it, and an older
+//! fact never overwrites a newer one, so events that arrive out of order leave the right state.
+//! Summaries (unpaid invoices, returned debits, next milestone) are computed on read, always current.
 
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::billing::{Consents, CustomerUpserted, Document, InvoiceIssued, Period, SupplyPoint};
+use crate::billing::{
+    Consents, CustomerUpserted, DirectDebitReturned, InvoiceIssued, InvoicePaid, InvoiceScheduled, PaymentPlanUpdated,
+    PlanStatus, SupplyPoint, TariffChanged, TelemetryEnabled,
+};
 use crate::contact::{Email, Locale, PhoneE164};
-use crate::ids::{ContractId, CustomerId, InvoiceNumber, TenantId};
-use crate::money::Money;
+use crate::ids::{ContractId, CustomerId, InvoiceNumber, PlanId, TenantId};
+use crate::money::{Amount, Money};
 use crate::notice::Channel;
+use crate::text::Text;
 
 /// The contract holder and how to reach them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CustomerProfile {
     pub tenant_id: TenantId,
     pub customer_id: CustomerId,
-    pub name: String,
+    pub name: Text<200>,
     pub language: Option<Locale>,
     pub email: Option<Email>,
     pub mobile: Option<PhoneE164>,
@@ -53,32 +60,265 @@ pub struct ContractHolder {
     pub as_of: Timestamp,
 }
 
-/// An invoice as avisa keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Invoice {
-    pub tenant_id: TenantId,
-    pub contract_id: ContractId,
-    pub number: InvoiceNumber,
-    pub period: Period,
-    pub issue_date: Date,
-    pub due_date: Date,
-    pub total: Money,
-    pub direct_debit: bool,
-    pub pdf: Option<Document>,
+/// Which record of a contract a fact belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Record {
+    Account,
+    Invoice(InvoiceNumber),
+    Plan(PlanId),
 }
 
-impl Invoice {
-    pub fn from_event(tenant_id: &TenantId, contract_id: &ContractId, data: &InvoiceIssued) -> Self {
-        Self {
-            tenant_id: tenant_id.clone(),
-            contract_id: contract_id.clone(),
-            number: data.number.clone(),
-            period: data.period,
-            issue_date: data.issue_date,
-            due_date: data.due_date,
-            total: data.total(),
-            direct_debit: data.direct_debit,
-            pdf: data.pdf.clone(),
+/// A fact about a contract, as a billing event states it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fact {
+    InvoiceScheduled(InvoiceScheduled),
+    InvoiceIssued(InvoiceIssued),
+    InvoicePaid(InvoicePaid),
+    DebitReturned(DirectDebitReturned),
+    PlanUpdated(PaymentPlanUpdated),
+    TelemetryEnabled(TelemetryEnabled),
+    TariffChanged(TariffChanged),
+}
+
+/// Every slot name a fact can be kept under.
+pub const SLOT_NAMES: &[&str] = &["scheduled", "issued", "paid", "returned", "plan", "telemetry", "tariff"];
+
+/// Where a fact is kept: a record of the contract and a named slot in it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Slot {
+    pub record: Record,
+    pub name: &'static str,
+}
+
+impl Fact {
+    pub fn slot(&self) -> Slot {
+        let (record, name) = match self {
+            Self::InvoiceScheduled(d) => (Record::Invoice(d.number.clone()), "scheduled"),
+            Self::InvoiceIssued(d) => (Record::Invoice(d.number.clone()), "issued"),
+            Self::InvoicePaid(d) => (Record::Invoice(d.number.clone()), "paid"),
+            Self::DebitReturned(d) => (Record::Invoice(d.invoice_number.clone()), "returned"),
+            Self::PlanUpdated(d) => (Record::Plan(d.plan_id.clone()), "plan"),
+            Self::TelemetryEnabled(_) => (Record::Account, "telemetry"),
+            Self::TariffChanged(_) => (Record::Account, "tariff"),
+        };
+        Slot { record, name }
+    }
+
+    /// The fact's data, as stored in its slot.
+    pub fn value(&self) -> serde_json::Value {
+        let value = match self {
+            Self::InvoiceScheduled(d) => serde_json::to_value(d),
+            Self::InvoiceIssued(d) => serde_json::to_value(d),
+            Self::InvoicePaid(d) => serde_json::to_value(d),
+            Self::DebitReturned(d) => serde_json::to_value(d),
+            Self::PlanUpdated(d) => serde_json::to_value(d),
+            Self::TelemetryEnabled(d) => serde_json::to_value(d),
+            Self::TariffChanged(d) => serde_json::to_value(d),
+        };
+        value.unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// A fact about one contract, stamped with when upstream stated it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountFact {
+    pub tenant_id: TenantId,
+    pub contract_id: ContractId,
+    pub as_of: Timestamp,
+    pub fact: Fact,
+}
+
+/// A value with the time upstream stated it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stamped<T> {
+    pub as_of: Timestamp,
+    pub value: T,
+}
+
+/// Everything known about one invoice.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InvoiceState {
+    pub scheduled: Option<Stamped<InvoiceScheduled>>,
+    pub issued: Option<Stamped<InvoiceIssued>>,
+    pub paid: Option<Stamped<InvoicePaid>>,
+    pub returned: Option<Stamped<DirectDebitReturned>>,
+}
+
+impl InvoiceState {
+    /// Paid, and not returned by the bank after that payment.
+    pub fn is_settled(&self) -> bool {
+        match (&self.paid, &self.returned) {
+            (Some(paid), Some(returned)) => paid.as_of > returned.as_of,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
+    pub fn is_unpaid(&self) -> bool {
+        self.issued.is_some() && !self.is_settled()
+    }
+
+    /// A returned direct debit not settled since.
+    pub fn open_return(&self) -> Option<&DirectDebitReturned> {
+        self.returned.as_ref().filter(|_| !self.is_settled()).map(|r| &r.value)
+    }
+}
+
+/// A contract's state, assembled from its slots.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractAccount {
+    pub holder: ContractHolder,
+    pub invoices: Vec<(InvoiceNumber, InvoiceState)>,
+    pub plans: Vec<Stamped<PaymentPlanUpdated>>,
+    pub telemetry: Option<Stamped<TelemetryEnabled>>,
+    pub tariff: Option<Stamped<TariffChanged>>,
+}
+
+/// A slot's content as stored: which record, which slot, when, what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSlot {
+    pub slot: Slot,
+    pub as_of: Timestamp,
+    pub value: serde_json::Value,
+}
+
+fn stamped<T: serde::de::DeserializeOwned>(stored: StoredSlot) -> Result<Stamped<T>, serde_json::Error> {
+    Ok(Stamped { as_of: stored.as_of, value: serde_json::from_value(stored.value)? })
+}
+
+impl ContractAccount {
+    /// Builds the account from its holder and stored slots (in any order).
+    pub fn assemble(
+        holder: ContractHolder,
+        slots: impl IntoIterator<Item = StoredSlot>,
+    ) -> Result<Self, serde_json::Error> {
+        let mut account = Self { holder, invoices: Vec::new(), plans: Vec::new(), telemetry: None, tariff: None };
+        let mut invoices: std::collections::BTreeMap<InvoiceNumber, InvoiceState> = std::collections::BTreeMap::new();
+        for stored in slots {
+            match (&stored.slot.record, stored.slot.name) {
+                (Record::Account, "telemetry") => account.telemetry = Some(stamped(stored)?),
+                (Record::Account, "tariff") => account.tariff = Some(stamped(stored)?),
+                (Record::Plan(_), "plan") => account.plans.push(stamped(stored)?),
+                (Record::Invoice(number), name) => {
+                    let state = invoices.entry(number.clone()).or_default();
+                    match name {
+                        "scheduled" => state.scheduled = Some(stamped(stored)?),
+                        "issued" => state.issued = Some(stamped(stored)?),
+                        "paid" => state.paid = Some(stamped(stored)?),
+                        "returned" => state.returned = Some(stamped(stored)?),
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        account.invoices = invoices.into_iter().collect();
+        account.plans.sort_by(|a, b| a.value.plan_id.cmp(&b.value.plan_id));
+        Ok(account)
+    }
+
+    pub fn invoice(&self, number: &InvoiceNumber) -> Option<&InvoiceState> {
+        self.invoices.iter().find(|(n, _)| n == number).map(|(_, state)| state)
+    }
+
+    /// Summaries the notices use.
+    pub fn summary(&self) -> AccountSummary {
+        let unpaid: Vec<&InvoiceIssued> = self
+            .invoices
+            .iter()
+            .filter(|(_, s)| s.is_unpaid())
+            .filter_map(|(_, s)| s.issued.as_ref().map(|i| &i.value))
+            .collect();
+        let returned_debits = self
+            .invoices
+            .iter()
+            .filter_map(|(_, s)| s.open_return())
+            .map(|r| ReturnedDebit {
+                invoice_number: r.invoice_number.clone(),
+                returned_on: r.returned_on,
+                amount: Money { amount: r.amount, currency: r.currency.clone() },
+                reason: r.reason.to_string(),
+                fee: r.fee.map(|fee| Money { amount: fee, currency: r.currency.clone() }),
+            })
+            .collect();
+        let active_plans = self
+            .plans
+            .iter()
+            .filter(|p| p.value.status == PlanStatus::Active)
+            .map(|p| ActivePlan {
+                plan_id: p.value.plan_id.clone(),
+                remaining: p.value.instalments.iter().filter(|i| !i.paid).count(),
+                next_milestone: p.value.instalments.iter().filter(|i| !i.paid).min_by_key(|i| i.due_date).map(|i| {
+                    Milestone {
+                        due_date: i.due_date,
+                        amount: Money { amount: i.amount, currency: p.value.currency.clone() },
+                    }
+                }),
+            })
+            .collect();
+        let last_invoice = self
+            .invoices
+            .iter()
+            .filter_map(|(_, s)| s.issued.as_ref())
+            .max_by_key(|i| (i.value.issue_date, i.as_of))
+            .map(|i| i.value.clone());
+        AccountSummary {
+            unpaid_count: unpaid.len(),
+            unpaid_totals: totals(unpaid.iter().map(|i| i.total())),
+            returned_debits,
+            active_plans,
+            telemetry: self.telemetry.as_ref().map(|t| t.value.clone()),
+            tariff: self.tariff.as_ref().map(|t| t.value.clone()),
+            last_invoice,
         }
     }
 }
+
+/// Sums per currency (a contract is billed in one, but nothing here assumes it).
+fn totals(amounts: impl Iterator<Item = Money>) -> Vec<Money> {
+    let mut totals: Vec<Money> = Vec::new();
+    for money in amounts {
+        match totals.iter_mut().find(|t| t.currency == money.currency) {
+            Some(total) => total.amount = Amount::from_minor(total.amount.minor() + money.amount.minor()),
+            None => totals.push(money),
+        }
+    }
+    totals
+}
+
+/// What the notices say about a contract's account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountSummary {
+    pub unpaid_count: usize,
+    pub unpaid_totals: Vec<Money>,
+    pub returned_debits: Vec<ReturnedDebit>,
+    pub active_plans: Vec<ActivePlan>,
+    pub telemetry: Option<TelemetryEnabled>,
+    pub tariff: Option<TariffChanged>,
+    pub last_invoice: Option<InvoiceIssued>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReturnedDebit {
+    pub invoice_number: InvoiceNumber,
+    pub returned_on: Date,
+    pub amount: Money,
+    pub reason: String,
+    pub fee: Option<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivePlan {
+    pub plan_id: PlanId,
+    pub remaining: usize,
+    pub next_milestone: Option<Milestone>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Milestone {
+    pub due_date: Date,
+    pub amount: Money,
+}
+
+#[cfg(test)]
+mod tests;

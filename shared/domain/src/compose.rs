@@ -3,7 +3,8 @@
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::account::{CustomerProfile, Invoice};
+use crate::account::{ContractAccount, CustomerProfile};
+use crate::billing::InvoiceIssued;
 use crate::clock::Clock;
 use crate::contact::Locale;
 use crate::error::{Error, RejectionCode};
@@ -54,9 +55,10 @@ impl Compose<'_> {
     }
 
     async fn compose(&self, job: &ComposeJob) -> Result<Notice, Error> {
-        let holder = self.accounts.holder(&job.tenant_id, &job.contract_id).await?.ok_or_else(|| {
+        let account = self.accounts.account(&job.tenant_id, &job.contract_id).await?.ok_or_else(|| {
             Error::rejected(RejectionCode::UnknownContract, format!("contract {} is not known", job.contract_id))
         })?;
+        let holder = &account.holder;
         let customer = self.accounts.customer(&job.tenant_id, &holder.customer_id).await?.ok_or_else(|| {
             Error::rejected(
                 RejectionCode::UnknownContract,
@@ -64,17 +66,16 @@ impl Compose<'_> {
             )
         })?;
         let NoticeSubject::InvoiceAvailable { invoice_number } = &job.subject;
-        let invoice =
-            self.accounts.invoice(&job.tenant_id, &job.contract_id, invoice_number).await?.ok_or_else(|| {
-                Error::rejected(
-                    RejectionCode::InvalidField,
-                    format!("invoice {invoice_number} of contract {} is not known", job.contract_id),
-                )
-            })?;
+        let invoice = account.invoice(invoice_number).and_then(|state| state.issued.as_ref()).ok_or_else(|| {
+            Error::rejected(
+                RejectionCode::InvalidField,
+                format!("invoice {invoice_number} of contract {} has not been issued", job.contract_id),
+            )
+        })?;
 
         let locale = customer.language.unwrap_or(self.default_locale);
-        let (destinations, channel_reason) = choose_destinations(&customer, &holder.supply_point.address);
-        let template_values = invoice_context(&customer, &invoice, locale);
+        let (destinations, channel_reason) = choose_destinations(&customer, holder.supply_point.address.as_str());
+        let template_values = invoice_context(&customer, &invoice.value, &account, locale);
         let mut hasher = Sha256::new();
         let mut messages = Vec::with_capacity(destinations.len());
         for destination in destinations {
@@ -153,19 +154,27 @@ fn choose_destinations(customer: &CustomerProfile, postal_address: &str) -> (Vec
 }
 
 /// What the invoice templates may use. Formatting per language is the renderer's job.
-fn invoice_context(customer: &CustomerProfile, invoice: &Invoice, locale: Locale) -> serde_json::Value {
+fn invoice_context(
+    customer: &CustomerProfile,
+    invoice: &InvoiceIssued,
+    account: &ContractAccount,
+    locale: Locale,
+) -> serde_json::Value {
     json!({
         "locale": locale,
         "customer": { "name": customer.name },
-        "contract_id": invoice.contract_id,
+        "contract_id": account.holder.contract_id,
         "invoice": {
             "number": invoice.number,
-            "total": invoice.total,
+            "total": invoice.total(),
             "issue_date": invoice.issue_date,
             "due_date": invoice.due_date,
             "direct_debit": invoice.direct_debit,
             "period": invoice.period,
+            "consumption_m3": invoice.consumption_m3,
+            "tariff_lines": invoice.tariff_lines,
         },
+        "account": account.summary(),
     })
 }
 
@@ -198,7 +207,7 @@ mod tests {
         assert_eq!(notice.locale, Locale::Es);
         assert_eq!(f.dispatch.jobs().len(), 2);
         let email = notice.message_for(Channel::Email).unwrap();
-        assert!(email.content.as_ref().unwrap().text.contains("F-2026-0001"));
+        assert!(email.content.as_ref().unwrap().text.contains("F-2026-110001"));
     }
 
     #[tokio::test]
@@ -252,6 +261,7 @@ mod tests {
         let mut customer = fakes::customer_profile();
         customer.email = Some(Email::parse("a@b.cat").unwrap());
         customer.mobile = Some(PhoneE164::parse("+34600111222").unwrap());
+        customer.channels = vec![];
         let (destinations, _) = choose_destinations(&customer, "Carrer Major 1");
         assert_eq!(destinations[0], Destination::Email(Email::parse("a@b.cat").unwrap()));
         assert_eq!(destinations[1], Destination::Sms(PhoneE164::parse("+34600111222").unwrap()));

@@ -37,6 +37,8 @@ impl fmt::Debug for PhoneE164 {
     }
 }
 
+string_schema!(PhoneE164, "PhoneE164", { "pattern": "^\\+[1-9][0-9]{7,14}$", "description": "E.164: '+', country code and number" });
+
 impl TryFrom<String> for PhoneE164 {
     type Error = InvalidContact;
     fn try_from(raw: String) -> Result<Self, InvalidContact> {
@@ -79,6 +81,8 @@ impl fmt::Debug for Email {
         f.write_str("Email(<redacted>)")
     }
 }
+
+string_schema!(Email, "Email", { "format": "email", "maxLength": 254 });
 
 impl TryFrom<String> for Email {
     type Error = InvalidContact;
@@ -125,6 +129,8 @@ impl Locale {
         }
     }
 }
+
+string_schema!(Locale, "Locale", { "enum": ["ca", "es", "it", "en"] });
 
 impl TryFrom<String> for Locale {
     type Error = InvalidContact;

@@ -123,8 +123,8 @@ mod tests {
         dispatch(&f).handle(&fakes::delivery_job(Channel::Sms)).await.unwrap();
         let sent = f.sms.sent();
         assert_eq!(sent.len(), 1);
-        assert_eq!(sent[0].0, "+34600111222");
-        assert!(sent[0].1.contains("F-2026-0001"));
+        assert_eq!(sent[0].0, "+34600111001");
+        assert!(sent[0].1.contains("F-2026-110001"));
     }
 
     #[tokio::test]

@@ -76,6 +76,9 @@ pub enum Error {
     /// Another invocation holds the idempotency claim on this key; retry after it finishes or expires.
     #[error("{key} is being processed by another invocation")]
     InProgress { key: String },
+    /// Not possible yet, but it may be soon (e.g. the contract's `customer.upserted` is on its way).
+    #[error("deferred: {reason}")]
+    Deferred { reason: String },
     #[error(transparent)]
     Port(#[from] PortError),
 }
@@ -89,7 +92,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Rejected(_) | Self::Port(PortError::Permanent { .. }) => false,
-            Self::InProgress { .. } | Self::Port(PortError::Transient { .. }) => true,
+            Self::InProgress { .. } | Self::Deferred { .. } | Self::Port(PortError::Transient { .. }) => true,
         }
     }
 }

@@ -8,11 +8,11 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::account::{ContractHolder, CustomerProfile, Invoice};
-use crate::billing::{BillingEvent, Consents, SupplyPoint};
+use crate::account::{AccountFact, ContractAccount, ContractHolder, CustomerProfile, Slot, StoredSlot};
+use crate::billing::{BillingEvent, BillingPayload};
 use crate::clock::Clock;
 use crate::compose::Compose;
-use crate::contact::{Email, Locale, PhoneE164};
+use crate::contact::{Locale, PhoneE164};
 use crate::error::{PortError, Rejection};
 use crate::ids::{ContractId, CustomerId, EventId, InvoiceNumber, NoticeId, TenantId};
 use crate::notice::{Channel, ComposeJob, DeliveryJob, Notice, NoticeSubject, RenderedMessage, TemplateRef};
@@ -20,6 +20,7 @@ use crate::ports::{
     AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DispatchQueue, EmailSender, NoticeRenderer,
     NoticeStore, OutgoingEmail, RejectedMessage, RejectionLog, SmsSender, TemplateKey,
 };
+use crate::text::Text;
 
 #[derive(Debug)]
 pub struct FixedClock(pub Mutex<Timestamp>);
@@ -98,18 +99,27 @@ impl RejectionLog for InMemoryRejections {
         self.0.lock().unwrap().push(rejected.clone());
         Ok(())
     }
+
+    async fn list(&self, tenant_id: Option<&TenantId>, limit: usize) -> Result<Vec<RejectedMessage>, PortError> {
+        let wanted = tenant_id.map(TenantId::as_str);
+        let all = self.0.lock().unwrap();
+        Ok(all.iter().rev().filter(|r| r.tenant_id.as_deref() == wanted).take(limit).cloned().collect())
+    }
 }
+
+type SlotKey = (TenantId, ContractId, Slot);
 
 #[derive(Debug, Default)]
 pub struct InMemoryAccounts {
     customers: Mutex<HashMap<(TenantId, CustomerId), CustomerProfile>>,
     holders: Mutex<HashMap<(TenantId, ContractId), ContractHolder>>,
-    invoices: Mutex<HashMap<(TenantId, ContractId, InvoiceNumber), Invoice>>,
+    slots: Mutex<HashMap<SlotKey, (Timestamp, serde_json::Value)>>,
 }
 
 impl InMemoryAccounts {
-    pub fn invoice_count(&self) -> usize {
-        self.invoices.lock().unwrap().len()
+    /// How many facts are kept.
+    pub fn fact_count(&self) -> usize {
+        self.slots.lock().unwrap().len()
     }
 }
 
@@ -133,9 +143,12 @@ impl AccountStore for InMemoryAccounts {
         Ok(())
     }
 
-    async fn put_invoice(&self, invoice: &Invoice) -> Result<(), PortError> {
-        let key = (invoice.tenant_id.clone(), invoice.contract_id.clone(), invoice.number.clone());
-        self.invoices.lock().unwrap().insert(key, invoice.clone());
+    async fn record_fact(&self, fact: &AccountFact) -> Result<(), PortError> {
+        let mut slots = self.slots.lock().unwrap();
+        let key = (fact.tenant_id.clone(), fact.contract_id.clone(), fact.fact.slot());
+        if slots.get(&key).is_none_or(|(as_of, _)| *as_of <= fact.as_of) {
+            slots.insert(key, (fact.as_of, fact.fact.value()));
+        }
         Ok(())
     }
 
@@ -155,13 +168,17 @@ impl AccountStore for InMemoryAccounts {
         Ok(self.holders.lock().unwrap().get(&(tenant_id.clone(), contract_id.clone())).cloned())
     }
 
-    async fn invoice(
+    async fn account(
         &self,
         tenant_id: &TenantId,
         contract_id: &ContractId,
-        number: &InvoiceNumber,
-    ) -> Result<Option<Invoice>, PortError> {
-        Ok(self.invoices.lock().unwrap().get(&(tenant_id.clone(), contract_id.clone(), number.clone())).cloned())
+    ) -> Result<Option<ContractAccount>, PortError> {
+        let Some(holder) = self.holder(tenant_id, contract_id).await? else { return Ok(None) };
+        let slots = self.slots.lock().unwrap();
+        let stored = slots.iter().filter(|((t, c, _), _)| t == tenant_id && c == contract_id).map(
+            |((_, _, slot), (as_of, value))| StoredSlot { slot: slot.clone(), as_of: *as_of, value: value.clone() },
+        );
+        ContractAccount::assemble(holder, stored).map(Some).map_err(|e| PortError::permanent("account", e))
     }
 }
 
@@ -330,18 +347,24 @@ pub struct Fakes {
 }
 
 impl Fakes {
-    /// A known customer (changed by `customize`), their contract and invoice `F-2026-0001`.
+    /// The sample customer (changed by `customize`), their contract and the sample invoice.
     pub async fn with_invoice(customize: impl FnOnce(&mut CustomerProfile)) -> Self {
         let fakes = Self::default();
         let mut profile = customer_profile();
         customize(&mut profile);
         fakes.accounts.upsert_customer(&profile).await.unwrap();
         fakes.accounts.upsert_holder(&contract_holder()).await.unwrap();
-        let BillingEvent { payload: crate::billing::BillingPayload::InvoiceIssued(data), .. } = invoice_event("evt-i")
-        else {
-            unreachable!()
+        let event = sample("invoice-issued");
+        let BillingPayload::InvoiceIssued(data) = event.payload else {
+            unreachable!("the sample is an invoice.issued")
         };
-        fakes.accounts.put_invoice(&Invoice::from_event(&tenant(), &contract(), &data)).await.unwrap();
+        let fact = AccountFact {
+            tenant_id: tenant(),
+            contract_id: contract(),
+            as_of: event.occurred_at,
+            fact: crate::account::Fact::InvoiceIssued(data),
+        };
+        fakes.accounts.record_fact(&fact).await.unwrap();
         fakes
     }
 
@@ -361,84 +384,74 @@ impl Fakes {
     }
 }
 
+/// The billing event in the sample `events/billing-ingest/<name>.json`.
+pub fn sample(name: &str) -> BillingEvent {
+    BillingEvent::parse(&sample_body(name)).unwrap()
+}
+
+/// The message body of the sample `events/billing-ingest/<name>.json`.
+pub fn sample_body(name: &str) -> String {
+    let path = format!("{}/../../events/billing-ingest/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let sqs: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path);
+    sqs["Records"][0]["body"].as_str().expect("the sample has a body").to_owned()
+}
+
+/// A sample with another event id and time (to make it a different event).
+pub fn sample_as(name: &str, event_id: &str, occurred_at: &str) -> BillingEvent {
+    BillingEvent {
+        event_id: EventId::parse(event_id).unwrap(),
+        occurred_at: occurred_at.parse().unwrap(),
+        ..sample(name)
+    }
+}
+
 pub fn tenant() -> TenantId {
     TenantId::parse("aigues-reus").unwrap()
 }
 
 pub fn contract() -> ContractId {
-    ContractId::parse("C-1").unwrap()
+    ContractId::parse("CT-0001").unwrap()
 }
 
+pub fn invoice_number() -> InvoiceNumber {
+    InvoiceNumber::parse("F-2026-110001").unwrap()
+}
+
+/// The profile the `customer-upserted` sample creates.
 pub fn customer_profile() -> CustomerProfile {
-    CustomerProfile {
-        tenant_id: tenant(),
-        customer_id: CustomerId::parse("CU-1").unwrap(),
-        name: "Maria Puig".into(),
-        language: Some(Locale::Ca),
-        email: Some(Email::parse("maria.puig@example.cat").unwrap()),
-        mobile: Some(PhoneE164::parse("+34600111222").unwrap()),
-        channels: vec![],
-        consents: Consents { service: true, marketing: false },
-        e_invoice: true,
-        as_of: "2026-11-01T00:00:00Z".parse().unwrap(),
-    }
+    let event = sample("customer-upserted");
+    let BillingPayload::CustomerUpserted(data) = &event.payload else {
+        unreachable!("the sample is a customer.upserted")
+    };
+    CustomerProfile::from_event(&event.tenant_id, data, event.occurred_at)
 }
 
+/// The holder the `customer-upserted` sample creates.
 pub fn contract_holder() -> ContractHolder {
+    let event = sample("customer-upserted");
+    let BillingPayload::CustomerUpserted(data) = &event.payload else {
+        unreachable!("the sample is a customer.upserted")
+    };
     ContractHolder {
-        tenant_id: tenant(),
-        contract_id: contract(),
-        customer_id: CustomerId::parse("CU-1").unwrap(),
-        supply_point: SupplyPoint {
-            address: "Carrer Major 1, Reus".into(),
-            network_sector: "S-01".into(),
-            coordinates: None,
-            shared_meter: false,
-        },
-        as_of: "2026-11-01T00:00:00Z".parse().unwrap(),
+        tenant_id: event.tenant_id.clone(),
+        contract_id: event.contract_id.clone(),
+        customer_id: data.customer_id.clone(),
+        supply_point: data.supply_point.clone(),
+        as_of: event.occurred_at,
     }
 }
 
-pub fn customer_event(event_id: &str) -> BillingEvent {
-    BillingEvent::parse(
-        &serde_json::json!({
-            "schema_version": 1, "event_id": event_id, "event_type": "customer.upserted",
-            "tenant_id": "aigues-reus", "occurred_at": "2026-11-01T00:00:00Z", "contract_id": "C-1",
-            "data": {
-                "customer_id": "CU-1", "name": "Maria Puig", "language": "ca",
-                "email": "maria.puig@example.cat", "mobile": "+34600111222",
-                "channels": ["email", "sms"], "consents": {"service": true, "marketing": false},
-                "e_invoice": true,
-                "supply_point": {"address": "Carrer Major 1, Reus", "network_sector": "S-01", "coordinates": null}
-            }
-        })
-        .to_string(),
-    )
-    .unwrap()
+pub fn name(text: &str) -> Text<200> {
+    Text::parse(text).unwrap()
 }
 
-pub fn invoice_event(event_id: &str) -> BillingEvent {
-    BillingEvent::parse(
-        &serde_json::json!({
-            "schema_version": 1, "event_id": event_id, "event_type": "invoice.issued",
-            "tenant_id": "aigues-reus", "occurred_at": "2026-11-20T08:00:00Z", "contract_id": "C-1",
-            "data": {
-                "number": "F-2026-0001", "period": {"from": "2026-09-01", "to": "2026-10-31"},
-                "issue_date": "2026-11-20", "due_date": "2026-12-01", "amount": "48.20", "currency": "EUR",
-                "direct_debit": true, "consumption_m3": "12.5", "pdf": null
-            }
-        })
-        .to_string(),
-    )
-    .unwrap()
-}
-
+/// The compose job ingesting the `invoice-issued` sample enqueues.
 pub fn compose_job() -> ComposeJob {
     ComposeJob::new(
         tenant(),
         contract(),
-        NoticeSubject::InvoiceAvailable { invoice_number: InvoiceNumber::parse("F-2026-0001").unwrap() },
-        EventId::parse("evt-i").unwrap(),
+        NoticeSubject::InvoiceAvailable { invoice_number: invoice_number() },
+        sample("invoice-issued").event_id,
     )
 }
 

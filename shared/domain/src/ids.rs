@@ -52,6 +52,12 @@ macro_rules! identifier {
             }
         }
 
+        string_schema!($name, $kind, {
+            "minLength": 1,
+            "maxLength": $max,
+            "pattern": "^[A-Za-z0-9._:-]+$"
+        });
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
@@ -83,6 +89,22 @@ identifier!(
 identifier!(
     /// A notice: derived from what caused it, so a repeated cause yields the same notice.
     NoticeId, "notice_id", 64
+);
+identifier!(
+    /// A payment plan in the tenant's billing system.
+    PlanId, "plan_id", 64
+);
+identifier!(
+    /// A water meter.
+    MeterId, "meter_id", 64
+);
+identifier!(
+    /// A sector of the distribution network (what a valve closes off).
+    SectorId, "network_sector", 64
+);
+identifier!(
+    /// A tariff in the tenant's tariff catalogue.
+    TariffCode, "tariff_code", 64
 );
 
 #[cfg(test)]

@@ -2,6 +2,25 @@
 //! what happens to them. Pure: no AWS or Lambda types. Everything outside is reached through the
 //! small ports in [`ports`], each with an in-memory fake under the `fakes` feature.
 
+/// Implements `JsonSchema` for a type that is a JSON string with the given constraints.
+macro_rules! string_schema {
+    ($type:ty, $name:literal, { $($schema:tt)* }) => {
+        impl schemars::JsonSchema for $type {
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                $name.into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({ "type": "string", $($schema)* })
+            }
+        }
+    };
+}
+
 pub mod account;
 pub mod billing;
 pub mod clock;
@@ -14,6 +33,7 @@ pub mod ingest;
 pub mod money;
 pub mod notice;
 pub mod ports;
+pub mod text;
 
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;

@@ -56,6 +56,11 @@ impl fmt::Display for Amount {
     }
 }
 
+string_schema!(Amount, "Amount", {
+    "pattern": "^-?[0-9]{1,15}(\\.[0-9]{1,2})?$",
+    "description": "a decimal amount with at most two decimals, as a string: \"1234.56\""
+});
+
 impl TryFrom<String> for Amount {
     type Error = InvalidMoney;
     fn try_from(raw: String) -> Result<Self, InvalidMoney> {
@@ -88,6 +93,8 @@ impl Currency {
     }
 }
 
+string_schema!(Currency, "Currency", { "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code" });
+
 impl TryFrom<String> for Currency {
     type Error = InvalidMoney;
     fn try_from(raw: String) -> Result<Self, InvalidMoney> {
@@ -102,7 +109,7 @@ impl From<Currency> for String {
 }
 
 /// An amount in a currency.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Money {
     pub amount: Amount,
     pub currency: Currency,

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use crate::contact::{Email, Locale, PhoneE164};
 use crate::ids::{ContractId, EventId, InvoiceNumber, NoticeId, TenantId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Email,

@@ -4,10 +4,10 @@
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::account::{ContractHolder, CustomerProfile, Invoice};
+use crate::account::{AccountFact, ContractAccount, ContractHolder, CustomerProfile};
 use crate::contact::{Email, Locale, PhoneE164};
 use crate::error::{PortError, Rejection};
-use crate::ids::{ContractId, CustomerId, EventId, InvoiceNumber, NoticeId, TenantId};
+use crate::ids::{ContractId, CustomerId, EventId, NoticeId, TenantId};
 use crate::notice::{Channel, ComposeJob, DeliveryJob, Notice, NoticeKind, RenderedMessage, TemplateRef};
 
 /// What an idempotency claim is about.
@@ -51,7 +51,8 @@ pub trait Claims: Send + Sync {
 /// A message that could not be understood at all, kept with its reason.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RejectedMessage {
-    pub source: &'static str,
+    /// The function that refused it.
+    pub source: String,
     pub message_id: String,
     pub tenant_id: Option<String>,
     pub event_id: Option<String>,
@@ -62,16 +63,19 @@ pub struct RejectedMessage {
 #[async_trait]
 pub trait RejectionLog: Send + Sync {
     async fn record(&self, rejected: &RejectedMessage) -> Result<(), PortError>;
+    /// The newest `limit` rejections of a tenant (`None`: messages whose tenant could not be read).
+    async fn list(&self, tenant_id: Option<&TenantId>, limit: usize) -> Result<Vec<RejectedMessage>, PortError>;
 }
 
-/// Customers, contracts and invoices.
+/// Customers, contracts and what is known about them.
 #[async_trait]
 pub trait AccountStore: Send + Sync {
     /// Keeps the newer of the stored and the given profile (by `as_of`).
     async fn upsert_customer(&self, profile: &CustomerProfile) -> Result<(), PortError>;
     /// Keeps the newer of the stored and the given holder (by `as_of`).
     async fn upsert_holder(&self, holder: &ContractHolder) -> Result<(), PortError>;
-    async fn put_invoice(&self, invoice: &Invoice) -> Result<(), PortError>;
+    /// Keeps the newer of the stored and the given fact in the fact's slot (by `as_of`).
+    async fn record_fact(&self, fact: &AccountFact) -> Result<(), PortError>;
     async fn customer(
         &self,
         tenant_id: &TenantId,
@@ -79,12 +83,12 @@ pub trait AccountStore: Send + Sync {
     ) -> Result<Option<CustomerProfile>, PortError>;
     async fn holder(&self, tenant_id: &TenantId, contract_id: &ContractId)
     -> Result<Option<ContractHolder>, PortError>;
-    async fn invoice(
+    /// The contract's whole state; `None` for a contract with no holder yet.
+    async fn account(
         &self,
         tenant_id: &TenantId,
         contract_id: &ContractId,
-        number: &InvoiceNumber,
-    ) -> Result<Option<Invoice>, PortError>;
+    ) -> Result<Option<ContractAccount>, PortError>;
 }
 
 #[async_trait]

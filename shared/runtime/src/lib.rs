@@ -3,6 +3,7 @@
 
 pub mod config;
 mod error;
+pub mod metrics;
 pub mod not_implemented;
 pub mod redact;
 pub mod sqs;

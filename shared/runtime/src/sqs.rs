@@ -8,6 +8,7 @@ use avisa_domain::{Error, Rejection};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::{LambdaEvent, service_fn};
 
+use crate::metrics::Counts;
 use crate::redact::error_chain;
 
 /// A function fed by an SQS event source mapping. The Lambda binary and the local stack's event
@@ -63,17 +64,32 @@ pub struct Rejections<'a> {
     pub clock: &'a dyn Clock,
 }
 
+/// How many times SQS has delivered this record (1 the first time).
+pub fn receive_count(record: &SqsMessage) -> u32 {
+    record.attributes.get("ApproximateReceiveCount").and_then(|count| count.parse().ok()).unwrap_or(1)
+}
+
 /// Processes the records one by one, in order; one record's failure never fails the others.
-pub async fn process_batch<F, Fut>(event: SqsEvent, rejections: &Rejections<'_>, mut handle: F) -> SqsBatchResponse
+/// `handle` names how each record ended (`"applied"`, `"duplicate"`…); those names, `rejected`
+/// and `retried` are counted, published as metrics and returned.
+pub async fn process_batch<F, Fut>(
+    event: SqsEvent,
+    rejections: &Rejections<'_>,
+    mut handle: F,
+) -> (SqsBatchResponse, Counts)
 where
     F: FnMut(SqsMessage) -> Fut,
-    Fut: Future<Output = Result<(), RecordFailure>>,
+    Fut: Future<Output = Result<&'static str, RecordFailure>>,
 {
     let mut response = SqsBatchResponse::default();
+    let mut counts = Counts::new();
     for record in event.records {
         let message_id = record.message_id.clone().unwrap_or_default();
         let failure = match handle(record).await {
-            Ok(()) => continue,
+            Ok(outcome) => {
+                *counts.entry(outcome).or_default() += 1;
+                continue;
+            }
             Err(failure) => failure,
         };
         if failure.error.is_retryable() {
@@ -84,8 +100,10 @@ where
                 "record will be retried"
             );
             response.add_failure(message_id);
+            *counts.entry("retried").or_default() += 1;
             continue;
         }
+        *counts.entry("rejected").or_default() += 1;
         let rejection = match &failure.error {
             Error::Rejected(rejection) => rejection.clone(),
             other => Rejection::new(avisa_domain::error::RejectionCode::InvalidField, error_chain(other)),
@@ -99,7 +117,7 @@ where
             "record rejected"
         );
         let rejected = RejectedMessage {
-            source: rejections.source,
+            source: rejections.source.to_owned(),
             message_id: message_id.clone(),
             tenant_id: failure.tenant_id,
             event_id: failure.event_id,
@@ -116,7 +134,9 @@ where
             response.add_failure(message_id);
         }
     }
-    response
+    crate::metrics::publish(rejections.source, &counts);
+    tracing::info!(source = rejections.source, counts = ?counts, "batch processed");
+    (response, counts)
 }
 
 #[cfg(test)]
@@ -141,9 +161,9 @@ mod tests {
         event
     }
 
-    fn outcome(body: &str) -> Result<(), RecordFailure> {
+    fn outcome(body: &str) -> Result<&'static str, RecordFailure> {
         match body {
-            "ok" => Ok(()),
+            "ok" => Ok("applied"),
             "throttled" => Err(Error::from(PortError::transient("op", std::io::Error::other("slow down"))).into()),
             _ => Err(Rejection::new(RejectionCode::InvalidJson, "not json").into()),
         }
@@ -154,12 +174,14 @@ mod tests {
         let log = InMemoryRejections::default();
         let clock = FixedClock::default();
         let rejections = Rejections { source: "test", log: &log, clock: &clock };
-        let response = process_batch(event(&["ok", "throttled", "garbage", "ok"]), &rejections, |m| async move {
-            outcome(m.body.as_deref().unwrap_or_default())
-        })
-        .await;
+        let (response, counts) =
+            process_batch(event(&["ok", "throttled", "garbage", "ok"]), &rejections, |m| async move {
+                outcome(m.body.as_deref().unwrap_or_default())
+            })
+            .await;
         let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
         assert_eq!(failed, ["m1"]);
+        assert_eq!(counts, Counts::from([("applied", 2), ("rejected", 1), ("retried", 1)]));
         let recorded = log.0.lock().unwrap();
         assert_eq!(recorded.len(), 1);
         assert_eq!(recorded[0].message_id, "m2");

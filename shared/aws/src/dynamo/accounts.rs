@@ -1,10 +1,14 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
-use avisa_domain::account::{ContractHolder, CustomerProfile, Invoice};
-use avisa_domain::ids::{ContractId, CustomerId, InvoiceNumber, TenantId};
+use avisa_domain::account::{
+    AccountFact, ContractAccount, ContractHolder, CustomerProfile, Record, SLOT_NAMES, Slot, StoredSlot,
+};
+use avisa_domain::ids::{ContractId, CustomerId, InvoiceNumber, PlanId, TenantId};
 use avisa_domain::ports::AccountStore;
+use jiff::Timestamp;
 
-use super::{DynamoStore, to_item};
+use super::{AS_OF_SUFFIX, DynamoStore, Item, from_item, s, to_item};
+use crate::error::classify;
 
 fn customer_pk(tenant_id: &TenantId, customer_id: &CustomerId) -> String {
     format!("T#{tenant_id}#CUST#{customer_id}")
@@ -40,21 +44,13 @@ impl AccountStore for DynamoStore {
         self.update_if_newer(OPERATION, item, holder.as_of.as_millisecond()).await
     }
 
-    async fn put_invoice(&self, invoice: &Invoice) -> Result<(), PortError> {
-        const OPERATION: &str = "dynamodb.PutItem(invoice)";
-        let keys = [
-            ("pk", contract_pk(&invoice.tenant_id, &invoice.contract_id)),
-            ("sk", format!("INVOICE#{}", invoice.number)),
-        ];
-        let item = to_item(OPERATION, invoice, &keys)?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| crate::error::classify(OPERATION, e))?;
-        Ok(())
+    async fn record_fact(&self, fact: &AccountFact) -> Result<(), PortError> {
+        const OPERATION: &str = "dynamodb.UpdateItem(fact)";
+        let slot = fact.fact.slot();
+        let value =
+            serde_dynamo::to_attribute_value(fact.fact.value()).map_err(|e| PortError::permanent(OPERATION, e))?;
+        let key = (contract_pk(&fact.tenant_id, &fact.contract_id), record_sk(&slot.record));
+        self.update_slot(OPERATION, key, slot.name, value, fact.as_of.as_millisecond()).await
     }
 
     async fn customer(
@@ -73,12 +69,73 @@ impl AccountStore for DynamoStore {
         self.get("dynamodb.GetItem(account)", &contract_pk(tenant_id, contract_id), "ACCOUNT").await
     }
 
-    async fn invoice(
+    async fn account(
         &self,
         tenant_id: &TenantId,
         contract_id: &ContractId,
-        number: &InvoiceNumber,
-    ) -> Result<Option<Invoice>, PortError> {
-        self.get("dynamodb.GetItem(invoice)", &contract_pk(tenant_id, contract_id), &format!("INVOICE#{number}")).await
+    ) -> Result<Option<ContractAccount>, PortError> {
+        const OPERATION: &str = "dynamodb.Query(account)";
+        let items: Vec<Item> = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(contract_pk(tenant_id, contract_id)))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(|e| classify(OPERATION, e))?;
+        let mut holder = None;
+        let mut slots = Vec::new();
+        for item in items {
+            let Some(record) = item.get("sk").and_then(|sk| sk.as_s().ok()).and_then(|sk| parse_record_sk(sk)) else {
+                continue;
+            };
+            slots.extend(stored_slots(OPERATION, &record, &item)?);
+            // The ACCOUNT item exists once a fact about the account arrived; the holder once
+            // its customer.upserted did.
+            if record == Record::Account && item.contains_key("as_of_ms") {
+                holder = Some(from_item::<ContractHolder>(OPERATION, item)?);
+            }
+        }
+        let Some(holder) = holder else { return Ok(None) };
+        ContractAccount::assemble(holder, slots).map(Some).map_err(|e| PortError::permanent(OPERATION, e))
     }
+}
+
+fn record_sk(record: &Record) -> String {
+    match record {
+        Record::Account => "ACCOUNT".to_owned(),
+        Record::Invoice(number) => format!("INVOICE#{number}"),
+        Record::Plan(plan_id) => format!("PLAN#{plan_id}"),
+    }
+}
+
+fn parse_record_sk(sk: &str) -> Option<Record> {
+    if sk == "ACCOUNT" {
+        return Some(Record::Account);
+    }
+    if let Some(number) = sk.strip_prefix("INVOICE#") {
+        return InvoiceNumber::parse(number).ok().map(Record::Invoice);
+    }
+    sk.strip_prefix("PLAN#").and_then(|id| PlanId::parse(id).ok()).map(Record::Plan)
+}
+
+/// Every slot of an item: an attribute `x` beside its `x_as_of_ms`.
+fn stored_slots(operation: &'static str, record: &Record, item: &Item) -> Result<Vec<StoredSlot>, PortError> {
+    let mut slots = Vec::new();
+    for name in SLOT_NAMES {
+        let (Some(value), Some(as_of)) = (item.get(*name), item.get(&format!("{name}{AS_OF_SUFFIX}"))) else {
+            continue;
+        };
+        let millis: i64 = as_of.as_n().ok().and_then(|n| n.parse().ok()).unwrap_or_default();
+        let as_of = Timestamp::from_millisecond(millis).map_err(|e| PortError::permanent(operation, e))?;
+        let value: serde_json::Value =
+            serde_dynamo::from_attribute_value(value.clone()).map_err(|e| PortError::permanent(operation, e))?;
+        slots.push(StoredSlot { slot: Slot { record: record.clone(), name }, as_of, value });
+    }
+    Ok(slots)
 }

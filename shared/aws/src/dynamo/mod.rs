@@ -4,7 +4,8 @@
 //! |---|---|---|
 //! | customer profile | `T#{t}#CUST#{id}` | `PROFILE` (gsi2: `T#{t}#PHONE#{e164}`) |
 //! | contract holder / account | `T#{t}#CONTRACT#{id}` | `ACCOUNT` (gsi1: `T#{t}#SECTOR#{sector}`) |
-//! | invoice | `T#{t}#CONTRACT#{id}` | `INVOICE#{number}` |
+//! | invoice facts (slots) | `T#{t}#CONTRACT#{id}` | `INVOICE#{number}` |
+//! | payment plan (slot) | `T#{t}#CONTRACT#{id}` | `PLAN#{plan_id}` |
 //! | billing-event claim | `T#{t}#EVENT#{event_id}` | `EVENT` |
 //! | notice | `T#{t}#NOTICE#{id}` | `NOTICE` (gsi3: `T#{t}#CONTRACT#{id}#NOTICES`, `{created_at}#{id}`) |
 //! | delivery claim and record | `T#{t}#NOTICE#{id}` | `DELIVERY#{channel}` |
@@ -25,6 +26,9 @@ use serde::de::DeserializeOwned;
 use crate::error::{AdapterError, classify, is_condition_failure};
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// A slot `x` is kept beside `x_as_of_ms`, the time upstream stated it.
+pub(crate) const AS_OF_SUFFIX: &str = "_as_of_ms";
 
 /// Every port that keeps state, on one table.
 #[derive(Debug, Clone)]
@@ -106,6 +110,42 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// Sets one slot of an item unless the stored slot is newer: facts that arrive out of order
+    /// leave the newest in place.
+    async fn update_slot(
+        &self,
+        operation: &'static str,
+        (pk, sk): (String, String),
+        slot: &str,
+        value: AttributeValue,
+        as_of_ms: i64,
+    ) -> Result<(), PortError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .update_expression("SET #slot = :value, #as_of = :as_of")
+            .condition_expression("attribute_not_exists(#as_of) OR #as_of <= :as_of")
+            .expression_attribute_names("#slot", slot)
+            .expression_attribute_names("#as_of", format!("{slot}{AS_OF_SUFFIX}"))
+            .expression_attribute_values(":value", value)
+            .expression_attribute_values(":as_of", n(as_of_ms))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => {
+                tracing::info!(operation, slot, "stored fact is newer than this event; left as it is");
+                Ok(())
+            }
+            Err(e) => Err(classify(operation, e)),
+        }
+    }
+}
+
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
@@ -127,7 +167,7 @@ pub(crate) fn to_item(
     Ok(item)
 }
 
-fn from_item<T: DeserializeOwned>(operation: &'static str, item: Item) -> Result<T, PortError> {
+pub(crate) fn from_item<T: DeserializeOwned>(operation: &'static str, item: Item) -> Result<T, PortError> {
     let key = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
     let (pk, sk) = (key("pk"), key("sk"));
     serde_dynamo::from_item(item).map_err(|source| AdapterError::CorruptItem { pk, sk, source }.into_port(operation))

@@ -1,17 +1,18 @@
 //! The billing-event contract (v1): what upstream billing systems send on the billing-events queue.
 //!
 //! Parsing happens in two steps so that every refusal names its reason: first the envelope, then
-//! the `data` of the declared `event_type`.
+//! the `data` of the declared `event_type`, with the path of the offending field.
+
+mod data;
+pub mod schema;
 
 use jiff::Timestamp;
-use jiff::civil::Date;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::contact::{Email, Locale, PhoneE164};
+pub use data::*;
+
 use crate::error::{Rejection, RejectionCode};
-use crate::ids::{ContractId, CustomerId, EventId, InvoiceNumber, TenantId};
-use crate::money::{Amount, Currency, Money};
-use crate::notice::Channel;
+use crate::ids::{ContractId, EventId, TenantId};
 
 /// The contract versions this build understands.
 pub const SUPPORTED_SCHEMA_VERSIONS: [u32; 1] = [1];
@@ -29,102 +30,55 @@ pub struct BillingEvent {
     pub payload: BillingPayload,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum BillingPayload {
-    CustomerUpserted(CustomerUpserted),
-    InvoiceIssued(InvoiceIssued),
-}
-
-impl BillingPayload {
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            Self::CustomerUpserted(_) => "customer.upserted",
-            Self::InvoiceIssued(_) => "invoice.issued",
+/// Declares the event types once: the payload enum, its `event_type` names, the parser of each
+/// type's `data`, and the list the schemas are generated from.
+macro_rules! event_types {
+    ($($name:literal => $variant:ident),+ $(,)?) => {
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum BillingPayload {
+            $($variant($variant),)+
         }
-    }
+
+        /// Every `event_type` of contract v1.
+        pub const EVENT_TYPES: &[&str] = &[$($name),+];
+
+        impl BillingPayload {
+            pub fn event_type(&self) -> &'static str {
+                match self {
+                    $(Self::$variant(_) => $name,)+
+                }
+            }
+
+            fn parse(event_type: &str, data: serde_json::Value) -> Result<Self, Rejection> {
+                match event_type {
+                    $($name => typed(event_type, data).map(Self::$variant),)+
+                    other => Err(Rejection::new(
+                        RejectionCode::UnknownEventType,
+                        format!("event_type {:?} is not known; known types: {}", truncate(other), EVENT_TYPES.join(", ")),
+                    )),
+                }
+            }
+        }
+
+        /// The JSON Schema of an event type's `data` (its definitions go to `generator`).
+        pub(crate) fn data_schema(event_type: &str, generator: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+            match event_type {
+                $($name => Some(generator.subschema_for::<$variant>()),)+
+                _ => None,
+            }
+        }
+    };
 }
 
-/// `customer.upserted`: the contract holder and how to reach them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomerUpserted {
-    pub customer_id: CustomerId,
-    pub name: String,
-    pub language: Option<Locale>,
-    pub email: Option<Email>,
-    pub mobile: Option<PhoneE164>,
-    /// Channels in the citizen's order of preference.
-    #[serde(default)]
-    pub channels: Vec<Channel>,
-    pub consents: Consents,
-    #[serde(default)]
-    pub e_invoice: bool,
-    pub supply_point: SupplyPoint,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Consents {
-    /// Service messages about the contract (invoices, outages).
-    pub service: bool,
-    /// Anything else.
-    pub marketing: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SupplyPoint {
-    pub address: String,
-    pub network_sector: String,
-    pub coordinates: Option<Coordinates>,
-    /// One meter for a whole building: its residents have no contract of their own.
-    #[serde(default)]
-    pub shared_meter: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Coordinates {
-    pub lat: f64,
-    pub lon: f64,
-}
-
-/// `invoice.issued`: a new invoice exists for the contract.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InvoiceIssued {
-    pub number: InvoiceNumber,
-    pub period: Period,
-    pub issue_date: Date,
-    /// When it is due, or when the bank will be charged for a direct debit.
-    pub due_date: Date,
-    pub amount: Amount,
-    pub currency: Currency,
-    #[serde(default)]
-    pub direct_debit: bool,
-    pub consumption_m3: Option<Amount>,
-    pub pdf: Option<Document>,
-}
-
-impl InvoiceIssued {
-    pub fn total(&self) -> Money {
-        Money { amount: self.amount, currency: self.currency.clone() }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Period {
-    pub from: Date,
-    pub to: Date,
-}
-
-/// Where a document (the invoice PDF) lives, e.g. `s3://bucket/key`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Document {
-    pub uri: String,
-    pub size_bytes: u64,
+event_types! {
+    "customer.upserted" => CustomerUpserted,
+    "invoice.scheduled" => InvoiceScheduled,
+    "invoice.issued" => InvoiceIssued,
+    "invoice.paid" => InvoicePaid,
+    "direct_debit.returned" => DirectDebitReturned,
+    "payment_plan.updated" => PaymentPlanUpdated,
+    "meter.telemetry_enabled" => TelemetryEnabled,
+    "tariff.changed" => TariffChanged,
 }
 
 /// What the envelope carries before its `data` is understood.
@@ -171,7 +125,7 @@ impl BillingEvent {
         let value: serde_json::Value = serde_json::from_str(body)
             .map_err(|e| refuse(RejectionCode::InvalidJson, format!("body is not JSON: {e}")))?;
         match value.get("schema_version").map(serde_json::Value::as_u64) {
-            None => return Err(refuse(RejectionCode::InvalidField, "envelope: missing field `schema_version`".into())),
+            None => return Err(refuse(RejectionCode::InvalidField, "schema_version: missing field".into())),
             Some(Some(version)) if SUPPORTED_SCHEMA_VERSIONS.iter().any(|v| u64::from(*v) == version) => {}
             Some(other) => {
                 let shown = other.map_or_else(|| "that is not a number".to_owned(), |v| v.to_string());
@@ -181,9 +135,10 @@ impl BillingEvent {
                 ));
             }
         }
-        let envelope: Envelope =
-            serde_json::from_value(value).map_err(|e| refuse(RejectionCode::InvalidField, format!("envelope: {e}")))?;
-        let payload = parse_data(&envelope.event_type, envelope.data).map_err(|r| refuse(r.code, r.detail))?;
+        let envelope: Envelope = serde_path_to_error::deserialize(value)
+            .map_err(|e| refuse(RejectionCode::InvalidField, describe(None, &e)))?;
+        let payload =
+            BillingPayload::parse(&envelope.event_type, envelope.data).map_err(|r| refuse(r.code, r.detail))?;
         Ok(Self {
             event_id: envelope.event_id,
             tenant_id: envelope.tenant_id,
@@ -194,18 +149,20 @@ impl BillingEvent {
     }
 }
 
-fn parse_data(event_type: &str, data: serde_json::Value) -> Result<BillingPayload, Rejection> {
-    fn typed<T: serde::de::DeserializeOwned>(event_type: &str, data: serde_json::Value) -> Result<T, Rejection> {
-        serde_json::from_value(data)
-            .map_err(|e| Rejection::new(RejectionCode::InvalidField, format!("data of {event_type}: {e}")))
-    }
-    match event_type {
-        "customer.upserted" => typed(event_type, data).map(BillingPayload::CustomerUpserted),
-        "invoice.issued" => typed(event_type, data).map(BillingPayload::InvoiceIssued),
-        other => Err(Rejection::new(
-            RejectionCode::UnknownEventType,
-            format!("event_type {:?} is not known; known types: customer.upserted, invoice.issued", truncate(other)),
-        )),
+fn typed<T: serde::de::DeserializeOwned>(event_type: &str, data: serde_json::Value) -> Result<T, Rejection> {
+    serde_path_to_error::deserialize(data)
+        .map_err(|e| Rejection::new(RejectionCode::InvalidField, describe(Some(event_type), &e)))
+}
+
+/// `data.period.from: invalid date…` — the path a person needs to find the field.
+fn describe(event_type: Option<&str>, error: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = error.path().to_string();
+    let inner = error.inner().to_string();
+    match (event_type, path.as_str()) {
+        (Some(t), ".") => format!("data of {t}: {inner}"),
+        (Some(t), path) => format!("data.{path} of {t}: {inner}"),
+        (None, ".") => inner,
+        (None, path) => format!("{path}: {inner}"),
     }
 }
 
@@ -284,7 +241,11 @@ mod tests {
         body["data"]["amount"] = json!("48,20");
         let refused = refusal(&body);
         assert_eq!(refused.rejection.code, RejectionCode::InvalidField);
-        assert!(refused.rejection.detail.contains("decimal string"), "{}", refused.rejection.detail);
+        assert!(
+            refused.rejection.detail.starts_with("data.amount of invoice.issued: amount must be a decimal string"),
+            "{}",
+            refused.rejection.detail
+        );
     }
 
     #[test]

@@ -1,0 +1,150 @@
+use super::*;
+use crate::account::ContractAccount;
+use crate::fakes::{self, Fakes};
+use crate::ids::EventId;
+use crate::ports::ClaimOutcome;
+
+fn ingest(f: &Fakes) -> Ingest<'_> {
+    Ingest { claims: &f.claims, accounts: &f.accounts, compose: &f.compose, clock: &f.clock }
+}
+
+async fn account(f: &Fakes) -> ContractAccount {
+    f.accounts.account(&fakes::tenant(), &fakes::contract()).await.unwrap().unwrap()
+}
+
+const FACT_SAMPLES: [&str; 7] = [
+    "invoice-scheduled",
+    "invoice-issued",
+    "invoice-paid",
+    "direct-debit-returned",
+    "payment-plan-updated",
+    "meter-telemetry-enabled",
+    "tariff-changed",
+];
+
+#[tokio::test]
+async fn an_invoice_for_a_known_contract_is_stored_and_asks_for_one_notice() {
+    // GIVEN a known customer
+    let f = Fakes::default();
+    ingest(&f).handle(&fakes::sample("customer-upserted"), 1).await.unwrap();
+    // WHEN their invoice arrives
+    let outcome = ingest(&f).handle(&fakes::sample("invoice-issued"), 1).await.unwrap();
+    // THEN it is stored and one compose job is queued
+    assert_eq!(outcome, Ingested::Applied { compose_jobs: 1 });
+    assert_eq!(f.compose.jobs(), [fakes::compose_job()]);
+    assert!(account(&f).await.invoice(&fakes::invoice_number()).unwrap().issued.is_some());
+}
+
+#[tokio::test]
+async fn every_sample_event_type_is_applied_to_the_account() {
+    let f = Fakes::default();
+    ingest(&f).handle(&fakes::sample("customer-upserted"), 1).await.unwrap();
+    for name in FACT_SAMPLES {
+        let outcome = ingest(&f).handle(&fakes::sample(name), 1).await.unwrap();
+        assert!(matches!(outcome, Ingested::Applied { .. }), "{name}: {outcome:?}");
+    }
+    assert_eq!(f.accounts.fact_count(), FACT_SAMPLES.len());
+    let summary = account(&f).await.summary();
+    // the bank returned the debit after it was paid: unpaid again, with the return's reason and fee
+    assert_eq!(summary.unpaid_count, 1);
+    assert_eq!(summary.returned_debits.len(), 1);
+    assert_eq!(summary.returned_debits[0].fee.as_ref().unwrap().amount.minor(), 350);
+    assert_eq!(summary.active_plans[0].next_milestone.as_ref().unwrap().due_date, jiff::civil::date(2027, 1, 20));
+    assert!(summary.telemetry.is_some() && summary.tariff.is_some());
+}
+
+#[tokio::test]
+async fn events_about_one_invoice_in_any_order_leave_the_same_state() {
+    let orders: [[&str; 3]; 3] = [
+        ["invoice-issued", "invoice-paid", "direct-debit-returned"],
+        ["direct-debit-returned", "invoice-paid", "invoice-issued"],
+        ["invoice-paid", "direct-debit-returned", "invoice-issued"],
+    ];
+    let mut states = Vec::new();
+    for order in orders {
+        let f = Fakes::default();
+        ingest(&f).handle(&fakes::sample("customer-upserted"), 1).await.unwrap();
+        for name in order {
+            ingest(&f).handle(&fakes::sample(name), 1).await.unwrap();
+        }
+        states.push(account(&f).await);
+    }
+    assert_eq!(states[0], states[1]);
+    assert_eq!(states[0], states[2]);
+    assert!(states[0].invoice(&fakes::invoice_number()).unwrap().is_unpaid(), "returned after it was paid");
+}
+
+#[tokio::test]
+async fn an_older_event_never_overwrites_a_newer_one_in_the_same_slot() {
+    let f = Fakes::default();
+    ingest(&f).handle(&fakes::sample("customer-upserted"), 1).await.unwrap();
+    let newer = fakes::sample_as("tariff-changed", "evt-t2", "2026-11-01T00:00:00Z");
+    let older = fakes::sample_as("tariff-changed", "evt-t1", "2026-09-01T00:00:00Z");
+    let mut older = older;
+    if let BillingPayload::TariffChanged(data) = &mut older.payload {
+        data.name = crate::text::Text::parse("Domèstica 2025").unwrap();
+    }
+    ingest(&f).handle(&newer, 1).await.unwrap();
+    ingest(&f).handle(&older, 1).await.unwrap();
+    assert_eq!(account(&f).await.tariff.unwrap().value.name.as_str(), "Domèstica 2026");
+}
+
+#[tokio::test]
+async fn a_redelivered_event_is_acknowledged_without_applying_it_again() {
+    let f = Fakes::default();
+    ingest(&f).handle(&fakes::sample("customer-upserted"), 1).await.unwrap();
+    ingest(&f).handle(&fakes::sample("invoice-issued"), 1).await.unwrap();
+    let again = ingest(&f).handle(&fakes::sample("invoice-issued"), 2).await.unwrap();
+    assert_eq!(again, Ingested::Duplicate);
+    assert_eq!(f.compose.jobs().len(), 1);
+}
+
+#[tokio::test]
+async fn an_event_for_an_unknown_contract_waits_a_few_attempts_then_is_rejected_and_remembered() {
+    let f = Fakes::default();
+    let event = fakes::sample("invoice-issued");
+    for attempt in 1..UNKNOWN_CONTRACT_ATTEMPTS {
+        let err = ingest(&f).handle(&event, attempt).await.unwrap_err();
+        assert!(matches!(err, Error::Deferred { .. }), "attempt {attempt}: {err}");
+    }
+    let err = ingest(&f).handle(&event, UNKNOWN_CONTRACT_ATTEMPTS).await.unwrap_err();
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("unknown_contract"), "{err}");
+    let key = ClaimKey::Event { tenant_id: fakes::tenant(), event_id: event.event_id.clone() };
+    assert_eq!(f.claims.acquire(&key, f.clock.now(), EVENT_LEASE).await.unwrap(), Claim::Completed);
+    assert!(f.compose.jobs().is_empty());
+}
+
+#[tokio::test]
+async fn a_customer_that_arrives_late_lets_the_deferred_event_through() {
+    let f = Fakes::default();
+    let invoice = fakes::sample("invoice-issued");
+    assert!(ingest(&f).handle(&invoice, 1).await.unwrap_err().is_retryable());
+    ingest(&f).handle(&fakes::sample("customer-upserted"), 1).await.unwrap();
+    assert_eq!(ingest(&f).handle(&invoice, 2).await.unwrap(), Ingested::Applied { compose_jobs: 1 });
+}
+
+#[tokio::test]
+async fn a_failing_queue_releases_the_claim_so_the_retry_applies_the_event() {
+    let f = Fakes::default();
+    ingest(&f).handle(&fakes::sample("customer-upserted"), 1).await.unwrap();
+    f.compose.fail_next_transiently();
+    let err = ingest(&f).handle(&fakes::sample("invoice-issued"), 1).await.unwrap_err();
+    assert!(err.is_retryable());
+    let retry = ingest(&f).handle(&fakes::sample("invoice-issued"), 2).await.unwrap();
+    assert_eq!(retry, Ingested::Applied { compose_jobs: 1 });
+}
+
+#[tokio::test]
+async fn an_event_claimed_by_another_invocation_is_retried_later() {
+    let f = Fakes::default();
+    ingest(&f).handle(&fakes::sample("customer-upserted"), 1).await.unwrap();
+    let event = fakes::sample("invoice-issued");
+    let key =
+        ClaimKey::Event { tenant_id: fakes::tenant(), event_id: EventId::parse(event.event_id.as_str()).unwrap() };
+    f.claims.acquire(&key, f.clock.now(), EVENT_LEASE).await.unwrap();
+    let err = ingest(&f).handle(&event, 1).await.unwrap_err();
+    assert!(matches!(err, Error::InProgress { .. }));
+    assert!(f.compose.jobs().is_empty());
+    assert!(!matches!(f.claims.outcome_of(event.event_id.as_str()), Some(ClaimOutcome::Applied)));
+}

@@ -1,0 +1,83 @@
+//! `avisa demo`: the whole pipeline on a throw-away local stack, with a short report.
+//! `avisa local-up [--port N]`: the local stack on a known port, provisioned and waiting, for
+//! `cargo lambda watch` / `cargo lambda invoke` (see README). Ctrl-C stops it.
+//! `avisa rejected --tenant T [--table NAME] [--limit N]`: the rejected billing events and jobs of
+//! a tenant with their reasons, from any deployment the AWS environment points at.
+
+use std::process::ExitCode;
+
+use avisa_aws::DynamoStore;
+use avisa_domain::ids::TenantId;
+use avisa_local::{LocalStack, demo, ops};
+
+const DEFAULT_PORT: u16 = 5055;
+const USAGE: &str =
+    "usage: avisa demo | avisa local-up [--port N] | avisa rejected --tenant T|unknown [--table NAME] [--limit N]";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        [] | ["demo"] => run_demo().await,
+        ["local-up", options @ ..] => match option(options, "--port").map(str::parse).transpose() {
+            Ok(port) => local_up(port.unwrap_or(DEFAULT_PORT)).await,
+            Err(_) => Err("--port takes a port number".to_owned()),
+        },
+        ["rejected", options @ ..] => rejected(options).await,
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn option<'a>(options: &[&'a str], name: &str) -> Option<&'a str> {
+    options.iter().position(|o| *o == name).and_then(|i| options.get(i + 1)).copied()
+}
+
+fn chain(error: &dyn std::error::Error) -> String {
+    std::iter::successors(Some(error), |e| e.source()).map(ToString::to_string).collect::<Vec<_>>().join(": ")
+}
+
+async fn run_demo() -> Result<(), String> {
+    let stack = LocalStack::start().await.map_err(|e| chain(&e))?;
+    let report = demo::run(&stack).await.map_err(|e| chain(&e))?;
+    print!("{report}");
+    Ok(()) // dropping the stack stops moto
+}
+
+async fn local_up(port: u16) -> Result<(), String> {
+    let stack = LocalStack::start_on(port).await.map_err(|e| chain(&e))?;
+    println!("local AWS on {} (moto), provisioned from {}", stack.endpoint(), stack.template.path.display());
+    println!("functions' environment, as the template gives it (also in Cargo.toml [..metadata.lambda.env]):");
+    for spec in &stack.functions {
+        let mut env: Vec<_> = spec.env.iter().collect();
+        env.sort();
+        println!("  {}: {}", spec.binary, env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "));
+    }
+    println!("Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+async fn rejected(options: &[&str]) -> Result<(), String> {
+    let tenant = match option(options, "--tenant") {
+        None => return Err(format!("--tenant is required\n{USAGE}")),
+        Some("unknown") => None,
+        Some(tenant) => Some(TenantId::parse(tenant).map_err(|e| e.to_string())?),
+    };
+    let table = option(options, "--table").map(str::to_owned).or_else(|| std::env::var("TABLE_NAME").ok()).ok_or(
+        "name the table with --table or TABLE_NAME (the stack output TableName; avisa-Table for `make local-up`)",
+    )?;
+    let limit = option(options, "--limit").map_or(Ok(50), str::parse).map_err(|_| "--limit takes a number")?;
+    let sdk = avisa_runtime::aws_config().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+    let report = ops::rejected_report(&store, tenant.as_ref(), limit).await.map_err(|e| chain(&e))?;
+    print!("{report}");
+    Ok(())
+}
