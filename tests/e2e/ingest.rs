@@ -7,19 +7,11 @@ use avisa_domain::ids::{ContractId, TenantId};
 use avisa_domain::ports::AccountStore;
 use avisa_local::LocalStack;
 use avisa_local::ops::rejected_report;
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::SqsEvent;
 
 use crate::support::{sample_body, stack};
 
-const FACTS: [&str; 7] = [
-    "invoice-scheduled",
-    "invoice-issued",
-    "invoice-paid",
-    "direct-debit-returned",
-    "payment-plan-updated",
-    "meter-telemetry-enabled",
-    "tariff-changed",
-];
+use avisa_domain::fakes::FACT_SAMPLES as FACTS;
 
 fn store(stack: &LocalStack) -> DynamoStore {
     DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), &stack.provisioned.tables["Table"])
@@ -114,12 +106,8 @@ async fn a_poison_record_is_rejected_listed_and_its_neighbours_applied() {
 }
 
 fn sqs_event(body: &str, receive_count: u32) -> SqsEvent {
-    let mut record = SqsMessage::default();
-    record.message_id = Some(format!("m-{receive_count}"));
-    record.body = Some(body.to_owned());
-    record.attributes.insert("ApproximateReceiveCount".into(), receive_count.to_string());
-    let mut event = SqsEvent::default();
-    event.records = vec![record];
+    let mut event = avisa_runtime::sqs::sqs_event([body]);
+    event.records[0].attributes.insert("ApproximateReceiveCount".into(), receive_count.to_string());
     event
 }
 

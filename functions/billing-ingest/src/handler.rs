@@ -49,28 +49,14 @@ mod tests {
     use super::*;
     use avisa_domain::error::RejectionCode;
     use avisa_domain::fakes::Fakes;
-
-    fn sqs_event(bodies: &[String]) -> SqsEvent {
-        let mut event = SqsEvent::default();
-        event.records = bodies
-            .iter()
-            .enumerate()
-            .map(|(i, body)| {
-                let mut record = SqsMessage::default();
-                record.message_id = Some(format!("m{i}"));
-                record.body = Some(body.clone());
-                record
-            })
-            .collect();
-        event
-    }
+    use avisa_runtime::sqs::sqs_event;
 
     use avisa_domain::fakes::sample_body as sample;
 
     async fn run_counted(f: &Fakes, bodies: &[String]) -> (Vec<String>, Counts) {
         let ingest = Ingest { claims: &f.claims, accounts: &f.accounts, compose: &f.compose, clock: &f.clock };
         let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
-        let (response, counts) = handle_batch(ingest, &rejections, sqs_event(bodies)).await;
+        let (response, counts) = handle_batch(ingest, &rejections, sqs_event(bodies.iter().cloned())).await;
         (response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect(), counts)
     }
 

@@ -42,15 +42,7 @@ mod tests {
     use avisa_domain::contact::Locale;
     use avisa_domain::error::RejectionCode;
     use avisa_domain::fakes::{self, Fakes};
-
-    fn sqs_event(body: &str) -> SqsEvent {
-        let mut record = SqsMessage::default();
-        record.message_id = Some("m0".into());
-        record.body = Some(body.to_owned());
-        let mut event = SqsEvent::default();
-        event.records = vec![record];
-        event
-    }
+    use avisa_runtime::sqs::sqs_event;
 
     async fn run(f: &Fakes, body: &str) -> Vec<String> {
         let compose = Compose {
@@ -62,7 +54,7 @@ mod tests {
             default_locale: Locale::Ca,
         };
         let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
-        let (response, _) = handle_batch(compose, &rejections, sqs_event(body)).await;
+        let (response, _) = handle_batch(compose, &rejections, sqs_event([body])).await;
         response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
     }
 

@@ -39,21 +39,7 @@ mod tests {
     use super::*;
     use avisa_domain::fakes::{self, Fakes};
     use avisa_domain::notice::Channel;
-
-    fn sqs_event(jobs: &[DeliveryJob]) -> SqsEvent {
-        let mut event = SqsEvent::default();
-        event.records = jobs
-            .iter()
-            .enumerate()
-            .map(|(i, job)| {
-                let mut record = SqsMessage::default();
-                record.message_id = Some(format!("m{i}"));
-                record.body = Some(serde_json::to_string(job).unwrap());
-                record
-            })
-            .collect();
-        event
-    }
+    use avisa_runtime::sqs::sqs_event;
 
     #[tokio::test]
     async fn the_same_job_twice_in_a_batch_sends_once() {
@@ -62,7 +48,12 @@ mod tests {
             Dispatch { claims: &f.claims, notices: &f.notices, email: &f.email, sms: &f.sms, clock: &f.clock };
         let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
         let job = fakes::delivery_job(Channel::Sms);
-        let (response, _) = handle_batch(dispatch, &rejections, sqs_event(&[job.clone(), job])).await;
+        let (response, _) = handle_batch(
+            dispatch,
+            &rejections,
+            sqs_event([job.clone(), job].iter().map(|j| serde_json::to_string(j).unwrap())),
+        )
+        .await;
         assert!(response.batch_item_failures.is_empty());
         assert_eq!(f.sms.sent().len(), 1);
     }

@@ -384,6 +384,18 @@ impl Fakes {
     }
 }
 
+/// The samples of every event type that states a fact about a contract (all but
+/// `customer.upserted`), in the order they happen to one invoice.
+pub const FACT_SAMPLES: [&str; 7] = [
+    "invoice-scheduled",
+    "invoice-issued",
+    "invoice-paid",
+    "direct-debit-returned",
+    "payment-plan-updated",
+    "meter-telemetry-enabled",
+    "tariff-changed",
+];
+
 /// The billing event in the sample `events/billing-ingest/<name>.json`.
 pub fn sample(name: &str) -> BillingEvent {
     BillingEvent::parse(&sample_body(name)).unwrap()

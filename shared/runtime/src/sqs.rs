@@ -64,6 +64,24 @@ pub struct Rejections<'a> {
     pub clock: &'a dyn Clock,
 }
 
+/// An SQS event carrying `bodies` (message ids `m0`, `m1`…), as Lambda would hand it over on a
+/// first delivery: for tests and local invocations.
+pub fn sqs_event<S: Into<String>>(bodies: impl IntoIterator<Item = S>) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    event.records = bodies
+        .into_iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let mut record = SqsMessage::default();
+            record.message_id = Some(format!("m{i}"));
+            record.body = Some(body.into());
+            record.attributes.insert("ApproximateReceiveCount".to_owned(), "1".to_owned());
+            record
+        })
+        .collect();
+    event
+}
+
 /// How many times SQS has delivered this record (1 the first time).
 pub fn receive_count(record: &SqsMessage) -> u32 {
     record.attributes.get("ApproximateReceiveCount").and_then(|count| count.parse().ok()).unwrap_or(1)
@@ -146,21 +164,6 @@ mod tests {
     use avisa_domain::error::RejectionCode;
     use avisa_domain::fakes::{FixedClock, InMemoryRejections};
 
-    fn event(bodies: &[&str]) -> SqsEvent {
-        let mut event = SqsEvent::default();
-        event.records = bodies
-            .iter()
-            .enumerate()
-            .map(|(i, body)| {
-                let mut message = SqsMessage::default();
-                message.message_id = Some(format!("m{i}"));
-                message.body = Some((*body).to_owned());
-                message
-            })
-            .collect();
-        event
-    }
-
     fn outcome(body: &str) -> Result<&'static str, RecordFailure> {
         match body {
             "ok" => Ok("applied"),
@@ -175,7 +178,7 @@ mod tests {
         let clock = FixedClock::default();
         let rejections = Rejections { source: "test", log: &log, clock: &clock };
         let (response, counts) =
-            process_batch(event(&["ok", "throttled", "garbage", "ok"]), &rejections, |m| async move {
+            process_batch(sqs_event(["ok", "throttled", "garbage", "ok"]), &rejections, |m| async move {
                 outcome(m.body.as_deref().unwrap_or_default())
             })
             .await;

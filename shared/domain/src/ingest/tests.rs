@@ -12,15 +12,7 @@ async fn account(f: &Fakes) -> ContractAccount {
     f.accounts.account(&fakes::tenant(), &fakes::contract()).await.unwrap().unwrap()
 }
 
-const FACT_SAMPLES: [&str; 7] = [
-    "invoice-scheduled",
-    "invoice-issued",
-    "invoice-paid",
-    "direct-debit-returned",
-    "payment-plan-updated",
-    "meter-telemetry-enabled",
-    "tariff-changed",
-];
+use crate::fakes::FACT_SAMPLES;
 
 #[tokio::test]
 async fn an_invoice_for_a_known_contract_is_stored_and_asks_for_one_notice() {
