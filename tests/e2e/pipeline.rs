@@ -30,10 +30,9 @@ async fn an_invoice_issued_event_ends_as_one_email_and_one_sms() {
     // …and SNS exactly one SMS to their E.164 number, in their language (Catalan)
     assert_eq!(sent.sms.len(), 1, "{sent:#?}");
     assert_eq!(sent.sms[0].phone_number, "+34600111001");
-    assert!(
-        sent.sms[0].message.starts_with("Factura F-2026-110001: 48,20 €. Càrrec el 01/12/2026"),
-        "{}",
-        sent.sms[0].message
+    assert_eq!(
+        sent.sms[0].message,
+        "Factura F-2026-110001: 48,20 €. Càrrec al compte el dimarts, 1 de desembre del 2026."
     );
     // …and nothing is left on any queue or dead-letter queue
     for queue in
@@ -117,10 +116,11 @@ async fn the_demo_billing_run_reaches_each_citizen_on_their_channels() {
     assert_eq!(texted, ["+34600111001", "+34600111002", "+34600111005"]);
     // Lucía reads Spanish, Giulia Italian; Pere chose no language: the tenant default (Catalan)
     let subject_to = |to: &str| report.sent.emails.iter().find(|e| e.destinations.to[0] == to).unwrap().subject.clone();
-    assert_eq!(subject_to("lucia.fernandez@example.es"), "Factura F-2026-110002 de 1.234,56 €");
+    // CLDR: Spanish groups thousands only from five digits
+    assert_eq!(subject_to("lucia.fernandez@example.es"), "Factura F-2026-110002 de 1234,56 €");
     assert_eq!(subject_to("giulia.bianchi@example.it"), "Fattura F-2026-110004 di 23,05 €");
     let pere = report.sent.sms.iter().find(|s| s.phone_number == "+34600111005").unwrap();
-    assert!(pere.message.contains("Càrrec el 01/12/2026"), "{}", pere.message);
+    assert!(pere.message.contains("Càrrec al compte el dimarts, 1 de desembre del 2026"), "{}", pere.message);
     let printed = report.to_string();
     assert!(printed.contains("emails in SES:      3") && printed.contains("SMS in SNS:         3"), "{printed}");
 }

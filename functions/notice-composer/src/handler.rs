@@ -52,6 +52,7 @@ mod tests {
             dispatch: &f.dispatch,
             clock: &f.clock,
             default_locale: Locale::Ca,
+            sms_rules: avisa_domain::ports::SmsRules::default(),
         };
         let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
         let (response, _) = handle_batch(compose, &rejections, sqs_event([body])).await;

@@ -7,6 +7,7 @@ use avisa_aws::{DynamoStore, SqsQueue};
 use avisa_domain::clock::SystemClock;
 use avisa_domain::compose::Compose;
 use avisa_domain::contact::Locale;
+use avisa_domain::ports::SmsRules;
 use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource};
 use avisa_runtime::sqs::{Rejections, SqsHandler};
@@ -22,6 +23,7 @@ pub struct Config {
     pub table_name: String,
     pub dispatch_queue_url: String,
     pub default_locale: Locale,
+    pub sms_rules: SmsRules,
 }
 
 impl Config {
@@ -39,6 +41,20 @@ impl Config {
                 "the template parameter DefaultLocale",
                 Locale::parse,
             )?,
+            sms_rules: SmsRules {
+                max_segments: config::parsed(
+                    source,
+                    "SMS_MAX_SEGMENTS",
+                    "the template parameter SmsMaxSegments",
+                    str::parse,
+                )?,
+                transliterate: config::parsed(
+                    source,
+                    "SMS_TRANSLITERATE",
+                    "the template parameter SmsTransliterate",
+                    str::parse,
+                )?,
+            },
         })
     }
 }
@@ -49,6 +65,7 @@ pub struct App {
     dispatch: SqsQueue,
     templates: Templates,
     default_locale: Locale,
+    sms_rules: SmsRules,
     clock: SystemClock,
 }
 
@@ -60,6 +77,7 @@ impl App {
             dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
             templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
             default_locale: config.default_locale,
+            sms_rules: config.sms_rules,
             clock: SystemClock,
         })
     }
@@ -75,6 +93,7 @@ impl SqsHandler for App {
             dispatch: &self.dispatch,
             clock: &self.clock,
             default_locale: self.default_locale,
+            sms_rules: self.sms_rules,
         };
         let rejections = Rejections { source: SOURCE, log: &self.store, clock: &self.clock };
         handle_batch(compose, &rejections, event).await.0

@@ -217,6 +217,17 @@ impl ContractAccount {
         Ok(account)
     }
 
+    /// Unpaid invoices other than `number`: how many, and their totals.
+    pub fn unpaid_except(&self, number: &InvoiceNumber) -> (usize, Vec<Money>) {
+        let others: Vec<Money> = self
+            .invoices
+            .iter()
+            .filter(|(n, s)| n != number && s.is_unpaid())
+            .filter_map(|(_, s)| s.issued.as_ref().map(|i| i.value.total()))
+            .collect();
+        (others.len(), totals(others.into_iter()))
+    }
+
     pub fn invoice(&self, number: &InvoiceNumber) -> Option<&InvoiceState> {
         self.invoices.iter().find(|(n, _)| n == number).map(|(_, state)| state)
     }
@@ -275,7 +286,7 @@ impl ContractAccount {
 }
 
 /// Sums per currency (a contract is billed in one, but nothing here assumes it).
-fn totals(amounts: impl Iterator<Item = Money>) -> Vec<Money> {
+pub fn totals(amounts: impl Iterator<Item = Money>) -> Vec<Money> {
     let mut totals: Vec<Money> = Vec::new();
     for money in amounts {
         match totals.iter_mut().find(|t| t.currency == money.currency) {

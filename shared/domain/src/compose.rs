@@ -8,8 +8,10 @@ use crate::billing::InvoiceIssued;
 use crate::clock::Clock;
 use crate::contact::Locale;
 use crate::error::{Error, RejectionCode};
+use crate::ids::InvoiceNumber;
+use crate::money::Money;
 use crate::notice::{Channel, ChannelMessage, ComposeJob, DeliveryJob, Destination, Notice, NoticeSubject};
-use crate::ports::{AccountStore, DispatchQueue, NoticeRenderer, NoticeStore, TemplateKey};
+use crate::ports::{AccountStore, DispatchQueue, NoticeRenderer, NoticeStore, SmsRules, TemplateKey};
 
 /// What composing one job did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +36,7 @@ pub struct Compose<'a> {
     pub dispatch: &'a dyn DispatchQueue,
     pub clock: &'a dyn Clock,
     pub default_locale: Locale,
+    pub sms_rules: SmsRules,
 }
 
 impl Compose<'_> {
@@ -84,7 +87,7 @@ impl Compose<'_> {
                 (None, None)
             } else {
                 let key = TemplateKey { kind: job.subject.kind(), channel, locale };
-                let (template, content) = self.renderer.render(key, &template_values)?;
+                let (template, content) = self.renderer.render(key, &template_values, self.sms_rules)?;
                 hasher.update(serde_json::to_vec(&content).unwrap_or_default());
                 (Some(template), Some(content))
             };
@@ -172,10 +175,19 @@ fn invoice_context(
             "direct_debit": invoice.direct_debit,
             "period": invoice.period,
             "consumption_m3": invoice.consumption_m3,
-            "tariff_lines": invoice.tariff_lines,
+            "tariff_lines": invoice.tariff_lines.iter().map(|line| json!({
+                "concept": line.concept,
+                "amount": Money { amount: line.amount, currency: invoice.currency.clone() },
+            })).collect::<Vec<_>>(),
         },
         "account": account.summary(),
+        "unpaid_before": unpaid_before(account, &invoice.number),
     })
+}
+
+fn unpaid_before(account: &ContractAccount, current: &InvoiceNumber) -> serde_json::Value {
+    let (count, totals) = account.unpaid_except(current);
+    json!({ "count": count, "totals": totals })
 }
 
 #[cfg(test)]
@@ -192,6 +204,7 @@ mod tests {
             dispatch: &f.dispatch,
             clock: &f.clock,
             default_locale: Locale::Ca,
+            sms_rules: SmsRules::default(),
         }
     }
 

@@ -18,7 +18,7 @@ use crate::ids::{ContractId, CustomerId, EventId, InvoiceNumber, NoticeId, Tenan
 use crate::notice::{Channel, ComposeJob, DeliveryJob, Notice, NoticeSubject, RenderedMessage, TemplateRef};
 use crate::ports::{
     AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DispatchQueue, EmailSender, NoticeRenderer,
-    NoticeStore, OutgoingEmail, RejectedMessage, RejectionLog, SmsSender, TemplateKey,
+    NoticeStore, OutgoingEmail, RejectedMessage, RejectionLog, SmsRules, SmsSender, TemplateKey,
 };
 use crate::text::Text;
 
@@ -269,6 +269,7 @@ impl NoticeRenderer for FakeRenderer {
         &self,
         key: TemplateKey,
         context: &serde_json::Value,
+        _sms: SmsRules,
     ) -> Result<(TemplateRef, RenderedMessage), Rejection> {
         let text = format!(
             "{}/{}/{}: {} {}",
@@ -378,6 +379,7 @@ impl Fakes {
             dispatch: &fakes.dispatch,
             clock: &fakes.clock,
             default_locale: Locale::Ca,
+            sms_rules: SmsRules::default(),
         };
         compose.handle(&compose_job()).await.unwrap();
         fakes

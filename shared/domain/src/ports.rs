@@ -116,12 +116,27 @@ pub struct TemplateKey {
     pub locale: Locale,
 }
 
+/// A tenant's rules for SMS: how many parts one message may cost, and whether to transliterate
+/// to the GSM-7 alphabet (á → a) so that one accent does not switch it to UCS-2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SmsRules {
+    pub max_segments: usize,
+    pub transliterate: bool,
+}
+
+impl Default for SmsRules {
+    fn default() -> Self {
+        Self { max_segments: 3, transliterate: false }
+    }
+}
+
 /// Renders a notice's content. Synchronous: templates are loaded and checked at start-up.
 pub trait NoticeRenderer: Send + Sync {
     fn render(
         &self,
         key: TemplateKey,
         context: &serde_json::Value,
+        sms: SmsRules,
     ) -> Result<(TemplateRef, RenderedMessage), Rejection>;
 }
 

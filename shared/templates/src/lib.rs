@@ -6,6 +6,7 @@
 //! HTML output is escaped.
 
 mod format;
+pub mod sms;
 
 use std::collections::HashMap;
 
@@ -13,9 +14,12 @@ use avisa_domain::Rejection;
 use avisa_domain::contact::Locale;
 use avisa_domain::error::RejectionCode;
 use avisa_domain::notice::{Channel, NoticeKind, RenderedMessage, TemplateRef};
-use avisa_domain::ports::{NoticeRenderer, TemplateKey};
-use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+use avisa_domain::ports::{NoticeRenderer, SmsRules, TemplateKey};
+use minijinja::syntax::SyntaxConfig;
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value};
 use sha2::{Digest, Sha256};
+
+pub use format::{FormatterError, Formatters};
 
 /// The template files, by name (`<kind>/<channel>.<locale>.j2`).
 const SOURCES: &[(&str, &str)] = &[
@@ -42,6 +46,10 @@ pub enum TemplateError {
     },
     #[error("template {0} is missing: add it under shared/templates/templates/")]
     Missing(String),
+    #[error(transparent)]
+    Formatters(#[from] FormatterError),
+    #[error("template syntax settings are invalid")]
+    SyntaxSettings(#[source] minijinja::Error),
 }
 
 /// The compiled templates.
@@ -57,8 +65,14 @@ impl Templates {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::Html);
-        env.add_filter("money", format::money);
-        env.add_filter("date", format::date);
+        // Block tags on their own lines leave no blank lines behind (as in most Jinja setups).
+        let syntax = SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()
+            .map_err(TemplateError::SyntaxSettings)?;
+        env.set_syntax(syntax);
+        Formatters::load()?.register(&mut env);
         let mut versions = HashMap::new();
         for (name, source) in SOURCES {
             env.add_template(name, source)
@@ -83,19 +97,36 @@ impl Templates {
         name: &str,
         channel: Channel,
         context: &serde_json::Value,
-    ) -> Result<RenderedMessage, minijinja::Error> {
-        let template = self.env.get_template(name)?;
-        let context = Value::from(minijinja::value::Serde(context));
+        sms: SmsRules,
+    ) -> Result<RenderedMessage, Rejection> {
+        let failed = |e: minijinja::Error| {
+            let detail = match e.detail() {
+                Some(more) => format!("template {name}: {e} ({more})"),
+                None => format!("template {name}: {e}"),
+            };
+            Rejection::new(RejectionCode::RenderFailed, detail)
+        };
+        let template = self.env.get_template(name).map_err(failed)?;
+        let mut captured = template.render_captured(Value::from(minijinja::value::Serde(context))).map_err(failed)?;
+        let mut block =
+            |block: &str| captured.with_state_mut(|state| state.render_block(block)).map(|s| s.trim().to_owned());
         if channel == Channel::Email {
-            let mut captured = template.render_captured(context)?;
-            let mut block = |name: &str| captured.with_state_mut(|state| state.render_block(name));
-            let subject = block("subject")?.trim().to_owned();
-            let text = block("text")?.trim().to_owned();
-            let html = block("html")?.trim().to_owned();
-            Ok(RenderedMessage { subject: Some(subject), text, html: Some(html) })
-        } else {
-            Ok(RenderedMessage { subject: None, text: template.render(context)?.trim().to_owned(), html: None })
+            return Ok(RenderedMessage {
+                subject: Some(block("subject").map_err(failed)?),
+                text: block("text").map_err(failed)?,
+                html: Some(block("html").map_err(failed)?),
+            });
         }
+        let text = block("text").map_err(failed)?;
+        // The short variant is optional: a template without one fails when too long.
+        let short = match block("short") {
+            Ok(short) => Some(short),
+            Err(e) if e.kind() == ErrorKind::UnknownBlock => None,
+            Err(e) => return Err(failed(e)),
+        };
+        let (text, _) = sms::fit(std::iter::once(text.as_str()).chain(short.as_deref()), sms)
+            .map_err(|too_long| Rejection::new(RejectionCode::RenderFailed, format!("template {name}: {too_long}")))?;
+        Ok(RenderedMessage { subject: None, text, html: None })
     }
 }
 
@@ -108,19 +139,14 @@ impl NoticeRenderer for Templates {
         &self,
         key: TemplateKey,
         context: &serde_json::Value,
+        sms: SmsRules,
     ) -> Result<(TemplateRef, RenderedMessage), Rejection> {
         let name = template_name(key);
         let version = self
             .versions
             .get(name.as_str())
             .ok_or_else(|| Rejection::new(RejectionCode::RenderFailed, format!("no template {name}")))?;
-        let message = self.render_message(&name, key.channel, context).map_err(|e| {
-            let detail = match e.detail() {
-                Some(more) => format!("template {name}: {e} ({more})"),
-                None => format!("template {name}: {e}"),
-            };
-            Rejection::new(RejectionCode::RenderFailed, detail)
-        })?;
+        let message = self.render_message(&name, key.channel, context, sms)?;
         Ok((TemplateRef { id: name, version: version.clone() }, message))
     }
 }

@@ -1,27 +1,98 @@
-#![allow(clippy::unwrap_used)]
+use avisa_domain::account::{AccountFact, Fact};
+use avisa_domain::compose::Compose;
+use avisa_domain::fakes::{self, Fakes};
+use avisa_domain::notice::Notice;
+use avisa_domain::ports::AccountStore;
+use std::fmt::Write;
 
-use super::*;
 use serde_json::json;
 
-fn context(locale: Locale, name: &str) -> serde_json::Value {
-    json!({
-        "locale": locale,
-        "customer": {"name": name},
-        "contract_id": "C-1",
-        "invoice": {
-            "number": "F-2026-0001",
-            "total": {"amount": "1234.56", "currency": "EUR"},
-            "issue_date": "2026-11-20",
-            "due_date": "2026-12-01",
-            "direct_debit": true,
-            "period": {"from": "2026-09-01", "to": "2026-10-31"},
-        },
-    })
+use super::*;
+
+/// What the account looks like when every personalised block applies: an older invoice unpaid
+/// and returned by the bank, an active payment plan, a telemetry meter and a tariff.
+async fn with_full_account(f: &Fakes) {
+    let fact = |as_of: &str, fact: Fact| AccountFact {
+        tenant_id: fakes::tenant(),
+        contract_id: fakes::contract(),
+        as_of: as_of.parse().unwrap(),
+        fact,
+    };
+    let facts = [
+        fact("2026-09-20T00:00:00Z", Fact::InvoiceIssued(serde_json::from_value(json!({
+            "number": "F-2026-090001", "period": {"from": "2026-07-01", "to": "2026-08-31"},
+            "issue_date": "2026-09-20", "due_date": "2026-10-01", "amount": "51.30", "currency": "EUR",
+            "direct_debit": true, "consumption_m3": "15", "pdf": null
+        })).unwrap())),
+        fact("2026-10-01T00:00:00Z", Fact::InvoicePaid(serde_json::from_value(json!({
+            "number": "F-2026-090001", "paid_on": "2026-10-01", "amount": "51.30", "currency": "EUR"
+        })).unwrap())),
+        fact("2026-10-04T00:00:00Z", Fact::DebitReturned(serde_json::from_value(json!({
+            "invoice_number": "F-2026-090001", "returned_on": "2026-10-04", "amount": "51.30", "currency": "EUR",
+            "reason": "Saldo insuficiente & cuenta bloqueada", "fee": "3.50"
+        })).unwrap())),
+    ];
+    for f_ in facts {
+        f.accounts.record_fact(&f_).await.unwrap();
+    }
+    for sample in ["payment-plan-updated", "meter-telemetry-enabled", "tariff-changed"] {
+        let event = fakes::sample(sample);
+        let fact = match event.payload {
+            avisa_domain::billing::BillingPayload::PaymentPlanUpdated(d) => Fact::PlanUpdated(d),
+            avisa_domain::billing::BillingPayload::TelemetryEnabled(d) => Fact::TelemetryEnabled(d),
+            avisa_domain::billing::BillingPayload::TariffChanged(d) => Fact::TariffChanged(d),
+            _ => unreachable!(),
+        };
+        f.accounts
+            .record_fact(&AccountFact {
+                tenant_id: fakes::tenant(),
+                contract_id: fakes::contract(),
+                as_of: event.occurred_at,
+                fact,
+            })
+            .await
+            .unwrap();
+    }
 }
 
-fn render(channel: Channel, locale: Locale, name: &str) -> Result<RenderedMessage, Rejection> {
-    let key = TemplateKey { kind: NoticeKind::InvoiceAvailable, channel, locale };
-    Templates::load().unwrap().render(key, &context(locale, name)).map(|(_, message)| message)
+async fn compose(locale: Locale, full: bool, name: &str, sms: SmsRules) -> Result<Notice, avisa_domain::Error> {
+    let f = Fakes::with_invoice(|c| {
+        c.language = Some(locale);
+        c.name = fakes::name(name);
+    })
+    .await;
+    if full {
+        with_full_account(&f).await;
+    }
+    let templates = Templates::load().unwrap();
+    let compose = Compose {
+        accounts: &f.accounts,
+        notices: &f.notices,
+        renderer: &templates,
+        dispatch: &f.dispatch,
+        clock: &f.clock,
+        default_locale: Locale::Ca,
+        sms_rules: sms,
+    };
+    compose.handle(&fakes::compose_job()).await?;
+    Ok(f.notices.only())
+}
+
+fn shown(notice: &Notice) -> String {
+    let mut out = String::new();
+    for message in &notice.messages {
+        let content = message.content.as_ref().unwrap();
+        let template = message.template.as_ref().unwrap();
+        let _ = writeln!(out, "===== {} =====", template.id);
+        if let Some(subject) = &content.subject {
+            let _ = write!(out, "Subject: {subject}\n\n");
+        }
+        let _ = writeln!(out, "{}", content.text);
+        if let Some(html) = &content.html {
+            let _ = writeln!(out, "----- html -----\n{html}");
+        }
+    }
+    out
 }
 
 #[test]
@@ -29,56 +100,94 @@ fn every_template_compiles_and_none_is_missing() {
     Templates::load().unwrap();
 }
 
-#[test]
-fn every_template_renders_the_invoice_number_and_amount() {
+#[tokio::test]
+async fn every_language_and_channel_renders_as_snapshotted() {
     for locale in Locale::ALL {
-        for channel in [Channel::Email, Channel::Sms] {
-            let message = render(channel, locale, "Maria").unwrap();
-            assert!(message.text.contains("F-2026-0001"), "{locale} {channel:?}: {}", message.text);
-            assert!(message.text.contains("1.234,56 €") || message.text.contains("€1,234.56"), "{}", message.text);
+        for (scenario, full) in [("plain", false), ("full", true)] {
+            let notice = compose(locale, full, "Maria Puig", SmsRules::default()).await.unwrap();
+            insta::assert_snapshot!(format!("invoice_available-{scenario}-{locale}"), shown(&notice));
         }
     }
 }
 
-#[test]
-fn amounts_and_dates_follow_the_language() {
-    let catalan = render(Channel::Email, Locale::Ca, "Maria").unwrap();
-    assert_eq!(catalan.subject.as_deref(), Some("Factura F-2026-0001 de 1.234,56 €"));
-    assert!(catalan.text.contains("01/12/2026"), "{}", catalan.text);
-    let english = render(Channel::Email, Locale::En, "Mary").unwrap();
-    assert_eq!(english.subject.as_deref(), Some("Invoice F-2026-0001 for €1,234.56"));
+#[tokio::test]
+async fn amounts_and_dates_follow_the_language() {
+    let catalan = compose(Locale::Ca, false, "Maria", SmsRules::default()).await.unwrap();
+    let email = catalan.messages[0].content.as_ref().unwrap();
+    assert_eq!(email.subject.as_deref(), Some("Factura F-2026-110001 de 48,20 €"));
+    assert!(email.text.contains("dimarts, 1 de desembre del 2026"), "{}", email.text);
+    let english = compose(Locale::En, false, "Mary", SmsRules::default()).await.unwrap();
+    let email = english.messages[0].content.as_ref().unwrap();
+    assert_eq!(email.subject.as_deref(), Some("Invoice F-2026-110001 for €48.20"));
+    assert!(email.text.contains("Tuesday, December 1, 2026"), "{}", email.text);
 }
 
-#[test]
-fn html_is_escaped_in_the_html_part_only() {
-    let message = render(Channel::Email, Locale::Es, "<script>alert(1)</script>").unwrap();
-    let html = message.html.unwrap();
+#[tokio::test]
+async fn html_is_escaped_in_the_html_part_only() {
+    let notice = compose(Locale::Es, true, "<script>alert(1)</script>", SmsRules::default()).await.unwrap();
+    let email = notice.messages[0].content.as_ref().unwrap();
+    let html = email.html.as_deref().unwrap();
     assert!(!html.contains("<script>"), "{html}");
     assert!(html.contains("&lt;script&gt;"), "{html}");
-    assert!(message.text.contains("<script>"), "plain text is not HTML: {}", message.text);
+    assert!(html.contains("Saldo insuficiente &amp; cuenta bloqueada"), "{html}");
+    assert!(email.text.contains("<script>alert(1)</script>"), "plain text is not HTML: {}", email.text);
+    assert!(email.text.contains("Saldo insuficiente & cuenta bloqueada"), "{}", email.text);
 }
 
 #[test]
 fn a_missing_variable_fails_the_notice_instead_of_rendering_blank() {
     let templates = Templates::load().unwrap();
     let key = TemplateKey { kind: NoticeKind::InvoiceAvailable, channel: Channel::Sms, locale: Locale::It };
-    let mut incomplete = context(Locale::It, "Giulia");
-    incomplete["invoice"].as_object_mut().unwrap().remove("number");
-    let rejection = templates.render(key, &incomplete).unwrap_err();
+    let context = json!({"locale": "it", "invoice": {"total": {"amount": "1.00", "currency": "EUR"}}});
+    let rejection = templates.render(key, &context, SmsRules::default()).unwrap_err();
     assert_eq!(rejection.code, RejectionCode::RenderFailed);
     assert!(rejection.detail.contains("sms.it.j2"), "{}", rejection.detail);
 }
 
 #[test]
-fn negative_amounts_and_small_amounts_are_formatted() {
+fn a_long_sms_falls_back_to_its_short_variant_and_never_past_the_limit() {
+    let templates = Templates::load().unwrap();
+    let key = TemplateKey { kind: NoticeKind::InvoiceAvailable, channel: Channel::Sms, locale: Locale::It };
+    let returned = json!({"invoice_number": "F-1", "returned_on": "2026-10-04", "amount": {"amount": "1.00", "currency": "EUR"}, "reason": "x", "fee": null});
+    let context = json!({
+        "locale": "it",
+        "invoice": {"number": "F-2026-110001-RECTIFICATIVA-DEL-CONSUM-ESTIMAT-DEL-SEGON-SEMESTRE-000042", "total": {"amount": "48.20", "currency": "EUR"},
+                    "due_date": "2026-12-01", "direct_debit": true},
+        "account": {"returned_debits": [returned]},
+    });
+    let (_, full) = templates.render(key, &context, SmsRules::default()).unwrap();
+    assert!(sms::measure(&full.text).segments > 1, "{}", full.text);
+    let one_part = SmsRules { max_segments: 1, transliterate: false };
+    let (_, short) = templates.render(key, &context, one_part).unwrap();
+    assert_eq!(
+        short.text,
+        "Fattura F-2026-110001-RECTIFICATIVA-DEL-CONSUM-ESTIMAT-DEL-SEGON-SEMESTRE-000042: 48,20 €, 1 dic 2026."
+    );
+    let mut too_long = context.clone();
+    too_long["invoice"]["number"] = json!("F".repeat(150));
+    let rejection = templates.render(key, &too_long, one_part).unwrap_err();
+    assert!(rejection.detail.contains("the limit is 1 part(s)"), "{}", rejection.detail);
+}
+
+#[tokio::test]
+async fn transliteration_keeps_a_spanish_sms_in_gsm7() {
+    let strict = compose(Locale::Es, false, "Lucía", SmsRules::default()).await.unwrap();
+    let lenient = compose(Locale::Es, false, "Lucía", SmsRules { max_segments: 3, transliterate: true }).await.unwrap();
+    let text = |n: &Notice| n.message_for(Channel::Sms).unwrap().content.as_ref().unwrap().text.clone();
+    assert_eq!(sms::measure(&text(&lenient)).encoding, sms::Encoding::Gsm7);
+    assert!(sms::measure(&text(&lenient)).units <= sms::measure(&text(&strict)).units * 2);
+}
+
+#[test]
+fn negative_and_large_amounts_are_formatted_per_language() {
+    let formatters = Formatters::load().unwrap();
     let money = |amount: &str, locale: &str| {
-        let value: Money = serde_json::from_value(json!({"amount": amount, "currency": "EUR"})).unwrap();
-        format::money(Serde(value), locale).unwrap().to_string()
+        let value: avisa_domain::money::Money =
+            serde_json::from_value(json!({"amount": amount, "currency": "EUR"})).unwrap();
+        formatters.money(&value, locale).unwrap().to_string()
     };
     assert_eq!(money("-3.05", "ca"), "-3,05 €");
     assert_eq!(money("0.5", "it"), "0,50 €");
+    assert_eq!(money("1234.56", "ca"), "1.234,56 €");
     assert_eq!(money("1234567.00", "en"), "€1,234,567.00");
 }
-
-use avisa_domain::money::Money;
-use minijinja::value::Serde;
