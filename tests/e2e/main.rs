@@ -5,6 +5,7 @@
 
 mod adapters;
 mod cargo_lambda;
+mod compose;
 mod ingest;
 mod pipeline;
 mod provisioning;

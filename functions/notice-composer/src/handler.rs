@@ -50,6 +50,7 @@ mod tests {
             notices: &f.notices,
             renderer: &f.renderer,
             dispatch: &f.dispatch,
+            suppressions: &f.suppressions,
             clock: &f.clock,
             default_locale: Locale::Ca,
             sms_rules: avisa_domain::ports::SmsRules::default(),

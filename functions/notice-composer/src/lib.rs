@@ -91,6 +91,7 @@ impl SqsHandler for App {
             notices: &self.store,
             renderer: &self.templates,
             dispatch: &self.dispatch,
+            suppressions: &self.store,
             clock: &self.clock,
             default_locale: self.default_locale,
             sms_rules: self.sms_rules,

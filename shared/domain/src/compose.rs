@@ -5,13 +5,14 @@ use sha2::{Digest, Sha256};
 
 use crate::account::{ContractAccount, CustomerProfile};
 use crate::billing::InvoiceIssued;
+use crate::channels::{self, ChannelChoice};
 use crate::clock::Clock;
 use crate::contact::Locale;
 use crate::error::{Error, RejectionCode};
 use crate::ids::InvoiceNumber;
 use crate::money::Money;
-use crate::notice::{Channel, ChannelMessage, ComposeJob, DeliveryJob, Destination, Notice, NoticeSubject};
-use crate::ports::{AccountStore, DispatchQueue, NoticeRenderer, NoticeStore, SmsRules, TemplateKey};
+use crate::notice::{Channel, ChannelMessage, ComposeJob, DeliveryJob, Notice, NoticeSubject};
+use crate::ports::{AccountStore, DispatchQueue, NoticeRenderer, NoticeStore, SmsRules, Suppressions, TemplateKey};
 
 /// What composing one job did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,7 @@ pub struct Compose<'a> {
     pub notices: &'a dyn NoticeStore,
     pub renderer: &'a dyn NoticeRenderer,
     pub dispatch: &'a dyn DispatchQueue,
+    pub suppressions: &'a dyn Suppressions,
     pub clock: &'a dyn Clock,
     pub default_locale: Locale,
     pub sms_rules: SmsRules,
@@ -77,7 +79,14 @@ impl Compose<'_> {
         })?;
 
         let locale = customer.language.unwrap_or(self.default_locale);
-        let (destinations, channel_reason) = choose_destinations(&customer, holder.supply_point.address.as_str());
+        let ChannelChoice { destinations, reason: channel_reason } = channels::choose(
+            &job.tenant_id,
+            &customer,
+            holder.supply_point.address.as_str(),
+            job.subject.kind(),
+            self.suppressions,
+        )
+        .await?;
         let template_values = invoice_context(&customer, &invoice.value, &account, locale);
         let mut hasher = Sha256::new();
         let mut messages = Vec::with_capacity(destinations.len());
@@ -121,41 +130,6 @@ impl Compose<'_> {
     }
 }
 
-/// Electronic channels need consent to service messages and a contact detail; they follow the
-/// citizen's order of preference (email first when none is given). Nothing electronic → paper.
-fn choose_destinations(customer: &CustomerProfile, postal_address: &str) -> (Vec<Destination>, String) {
-    if !customer.consents.service {
-        let reason = "no consent to service messages on electronic channels: paper".to_owned();
-        return (vec![Destination::Paper(postal_address.to_owned())], reason);
-    }
-    let preference =
-        if customer.channels.is_empty() { vec![Channel::Email, Channel::Sms] } else { customer.channels.clone() };
-    let mut chosen = Vec::new();
-    let mut skipped = Vec::new();
-    for channel in preference {
-        let destination = match channel {
-            Channel::Email => customer.email.clone().map(Destination::Email),
-            Channel::Sms => customer.mobile.clone().map(Destination::Sms),
-            Channel::Whatsapp | Channel::Paper => None,
-        };
-        match destination {
-            Some(d) if !chosen.contains(&d) => chosen.push(d),
-            Some(_) => {}
-            None => skipped.push(channel.as_str()),
-        }
-    }
-    if chosen.is_empty() {
-        let reason = format!("no usable electronic channel (missing or unsupported: {}): paper", skipped.join(", "));
-        return (vec![Destination::Paper(postal_address.to_owned())], reason);
-    }
-    let names: Vec<&str> = chosen.iter().map(|d| d.channel().as_str()).collect();
-    let mut reason = format!("citizen's preference order: {}", names.join(", "));
-    if !skipped.is_empty() {
-        reason = format!("{reason}; skipped for missing or unsupported contact: {}", skipped.join(", "));
-    }
-    (chosen, reason)
-}
-
 /// What the invoice templates may use. Formatting per language is the renderer's job.
 fn invoice_context(
     customer: &CustomerProfile,
@@ -193,8 +167,8 @@ fn unpaid_before(account: &ContractAccount, current: &InvoiceNumber) -> serde_js
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contact::{Email, PhoneE164};
     use crate::fakes::{self, Fakes};
+    use crate::notice::Destination;
 
     fn compose(f: &Fakes) -> Compose<'_> {
         Compose {
@@ -202,6 +176,7 @@ mod tests {
             notices: &f.notices,
             renderer: &f.renderer,
             dispatch: &f.dispatch,
+            suppressions: &f.suppressions,
             clock: &f.clock,
             default_locale: Locale::Ca,
             sms_rules: SmsRules::default(),
@@ -267,16 +242,5 @@ mod tests {
         let err = compose(&f).handle(&fakes::compose_job()).await.unwrap_err();
         assert!(!err.is_retryable());
         assert!(err.to_string().contains("unknown_contract"), "{err}");
-    }
-
-    #[test]
-    fn contact_details_reach_the_destinations_unchanged() {
-        let mut customer = fakes::customer_profile();
-        customer.email = Some(Email::parse("a@b.cat").unwrap());
-        customer.mobile = Some(PhoneE164::parse("+34600111222").unwrap());
-        customer.channels = vec![];
-        let (destinations, _) = choose_destinations(&customer, "Carrer Major 1");
-        assert_eq!(destinations[0], Destination::Email(Email::parse("a@b.cat").unwrap()));
-        assert_eq!(destinations[1], Destination::Sms(PhoneE164::parse("+34600111222").unwrap()));
     }
 }

@@ -15,10 +15,12 @@ use crate::compose::Compose;
 use crate::contact::{Locale, PhoneE164};
 use crate::error::{PortError, Rejection};
 use crate::ids::{ContractId, CustomerId, EventId, InvoiceNumber, NoticeId, TenantId};
-use crate::notice::{Channel, ComposeJob, DeliveryJob, Notice, NoticeSubject, RenderedMessage, TemplateRef};
+use crate::notice::{
+    Channel, ComposeJob, DeliveryJob, Destination, Notice, NoticeSubject, RenderedMessage, TemplateRef,
+};
 use crate::ports::{
     AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DispatchQueue, EmailSender, NoticeRenderer,
-    NoticeStore, OutgoingEmail, RejectedMessage, RejectionLog, SmsRules, SmsSender, TemplateKey,
+    NoticeStore, OutgoingEmail, RejectedMessage, RejectionLog, SmsRules, SmsSender, Suppressions, TemplateKey,
 };
 use crate::text::Text;
 
@@ -258,6 +260,46 @@ impl NoticeStore for InMemoryNotices {
     async fn notice(&self, tenant_id: &TenantId, notice_id: &NoticeId) -> Result<Option<Notice>, PortError> {
         Ok(self.0.lock().unwrap().get(&(tenant_id.clone(), notice_id.clone())).cloned())
     }
+
+    async fn history(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+        limit: usize,
+    ) -> Result<Vec<Notice>, PortError> {
+        let mut notices: Vec<Notice> = self
+            .0
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|n| &n.tenant_id == tenant_id && &n.contract_id == contract_id)
+            .cloned()
+            .collect();
+        notices.sort_by_key(|n| std::cmp::Reverse(n.created_at));
+        notices.truncate(limit);
+        Ok(notices)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct InMemorySuppressions(Mutex<HashMap<(TenantId, String), String>>);
+
+#[async_trait]
+impl Suppressions for InMemorySuppressions {
+    async fn is_suppressed(&self, tenant_id: &TenantId, destination: &Destination) -> Result<bool, PortError> {
+        Ok(self.0.lock().unwrap().contains_key(&(tenant_id.clone(), destination.fingerprint())))
+    }
+
+    async fn suppress(
+        &self,
+        tenant_id: &TenantId,
+        destination: &Destination,
+        reason: &str,
+        _at: Timestamp,
+    ) -> Result<(), PortError> {
+        self.0.lock().unwrap().insert((tenant_id.clone(), destination.fingerprint()), reason.to_owned());
+        Ok(())
+    }
 }
 
 /// Renders `"<kind>/<channel>/<locale>: <invoice number> <amount>"`: enough to see what went where.
@@ -342,6 +384,7 @@ pub struct Fakes {
     pub compose: InMemoryQueue<ComposeJob>,
     pub dispatch: InMemoryQueue<DeliveryJob>,
     pub notices: InMemoryNotices,
+    pub suppressions: InMemorySuppressions,
     pub renderer: FakeRenderer,
     pub email: RecordingSender,
     pub sms: RecordingSender,
@@ -377,6 +420,7 @@ impl Fakes {
             notices: &fakes.notices,
             renderer: &fakes.renderer,
             dispatch: &fakes.dispatch,
+            suppressions: &fakes.suppressions,
             clock: &fakes.clock,
             default_locale: Locale::Ca,
             sms_rules: SmsRules::default(),

@@ -39,6 +39,12 @@ impl NoticeKind {
             Self::InvoiceAvailable => "invoice_available",
         }
     }
+
+    /// Whether the notice carries the invoice itself: by email only to citizens who opted in to
+    /// e-invoicing, on paper otherwise.
+    pub fn carries_invoice(self) -> bool {
+        matches!(self, Self::InvoiceAvailable)
+    }
 }
 
 /// What a notice is about; the composer loads the rest from the account state.
@@ -107,6 +113,19 @@ pub enum Destination {
 }
 
 impl Destination {
+    /// A stable, non-reversible key for this address (suppression lists key on it, so that no
+    /// address appears in a key).
+    pub fn fingerprint(&self) -> String {
+        let address = match self {
+            Self::Email(email) => email.as_str().to_lowercase(),
+            Self::Sms(phone) => phone.as_str().to_owned(),
+            Self::Paper(address) => address.to_lowercase(),
+        };
+        let digest =
+            Sha256::new().chain_update(self.channel().as_str()).chain_update([0]).chain_update(address).finalize();
+        hex::encode(&digest[..16])
+    }
+
     pub fn channel(&self) -> Channel {
         match self {
             Self::Email(_) => Channel::Email,

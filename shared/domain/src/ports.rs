@@ -8,7 +8,7 @@ use crate::account::{AccountFact, ContractAccount, ContractHolder, CustomerProfi
 use crate::contact::{Email, Locale, PhoneE164};
 use crate::error::{PortError, Rejection};
 use crate::ids::{ContractId, CustomerId, EventId, NoticeId, TenantId};
-use crate::notice::{Channel, ComposeJob, DeliveryJob, Notice, NoticeKind, RenderedMessage, TemplateRef};
+use crate::notice::{Channel, ComposeJob, DeliveryJob, Destination, Notice, NoticeKind, RenderedMessage, TemplateRef};
 
 /// What an idempotency claim is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -106,6 +106,26 @@ pub trait NoticeStore: Send + Sync {
     /// Records a new notice; `false` when one with this id already exists (it is left as it was).
     async fn create(&self, notice: &Notice) -> Result<bool, PortError>;
     async fn notice(&self, tenant_id: &TenantId, notice_id: &NoticeId) -> Result<Option<Notice>, PortError>;
+    /// A contract's notices, newest first (the citizen's "virtual office" view).
+    async fn history(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+        limit: usize,
+    ) -> Result<Vec<Notice>, PortError>;
+}
+
+/// Addresses that must not be used again: a bounced or complained email, an opted-out number.
+#[async_trait]
+pub trait Suppressions: Send + Sync {
+    async fn is_suppressed(&self, tenant_id: &TenantId, destination: &Destination) -> Result<bool, PortError>;
+    async fn suppress(
+        &self,
+        tenant_id: &TenantId,
+        destination: &Destination,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<(), PortError>;
 }
 
 /// Which template to render.

@@ -70,6 +70,7 @@ async fn compose(locale: Locale, full: bool, name: &str, sms: SmsRules) -> Resul
         notices: &f.notices,
         renderer: &templates,
         dispatch: &f.dispatch,
+        suppressions: &f.suppressions,
         clock: &f.clock,
         default_locale: Locale::Ca,
         sms_rules: sms,

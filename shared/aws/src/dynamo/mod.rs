@@ -10,11 +10,13 @@
 //! | notice | `T#{t}#NOTICE#{id}` | `NOTICE` (gsi3: `T#{t}#CONTRACT#{id}#NOTICES`, `{created_at}#{id}`) |
 //! | delivery claim and record | `T#{t}#NOTICE#{id}` | `DELIVERY#{channel}` |
 //! | rejected message | `T#{t}#REJECTED` | `{at}#{message_id}` |
+//! | suppressed address | `T#{t}#SUPPRESSED` | `{channel}#{fingerprint}` |
 
 mod accounts;
 mod claims;
 mod notices;
 mod rejections;
+mod suppressions;
 
 use std::collections::HashMap;
 

@@ -1,10 +1,15 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
-use avisa_domain::ids::{NoticeId, TenantId};
+use avisa_domain::ids::{ContractId, NoticeId, TenantId};
 use avisa_domain::notice::Notice;
 use avisa_domain::ports::NoticeStore;
 
-use super::{DynamoStore, to_item};
+use super::{DynamoStore, from_item, s, to_item};
+use crate::error::classify;
+
+fn history_pk(tenant_id: &TenantId, contract_id: &ContractId) -> String {
+    format!("T#{tenant_id}#CONTRACT#{contract_id}#NOTICES")
+}
 
 fn notice_pk(tenant_id: &TenantId, notice_id: &NoticeId) -> String {
     format!("T#{tenant_id}#NOTICE#{notice_id}")
@@ -17,13 +22,36 @@ impl NoticeStore for DynamoStore {
         let keys = [
             ("pk", notice_pk(&notice.tenant_id, &notice.notice_id)),
             ("sk", "NOTICE".to_owned()),
-            ("gsi3pk", format!("T#{}#CONTRACT#{}#NOTICES", notice.tenant_id, notice.contract_id)),
-            ("gsi3sk", format!("{}#{}", notice.created_at, notice.notice_id)),
+            ("gsi3pk", history_pk(&notice.tenant_id, &notice.contract_id)),
+            // Fixed-width milliseconds sort as time does (RFC 3339 with varying fractions would not).
+            ("gsi3sk", format!("{:015}#{}", notice.created_at.as_millisecond(), notice.notice_id)),
         ];
         self.put_new(OPERATION, to_item(OPERATION, notice, &keys)?).await
     }
 
     async fn notice(&self, tenant_id: &TenantId, notice_id: &NoticeId) -> Result<Option<Notice>, PortError> {
         self.get("dynamodb.GetItem(notice)", &notice_pk(tenant_id, notice_id), "NOTICE").await
+    }
+
+    async fn history(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+        limit: usize,
+    ) -> Result<Vec<Notice>, PortError> {
+        const OPERATION: &str = "dynamodb.Query(history)";
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi3")
+            .key_condition_expression("gsi3pk = :pk")
+            .expression_attribute_values(":pk", s(history_pk(tenant_id, contract_id)))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| classify(OPERATION, e))?;
+        output.items.unwrap_or_default().into_iter().map(|item| from_item(OPERATION, item)).collect()
     }
 }

@@ -1,0 +1,58 @@
+//! Notices composed per second on one core: the account read, channel choice, and the real
+//! templates rendered (email subject, text and HTML, plus the SMS), with in-memory ports.
+//! `make bench` prints the figure (criterion's `thrpt`, in notices per second).
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+
+use avisa_domain::compose::Compose;
+use avisa_domain::contact::Locale;
+use avisa_domain::fakes::{self, Fakes};
+use avisa_domain::ids::EventId;
+use avisa_domain::notice::{ComposeJob, NoticeSubject};
+use avisa_domain::ports::SmsRules;
+use avisa_templates::Templates;
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+
+fn compose_throughput(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let fakes = runtime.block_on(Fakes::with_invoice(|_| {}));
+    let templates = Templates::load().unwrap();
+    let compose = Compose {
+        accounts: &fakes.accounts,
+        notices: &fakes.notices,
+        renderer: &templates,
+        dispatch: &fakes.dispatch,
+        suppressions: &fakes.suppressions,
+        clock: &fakes.clock,
+        default_locale: Locale::Ca,
+        sms_rules: SmsRules::default(),
+    };
+    let mut group = c.benchmark_group("notice-composer");
+    group.throughput(Throughput::Elements(1));
+    let mut counter = 0_u64;
+    group.bench_function("compose invoice_available (email html+text, sms)", |b| {
+        b.iter_batched(
+            || {
+                counter += 1;
+                // a new cause each time, so each iteration composes a new notice
+                ComposeJob::new(
+                    fakes::tenant(),
+                    fakes::contract(),
+                    NoticeSubject::InvoiceAvailable { invoice_number: fakes::invoice_number() },
+                    EventId::parse(&format!("bench-{counter}")).unwrap(),
+                )
+            },
+            |job| black_box(runtime.block_on(compose.handle(&job)).unwrap()),
+            BatchSize::SmallInput,
+        );
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(4));
+    targets = compose_throughput
+}
+criterion_main!(benches);
