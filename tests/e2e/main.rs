@@ -10,4 +10,5 @@ mod ingest;
 mod pipeline;
 mod provisioning;
 mod redrive;
+mod schedules;
 mod support;

@@ -16,6 +16,7 @@ pub mod functions;
 pub mod moto;
 pub mod ops;
 pub mod provision;
+pub mod schedules;
 pub mod stack;
 pub mod template;
 

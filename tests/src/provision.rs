@@ -19,7 +19,6 @@ const NO_LOCAL_EFFECT: &[(&str, &str)] = &[
     ("AWS::SQS::QueuePolicy", "moto does not enforce resource policies"),
     ("AWS::IAM::Role", "moto does not enforce IAM"),
     ("AWS::SES::ConfigurationSetEventDestination", "moto does not emit SES delivery events"),
-    ("AWS::Scheduler::ScheduleGroup", "no local path schedules anything yet, and moto never fires schedules"),
 ];
 
 /// A queue as created locally.
@@ -37,6 +36,7 @@ pub struct Provisioned {
     pub queues: BTreeMap<String, Queue>,
     pub topics: BTreeMap<String, String>,
     pub email_identities: Vec<String>,
+    pub schedule_groups: Vec<String>,
     /// `(logical id, type, why)` of what has no local counterpart.
     pub not_created: Vec<(String, String, &'static str)>,
 }
@@ -84,6 +84,12 @@ pub async fn provision(
                 let identity = resolver.string(&resource.properties["EmailIdentity"])?;
                 ses.create_email_identity().email_identity(&identity).send().await.map_err(|e| fail(sdk_error(e)))?;
                 done.email_identities.push(identity);
+            }
+            "AWS::Scheduler::ScheduleGroup" => {
+                let name = resolver.reference(&resource.logical_id)?;
+                let scheduler = aws_sdk_scheduler::Client::new(sdk);
+                scheduler.create_schedule_group().name(&name).send().await.map_err(|e| fail(sdk_error(e)))?;
+                done.schedule_groups.push(name);
             }
             "AWS::SES::ConfigurationSet" => {
                 let name = resolver.reference(&resource.logical_id)?;

@@ -3,9 +3,10 @@
 mod handler;
 
 use async_trait::async_trait;
-use avisa_aws::{DynamoStore, SqsQueue};
+use avisa_aws::{DynamoStore, EventBridgeScheduler, SqsQueue};
 use avisa_domain::clock::SystemClock;
 use avisa_domain::ingest::Ingest;
+use avisa_domain::tenant::TenantSettings;
 use avisa_runtime::config::{self, ConfigError, ConfigSource};
 use avisa_runtime::sqs::{Rejections, SqsHandler};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -19,6 +20,10 @@ pub const SOURCE: &str = "billing-ingest";
 pub struct Config {
     pub table_name: String,
     pub compose_queue_url: String,
+    pub compose_queue_arn: String,
+    pub schedule_group: String,
+    pub scheduler_role_arn: String,
+    pub defaults: TenantSettings,
 }
 
 impl Config {
@@ -30,6 +35,22 @@ impl Config {
                 "COMPOSE_QUEUE_URL",
                 "the ComposeQueue URL, set by infra/template.yaml",
             )?,
+            compose_queue_arn: config::required(
+                source,
+                "COMPOSE_QUEUE_ARN",
+                "the ComposeQueue ARN (scheduled notices' target)",
+            )?,
+            schedule_group: config::required(
+                source,
+                "SCHEDULE_GROUP",
+                "the NoticeScheduleGroup, set by infra/template.yaml",
+            )?,
+            scheduler_role_arn: config::required(
+                source,
+                "SCHEDULER_ROLE_ARN",
+                "the SchedulerRole ARN, set by infra/template.yaml",
+            )?,
+            defaults: config::tenant_defaults(source)?,
         })
     }
 }
@@ -39,6 +60,8 @@ impl Config {
 pub struct App {
     store: DynamoStore,
     compose: SqsQueue,
+    scheduler: EventBridgeScheduler,
+    defaults: TenantSettings,
     clock: SystemClock,
 }
 
@@ -47,6 +70,13 @@ impl App {
         Self {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
             compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
+            scheduler: EventBridgeScheduler::new(
+                aws_sdk_scheduler::Client::new(sdk),
+                &config.schedule_group,
+                &config.scheduler_role_arn,
+                &config.compose_queue_arn,
+            ),
+            defaults: config.defaults.clone(),
             clock: SystemClock,
         }
     }
@@ -55,7 +85,15 @@ impl App {
 #[async_trait]
 impl SqsHandler for App {
     async fn handle_batch(&self, event: SqsEvent) -> SqsBatchResponse {
-        let ingest = Ingest { claims: &self.store, accounts: &self.store, compose: &self.compose, clock: &self.clock };
+        let ingest = Ingest {
+            claims: &self.store,
+            accounts: &self.store,
+            compose: &self.compose,
+            scheduler: &self.scheduler,
+            tenants: &self.store,
+            clock: &self.clock,
+            defaults: &self.defaults,
+        };
         let rejections = Rejections { source: SOURCE, log: &self.store, clock: &self.clock };
         handle_batch(ingest, &rejections, event).await.0
     }

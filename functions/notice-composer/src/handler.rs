@@ -22,6 +22,10 @@ async fn handle_record(compose: Compose<'_>, record: SqsMessage) -> Result<&'sta
     let (result, channels) = match &outcome {
         Composed::New { channels } => ("composed", channels),
         Composed::AlreadyComposed { channels } => ("already_composed", channels),
+        Composed::NotApplicable { reason } => {
+            tracing::info!(tenant_id = %job.tenant_id, notice_id = %job.notice_id, reason, "notice no longer applies");
+            return Ok("not_applicable");
+        }
     };
     let channels: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
     tracing::info!(
@@ -39,7 +43,6 @@ async fn handle_record(compose: Compose<'_>, record: SqsMessage) -> Result<&'sta
 #[cfg(test)]
 mod tests {
     use super::*;
-    use avisa_domain::contact::Locale;
     use avisa_domain::error::RejectionCode;
     use avisa_domain::fakes::{self, Fakes};
     use avisa_runtime::sqs::sqs_event;
@@ -51,9 +54,9 @@ mod tests {
             renderer: &f.renderer,
             dispatch: &f.dispatch,
             suppressions: &f.suppressions,
+            tenants: &f.tenants,
             clock: &f.clock,
-            default_locale: Locale::Ca,
-            sms_rules: avisa_domain::ports::SmsRules::default(),
+            defaults: &f.defaults,
         };
         let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
         let (response, _) = handle_batch(compose, &rejections, sqs_event([body])).await;

@@ -6,8 +6,7 @@ use async_trait::async_trait;
 use avisa_aws::{DynamoStore, SqsQueue};
 use avisa_domain::clock::SystemClock;
 use avisa_domain::compose::Compose;
-use avisa_domain::contact::Locale;
-use avisa_domain::ports::SmsRules;
+use avisa_domain::tenant::TenantSettings;
 use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource};
 use avisa_runtime::sqs::{Rejections, SqsHandler};
@@ -22,8 +21,7 @@ pub const SOURCE: &str = "notice-composer";
 pub struct Config {
     pub table_name: String,
     pub dispatch_queue_url: String,
-    pub default_locale: Locale,
-    pub sms_rules: SmsRules,
+    pub defaults: TenantSettings,
 }
 
 impl Config {
@@ -35,26 +33,7 @@ impl Config {
                 "DISPATCH_QUEUE_URL",
                 "the DispatchQueue URL, set by infra/template.yaml",
             )?,
-            default_locale: config::parsed(
-                source,
-                "DEFAULT_LOCALE",
-                "the template parameter DefaultLocale",
-                Locale::parse,
-            )?,
-            sms_rules: SmsRules {
-                max_segments: config::parsed(
-                    source,
-                    "SMS_MAX_SEGMENTS",
-                    "the template parameter SmsMaxSegments",
-                    str::parse,
-                )?,
-                transliterate: config::parsed(
-                    source,
-                    "SMS_TRANSLITERATE",
-                    "the template parameter SmsTransliterate",
-                    str::parse,
-                )?,
-            },
+            defaults: config::tenant_defaults(source)?,
         })
     }
 }
@@ -64,8 +43,7 @@ pub struct App {
     store: DynamoStore,
     dispatch: SqsQueue,
     templates: Templates,
-    default_locale: Locale,
-    sms_rules: SmsRules,
+    defaults: TenantSettings,
     clock: SystemClock,
 }
 
@@ -76,8 +54,7 @@ impl App {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
             dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
             templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
-            default_locale: config.default_locale,
-            sms_rules: config.sms_rules,
+            defaults: config.defaults.clone(),
             clock: SystemClock,
         })
     }
@@ -92,9 +69,9 @@ impl SqsHandler for App {
             renderer: &self.templates,
             dispatch: &self.dispatch,
             suppressions: &self.store,
+            tenants: &self.store,
             clock: &self.clock,
-            default_locale: self.default_locale,
-            sms_rules: self.sms_rules,
+            defaults: &self.defaults,
         };
         let rejections = Rejections { source: SOURCE, log: &self.store, clock: &self.clock };
         handle_batch(compose, &rejections, event).await.0

@@ -3,12 +3,14 @@
 
 mod dynamo;
 mod error;
+mod scheduler;
 mod ses;
 mod sns;
 mod sqs;
 
 pub use dynamo::DynamoStore;
 pub use error::AdapterError;
+pub use scheduler::EventBridgeScheduler;
 pub use ses::SesEmailSender;
 pub use sns::SnsSmsSender;
 pub use sqs::SqsQueue;

@@ -30,8 +30,15 @@ fn ingest_throughput(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for name in ["invoice-issued", "payment-plan-updated", "customer-upserted"] {
         let fakes = Fakes::default();
-        let ingest =
-            Ingest { claims: &fakes.claims, accounts: &fakes.accounts, compose: &fakes.compose, clock: &fakes.clock };
+        let ingest = Ingest {
+            claims: &fakes.claims,
+            accounts: &fakes.accounts,
+            compose: &fakes.compose,
+            scheduler: &fakes.scheduler,
+            tenants: &fakes.tenants,
+            clock: &fakes.clock,
+            defaults: &fakes.defaults,
+        };
         runtime.block_on(ingest.handle(&fakes::sample("customer-upserted"), 1)).unwrap();
         let events = bodies(name, 200_000);
         let mut next = events.iter().cycle();

@@ -27,14 +27,22 @@ pub async fn choose(
 ) -> Result<ChannelChoice, PortError> {
     let paper = || Destination::Paper(postal_address.to_owned());
     if !customer.consents.service {
-        let reason = "paper: no consent to service messages on electronic channels".to_owned();
-        return Ok(ChannelChoice { destinations: vec![paper()], reason });
+        let (destinations, reason) = if kind.paper_fallback() {
+            (vec![paper()], "paper: no consent to service messages on electronic channels")
+        } else {
+            (vec![], "none: no consent to service messages on electronic channels")
+        };
+        return Ok(ChannelChoice { destinations, reason: reason.to_owned() });
     }
     let preference =
         if customer.channels.is_empty() { vec![Channel::Email, Channel::Sms] } else { customer.channels.clone() };
     let mut chosen: Vec<Destination> = Vec::new();
     let mut skipped: Vec<String> = Vec::new();
     for channel in preference {
+        if channel != Channel::Paper && !kind.channels().contains(&channel) {
+            skipped.push(format!("{} (not used for {})", channel.as_str(), kind.as_str()));
+            continue;
+        }
         let candidate = match channel {
             Channel::Email if kind.carries_invoice() && !customer.e_invoice => {
                 skipped.push("email (no e-invoice opt-in)".to_owned());
@@ -46,7 +54,8 @@ pub async fn choose(
                 skipped.push("whatsapp (not available yet)".to_owned());
                 continue;
             }
-            Channel::Paper => Some(paper()),
+            Channel::Paper if kind.paper_fallback() => Some(paper()),
+            Channel::Paper => continue,
         };
         let Some(destination) = candidate else {
             skipped.push(format!("{} (no contact)", channel.as_str()));
@@ -62,11 +71,12 @@ pub async fn choose(
         chosen.push(destination);
     }
     let invoice_by_email = chosen.iter().any(|d| d.channel() == Channel::Email);
-    if (chosen.is_empty() || (kind.carries_invoice() && !invoice_by_email)) && !chosen.contains(&paper()) {
+    let needs_paper = chosen.is_empty() || (kind.carries_invoice() && !invoice_by_email);
+    if kind.paper_fallback() && needs_paper && !chosen.contains(&paper()) {
         chosen.push(paper());
     }
     let names: Vec<&str> = chosen.iter().map(|d| d.channel().as_str()).collect();
-    let mut reason = format!("chosen: {}", names.join(", "));
+    let mut reason = if names.is_empty() { "chosen: none".to_owned() } else { format!("chosen: {}", names.join(", ")) };
     if !skipped.is_empty() {
         reason = format!("{reason}; skipped: {}", skipped.join(", "));
     }
@@ -79,6 +89,14 @@ mod tests {
     use crate::fakes::{self, InMemorySuppressions};
 
     async fn choice(customize: impl FnOnce(&mut CustomerProfile), suppressed: &[Destination]) -> ChannelChoice {
+        choice_for(NoticeKind::InvoiceAvailable, customize, suppressed).await
+    }
+
+    async fn choice_for(
+        kind: NoticeKind,
+        customize: impl FnOnce(&mut CustomerProfile),
+        suppressed: &[Destination],
+    ) -> ChannelChoice {
         let mut customer = fakes::customer_profile();
         customize(&mut customer);
         let suppressions = InMemorySuppressions::default();
@@ -88,9 +106,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        choose(&fakes::tenant(), &customer, "Carrer Major 1", NoticeKind::InvoiceAvailable, &suppressions)
-            .await
-            .unwrap()
+        choose(&fakes::tenant(), &customer, "Carrer Major 1", kind, &suppressions).await.unwrap()
     }
 
     fn channels(choice: &ChannelChoice) -> Vec<Channel> {
@@ -138,5 +154,20 @@ mod tests {
         .await;
         assert_eq!(channels(&c), [Channel::Paper]);
         assert_eq!(c.reason, "chosen: paper; skipped: email (no contact), sms (no contact)");
+    }
+
+    #[tokio::test]
+    async fn a_pre_notice_goes_by_sms_only_and_never_on_paper() {
+        let c = choice_for(NoticeKind::InvoiceUpcoming, |_| {}, &[]).await;
+        assert_eq!(channels(&c), [Channel::Sms]);
+        assert_eq!(c.reason, "chosen: sms; skipped: email (not used for invoice_upcoming)");
+        let none = choice_for(NoticeKind::InvoiceUpcoming, |c| c.mobile = None, &[]).await;
+        assert!(none.destinations.is_empty(), "{none:?}");
+    }
+
+    #[tokio::test]
+    async fn a_returned_debit_reaches_citizens_without_e_invoice_by_email_too() {
+        let c = choice_for(NoticeKind::DirectDebitReturned, |c| c.e_invoice = false, &[]).await;
+        assert_eq!(channels(&c), [Channel::Email, Channel::Sms]);
     }
 }

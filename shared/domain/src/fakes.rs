@@ -20,8 +20,10 @@ use crate::notice::{
 };
 use crate::ports::{
     AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DispatchQueue, EmailSender, NoticeRenderer,
-    NoticeStore, OutgoingEmail, RejectedMessage, RejectionLog, SmsRules, SmsSender, Suppressions, TemplateKey,
+    NoticeScheduler, NoticeStore, OutgoingEmail, RejectedMessage, RejectionLog, ScheduledJob, SmsRules, SmsSender,
+    Suppressions, TemplateKey, TenantDirectory,
 };
+use crate::tenant::{TenantSettings, TimeZoneName};
 use crate::text::Text;
 
 #[derive(Debug)]
@@ -282,6 +284,41 @@ impl NoticeStore for InMemoryNotices {
 }
 
 #[derive(Debug, Default)]
+pub struct InMemoryTenants(Mutex<HashMap<TenantId, TenantSettings>>);
+
+#[async_trait]
+impl TenantDirectory for InMemoryTenants {
+    async fn settings(&self, tenant_id: &TenantId) -> Result<Option<TenantSettings>, PortError> {
+        Ok(self.0.lock().unwrap().get(tenant_id).cloned())
+    }
+
+    async fn put_settings(&self, tenant_id: &TenantId, settings: &TenantSettings) -> Result<(), PortError> {
+        self.0.lock().unwrap().insert(tenant_id.clone(), settings.clone());
+        Ok(())
+    }
+}
+
+/// Records what was scheduled, by name (a later schedule of the same name moves it).
+#[derive(Debug, Default)]
+pub struct InMemoryScheduler(Mutex<HashMap<String, ScheduledJob>>);
+
+impl InMemoryScheduler {
+    pub fn scheduled(&self) -> Vec<ScheduledJob> {
+        let mut all: Vec<ScheduledJob> = self.0.lock().unwrap().values().cloned().collect();
+        all.sort_by_key(|s| s.at);
+        all
+    }
+}
+
+#[async_trait]
+impl NoticeScheduler for InMemoryScheduler {
+    async fn schedule(&self, scheduled: &ScheduledJob) -> Result<(), PortError> {
+        self.0.lock().unwrap().insert(scheduled.name.clone(), scheduled.clone());
+        Ok(())
+    }
+}
+
+#[derive(Debug, Default)]
 pub struct InMemorySuppressions(Mutex<HashMap<(TenantId, String), String>>);
 
 #[async_trait]
@@ -375,7 +412,7 @@ impl SmsSender for RecordingSender {
 }
 
 /// Every fake, wired together.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Fakes {
     pub clock: FixedClock,
     pub claims: InMemoryClaims,
@@ -385,9 +422,39 @@ pub struct Fakes {
     pub dispatch: InMemoryQueue<DeliveryJob>,
     pub notices: InMemoryNotices,
     pub suppressions: InMemorySuppressions,
+    pub tenants: InMemoryTenants,
+    pub scheduler: InMemoryScheduler,
+    /// The deployment's settings: Catalan, Madrid, three SMS parts.
+    pub defaults: TenantSettings,
     pub renderer: FakeRenderer,
     pub email: RecordingSender,
     pub sms: RecordingSender,
+}
+
+impl Default for Fakes {
+    fn default() -> Self {
+        Self {
+            clock: FixedClock::default(),
+            claims: InMemoryClaims::default(),
+            rejections: InMemoryRejections::default(),
+            accounts: InMemoryAccounts::default(),
+            compose: InMemoryQueue::default(),
+            dispatch: InMemoryQueue::default(),
+            notices: InMemoryNotices::default(),
+            suppressions: InMemorySuppressions::default(),
+            tenants: InMemoryTenants::default(),
+            scheduler: InMemoryScheduler::default(),
+            defaults: default_settings(),
+            renderer: FakeRenderer,
+            email: RecordingSender::default(),
+            sms: RecordingSender::default(),
+        }
+    }
+}
+
+/// Catalan, Madrid, three SMS parts, pre-notices 8 days ahead at 10:00.
+pub fn default_settings() -> TenantSettings {
+    TenantSettings::defaults(Locale::Ca, TimeZoneName::parse("Europe/Madrid").unwrap(), SmsRules::default())
 }
 
 impl Fakes {
@@ -421,9 +488,9 @@ impl Fakes {
             renderer: &fakes.renderer,
             dispatch: &fakes.dispatch,
             suppressions: &fakes.suppressions,
+            tenants: &fakes.tenants,
             clock: &fakes.clock,
-            default_locale: Locale::Ca,
-            sms_rules: SmsRules::default(),
+            defaults: &fakes.defaults,
         };
         compose.handle(&compose_job()).await.unwrap();
         fakes

@@ -3,11 +3,14 @@
 use jiff::SignedDuration;
 
 use crate::account::{AccountFact, ContractHolder, CustomerProfile, Fact};
-use crate::billing::{BillingEvent, BillingPayload};
+use crate::billing::{BillingEvent, BillingPayload, PlanStatus};
 use crate::clock::Clock;
 use crate::error::{Error, RejectionCode};
 use crate::notice::{ComposeJob, NoticeSubject};
-use crate::ports::{AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue};
+use crate::ports::{
+    AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, NoticeScheduler, ScheduledJob, TenantDirectory,
+};
+use crate::tenant::TenantSettings;
 
 /// Longer than the function's timeout, so a live holder never loses its claim.
 pub const EVENT_LEASE: SignedDuration = SignedDuration::from_secs(120);
@@ -30,7 +33,17 @@ pub struct Ingest<'a> {
     pub claims: &'a dyn Claims,
     pub accounts: &'a dyn AccountStore,
     pub compose: &'a dyn ComposeQueue,
+    pub scheduler: &'a dyn NoticeScheduler,
+    pub tenants: &'a dyn TenantDirectory,
     pub clock: &'a dyn Clock,
+    /// The deployment's settings, for tenants with none of their own.
+    pub defaults: &'a TenantSettings,
+}
+
+/// A notice an event calls for: composed now, or at a time.
+enum Planned {
+    Now(ComposeJob),
+    At(ScheduledJob),
 }
 
 impl Ingest<'_> {
@@ -95,10 +108,6 @@ impl Ingest<'_> {
                 format!("{reason}; send that first, then this event again"),
             ));
         }
-        let compose_job = match &fact {
-            Fact::InvoiceIssued(data) => Some(NoticeSubject::InvoiceAvailable { invoice_number: data.number.clone() }),
-            _ => None,
-        };
         let fact = AccountFact {
             tenant_id: tenant_id.clone(),
             contract_id: event.contract_id.clone(),
@@ -106,11 +115,90 @@ impl Ingest<'_> {
             fact,
         };
         self.accounts.record_fact(&fact).await?;
-        let Some(subject) = compose_job else { return Ok(0) };
-        let job = ComposeJob::new(tenant_id.clone(), event.contract_id.clone(), subject, event.event_id.clone());
-        self.compose.enqueue(&job).await?;
-        Ok(1)
+        let planned = self.notices_for(event, &fact.fact).await?;
+        for notice in &planned {
+            match notice {
+                Planned::Now(job) => self.compose.enqueue(job).await?,
+                Planned::At(scheduled) => self.scheduler.schedule(scheduled).await?,
+            }
+        }
+        Ok(planned.len())
     }
+
+    /// The notices a fact calls for. Reminders are planned from the account's current state
+    /// (not the event), so a late, older event cannot move them back.
+    async fn notices_for(&self, event: &BillingEvent, fact: &Fact) -> Result<Vec<Planned>, Error> {
+        let job = |subject| {
+            ComposeJob::new(event.tenant_id.clone(), event.contract_id.clone(), subject, event.event_id.clone())
+        };
+        let reminder = match fact {
+            Fact::InvoiceIssued(data) => {
+                return Ok(vec![Planned::Now(job(NoticeSubject::InvoiceAvailable {
+                    invoice_number: data.number.clone(),
+                }))]);
+            }
+            Fact::DebitReturned(data) => {
+                let subject = NoticeSubject::DirectDebitReturned { invoice_number: data.invoice_number.clone() };
+                return Ok(vec![Planned::Now(job(subject))]);
+            }
+            Fact::InvoiceScheduled(data) => {
+                let account = self.accounts.account(&event.tenant_id, &event.contract_id).await?;
+                let state = account.as_ref().and_then(|a| a.invoice(&data.number));
+                let Some(scheduled) = state.filter(|s| s.issued.is_none()).and_then(|s| s.scheduled.as_ref()) else {
+                    return Ok(vec![]); // issued already: the invoice notice says it all
+                };
+                let charge_date = scheduled.value.bank_charge_date.unwrap_or(scheduled.value.planned_issue_date);
+                let subject = NoticeSubject::InvoiceUpcoming { invoice_number: data.number.clone(), charge_date };
+                Some((subject, charge_date, Reminder::Invoice))
+            }
+            Fact::PlanUpdated(data) => {
+                let account = self.accounts.account(&event.tenant_id, &event.contract_id).await?;
+                let plan = account.as_ref().and_then(|a| a.plans.iter().find(|p| p.value.plan_id == data.plan_id));
+                let next = plan
+                    .filter(|p| p.value.status == PlanStatus::Active)
+                    .and_then(|p| p.value.instalments.iter().filter(|i| !i.paid).min_by_key(|i| i.due_date));
+                next.map(|instalment| {
+                    let subject = NoticeSubject::PaymentPlanMilestone {
+                        plan_id: data.plan_id.clone(),
+                        due_date: instalment.due_date,
+                    };
+                    (subject, instalment.due_date, Reminder::Instalment)
+                })
+            }
+            Fact::InvoicePaid(_) | Fact::TelemetryEnabled(_) | Fact::TariffChanged(_) => None,
+        };
+        let Some((subject, date, reminder)) = reminder else { return Ok(vec![]) };
+        let settings = self.tenants.settings(&event.tenant_id).await?.unwrap_or_else(|| self.defaults.clone());
+        let days = match reminder {
+            Reminder::Invoice => settings.invoice_notice_days,
+            Reminder::Instalment => settings.plan_reminder_days,
+        };
+        let invalid =
+            |e: jiff::Error| Error::rejected(RejectionCode::InvalidField, format!("no send time for {date}: {e}"));
+        let (local, instant) = settings.send_time(date, days).map_err(invalid)?;
+        let now = self.clock.now();
+        let job = job(subject);
+        if instant > now {
+            let name = job
+                .subject
+                .schedule_name(&job.tenant_id, &job.contract_id)
+                .unwrap_or_else(|| job.notice_id.to_string());
+            return Ok(vec![Planned::At(ScheduledJob {
+                name,
+                at: local,
+                time_zone: settings.time_zone.as_str().to_owned(),
+                job,
+            })]);
+        }
+        // Late (the event came after the send time): at once while the date is still ahead.
+        let today = now.to_zoned(settings.time_zone.zone()).date();
+        Ok(if date >= today { vec![Planned::Now(job)] } else { vec![] })
+    }
+}
+
+enum Reminder {
+    Invoice,
+    Instalment,
 }
 
 #[cfg(test)]

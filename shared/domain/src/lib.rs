@@ -34,6 +34,7 @@ pub mod ingest;
 pub mod money;
 pub mod notice;
 pub mod ports;
+pub mod tenant;
 pub mod text;
 
 #[cfg(any(test, feature = "fakes"))]

@@ -1,11 +1,12 @@
 //! Notices: what avisa tells a citizen, on which channels, and the jobs that carry them.
 
 use jiff::Timestamp;
+use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::contact::{Email, Locale, PhoneE164};
-use crate::ids::{ContractId, EventId, InvoiceNumber, NoticeId, TenantId};
+use crate::ids::{ContractId, EventId, InvoiceNumber, NoticeId, PlanId, TenantId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -30,13 +31,26 @@ impl Channel {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeKind {
+    /// A new invoice: the invoice itself (email, or paper) and a short SMS.
     InvoiceAvailable,
+    /// The SMS pre-notice of an invoice and its bank charge, days ahead.
+    InvoiceUpcoming,
+    /// The bank returned a direct debit: what happened and what it costs.
+    DirectDebitReturned,
+    /// A payment plan's instalment is due soon.
+    PaymentPlanMilestone,
 }
 
 impl NoticeKind {
+    pub const ALL: [NoticeKind; 4] =
+        [Self::InvoiceAvailable, Self::InvoiceUpcoming, Self::DirectDebitReturned, Self::PaymentPlanMilestone];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::InvoiceAvailable => "invoice_available",
+            Self::InvoiceUpcoming => "invoice_upcoming",
+            Self::DirectDebitReturned => "direct_debit_returned",
+            Self::PaymentPlanMilestone => "payment_plan_milestone",
         }
     }
 
@@ -45,19 +59,74 @@ impl NoticeKind {
     pub fn carries_invoice(self) -> bool {
         matches!(self, Self::InvoiceAvailable)
     }
+
+    /// The electronic channels this kind is written for.
+    pub fn channels(self) -> &'static [Channel] {
+        match self {
+            Self::InvoiceUpcoming => &[Channel::Sms],
+            Self::InvoiceAvailable | Self::DirectDebitReturned | Self::PaymentPlanMilestone => {
+                &[Channel::Email, Channel::Sms]
+            }
+        }
+    }
+
+    /// Whether a citizen with no electronic channel gets it on paper (reminders do not).
+    pub fn paper_fallback(self) -> bool {
+        matches!(self, Self::InvoiceAvailable | Self::DirectDebitReturned)
+    }
 }
 
 /// What a notice is about; the composer loads the rest from the account state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NoticeSubject {
-    InvoiceAvailable { invoice_number: InvoiceNumber },
+    InvoiceAvailable {
+        invoice_number: InvoiceNumber,
+    },
+    /// Announces the invoice for `charge_date` (the bank charge, or the issue date): stale, and
+    /// not sent, if the invoice's schedule changed since.
+    InvoiceUpcoming {
+        invoice_number: InvoiceNumber,
+        charge_date: Date,
+    },
+    DirectDebitReturned {
+        invoice_number: InvoiceNumber,
+    },
+    /// Not sent if the instalment was paid or the plan is no longer active.
+    PaymentPlanMilestone {
+        plan_id: PlanId,
+        due_date: Date,
+    },
 }
 
 impl NoticeSubject {
     pub fn kind(&self) -> NoticeKind {
         match self {
             Self::InvoiceAvailable { .. } => NoticeKind::InvoiceAvailable,
+            Self::InvoiceUpcoming { .. } => NoticeKind::InvoiceUpcoming,
+            Self::DirectDebitReturned { .. } => NoticeKind::DirectDebitReturned,
+            Self::PaymentPlanMilestone { .. } => NoticeKind::PaymentPlanMilestone,
+        }
+    }
+
+    /// One schedule per invoice or plan, whatever date it is for: a rescheduled invoice or the
+    /// next instalment moves it instead of adding another.
+    pub fn schedule_name(&self, tenant_id: &TenantId, contract_id: &ContractId) -> Option<String> {
+        let about = match self {
+            Self::InvoiceUpcoming { invoice_number, .. } => invoice_number.as_str(),
+            Self::PaymentPlanMilestone { plan_id, .. } => plan_id.as_str(),
+            Self::InvoiceAvailable { .. } | Self::DirectDebitReturned { .. } => return None,
+        };
+        Some(NoticeId::derived(tenant_id, &format!("{contract_id}/{about}"), self.kind()).to_string())
+    }
+
+    /// What makes two reminders the same one, whichever event asked for them: a plan updated
+    /// three times still gets one reminder per instalment.
+    fn natural_key(&self) -> Option<String> {
+        match self {
+            Self::InvoiceUpcoming { invoice_number, charge_date } => Some(format!("{invoice_number}@{charge_date}")),
+            Self::PaymentPlanMilestone { plan_id, due_date } => Some(format!("{plan_id}@{due_date}")),
+            Self::InvoiceAvailable { .. } | Self::DirectDebitReturned { .. } => None,
         }
     }
 }
@@ -75,19 +144,20 @@ pub struct ComposeJob {
 
 impl ComposeJob {
     pub fn new(tenant_id: TenantId, contract_id: ContractId, subject: NoticeSubject, cause: EventId) -> Self {
-        let notice_id = NoticeId::derived(&tenant_id, &cause, subject.kind());
+        let key = subject.natural_key().map_or_else(|| cause.to_string(), |key| format!("{contract_id}/{key}"));
+        let notice_id = NoticeId::derived(&tenant_id, &key, subject.kind());
         Self { tenant_id, notice_id, contract_id, subject, cause }
     }
 }
 
 impl NoticeId {
-    /// The same cause and kind always give the same notice id, so a redelivered event cannot make
-    /// a second notice.
-    pub fn derived(tenant_id: &TenantId, cause: &EventId, kind: NoticeKind) -> Self {
+    /// The same cause (an event id, or a reminder's natural key) and kind always give the same
+    /// notice id, so a redelivered event or a rescheduled reminder cannot make a second notice.
+    pub fn derived(tenant_id: &TenantId, cause: &str, kind: NoticeKind) -> Self {
         let digest = Sha256::new()
             .chain_update(tenant_id.as_str())
             .chain_update([0])
-            .chain_update(cause.as_str())
+            .chain_update(cause)
             .chain_update([0])
             .chain_update(kind.as_str())
             .finalize();
@@ -193,9 +263,9 @@ mod tests {
     #[test]
     fn notice_ids_are_stable_per_cause_and_kind() {
         let tenant = TenantId::parse("t").unwrap();
-        let a = NoticeId::derived(&tenant, &EventId::parse("e-1").unwrap(), NoticeKind::InvoiceAvailable);
-        let b = NoticeId::derived(&tenant, &EventId::parse("e-1").unwrap(), NoticeKind::InvoiceAvailable);
-        let c = NoticeId::derived(&tenant, &EventId::parse("e-2").unwrap(), NoticeKind::InvoiceAvailable);
+        let a = NoticeId::derived(&tenant, "e-1", NoticeKind::InvoiceAvailable);
+        let b = NoticeId::derived(&tenant, "e-1", NoticeKind::InvoiceAvailable);
+        let c = NoticeId::derived(&tenant, "e-2", NoticeKind::InvoiceAvailable);
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

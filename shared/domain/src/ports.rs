@@ -9,6 +9,7 @@ use crate::contact::{Email, Locale, PhoneE164};
 use crate::error::{PortError, Rejection};
 use crate::ids::{ContractId, CustomerId, EventId, NoticeId, TenantId};
 use crate::notice::{Channel, ComposeJob, DeliveryJob, Destination, Notice, NoticeKind, RenderedMessage, TemplateRef};
+use crate::tenant::TenantSettings;
 
 /// What an idempotency claim is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -113,6 +114,31 @@ pub trait NoticeStore: Send + Sync {
         contract_id: &ContractId,
         limit: usize,
     ) -> Result<Vec<Notice>, PortError>;
+}
+
+/// Tenants' own settings.
+#[async_trait]
+pub trait TenantDirectory: Send + Sync {
+    /// `None` for a tenant that has not configured itself (the deployment's defaults apply).
+    async fn settings(&self, tenant_id: &TenantId) -> Result<Option<TenantSettings>, PortError>;
+    async fn put_settings(&self, tenant_id: &TenantId, settings: &TenantSettings) -> Result<(), PortError>;
+}
+
+/// A compose job to run later, once, at a local time in a time zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduledJob {
+    /// Unique per notice: scheduling it again moves it instead of adding a second one.
+    pub name: String,
+    pub at: jiff::civil::DateTime,
+    pub time_zone: String,
+    pub job: ComposeJob,
+}
+
+/// One-time schedules (EventBridge Scheduler in the cloud).
+#[async_trait]
+pub trait NoticeScheduler: Send + Sync {
+    /// Creates the schedule, or moves it when one of that name exists.
+    async fn schedule(&self, scheduled: &ScheduledJob) -> Result<(), PortError>;
 }
 
 /// Addresses that must not be used again: a bounced or complained email, an opted-out number.

@@ -3,6 +3,10 @@
 
 use std::collections::HashMap;
 
+use avisa_domain::contact::Locale;
+use avisa_domain::ports::SmsRules;
+use avisa_domain::tenant::{TenantSettings, TimeZoneName};
+
 /// Where settings come from.
 pub trait ConfigSource {
     fn get(&self, name: &str) -> Option<String>;
@@ -60,6 +64,19 @@ pub fn table_name(source: &dyn ConfigSource) -> Result<String, ConfigError> {
         "TABLE_NAME",
         "set by infra/template.yaml (Globals); the local stack sets it from the same template",
     )
+}
+
+/// The deployment's defaults for tenants with no settings of their own.
+pub fn tenant_defaults(source: &dyn ConfigSource) -> Result<TenantSettings, ConfigError> {
+    let hint = "set by infra/template.yaml (Globals) from its parameters";
+    Ok(TenantSettings::defaults(
+        parsed(source, "DEFAULT_LOCALE", hint, Locale::parse)?,
+        parsed(source, "DEFAULT_TIME_ZONE", hint, TimeZoneName::parse)?,
+        SmsRules {
+            max_segments: parsed(source, "SMS_MAX_SEGMENTS", hint, str::parse)?,
+            transliterate: parsed(source, "SMS_TRANSLITERATE", hint, str::parse)?,
+        },
+    ))
 }
 
 #[cfg(test)]

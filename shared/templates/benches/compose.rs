@@ -6,11 +6,9 @@
 use std::hint::black_box;
 
 use avisa_domain::compose::Compose;
-use avisa_domain::contact::Locale;
 use avisa_domain::fakes::{self, Fakes};
 use avisa_domain::ids::EventId;
 use avisa_domain::notice::{ComposeJob, NoticeSubject};
-use avisa_domain::ports::SmsRules;
 use avisa_templates::Templates;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -24,9 +22,9 @@ fn compose_throughput(c: &mut Criterion) {
         renderer: &templates,
         dispatch: &fakes.dispatch,
         suppressions: &fakes.suppressions,
+        tenants: &fakes.tenants,
         clock: &fakes.clock,
-        default_locale: Locale::Ca,
-        sms_rules: SmsRules::default(),
+        defaults: &fakes.defaults,
     };
     let mut group = c.benchmark_group("notice-composer");
     group.throughput(Throughput::Elements(1));

@@ -21,20 +21,28 @@ use sha2::{Digest, Sha256};
 
 pub use format::{FormatterError, Formatters};
 
-/// The template files, by name (`<kind>/<channel>.<locale>.j2`).
-const SOURCES: &[(&str, &str)] = &[
-    ("invoice_available/email.ca.j2", include_str!("../templates/invoice_available/email.ca.j2")),
-    ("invoice_available/email.es.j2", include_str!("../templates/invoice_available/email.es.j2")),
-    ("invoice_available/email.it.j2", include_str!("../templates/invoice_available/email.it.j2")),
-    ("invoice_available/email.en.j2", include_str!("../templates/invoice_available/email.en.j2")),
-    ("invoice_available/sms.ca.j2", include_str!("../templates/invoice_available/sms.ca.j2")),
-    ("invoice_available/sms.es.j2", include_str!("../templates/invoice_available/sms.es.j2")),
-    ("invoice_available/sms.it.j2", include_str!("../templates/invoice_available/sms.it.j2")),
-    ("invoice_available/sms.en.j2", include_str!("../templates/invoice_available/sms.en.j2")),
-];
+/// Every template file of a kind and channel, in every language.
+macro_rules! sources {
+    ($($kind:literal / $channel:literal),+ $(,)?) => {
+        &[$(
+            (concat!($kind, "/", $channel, ".ca.j2"), include_str!(concat!("../templates/", $kind, "/", $channel, ".ca.j2"))),
+            (concat!($kind, "/", $channel, ".es.j2"), include_str!(concat!("../templates/", $kind, "/", $channel, ".es.j2"))),
+            (concat!($kind, "/", $channel, ".it.j2"), include_str!(concat!("../templates/", $kind, "/", $channel, ".it.j2"))),
+            (concat!($kind, "/", $channel, ".en.j2"), include_str!(concat!("../templates/", $kind, "/", $channel, ".en.j2"))),
+        )+]
+    };
+}
 
-/// Every notice kind and the electronic channels it must have a template for, in every language.
-const REQUIRED: &[(NoticeKind, &[Channel])] = &[(NoticeKind::InvoiceAvailable, &[Channel::Email, Channel::Sms])];
+/// The template files, by name (`<kind>/<channel>.<locale>.j2`), compiled into the binary.
+const SOURCES: &[(&str, &str)] = sources!(
+    "invoice_available" / "email",
+    "invoice_available" / "sms",
+    "invoice_upcoming" / "sms",
+    "direct_debit_returned" / "email",
+    "direct_debit_returned" / "sms",
+    "payment_plan_milestone" / "email",
+    "payment_plan_milestone" / "sms",
+);
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
@@ -79,10 +87,10 @@ impl Templates {
                 .map_err(|source| TemplateError::Syntax { name: (*name).to_owned(), source })?;
             versions.insert(*name, hex::encode(&Sha256::digest(source.as_bytes())[..6]));
         }
-        for (kind, channels) in REQUIRED {
-            for channel in *channels {
+        for kind in NoticeKind::ALL {
+            for channel in kind.channels() {
                 for locale in Locale::ALL {
-                    let name = template_name(TemplateKey { kind: *kind, channel: *channel, locale });
+                    let name = template_name(TemplateKey { kind, channel: *channel, locale });
                     if !versions.contains_key(name.as_str()) {
                         return Err(TemplateError::Missing(name));
                     }

@@ -65,15 +65,16 @@ async fn compose(locale: Locale, full: bool, name: &str, sms: SmsRules) -> Resul
         with_full_account(&f).await;
     }
     let templates = Templates::load().unwrap();
+    let defaults = avisa_domain::tenant::TenantSettings { sms, ..fakes::default_settings() };
     let compose = Compose {
         accounts: &f.accounts,
         notices: &f.notices,
         renderer: &templates,
         dispatch: &f.dispatch,
         suppressions: &f.suppressions,
+        tenants: &f.tenants,
         clock: &f.clock,
-        default_locale: Locale::Ca,
-        sms_rules: sms,
+        defaults: &defaults,
     };
     compose.handle(&fakes::compose_job()).await?;
     Ok(f.notices.only())
@@ -107,6 +108,62 @@ async fn every_language_and_channel_renders_as_snapshotted() {
         for (scenario, full) in [("plain", false), ("full", true)] {
             let notice = compose(locale, full, "Maria Puig", SmsRules::default()).await.unwrap();
             insta::assert_snapshot!(format!("invoice_available-{scenario}-{locale}"), shown(&notice));
+        }
+    }
+}
+
+/// Every other kind, in every language, through the real composer: the values its templates get
+/// come from the account as ingestion leaves it.
+#[tokio::test]
+async fn every_reminder_kind_renders_as_snapshotted() {
+    use avisa_domain::ids::{EventId, PlanId};
+    use avisa_domain::notice::{ComposeJob, NoticeSubject};
+    let subjects = [
+        NoticeSubject::InvoiceUpcoming {
+            invoice_number: fakes::invoice_number(),
+            charge_date: jiff::civil::date(2026, 12, 1),
+        },
+        NoticeSubject::DirectDebitReturned { invoice_number: fakes::invoice_number() },
+        NoticeSubject::PaymentPlanMilestone {
+            plan_id: PlanId::parse("PP-2026-0042").unwrap(),
+            due_date: jiff::civil::date(2027, 1, 20),
+        },
+    ];
+    for locale in Locale::ALL {
+        for subject in &subjects {
+            let f = Fakes::with_invoice(|c| c.language = Some(locale)).await;
+            for sample in ["invoice-scheduled", "invoice-paid", "direct-debit-returned", "payment-plan-updated"] {
+                let event = fakes::sample(sample);
+                let fact = match event.payload {
+                    avisa_domain::billing::BillingPayload::InvoiceScheduled(d) => Fact::InvoiceScheduled(d),
+                    avisa_domain::billing::BillingPayload::InvoicePaid(d) => Fact::InvoicePaid(d),
+                    avisa_domain::billing::BillingPayload::DirectDebitReturned(d) => Fact::DebitReturned(d),
+                    avisa_domain::billing::BillingPayload::PaymentPlanUpdated(d) => Fact::PlanUpdated(d),
+                    _ => unreachable!(),
+                };
+                let fact = AccountFact {
+                    tenant_id: fakes::tenant(),
+                    contract_id: fakes::contract(),
+                    as_of: event.occurred_at,
+                    fact,
+                };
+                f.accounts.record_fact(&fact).await.unwrap();
+            }
+            let templates = Templates::load().unwrap();
+            let compose = Compose {
+                accounts: &f.accounts,
+                notices: &f.notices,
+                renderer: &templates,
+                dispatch: &f.dispatch,
+                suppressions: &f.suppressions,
+                tenants: &f.tenants,
+                clock: &f.clock,
+                defaults: &f.defaults,
+            };
+            let job =
+                ComposeJob::new(fakes::tenant(), fakes::contract(), subject.clone(), EventId::parse("evt-x").unwrap());
+            compose.handle(&job).await.unwrap();
+            insta::assert_snapshot!(format!("{}-{locale}", subject.kind().as_str()), shown(&f.notices.only()));
         }
     }
 }

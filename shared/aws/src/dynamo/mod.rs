@@ -10,6 +10,7 @@
 //! | notice | `T#{t}#NOTICE#{id}` | `NOTICE` (gsi3: `T#{t}#CONTRACT#{id}#NOTICES`, `{created_at}#{id}`) |
 //! | delivery claim and record | `T#{t}#NOTICE#{id}` | `DELIVERY#{channel}` |
 //! | rejected message | `T#{t}#REJECTED` | `{at}#{message_id}` |
+//! | tenant settings | `TENANT#{t}` | `CONFIG` |
 //! | suppressed address | `T#{t}#SUPPRESSED` | `{channel}#{fingerprint}` |
 
 mod accounts;
@@ -17,6 +18,7 @@ mod claims;
 mod notices;
 mod rejections;
 mod suppressions;
+mod tenants;
 
 use std::collections::HashMap;
 

@@ -2,10 +2,21 @@ use super::*;
 use crate::account::ContractAccount;
 use crate::fakes::{self, Fakes};
 use crate::ids::EventId;
+use crate::notice::{NoticeKind, NoticeSubject};
 use crate::ports::ClaimOutcome;
+use crate::ports::TenantDirectory;
+use crate::tenant::TenantSettings;
 
 fn ingest(f: &Fakes) -> Ingest<'_> {
-    Ingest { claims: &f.claims, accounts: &f.accounts, compose: &f.compose, clock: &f.clock }
+    Ingest {
+        claims: &f.claims,
+        accounts: &f.accounts,
+        compose: &f.compose,
+        scheduler: &f.scheduler,
+        tenants: &f.tenants,
+        clock: &f.clock,
+        defaults: &f.defaults,
+    }
 }
 
 async fn account(f: &Fakes) -> ContractAccount {
@@ -36,6 +47,11 @@ async fn every_sample_event_type_is_applied_to_the_account() {
         assert!(matches!(outcome, Ingested::Applied { .. }), "{name}: {outcome:?}");
     }
     assert_eq!(f.accounts.fact_count(), FACT_SAMPLES.len());
+    // the invoice notice and the returned-debit notice at once; the pre-notice and the plan's
+    // reminder scheduled
+    let kinds: Vec<_> = f.compose.jobs().iter().map(|j| j.subject.kind()).collect();
+    assert_eq!(kinds, [NoticeKind::InvoiceAvailable, NoticeKind::DirectDebitReturned]);
+    assert_eq!(f.scheduler.scheduled().len(), 2);
     let summary = account(&f).await.summary();
     // the bank returned the debit after it was paid: unpaid again, with the return's reason and fee
     assert_eq!(summary.unpaid_count, 1);
@@ -139,4 +155,74 @@ async fn an_event_claimed_by_another_invocation_is_retried_later() {
     assert!(matches!(err, Error::InProgress { .. }));
     assert!(f.compose.jobs().is_empty());
     assert!(!matches!(f.claims.outcome_of(event.event_id.as_str()), Some(ClaimOutcome::Applied)));
+}
+
+#[tokio::test]
+async fn an_invoice_scheduled_event_schedules_its_pre_notice_days_ahead_in_the_tenants_zone() {
+    // GIVEN a known customer, and the clock at 2026-11-20 09:00 UTC
+    let f = Fakes::default();
+    ingest(&f).handle(&fakes::sample("customer-upserted"), 1).await.unwrap();
+    // WHEN the invoice to be charged on 2026-12-01 is scheduled
+    ingest(&f).handle(&fakes::sample("invoice-scheduled"), 1).await.unwrap();
+    // THEN its pre-notice goes 8 days before, at 10:00 Madrid time, and nothing is composed yet
+    let scheduled = f.scheduler.scheduled();
+    assert_eq!(scheduled.len(), 1);
+    assert_eq!(
+        (scheduled[0].at.to_string().as_str(), scheduled[0].time_zone.as_str()),
+        ("2026-11-23T10:00:00", "Europe/Madrid")
+    );
+    let expected = NoticeSubject::InvoiceUpcoming {
+        invoice_number: fakes::invoice_number(),
+        charge_date: jiff::civil::date(2026, 12, 1),
+    };
+    assert_eq!(scheduled[0].job.subject, expected);
+    assert!(f.compose.jobs().is_empty());
+}
+
+#[tokio::test]
+async fn a_rescheduled_invoice_moves_its_pre_notice_instead_of_adding_one() {
+    let f = Fakes::default();
+    ingest(&f).handle(&fakes::sample("customer-upserted"), 1).await.unwrap();
+    ingest(&f).handle(&fakes::sample("invoice-scheduled"), 1).await.unwrap();
+    let mut moved = fakes::sample_as("invoice-scheduled", "evt-moved", "2026-11-12T06:00:00Z");
+    if let BillingPayload::InvoiceScheduled(data) = &mut moved.payload {
+        data.bank_charge_date = Some(jiff::civil::date(2026, 12, 5));
+    }
+    ingest(&f).handle(&moved, 1).await.unwrap();
+    let scheduled = f.scheduler.scheduled();
+    assert_eq!(scheduled.len(), 1);
+    assert_eq!(scheduled[0].at.to_string(), "2026-11-27T10:00:00");
+}
+
+#[tokio::test]
+async fn a_tenant_can_choose_ten_days_ahead() {
+    let f = Fakes::default();
+    let settings = TenantSettings { invoice_notice_days: 10, ..fakes::default_settings() };
+    f.tenants.put_settings(&fakes::tenant(), &settings).await.unwrap();
+    ingest(&f).handle(&fakes::sample("customer-upserted"), 1).await.unwrap();
+    ingest(&f).handle(&fakes::sample("invoice-scheduled"), 1).await.unwrap();
+    assert_eq!(f.scheduler.scheduled()[0].at.to_string(), "2026-11-21T10:00:00");
+}
+
+#[tokio::test]
+async fn a_late_invoice_scheduled_event_sends_the_pre_notice_at_once_while_the_charge_is_ahead() {
+    let f = Fakes::default();
+    ingest(&f).handle(&fakes::sample("customer-upserted"), 1).await.unwrap();
+    f.clock.advance(SignedDuration::from_hours(24 * 5)); // 2026-11-25: past the send time
+    ingest(&f).handle(&fakes::sample("invoice-scheduled"), 1).await.unwrap();
+    assert!(f.scheduler.scheduled().is_empty());
+    assert_eq!(f.compose.jobs().len(), 1);
+    f.clock.advance(SignedDuration::from_hours(24 * 10)); // past the charge date itself
+    ingest(&f).handle(&fakes::sample_as("invoice-scheduled", "evt-later", "2026-11-10T06:00:00Z"), 1).await.unwrap();
+    assert_eq!(f.compose.jobs().len(), 1, "nothing to announce any more");
+}
+
+#[tokio::test]
+async fn a_payment_plan_schedules_a_reminder_before_its_next_unpaid_instalment() {
+    let f = Fakes::default();
+    ingest(&f).handle(&fakes::sample("customer-upserted"), 1).await.unwrap();
+    ingest(&f).handle(&fakes::sample("payment-plan-updated"), 1).await.unwrap();
+    let scheduled = f.scheduler.scheduled();
+    assert_eq!(scheduled.len(), 1);
+    assert_eq!(scheduled[0].at.to_string(), "2027-01-17T10:00:00");
 }

@@ -1,0 +1,32 @@
+use async_trait::async_trait;
+use avisa_domain::PortError;
+use avisa_domain::ids::TenantId;
+use avisa_domain::ports::TenantDirectory;
+use avisa_domain::tenant::TenantSettings;
+
+use super::{DynamoStore, to_item};
+use crate::error::classify;
+
+fn tenant_pk(tenant_id: &TenantId) -> String {
+    format!("TENANT#{tenant_id}")
+}
+
+#[async_trait]
+impl TenantDirectory for DynamoStore {
+    async fn settings(&self, tenant_id: &TenantId) -> Result<Option<TenantSettings>, PortError> {
+        self.get("dynamodb.GetItem(tenant)", &tenant_pk(tenant_id), "CONFIG").await
+    }
+
+    async fn put_settings(&self, tenant_id: &TenantId, settings: &TenantSettings) -> Result<(), PortError> {
+        const OPERATION: &str = "dynamodb.PutItem(tenant)";
+        let item = to_item(OPERATION, settings, &[("pk", tenant_pk(tenant_id)), ("sk", "CONFIG".to_owned())])?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| classify(OPERATION, e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,139 @@
+//! Composing a notice: who it is for, on which channels, in which language, with what content.
+
+mod subjects;
+
+use sha2::{Digest, Sha256};
+
+use crate::channels::{self, ChannelChoice};
+use crate::clock::Clock;
+use crate::error::{Error, RejectionCode};
+use crate::notice::{Channel, ChannelMessage, ComposeJob, DeliveryJob, Notice};
+use crate::ports::{
+    AccountStore, DispatchQueue, NoticeRenderer, NoticeStore, Suppressions, TemplateKey, TenantDirectory,
+};
+use crate::tenant::TenantSettings;
+
+/// What composing one job did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Composed {
+    New {
+        channels: Vec<Channel>,
+    },
+    /// The notice existed (a redelivered job): its deliveries were queued again, which the
+    /// dispatcher's claims make harmless.
+    AlreadyComposed {
+        channels: Vec<Channel>,
+    },
+    /// A reminder whose reason went away before it fired (paid, rescheduled…): nothing is sent.
+    NotApplicable {
+        reason: String,
+    },
+}
+
+/// The ports composing needs.
+#[allow(missing_debug_implementations)] // trait objects only
+#[derive(Clone, Copy)]
+pub struct Compose<'a> {
+    pub accounts: &'a dyn AccountStore,
+    pub notices: &'a dyn NoticeStore,
+    pub renderer: &'a dyn NoticeRenderer,
+    pub dispatch: &'a dyn DispatchQueue,
+    pub suppressions: &'a dyn Suppressions,
+    pub tenants: &'a dyn TenantDirectory,
+    pub clock: &'a dyn Clock,
+    /// The deployment's settings, for tenants with none of their own.
+    pub defaults: &'a TenantSettings,
+}
+
+impl Compose<'_> {
+    pub async fn handle(&self, job: &ComposeJob) -> Result<Composed, Error> {
+        if let Some(existing) = self.notices.notice(&job.tenant_id, &job.notice_id).await? {
+            let channels = self.enqueue_deliveries(&existing).await?;
+            return Ok(Composed::AlreadyComposed { channels });
+        }
+        let notice = match self.compose(job).await? {
+            Ok(notice) => notice,
+            Err(reason) => return Ok(Composed::NotApplicable { reason }),
+        };
+        if !self.notices.create(&notice).await? {
+            // Another invocation composed it first; deliver what was recorded.
+            let recorded = self.notices.notice(&job.tenant_id, &job.notice_id).await?;
+            let recorded = recorded.ok_or_else(|| Error::InProgress { key: job.notice_id.to_string() })?;
+            let channels = self.enqueue_deliveries(&recorded).await?;
+            return Ok(Composed::AlreadyComposed { channels });
+        }
+        let channels = self.enqueue_deliveries(&notice).await?;
+        Ok(Composed::New { channels })
+    }
+
+    /// The notice, or why it no longer applies.
+    async fn compose(&self, job: &ComposeJob) -> Result<Result<Notice, String>, Error> {
+        let account = self.accounts.account(&job.tenant_id, &job.contract_id).await?.ok_or_else(|| {
+            Error::rejected(RejectionCode::UnknownContract, format!("contract {} is not known", job.contract_id))
+        })?;
+        let holder = &account.holder;
+        let customer = self.accounts.customer(&job.tenant_id, &holder.customer_id).await?.ok_or_else(|| {
+            Error::rejected(
+                RejectionCode::UnknownContract,
+                format!("customer {} of contract {} is not known", holder.customer_id, job.contract_id),
+            )
+        })?;
+        let settings = self.settings(job).await?;
+        let locale = customer.language.unwrap_or(settings.default_locale);
+        let values = match subjects::template_values(&job.subject, &customer, &account, locale)? {
+            Ok(values) => values,
+            Err(not_applicable) => return Ok(Err(not_applicable)),
+        };
+        let kind = job.subject.kind();
+        let ChannelChoice { destinations, reason: channel_reason } =
+            channels::choose(&job.tenant_id, &customer, holder.supply_point.address.as_str(), kind, self.suppressions)
+                .await?;
+        let mut hasher = Sha256::new();
+        let mut messages = Vec::with_capacity(destinations.len());
+        for destination in destinations {
+            let channel = destination.channel();
+            let (template, content) = if channel == Channel::Paper {
+                (None, None)
+            } else {
+                let key = TemplateKey { kind, channel, locale };
+                let (template, content) = self.renderer.render(key, &values, settings.sms)?;
+                hasher.update(serde_json::to_vec(&content).unwrap_or_default());
+                (Some(template), Some(content))
+            };
+            messages.push(ChannelMessage { destination, template, content });
+        }
+        Ok(Ok(Notice {
+            tenant_id: job.tenant_id.clone(),
+            notice_id: job.notice_id.clone(),
+            contract_id: job.contract_id.clone(),
+            kind,
+            locale,
+            messages,
+            channel_reason,
+            content_hash: hex::encode(hasher.finalize()),
+            cause: job.cause.clone(),
+            created_at: self.clock.now(),
+        }))
+    }
+
+    async fn settings(&self, job: &ComposeJob) -> Result<TenantSettings, Error> {
+        let stored = self.tenants.settings(&job.tenant_id).await?;
+        Ok(stored.unwrap_or_else(|| self.defaults.clone()))
+    }
+
+    async fn enqueue_deliveries(&self, notice: &Notice) -> Result<Vec<Channel>, Error> {
+        let channels: Vec<Channel> = notice.electronic_channels().collect();
+        for channel in &channels {
+            let job = DeliveryJob {
+                tenant_id: notice.tenant_id.clone(),
+                notice_id: notice.notice_id.clone(),
+                channel: *channel,
+            };
+            self.dispatch.enqueue(&job).await?;
+        }
+        Ok(channels)
+    }
+}
+
+#[cfg(test)]
+mod tests;

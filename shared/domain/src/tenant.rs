@@ -1,0 +1,128 @@
+//! What each tenant (utility or council) decides for itself, with the deployment's defaults for
+//! a tenant that has not said.
+
+use jiff::civil::{Date, DateTime, Time};
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+use serde::{Deserialize, Serialize};
+
+use crate::contact::Locale;
+use crate::ports::SmsRules;
+
+/// A tenant's settings, as stored in its `CONFIG` item (`events/demo/tenant.json` is one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantSettings {
+    /// The language of a notice when the citizen chose none.
+    pub default_locale: Locale,
+    /// IANA time zone of the tenant: scheduled notices go out at `send_hour` there.
+    pub time_zone: TimeZoneName,
+    pub sms: SmsRules,
+    /// How many days before the bank charge (or issue date) the invoice pre-notice SMS goes.
+    #[serde(default = "default_invoice_notice_days")]
+    pub invoice_notice_days: u8,
+    /// How many days before an instalment is due its reminder goes.
+    #[serde(default = "default_plan_reminder_days")]
+    pub plan_reminder_days: u8,
+    /// Local hour at which scheduled notices go out.
+    #[serde(default = "default_send_hour")]
+    pub send_hour: u8,
+}
+
+fn default_invoice_notice_days() -> u8 {
+    8
+}
+
+fn default_plan_reminder_days() -> u8 {
+    3
+}
+
+fn default_send_hour() -> u8 {
+    10
+}
+
+impl TenantSettings {
+    /// The deployment's defaults, for tenants with no settings of their own.
+    pub fn defaults(default_locale: Locale, time_zone: TimeZoneName, sms: SmsRules) -> Self {
+        Self {
+            default_locale,
+            time_zone,
+            sms,
+            invoice_notice_days: default_invoice_notice_days(),
+            plan_reminder_days: default_plan_reminder_days(),
+            send_hour: default_send_hour(),
+        }
+    }
+
+    /// When a notice about `date` goes out: `days_before` it, at the send hour, in the tenant's
+    /// time zone.
+    pub fn send_time(&self, date: Date, days_before: u8) -> Result<(DateTime, Timestamp), jiff::Error> {
+        let day = date.checked_sub(i64::from(days_before).days())?;
+        let local = day.to_datetime(Time::new(i8::try_from(self.send_hour.min(23)).unwrap_or(10), 0, 0, 0)?);
+        let instant = local.to_zoned(self.time_zone.zone())?.timestamp();
+        Ok((local, instant))
+    }
+}
+
+/// An IANA time zone known to the bundled tz data (Lambda's al2023 has none of its own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TimeZoneName(String);
+
+impl TimeZoneName {
+    pub fn parse(name: &str) -> Result<Self, String> {
+        TimeZone::get(name)
+            .map(|_| Self(name.to_owned()))
+            .map_err(|_| format!("{name:?} is not a known IANA time zone"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn zone(&self) -> TimeZone {
+        TimeZone::get(&self.0).unwrap_or(TimeZone::UTC)
+    }
+}
+
+impl TryFrom<String> for TimeZoneName {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, String> {
+        Self::parse(&name)
+    }
+}
+
+impl From<TimeZoneName> for String {
+    fn from(name: TimeZoneName) -> String {
+        name.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheduled_notices_go_out_at_the_send_hour_in_the_tenants_zone() {
+        let madrid = TimeZoneName::parse("Europe/Madrid").unwrap();
+        let settings = TenantSettings::defaults(Locale::Ca, madrid, SmsRules::default());
+        let (local, instant) = settings.send_time(jiff::civil::date(2026, 12, 1), 8).unwrap();
+        assert_eq!(local.to_string(), "2026-11-23T10:00:00");
+        assert_eq!(instant.to_string(), "2026-11-23T09:00:00Z", "Madrid is UTC+1 in November");
+        let (_, summer) = settings.send_time(jiff::civil::date(2026, 7, 10), 8).unwrap();
+        assert_eq!(summer.to_string(), "2026-07-02T08:00:00Z", "and UTC+2 in summer");
+    }
+
+    #[test]
+    fn unknown_time_zones_are_refused() {
+        assert!(TimeZoneName::parse("Europe/Atlantis").is_err());
+        let json =
+            r#"{"default_locale":"ca","time_zone":"Mars/Olympus","sms":{"max_segments":2,"transliterate":true}}"#;
+        assert!(
+            serde_json::from_str::<TenantSettings>(json)
+                .unwrap_err()
+                .to_string()
+                .contains("not a known IANA time zone")
+        );
+    }
+}
