@@ -84,7 +84,7 @@ async fn ses_refusing_an_unverified_sender_is_a_permanent_error_with_its_reason(
     let tenant = TenantId::parse("t").unwrap();
     let notice = NoticeId::parse("n-1").unwrap();
     let err = sender
-        .send(OutgoingEmail { tenant_id: &tenant, notice_id: &notice, to: &to, message: &message })
+        .send(OutgoingEmail { tenant_id: &tenant, notice_id: &notice, to: &to, message: &message, attachments: &[] })
         .await
         .unwrap_err();
     assert!(matches!(err, PortError::Permanent { .. }), "{err:?}");

@@ -2,9 +2,13 @@ use avisa_local::LocalStack;
 use avisa_local::moto::workspace_root;
 
 /// A fresh local stack; panics with the actionable reason when it cannot start.
+/// The invoice PDF of the samples is in upstream's bucket, as it would be.
 pub async fn stack() -> LocalStack {
     match LocalStack::start().await {
-        Ok(stack) => stack,
+        Ok(stack) => {
+            stack.put_invoice_pdfs([sample_body("events/billing-ingest/invoice-issued.json").as_str()]).await.unwrap();
+            stack
+        }
         Err(error) => {
             let chain: Vec<String> = std::iter::successors(Some(&error as &dyn std::error::Error), |e| e.source())
                 .map(ToString::to_string)

@@ -42,6 +42,7 @@ pub async fn run(stack: &LocalStack) -> Result<DemoReport, LocalError> {
     }
     let mut drained = esm.drain().await?;
     let invoices = event_bodies("events/demo/billing-run.json")?;
+    stack.put_invoice_pdfs(invoices.iter().map(String::as_str)).await?;
     for body in &invoices {
         stack.send("BillingEventsQueue", body).await?;
     }

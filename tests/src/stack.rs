@@ -82,6 +82,55 @@ impl LocalStack {
         Ok(())
     }
 
+    /// Puts a document where upstream would (`s3://bucket/key`), creating the bucket if needed.
+    pub async fn put_document(&self, uri: &str, bytes: &[u8]) -> Result<(), LocalError> {
+        let (bucket, key) = uri
+            .strip_prefix("s3://")
+            .and_then(|rest| rest.split_once('/'))
+            .ok_or_else(|| LocalError::Template(format!("{uri} is not an s3://bucket/key URI")))?;
+        let s3 = aws_sdk_s3::Client::new(&self.sdk);
+        let fail = |e| LocalError::Provision {
+            logical_id: bucket.to_owned(),
+            resource_type: "S3 (upstream's documents)".into(),
+            source: e,
+        };
+        if s3.head_bucket().bucket(bucket).send().await.is_err() {
+            let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(REGION))
+                .build();
+            s3.create_bucket()
+                .bucket(bucket)
+                .create_bucket_configuration(location)
+                .send()
+                .await
+                .map_err(|e| fail(sdk_error(e)))?;
+        }
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type("application/pdf")
+            .body(aws_sdk_s3::primitives::ByteStream::from(bytes.to_vec()))
+            .send()
+            .await
+            .map_err(|e| fail(sdk_error(e)))?;
+        Ok(())
+    }
+
+    /// Puts a small PDF for every invoice document the given billing events name, as the
+    /// upstream system does before it sends them.
+    pub async fn put_invoice_pdfs<'a>(&self, events: impl IntoIterator<Item = &'a str>) -> Result<usize, LocalError> {
+        let mut put = 0;
+        for body in events {
+            let event: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+            if let Some(uri) = event["data"]["pdf"]["uri"].as_str() {
+                let pdf = format!("%PDF-1.4\n% invoice {}\n%%EOF\n", event["data"]["number"].as_str().unwrap_or("?"));
+                self.put_document(uri, pdf.as_bytes()).await?;
+                put += 1;
+            }
+        }
+        Ok(put)
+    }
+
     /// How many messages a queue holds (visible or in flight).
     pub async fn depth(&self, queue_logical_id: &str) -> Result<usize, LocalError> {
         use aws_sdk_sqs::types::QueueAttributeName::{

@@ -44,8 +44,14 @@ mod tests {
     #[tokio::test]
     async fn the_same_job_twice_in_a_batch_sends_once() {
         let f = Fakes::with_notice().await;
-        let dispatch =
-            Dispatch { claims: &f.claims, notices: &f.notices, email: &f.email, sms: &f.sms, clock: &f.clock };
+        let dispatch = Dispatch {
+            claims: &f.claims,
+            notices: &f.notices,
+            email: &f.email,
+            sms: &f.sms,
+            documents: &f.documents,
+            clock: &f.clock,
+        };
         let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
         let job = fakes::delivery_job(Channel::Sms);
         let (response, _) = handle_batch(

@@ -3,7 +3,7 @@
 mod handler;
 
 use async_trait::async_trait;
-use avisa_aws::{DynamoStore, SesEmailSender, SnsSmsSender};
+use avisa_aws::{DynamoStore, S3Documents, SesEmailSender, SnsSmsSender};
 use avisa_domain::clock::SystemClock;
 use avisa_domain::dispatch::Dispatch;
 use avisa_runtime::config::{self, ConfigError, ConfigSource};
@@ -40,6 +40,7 @@ pub struct App {
     store: DynamoStore,
     email: SesEmailSender,
     sms: SnsSmsSender,
+    documents: S3Documents,
     clock: SystemClock,
 }
 
@@ -49,6 +50,7 @@ impl App {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
             email: SesEmailSender::new(aws_sdk_sesv2::Client::new(sdk), &config.sender_email),
             sms: SnsSmsSender::new(aws_sdk_sns::Client::new(sdk), config.sms_sender_id.clone()),
+            documents: S3Documents::new(aws_sdk_s3::Client::new(sdk)),
             clock: SystemClock,
         }
     }
@@ -62,6 +64,7 @@ impl SqsHandler for App {
             notices: &self.store,
             email: &self.email,
             sms: &self.sms,
+            documents: &self.documents,
             clock: &self.clock,
         };
         let rejections = Rejections { source: SOURCE, log: &self.store, clock: &self.clock };

@@ -3,6 +3,7 @@
 
 mod dynamo;
 mod error;
+mod s3;
 mod scheduler;
 mod ses;
 mod sns;
@@ -10,6 +11,7 @@ mod sqs;
 
 pub use dynamo::DynamoStore;
 pub use error::AdapterError;
+pub use s3::S3Documents;
 pub use scheduler::EventBridgeScheduler;
 pub use ses::SesEmailSender;
 pub use sns::SnsSmsSender;

@@ -2,10 +2,15 @@
 
 use jiff::SignedDuration;
 
+use crate::billing::Document;
 use crate::clock::Clock;
+use crate::compose::MAX_ATTACHMENT_BYTES;
 use crate::error::{Error, PortError, Rejection, RejectionCode};
 use crate::notice::{DeliveryJob, Destination};
-use crate::ports::{Claim, ClaimKey, ClaimOutcome, Claims, EmailSender, NoticeStore, OutgoingEmail, SmsSender};
+use crate::ports::{
+    Claim, ClaimKey, ClaimOutcome, Claims, Documents, EmailAttachment, EmailSender, NoticeStore, OutgoingEmail,
+    SmsSender,
+};
 
 /// Longer than the function's timeout, so a live sender never loses its claim.
 pub const DELIVERY_LEASE: SignedDuration = SignedDuration::from_secs(120);
@@ -24,6 +29,7 @@ pub struct Dispatch<'a> {
     pub notices: &'a dyn NoticeStore,
     pub email: &'a dyn EmailSender,
     pub sms: &'a dyn SmsSender,
+    pub documents: &'a dyn Documents,
     pub clock: &'a dyn Clock,
 }
 
@@ -54,11 +60,19 @@ impl Dispatch<'_> {
             Claim::Acquired => {}
         }
         let sent = match &message.destination {
-            Destination::Email(to) => {
-                let email =
-                    OutgoingEmail { tenant_id: &job.tenant_id, notice_id: &job.notice_id, to, message: content };
-                self.email.send(email).await
-            }
+            Destination::Email(to) => match self.attachments(message.attachment.as_ref()).await {
+                Ok(attachments) => {
+                    let email = OutgoingEmail {
+                        tenant_id: &job.tenant_id,
+                        notice_id: &job.notice_id,
+                        to,
+                        message: content,
+                        attachments: &attachments,
+                    };
+                    self.email.send(email).await
+                }
+                Err(unreadable) => Err(unreadable),
+            },
             Destination::Sms(to) => self.sms.send(&job.tenant_id, to, &content.text).await,
             Destination::Paper(_) => {
                 let rejection = Rejection::new(
@@ -88,6 +102,14 @@ impl Dispatch<'_> {
         }
     }
 
+    /// The message's document, read for attaching (an unreadable one fails the delivery as a send would).
+    async fn attachments(&self, document: Option<&Document>) -> Result<Vec<EmailAttachment>, PortError> {
+        let Some(document) = document else { return Ok(Vec::new()) };
+        let bytes = self.documents.fetch(document, MAX_ATTACHMENT_BYTES).await?;
+        let file_name = document.uri.as_str().rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("invoice.pdf");
+        Ok(vec![EmailAttachment { file_name: file_name.to_owned(), content_type: "application/pdf".to_owned(), bytes }])
+    }
+
     async fn finish_rejected(&self, key: &ClaimKey, rejection: Rejection) -> Result<Dispatched, Error> {
         self.claims.complete(key, self.clock.now(), &ClaimOutcome::Rejected(rejection.clone())).await?;
         Err(Error::Rejected(rejection))
@@ -101,7 +123,14 @@ mod tests {
     use crate::notice::Channel;
 
     fn dispatch(f: &Fakes) -> Dispatch<'_> {
-        Dispatch { claims: &f.claims, notices: &f.notices, email: &f.email, sms: &f.sms, clock: &f.clock }
+        Dispatch {
+            claims: &f.claims,
+            notices: &f.notices,
+            email: &f.email,
+            sms: &f.sms,
+            documents: &f.documents,
+            clock: &f.clock,
+        }
     }
 
     #[tokio::test]
@@ -115,6 +144,23 @@ mod tests {
         assert!(matches!(first, Dispatched::Sent { .. }));
         assert_eq!(second, Dispatched::Duplicate);
         assert_eq!(f.email.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_invoice_pdf_is_attached_to_the_email() {
+        let f = Fakes::with_notice().await;
+        dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap();
+        assert_eq!(f.email.attachments(), [vec!["F-2026-110001.pdf".to_owned()]]);
+    }
+
+    #[tokio::test]
+    async fn a_missing_pdf_fails_the_email_with_the_reason_and_sends_nothing() {
+        let f = Fakes::with_notice().await;
+        f.documents.0.lock().unwrap().clear();
+        let err = dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap_err();
+        assert!(!err.is_retryable());
+        assert!(err.to_string().contains("NoSuchKey"), "{err}");
+        assert!(f.email.sent().is_empty());
     }
 
     #[tokio::test]

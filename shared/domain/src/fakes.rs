@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::account::{AccountFact, ContractAccount, ContractHolder, CustomerProfile, Slot, StoredSlot};
-use crate::billing::{BillingEvent, BillingPayload};
+use crate::billing::{BillingEvent, BillingPayload, Document};
 use crate::clock::Clock;
 use crate::compose::Compose;
 use crate::contact::{Locale, PhoneE164};
@@ -19,9 +19,9 @@ use crate::notice::{
     Channel, ComposeJob, DeliveryJob, Destination, Notice, NoticeSubject, RenderedMessage, TemplateRef,
 };
 use crate::ports::{
-    AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DispatchQueue, EmailSender, NoticeRenderer,
-    NoticeScheduler, NoticeStore, OutgoingEmail, RejectedMessage, RejectionLog, ScheduledJob, SmsRules, SmsSender,
-    Suppressions, TemplateKey, TenantDirectory,
+    AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DispatchQueue, Documents, EmailSender,
+    NoticeRenderer, NoticeScheduler, NoticeStore, OutgoingEmail, RejectedMessage, RejectionLog, ScheduledJob, SmsRules,
+    SmsSender, Suppressions, TemplateKey, TenantDirectory,
 };
 use crate::tenant::{TenantSettings, TimeZoneName};
 use crate::text::Text;
@@ -367,10 +367,30 @@ impl NoticeRenderer for FakeRenderer {
     }
 }
 
+/// Documents by URI; a missing one is refused as S3 would (`NoSuchKey`).
+#[derive(Debug, Default)]
+pub struct InMemoryDocuments(pub Mutex<HashMap<String, Vec<u8>>>);
+
+#[async_trait]
+impl Documents for InMemoryDocuments {
+    async fn fetch(&self, document: &Document, max_bytes: u64) -> Result<Vec<u8>, PortError> {
+        let bytes = self.0.lock().unwrap().get(document.uri.as_str()).cloned();
+        let bytes = bytes.ok_or_else(|| PortError::permanent("fetch", std::io::Error::other("NoSuchKey")))?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(PortError::permanent("fetch", std::io::Error::other("too large")));
+        }
+        Ok(bytes)
+    }
+}
+
+/// The bytes the fakes serve for the sample invoice's PDF.
+pub const SAMPLE_PDF: &[u8] = b"%PDF-1.4\n% avisa sample invoice\n%%EOF\n";
+
 /// Records what was sent; can be told to fail the next send.
 #[derive(Debug, Default)]
 pub struct RecordingSender {
     sent: Mutex<Vec<(String, String)>>,
+    attachments: Mutex<Vec<Vec<String>>>,
     fail_next: Mutex<Option<bool>>,
 }
 
@@ -378,6 +398,11 @@ impl RecordingSender {
     /// `(destination, text)` of every send.
     pub fn sent(&self) -> Vec<(String, String)> {
         self.sent.lock().unwrap().clone()
+    }
+
+    /// The file names attached to each email sent.
+    pub fn attachments(&self) -> Vec<Vec<String>> {
+        self.attachments.lock().unwrap().clone()
     }
 
     /// Fail the next send: permanently (the provider refused it) or transiently (throttled).
@@ -400,7 +425,9 @@ impl RecordingSender {
 #[async_trait]
 impl EmailSender for RecordingSender {
     async fn send(&self, email: OutgoingEmail<'_>) -> Result<String, PortError> {
-        self.record(email.to.as_str(), &email.message.text)
+        let id = self.record(email.to.as_str(), &email.message.text)?;
+        self.attachments.lock().unwrap().push(email.attachments.iter().map(|a| a.file_name.clone()).collect());
+        Ok(id)
     }
 }
 
@@ -429,6 +456,7 @@ pub struct Fakes {
     pub renderer: FakeRenderer,
     pub email: RecordingSender,
     pub sms: RecordingSender,
+    pub documents: InMemoryDocuments,
 }
 
 impl Default for Fakes {
@@ -448,6 +476,10 @@ impl Default for Fakes {
             renderer: FakeRenderer,
             email: RecordingSender::default(),
             sms: RecordingSender::default(),
+            documents: InMemoryDocuments(Mutex::new(HashMap::from([(
+                "s3://aigues-reus-invoices/2026/11/F-2026-110001.pdf".to_owned(),
+                SAMPLE_PDF.to_vec(),
+            )]))),
         }
     }
 }

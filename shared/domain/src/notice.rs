@@ -5,6 +5,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::billing::Document;
 use crate::contact::{Email, Locale, PhoneE164};
 use crate::ids::{ContractId, EventId, InvoiceNumber, NoticeId, PlanId, TenantId};
 
@@ -226,6 +227,9 @@ pub struct ChannelMessage {
     /// Paper goes to the print batch, which lays out its own letter.
     pub template: Option<TemplateRef>,
     pub content: Option<RenderedMessage>,
+    /// A document sent with the message (the invoice PDF, by email).
+    #[serde(default)]
+    pub attachment: Option<Document>,
 }
 
 /// A composed notice: recorded once, delivered per channel.

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::account::{AccountFact, ContractAccount, ContractHolder, CustomerProfile};
+use crate::billing::Document;
 use crate::contact::{Email, Locale, PhoneE164};
 use crate::error::{PortError, Rejection};
 use crate::ids::{ContractId, CustomerId, EventId, NoticeId, TenantId};
@@ -186,13 +187,35 @@ pub trait NoticeRenderer: Send + Sync {
     ) -> Result<(TemplateRef, RenderedMessage), Rejection>;
 }
 
-/// The sender's identity for one send.
+/// One email to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingEmail<'a> {
     pub tenant_id: &'a TenantId,
     pub notice_id: &'a NoticeId,
     pub to: &'a Email,
     pub message: &'a RenderedMessage,
+    pub attachments: &'a [EmailAttachment],
+}
+
+/// A file sent with an email.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EmailAttachment {
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for EmailAttachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EmailAttachment({}, {} bytes)", self.file_name, self.bytes.len())
+    }
+}
+
+/// Where documents (invoice PDFs) are read from.
+#[async_trait]
+pub trait Documents: Send + Sync {
+    /// The document's bytes; refused when larger than `max_bytes`.
+    async fn fetch(&self, document: &Document, max_bytes: u64) -> Result<Vec<u8>, PortError>;
 }
 
 #[async_trait]

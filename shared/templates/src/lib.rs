@@ -117,7 +117,7 @@ impl Templates {
         let template = self.env.get_template(name).map_err(failed)?;
         let mut captured = template.render_captured(Value::from(minijinja::value::Serde(context))).map_err(failed)?;
         let mut block =
-            |block: &str| captured.with_state_mut(|state| state.render_block(block)).map(|s| s.trim().to_owned());
+            |block: &str| captured.with_state_mut(|state| state.render_block(block)).map(|s| collapse_blank_lines(&s));
         if channel == Channel::Email {
             return Ok(RenderedMessage {
                 subject: Some(block("subject").map_err(failed)?),
@@ -136,6 +136,20 @@ impl Templates {
             .map_err(|too_long| Rejection::new(RejectionCode::RenderFailed, format!("template {name}: {too_long}")))?;
         Ok(RenderedMessage { subject: None, text, html: None })
     }
+}
+
+/// Optional sections leave blank lines behind when absent; a message never shows two in a row.
+fn collapse_blank_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = 0;
+    for line in text.lines() {
+        blank_run = if line.trim().is_empty() { blank_run + 1 } else { 0 };
+        if blank_run <= 1 {
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+    out.trim().to_owned()
 }
 
 fn template_name(key: TemplateKey) -> String {

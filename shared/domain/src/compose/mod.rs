@@ -2,6 +2,8 @@
 
 mod subjects;
 
+pub use subjects::MAX_ATTACHMENT_BYTES;
+
 use sha2::{Digest, Sha256};
 
 use crate::channels::{self, ChannelChoice};
@@ -100,7 +102,9 @@ impl Compose<'_> {
                 hasher.update(serde_json::to_vec(&content).unwrap_or_default());
                 (Some(template), Some(content))
             };
-            messages.push(ChannelMessage { destination, template, content });
+            let attachment =
+                if channel == Channel::Email { subjects::attachment(&job.subject, &account) } else { None };
+            messages.push(ChannelMessage { destination, template, content, attachment });
         }
         Ok(Ok(Notice {
             tenant_id: job.tenant_id.clone(),

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::account::{ContractAccount, CustomerProfile};
-use crate::billing::PlanStatus;
+use crate::billing::{Document, PlanStatus};
 use crate::contact::Locale;
 use crate::error::{Error, RejectionCode};
 use crate::ids::{InvoiceNumber, PlanId};
@@ -44,6 +44,16 @@ pub(super) fn template_values(
     Ok(Ok(values))
 }
 
+/// Documents larger than this are not attached; the notice points to the virtual office instead.
+pub const MAX_ATTACHMENT_BYTES: u64 = 7 * 1024 * 1024;
+
+/// The invoice PDF, for an invoice notice whose PDF is small enough to attach.
+pub(super) fn attachment(subject: &NoticeSubject, account: &ContractAccount) -> Option<Document> {
+    let NoticeSubject::InvoiceAvailable { invoice_number } = subject else { return None };
+    let issued = account.invoice(invoice_number)?.issued.as_ref()?;
+    issued.value.pdf.clone().filter(|pdf| pdf.size_bytes <= MAX_ATTACHMENT_BYTES)
+}
+
 fn invoice_error(account: &ContractAccount, number: &InvoiceNumber, what: &str) -> Error {
     Error::rejected(
         RejectionCode::InvalidField,
@@ -72,6 +82,7 @@ fn invoice_available(account: &ContractAccount, number: &InvoiceNumber) -> Value
             "period": invoice.period,
             "consumption_m3": invoice.consumption_m3,
             "tariff_lines": tariff_lines,
+            "pdf_attached": invoice.pdf.as_ref().is_some_and(|pdf| pdf.size_bytes <= MAX_ATTACHMENT_BYTES),
         },
         "unpaid_before": { "count": count, "totals": totals },
     })))

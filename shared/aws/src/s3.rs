@@ -1,0 +1,44 @@
+use async_trait::async_trait;
+use avisa_domain::PortError;
+use avisa_domain::billing::Document;
+use avisa_domain::ports::Documents;
+
+use crate::error::classify;
+
+const OPERATION: &str = "s3.GetObject";
+
+/// Documents (invoice PDFs) in S3, named `s3://bucket/key` by upstream.
+#[derive(Debug, Clone)]
+pub struct S3Documents {
+    client: aws_sdk_s3::Client,
+}
+
+impl S3Documents {
+    pub fn new(client: aws_sdk_s3::Client) -> Self {
+        Self { client }
+    }
+}
+
+fn refused(reason: String) -> PortError {
+    PortError::permanent(OPERATION, std::io::Error::other(reason))
+}
+
+#[async_trait]
+impl Documents for S3Documents {
+    async fn fetch(&self, document: &Document, max_bytes: u64) -> Result<Vec<u8>, PortError> {
+        let uri = document.uri.as_str();
+        let (bucket, key) = uri
+            .strip_prefix("s3://")
+            .and_then(|rest| rest.split_once('/'))
+            .filter(|(bucket, key)| !bucket.is_empty() && !key.is_empty())
+            .ok_or_else(|| refused(format!("{uri} is not an s3://bucket/key URI")))?;
+        let object =
+            self.client.get_object().bucket(bucket).key(key).send().await.map_err(|e| classify(OPERATION, e))?;
+        let length = u64::try_from(object.content_length.unwrap_or_default()).unwrap_or_default();
+        if length > max_bytes {
+            return Err(refused(format!("{uri} is {length} bytes; at most {max_bytes} are attached")));
+        }
+        let bytes = object.body.collect().await.map_err(|e| PortError::transient(OPERATION, e))?;
+        Ok(bytes.into_bytes().to_vec())
+    }
+}
