@@ -106,3 +106,15 @@ async fn sms_are_published_to_the_number_with_the_text() {
         (id.as_str(), "+393331234567", "Fattura pronta")
     );
 }
+
+#[tokio::test]
+async fn tenant_settings_round_trip_and_an_unconfigured_tenant_has_none() {
+    use avisa_domain::ports::TenantDirectory;
+    let stack = stack().await;
+    let tenants = store(&stack);
+    let tenant = TenantId::parse("aigues-reus").unwrap();
+    assert_eq!(tenants.settings(&tenant).await.unwrap(), None);
+    let settings = avisa_domain::tenant::TenantSettings { invoice_notice_days: 10, ..fakes::default_settings() };
+    tenants.put_settings(&tenant, &settings).await.unwrap();
+    assert_eq!(tenants.settings(&tenant).await.unwrap(), Some(settings));
+}

@@ -5,7 +5,8 @@ use std::path::Path;
 
 use avisa_aws::DynamoStore;
 use avisa_domain::ids::TenantId;
-use avisa_domain::ports::RejectionLog;
+use avisa_domain::ports::{RejectionLog, TenantDirectory};
+use avisa_domain::tenant::TenantSettings;
 
 use crate::LocalError;
 use crate::esm::DrainReport;
@@ -36,6 +37,7 @@ pub fn event_bodies(relative: &str) -> Result<Vec<String>, LocalError> {
 /// Loads the sample customers, then the billing run, draining the pipeline after each.
 pub async fn run(stack: &LocalStack) -> Result<DemoReport, LocalError> {
     let esm = stack.event_source_mapping()?;
+    put_tenant_settings(stack).await?;
     let customers = event_bodies("events/demo/customers.json")?;
     for body in &customers {
         stack.send("BillingEventsQueue", body).await?;
@@ -60,6 +62,18 @@ pub async fn run(stack: &LocalStack) -> Result<DemoReport, LocalError> {
         sent: stack.moto().sent()?,
         drained,
     })
+}
+
+/// The demo tenant configures itself from `events/demo/tenant.json`.
+async fn put_tenant_settings(stack: &LocalStack) -> Result<(), LocalError> {
+    let path = workspace_root().join("events/demo/tenant.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|source| LocalError::Io { what: format!("reading {}", path.display()), source })?;
+    let settings: TenantSettings =
+        serde_json::from_str(&text).map_err(|e| LocalError::Template(format!("events/demo/tenant.json: {e}")))?;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), &stack.provisioned.tables["Table"]);
+    let tenant = TenantId::parse("aigues-reus").map_err(|e| LocalError::Template(e.to_string()))?;
+    store.put_settings(&tenant, &settings).await.map_err(|e| LocalError::provision("Table", "tenant settings", e))
 }
 
 /// `code: detail` of every rejection recorded for `tenant` (`None`: tenant unreadable), newest first.

@@ -114,6 +114,13 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_tenant_settings_parse() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/demo/tenant.json");
+        let settings: TenantSettings = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!((settings.sms.max_segments, settings.invoice_notice_days), (2, 8));
+    }
+
+    #[test]
     fn unknown_time_zones_are_refused() {
         assert!(TimeZoneName::parse("Europe/Atlantis").is_err());
         let json =

@@ -3,6 +3,8 @@
 //! `cargo lambda watch` / `cargo lambda invoke` (see README). Ctrl-C stops it.
 //! `avisa rejected --tenant T [--table NAME] [--limit N]`: the rejected billing events and jobs of
 //! a tenant with their reasons, from any deployment the AWS environment points at.
+//! `avisa tenant-settings --tenant T [--put FILE]`: show (or set, from a JSON file like
+//! `events/demo/tenant.json`) a tenant's settings.
 
 use std::process::ExitCode;
 
@@ -25,6 +27,7 @@ async fn main() -> ExitCode {
             Err(_) => Err("--port takes a port number".to_owned()),
         },
         ["rejected", options @ ..] => rejected(options).await,
+        ["tenant-settings", options @ ..] => tenant_settings(options).await,
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -65,15 +68,39 @@ async fn local_up(port: u16) -> Result<(), String> {
     Ok(())
 }
 
+fn table(options: &[&str]) -> Result<String, String> {
+    option(options, "--table").map(str::to_owned).or_else(|| std::env::var("TABLE_NAME").ok()).ok_or_else(|| {
+        "name the table with --table or TABLE_NAME (the stack output TableName; avisa-Table for `make local-up`)"
+            .to_owned()
+    })
+}
+
+async fn tenant_settings(options: &[&str]) -> Result<(), String> {
+    use avisa_domain::ports::TenantDirectory;
+    let tenant = option(options, "--tenant").ok_or(format!("--tenant is required\n{USAGE}"))?;
+    let tenant = TenantId::parse(tenant).map_err(|e| e.to_string())?;
+    let sdk = avisa_runtime::aws_config().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table(options)?);
+    if let Some(file) = option(options, "--put") {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+        let settings: avisa_domain::tenant::TenantSettings =
+            serde_json::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
+        store.put_settings(&tenant, &settings).await.map_err(|e| chain(&e))?;
+    }
+    match store.settings(&tenant).await.map_err(|e| chain(&e))? {
+        Some(settings) => println!("{}", serde_json::to_string_pretty(&settings).map_err(|e| e.to_string())?),
+        None => println!("{tenant} has no settings of its own: the deployment's defaults apply"),
+    }
+    Ok(())
+}
+
 async fn rejected(options: &[&str]) -> Result<(), String> {
     let tenant = match option(options, "--tenant") {
         None => return Err(format!("--tenant is required\n{USAGE}")),
         Some("unknown") => None,
         Some(tenant) => Some(TenantId::parse(tenant).map_err(|e| e.to_string())?),
     };
-    let table = option(options, "--table").map(str::to_owned).or_else(|| std::env::var("TABLE_NAME").ok()).ok_or(
-        "name the table with --table or TABLE_NAME (the stack output TableName; avisa-Table for `make local-up`)",
-    )?;
+    let table = table(options)?;
     let limit = option(options, "--limit").map_or(Ok(50), str::parse).map_err(|_| "--limit takes a number")?;
     let sdk = avisa_runtime::aws_config().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);

@@ -11,15 +11,23 @@ fn tenant_pk(tenant_id: &TenantId) -> String {
     format!("TENANT#{tenant_id}")
 }
 
+/// The settings sit in one map attribute: they refuse unknown fields, the item has its keys.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored {
+    settings: TenantSettings,
+}
+
 #[async_trait]
 impl TenantDirectory for DynamoStore {
     async fn settings(&self, tenant_id: &TenantId) -> Result<Option<TenantSettings>, PortError> {
-        self.get("dynamodb.GetItem(tenant)", &tenant_pk(tenant_id), "CONFIG").await
+        let stored: Option<Stored> = self.get("dynamodb.GetItem(tenant)", &tenant_pk(tenant_id), "CONFIG").await?;
+        Ok(stored.map(|s| s.settings))
     }
 
     async fn put_settings(&self, tenant_id: &TenantId, settings: &TenantSettings) -> Result<(), PortError> {
         const OPERATION: &str = "dynamodb.PutItem(tenant)";
-        let item = to_item(OPERATION, settings, &[("pk", tenant_pk(tenant_id)), ("sk", "CONFIG".to_owned())])?;
+        let stored = Stored { settings: settings.clone() };
+        let item = to_item(OPERATION, &stored, &[("pk", tenant_pk(tenant_id)), ("sk", "CONFIG".to_owned())])?;
         self.client
             .put_item()
             .table_name(&self.table)

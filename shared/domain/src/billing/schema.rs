@@ -141,7 +141,8 @@ mod tests {
                 continue;
             }
             // Compared as JSON values: key order depends on serde_json features other crates enable.
-            let published: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default()).unwrap_or_default();
+            let published: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default()).unwrap_or_default();
             assert!(
                 published == schema,
                 "events/schema/v1/{file} is not what the Rust types generate: run `make schemas` and commit the result"
