@@ -6,6 +6,7 @@
 mod adapters;
 mod cargo_lambda;
 mod compose;
+mod feedback;
 mod ingest;
 mod pipeline;
 mod provisioning;

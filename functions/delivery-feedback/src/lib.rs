@@ -1,7 +1,50 @@
-//! delivery-feedback: SES delivery events in; delivery status and suppression list
-//!
-//! Not built yet: SES bounce, complaint and delivery events are not processed yet (see the dispatcher and delivery-feedback issue).
+//! delivery-feedback: SES events (through the configuration set's SNS topic) in; delivery
+//! statuses and the tenant's suppression list out.
 
-/// What this function will do, as its "not implemented yet" answer says.
-pub const PENDING: &str =
-    "SES bounce, complaint and delivery events are not processed yet (see the dispatcher and delivery-feedback issue)";
+mod handler;
+mod ses_event;
+
+use async_trait::async_trait;
+use avisa_aws::DynamoStore;
+use avisa_domain::clock::SystemClock;
+use avisa_domain::feedback::Feedback;
+use avisa_runtime::config::{self, ConfigError, ConfigSource};
+use avisa_runtime::sqs::{Rejections, SqsHandler};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+
+pub use handler::handle_batch;
+pub use ses_event::parse;
+
+pub const SOURCE: &str = "delivery-feedback";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+}
+
+impl Config {
+    pub fn load(source: &dyn ConfigSource) -> Result<Self, ConfigError> {
+        Ok(Self { table_name: config::table_name(source)? })
+    }
+}
+
+#[derive(Debug)]
+pub struct App {
+    store: DynamoStore,
+    clock: SystemClock,
+}
+
+impl App {
+    pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Self {
+        Self { store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name), clock: SystemClock }
+    }
+}
+
+#[async_trait]
+impl SqsHandler for App {
+    async fn handle_batch(&self, event: SqsEvent) -> SqsBatchResponse {
+        let feedback = Feedback { deliveries: &self.store, suppressions: &self.store };
+        let rejections = Rejections { source: SOURCE, log: &self.store, clock: &self.clock };
+        handle_batch(feedback, &rejections, event).await.0
+    }
+}

@@ -1,5 +1,10 @@
+use avisa_runtime::config::Env;
+use delivery_feedback::{App, Config};
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     avisa_runtime::telemetry::init();
-    avisa_runtime::not_implemented::serve_sqs("delivery-feedback", delivery_feedback::PENDING).await
+    let config = Config::load(&Env)?;
+    let app = App::new(&config, &avisa_runtime::aws_config().await);
+    avisa_runtime::sqs::serve(app).await
 }

@@ -19,9 +19,9 @@ use crate::notice::{
     Channel, ComposeJob, DeliveryJob, Destination, Notice, NoticeSubject, RenderedMessage, TemplateRef,
 };
 use crate::ports::{
-    AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DispatchQueue, Documents, EmailSender,
-    NoticeRenderer, NoticeScheduler, NoticeStore, OutgoingEmail, RejectedMessage, RejectionLog, ScheduledJob, SmsRules,
-    SmsSender, Suppressions, TemplateKey, TenantDirectory,
+    AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DeliveryRecords, DeliveryStatus, DispatchQueue,
+    Documents, EmailSender, NoticeRenderer, NoticeScheduler, NoticeStore, OutgoingEmail, RejectedMessage, RejectionLog,
+    ScheduledJob, SmsRules, SmsSender, Suppressions, TemplateKey, TenantDirectory,
 };
 use crate::tenant::{TenantSettings, TimeZoneName};
 use crate::text::Text;
@@ -318,6 +318,33 @@ impl NoticeScheduler for InMemoryScheduler {
     }
 }
 
+/// Records statuses reported for deliveries.
+#[derive(Debug, Default)]
+pub struct InMemoryDeliveries(Mutex<Vec<(Channel, DeliveryStatus, String)>>);
+
+impl InMemoryDeliveries {
+    pub fn statuses(&self) -> Vec<(Channel, DeliveryStatus, String)> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl DeliveryRecords for InMemoryDeliveries {
+    async fn record_status(
+        &self,
+        key: &ClaimKey,
+        status: DeliveryStatus,
+        detail: &str,
+        _at: Timestamp,
+    ) -> Result<(), PortError> {
+        let ClaimKey::Delivery { channel, .. } = key else {
+            return Err(PortError::permanent("record_status", std::io::Error::other("not a delivery")));
+        };
+        self.0.lock().unwrap().push((*channel, status, detail.to_owned()));
+        Ok(())
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct InMemorySuppressions(Mutex<HashMap<(TenantId, String), String>>);
 
@@ -457,6 +484,7 @@ pub struct Fakes {
     pub email: RecordingSender,
     pub sms: RecordingSender,
     pub documents: InMemoryDocuments,
+    pub deliveries: InMemoryDeliveries,
 }
 
 impl Default for Fakes {
@@ -480,6 +508,7 @@ impl Default for Fakes {
                 "s3://aigues-reus-invoices/2026/11/F-2026-110001.pdf".to_owned(),
                 SAMPLE_PDF.to_vec(),
             )]))),
+            deliveries: InMemoryDeliveries::default(),
         }
     }
 }

@@ -29,6 +29,7 @@ pub mod compose;
 pub mod contact;
 pub mod dispatch;
 pub mod error;
+pub mod feedback;
 pub mod ids;
 pub mod ingest;
 pub mod money;

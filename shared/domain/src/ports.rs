@@ -117,6 +117,40 @@ pub trait NoticeStore: Send + Sync {
     ) -> Result<Vec<Notice>, PortError>;
 }
 
+/// Where a delivery stands after it was sent, as providers report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Delivered,
+    Bounced,
+    SoftBounced,
+    Complained,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::Bounced => "bounced",
+            Self::SoftBounced => "soft_bounced",
+            Self::Complained => "complained",
+        }
+    }
+}
+
+/// The delivery records (the claim items) and what providers report about them.
+#[async_trait]
+pub trait DeliveryRecords: Send + Sync {
+    /// Records the provider's latest word on a delivery (`key` is a `ClaimKey::Delivery`).
+    async fn record_status(
+        &self,
+        key: &ClaimKey,
+        status: DeliveryStatus,
+        detail: &str,
+        at: Timestamp,
+    ) -> Result<(), PortError>;
+}
+
 /// Tenants' own settings.
 #[async_trait]
 pub trait TenantDirectory: Send + Sync {

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use avisa_domain::PortError;
-use avisa_domain::ports::{Claim, ClaimKey, ClaimOutcome, Claims};
+use avisa_domain::ports::{Claim, ClaimKey, ClaimOutcome, Claims, DeliveryRecords, DeliveryStatus};
 use jiff::{SignedDuration, Timestamp};
 
 use super::{DynamoStore, Item, n, s};
@@ -119,6 +119,41 @@ impl Claims for DynamoStore {
             // Completed in the meantime: nothing to give back.
             Err(e) if is_condition_failure(&e) => Ok(()),
             Err(e) => Err(classify("dynamodb.DeleteItem(claim)", e)),
+        }
+    }
+}
+
+#[async_trait]
+impl DeliveryRecords for DynamoStore {
+    async fn record_status(
+        &self,
+        key: &ClaimKey,
+        status: DeliveryStatus,
+        detail: &str,
+        at: Timestamp,
+    ) -> Result<(), PortError> {
+        const OPERATION: &str = "dynamodb.UpdateItem(delivery status)";
+        let (pk, sk) = keys(key);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .update_expression("SET delivery_status = :status, status_detail = :detail, status_at = :at")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":status", s(status.as_str()))
+            .expression_attribute_values(":detail", s(detail))
+            .expression_attribute_values(":at", s(at.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Err(PortError::permanent(
+                OPERATION,
+                std::io::Error::other("no such delivery: the provider reports on a message avisa has no record of"),
+            )),
+            Err(e) => Err(classify(OPERATION, e)),
         }
     }
 }
