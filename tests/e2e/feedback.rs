@@ -68,3 +68,36 @@ async fn a_bounce_marks_the_delivery_suppresses_the_address_and_the_next_notice_
     assert_eq!(channels, [Channel::Sms, Channel::Paper]);
     assert!(latest.channel_reason.contains("email (suppressed)"), "{}", latest.channel_reason);
 }
+
+#[tokio::test]
+async fn an_opted_out_number_is_not_texted_and_the_notice_falls_back_to_email() {
+    // GIVEN a citizen who prefers SMS, whose number opted out (moto: numbers ending in 99)
+    let stack = stack().await;
+    let esm = stack.event_source_mapping().unwrap();
+    let mut customer: serde_json::Value =
+        serde_json::from_str(&sample_body("events/billing-ingest/customer-upserted.json")).unwrap();
+    customer["data"]["mobile"] = "+34600111099".into();
+    customer["data"]["channels"] = serde_json::json!(["sms", "email"]);
+    // WHEN the bank returns a direct debit
+    for body in [
+        customer.to_string(),
+        sample_body("events/billing-ingest/invoice-paid.json"),
+        sample_body("events/billing-ingest/direct-debit-returned.json"),
+    ] {
+        stack.send("BillingEventsQueue", &body).await.unwrap();
+        esm.drain().await.unwrap();
+    }
+    // THEN no SMS goes out, the number is suppressed, and the notice arrives by email instead
+    let sent = stack.moto().sent().unwrap();
+    assert!(sent.sms.is_empty(), "{sent:#?}");
+    assert_eq!(sent.emails.len(), 1, "{sent:#?}");
+    assert_eq!(sent.emails[0].subject, "Rebut retornat: factura F-2026-110001");
+    let tenant = TenantId::parse("aigues-reus").unwrap();
+    let number =
+        avisa_domain::notice::Destination::Sms(avisa_domain::contact::PhoneE164::parse("+34600111099").unwrap());
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), "avisa-Table");
+    assert!(avisa_domain::ports::Suppressions::is_suppressed(&store, &tenant, &number).await.unwrap());
+    let history = store.history(&tenant, &ContractId::parse("CT-0001").unwrap(), 5).await.unwrap();
+    assert_eq!(history.len(), 2, "the notice and its fallback");
+    assert!(history[0].channel_reason.starts_with("fallback after sms failed"), "{}", history[0].channel_reason);
+}

@@ -50,6 +50,8 @@ mod tests {
             email: &f.email,
             sms: &f.sms,
             documents: &f.documents,
+            suppressions: &f.suppressions,
+            compose: &f.compose,
             clock: &f.clock,
         };
         let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };

@@ -3,7 +3,7 @@
 mod handler;
 
 use async_trait::async_trait;
-use avisa_aws::{DynamoStore, S3Documents, SesEmailSender, SnsSmsSender};
+use avisa_aws::{DynamoStore, S3Documents, SesEmailSender, SnsSmsSender, SqsQueue};
 use avisa_domain::clock::SystemClock;
 use avisa_domain::dispatch::Dispatch;
 use avisa_runtime::config::{self, ConfigError, ConfigSource};
@@ -19,6 +19,7 @@ pub struct Config {
     pub table_name: String,
     pub sender_email: String,
     pub sms_sender_id: Option<String>,
+    pub compose_queue_url: String,
 }
 
 impl Config {
@@ -31,6 +32,11 @@ impl Config {
                 "the template parameter SenderEmail (a verified SES identity)",
             )?,
             sms_sender_id: config::optional(source, "SMS_SENDER_ID"),
+            compose_queue_url: config::required(
+                source,
+                "COMPOSE_QUEUE_URL",
+                "the ComposeQueue URL (fallbacks), set by infra/template.yaml",
+            )?,
         })
     }
 }
@@ -41,6 +47,7 @@ pub struct App {
     email: SesEmailSender,
     sms: SnsSmsSender,
     documents: S3Documents,
+    compose: SqsQueue,
     clock: SystemClock,
 }
 
@@ -51,6 +58,7 @@ impl App {
             email: SesEmailSender::new(aws_sdk_sesv2::Client::new(sdk), &config.sender_email),
             sms: SnsSmsSender::new(aws_sdk_sns::Client::new(sdk), config.sms_sender_id.clone()),
             documents: S3Documents::new(aws_sdk_s3::Client::new(sdk)),
+            compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
             clock: SystemClock,
         }
     }
@@ -65,6 +73,8 @@ impl SqsHandler for App {
             email: &self.email,
             sms: &self.sms,
             documents: &self.documents,
+            suppressions: &self.store,
+            compose: &self.compose,
             clock: &self.clock,
         };
         let rejections = Rejections { source: SOURCE, log: &self.store, clock: &self.clock };

@@ -45,4 +45,15 @@ impl SmsSender for SnsSmsSender {
         let output = publish.send().await.map_err(|e| classify(OPERATION, e))?;
         Ok(output.message_id.unwrap_or_default())
     }
+
+    async fn is_opted_out(&self, to: &PhoneE164) -> Result<bool, PortError> {
+        let output = self
+            .client
+            .check_if_phone_number_is_opted_out()
+            .phone_number(to.as_str())
+            .send()
+            .await
+            .map_err(|e| classify("sns.CheckIfPhoneNumberIsOptedOut", e))?;
+        Ok(output.is_opted_out)
+    }
 }

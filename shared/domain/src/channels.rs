@@ -18,6 +18,62 @@ pub struct ChannelChoice {
     pub reason: String,
 }
 
+/// Chooses and explains, for one citizen and one kind of notice.
+struct Chooser<'a> {
+    tenant_id: &'a TenantId,
+    customer: &'a CustomerProfile,
+    postal_address: &'a str,
+    kind: NoticeKind,
+    suppressions: &'a dyn Suppressions,
+}
+
+impl Chooser<'_> {
+    fn paper(&self) -> Destination {
+        Destination::Paper(self.postal_address.to_owned())
+    }
+
+    /// The citizen's order of preference (email, then SMS, when unset).
+    fn preference(&self) -> Vec<Channel> {
+        if self.customer.channels.is_empty() {
+            vec![Channel::Email, Channel::Sms]
+        } else {
+            self.customer.channels.clone()
+        }
+    }
+
+    /// The destination for `channel`, or why it cannot be used.
+    async fn candidate(&self, channel: Channel) -> Result<Result<Destination, String>, PortError> {
+        let skip = |why: &str| Ok(Err(format!("{} ({why})", channel.as_str())));
+        if channel != Channel::Paper && !self.kind.channels().contains(&channel) {
+            return skip(&format!("not used for {}", self.kind.as_str()));
+        }
+        let destination = match channel {
+            Channel::Email if self.kind.carries_invoice() && !self.customer.e_invoice => {
+                return skip("no e-invoice opt-in");
+            }
+            Channel::Email => self.customer.email.clone().map(Destination::Email),
+            Channel::Sms => self.customer.mobile.clone().map(Destination::Sms),
+            Channel::Whatsapp => return skip("not available yet"),
+            Channel::Paper if self.kind.paper_fallback() => Some(self.paper()),
+            Channel::Paper => return skip(&format!("not used for {}", self.kind.as_str())),
+        };
+        let Some(destination) = destination else { return skip("no contact") };
+        if channel != Channel::Paper && self.suppressions.is_suppressed(self.tenant_id, &destination).await? {
+            return skip("suppressed");
+        }
+        Ok(Ok(destination))
+    }
+}
+
+fn explain(chosen: &[Destination], skipped: &[String]) -> String {
+    let names: Vec<&str> = chosen.iter().map(|d| d.channel().as_str()).collect();
+    let mut reason = if names.is_empty() { "chosen: none".to_owned() } else { format!("chosen: {}", names.join(", ")) };
+    if !skipped.is_empty() {
+        reason = format!("{reason}; skipped: {}", skipped.join(", "));
+    }
+    reason
+}
+
 pub async fn choose(
     tenant_id: &TenantId,
     customer: &CustomerProfile,
@@ -25,62 +81,68 @@ pub async fn choose(
     kind: NoticeKind,
     suppressions: &dyn Suppressions,
 ) -> Result<ChannelChoice, PortError> {
-    let paper = || Destination::Paper(postal_address.to_owned());
+    let chooser = Chooser { tenant_id, customer, postal_address, kind, suppressions };
     if !customer.consents.service {
         let (destinations, reason) = if kind.paper_fallback() {
-            (vec![paper()], "paper: no consent to service messages on electronic channels")
+            (vec![chooser.paper()], "paper: no consent to service messages on electronic channels")
         } else {
             (vec![], "none: no consent to service messages on electronic channels")
         };
         return Ok(ChannelChoice { destinations, reason: reason.to_owned() });
     }
-    let preference =
-        if customer.channels.is_empty() { vec![Channel::Email, Channel::Sms] } else { customer.channels.clone() };
     let mut chosen: Vec<Destination> = Vec::new();
     let mut skipped: Vec<String> = Vec::new();
-    for channel in preference {
-        if channel != Channel::Paper && !kind.channels().contains(&channel) {
-            skipped.push(format!("{} (not used for {})", channel.as_str(), kind.as_str()));
-            continue;
+    for channel in chooser.preference() {
+        if kind.single_channel() && !chosen.is_empty() {
+            break;
         }
-        let candidate = match channel {
-            Channel::Email if kind.carries_invoice() && !customer.e_invoice => {
-                skipped.push("email (no e-invoice opt-in)".to_owned());
-                continue;
-            }
-            Channel::Email => customer.email.clone().map(Destination::Email),
-            Channel::Sms => customer.mobile.clone().map(Destination::Sms),
-            Channel::Whatsapp => {
-                skipped.push("whatsapp (not available yet)".to_owned());
-                continue;
-            }
-            Channel::Paper if kind.paper_fallback() => Some(paper()),
-            Channel::Paper => continue,
-        };
-        let Some(destination) = candidate else {
-            skipped.push(format!("{} (no contact)", channel.as_str()));
-            continue;
-        };
-        if chosen.contains(&destination) {
-            continue;
+        match chooser.candidate(channel).await? {
+            Ok(destination) if !chosen.contains(&destination) => chosen.push(destination),
+            Ok(_) => {}
+            Err(why) => skipped.push(why),
         }
-        if destination.channel() != Channel::Paper && suppressions.is_suppressed(tenant_id, &destination).await? {
-            skipped.push(format!("{} (suppressed)", channel.as_str()));
-            continue;
-        }
-        chosen.push(destination);
     }
     let invoice_by_email = chosen.iter().any(|d| d.channel() == Channel::Email);
     let needs_paper = chosen.is_empty() || (kind.carries_invoice() && !invoice_by_email);
-    if kind.paper_fallback() && needs_paper && !chosen.contains(&paper()) {
-        chosen.push(paper());
+    if kind.paper_fallback() && needs_paper && !chosen.contains(&chooser.paper()) {
+        chosen.push(chooser.paper());
     }
-    let names: Vec<&str> = chosen.iter().map(|d| d.channel().as_str()).collect();
-    let mut reason = if names.is_empty() { "chosen: none".to_owned() } else { format!("chosen: {}", names.join(", ")) };
-    if !skipped.is_empty() {
-        reason = format!("{reason}; skipped: {}", skipped.join(", "));
-    }
+    let reason = explain(&chosen, &skipped);
     Ok(ChannelChoice { destinations: chosen, reason })
+}
+
+/// After `failed` refused a notice for good: the next usable channel in the citizen's order
+/// (then paper, for kinds that fall back to it), skipping those the notice already used.
+pub async fn choose_fallback(
+    tenant_id: &TenantId,
+    customer: &CustomerProfile,
+    postal_address: &str,
+    kind: NoticeKind,
+    failed: Channel,
+    already: &[Channel],
+    suppressions: &dyn Suppressions,
+) -> Result<ChannelChoice, PortError> {
+    let chooser = Chooser { tenant_id, customer, postal_address, kind, suppressions };
+    let mut order = chooser.preference();
+    order.push(Channel::Paper);
+    let after_failed = order.iter().position(|c| *c == failed).map_or(0, |i| i + 1);
+    let mut skipped = Vec::new();
+    for channel in order.into_iter().skip(after_failed) {
+        if already.contains(&channel) {
+            skipped.push(format!("{} (already used)", channel.as_str()));
+            continue;
+        }
+        match chooser.candidate(channel).await? {
+            Ok(destination) => {
+                let destinations = vec![destination];
+                let reason = format!("fallback after {} failed; {}", failed.as_str(), explain(&destinations, &skipped));
+                return Ok(ChannelChoice { destinations, reason });
+            }
+            Err(why) => skipped.push(why),
+        }
+    }
+    let reason = format!("fallback after {} failed; {}", failed.as_str(), explain(&[], &skipped));
+    Ok(ChannelChoice { destinations: vec![], reason })
 }
 
 #[cfg(test)]
@@ -166,8 +228,56 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_returned_debit_reaches_citizens_without_e_invoice_by_email_too() {
+    async fn a_reminder_goes_by_the_first_usable_channel_only() {
         let c = choice_for(NoticeKind::DirectDebitReturned, |c| c.e_invoice = false, &[]).await;
-        assert_eq!(channels(&c), [Channel::Email, Channel::Sms]);
+        assert_eq!(channels(&c), [Channel::Email], "no e-invoice needed: it does not carry the invoice");
+        let email = Destination::Email(fakes::customer_profile().email.unwrap());
+        let c = choice_for(NoticeKind::DirectDebitReturned, |_| {}, &[email]).await;
+        assert_eq!(channels(&c), [Channel::Sms]);
+    }
+
+    #[tokio::test]
+    async fn the_fallback_is_the_next_usable_channel_in_the_citizens_order() {
+        let customer = fakes::customer_profile();
+        let none = InMemorySuppressions::default();
+        let kind = NoticeKind::DirectDebitReturned;
+        let after_email = choose_fallback(
+            &fakes::tenant(),
+            &customer,
+            "Carrer Major 1",
+            kind,
+            Channel::Email,
+            &[Channel::Email],
+            &none,
+        )
+        .await
+        .unwrap();
+        assert_eq!(channels(&after_email), [Channel::Sms]);
+        assert_eq!(after_email.reason, "fallback after email failed; chosen: sms");
+        let after_sms = choose_fallback(
+            &fakes::tenant(),
+            &customer,
+            "Carrer Major 1",
+            kind,
+            Channel::Sms,
+            &[Channel::Email, Channel::Sms],
+            &none,
+        )
+        .await
+        .unwrap();
+        assert_eq!(channels(&after_sms), [Channel::Paper]);
+        let reminder = NoticeKind::PaymentPlanMilestone;
+        let nothing_left = choose_fallback(
+            &fakes::tenant(),
+            &customer,
+            "Carrer Major 1",
+            reminder,
+            Channel::Sms,
+            &[Channel::Email, Channel::Sms],
+            &none,
+        )
+        .await
+        .unwrap();
+        assert!(nothing_left.destinations.is_empty(), "{nothing_left:?}");
     }
 }

@@ -5,11 +5,13 @@ use jiff::SignedDuration;
 use crate::billing::Document;
 use crate::clock::Clock;
 use crate::compose::MAX_ATTACHMENT_BYTES;
+use crate::contact::PhoneE164;
 use crate::error::{Error, PortError, Rejection, RejectionCode};
-use crate::notice::{DeliveryJob, Destination};
+use crate::ids::TenantId;
+use crate::notice::{Channel, ComposeJob, DeliveryJob, Destination, Notice};
 use crate::ports::{
-    Claim, ClaimKey, ClaimOutcome, Claims, Documents, EmailAttachment, EmailSender, NoticeStore, OutgoingEmail,
-    SmsSender,
+    Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, Documents, EmailAttachment, EmailSender, NoticeStore,
+    OutgoingEmail, SmsSender, Suppressions,
 };
 
 /// Longer than the function's timeout, so a live sender never loses its claim.
@@ -30,6 +32,9 @@ pub struct Dispatch<'a> {
     pub email: &'a dyn EmailSender,
     pub sms: &'a dyn SmsSender,
     pub documents: &'a dyn Documents,
+    pub suppressions: &'a dyn Suppressions,
+    /// Where the fallback to the next channel goes (the composer writes it).
+    pub compose: &'a dyn ComposeQueue,
     pub clock: &'a dyn Clock,
 }
 
@@ -73,7 +78,7 @@ impl Dispatch<'_> {
                 }
                 Err(unreadable) => Err(unreadable),
             },
-            Destination::Sms(to) => self.sms.send(&job.tenant_id, to, &content.text).await,
+            Destination::Sms(to) => self.send_sms(&job.tenant_id, to, &content.text).await,
             Destination::Paper(_) => {
                 let rejection = Rejection::new(
                     RejectionCode::NoChannel,
@@ -93,6 +98,11 @@ impl Dispatch<'_> {
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join(": ");
+                // Before the failure is recorded: a retry after a lost fallback sends nothing twice.
+                if let Err(unavailable) = self.fall_back(&notice, job.channel).await {
+                    self.claims.release(&key).await?;
+                    return Err(unavailable.into());
+                }
                 self.finish_rejected(&key, Rejection::new(RejectionCode::NoChannel, reason)).await
             }
             Err(transient) => {
@@ -100,6 +110,24 @@ impl Dispatch<'_> {
                 Err(transient.into())
             }
         }
+    }
+
+    /// Checks the number has not opted out of SMS (suppressing it if it has), then sends.
+    async fn send_sms(&self, tenant_id: &TenantId, to: &PhoneE164, text: &str) -> Result<String, PortError> {
+        if self.sms.is_opted_out(to).await? {
+            let destination = Destination::Sms(to.clone());
+            self.suppressions.suppress(tenant_id, &destination, "opted out of SMS", self.clock.now()).await?;
+            return Err(PortError::permanent("sms", std::io::Error::other("the number opted out of SMS")));
+        }
+        self.sms.send(tenant_id, to, text).await
+    }
+
+    /// The notice again, on the citizen's next channel; a fallback does not fall back again.
+    async fn fall_back(&self, notice: &Notice, failed: Channel) -> Result<(), PortError> {
+        if notice.fallback_of.is_some() {
+            return Ok(());
+        }
+        self.compose.enqueue(&ComposeJob::fallback_for(notice, notice.subject.clone(), failed)).await
     }
 
     /// The message's document, read for attaching (an unreadable one fails the delivery as a send would).
@@ -129,6 +157,8 @@ mod tests {
             email: &f.email,
             sms: &f.sms,
             documents: &f.documents,
+            suppressions: &f.suppressions,
+            compose: &f.compose,
             clock: &f.clock,
         }
     }
@@ -193,6 +223,40 @@ mod tests {
         let again = dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap();
         assert_eq!(again, Dispatched::Duplicate);
         assert!(f.email.sent().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_refused_email_falls_back_once_to_the_next_channel() {
+        let f = Fakes::with_notice().await;
+        f.email.fail_next(true);
+        dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap_err();
+        let fallbacks: Vec<_> = f.compose.jobs().into_iter().filter_map(|j| j.fallback).collect();
+        assert_eq!(fallbacks.len(), 1);
+        assert_eq!((fallbacks[0].failed, &fallbacks[0].of), (Channel::Email, &fakes::compose_job().notice_id));
+    }
+
+    #[tokio::test]
+    async fn an_opted_out_number_is_suppressed_not_texted_and_falls_back() {
+        let f = Fakes::with_invoice(|c| c.mobile = Some(PhoneE164::parse("+34600111099").unwrap())).await;
+        crate::compose::Compose {
+            accounts: &f.accounts,
+            notices: &f.notices,
+            renderer: &f.renderer,
+            dispatch: &f.dispatch,
+            suppressions: &f.suppressions,
+            tenants: &f.tenants,
+            clock: &f.clock,
+            defaults: &f.defaults,
+        }
+        .handle(&fakes::compose_job())
+        .await
+        .unwrap();
+        let err = dispatch(&f).handle(&fakes::delivery_job(Channel::Sms)).await.unwrap_err();
+        assert!(err.to_string().contains("opted out"), "{err}");
+        assert!(f.sms.sent().is_empty());
+        let number = Destination::Sms(PhoneE164::parse("+34600111099").unwrap());
+        assert!(Suppressions::is_suppressed(&f.suppressions, &fakes::tenant(), &number).await.unwrap());
+        assert_eq!(f.compose.jobs().iter().filter(|j| j.fallback.is_some()).count(), 1);
     }
 
     #[tokio::test]

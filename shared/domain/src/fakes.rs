@@ -463,6 +463,11 @@ impl SmsSender for RecordingSender {
     async fn send(&self, _tenant_id: &TenantId, to: &PhoneE164, text: &str) -> Result<String, PortError> {
         self.record(to.as_str(), text)
     }
+
+    /// As SNS's sandbox does: numbers ending in 99 have opted out.
+    async fn is_opted_out(&self, to: &PhoneE164) -> Result<bool, PortError> {
+        Ok(to.as_str().ends_with("99"))
+    }
 }
 
 /// Every fake, wired together.

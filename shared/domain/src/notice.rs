@@ -71,6 +71,12 @@ impl NoticeKind {
         }
     }
 
+    /// Whether one channel is enough: the first usable one in the citizen's order is used, and
+    /// the next only if it fails. An invoice goes by every channel (the document and a short SMS).
+    pub fn single_channel(self) -> bool {
+        !matches!(self, Self::InvoiceAvailable)
+    }
+
     /// Whether a citizen with no electronic channel gets it on paper (reminders do not).
     pub fn paper_fallback(self) -> bool {
         matches!(self, Self::InvoiceAvailable | Self::DirectDebitReturned)
@@ -141,13 +147,36 @@ pub struct ComposeJob {
     pub subject: NoticeSubject,
     /// The billing event (or schedule) that caused it.
     pub cause: EventId,
+    /// Set when this job retries a notice on the next channel after one failed for good.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<Fallback>,
+}
+
+/// A notice to send again on the citizen's next channel, because `failed` refused it for good.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fallback {
+    pub of: NoticeId,
+    pub failed: Channel,
 }
 
 impl ComposeJob {
     pub fn new(tenant_id: TenantId, contract_id: ContractId, subject: NoticeSubject, cause: EventId) -> Self {
         let key = subject.natural_key().map_or_else(|| cause.to_string(), |key| format!("{contract_id}/{key}"));
         let notice_id = NoticeId::derived(&tenant_id, &key, subject.kind());
-        Self { tenant_id, notice_id, contract_id, subject, cause }
+        Self { tenant_id, notice_id, contract_id, subject, cause, fallback: None }
+    }
+
+    /// The job that sends `notice` again on the next channel after `failed`; once per notice.
+    pub fn fallback_for(notice: &Notice, subject: NoticeSubject, failed: Channel) -> Self {
+        let key = format!("{}/fallback", notice.notice_id);
+        Self {
+            tenant_id: notice.tenant_id.clone(),
+            notice_id: NoticeId::derived(&notice.tenant_id, &key, notice.kind),
+            contract_id: notice.contract_id.clone(),
+            subject,
+            cause: notice.cause.clone(),
+            fallback: Some(Fallback { of: notice.notice_id.clone(), failed }),
+        }
     }
 }
 
@@ -247,6 +276,11 @@ pub struct Notice {
     pub content_hash: String,
     pub cause: EventId,
     pub created_at: Timestamp,
+    /// What this notice is about (to compose it again on another channel).
+    pub subject: NoticeSubject,
+    /// The notice this one falls back from, if any: a fallback never falls back again.
+    #[serde(default)]
+    pub fallback_of: Option<NoticeId>,
 }
 
 impl Notice {

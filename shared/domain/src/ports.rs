@@ -262,4 +262,6 @@ pub trait EmailSender: Send + Sync {
 pub trait SmsSender: Send + Sync {
     /// Sends one SMS; returns the provider's message id.
     async fn send(&self, tenant_id: &TenantId, to: &PhoneE164, text: &str) -> Result<String, PortError>;
+    /// Whether the number opted out of SMS (by replying STOP).
+    async fn is_opted_out(&self, to: &PhoneE164) -> Result<bool, PortError>;
 }

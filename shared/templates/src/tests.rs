@@ -129,9 +129,17 @@ async fn every_reminder_kind_renders_as_snapshotted() {
             due_date: jiff::civil::date(2027, 1, 20),
         },
     ];
-    for locale in Locale::ALL {
-        for subject in &subjects {
-            let f = Fakes::with_invoice(|c| c.language = Some(locale)).await;
+    // Reminders go by one channel, the first in the citizen's order: both orders, to see both.
+    let orders = [[Channel::Email, Channel::Sms], [Channel::Sms, Channel::Email]];
+    for (locale, subject, order) in
+        Locale::ALL.into_iter().flat_map(|l| subjects.iter().flat_map(move |s| orders.map(|o| (l, s, o))))
+    {
+        {
+            let f = Fakes::with_invoice(|c| {
+                c.language = Some(locale);
+                c.channels = order.to_vec();
+            })
+            .await;
             for sample in ["invoice-scheduled", "invoice-paid", "direct-debit-returned", "payment-plan-updated"] {
                 let event = fakes::sample(sample);
                 let fact = match event.payload {
@@ -163,7 +171,9 @@ async fn every_reminder_kind_renders_as_snapshotted() {
             let job =
                 ComposeJob::new(fakes::tenant(), fakes::contract(), subject.clone(), EventId::parse("evt-x").unwrap());
             compose.handle(&job).await.unwrap();
-            insta::assert_snapshot!(format!("{}-{locale}", subject.kind().as_str()), shown(&f.notices.only()));
+            let notice = f.notices.only();
+            let channel = notice.messages[0].destination.channel().as_str();
+            insta::assert_snapshot!(format!("{}-{channel}-{locale}", subject.kind().as_str()), shown(&notice));
         }
     }
 }

@@ -87,9 +87,30 @@ impl Compose<'_> {
             Err(not_applicable) => return Ok(Err(not_applicable)),
         };
         let kind = job.subject.kind();
-        let ChannelChoice { destinations, reason: channel_reason } =
-            channels::choose(&job.tenant_id, &customer, holder.supply_point.address.as_str(), kind, self.suppressions)
+        let address = holder.supply_point.address.as_str();
+        let choice = match &job.fallback {
+            None => channels::choose(&job.tenant_id, &customer, address, kind, self.suppressions).await?,
+            Some(fallback) => {
+                let original = self.notices.notice(&job.tenant_id, &fallback.of).await?;
+                let already: Vec<Channel> =
+                    original.iter().flat_map(|n| n.messages.iter().map(|m| m.destination.channel())).collect();
+                let choice = channels::choose_fallback(
+                    &job.tenant_id,
+                    &customer,
+                    address,
+                    kind,
+                    fallback.failed,
+                    &already,
+                    self.suppressions,
+                )
                 .await?;
+                if choice.destinations.is_empty() {
+                    return Ok(Err(choice.reason));
+                }
+                choice
+            }
+        };
+        let ChannelChoice { destinations, reason: channel_reason } = choice;
         let mut hasher = Sha256::new();
         let mut messages = Vec::with_capacity(destinations.len());
         for destination in destinations {
@@ -117,6 +138,8 @@ impl Compose<'_> {
             content_hash: hex::encode(hasher.finalize()),
             cause: job.cause.clone(),
             created_at: self.clock.now(),
+            subject: job.subject.clone(),
+            fallback_of: job.fallback.as_ref().map(|f| f.of.clone()),
         }))
     }
 

@@ -135,7 +135,8 @@ async fn a_returned_debit_is_told_until_it_is_settled() {
     let returned = job(NoticeSubject::DirectDebitReturned { invoice_number: fakes::invoice_number() });
     assert_eq!(
         compose(&f).handle(&returned).await.unwrap(),
-        Composed::New { channels: vec![Channel::Email, Channel::Sms] }
+        Composed::New { channels: vec![Channel::Email] },
+        "one channel is enough for a reminder"
     );
     // paid again after the return: settled
     let f = with_facts(&["invoice-paid", "direct-debit-returned"]).await;
@@ -157,7 +158,24 @@ async fn an_instalment_reminder_is_not_sent_once_it_is_paid() {
     let plan_id = PlanId::parse("PP-2026-0042").unwrap();
     let due =
         job(NoticeSubject::PaymentPlanMilestone { plan_id: plan_id.clone(), due_date: jiff::civil::date(2027, 1, 20) });
-    assert_eq!(compose(&f).handle(&due).await.unwrap(), Composed::New { channels: vec![Channel::Email, Channel::Sms] });
+    assert_eq!(compose(&f).handle(&due).await.unwrap(), Composed::New { channels: vec![Channel::Email] });
     let paid = job(NoticeSubject::PaymentPlanMilestone { plan_id, due_date: jiff::civil::date(2026, 12, 20) });
     assert!(matches!(compose(&f).handle(&paid).await.unwrap(), Composed::NotApplicable { .. }));
+}
+
+#[tokio::test]
+async fn a_fallback_job_composes_the_next_channel_only_once() {
+    // GIVEN a returned-debit notice sent by email (one channel is enough)
+    let f = with_facts(&["invoice-paid", "direct-debit-returned"]).await;
+    let original = job(NoticeSubject::DirectDebitReturned { invoice_number: fakes::invoice_number() });
+    compose(&f).handle(&original).await.unwrap();
+    let notice = f.notices.notice(&fakes::tenant(), &original.notice_id).await.unwrap().unwrap();
+    // WHEN the email is refused for good and the dispatcher asks for the fallback
+    let fallback = ComposeJob::fallback_for(&notice, notice.subject.clone(), Channel::Email);
+    let outcome = compose(&f).handle(&fallback).await.unwrap();
+    // THEN the same notice goes by SMS, recorded as a fallback of the first
+    assert_eq!(outcome, Composed::New { channels: vec![Channel::Sms] });
+    let recorded = f.notices.notice(&fakes::tenant(), &fallback.notice_id).await.unwrap().unwrap();
+    assert_eq!(recorded.fallback_of.as_ref(), Some(&original.notice_id));
+    assert!(recorded.channel_reason.starts_with("fallback after email failed"), "{}", recorded.channel_reason);
 }
