@@ -74,3 +74,43 @@ async fn a_rescheduled_invoice_moves_its_schedule_and_the_old_date_is_never_anno
     ingest(&stack, &invoice_scheduled("evt-s1-again", "2030-06-10")).await;
     assert_eq!(schedules::list(&stack).await.unwrap()[0].at.to_string(), "2030-06-12T10:00:00");
 }
+
+#[tokio::test]
+async fn an_sms_in_quiet_hours_is_held_back_until_they_end_then_sent() {
+    use avisa_domain::ports::TenantDirectory;
+    use avisa_domain::tenant::{QuietHours, TenantSettings, TimeZoneName};
+    // GIVEN a tenant whose quiet hours run from an hour ago to two hours from now (Madrid time)
+    let stack = stack().await;
+    let madrid = TimeZoneName::parse("Europe/Madrid").unwrap();
+    let now = Timestamp::now().to_zoned(madrid.zone());
+    // whole minutes: schedules have second precision
+    let minute = jiff::civil::time(now.hour(), now.minute(), 0, 0);
+    let start = minute.saturating_sub(jiff::SignedDuration::from_hours(1));
+    let end = minute.saturating_add(jiff::SignedDuration::from_hours(2));
+    let mut settings: TenantSettings = serde_json::from_str(
+        &std::fs::read_to_string(avisa_local::moto::workspace_root().join("events/demo/tenant.json")).unwrap(),
+    )
+    .unwrap();
+    settings.quiet_hours = Some(QuietHours { start, end });
+    let store = avisa_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), "avisa-Table");
+    store.put_settings(&avisa_domain::ids::TenantId::parse("aigues-reus").unwrap(), &settings).await.unwrap();
+    // WHEN an invoice arrives for a citizen with email and mobile
+    ingest(&stack, &sample_body("events/billing-ingest/customer-upserted.json")).await;
+    ingest(&stack, &sample_body("events/billing-ingest/invoice-issued.json")).await;
+    // THEN the email goes now; the SMS waits in a schedule on the dispatch queue for the window's end
+    let sent = stack.moto().sent().unwrap();
+    assert_eq!((sent.emails.len(), sent.sms.len()), (1, 0), "{sent:#?}");
+    let held = schedules::list(&stack).await.unwrap();
+    assert_eq!(held.len(), 1, "{held:#?}");
+    assert_eq!(held[0].target_arn, stack.queue("DispatchQueue").arn);
+    assert_eq!(held[0].at.time(), end);
+    // …and when the window ends it goes, once
+    assert_eq!(schedules::fire_due(&stack, held[0].due).await.unwrap(), 1);
+    // The dispatcher reads the real clock, still inside the window: it would defer again. Lift
+    // the quiet hours, as the window's end would.
+    settings.quiet_hours = None;
+    store.put_settings(&avisa_domain::ids::TenantId::parse("aigues-reus").unwrap(), &settings).await.unwrap();
+    stack.event_source_mapping().unwrap().drain().await.unwrap();
+    let sent = stack.moto().sent().unwrap();
+    assert_eq!((sent.emails.len(), sent.sms.len()), (1, 1), "{sent:#?}");
+}

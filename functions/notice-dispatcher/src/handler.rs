@@ -22,6 +22,10 @@ async fn handle_record(dispatch: Dispatch<'_>, record: SqsMessage) -> Result<&'s
     let (result, provider_message_id) = match &outcome {
         Dispatched::Sent { provider_message_id } => ("sent", Some(provider_message_id.as_str())),
         Dispatched::Duplicate => ("duplicate", None),
+        Dispatched::Deferred { until } => {
+            tracing::info!(tenant_id = %job.tenant_id, notice_id = %job.notice_id, until, "quiet hours: delivery deferred");
+            return Ok("deferred");
+        }
     };
     tracing::info!(
         tenant_id = %job.tenant_id,
@@ -52,7 +56,10 @@ mod tests {
             documents: &f.documents,
             suppressions: &f.suppressions,
             compose: &f.compose,
+            scheduler: &f.scheduler,
+            tenants: &f.tenants,
             clock: &f.clock,
+            defaults: &f.defaults,
         };
         let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
         let job = fakes::delivery_job(Channel::Sms);

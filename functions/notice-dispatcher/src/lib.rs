@@ -3,9 +3,10 @@
 mod handler;
 
 use async_trait::async_trait;
-use avisa_aws::{DynamoStore, S3Documents, SesEmailSender, SnsSmsSender, SqsQueue};
+use avisa_aws::{DynamoStore, EventBridgeScheduler, S3Documents, SesEmailSender, SnsSmsSender, SqsQueue};
 use avisa_domain::clock::SystemClock;
 use avisa_domain::dispatch::Dispatch;
+use avisa_domain::tenant::TenantSettings;
 use avisa_runtime::config::{self, ConfigError, ConfigSource};
 use avisa_runtime::sqs::{Rejections, SqsHandler};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -20,6 +21,10 @@ pub struct Config {
     pub sender_email: String,
     pub sms_sender_id: Option<String>,
     pub compose_queue_url: String,
+    pub dispatch_queue_arn: String,
+    pub schedule_group: String,
+    pub scheduler_role_arn: String,
+    pub defaults: TenantSettings,
 }
 
 impl Config {
@@ -37,6 +42,22 @@ impl Config {
                 "COMPOSE_QUEUE_URL",
                 "the ComposeQueue URL (fallbacks), set by infra/template.yaml",
             )?,
+            dispatch_queue_arn: config::required(
+                source,
+                "DISPATCH_QUEUE_ARN",
+                "the DispatchQueue ARN (deferred deliveries' target)",
+            )?,
+            schedule_group: config::required(
+                source,
+                "SCHEDULE_GROUP",
+                "the NoticeScheduleGroup, set by infra/template.yaml",
+            )?,
+            scheduler_role_arn: config::required(
+                source,
+                "SCHEDULER_ROLE_ARN",
+                "the SchedulerRole ARN, set by infra/template.yaml",
+            )?,
+            defaults: config::tenant_defaults(source)?,
         })
     }
 }
@@ -48,6 +69,8 @@ pub struct App {
     sms: SnsSmsSender,
     documents: S3Documents,
     compose: SqsQueue,
+    scheduler: EventBridgeScheduler,
+    defaults: TenantSettings,
     clock: SystemClock,
 }
 
@@ -59,6 +82,13 @@ impl App {
             sms: SnsSmsSender::new(aws_sdk_sns::Client::new(sdk), config.sms_sender_id.clone()),
             documents: S3Documents::new(aws_sdk_s3::Client::new(sdk)),
             compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
+            scheduler: EventBridgeScheduler::new(
+                aws_sdk_scheduler::Client::new(sdk),
+                &config.schedule_group,
+                &config.scheduler_role_arn,
+                &config.dispatch_queue_arn,
+            ),
+            defaults: config.defaults.clone(),
             clock: SystemClock,
         }
     }
@@ -75,7 +105,10 @@ impl SqsHandler for App {
             documents: &self.documents,
             suppressions: &self.store,
             compose: &self.compose,
+            scheduler: &self.scheduler,
+            tenants: &self.store,
             clock: &self.clock,
+            defaults: &self.defaults,
         };
         let rejections = Rejections { source: SOURCE, log: &self.store, clock: &self.clock };
         handle_batch(dispatch, &rejections, event).await.0

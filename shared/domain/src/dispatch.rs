@@ -10,17 +10,24 @@ use crate::error::{Error, PortError, Rejection, RejectionCode};
 use crate::ids::TenantId;
 use crate::notice::{Channel, ComposeJob, DeliveryJob, Destination, Notice};
 use crate::ports::{
-    Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, Documents, EmailAttachment, EmailSender, NoticeStore,
-    OutgoingEmail, SmsSender, Suppressions,
+    Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, Documents, EmailAttachment, EmailSender, NoticeScheduler,
+    NoticeStore, OutgoingEmail, Scheduled, ScheduledJob, SmsSender, Suppressions, TenantDirectory,
 };
+use crate::tenant::TenantSettings;
 
 /// Longer than the function's timeout, so a live sender never loses its claim.
 pub const DELIVERY_LEASE: SignedDuration = SignedDuration::from_secs(120);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dispatched {
-    Sent { provider_message_id: String },
+    Sent {
+        provider_message_id: String,
+    },
     Duplicate,
+    /// Inside the tenant's quiet hours: scheduled again for when they end (local time).
+    Deferred {
+        until: String,
+    },
 }
 
 /// The ports dispatching needs.
@@ -35,7 +42,12 @@ pub struct Dispatch<'a> {
     pub suppressions: &'a dyn Suppressions,
     /// Where the fallback to the next channel goes (the composer writes it).
     pub compose: &'a dyn ComposeQueue,
+    /// Holds deliveries back until quiet hours end.
+    pub scheduler: &'a dyn NoticeScheduler,
+    pub tenants: &'a dyn TenantDirectory,
     pub clock: &'a dyn Clock,
+    /// The deployment's settings, for tenants with none of their own.
+    pub defaults: &'a TenantSettings,
 }
 
 impl Dispatch<'_> {
@@ -52,6 +64,9 @@ impl Dispatch<'_> {
         let message = notice.message_for(job.channel).ok_or_else(unknown_channel)?;
         let content = message.content.as_ref().ok_or_else(unknown_channel)?;
 
+        if let Some(deferred) = self.defer_for_quiet_hours(job).await? {
+            return Ok(deferred);
+        }
         let key = ClaimKey::Delivery {
             tenant_id: job.tenant_id.clone(),
             notice_id: job.notice_id.clone(),
@@ -112,6 +127,25 @@ impl Dispatch<'_> {
         }
     }
 
+    /// Text channels wait for the end of the tenant's quiet hours (urgent jobs do not).
+    async fn defer_for_quiet_hours(&self, job: &DeliveryJob) -> Result<Option<Dispatched>, Error> {
+        if job.urgent || !matches!(job.channel, Channel::Sms | Channel::Whatsapp) {
+            return Ok(None);
+        }
+        let settings = self.tenants.settings(&job.tenant_id).await?.unwrap_or_else(|| self.defaults.clone());
+        let Some(quiet) = settings.quiet_hours else { return Ok(None) };
+        let now = self.clock.now().to_zoned(settings.time_zone.zone());
+        let Some(until) = quiet.reopening(&now) else { return Ok(None) };
+        let scheduled = ScheduledJob {
+            name: format!("{}-{}-quiet", job.notice_id, job.channel.as_str()),
+            at: until,
+            time_zone: settings.time_zone.as_str().to_owned(),
+            job: Scheduled::Deliver(job.clone()),
+        };
+        self.scheduler.schedule(&scheduled).await?;
+        Ok(Some(Dispatched::Deferred { until: until.to_string() }))
+    }
+
     /// Checks the number has not opted out of SMS (suppressing it if it has), then sends.
     async fn send_sms(&self, tenant_id: &TenantId, to: &PhoneE164, text: &str) -> Result<String, PortError> {
         if self.sms.is_opted_out(to).await? {
@@ -149,6 +183,7 @@ mod tests {
     use super::*;
     use crate::fakes::{self, Fakes};
     use crate::notice::Channel;
+    use crate::ports::TenantDirectory;
 
     fn dispatch(f: &Fakes) -> Dispatch<'_> {
         Dispatch {
@@ -159,7 +194,10 @@ mod tests {
             documents: &f.documents,
             suppressions: &f.suppressions,
             compose: &f.compose,
+            scheduler: &f.scheduler,
+            tenants: &f.tenants,
             clock: &f.clock,
+            defaults: &f.defaults,
         }
     }
 
@@ -257,6 +295,29 @@ mod tests {
         let number = Destination::Sms(PhoneE164::parse("+34600111099").unwrap());
         assert!(Suppressions::is_suppressed(&f.suppressions, &fakes::tenant(), &number).await.unwrap());
         assert_eq!(f.compose.jobs().iter().filter(|j| j.fallback.is_some()).count(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_sms_in_quiet_hours_waits_for_them_to_end_and_email_does_not() {
+        // GIVEN quiet hours 21:00-09:00 in Madrid and the clock at 06:00 there
+        let f = Fakes::with_notice().await;
+        let quiet =
+            crate::tenant::QuietHours { start: jiff::civil::time(21, 0, 0, 0), end: jiff::civil::time(9, 0, 0, 0) };
+        let settings = TenantSettings { quiet_hours: Some(quiet), ..fakes::default_settings() };
+        f.tenants.put_settings(&fakes::tenant(), &settings).await.unwrap();
+        *f.clock.0.lock().unwrap() = "2026-11-21T05:00:00Z".parse().unwrap();
+        // WHEN the SMS and the email are dispatched
+        let sms = dispatch(&f).handle(&fakes::delivery_job(Channel::Sms)).await.unwrap();
+        dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap();
+        // THEN the SMS is scheduled for 09:00 local, the email went, and nothing was dropped
+        assert_eq!(sms, Dispatched::Deferred { until: "2026-11-21T09:00:00".into() });
+        assert!(f.sms.sent().is_empty());
+        assert_eq!(f.email.sent().len(), 1);
+        let scheduled = f.scheduler.scheduled();
+        assert_eq!(scheduled[0].job, Scheduled::Deliver(fakes::delivery_job(Channel::Sms)));
+        // and an urgent SMS goes at once
+        let urgent = DeliveryJob { urgent: true, ..fakes::delivery_job(Channel::Sms) };
+        assert!(matches!(dispatch(&f).handle(&urgent).await.unwrap(), Dispatched::Sent { .. }));
     }
 
     #[tokio::test]

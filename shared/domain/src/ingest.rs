@@ -8,7 +8,8 @@ use crate::clock::Clock;
 use crate::error::{Error, RejectionCode};
 use crate::notice::{ComposeJob, NoticeSubject};
 use crate::ports::{
-    AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, NoticeScheduler, ScheduledJob, TenantDirectory,
+    AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, NoticeScheduler, Scheduled, ScheduledJob,
+    TenantDirectory,
 };
 use crate::tenant::TenantSettings;
 
@@ -187,7 +188,7 @@ impl Ingest<'_> {
                 name,
                 at: local,
                 time_zone: settings.time_zone.as_str().to_owned(),
-                job,
+                job: Scheduled::Compose(job),
             })]);
         }
         // Late (the event came after the send time): at once while the date is still ahead.

@@ -201,6 +201,9 @@ pub struct DeliveryJob {
     pub tenant_id: TenantId,
     pub notice_id: NoticeId,
     pub channel: Channel,
+    /// Goes out even in quiet hours (an outage starting soon).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub urgent: bool,
 }
 
 /// Where one channel of a notice goes.
@@ -314,6 +317,7 @@ mod tests {
             tenant_id: TenantId::parse("t").unwrap(),
             notice_id: NoticeId::parse("n-1").unwrap(),
             channel: Channel::Sms,
+            urgent: false,
         };
         assert_eq!(
             serde_json::to_value(&job).unwrap(),

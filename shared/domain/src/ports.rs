@@ -159,14 +159,24 @@ pub trait TenantDirectory: Send + Sync {
     async fn put_settings(&self, tenant_id: &TenantId, settings: &TenantSettings) -> Result<(), PortError>;
 }
 
-/// A compose job to run later, once, at a local time in a time zone.
+/// A job to run later, once, at a local time in a time zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduledJob {
     /// Unique per notice: scheduling it again moves it instead of adding a second one.
     pub name: String,
     pub at: jiff::civil::DateTime,
     pub time_zone: String,
-    pub job: ComposeJob,
+    pub job: Scheduled,
+}
+
+/// What a schedule puts on its queue when it fires: the job itself, as its consumer reads it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Scheduled {
+    /// On the compose queue: a reminder to compose.
+    Compose(ComposeJob),
+    /// On the dispatch queue: a delivery held back by quiet hours.
+    Deliver(DeliveryJob),
 }
 
 /// One-time schedules (EventBridge Scheduler in the cloud).

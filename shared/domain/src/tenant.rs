@@ -27,6 +27,35 @@ pub struct TenantSettings {
     /// Local hour at which scheduled notices go out.
     #[serde(default = "default_send_hour")]
     pub send_hour: u8,
+    /// No SMS between these local times (deferred to the end, never dropped); urgent ones go.
+    #[serde(default)]
+    pub quiet_hours: Option<QuietHours>,
+}
+
+/// A nightly window, e.g. 21:00 to 09:00 (it may wrap midnight).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuietHours {
+    pub start: Time,
+    pub end: Time,
+}
+
+impl QuietHours {
+    /// When the window that `now` falls in opens again, or `None` outside the window.
+    pub fn reopening(&self, now: &jiff::Zoned) -> Option<DateTime> {
+        let time = now.time();
+        let inside = if self.start <= self.end {
+            time >= self.start && time < self.end
+        } else {
+            time >= self.start || time < self.end
+        };
+        if !inside {
+            return None;
+        }
+        let today = now.date();
+        let day = if time >= self.end { today.tomorrow().ok()? } else { today };
+        Some(day.to_datetime(self.end))
+    }
 }
 
 fn default_invoice_notice_days() -> u8 {
@@ -51,6 +80,7 @@ impl TenantSettings {
             invoice_notice_days: default_invoice_notice_days(),
             plan_reminder_days: default_plan_reminder_days(),
             send_hour: default_send_hour(),
+            quiet_hours: None,
         }
     }
 
@@ -118,6 +148,27 @@ mod tests {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/demo/tenant.json");
         let settings: TenantSettings = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         assert_eq!((settings.sms.max_segments, settings.invoice_notice_days), (2, 8));
+    }
+
+    #[test]
+    fn quiet_hours_reopen_at_their_end_in_the_tenants_zone() {
+        let quiet = QuietHours { start: jiff::civil::time(21, 0, 0, 0), end: jiff::civil::time(9, 0, 0, 0) };
+        let at = |s: &str| s.parse::<jiff::Zoned>().unwrap();
+        assert_eq!(
+            quiet.reopening(&at("2026-11-20T22:30:00+01:00[Europe/Madrid]")).unwrap().to_string(),
+            "2026-11-21T09:00:00"
+        );
+        assert_eq!(
+            quiet.reopening(&at("2026-11-21T06:00:00+01:00[Europe/Madrid]")).unwrap().to_string(),
+            "2026-11-21T09:00:00"
+        );
+        assert_eq!(quiet.reopening(&at("2026-11-21T09:00:00+01:00[Europe/Madrid]")), None);
+        assert_eq!(quiet.reopening(&at("2026-11-21T20:59:59+01:00[Europe/Madrid]")), None);
+        let daytime = QuietHours { start: jiff::civil::time(13, 0, 0, 0), end: jiff::civil::time(15, 0, 0, 0) };
+        assert_eq!(
+            daytime.reopening(&at("2026-11-21T14:00:00+01:00[Europe/Madrid]")).unwrap().to_string(),
+            "2026-11-21T15:00:00"
+        );
     }
 
     #[test]

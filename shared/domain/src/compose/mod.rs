@@ -155,6 +155,7 @@ impl Compose<'_> {
                 tenant_id: notice.tenant_id.clone(),
                 notice_id: notice.notice_id.clone(),
                 channel: *channel,
+                urgent: false,
             };
             self.dispatch.enqueue(&job).await?;
         }

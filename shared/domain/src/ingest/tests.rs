@@ -2,9 +2,10 @@ use super::*;
 use crate::account::ContractAccount;
 use crate::fakes::{self, Fakes};
 use crate::ids::EventId;
+use crate::notice::ComposeJob;
 use crate::notice::{NoticeKind, NoticeSubject};
 use crate::ports::ClaimOutcome;
-use crate::ports::TenantDirectory;
+use crate::ports::{Scheduled, ScheduledJob, TenantDirectory};
 use crate::tenant::TenantSettings;
 
 fn ingest(f: &Fakes) -> Ingest<'_> {
@@ -175,7 +176,7 @@ async fn an_invoice_scheduled_event_schedules_its_pre_notice_days_ahead_in_the_t
         invoice_number: fakes::invoice_number(),
         charge_date: jiff::civil::date(2026, 12, 1),
     };
-    assert_eq!(scheduled[0].job.subject, expected);
+    assert_eq!(scheduled[0].job, Scheduled::Compose(ComposeJob { subject: expected, ..scheduled_job(&scheduled[0]) }));
     assert!(f.compose.jobs().is_empty());
 }
 
@@ -225,4 +226,11 @@ async fn a_payment_plan_schedules_a_reminder_before_its_next_unpaid_instalment()
     let scheduled = f.scheduler.scheduled();
     assert_eq!(scheduled.len(), 1);
     assert_eq!(scheduled[0].at.to_string(), "2027-01-17T10:00:00");
+}
+
+fn scheduled_job(scheduled: &ScheduledJob) -> ComposeJob {
+    match &scheduled.job {
+        Scheduled::Compose(job) => job.clone(),
+        other @ Scheduled::Deliver(_) => panic!("not a compose job: {other:?}"),
+    }
 }
