@@ -7,7 +7,9 @@ use avisa_domain::contact::{Email, PhoneE164};
 use avisa_domain::fakes;
 use avisa_domain::ids::{EventId, NoticeId, TenantId};
 use avisa_domain::notice::RenderedMessage;
-use avisa_domain::ports::{AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, EmailSender, OutgoingEmail, SmsSender};
+use avisa_domain::ports::{
+    AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, EmailSender, OutgoingEmail, OutgoingSms, SmsSender,
+};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::support::stack;
@@ -78,13 +80,22 @@ async fn an_older_customer_event_does_not_overwrite_a_newer_one() {
 #[tokio::test]
 async fn ses_refusing_an_unverified_sender_is_a_permanent_error_with_its_reason() {
     let stack = stack().await;
-    let sender = SesEmailSender::new(aws_sdk_sesv2::Client::new(&stack.sdk), "nobody@unverified.example");
+    // the deployment's sender is verified; the tenant's own is not
+    let sender = SesEmailSender::new(aws_sdk_sesv2::Client::new(&stack.sdk), "avisos@example.org");
+    let unverified = Email::parse("nobody@unverified.example").unwrap();
     let message = RenderedMessage { subject: Some("s".into()), text: "t".into(), html: None };
     let to = Email::parse("maria@example.cat").unwrap();
     let tenant = TenantId::parse("t").unwrap();
     let notice = NoticeId::parse("n-1").unwrap();
     let err = sender
-        .send(OutgoingEmail { tenant_id: &tenant, notice_id: &notice, to: &to, message: &message, attachments: &[] })
+        .send(OutgoingEmail {
+            tenant_id: &tenant,
+            from: Some(&unverified),
+            notice_id: &notice,
+            to: &to,
+            message: &message,
+            attachments: &[],
+        })
         .await
         .unwrap_err();
     assert!(matches!(err, PortError::Permanent { .. }), "{err:?}");
@@ -98,7 +109,8 @@ async fn sms_are_published_to_the_number_with_the_text() {
     let stack = stack().await;
     let sender = SnsSmsSender::new(aws_sdk_sns::Client::new(&stack.sdk), Some("AVISA".into()));
     let to = PhoneE164::parse("+393331234567").unwrap();
-    let id = sender.send(&TenantId::parse("t").unwrap(), &to, "Fattura pronta").await.unwrap();
+    let sms = OutgoingSms { to: &to, text: "Fattura pronta", sender_id: None, origination_number: None };
+    let id = sender.send(sms).await.unwrap();
     let sms = stack.moto().sent().unwrap().sms;
     assert_eq!(sms.len(), 1);
     assert_eq!(
@@ -117,4 +129,24 @@ async fn tenant_settings_round_trip_and_an_unconfigured_tenant_has_none() {
     let settings = avisa_domain::tenant::TenantSettings { invoice_notice_days: 10, ..fakes::default_settings() };
     tenants.put_settings(&tenant, &settings).await.unwrap();
     assert_eq!(tenants.settings(&tenant).await.unwrap(), Some(settings));
+}
+
+#[tokio::test]
+async fn a_tenants_own_verified_sender_is_used() {
+    let stack = stack().await;
+    let ses = aws_sdk_sesv2::Client::new(&stack.sdk);
+    ses.create_email_identity().email_identity("factures@aiguesdereus.example").send().await.unwrap();
+    let sender = SesEmailSender::new(ses, "avisos@example.org");
+    let own = Email::parse("factures@aiguesdereus.example").unwrap();
+    let message = RenderedMessage { subject: Some("s".into()), text: "t".into(), html: None };
+    let email = OutgoingEmail {
+        tenant_id: &TenantId::parse("aigues-reus").unwrap(),
+        from: Some(&own),
+        notice_id: &NoticeId::parse("n-1").unwrap(),
+        to: &Email::parse("maria@example.cat").unwrap(),
+        message: &message,
+        attachments: &[],
+    };
+    sender.send(email).await.unwrap();
+    assert_eq!(stack.moto().sent().unwrap().emails[0].source, "factures@aiguesdereus.example");
 }

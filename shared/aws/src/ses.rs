@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
+use avisa_domain::contact::Email;
 use avisa_domain::ports::{EmailSender, OutgoingEmail};
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{
@@ -65,7 +66,7 @@ impl EmailSender for SesEmailSender {
         let output = self
             .client
             .send_email()
-            .from_email_address(&self.from)
+            .from_email_address(email.from.map_or(self.from.as_str(), Email::as_str))
             .destination(Destination::builder().to_addresses(email.to.as_str()).build())
             .content(content)
             .email_tags(tag("tenant_id", email.tenant_id.as_str())?)
@@ -112,6 +113,7 @@ mod tests {
         }];
         let email = OutgoingEmail {
             tenant_id: &TenantId::parse("t").unwrap(),
+            from: None,
             notice_id: &NoticeId::parse("n-1").unwrap(),
             to: &Email::parse("maria@example.cat").unwrap(),
             message: &message,

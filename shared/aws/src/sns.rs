@@ -1,8 +1,8 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::contact::PhoneE164;
-use avisa_domain::ids::TenantId;
-use avisa_domain::ports::SmsSender;
+use avisa_domain::ports::{OutgoingSms, SmsSender};
+use avisa_domain::tenant::SmsSenderId;
 use aws_sdk_sns::types::MessageAttributeValue;
 
 use crate::error::{AdapterError, classify};
@@ -32,15 +32,19 @@ fn string_attribute(value: &str) -> Result<MessageAttributeValue, PortError> {
 
 #[async_trait]
 impl SmsSender for SnsSmsSender {
-    async fn send(&self, _tenant_id: &TenantId, to: &PhoneE164, text: &str) -> Result<String, PortError> {
+    async fn send(&self, sms: OutgoingSms<'_>) -> Result<String, PortError> {
         let mut publish = self
             .client
             .publish()
-            .phone_number(to.as_str())
-            .message(text)
+            .phone_number(sms.to.as_str())
+            .message(sms.text)
             .message_attributes("AWS.SNS.SMS.SMSType", string_attribute("Transactional")?);
-        if let Some(sender_id) = &self.sender_id {
+        // The tenant's own sender ID first, the deployment's otherwise.
+        if let Some(sender_id) = sms.sender_id.map(SmsSenderId::as_str).or(self.sender_id.as_deref()) {
             publish = publish.message_attributes("AWS.SNS.SMS.SenderID", string_attribute(sender_id)?);
+        }
+        if let Some(number) = sms.origination_number {
+            publish = publish.message_attributes("AWS.MM.SMS.OriginationNumber", string_attribute(number.as_str())?);
         }
         let output = publish.send().await.map_err(|e| classify(OPERATION, e))?;
         Ok(output.message_id.unwrap_or_default())

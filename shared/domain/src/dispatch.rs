@@ -5,13 +5,12 @@ use jiff::SignedDuration;
 use crate::billing::Document;
 use crate::clock::Clock;
 use crate::compose::MAX_ATTACHMENT_BYTES;
-use crate::contact::PhoneE164;
 use crate::error::{Error, PortError, Rejection, RejectionCode};
 use crate::ids::TenantId;
 use crate::notice::{Channel, ComposeJob, DeliveryJob, Destination, Notice};
 use crate::ports::{
     Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, Documents, EmailAttachment, EmailSender, NoticeScheduler,
-    NoticeStore, OutgoingEmail, Scheduled, ScheduledJob, SmsSender, Suppressions, TenantDirectory,
+    NoticeStore, OutgoingEmail, OutgoingSms, Scheduled, ScheduledJob, SmsSender, Suppressions, TenantDirectory,
 };
 use crate::tenant::TenantSettings;
 
@@ -64,7 +63,8 @@ impl Dispatch<'_> {
         let message = notice.message_for(job.channel).ok_or_else(unknown_channel)?;
         let content = message.content.as_ref().ok_or_else(unknown_channel)?;
 
-        if let Some(deferred) = self.defer_for_quiet_hours(job).await? {
+        let settings = self.tenants.settings(&job.tenant_id).await?.unwrap_or_else(|| self.defaults.clone());
+        if let Some(deferred) = self.defer_for_quiet_hours(job, &settings).await? {
             return Ok(deferred);
         }
         let key = ClaimKey::Delivery {
@@ -84,6 +84,7 @@ impl Dispatch<'_> {
                 Ok(attachments) => {
                     let email = OutgoingEmail {
                         tenant_id: &job.tenant_id,
+                        from: settings.sender.email_from.as_ref(),
                         notice_id: &job.notice_id,
                         to,
                         message: content,
@@ -93,7 +94,15 @@ impl Dispatch<'_> {
                 }
                 Err(unreadable) => Err(unreadable),
             },
-            Destination::Sms(to) => self.send_sms(&job.tenant_id, to, &content.text).await,
+            Destination::Sms(to) => {
+                let sms = OutgoingSms {
+                    to,
+                    text: &content.text,
+                    sender_id: settings.sender.sms_sender_id.as_ref(),
+                    origination_number: settings.sender.sms_origination_number.as_ref(),
+                };
+                self.send_sms(&job.tenant_id, sms).await
+            }
             Destination::Paper(_) => {
                 let rejection = Rejection::new(
                     RejectionCode::NoChannel,
@@ -128,11 +137,14 @@ impl Dispatch<'_> {
     }
 
     /// Text channels wait for the end of the tenant's quiet hours (urgent jobs do not).
-    async fn defer_for_quiet_hours(&self, job: &DeliveryJob) -> Result<Option<Dispatched>, Error> {
+    async fn defer_for_quiet_hours(
+        &self,
+        job: &DeliveryJob,
+        settings: &TenantSettings,
+    ) -> Result<Option<Dispatched>, Error> {
         if job.urgent || !matches!(job.channel, Channel::Sms | Channel::Whatsapp) {
             return Ok(None);
         }
-        let settings = self.tenants.settings(&job.tenant_id).await?.unwrap_or_else(|| self.defaults.clone());
         let Some(quiet) = settings.quiet_hours else { return Ok(None) };
         let now = self.clock.now().to_zoned(settings.time_zone.zone());
         let Some(until) = quiet.reopening(&now) else { return Ok(None) };
@@ -147,13 +159,13 @@ impl Dispatch<'_> {
     }
 
     /// Checks the number has not opted out of SMS (suppressing it if it has), then sends.
-    async fn send_sms(&self, tenant_id: &TenantId, to: &PhoneE164, text: &str) -> Result<String, PortError> {
-        if self.sms.is_opted_out(to).await? {
-            let destination = Destination::Sms(to.clone());
+    async fn send_sms(&self, tenant_id: &TenantId, sms: OutgoingSms<'_>) -> Result<String, PortError> {
+        if self.sms.is_opted_out(sms.to).await? {
+            let destination = Destination::Sms(sms.to.clone());
             self.suppressions.suppress(tenant_id, &destination, "opted out of SMS", self.clock.now()).await?;
             return Err(PortError::permanent("sms", std::io::Error::other("the number opted out of SMS")));
         }
-        self.sms.send(tenant_id, to, text).await
+        self.sms.send(sms).await
     }
 
     /// The notice again, on the citizen's next channel; a fallback does not fall back again.
@@ -181,6 +193,7 @@ impl Dispatch<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contact::PhoneE164;
     use crate::fakes::{self, Fakes};
     use crate::notice::Channel;
     use crate::ports::TenantDirectory;

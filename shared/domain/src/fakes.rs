@@ -20,8 +20,8 @@ use crate::notice::{
 };
 use crate::ports::{
     AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DeliveryRecords, DeliveryStatus, DispatchQueue,
-    Documents, EmailSender, NoticeRenderer, NoticeScheduler, NoticeStore, OutgoingEmail, RejectedMessage, RejectionLog,
-    ScheduledJob, SmsRules, SmsSender, Suppressions, TemplateKey, TenantDirectory,
+    Documents, EmailSender, NoticeRenderer, NoticeScheduler, NoticeStore, OutgoingEmail, OutgoingSms, RejectedMessage,
+    RejectionLog, ScheduledJob, SmsRules, SmsSender, Suppressions, TemplateKey, TenantDirectory,
 };
 use crate::tenant::{TenantSettings, TimeZoneName};
 use crate::text::Text;
@@ -460,8 +460,8 @@ impl EmailSender for RecordingSender {
 
 #[async_trait]
 impl SmsSender for RecordingSender {
-    async fn send(&self, _tenant_id: &TenantId, to: &PhoneE164, text: &str) -> Result<String, PortError> {
-        self.record(to.as_str(), text)
+    async fn send(&self, sms: OutgoingSms<'_>) -> Result<String, PortError> {
+        self.record(sms.to.as_str(), sms.text)
     }
 
     /// As SNS's sandbox does: numbers ending in 99 have opted out.

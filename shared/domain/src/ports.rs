@@ -10,7 +10,7 @@ use crate::contact::{Email, Locale, PhoneE164};
 use crate::error::{PortError, Rejection};
 use crate::ids::{ContractId, CustomerId, EventId, NoticeId, TenantId};
 use crate::notice::{Channel, ComposeJob, DeliveryJob, Destination, Notice, NoticeKind, RenderedMessage, TemplateRef};
-use crate::tenant::TenantSettings;
+use crate::tenant::{SmsSenderId, TenantSettings};
 
 /// What an idempotency claim is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -235,10 +235,21 @@ pub trait NoticeRenderer: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingEmail<'a> {
     pub tenant_id: &'a TenantId,
+    /// The tenant's own sender; the deployment's when `None`.
+    pub from: Option<&'a Email>,
     pub notice_id: &'a NoticeId,
     pub to: &'a Email,
     pub message: &'a RenderedMessage,
     pub attachments: &'a [EmailAttachment],
+}
+
+/// One SMS to send, with the tenant's own sender where it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingSms<'a> {
+    pub to: &'a PhoneE164,
+    pub text: &'a str,
+    pub sender_id: Option<&'a SmsSenderId>,
+    pub origination_number: Option<&'a PhoneE164>,
 }
 
 /// A file sent with an email.
@@ -271,7 +282,7 @@ pub trait EmailSender: Send + Sync {
 #[async_trait]
 pub trait SmsSender: Send + Sync {
     /// Sends one SMS; returns the provider's message id.
-    async fn send(&self, tenant_id: &TenantId, to: &PhoneE164, text: &str) -> Result<String, PortError>;
+    async fn send(&self, sms: OutgoingSms<'_>) -> Result<String, PortError>;
     /// Whether the number opted out of SMS (by replying STOP).
     async fn is_opted_out(&self, to: &PhoneE164) -> Result<bool, PortError>;
 }

@@ -6,7 +6,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 
-use crate::contact::Locale;
+use crate::contact::{Email, Locale, PhoneE164};
 use crate::ports::SmsRules;
 
 /// A tenant's settings, as stored in its `CONFIG` item (`events/demo/tenant.json` is one).
@@ -30,6 +30,59 @@ pub struct TenantSettings {
     /// No SMS between these local times (deferred to the end, never dropped); urgent ones go.
     #[serde(default)]
     pub quiet_hours: Option<QuietHours>,
+    /// Who the tenant's messages come from; the deployment's sender where unset.
+    #[serde(default)]
+    pub sender: SenderIdentity,
+}
+
+/// A tenant's own sending identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SenderIdentity {
+    /// A verified SES identity of the tenant's.
+    #[serde(default)]
+    pub email_from: Option<Email>,
+    /// Alphanumeric SMS sender ID, where the destination country allows one.
+    #[serde(default)]
+    pub sms_sender_id: Option<SmsSenderId>,
+    /// The tenant's own long code or short code, where one is registered.
+    #[serde(default)]
+    pub sms_origination_number: Option<PhoneE164>,
+}
+
+/// 1 to 11 letters and digits, with at least one letter (what carriers accept).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SmsSenderId(String);
+
+impl SmsSenderId {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let ok = (1..=11).contains(&raw.len())
+            && raw.chars().all(|c| c.is_ascii_alphanumeric())
+            && raw.chars().any(|c| c.is_ascii_alphabetic());
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(format!("SMS sender ID {raw:?} must be 1 to 11 letters and digits, with a letter"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for SmsSenderId {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<SmsSenderId> for String {
+    fn from(id: SmsSenderId) -> String {
+        id.0
+    }
 }
 
 /// A nightly window, e.g. 21:00 to 09:00 (it may wrap midnight).
@@ -81,6 +134,7 @@ impl TenantSettings {
             plan_reminder_days: default_plan_reminder_days(),
             send_hour: default_send_hour(),
             quiet_hours: None,
+            sender: SenderIdentity::default(),
         }
     }
 
