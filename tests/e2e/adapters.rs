@@ -83,7 +83,7 @@ async fn ses_refusing_an_unverified_sender_is_a_permanent_error_with_its_reason(
     // the deployment's sender is verified; the tenant's own is not
     let sender = SesEmailSender::new(aws_sdk_sesv2::Client::new(&stack.sdk), "avisos@example.org");
     let unverified = Email::parse("nobody@unverified.example").unwrap();
-    let message = RenderedMessage { subject: Some("s".into()), text: "t".into(), html: None };
+    let message = RenderedMessage { subject: Some("s".into()), text: "t".into(), html: None, parts: None };
     let to = Email::parse("maria@example.cat").unwrap();
     let tenant = TenantId::parse("t").unwrap();
     let notice = NoticeId::parse("n-1").unwrap();
@@ -138,7 +138,7 @@ async fn a_tenants_own_verified_sender_is_used() {
     ses.create_email_identity().email_identity("factures@aiguesdereus.example").send().await.unwrap();
     let sender = SesEmailSender::new(ses, "avisos@example.org");
     let own = Email::parse("factures@aiguesdereus.example").unwrap();
-    let message = RenderedMessage { subject: Some("s".into()), text: "t".into(), html: None };
+    let message = RenderedMessage { subject: Some("s".into()), text: "t".into(), html: None, parts: None };
     let email = OutgoingEmail {
         tenant_id: &TenantId::parse("aigues-reus").unwrap(),
         from: Some(&own),
@@ -149,4 +149,19 @@ async fn a_tenants_own_verified_sender_is_used() {
     };
     sender.send(email).await.unwrap();
     assert_eq!(stack.moto().sent().unwrap().emails[0].source, "factures@aiguesdereus.example");
+}
+
+#[tokio::test]
+async fn a_send_rate_budget_is_shared_per_tenant_channel_and_second() {
+    use avisa_domain::notice::Channel;
+    use avisa_domain::ports::RateLimiter;
+    let stack = stack().await;
+    let limiter = store(&stack);
+    let tenant = TenantId::parse("t").unwrap();
+    let now = at("2026-11-20T09:00:00Z");
+    assert!(limiter.take(&tenant, Channel::Sms, 2, 3, now).await.unwrap());
+    assert!(!limiter.take(&tenant, Channel::Sms, 2, 3, now).await.unwrap(), "2 + 2 parts > 3 per second");
+    assert!(limiter.take(&tenant, Channel::Sms, 1, 3, now).await.unwrap());
+    assert!(limiter.take(&tenant, Channel::Email, 1, 3, now).await.unwrap(), "another channel, another budget");
+    assert!(limiter.take(&tenant, Channel::Sms, 3, 3, at("2026-11-20T09:00:01Z")).await.unwrap(), "the next second");
 }

@@ -58,6 +58,7 @@ mod tests {
             compose: &f.compose,
             scheduler: &f.scheduler,
             tenants: &f.tenants,
+            rate_limiter: &f.rate_limiter,
             clock: &f.clock,
             defaults: &f.defaults,
         };

@@ -107,6 +107,7 @@ impl SqsHandler for App {
             compose: &self.compose,
             scheduler: &self.scheduler,
             tenants: &self.store,
+            rate_limiter: &self.store,
             clock: &self.clock,
             defaults: &self.defaults,
         };

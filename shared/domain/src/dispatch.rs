@@ -7,10 +7,11 @@ use crate::clock::Clock;
 use crate::compose::MAX_ATTACHMENT_BYTES;
 use crate::error::{Error, PortError, Rejection, RejectionCode};
 use crate::ids::TenantId;
-use crate::notice::{Channel, ComposeJob, DeliveryJob, Destination, Notice};
+use crate::notice::{Channel, ComposeJob, DeliveryJob, Destination, Notice, RenderedMessage};
 use crate::ports::{
     Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, Documents, EmailAttachment, EmailSender, NoticeScheduler,
-    NoticeStore, OutgoingEmail, OutgoingSms, Scheduled, ScheduledJob, SmsSender, Suppressions, TenantDirectory,
+    NoticeStore, OutgoingEmail, OutgoingSms, RateLimiter, Scheduled, ScheduledJob, SmsSender, Suppressions,
+    TenantDirectory,
 };
 use crate::tenant::TenantSettings;
 
@@ -44,6 +45,7 @@ pub struct Dispatch<'a> {
     /// Holds deliveries back until quiet hours end.
     pub scheduler: &'a dyn NoticeScheduler,
     pub tenants: &'a dyn TenantDirectory,
+    pub rate_limiter: &'a dyn RateLimiter,
     pub clock: &'a dyn Clock,
     /// The deployment's settings, for tenants with none of their own.
     pub defaults: &'a TenantSettings,
@@ -78,6 +80,11 @@ impl Dispatch<'_> {
                 return Err(Error::InProgress { key: format!("{}/{}", job.notice_id, job.channel.as_str()) });
             }
             Claim::Acquired => {}
+        }
+        if !self.within_rate(job, content, &settings).await? {
+            self.claims.release(&key).await?;
+            let reason = format!("the tenant's {} send rate for this second is spent", job.channel.as_str());
+            return Err(Error::Deferred { reason });
         }
         let sent = match &message.destination {
             Destination::Email(to) => match self.attachments(message.attachment.as_ref()).await {
@@ -134,6 +141,23 @@ impl Dispatch<'_> {
                 Err(transient.into())
             }
         }
+    }
+
+    /// Takes this send from the tenant's per-second budget for the channel.
+    async fn within_rate(
+        &self,
+        job: &DeliveryJob,
+        content: &RenderedMessage,
+        settings: &TenantSettings,
+    ) -> Result<bool, Error> {
+        let limits = settings.rate_limits;
+        let (units, per_second) = match job.channel {
+            Channel::Sms => {
+                (u32::try_from(content.parts.unwrap_or(1)).unwrap_or(u32::MAX), limits.sms_parts_per_second)
+            }
+            _ => (1, limits.email_per_second),
+        };
+        Ok(self.rate_limiter.take(&job.tenant_id, job.channel, units, per_second, self.clock.now()).await?)
     }
 
     /// Text channels wait for the end of the tenant's quiet hours (urgent jobs do not).
@@ -209,6 +233,7 @@ mod tests {
             compose: &f.compose,
             scheduler: &f.scheduler,
             tenants: &f.tenants,
+            rate_limiter: &f.rate_limiter,
             clock: &f.clock,
             defaults: &f.defaults,
         }
@@ -331,6 +356,32 @@ mod tests {
         // and an urgent SMS goes at once
         let urgent = DeliveryJob { urgent: true, ..fakes::delivery_job(Channel::Sms) };
         assert!(matches!(dispatch(&f).handle(&urgent).await.unwrap(), Dispatched::Sent { .. }));
+    }
+
+    #[tokio::test]
+    async fn past_the_tenants_send_rate_a_delivery_waits_for_the_next_second() {
+        let f = Fakes::with_notice().await;
+        let limits = crate::tenant::RateLimits { email_per_second: 1, sms_parts_per_second: 0 };
+        f.tenants
+            .put_settings(&fakes::tenant(), &TenantSettings { rate_limits: limits, ..fakes::default_settings() })
+            .await
+            .unwrap();
+        dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap();
+        let sms = dispatch(&f).handle(&fakes::delivery_job(Channel::Sms)).await.unwrap_err();
+        assert!(sms.is_retryable(), "{sms}");
+        assert!(sms.to_string().contains("send rate"), "{sms}");
+        assert!(f.sms.sent().is_empty());
+        // the claim was given back: with budget again, it goes
+        let more = crate::tenant::RateLimits { email_per_second: 1, sms_parts_per_second: 1 };
+        f.tenants
+            .put_settings(&fakes::tenant(), &TenantSettings { rate_limits: more, ..fakes::default_settings() })
+            .await
+            .unwrap();
+        f.clock.advance(SignedDuration::from_secs(1));
+        assert!(matches!(
+            dispatch(&f).handle(&fakes::delivery_job(Channel::Sms)).await.unwrap(),
+            Dispatched::Sent { .. }
+        ));
     }
 
     #[tokio::test]

@@ -20,8 +20,8 @@ use crate::notice::{
 };
 use crate::ports::{
     AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DeliveryRecords, DeliveryStatus, DispatchQueue,
-    Documents, EmailSender, NoticeRenderer, NoticeScheduler, NoticeStore, OutgoingEmail, OutgoingSms, RejectedMessage,
-    RejectionLog, ScheduledJob, SmsRules, SmsSender, Suppressions, TemplateKey, TenantDirectory,
+    Documents, EmailSender, NoticeRenderer, NoticeScheduler, NoticeStore, OutgoingEmail, OutgoingSms, RateLimiter,
+    RejectedMessage, RejectionLog, ScheduledJob, SmsRules, SmsSender, Suppressions, TemplateKey, TenantDirectory,
 };
 use crate::tenant::{TenantSettings, TimeZoneName};
 use crate::text::Text;
@@ -345,6 +345,30 @@ impl DeliveryRecords for InMemoryDeliveries {
     }
 }
 
+/// Budgets per tenant, channel and second.
+#[derive(Debug, Default)]
+pub struct InMemoryRateLimiter(Mutex<HashMap<(TenantId, Channel, i64), u32>>);
+
+#[async_trait]
+impl RateLimiter for InMemoryRateLimiter {
+    async fn take(
+        &self,
+        tenant_id: &TenantId,
+        channel: Channel,
+        units: u32,
+        per_second: u32,
+        now: Timestamp,
+    ) -> Result<bool, PortError> {
+        let mut used = self.0.lock().unwrap();
+        let spent = used.entry((tenant_id.clone(), channel, now.as_second())).or_default();
+        if *spent + units > per_second {
+            return Ok(false);
+        }
+        *spent += units;
+        Ok(true)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct InMemorySuppressions(Mutex<HashMap<(TenantId, String), String>>);
 
@@ -390,7 +414,8 @@ impl NoticeRenderer for FakeRenderer {
             version: "fake".into(),
         };
         let subject = (key.channel == Channel::Email).then(|| text.clone());
-        Ok((template, RenderedMessage { subject, text, html: None }))
+        let parts = (key.channel == Channel::Sms).then_some(1);
+        Ok((template, RenderedMessage { subject, text, html: None, parts }))
     }
 }
 
@@ -490,6 +515,7 @@ pub struct Fakes {
     pub sms: RecordingSender,
     pub documents: InMemoryDocuments,
     pub deliveries: InMemoryDeliveries,
+    pub rate_limiter: InMemoryRateLimiter,
 }
 
 impl Default for Fakes {
@@ -514,6 +540,7 @@ impl Default for Fakes {
                 SAMPLE_PDF.to_vec(),
             )]))),
             deliveries: InMemoryDeliveries::default(),
+            rate_limiter: InMemoryRateLimiter::default(),
         }
     }
 }

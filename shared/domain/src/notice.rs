@@ -244,6 +244,9 @@ pub struct RenderedMessage {
     pub subject: Option<String>,
     pub text: String,
     pub html: Option<String>,
+    /// For an SMS: how many parts it costs (what rate limits count).
+    #[serde(default)]
+    pub parts: Option<usize>,
 }
 
 /// Which template (and which version of it) produced a message.

@@ -151,6 +151,20 @@ pub trait DeliveryRecords: Send + Sync {
     ) -> Result<(), PortError>;
 }
 
+/// Shared send-rate budgets (per tenant, channel and second).
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Takes `units` from the current second's budget of `per_second`; `false` when it is spent.
+    async fn take(
+        &self,
+        tenant_id: &TenantId,
+        channel: Channel,
+        units: u32,
+        per_second: u32,
+        now: Timestamp,
+    ) -> Result<bool, PortError>;
+}
+
 /// Tenants' own settings.
 #[async_trait]
 pub trait TenantDirectory: Send + Sync {

@@ -33,6 +33,25 @@ pub struct TenantSettings {
     /// Who the tenant's messages come from; the deployment's sender where unset.
     #[serde(default)]
     pub sender: SenderIdentity,
+    /// How fast a billing run may go, below the providers' own limits.
+    #[serde(default)]
+    pub rate_limits: RateLimits,
+}
+
+/// Sends per second, per tenant and channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimits {
+    /// SES's default production sending rate is 14 per second.
+    pub email_per_second: u32,
+    /// SMS parts (not messages) per second.
+    pub sms_parts_per_second: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self { email_per_second: 14, sms_parts_per_second: 20 }
+    }
 }
 
 /// A tenant's own sending identity.
@@ -135,6 +154,7 @@ impl TenantSettings {
             send_hour: default_send_hour(),
             quiet_hours: None,
             sender: SenderIdentity::default(),
+            rate_limits: RateLimits::default(),
         }
     }
 

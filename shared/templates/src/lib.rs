@@ -123,6 +123,7 @@ impl Templates {
                 subject: Some(block("subject").map_err(failed)?),
                 text: block("text").map_err(failed)?,
                 html: Some(block("html").map_err(failed)?),
+                parts: None,
             });
         }
         let text = block("text").map_err(failed)?;
@@ -132,9 +133,9 @@ impl Templates {
             Err(e) if e.kind() == ErrorKind::UnknownBlock => None,
             Err(e) => return Err(failed(e)),
         };
-        let (text, _) = sms::fit(std::iter::once(text.as_str()).chain(short.as_deref()), sms)
+        let (text, length) = sms::fit(std::iter::once(text.as_str()).chain(short.as_deref()), sms)
             .map_err(|too_long| Rejection::new(RejectionCode::RenderFailed, format!("template {name}: {too_long}")))?;
-        Ok(RenderedMessage { subject: None, text, html: None })
+        Ok(RenderedMessage { subject: None, text, html: None, parts: Some(length.segments) })
     }
 }
 

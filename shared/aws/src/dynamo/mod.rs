@@ -10,12 +10,14 @@
 //! | notice | `T#{t}#NOTICE#{id}` | `NOTICE` (gsi3: `T#{t}#CONTRACT#{id}#NOTICES`, `{created_at}#{id}`) |
 //! | delivery claim and record | `T#{t}#NOTICE#{id}` | `DELIVERY#{channel}` |
 //! | rejected message | `T#{t}#REJECTED` | `{at}#{message_id}` |
+//! | send-rate budget | `T#{t}#RATE#{channel}` | `{epoch second}` (TTL a minute) |
 //! | tenant settings | `TENANT#{t}` | `CONFIG` |
 //! | suppressed address | `T#{t}#SUPPRESSED` | `{channel}#{fingerprint}` |
 
 mod accounts;
 mod claims;
 mod notices;
+mod rates;
 mod rejections;
 mod suppressions;
 mod tenants;
