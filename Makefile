@@ -39,9 +39,10 @@ check-template: venv
 schemas:
 	UPDATE_SCHEMAS=1 cargo test --quiet --locked -p avisa-domain --lib billing::schema
 
-## bench: per core, with in-memory ports: billing events ingested, notices composed (per second)
+## bench: per core, with in-memory ports: billing events ingested, deliveries dispatched, notices composed (per second)
 bench:
 	cargo bench --locked -p avisa-domain --features fakes --bench ingest
+	cargo bench --locked -p avisa-domain --features fakes --bench dispatch
 	cargo bench --locked -p avisa-templates --bench compose
 
 ## local-up: local AWS on 127.0.0.1:5055, provisioned from the template, for cargo lambda (Ctrl-C stops it)
