@@ -9,6 +9,7 @@ mod compose;
 mod feedback;
 mod ingest;
 mod pipeline;
+mod print;
 mod provisioning;
 mod redrive;
 mod schedules;

@@ -121,6 +121,9 @@ async fn the_demo_billing_run_reaches_each_citizen_on_their_channels() {
     assert_eq!(subject_to("giulia.bianchi@example.it"), "Fattura F-2026-110004 di 23,05 €");
     let pere = report.sent.sms.iter().find(|s| s.phone_number == "+34600111005").unwrap();
     assert!(pere.message.contains("Càrrec al compte el dimarts, 1 de desembre del 2026"), "{}", pere.message);
+    // Pere (no e-invoice) and Anna (no contact at all) get their invoices on paper
+    assert_eq!(report.print_batches.len(), 1);
+    assert_eq!(report.print_batches[0].1, 2, "{:?}", report.print_batches);
     let printed = report.to_string();
     assert!(printed.contains("emails in SES:      3") && printed.contains("SMS in SNS:         3"), "{printed}");
 }

@@ -22,6 +22,8 @@ pub struct DemoReport {
     pub notices_composed: usize,
     pub sent: Sent,
     pub drained: DrainReport,
+    /// The night's print run, for today: `(tenant, letters, location)`.
+    pub print_batches: Vec<(String, u64, String)>,
 }
 
 /// The billing events in a JSON array file under `events/`, as message bodies.
@@ -54,7 +56,9 @@ pub async fn run(stack: &LocalStack) -> Result<DemoReport, LocalError> {
         total.records += stats.records;
         total.failed += stats.failed;
     }
+    let print_batches = print_today(stack).await?;
     Ok(DemoReport {
+        print_batches,
         customers_in: customers.len(),
         invoices_in: invoices.len(),
         rejected: rejections(stack, Some("aigues-reus")).await?,
@@ -62,6 +66,26 @@ pub async fn run(stack: &LocalStack) -> Result<DemoReport, LocalError> {
         sent: stack.moto().sent()?,
         drained,
     })
+}
+
+/// Runs the print batch for today (UTC), as the night's run would for yesterday.
+async fn print_today(stack: &LocalStack) -> Result<Vec<(String, u64, String)>, LocalError> {
+    let spec =
+        stack.function("print-batch").ok_or_else(|| LocalError::Template("the template has no print-batch".into()))?;
+    let config = print_batch::Config::load(&spec.env)
+        .map_err(|source| LocalError::FunctionConfig { function: spec.binary.clone(), source })?;
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let report =
+        print_batch::App::new(&config, &stack.sdk).run(&serde_json::json!({ "day": today.to_string() })).await?;
+    Ok(report["batches"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|b| {
+            let text = |k: &str| b[k].as_str().unwrap_or_default().to_owned();
+            (text("tenant_id"), b["letters"].as_u64().unwrap_or_default(), text("location"))
+        })
+        .collect())
 }
 
 /// The demo tenant configures itself from `events/demo/tenant.json`.
@@ -95,6 +119,9 @@ impl fmt::Display for DemoReport {
         writeln!(f, "notices composed:   {}", self.notices_composed)?;
         writeln!(f, "emails in SES:      {}", self.sent.emails.len())?;
         writeln!(f, "SMS in SNS:         {}", self.sent.sms.len())?;
+        for (tenant, letters, location) in &self.print_batches {
+            writeln!(f, "letters to print:   {letters} ({tenant}, {location})")?;
+        }
         writeln!(f, "invocations:")?;
         for (function, stats) in &self.drained.by_function {
             writeln!(

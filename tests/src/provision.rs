@@ -37,6 +37,7 @@ pub struct Provisioned {
     pub topics: BTreeMap<String, String>,
     pub email_identities: Vec<String>,
     pub schedule_groups: Vec<String>,
+    pub buckets: BTreeMap<String, String>,
     /// `(logical id, type, why)` of what has no local counterpart.
     pub not_created: Vec<(String, String, &'static str)>,
 }
@@ -84,6 +85,20 @@ pub async fn provision(
                 let identity = resolver.string(&resource.properties["EmailIdentity"])?;
                 ses.create_email_identity().email_identity(&identity).send().await.map_err(|e| fail(sdk_error(e)))?;
                 done.email_identities.push(identity);
+            }
+            "AWS::S3::Bucket" => {
+                let name = resolver.reference(&resource.logical_id)?;
+                let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(crate::template::REGION))
+                    .build();
+                aws_sdk_s3::Client::new(sdk)
+                    .create_bucket()
+                    .bucket(&name)
+                    .create_bucket_configuration(location)
+                    .send()
+                    .await
+                    .map_err(|e| fail(sdk_error(e)))?;
+                done.buckets.insert(resource.logical_id.clone(), name);
             }
             "AWS::Scheduler::ScheduleGroup" => {
                 let name = resolver.reference(&resource.logical_id)?;

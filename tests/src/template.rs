@@ -132,6 +132,8 @@ impl Resolver<'_> {
             "AWS::SQS::Queue" => format!("{}/{ACCOUNT}/{physical}", self.endpoint),
             "AWS::SNS::Topic" => format!("arn:aws:sns:{REGION}:{ACCOUNT}:{physical}"),
             "AWS::SES::EmailIdentity" => self.string(&resource.properties["EmailIdentity"])?,
+            // Bucket names are lowercase.
+            "AWS::S3::Bucket" => physical.to_lowercase(),
             _ => physical,
         })
     }
@@ -146,6 +148,7 @@ impl Resolver<'_> {
             ("AWS::SQS::Queue", "QueueUrl") | ("AWS::SNS::Topic", "TopicArn") => self.reference(logical_id),
             ("AWS::DynamoDB::Table", "Arn") => Ok(format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}")),
             ("AWS::IAM::Role", "Arn") => Ok(format!("arn:aws:iam::{ACCOUNT}:role/{name}")),
+            ("AWS::S3::Bucket", "Arn") => Ok(format!("arn:aws:s3:::{}", name.to_lowercase())),
             ("AWS::Scheduler::ScheduleGroup", "Arn") => {
                 Ok(format!("arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{name}"))
             }

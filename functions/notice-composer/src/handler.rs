@@ -55,6 +55,7 @@ mod tests {
             dispatch: &f.dispatch,
             suppressions: &f.suppressions,
             tenants: &f.tenants,
+            print: &f.print,
             clock: &f.clock,
             defaults: &f.defaults,
         };

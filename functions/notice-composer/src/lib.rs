@@ -70,6 +70,7 @@ impl SqsHandler for App {
             dispatch: &self.dispatch,
             suppressions: &self.store,
             tenants: &self.store,
+            print: &self.store,
             clock: &self.clock,
             defaults: &self.defaults,
         };

@@ -11,7 +11,7 @@ mod sqs;
 
 pub use dynamo::DynamoStore;
 pub use error::AdapterError;
-pub use s3::S3Documents;
+pub use s3::{S3Documents, S3PrintArchive};
 pub use scheduler::EventBridgeScheduler;
 pub use ses::SesEmailSender;
 pub use sns::SnsSmsSender;

@@ -1,7 +1,10 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::billing::Document;
+use avisa_domain::ids::TenantId;
 use avisa_domain::ports::Documents;
+use avisa_domain::print::PrintArchive;
+use jiff::civil::Date;
 
 use crate::error::classify;
 
@@ -40,5 +43,35 @@ impl Documents for S3Documents {
         }
         let bytes = object.body.collect().await.map_err(|e| PortError::transient(OPERATION, e))?;
         Ok(bytes.into_bytes().to_vec())
+    }
+}
+
+/// Print batches in the print bucket: `s3://{bucket}/{tenant}/{day}.jsonl`.
+#[derive(Debug, Clone)]
+pub struct S3PrintArchive {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl S3PrintArchive {
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        Self { client, bucket: bucket.into() }
+    }
+}
+
+#[async_trait]
+impl PrintArchive for S3PrintArchive {
+    async fn put(&self, tenant_id: &TenantId, day: Date, manifest: &str) -> Result<String, PortError> {
+        let key = format!("{tenant_id}/{day}.jsonl");
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .content_type("application/x-ndjson; charset=utf-8")
+            .body(aws_sdk_s3::primitives::ByteStream::from(manifest.as_bytes().to_vec()))
+            .send()
+            .await
+            .map_err(|e| classify("s3.PutObject", e))?;
+        Ok(format!("s3://{}/{key}", self.bucket))
     }
 }

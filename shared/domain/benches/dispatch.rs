@@ -20,7 +20,8 @@ fn dispatch_throughput(c: &mut Criterion) {
         rate_limits: RateLimits { email_per_second: u32::MAX, sms_parts_per_second: u32::MAX },
         ..fakes::default_settings()
     };
-    let composed = runtime.block_on(fakes.notices.notice(&fakes::tenant(), &fakes::compose_job().notice_id)).unwrap().unwrap();
+    let composed =
+        runtime.block_on(fakes.notices.notice(&fakes::tenant(), &fakes::compose_job().notice_id)).unwrap().unwrap();
     let dispatch = Dispatch {
         claims: &fakes.claims,
         notices: &fakes.notices,

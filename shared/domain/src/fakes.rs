@@ -23,6 +23,7 @@ use crate::ports::{
     Documents, EmailSender, NoticeRenderer, NoticeScheduler, NoticeStore, OutgoingEmail, OutgoingSms, RateLimiter,
     RejectedMessage, RejectionLog, ScheduledJob, SmsRules, SmsSender, Suppressions, TemplateKey, TenantDirectory,
 };
+use crate::print::{PrintArchive, PrintLetter, PrintQueue};
 use crate::tenant::{TenantSettings, TimeZoneName};
 use crate::text::Text;
 
@@ -345,6 +346,43 @@ impl DeliveryRecords for InMemoryDeliveries {
     }
 }
 
+/// The print queue and archive in one: letters by notice, batches by tenant and day.
+#[derive(Debug, Default)]
+pub struct InMemoryPrint {
+    letters: Mutex<HashMap<NoticeId, PrintLetter>>,
+    batches: Mutex<HashMap<(String, jiff::civil::Date), String>>,
+}
+
+impl InMemoryPrint {
+    pub fn letters(&self) -> Vec<PrintLetter> {
+        self.letters.lock().unwrap().values().cloned().collect()
+    }
+
+    pub fn batch(&self, tenant: &str, day: jiff::civil::Date) -> Option<String> {
+        self.batches.lock().unwrap().get(&(tenant.to_owned(), day)).cloned()
+    }
+}
+
+#[async_trait]
+impl PrintQueue for InMemoryPrint {
+    async fn add(&self, letter: &PrintLetter) -> Result<(), PortError> {
+        self.letters.lock().unwrap().insert(letter.notice_id.clone(), letter.clone());
+        Ok(())
+    }
+
+    async fn letters_of(&self, day: jiff::civil::Date) -> Result<Vec<PrintLetter>, PortError> {
+        Ok(self.letters.lock().unwrap().values().filter(|l| l.queued_on == day).cloned().collect())
+    }
+}
+
+#[async_trait]
+impl PrintArchive for InMemoryPrint {
+    async fn put(&self, tenant_id: &TenantId, day: jiff::civil::Date, manifest: &str) -> Result<String, PortError> {
+        self.batches.lock().unwrap().insert((tenant_id.to_string(), day), manifest.to_owned());
+        Ok(format!("memory://{tenant_id}/{day}.jsonl"))
+    }
+}
+
 /// Budgets per tenant, channel and second.
 #[derive(Debug, Default)]
 pub struct InMemoryRateLimiter(Mutex<HashMap<(TenantId, Channel, i64), u32>>);
@@ -516,6 +554,7 @@ pub struct Fakes {
     pub documents: InMemoryDocuments,
     pub deliveries: InMemoryDeliveries,
     pub rate_limiter: InMemoryRateLimiter,
+    pub print: InMemoryPrint,
 }
 
 impl Default for Fakes {
@@ -541,6 +580,7 @@ impl Default for Fakes {
             )]))),
             deliveries: InMemoryDeliveries::default(),
             rate_limiter: InMemoryRateLimiter::default(),
+            print: InMemoryPrint::default(),
         }
     }
 }
@@ -582,6 +622,7 @@ impl Fakes {
             dispatch: &fakes.dispatch,
             suppressions: &fakes.suppressions,
             tenants: &fakes.tenants,
+            print: &fakes.print,
             clock: &fakes.clock,
             defaults: &fakes.defaults,
         };

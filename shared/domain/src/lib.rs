@@ -35,6 +35,7 @@ pub mod ingest;
 pub mod money;
 pub mod notice;
 pub mod ports;
+pub mod print;
 pub mod tenant;
 pub mod text;
 

@@ -287,6 +287,9 @@ pub struct Notice {
     /// The notice this one falls back from, if any: a fallback never falls back again.
     #[serde(default)]
     pub fallback_of: Option<NoticeId>,
+    /// Who a letter is addressed to (the contract holder's name), for paper.
+    #[serde(default)]
+    pub recipient: Option<String>,
 }
 
 impl Notice {

@@ -14,6 +14,12 @@ pub enum RuntimeError {
     /// Permanent: the templates shipped in this build are broken.
     #[error("templates could not be loaded")]
     Templates(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Permanent: the request itself is wrong; the message says how.
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    /// The work failed (retryable or not, as its source says).
+    #[error("the work failed")]
+    Failed(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl RuntimeError {
@@ -22,6 +28,8 @@ impl RuntimeError {
             Self::Config(_) => "ConfigError",
             Self::NotImplemented { .. } => "NotImplemented",
             Self::Templates(_) => "TemplateError",
+            Self::Invalid(_) => "InvalidRequest",
+            Self::Failed(_) => "Failed",
         }
     }
 }

@@ -23,6 +23,7 @@ fn compose_throughput(c: &mut Criterion) {
         dispatch: &fakes.dispatch,
         suppressions: &fakes.suppressions,
         tenants: &fakes.tenants,
+        print: &fakes.print,
         clock: &fakes.clock,
         defaults: &fakes.defaults,
     };

@@ -73,6 +73,7 @@ async fn compose(locale: Locale, full: bool, name: &str, sms: SmsRules) -> Resul
         dispatch: &f.dispatch,
         suppressions: &f.suppressions,
         tenants: &f.tenants,
+        print: &f.print,
         clock: &f.clock,
         defaults: &defaults,
     };
@@ -165,6 +166,7 @@ async fn every_reminder_kind_renders_as_snapshotted() {
                 dispatch: &f.dispatch,
                 suppressions: &f.suppressions,
                 tenants: &f.tenants,
+                print: &f.print,
                 clock: &f.clock,
                 defaults: &f.defaults,
             };

@@ -10,6 +10,7 @@
 //! | notice | `T#{t}#NOTICE#{id}` | `NOTICE` (gsi3: `T#{t}#CONTRACT#{id}#NOTICES`, `{created_at}#{id}`) |
 //! | delivery claim and record | `T#{t}#NOTICE#{id}` | `DELIVERY#{channel}` |
 //! | rejected message | `T#{t}#REJECTED` | `{at}#{message_id}` |
+//! | letter for the print batch | `PRINT#{day}` | `T#{t}#{notice_id}` |
 //! | send-rate budget | `T#{t}#RATE#{channel}` | `{epoch second}` (TTL a minute) |
 //! | tenant settings | `TENANT#{t}` | `CONFIG` |
 //! | suppressed address | `T#{t}#SUPPRESSED` | `{channel}#{fingerprint}` |
@@ -17,6 +18,7 @@
 mod accounts;
 mod claims;
 mod notices;
+mod print;
 mod rates;
 mod rejections;
 mod suppressions;

@@ -9,10 +9,11 @@ use sha2::{Digest, Sha256};
 use crate::channels::{self, ChannelChoice};
 use crate::clock::Clock;
 use crate::error::{Error, RejectionCode};
-use crate::notice::{Channel, ChannelMessage, ComposeJob, DeliveryJob, Notice};
+use crate::notice::{Channel, ChannelMessage, ComposeJob, DeliveryJob, Destination, Notice};
 use crate::ports::{
     AccountStore, DispatchQueue, NoticeRenderer, NoticeStore, Suppressions, TemplateKey, TenantDirectory,
 };
+use crate::print::{PrintLetter, PrintQueue};
 use crate::tenant::TenantSettings;
 
 /// What composing one job did.
@@ -42,6 +43,8 @@ pub struct Compose<'a> {
     pub dispatch: &'a dyn DispatchQueue,
     pub suppressions: &'a dyn Suppressions,
     pub tenants: &'a dyn TenantDirectory,
+    /// Where letters wait for the night's print batch.
+    pub print: &'a dyn PrintQueue,
     pub clock: &'a dyn Clock,
     /// The deployment's settings, for tenants with none of their own.
     pub defaults: &'a TenantSettings,
@@ -115,16 +118,21 @@ impl Compose<'_> {
         let mut messages = Vec::with_capacity(destinations.len());
         for destination in destinations {
             let channel = destination.channel();
-            let (template, content) = if channel == Channel::Paper {
-                (None, None)
-            } else {
-                let key = TemplateKey { kind, channel, locale };
+            // A letter says what the email says (a reminder that has no email has no letter).
+            let rendered_as = if channel == Channel::Paper { Channel::Email } else { channel };
+            let (template, content) = if kind.channels().contains(&rendered_as) {
+                let key = TemplateKey { kind, channel: rendered_as, locale };
                 let (template, content) = self.renderer.render(key, &values, settings.sms)?;
                 hasher.update(serde_json::to_vec(&content).unwrap_or_default());
                 (Some(template), Some(content))
+            } else {
+                (None, None)
             };
-            let attachment =
-                if channel == Channel::Email { subjects::attachment(&job.subject, &account) } else { None };
+            let attachment = match channel {
+                Channel::Email => subjects::attachment(&job.subject, &account),
+                Channel::Paper => subjects::document(&job.subject, &account),
+                Channel::Sms | Channel::Whatsapp => None,
+            };
             messages.push(ChannelMessage { destination, template, content, attachment });
         }
         Ok(Ok(Notice {
@@ -140,6 +148,7 @@ impl Compose<'_> {
             created_at: self.clock.now(),
             subject: job.subject.clone(),
             fallback_of: job.fallback.as_ref().map(|f| f.of.clone()),
+            recipient: Some(customer.name.to_string()),
         }))
     }
 
@@ -148,7 +157,25 @@ impl Compose<'_> {
         Ok(stored.unwrap_or_else(|| self.defaults.clone()))
     }
 
+    /// Queues one delivery job per electronic channel, and the letter for paper. Safe to repeat.
     async fn enqueue_deliveries(&self, notice: &Notice) -> Result<Vec<Channel>, Error> {
+        for message in notice.messages.iter().filter(|m| m.destination.channel() == Channel::Paper) {
+            let Destination::Paper(postal_address) = &message.destination else { continue };
+            let letter = PrintLetter {
+                tenant_id: notice.tenant_id.clone(),
+                notice_id: notice.notice_id.clone(),
+                contract_id: notice.contract_id.clone(),
+                kind: notice.kind,
+                locale: notice.locale,
+                recipient: notice.recipient.clone().unwrap_or_default(),
+                postal_address: postal_address.clone(),
+                document: message.attachment.clone(),
+                subject: message.content.as_ref().and_then(|c| c.subject.clone()),
+                body: message.content.as_ref().map(|c| c.text.clone()),
+                queued_on: notice.created_at.to_zoned(jiff::tz::TimeZone::UTC).date(),
+            };
+            self.print.add(&letter).await?;
+        }
         let channels: Vec<Channel> = notice.electronic_channels().collect();
         for channel in &channels {
             let job = DeliveryJob {

@@ -47,11 +47,15 @@ pub(super) fn template_values(
 /// Documents larger than this are not attached; the notice points to the virtual office instead.
 pub const MAX_ATTACHMENT_BYTES: u64 = 7 * 1024 * 1024;
 
-/// The invoice PDF, for an invoice notice whose PDF is small enough to attach.
-pub(super) fn attachment(subject: &NoticeSubject, account: &ContractAccount) -> Option<Document> {
+/// The invoice PDF of an invoice notice.
+pub(super) fn document(subject: &NoticeSubject, account: &ContractAccount) -> Option<Document> {
     let NoticeSubject::InvoiceAvailable { invoice_number } = subject else { return None };
-    let issued = account.invoice(invoice_number)?.issued.as_ref()?;
-    issued.value.pdf.clone().filter(|pdf| pdf.size_bytes <= MAX_ATTACHMENT_BYTES)
+    account.invoice(invoice_number)?.issued.as_ref()?.value.pdf.clone()
+}
+
+/// The invoice PDF, for an invoice notice whose PDF is small enough to attach to an email.
+pub(super) fn attachment(subject: &NoticeSubject, account: &ContractAccount) -> Option<Document> {
+    document(subject, account).filter(|pdf| pdf.size_bytes <= MAX_ATTACHMENT_BYTES)
 }
 
 fn invoice_error(account: &ContractAccount, number: &InvoiceNumber, what: &str) -> Error {

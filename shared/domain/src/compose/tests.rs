@@ -16,6 +16,7 @@ fn compose(f: &Fakes) -> Compose<'_> {
         dispatch: &f.dispatch,
         suppressions: &f.suppressions,
         tenants: &f.tenants,
+        print: &f.print,
         clock: &f.clock,
         defaults: &f.defaults,
     }
