@@ -54,15 +54,7 @@ mod tests {
     use avisa_domain::fakes::sample_body as sample;
 
     async fn run_counted(f: &Fakes, bodies: &[String]) -> (Vec<String>, Counts) {
-        let ingest = Ingest {
-            claims: &f.claims,
-            accounts: &f.accounts,
-            compose: &f.compose,
-            scheduler: &f.scheduler,
-            tenants: &f.tenants,
-            clock: &f.clock,
-            defaults: &f.defaults,
-        };
+        let ingest = f.ingest();
         let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
         let (response, counts) = handle_batch(ingest, &rejections, sqs_event(bodies.iter().cloned())).await;
         (response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect(), counts)

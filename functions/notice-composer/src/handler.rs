@@ -48,17 +48,7 @@ mod tests {
     use avisa_runtime::sqs::sqs_event;
 
     async fn run(f: &Fakes, body: &str) -> Vec<String> {
-        let compose = Compose {
-            accounts: &f.accounts,
-            notices: &f.notices,
-            renderer: &f.renderer,
-            dispatch: &f.dispatch,
-            suppressions: &f.suppressions,
-            tenants: &f.tenants,
-            print: &f.print,
-            clock: &f.clock,
-            defaults: &f.defaults,
-        };
+        let compose = f.composer();
         let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
         let (response, _) = handle_batch(compose, &rejections, sqs_event([body])).await;
         response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()

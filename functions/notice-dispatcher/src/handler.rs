@@ -48,20 +48,7 @@ mod tests {
     #[tokio::test]
     async fn the_same_job_twice_in_a_batch_sends_once() {
         let f = Fakes::with_notice().await;
-        let dispatch = Dispatch {
-            claims: &f.claims,
-            notices: &f.notices,
-            email: &f.email,
-            sms: &f.sms,
-            documents: &f.documents,
-            suppressions: &f.suppressions,
-            compose: &f.compose,
-            scheduler: &f.scheduler,
-            tenants: &f.tenants,
-            rate_limiter: &f.rate_limiter,
-            clock: &f.clock,
-            defaults: &f.defaults,
-        };
+        let dispatch = f.dispatcher();
         let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
         let job = fakes::delivery_job(Channel::Sms);
         let (response, _) = handle_batch(

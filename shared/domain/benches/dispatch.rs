@@ -4,7 +4,6 @@
 
 use std::hint::black_box;
 
-use avisa_domain::dispatch::Dispatch;
 use avisa_domain::fakes::{self, Fakes};
 use avisa_domain::ids::NoticeId;
 use avisa_domain::notice::{Channel, DeliveryJob};
@@ -22,20 +21,7 @@ fn dispatch_throughput(c: &mut Criterion) {
     };
     let composed =
         runtime.block_on(fakes.notices.notice(&fakes::tenant(), &fakes::compose_job().notice_id)).unwrap().unwrap();
-    let dispatch = Dispatch {
-        claims: &fakes.claims,
-        notices: &fakes.notices,
-        email: &fakes.email,
-        sms: &fakes.sms,
-        documents: &fakes.documents,
-        suppressions: &fakes.suppressions,
-        compose: &fakes.compose,
-        scheduler: &fakes.scheduler,
-        tenants: &fakes.tenants,
-        rate_limiter: &fakes.rate_limiter,
-        clock: &fakes.clock,
-        defaults: &fakes.defaults,
-    };
+    let dispatch = fakes.dispatcher();
     let mut group = c.benchmark_group("notice-dispatcher");
     group.throughput(Throughput::Elements(1));
     let mut counter = 0_u64;

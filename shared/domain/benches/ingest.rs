@@ -7,7 +7,6 @@ use std::hint::black_box;
 
 use avisa_domain::billing::BillingEvent;
 use avisa_domain::fakes::{self, Fakes};
-use avisa_domain::ingest::Ingest;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
 fn bodies(name: &str, count: usize) -> Vec<String> {
@@ -30,15 +29,7 @@ fn ingest_throughput(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for name in ["invoice-issued", "payment-plan-updated", "customer-upserted"] {
         let fakes = Fakes::default();
-        let ingest = Ingest {
-            claims: &fakes.claims,
-            accounts: &fakes.accounts,
-            compose: &fakes.compose,
-            scheduler: &fakes.scheduler,
-            tenants: &fakes.tenants,
-            clock: &fakes.clock,
-            defaults: &fakes.defaults,
-        };
+        let ingest = fakes.ingest();
         runtime.block_on(ingest.handle(&fakes::sample("customer-upserted"), 1)).unwrap();
         let events = bodies(name, 200_000);
         let mut next = events.iter().cycle();

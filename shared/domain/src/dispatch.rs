@@ -223,20 +223,7 @@ mod tests {
     use crate::ports::TenantDirectory;
 
     fn dispatch(f: &Fakes) -> Dispatch<'_> {
-        Dispatch {
-            claims: &f.claims,
-            notices: &f.notices,
-            email: &f.email,
-            sms: &f.sms,
-            documents: &f.documents,
-            suppressions: &f.suppressions,
-            compose: &f.compose,
-            scheduler: &f.scheduler,
-            tenants: &f.tenants,
-            rate_limiter: &f.rate_limiter,
-            clock: &f.clock,
-            defaults: &f.defaults,
-        }
+        f.dispatcher()
     }
 
     #[tokio::test]
@@ -314,20 +301,7 @@ mod tests {
     #[tokio::test]
     async fn an_opted_out_number_is_suppressed_not_texted_and_falls_back() {
         let f = Fakes::with_invoice(|c| c.mobile = Some(PhoneE164::parse("+34600111099").unwrap())).await;
-        crate::compose::Compose {
-            accounts: &f.accounts,
-            notices: &f.notices,
-            renderer: &f.renderer,
-            dispatch: &f.dispatch,
-            suppressions: &f.suppressions,
-            tenants: &f.tenants,
-            print: &f.print,
-            clock: &f.clock,
-            defaults: &f.defaults,
-        }
-        .handle(&fakes::compose_job())
-        .await
-        .unwrap();
+        f.composer().handle(&fakes::compose_job()).await.unwrap();
         let err = dispatch(&f).handle(&fakes::delivery_job(Channel::Sms)).await.unwrap_err();
         assert!(err.to_string().contains("opted out"), "{err}");
         assert!(f.sms.sent().is_empty());

@@ -5,7 +5,6 @@
 
 use std::hint::black_box;
 
-use avisa_domain::compose::Compose;
 use avisa_domain::fakes::{self, Fakes};
 use avisa_domain::ids::EventId;
 use avisa_domain::notice::{ComposeJob, NoticeSubject};
@@ -16,17 +15,7 @@ fn compose_throughput(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let fakes = runtime.block_on(Fakes::with_invoice(|_| {}));
     let templates = Templates::load().unwrap();
-    let compose = Compose {
-        accounts: &fakes.accounts,
-        notices: &fakes.notices,
-        renderer: &templates,
-        dispatch: &fakes.dispatch,
-        suppressions: &fakes.suppressions,
-        tenants: &fakes.tenants,
-        print: &fakes.print,
-        clock: &fakes.clock,
-        defaults: &fakes.defaults,
-    };
+    let compose = fakes.composer_with(&templates, &fakes.defaults);
     let mut group = c.benchmark_group("notice-composer");
     group.throughput(Throughput::Elements(1));
     let mut counter = 0_u64;

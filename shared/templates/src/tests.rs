@@ -1,5 +1,4 @@
 use avisa_domain::account::{AccountFact, Fact};
-use avisa_domain::compose::Compose;
 use avisa_domain::fakes::{self, Fakes};
 use avisa_domain::notice::Notice;
 use avisa_domain::ports::AccountStore;
@@ -66,17 +65,7 @@ async fn compose(locale: Locale, full: bool, name: &str, sms: SmsRules) -> Resul
     }
     let templates = Templates::load().unwrap();
     let defaults = avisa_domain::tenant::TenantSettings { sms, ..fakes::default_settings() };
-    let compose = Compose {
-        accounts: &f.accounts,
-        notices: &f.notices,
-        renderer: &templates,
-        dispatch: &f.dispatch,
-        suppressions: &f.suppressions,
-        tenants: &f.tenants,
-        print: &f.print,
-        clock: &f.clock,
-        defaults: &defaults,
-    };
+    let compose = f.composer_with(&templates, &defaults);
     compose.handle(&fakes::compose_job()).await?;
     Ok(f.notices.only())
 }
@@ -159,17 +148,7 @@ async fn every_reminder_kind_renders_as_snapshotted() {
                 f.accounts.record_fact(&fact).await.unwrap();
             }
             let templates = Templates::load().unwrap();
-            let compose = Compose {
-                accounts: &f.accounts,
-                notices: &f.notices,
-                renderer: &templates,
-                dispatch: &f.dispatch,
-                suppressions: &f.suppressions,
-                tenants: &f.tenants,
-                print: &f.print,
-                clock: &f.clock,
-                defaults: &f.defaults,
-            };
+            let compose = f.composer_with(&templates, &f.defaults);
             let job =
                 ComposeJob::new(fakes::tenant(), fakes::contract(), subject.clone(), EventId::parse("evt-x").unwrap());
             compose.handle(&job).await.unwrap();

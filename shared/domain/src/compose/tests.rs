@@ -9,17 +9,7 @@ use crate::notice::NoticeSubject;
 use crate::ports::AccountStore;
 
 fn compose(f: &Fakes) -> Compose<'_> {
-    Compose {
-        accounts: &f.accounts,
-        notices: &f.notices,
-        renderer: &f.renderer,
-        dispatch: &f.dispatch,
-        suppressions: &f.suppressions,
-        tenants: &f.tenants,
-        print: &f.print,
-        clock: &f.clock,
-        defaults: &f.defaults,
-    }
+    f.composer()
 }
 
 #[tokio::test]

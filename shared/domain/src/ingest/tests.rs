@@ -9,15 +9,7 @@ use crate::ports::{Scheduled, ScheduledJob, TenantDirectory};
 use crate::tenant::TenantSettings;
 
 fn ingest(f: &Fakes) -> Ingest<'_> {
-    Ingest {
-        claims: &f.claims,
-        accounts: &f.accounts,
-        compose: &f.compose,
-        scheduler: &f.scheduler,
-        tenants: &f.tenants,
-        clock: &f.clock,
-        defaults: &f.defaults,
-    }
+    f.ingest()
 }
 
 async fn account(f: &Fakes) -> ContractAccount {

@@ -1,0 +1,176 @@
+//! In-memory fakes of every port, and sample data, for unit tests of the domain and the handlers.
+//! Enabled by the `fakes` feature; never part of a Lambda binary.
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+mod samples;
+mod senders;
+mod stores;
+
+pub use samples::*;
+pub use senders::*;
+pub use stores::*;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::account::{AccountFact, ContractAccount, ContractHolder, CustomerProfile, Slot, StoredSlot};
+use crate::billing::{BillingEvent, BillingPayload, Document};
+use crate::clock::Clock;
+use crate::compose::Compose;
+use crate::contact::{Locale, PhoneE164};
+use crate::dispatch::Dispatch;
+use crate::error::{PortError, Rejection};
+use crate::ids::{ContractId, CustomerId, EventId, InvoiceNumber, NoticeId, TenantId};
+use crate::ingest::Ingest;
+use crate::notice::{
+    Channel, ComposeJob, DeliveryJob, Destination, Notice, NoticeSubject, RenderedMessage, TemplateRef,
+};
+use crate::ports::{
+    AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DeliveryRecords, DeliveryStatus, DispatchQueue,
+    Documents, EmailSender, NoticeRenderer, NoticeScheduler, NoticeStore, OutgoingEmail, OutgoingSms, RateLimiter,
+    RejectedMessage, RejectionLog, ScheduledJob, SmsRules, SmsSender, Suppressions, TemplateKey, TenantDirectory,
+};
+use crate::print::{PrintArchive, PrintLetter, PrintQueue};
+use crate::tenant::{TenantSettings, TimeZoneName};
+use crate::text::Text;
+
+/// Every fake, wired together.
+#[derive(Debug)]
+pub struct Fakes {
+    pub clock: FixedClock,
+    pub claims: InMemoryClaims,
+    pub rejections: InMemoryRejections,
+    pub accounts: InMemoryAccounts,
+    pub compose: InMemoryQueue<ComposeJob>,
+    pub dispatch: InMemoryQueue<DeliveryJob>,
+    pub notices: InMemoryNotices,
+    pub suppressions: InMemorySuppressions,
+    pub tenants: InMemoryTenants,
+    pub scheduler: InMemoryScheduler,
+    /// The deployment's settings: Catalan, Madrid, three SMS parts.
+    pub defaults: TenantSettings,
+    pub renderer: FakeRenderer,
+    pub email: RecordingSender,
+    pub sms: RecordingSender,
+    pub documents: InMemoryDocuments,
+    pub deliveries: InMemoryDeliveries,
+    pub rate_limiter: InMemoryRateLimiter,
+    pub print: InMemoryPrint,
+}
+
+impl Default for Fakes {
+    fn default() -> Self {
+        Self {
+            clock: FixedClock::default(),
+            claims: InMemoryClaims::default(),
+            rejections: InMemoryRejections::default(),
+            accounts: InMemoryAccounts::default(),
+            compose: InMemoryQueue::default(),
+            dispatch: InMemoryQueue::default(),
+            notices: InMemoryNotices::default(),
+            suppressions: InMemorySuppressions::default(),
+            tenants: InMemoryTenants::default(),
+            scheduler: InMemoryScheduler::default(),
+            defaults: default_settings(),
+            renderer: FakeRenderer,
+            email: RecordingSender::default(),
+            sms: RecordingSender::default(),
+            documents: InMemoryDocuments(Mutex::new(HashMap::from([(
+                "s3://aigues-reus-invoices/2026/11/F-2026-110001.pdf".to_owned(),
+                SAMPLE_PDF.to_vec(),
+            )]))),
+            deliveries: InMemoryDeliveries::default(),
+            rate_limiter: InMemoryRateLimiter::default(),
+            print: InMemoryPrint::default(),
+        }
+    }
+}
+
+/// Catalan, Madrid, three SMS parts, pre-notices 8 days ahead at 10:00.
+pub fn default_settings() -> TenantSettings {
+    TenantSettings::defaults(Locale::Ca, TimeZoneName::parse("Europe/Madrid").unwrap(), SmsRules::default())
+}
+
+impl Fakes {
+    /// The sample customer (changed by `customize`), their contract and the sample invoice.
+    pub async fn with_invoice(customize: impl FnOnce(&mut CustomerProfile)) -> Self {
+        let fakes = Self::default();
+        let mut profile = customer_profile();
+        customize(&mut profile);
+        fakes.accounts.upsert_customer(&profile).await.unwrap();
+        fakes.accounts.upsert_holder(&contract_holder()).await.unwrap();
+        let event = sample("invoice-issued");
+        let BillingPayload::InvoiceIssued(data) = event.payload else {
+            unreachable!("the sample is an invoice.issued")
+        };
+        let fact = AccountFact {
+            tenant_id: tenant(),
+            contract_id: contract(),
+            as_of: event.occurred_at,
+            fact: crate::account::Fact::InvoiceIssued(data),
+        };
+        fakes.accounts.record_fact(&fact).await.unwrap();
+        fakes
+    }
+
+    /// As [`Fakes::with_invoice`], with the invoice notice composed.
+    pub async fn with_notice() -> Self {
+        let fakes = Self::with_invoice(|_| {}).await;
+        fakes.composer().handle(&compose_job()).await.unwrap();
+        fakes
+    }
+
+    /// Ingestion on these fakes.
+    pub fn ingest(&self) -> Ingest<'_> {
+        Ingest {
+            claims: &self.claims,
+            accounts: &self.accounts,
+            compose: &self.compose,
+            scheduler: &self.scheduler,
+            tenants: &self.tenants,
+            clock: &self.clock,
+            defaults: &self.defaults,
+        }
+    }
+
+    /// The composer on these fakes, with the fake renderer.
+    pub fn composer(&self) -> Compose<'_> {
+        self.composer_with(&self.renderer, &self.defaults)
+    }
+
+    /// The composer on these fakes, with another renderer and deployment settings.
+    pub fn composer_with<'a>(&'a self, renderer: &'a dyn NoticeRenderer, defaults: &'a TenantSettings) -> Compose<'a> {
+        Compose {
+            accounts: &self.accounts,
+            notices: &self.notices,
+            renderer,
+            dispatch: &self.dispatch,
+            suppressions: &self.suppressions,
+            tenants: &self.tenants,
+            print: &self.print,
+            clock: &self.clock,
+            defaults,
+        }
+    }
+
+    /// The dispatcher on these fakes.
+    pub fn dispatcher(&self) -> Dispatch<'_> {
+        Dispatch {
+            claims: &self.claims,
+            notices: &self.notices,
+            email: &self.email,
+            sms: &self.sms,
+            documents: &self.documents,
+            suppressions: &self.suppressions,
+            compose: &self.compose,
+            scheduler: &self.scheduler,
+            tenants: &self.tenants,
+            rate_limiter: &self.rate_limiter,
+            clock: &self.clock,
+            defaults: &self.defaults,
+        }
+    }
+}
