@@ -7,7 +7,7 @@ use avisa_aws::{DynamoStore, EventBridgeScheduler, SqsQueue};
 use avisa_domain::clock::SystemClock;
 use avisa_domain::ingest::Ingest;
 use avisa_domain::tenant::TenantSettings;
-use avisa_runtime::config::{self, ConfigError, ConfigSource};
+use avisa_runtime::config::{self, ConfigError, ConfigSource, ScheduleTarget};
 use avisa_runtime::sqs::{Rejections, SqsHandler};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 
@@ -20,9 +20,7 @@ pub const SOURCE: &str = "billing-ingest";
 pub struct Config {
     pub table_name: String,
     pub compose_queue_url: String,
-    pub compose_queue_arn: String,
-    pub schedule_group: String,
-    pub scheduler_role_arn: String,
+    pub schedules: ScheduleTarget,
     pub defaults: TenantSettings,
 }
 
@@ -35,21 +33,7 @@ impl Config {
                 "COMPOSE_QUEUE_URL",
                 "the ComposeQueue URL, set by infra/template.yaml",
             )?,
-            compose_queue_arn: config::required(
-                source,
-                "COMPOSE_QUEUE_ARN",
-                "the ComposeQueue ARN (scheduled notices' target)",
-            )?,
-            schedule_group: config::required(
-                source,
-                "SCHEDULE_GROUP",
-                "the NoticeScheduleGroup, set by infra/template.yaml",
-            )?,
-            scheduler_role_arn: config::required(
-                source,
-                "SCHEDULER_ROLE_ARN",
-                "the SchedulerRole ARN, set by infra/template.yaml",
-            )?,
+            schedules: config::schedule_target(source, "COMPOSE_QUEUE_ARN")?,
             defaults: config::tenant_defaults(source)?,
         })
     }
@@ -72,9 +56,9 @@ impl App {
             compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
             scheduler: EventBridgeScheduler::new(
                 aws_sdk_scheduler::Client::new(sdk),
-                &config.schedule_group,
-                &config.scheduler_role_arn,
-                &config.compose_queue_arn,
+                &config.schedules.group,
+                &config.schedules.role_arn,
+                &config.schedules.target_arn,
             ),
             defaults: config.defaults.clone(),
             clock: SystemClock,

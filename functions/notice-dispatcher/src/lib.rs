@@ -7,7 +7,7 @@ use avisa_aws::{DynamoStore, EventBridgeScheduler, S3Documents, SesEmailSender, 
 use avisa_domain::clock::SystemClock;
 use avisa_domain::dispatch::Dispatch;
 use avisa_domain::tenant::TenantSettings;
-use avisa_runtime::config::{self, ConfigError, ConfigSource};
+use avisa_runtime::config::{self, ConfigError, ConfigSource, ScheduleTarget};
 use avisa_runtime::sqs::{Rejections, SqsHandler};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 
@@ -21,9 +21,7 @@ pub struct Config {
     pub sender_email: String,
     pub sms_sender_id: Option<String>,
     pub compose_queue_url: String,
-    pub dispatch_queue_arn: String,
-    pub schedule_group: String,
-    pub scheduler_role_arn: String,
+    pub schedules: ScheduleTarget,
     pub defaults: TenantSettings,
 }
 
@@ -42,21 +40,7 @@ impl Config {
                 "COMPOSE_QUEUE_URL",
                 "the ComposeQueue URL (fallbacks), set by infra/template.yaml",
             )?,
-            dispatch_queue_arn: config::required(
-                source,
-                "DISPATCH_QUEUE_ARN",
-                "the DispatchQueue ARN (deferred deliveries' target)",
-            )?,
-            schedule_group: config::required(
-                source,
-                "SCHEDULE_GROUP",
-                "the NoticeScheduleGroup, set by infra/template.yaml",
-            )?,
-            scheduler_role_arn: config::required(
-                source,
-                "SCHEDULER_ROLE_ARN",
-                "the SchedulerRole ARN, set by infra/template.yaml",
-            )?,
+            schedules: config::schedule_target(source, "DISPATCH_QUEUE_ARN")?,
             defaults: config::tenant_defaults(source)?,
         })
     }
@@ -84,9 +68,9 @@ impl App {
             compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
             scheduler: EventBridgeScheduler::new(
                 aws_sdk_scheduler::Client::new(sdk),
-                &config.schedule_group,
-                &config.scheduler_role_arn,
-                &config.dispatch_queue_arn,
+                &config.schedules.group,
+                &config.schedules.role_arn,
+                &config.schedules.target_arn,
             ),
             defaults: config.defaults.clone(),
             clock: SystemClock,

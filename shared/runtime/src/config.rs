@@ -66,6 +66,30 @@ pub fn table_name(source: &dyn ConfigSource) -> Result<String, ConfigError> {
     )
 }
 
+/// Where a function's one-time schedules go: their group, the role they act as, their queue.
+#[derive(Debug, Clone)]
+pub struct ScheduleTarget {
+    pub group: String,
+    pub role_arn: String,
+    pub target_arn: String,
+}
+
+/// The schedule group and role of the template, and the queue named by `target_variable`.
+pub fn schedule_target(
+    source: &dyn ConfigSource,
+    target_variable: &'static str,
+) -> Result<ScheduleTarget, ConfigError> {
+    Ok(ScheduleTarget {
+        group: required(source, "SCHEDULE_GROUP", "the NoticeScheduleGroup, set by infra/template.yaml")?,
+        role_arn: required(source, "SCHEDULER_ROLE_ARN", "the SchedulerRole ARN, set by infra/template.yaml")?,
+        target_arn: required(
+            source,
+            target_variable,
+            "the ARN of the queue the schedules feed, set by infra/template.yaml",
+        )?,
+    })
+}
+
 /// The deployment's defaults for tenants with no settings of their own.
 pub fn tenant_defaults(source: &dyn ConfigSource) -> Result<TenantSettings, ConfigError> {
     let hint = "set by infra/template.yaml (Globals) from its parameters";

@@ -69,6 +69,18 @@ impl DynamoStore {
         output.item.map(|item| from_item(operation, item)).transpose()
     }
 
+    /// Puts `item`, replacing any with its key (writes that are the same whenever repeated).
+    async fn put(&self, operation: &'static str, item: Item) -> Result<(), PortError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| classify(operation, e))?;
+        Ok(())
+    }
+
     /// Puts `item` unless one exists with its key; `false` when one did.
     async fn put_new(&self, operation: &'static str, item: Item) -> Result<bool, PortError> {
         let result = self

@@ -17,14 +17,7 @@ impl PrintQueue for DynamoStore {
         const OPERATION: &str = "dynamodb.PutItem(letter)";
         let keys = [("pk", day_pk(letter.queued_on)), ("sk", format!("T#{}#{}", letter.tenant_id, letter.notice_id))];
         let item = to_item(OPERATION, letter, &keys)?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| classify(OPERATION, e))?;
-        Ok(())
+        self.put(OPERATION, item).await
     }
 
     async fn letters_of(&self, day: Date) -> Result<Vec<PrintLetter>, PortError> {

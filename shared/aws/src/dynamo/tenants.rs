@@ -5,7 +5,6 @@ use avisa_domain::ports::TenantDirectory;
 use avisa_domain::tenant::TenantSettings;
 
 use super::{DynamoStore, to_item};
-use crate::error::classify;
 
 fn tenant_pk(tenant_id: &TenantId) -> String {
     format!("TENANT#{tenant_id}")
@@ -28,13 +27,6 @@ impl TenantDirectory for DynamoStore {
         const OPERATION: &str = "dynamodb.PutItem(tenant)";
         let stored = Stored { settings: settings.clone() };
         let item = to_item(OPERATION, &stored, &[("pk", tenant_pk(tenant_id)), ("sk", "CONFIG".to_owned())])?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| classify(OPERATION, e))?;
-        Ok(())
+        self.put(OPERATION, item).await
     }
 }
