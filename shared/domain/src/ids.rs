@@ -5,25 +5,53 @@ use std::fmt;
 
 /// Why a string is not a valid identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} must be 1 to {max} characters of letters, digits, '.', '_', ':' or '-' (got {got})")]
+#[error("{kind} must be 1 to {max} characters of {allowed} (got {got})")]
 pub struct InvalidId {
     kind: &'static str,
     max: usize,
+    allowed: &'static str,
     got: String,
 }
 
-fn parse_id(kind: &'static str, max: usize, raw: &str) -> Result<String, InvalidId> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-');
-    if (1..=max).contains(&raw.len()) && raw.chars().all(allowed) {
+/// What an identifier may be made of.
+#[derive(Debug, Clone, Copy)]
+enum Charset {
+    /// What upstream systems use for their keys.
+    Key,
+    /// Tenant slugs: they also travel as SES message tags, which allow no '.' or ':'.
+    Slug,
+}
+
+impl Charset {
+    fn allows(self, c: char) -> bool {
+        match self {
+            Self::Key => c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'),
+            Self::Slug => c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
+        }
+    }
+
+    fn described(self) -> &'static str {
+        match self {
+            Self::Key => "letters, digits, '.', '_', ':' or '-'",
+            Self::Slug => "lowercase letters, digits or '-'",
+        }
+    }
+}
+
+fn parse_id(kind: &'static str, max: usize, charset: Charset, raw: &str) -> Result<String, InvalidId> {
+    if (1..=max).contains(&raw.len()) && raw.chars().all(|c| charset.allows(c)) {
         Ok(raw.to_owned())
     } else {
         let shown: String = raw.chars().take(40).collect();
-        Err(InvalidId { kind, max, got: format!("{shown:?}") })
+        Err(InvalidId { kind, max, allowed: charset.described(), got: format!("{shown:?}") })
     }
 }
 
 macro_rules! identifier {
     ($(#[$doc:meta])* $name:ident, $kind:literal, $max:literal) => {
+        identifier!($(#[$doc])* $name, $kind, $max, Key, "^[A-Za-z0-9._:-]+$");
+    };
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $max:literal, $charset:ident, $pattern:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -31,7 +59,7 @@ macro_rules! identifier {
 
         impl $name {
             pub fn parse(raw: &str) -> Result<Self, InvalidId> {
-                parse_id($kind, $max, raw).map(Self)
+                parse_id($kind, $max, Charset::$charset, raw).map(Self)
             }
 
             pub fn as_str(&self) -> &str {
@@ -55,7 +83,7 @@ macro_rules! identifier {
         string_schema!($name, $kind, {
             "minLength": 1,
             "maxLength": $max,
-            "pattern": "^[A-Za-z0-9._:-]+$"
+            "pattern": $pattern
         });
 
         impl fmt::Display for $name {
@@ -67,8 +95,8 @@ macro_rules! identifier {
 }
 
 identifier!(
-    /// A utility or council sharing the deployment; present in every key.
-    TenantId, "tenant_id", 40
+    /// A utility or council sharing the deployment (a slug, like `aigues-reus`); in every key.
+    TenantId, "tenant_id", 40, Slug, "^[a-z0-9-]+$"
 );
 identifier!(
     /// A supply contract in the tenant's billing system.
@@ -118,7 +146,7 @@ mod tests {
 
     #[test]
     fn refuses_key_separators_spaces_empty_and_overlong_ids() {
-        for bad in ["", "a#b", "a b", "ç", &"x".repeat(41)] {
+        for bad in ["", "a#b", "a b", "ç", "Reus", "reus.cat", &"x".repeat(41)] {
             let err = TenantId::parse(bad).unwrap_err();
             assert!(err.to_string().starts_with("tenant_id must be 1 to 40"), "{err}");
         }
