@@ -14,3 +14,4 @@ mod provisioning;
 mod redrive;
 mod schedules;
 mod support;
+mod whatsapp;

@@ -3,7 +3,9 @@
 mod handler;
 
 use async_trait::async_trait;
-use avisa_aws::{DynamoStore, EventBridgeScheduler, S3Documents, SesEmailSender, SnsSmsSender, SqsQueue};
+use avisa_aws::{
+    DynamoStore, EventBridgeScheduler, S3Documents, SesEmailSender, SnsSmsSender, SqsQueue, WhatsAppCloud,
+};
 use avisa_domain::clock::SystemClock;
 use avisa_domain::dispatch::Dispatch;
 use avisa_domain::tenant::TenantSettings;
@@ -23,6 +25,9 @@ pub struct Config {
     pub compose_queue_url: String,
     pub schedules: ScheduleTarget,
     pub defaults: TenantSettings,
+    pub whatsapp_api_base: String,
+    /// `None`: no WhatsApp in this deployment.
+    pub whatsapp_access_token: Option<String>,
 }
 
 impl Config {
@@ -41,6 +46,8 @@ impl Config {
                 "the ComposeQueue URL (fallbacks), set by infra/template.yaml",
             )?,
             schedules: config::schedule_target(source, "DISPATCH_QUEUE_ARN")?,
+            whatsapp_api_base: config::required(source, "WHATSAPP_API_BASE", "the template parameter WhatsAppApiBase")?,
+            whatsapp_access_token: config::optional(source, "WHATSAPP_ACCESS_TOKEN"),
             defaults: config::tenant_defaults(source)?,
         })
     }
@@ -51,6 +58,7 @@ pub struct App {
     store: DynamoStore,
     email: SesEmailSender,
     sms: SnsSmsSender,
+    whatsapp: WhatsAppCloud,
     documents: S3Documents,
     compose: SqsQueue,
     scheduler: EventBridgeScheduler,
@@ -65,6 +73,7 @@ impl App {
             email: SesEmailSender::new(aws_sdk_sesv2::Client::new(sdk), &config.sender_email),
             sms: SnsSmsSender::new(aws_sdk_sns::Client::new(sdk), config.sms_sender_id.clone()),
             documents: S3Documents::new(aws_sdk_s3::Client::new(sdk)),
+            whatsapp: WhatsAppCloud::new(&config.whatsapp_api_base, config.whatsapp_access_token.clone()),
             compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
             scheduler: EventBridgeScheduler::new(
                 aws_sdk_scheduler::Client::new(sdk),
@@ -86,6 +95,7 @@ impl SqsHandler for App {
             notices: &self.store,
             email: &self.email,
             sms: &self.sms,
+            whatsapp: &self.whatsapp,
             documents: &self.documents,
             suppressions: &self.store,
             compose: &self.compose,

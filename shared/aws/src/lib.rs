@@ -8,6 +8,7 @@ mod scheduler;
 mod ses;
 mod sns;
 mod sqs;
+mod whatsapp;
 
 pub use dynamo::DynamoStore;
 pub use error::AdapterError;
@@ -16,3 +17,4 @@ pub use scheduler::EventBridgeScheduler;
 pub use ses::SesEmailSender;
 pub use sns::SnsSmsSender;
 pub use sqs::SqsQueue;
+pub use whatsapp::WhatsAppCloud;

@@ -16,7 +16,11 @@ fn dispatch_throughput(c: &mut Criterion) {
     let mut fakes = runtime.block_on(Fakes::with_notice());
     // no budget in the way: the figure is avisa's own cost
     fakes.defaults = TenantSettings {
-        rate_limits: RateLimits { email_per_second: u32::MAX, sms_parts_per_second: u32::MAX },
+        rate_limits: RateLimits {
+            email_per_second: u32::MAX,
+            sms_parts_per_second: u32::MAX,
+            whatsapp_per_second: u32::MAX,
+        },
         ..fakes::default_settings()
     };
     let composed =

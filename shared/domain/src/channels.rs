@@ -19,12 +19,15 @@ pub struct ChannelChoice {
 }
 
 /// Chooses and explains, for one citizen and one kind of notice.
-struct Chooser<'a> {
-    tenant_id: &'a TenantId,
-    customer: &'a CustomerProfile,
-    postal_address: &'a str,
-    kind: NoticeKind,
-    suppressions: &'a dyn Suppressions,
+#[allow(missing_debug_implementations)] // trait objects only
+pub struct Chooser<'a> {
+    pub tenant_id: &'a TenantId,
+    /// Whether the tenant has a WhatsApp template for this kind.
+    pub whatsapp: bool,
+    pub customer: &'a CustomerProfile,
+    pub postal_address: &'a str,
+    pub kind: NoticeKind,
+    pub suppressions: &'a dyn Suppressions,
 }
 
 impl Chooser<'_> {
@@ -44,7 +47,9 @@ impl Chooser<'_> {
     /// The destination for `channel`, or why it cannot be used.
     async fn candidate(&self, channel: Channel) -> Result<Result<Destination, String>, PortError> {
         let skip = |why: &str| Ok(Err(format!("{} ({why})", channel.as_str())));
-        if channel != Channel::Paper && !self.kind.channels().contains(&channel) {
+        // WhatsApp carries what an SMS would say.
+        let written_as = if channel == Channel::Whatsapp { Channel::Sms } else { channel };
+        if channel != Channel::Paper && !self.kind.channels().contains(&written_as) {
             return skip(&format!("not used for {}", self.kind.as_str()));
         }
         let destination = match channel {
@@ -53,7 +58,8 @@ impl Chooser<'_> {
             }
             Channel::Email => self.customer.email.clone().map(Destination::Email),
             Channel::Sms => self.customer.mobile.clone().map(Destination::Sms),
-            Channel::Whatsapp => return skip("not available yet"),
+            Channel::Whatsapp if !self.whatsapp => return skip("no WhatsApp template of the tenant's"),
+            Channel::Whatsapp => self.customer.mobile.clone().map(Destination::Whatsapp),
             Channel::Paper if self.kind.paper_fallback() => Some(self.paper()),
             Channel::Paper => return skip(&format!("not used for {}", self.kind.as_str())),
         };
@@ -74,75 +80,65 @@ fn explain(chosen: &[Destination], skipped: &[String]) -> String {
     reason
 }
 
-pub async fn choose(
-    tenant_id: &TenantId,
-    customer: &CustomerProfile,
-    postal_address: &str,
-    kind: NoticeKind,
-    suppressions: &dyn Suppressions,
-) -> Result<ChannelChoice, PortError> {
-    let chooser = Chooser { tenant_id, customer, postal_address, kind, suppressions };
-    if !customer.consents.service {
-        let (destinations, reason) = if kind.paper_fallback() {
-            (vec![chooser.paper()], "paper: no consent to service messages on electronic channels")
-        } else {
-            (vec![], "none: no consent to service messages on electronic channels")
-        };
-        return Ok(ChannelChoice { destinations, reason: reason.to_owned() });
-    }
-    let mut chosen: Vec<Destination> = Vec::new();
-    let mut skipped: Vec<String> = Vec::new();
-    for channel in chooser.preference() {
-        if kind.single_channel() && !chosen.is_empty() {
-            break;
+impl Chooser<'_> {
+    /// The channels of a new notice.
+    pub async fn choose(&self) -> Result<ChannelChoice, PortError> {
+        let (chooser, customer, kind) = (self, self.customer, self.kind);
+        if !customer.consents.service {
+            let (destinations, reason) = if kind.paper_fallback() {
+                (vec![chooser.paper()], "paper: no consent to service messages on electronic channels")
+            } else {
+                (vec![], "none: no consent to service messages on electronic channels")
+            };
+            return Ok(ChannelChoice { destinations, reason: reason.to_owned() });
         }
-        match chooser.candidate(channel).await? {
-            Ok(destination) if !chosen.contains(&destination) => chosen.push(destination),
-            Ok(_) => {}
-            Err(why) => skipped.push(why),
-        }
-    }
-    let invoice_by_email = chosen.iter().any(|d| d.channel() == Channel::Email);
-    let needs_paper = chosen.is_empty() || (kind.carries_invoice() && !invoice_by_email);
-    if kind.paper_fallback() && needs_paper && !chosen.contains(&chooser.paper()) {
-        chosen.push(chooser.paper());
-    }
-    let reason = explain(&chosen, &skipped);
-    Ok(ChannelChoice { destinations: chosen, reason })
-}
-
-/// After `failed` refused a notice for good: the next usable channel in the citizen's order
-/// (then paper, for kinds that fall back to it), skipping those the notice already used.
-pub async fn choose_fallback(
-    tenant_id: &TenantId,
-    customer: &CustomerProfile,
-    postal_address: &str,
-    kind: NoticeKind,
-    failed: Channel,
-    already: &[Channel],
-    suppressions: &dyn Suppressions,
-) -> Result<ChannelChoice, PortError> {
-    let chooser = Chooser { tenant_id, customer, postal_address, kind, suppressions };
-    let mut order = chooser.preference();
-    order.push(Channel::Paper);
-    let after_failed = order.iter().position(|c| *c == failed).map_or(0, |i| i + 1);
-    let mut skipped = Vec::new();
-    for channel in order.into_iter().skip(after_failed) {
-        if already.contains(&channel) {
-            skipped.push(format!("{} (already used)", channel.as_str()));
-            continue;
-        }
-        match chooser.candidate(channel).await? {
-            Ok(destination) => {
-                let destinations = vec![destination];
-                let reason = format!("fallback after {} failed; {}", failed.as_str(), explain(&destinations, &skipped));
-                return Ok(ChannelChoice { destinations, reason });
+        let mut chosen: Vec<Destination> = Vec::new();
+        let mut skipped: Vec<String> = Vec::new();
+        for channel in chooser.preference() {
+            if kind.single_channel() && !chosen.is_empty() {
+                break;
             }
-            Err(why) => skipped.push(why),
+            match chooser.candidate(channel).await? {
+                Ok(destination) if !chosen.contains(&destination) => chosen.push(destination),
+                Ok(_) => {}
+                Err(why) => skipped.push(why),
+            }
         }
+        let invoice_by_email = chosen.iter().any(|d| d.channel() == Channel::Email);
+        let needs_paper = chosen.is_empty() || (kind.carries_invoice() && !invoice_by_email);
+        if kind.paper_fallback() && needs_paper && !chosen.contains(&chooser.paper()) {
+            chosen.push(chooser.paper());
+        }
+        let reason = explain(&chosen, &skipped);
+        Ok(ChannelChoice { destinations: chosen, reason })
     }
-    let reason = format!("fallback after {} failed; {}", failed.as_str(), explain(&[], &skipped));
-    Ok(ChannelChoice { destinations: vec![], reason })
+
+    /// After `failed` refused a notice for good: the next usable channel in the citizen's order
+    /// (then paper, for kinds that fall back to it), skipping those the notice already used.
+    pub async fn choose_fallback(&self, failed: Channel, already: &[Channel]) -> Result<ChannelChoice, PortError> {
+        let chooser = self;
+        let mut order = chooser.preference();
+        order.push(Channel::Paper);
+        let after_failed = order.iter().position(|c| *c == failed).map_or(0, |i| i + 1);
+        let mut skipped = Vec::new();
+        for channel in order.into_iter().skip(after_failed) {
+            if already.contains(&channel) {
+                skipped.push(format!("{} (already used)", channel.as_str()));
+                continue;
+            }
+            match chooser.candidate(channel).await? {
+                Ok(destination) => {
+                    let destinations = vec![destination];
+                    let reason =
+                        format!("fallback after {} failed; {}", failed.as_str(), explain(&destinations, &skipped));
+                    return Ok(ChannelChoice { destinations, reason });
+                }
+                Err(why) => skipped.push(why),
+            }
+        }
+        let reason = format!("fallback after {} failed; {}", failed.as_str(), explain(&[], &skipped));
+        Ok(ChannelChoice { destinations: vec![], reason })
+    }
 }
 
 #[cfg(test)]
@@ -168,7 +164,17 @@ mod tests {
                 .await
                 .unwrap();
         }
-        choose(&fakes::tenant(), &customer, "Carrer Major 1", kind, &suppressions).await.unwrap()
+        Chooser {
+            tenant_id: &fakes::tenant(),
+            whatsapp: false,
+            customer: &customer,
+            postal_address: "Carrer Major 1",
+            kind,
+            suppressions: &suppressions,
+        }
+        .choose()
+        .await
+        .unwrap()
     }
 
     fn channels(choice: &ChannelChoice) -> Vec<Channel> {
@@ -241,41 +247,41 @@ mod tests {
         let customer = fakes::customer_profile();
         let none = InMemorySuppressions::default();
         let kind = NoticeKind::DirectDebitReturned;
-        let after_email = choose_fallback(
-            &fakes::tenant(),
-            &customer,
-            "Carrer Major 1",
+        let after_email = Chooser {
+            tenant_id: &fakes::tenant(),
+            whatsapp: false,
+            customer: &customer,
+            postal_address: "Carrer Major 1",
             kind,
-            Channel::Email,
-            &[Channel::Email],
-            &none,
-        )
+            suppressions: &none,
+        }
+        .choose_fallback(Channel::Email, &[Channel::Email])
         .await
         .unwrap();
         assert_eq!(channels(&after_email), [Channel::Sms]);
         assert_eq!(after_email.reason, "fallback after email failed; chosen: sms");
-        let after_sms = choose_fallback(
-            &fakes::tenant(),
-            &customer,
-            "Carrer Major 1",
+        let after_sms = Chooser {
+            tenant_id: &fakes::tenant(),
+            whatsapp: false,
+            customer: &customer,
+            postal_address: "Carrer Major 1",
             kind,
-            Channel::Sms,
-            &[Channel::Email, Channel::Sms],
-            &none,
-        )
+            suppressions: &none,
+        }
+        .choose_fallback(Channel::Sms, &[Channel::Email, Channel::Sms])
         .await
         .unwrap();
         assert_eq!(channels(&after_sms), [Channel::Paper]);
         let reminder = NoticeKind::PaymentPlanMilestone;
-        let nothing_left = choose_fallback(
-            &fakes::tenant(),
-            &customer,
-            "Carrer Major 1",
-            reminder,
-            Channel::Sms,
-            &[Channel::Email, Channel::Sms],
-            &none,
-        )
+        let nothing_left = Chooser {
+            tenant_id: &fakes::tenant(),
+            whatsapp: false,
+            customer: &customer,
+            postal_address: "Carrer Major 1",
+            kind: reminder,
+            suppressions: &none,
+        }
+        .choose_fallback(Channel::Sms, &[Channel::Email, Channel::Sms])
         .await
         .unwrap();
         assert!(nothing_left.destinations.is_empty(), "{nothing_left:?}");

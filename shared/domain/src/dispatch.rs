@@ -5,13 +5,14 @@ use jiff::SignedDuration;
 use crate::billing::Document;
 use crate::clock::Clock;
 use crate::compose::MAX_ATTACHMENT_BYTES;
+use crate::contact::PhoneE164;
 use crate::error::{Error, PortError, Rejection, RejectionCode};
 use crate::ids::TenantId;
 use crate::notice::{Channel, ComposeJob, DeliveryJob, Destination, Notice, RenderedMessage};
 use crate::ports::{
     Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, Documents, EmailAttachment, EmailSender, NoticeScheduler,
-    NoticeStore, OutgoingEmail, OutgoingSms, RateLimiter, Scheduled, ScheduledJob, SmsSender, Suppressions,
-    TenantDirectory,
+    NoticeStore, OutgoingEmail, OutgoingSms, OutgoingWhatsApp, RateLimiter, Scheduled, ScheduledJob, SmsSender,
+    Suppressions, TenantDirectory, WhatsAppSender,
 };
 use crate::tenant::TenantSettings;
 
@@ -38,6 +39,7 @@ pub struct Dispatch<'a> {
     pub notices: &'a dyn NoticeStore,
     pub email: &'a dyn EmailSender,
     pub sms: &'a dyn SmsSender,
+    pub whatsapp: &'a dyn WhatsAppSender,
     pub documents: &'a dyn Documents,
     pub suppressions: &'a dyn Suppressions,
     /// Where the fallback to the next channel goes (the composer writes it).
@@ -110,6 +112,7 @@ impl Dispatch<'_> {
                 };
                 self.send_sms(&job.tenant_id, sms).await
             }
+            Destination::Whatsapp(to) => self.send_whatsapp(&notice, to, &content.text, &settings).await,
             Destination::Paper(_) => {
                 let rejection = Rejection::new(
                     RejectionCode::NoChannel,
@@ -141,6 +144,28 @@ impl Dispatch<'_> {
                 Err(transient.into())
             }
         }
+    }
+
+    async fn send_whatsapp(
+        &self,
+        notice: &Notice,
+        to: &PhoneE164,
+        text: &str,
+        settings: &TenantSettings,
+    ) -> Result<String, PortError> {
+        let template = settings.whatsapp.as_ref().and_then(|w| w.templates.get(&notice.kind).map(|t| (w, t)));
+        let Some((whatsapp, template)) = template else {
+            let reason = format!("the tenant has no WhatsApp template for {}", notice.kind.as_str());
+            return Err(PortError::permanent("whatsapp", std::io::Error::other(reason)));
+        };
+        let message = OutgoingWhatsApp {
+            to,
+            phone_number_id: &whatsapp.phone_number_id,
+            template,
+            language: notice.locale,
+            body: text,
+        };
+        self.whatsapp.send(message).await
     }
 
     /// Takes this send from the tenant's per-second budget for the channel.
@@ -217,7 +242,6 @@ impl Dispatch<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contact::PhoneE164;
     use crate::fakes::{self, Fakes};
     use crate::notice::Channel;
     use crate::ports::TenantDirectory;
@@ -336,7 +360,7 @@ mod tests {
     #[tokio::test]
     async fn past_the_tenants_send_rate_a_delivery_waits_for_the_next_second() {
         let f = Fakes::with_notice().await;
-        let limits = crate::tenant::RateLimits { email_per_second: 1, sms_parts_per_second: 0 };
+        let limits = crate::tenant::RateLimits { email_per_second: 1, sms_parts_per_second: 0, whatsapp_per_second: 1 };
         f.tenants
             .put_settings(&fakes::tenant(), &TenantSettings { rate_limits: limits, ..fakes::default_settings() })
             .await
@@ -347,7 +371,7 @@ mod tests {
         assert!(sms.to_string().contains("send rate"), "{sms}");
         assert!(f.sms.sent().is_empty());
         // the claim was given back: with budget again, it goes
-        let more = crate::tenant::RateLimits { email_per_second: 1, sms_parts_per_second: 1 };
+        let more = crate::tenant::RateLimits { email_per_second: 1, sms_parts_per_second: 1, whatsapp_per_second: 1 };
         f.tenants
             .put_settings(&fakes::tenant(), &TenantSettings { rate_limits: more, ..fakes::default_settings() })
             .await
@@ -357,6 +381,35 @@ mod tests {
             dispatch(&f).handle(&fakes::delivery_job(Channel::Sms)).await.unwrap(),
             Dispatched::Sent { .. }
         ));
+    }
+
+    #[tokio::test]
+    async fn a_tenant_with_a_whatsapp_template_reaches_its_citizens_there() {
+        // GIVEN a tenant with a WhatsApp number and a template for returned debits, and a
+        // citizen who prefers WhatsApp
+        let f = Fakes::with_invoice(|c| c.channels = vec![Channel::Whatsapp, Channel::Email]).await;
+        let whatsapp = crate::tenant::WhatsAppSettings {
+            phone_number_id: "1065".into(),
+            templates: [(crate::notice::NoticeKind::DirectDebitReturned, "avisa_notice".to_owned())].into(),
+        };
+        f.tenants
+            .put_settings(&fakes::tenant(), &TenantSettings { whatsapp: Some(whatsapp), ..fakes::default_settings() })
+            .await
+            .unwrap();
+        for sample in ["invoice-paid", "direct-debit-returned"] {
+            f.ingest().handle(&fakes::sample(sample), 1).await.unwrap();
+        }
+        let job = f.compose.jobs().pop().unwrap();
+        // WHEN the notice is composed and its delivery dispatched
+        f.composer().handle(&job).await.unwrap();
+        let delivery = f.dispatch.jobs().pop().unwrap();
+        assert_eq!(delivery.channel, Channel::Whatsapp);
+        dispatch(&f).handle(&delivery).await.unwrap();
+        // THEN it went as the template, to the mobile, with the SMS wording as its parameter
+        let sent = f.whatsapp.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!((sent[0].0.as_str(), sent[0].1.as_str()), ("+34600111001", "avisa_notice"));
+        assert!(sent[0].2.starts_with("direct_debit_returned/sms/ca"), "the SMS wording: {}", sent[0].2);
     }
 
     #[tokio::test]

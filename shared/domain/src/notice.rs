@@ -29,7 +29,7 @@ impl Channel {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeKind {
     /// A new invoice: the invoice itself (email, or paper) and a short SMS.
@@ -212,6 +212,7 @@ pub struct DeliveryJob {
 pub enum Destination {
     Email(Email),
     Sms(PhoneE164),
+    Whatsapp(PhoneE164),
     Paper(String),
 }
 
@@ -221,7 +222,7 @@ impl Destination {
     pub fn fingerprint(&self) -> String {
         let address = match self {
             Self::Email(email) => email.as_str().to_lowercase(),
-            Self::Sms(phone) => phone.as_str().to_owned(),
+            Self::Sms(phone) | Self::Whatsapp(phone) => phone.as_str().to_owned(),
             Self::Paper(address) => address.to_lowercase(),
         };
         let digest =
@@ -233,6 +234,7 @@ impl Destination {
         match self {
             Self::Email(_) => Channel::Email,
             Self::Sms(_) => Channel::Sms,
+            Self::Whatsapp(_) => Channel::Whatsapp,
             Self::Paper(_) => Channel::Paper,
         }
     }

@@ -266,6 +266,24 @@ pub struct OutgoingSms<'a> {
     pub origination_number: Option<&'a PhoneE164>,
 }
 
+/// One WhatsApp message, sent as the tenant's approved template (business-initiated messages
+/// outside the 24-hour window must be templates; the chat line answers inside it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingWhatsApp<'a> {
+    pub to: &'a PhoneE164,
+    pub phone_number_id: &'a str,
+    pub template: &'a str,
+    pub language: Locale,
+    /// The template's one body parameter: the notice's short text.
+    pub body: &'a str,
+}
+
+#[async_trait]
+pub trait WhatsAppSender: Send + Sync {
+    /// Sends one message; returns WhatsApp's message id (`wamid.…`).
+    async fn send(&self, message: OutgoingWhatsApp<'_>) -> Result<String, PortError>;
+}
+
 /// A file sent with an email.
 #[derive(Clone, PartialEq, Eq)]
 pub struct EmailAttachment {

@@ -7,6 +7,7 @@ use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 
 use crate::contact::{Email, Locale, PhoneE164};
+use crate::notice::NoticeKind;
 use crate::ports::SmsRules;
 
 /// A tenant's settings, as stored in its `CONFIG` item (`events/demo/tenant.json` is one).
@@ -36,6 +37,18 @@ pub struct TenantSettings {
     /// How fast a billing run may go, below the providers' own limits.
     #[serde(default)]
     pub rate_limits: RateLimits,
+    /// The tenant's WhatsApp Business number and its approved templates; no WhatsApp without it.
+    #[serde(default)]
+    pub whatsapp: Option<WhatsAppSettings>,
+}
+
+/// A WhatsApp Business number and, per notice kind, the approved template that carries it (its
+/// body is one `{{1}}` parameter: the notice's short text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhatsAppSettings {
+    pub phone_number_id: String,
+    pub templates: std::collections::BTreeMap<NoticeKind, String>,
 }
 
 /// Sends per second, per tenant and channel.
@@ -46,11 +59,18 @@ pub struct RateLimits {
     pub email_per_second: u32,
     /// SMS parts (not messages) per second.
     pub sms_parts_per_second: u32,
+    /// WhatsApp messages per second (Cloud API's default throughput is 80).
+    #[serde(default = "default_whatsapp_per_second")]
+    pub whatsapp_per_second: u32,
+}
+
+fn default_whatsapp_per_second() -> u32 {
+    20
 }
 
 impl Default for RateLimits {
     fn default() -> Self {
-        Self { email_per_second: 14, sms_parts_per_second: 20 }
+        Self { email_per_second: 14, sms_parts_per_second: 20, whatsapp_per_second: default_whatsapp_per_second() }
     }
 }
 
@@ -155,6 +175,7 @@ impl TenantSettings {
             quiet_hours: None,
             sender: SenderIdentity::default(),
             rate_limits: RateLimits::default(),
+            whatsapp: None,
         }
     }
 

@@ -6,7 +6,7 @@ pub use subjects::MAX_ATTACHMENT_BYTES;
 
 use sha2::{Digest, Sha256};
 
-use crate::channels::{self, ChannelChoice};
+use crate::channels::{ChannelChoice, Chooser};
 use crate::clock::Clock;
 use crate::error::{Error, RejectionCode};
 use crate::notice::{Channel, ChannelMessage, ComposeJob, DeliveryJob, Destination, Notice};
@@ -90,23 +90,22 @@ impl Compose<'_> {
             Err(not_applicable) => return Ok(Err(not_applicable)),
         };
         let kind = job.subject.kind();
-        let address = holder.supply_point.address.as_str();
+        let whatsapp = settings.whatsapp.as_ref().is_some_and(|w| w.templates.contains_key(&kind));
+        let chooser = Chooser {
+            tenant_id: &job.tenant_id,
+            whatsapp,
+            customer: &customer,
+            postal_address: holder.supply_point.address.as_str(),
+            kind,
+            suppressions: self.suppressions,
+        };
         let choice = match &job.fallback {
-            None => channels::choose(&job.tenant_id, &customer, address, kind, self.suppressions).await?,
+            None => chooser.choose().await?,
             Some(fallback) => {
                 let original = self.notices.notice(&job.tenant_id, &fallback.of).await?;
                 let already: Vec<Channel> =
                     original.iter().flat_map(|n| n.messages.iter().map(|m| m.destination.channel())).collect();
-                let choice = channels::choose_fallback(
-                    &job.tenant_id,
-                    &customer,
-                    address,
-                    kind,
-                    fallback.failed,
-                    &already,
-                    self.suppressions,
-                )
-                .await?;
+                let choice = chooser.choose_fallback(fallback.failed, &already).await?;
                 if choice.destinations.is_empty() {
                     return Ok(Err(choice.reason));
                 }
@@ -119,7 +118,11 @@ impl Compose<'_> {
         for destination in destinations {
             let channel = destination.channel();
             // A letter says what the email says (a reminder that has no email has no letter).
-            let rendered_as = if channel == Channel::Paper { Channel::Email } else { channel };
+            let rendered_as = match channel {
+                Channel::Paper => Channel::Email,
+                Channel::Whatsapp => Channel::Sms,
+                other => other,
+            };
             let (template, content) = if kind.channels().contains(&rendered_as) {
                 let key = TemplateKey { kind, channel: rendered_as, locale };
                 let (template, content) = self.renderer.render(key, &values, settings.sms)?;

@@ -30,8 +30,9 @@ use crate::notice::{
 };
 use crate::ports::{
     AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DeliveryRecords, DeliveryStatus, DispatchQueue,
-    Documents, EmailSender, NoticeRenderer, NoticeScheduler, NoticeStore, OutgoingEmail, OutgoingSms, RateLimiter,
-    RejectedMessage, RejectionLog, ScheduledJob, SmsRules, SmsSender, Suppressions, TemplateKey, TenantDirectory,
+    Documents, EmailSender, NoticeRenderer, NoticeScheduler, NoticeStore, OutgoingEmail, OutgoingSms, OutgoingWhatsApp,
+    RateLimiter, RejectedMessage, RejectionLog, ScheduledJob, SmsRules, SmsSender, Suppressions, TemplateKey,
+    TenantDirectory, WhatsAppSender,
 };
 use crate::print::{PrintArchive, PrintLetter, PrintQueue};
 use crate::tenant::{TenantSettings, TimeZoneName};
@@ -55,6 +56,7 @@ pub struct Fakes {
     pub renderer: FakeRenderer,
     pub email: RecordingSender,
     pub sms: RecordingSender,
+    pub whatsapp: RecordingWhatsApp,
     pub documents: InMemoryDocuments,
     pub deliveries: InMemoryDeliveries,
     pub rate_limiter: InMemoryRateLimiter,
@@ -78,6 +80,7 @@ impl Default for Fakes {
             renderer: FakeRenderer,
             email: RecordingSender::default(),
             sms: RecordingSender::default(),
+            whatsapp: RecordingWhatsApp::default(),
             documents: InMemoryDocuments(Mutex::new(HashMap::from([(
                 "s3://aigues-reus-invoices/2026/11/F-2026-110001.pdf".to_owned(),
                 SAMPLE_PDF.to_vec(),
@@ -163,6 +166,7 @@ impl Fakes {
             notices: &self.notices,
             email: &self.email,
             sms: &self.sms,
+            whatsapp: &self.whatsapp,
             documents: &self.documents,
             suppressions: &self.suppressions,
             compose: &self.compose,

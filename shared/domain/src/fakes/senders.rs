@@ -108,3 +108,23 @@ impl SmsSender for RecordingSender {
         Ok(to.as_str().ends_with("99"))
     }
 }
+
+/// Records the WhatsApp messages it is asked to send.
+#[derive(Debug, Default)]
+pub struct RecordingWhatsApp(pub Mutex<Vec<(String, String, String)>>);
+
+impl RecordingWhatsApp {
+    /// `(to, template, body)` of every message.
+    pub fn sent(&self) -> Vec<(String, String, String)> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl WhatsAppSender for RecordingWhatsApp {
+    async fn send(&self, message: OutgoingWhatsApp<'_>) -> Result<String, PortError> {
+        let mut sent = self.0.lock().unwrap();
+        sent.push((message.to.as_str().to_owned(), message.template.to_owned(), message.body.to_owned()));
+        Ok(format!("wamid.{}", sent.len()))
+    }
+}

@@ -1,0 +1,67 @@
+use async_trait::async_trait;
+use avisa_domain::PortError;
+use avisa_domain::ports::{OutgoingWhatsApp, WhatsAppSender};
+use serde_json::{Value, json};
+
+const OPERATION: &str = "whatsapp.messages";
+
+/// The WhatsApp Cloud API (`POST {base}/{phone_number_id}/messages` with a bearer token).
+#[derive(Debug, Clone)]
+pub struct WhatsAppCloud {
+    client: reqwest::Client,
+    /// e.g. `https://graph.facebook.com/v21.0`
+    base_url: String,
+    access_token: Option<String>,
+}
+
+impl WhatsAppCloud {
+    pub fn new(base_url: impl Into<String>, access_token: Option<String>) -> Self {
+        Self { client: reqwest::Client::new(), base_url: base_url.into(), access_token }
+    }
+}
+
+fn failed(transient: bool, reason: String) -> PortError {
+    let source = std::io::Error::other(reason);
+    if transient { PortError::transient(OPERATION, source) } else { PortError::permanent(OPERATION, source) }
+}
+
+#[async_trait]
+impl WhatsAppSender for WhatsAppCloud {
+    async fn send(&self, message: OutgoingWhatsApp<'_>) -> Result<String, PortError> {
+        let Some(token) = &self.access_token else {
+            return Err(failed(false, "WhatsApp is not configured in this deployment (WhatsAppAccessToken)".into()));
+        };
+        let body = json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": message.to.as_str().trim_start_matches('+'),
+            "type": "template",
+            "template": {
+                "name": message.template,
+                "language": { "code": message.language.code() },
+                "components": [{ "type": "body", "parameters": [{ "type": "text", "text": message.body }] }],
+            },
+        });
+        let url = format!("{}/{}/messages", self.base_url.trim_end_matches('/'), message.phone_number_id);
+        let response = self
+            .client
+            .post(url)
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| failed(true, format!("no answer from the Cloud API: {e}")))?;
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            return answer["messages"][0]["id"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| failed(false, format!("the Cloud API answered {status} without a message id")));
+        }
+        // Meta's error text says what is wrong (template not approved, number not on WhatsApp…).
+        let reason = answer["error"]["message"].as_str().unwrap_or("no reason given");
+        let transient = status.as_u16() == 429 || status.is_server_error();
+        Err(failed(transient, format!("{status}: {reason}")))
+    }
+}
