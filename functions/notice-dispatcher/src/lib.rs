@@ -102,6 +102,7 @@ impl SqsHandler for App {
             scheduler: &self.scheduler,
             tenants: &self.store,
             rate_limiter: &self.store,
+            deliveries: &self.store,
             clock: &self.clock,
             defaults: &self.defaults,
         };

@@ -10,9 +10,9 @@ use crate::error::{Error, PortError, Rejection, RejectionCode};
 use crate::ids::TenantId;
 use crate::notice::{Channel, ComposeJob, DeliveryJob, Destination, Notice, RenderedMessage};
 use crate::ports::{
-    Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, Documents, EmailAttachment, EmailSender, NoticeScheduler,
-    NoticeStore, OutgoingEmail, OutgoingSms, OutgoingWhatsApp, RateLimiter, Scheduled, ScheduledJob, SmsSender,
-    Suppressions, TenantDirectory, WhatsAppSender,
+    Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DeliveryRecords, Documents, EmailAttachment, EmailSender,
+    NoticeScheduler, NoticeStore, OutgoingEmail, OutgoingSms, OutgoingWhatsApp, RateLimiter, Scheduled, ScheduledJob,
+    SmsSender, Suppressions, TenantDirectory, WhatsAppSender,
 };
 use crate::tenant::TenantSettings;
 
@@ -48,6 +48,7 @@ pub struct Dispatch<'a> {
     pub scheduler: &'a dyn NoticeScheduler,
     pub tenants: &'a dyn TenantDirectory,
     pub rate_limiter: &'a dyn RateLimiter,
+    pub deliveries: &'a dyn DeliveryRecords,
     pub clock: &'a dyn Clock,
     /// The deployment's settings, for tenants with none of their own.
     pub defaults: &'a TenantSettings,
@@ -123,6 +124,10 @@ impl Dispatch<'_> {
         };
         match sent {
             Ok(provider_message_id) => {
+                if job.channel == Channel::Whatsapp {
+                    // WhatsApp's receipts name only its own message id.
+                    self.deliveries.link_provider_id(&provider_message_id, &key).await?;
+                }
                 let outcome = ClaimOutcome::Sent { provider_message_id: provider_message_id.clone() };
                 self.claims.complete(&key, self.clock.now(), &outcome).await?;
                 Ok(Dispatched::Sent { provider_message_id })
@@ -410,6 +415,16 @@ mod tests {
         assert_eq!(sent.len(), 1);
         assert_eq!((sent[0].0.as_str(), sent[0].1.as_str()), ("+34600111001", "avisa_notice"));
         assert!(sent[0].2.starts_with("direct_debit_returned/sms/ca"), "the SMS wording: {}", sent[0].2);
+        // and its receipts will find the delivery by WhatsApp's id
+        let feedback = crate::feedback::Feedback { deliveries: &f.deliveries, suppressions: &f.suppressions };
+        let read = crate::feedback::WhatsAppReceipt {
+            provider_message_id: "wamid.1".into(),
+            status: Some(crate::ports::DeliveryStatus::Read),
+            detail: String::new(),
+            at: f.clock.now(),
+        };
+        feedback.handle_whatsapp(&read).await.unwrap();
+        assert_eq!(f.deliveries.statuses(), [(Channel::Whatsapp, crate::ports::DeliveryStatus::Read, String::new())]);
     }
 
     #[tokio::test]

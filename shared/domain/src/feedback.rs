@@ -42,6 +42,16 @@ pub enum FeedbackOutcome {
     Ignored,
 }
 
+/// A WhatsApp status receipt, as the chat webhook receives it (parsed at the edge).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatsAppReceipt {
+    pub provider_message_id: String,
+    /// `None` for `sent` (nothing new: the dispatcher recorded it).
+    pub status: Option<DeliveryStatus>,
+    pub detail: String,
+    pub at: Timestamp,
+}
+
 #[allow(missing_debug_implementations)] // trait objects only
 #[derive(Clone, Copy)]
 pub struct Feedback<'a> {
@@ -72,6 +82,19 @@ impl Feedback<'_> {
             channel: Channel::Email,
         };
         self.deliveries.record_status(&key, status, &detail, event.at).await?;
+        Ok(FeedbackOutcome::Recorded(status))
+    }
+
+    /// Records what WhatsApp says of a message the dispatcher sent.
+    pub async fn handle_whatsapp(&self, receipt: &WhatsAppReceipt) -> Result<FeedbackOutcome, Error> {
+        let Some(status) = receipt.status else { return Ok(FeedbackOutcome::Ignored) };
+        let Some(key) = self.deliveries.by_provider_id(&receipt.provider_message_id).await? else {
+            return Err(Error::rejected(
+                crate::error::RejectionCode::UnknownNotice,
+                format!("WhatsApp message {} was not sent by avisa", receipt.provider_message_id),
+            ));
+        };
+        self.deliveries.record_status(&key, status, &receipt.detail, receipt.at).await?;
         Ok(FeedbackOutcome::Recorded(status))
     }
 }

@@ -122,15 +122,20 @@ pub trait NoticeStore: Send + Sync {
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     Delivered,
+    Read,
     Bounced,
     SoftBounced,
     Complained,
+    /// The provider gave up after accepting it (WhatsApp `failed`).
+    Failed,
 }
 
 impl DeliveryStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Delivered => "delivered",
+            Self::Read => "read",
+            Self::Failed => "failed",
             Self::Bounced => "bounced",
             Self::SoftBounced => "soft_bounced",
             Self::Complained => "complained",
@@ -149,6 +154,11 @@ pub trait DeliveryRecords: Send + Sync {
         detail: &str,
         at: Timestamp,
     ) -> Result<(), PortError>;
+    /// Remembers which delivery a provider's message id belongs to (for providers whose
+    /// receipts carry only their own id, like WhatsApp's).
+    async fn link_provider_id(&self, provider_message_id: &str, key: &ClaimKey) -> Result<(), PortError>;
+    /// The delivery a provider's message id belongs to.
+    async fn by_provider_id(&self, provider_message_id: &str) -> Result<Option<ClaimKey>, PortError>;
 }
 
 /// Shared send-rate budgets (per tenant, channel and second).

@@ -2,6 +2,8 @@
 
 use async_trait::async_trait;
 use avisa_domain::PortError;
+use avisa_domain::ids::{NoticeId, TenantId};
+use avisa_domain::notice::Channel;
 use avisa_domain::ports::{Claim, ClaimKey, ClaimOutcome, Claims, DeliveryRecords, DeliveryStatus};
 use jiff::{SignedDuration, Timestamp};
 
@@ -155,5 +157,32 @@ impl DeliveryRecords for DynamoStore {
             )),
             Err(e) => Err(classify(OPERATION, e)),
         }
+    }
+
+    async fn link_provider_id(&self, provider_message_id: &str, key: &ClaimKey) -> Result<(), PortError> {
+        let ClaimKey::Delivery { tenant_id, notice_id, channel } = key else {
+            return Err(PortError::permanent("link_provider_id", std::io::Error::other("not a delivery")));
+        };
+        // Provider ids are global (WhatsApp's wamid): the one key without a tenant, which it names.
+        let item = Item::from([
+            ("pk".to_owned(), s(format!("PROVIDER#{provider_message_id}"))),
+            ("sk".to_owned(), s("DELIVERY")),
+            ("tenant_id".to_owned(), s(tenant_id.as_str())),
+            ("notice_id".to_owned(), s(notice_id.as_str())),
+            ("channel".to_owned(), s(channel.as_str())),
+        ]);
+        self.put("dynamodb.PutItem(provider id)", item).await
+    }
+
+    async fn by_provider_id(&self, provider_message_id: &str) -> Result<Option<ClaimKey>, PortError> {
+        #[derive(serde::Deserialize)]
+        struct Link {
+            tenant_id: TenantId,
+            notice_id: NoticeId,
+            channel: Channel,
+        }
+        let link: Option<Link> =
+            self.get("dynamodb.GetItem(provider id)", &format!("PROVIDER#{provider_message_id}"), "DELIVERY").await?;
+        Ok(link.map(|l| ClaimKey::Delivery { tenant_id: l.tenant_id, notice_id: l.notice_id, channel: l.channel }))
     }
 }

@@ -12,6 +12,7 @@
 //! | rejected message | `T#{t}#REJECTED` | `{at}#{message_id}` |
 //! | letter for the print batch | `PRINT#{day}` | `T#{t}#{notice_id}` |
 //! | send-rate budget | `T#{t}#RATE#{channel}` | `{epoch second}` (TTL a minute) |
+//! | provider message id → delivery | `PROVIDER#{id}` | `DELIVERY` (WhatsApp receipts) |
 //! | tenant settings | `TENANT#{t}` | `CONFIG` |
 //! | suppressed address | `T#{t}#SUPPRESSED` | `{channel}#{fingerprint}` |
 

@@ -173,6 +173,7 @@ impl Fakes {
             scheduler: &self.scheduler,
             tenants: &self.tenants,
             rate_limiter: &self.rate_limiter,
+            deliveries: &self.deliveries,
             clock: &self.clock,
             defaults: &self.defaults,
         }

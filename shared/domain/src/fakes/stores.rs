@@ -296,9 +296,9 @@ impl NoticeScheduler for InMemoryScheduler {
     }
 }
 
-/// Records statuses reported for deliveries.
+/// Records statuses reported for deliveries, and provider ids.
 #[derive(Debug, Default)]
-pub struct InMemoryDeliveries(Mutex<Vec<(Channel, DeliveryStatus, String)>>);
+pub struct InMemoryDeliveries(Mutex<Vec<(Channel, DeliveryStatus, String)>>, Mutex<HashMap<String, ClaimKey>>);
 
 impl InMemoryDeliveries {
     pub fn statuses(&self) -> Vec<(Channel, DeliveryStatus, String)> {
@@ -320,6 +320,15 @@ impl DeliveryRecords for InMemoryDeliveries {
         };
         self.0.lock().unwrap().push((*channel, status, detail.to_owned()));
         Ok(())
+    }
+
+    async fn link_provider_id(&self, provider_message_id: &str, key: &ClaimKey) -> Result<(), PortError> {
+        self.1.lock().unwrap().insert(provider_message_id.to_owned(), key.clone());
+        Ok(())
+    }
+
+    async fn by_provider_id(&self, provider_message_id: &str) -> Result<Option<ClaimKey>, PortError> {
+        Ok(self.1.lock().unwrap().get(provider_message_id).cloned())
     }
 }
 
