@@ -242,48 +242,29 @@ mod tests {
         assert_eq!(channels(&c), [Channel::Sms]);
     }
 
+    async fn fallback(kind: NoticeKind, failed: Channel, already: &[Channel]) -> ChannelChoice {
+        let customer = fakes::customer_profile();
+        let chooser = Chooser {
+            tenant_id: &fakes::tenant(),
+            whatsapp: false,
+            customer: &customer,
+            postal_address: "Carrer Major 1",
+            kind,
+            suppressions: &InMemorySuppressions::default(),
+        };
+        chooser.choose_fallback(failed, already).await.unwrap()
+    }
+
     #[tokio::test]
     async fn the_fallback_is_the_next_usable_channel_in_the_citizens_order() {
-        let customer = fakes::customer_profile();
-        let none = InMemorySuppressions::default();
         let kind = NoticeKind::DirectDebitReturned;
-        let after_email = Chooser {
-            tenant_id: &fakes::tenant(),
-            whatsapp: false,
-            customer: &customer,
-            postal_address: "Carrer Major 1",
-            kind,
-            suppressions: &none,
-        }
-        .choose_fallback(Channel::Email, &[Channel::Email])
-        .await
-        .unwrap();
+        let after_email = fallback(kind, Channel::Email, &[Channel::Email]).await;
         assert_eq!(channels(&after_email), [Channel::Sms]);
         assert_eq!(after_email.reason, "fallback after email failed; chosen: sms");
-        let after_sms = Chooser {
-            tenant_id: &fakes::tenant(),
-            whatsapp: false,
-            customer: &customer,
-            postal_address: "Carrer Major 1",
-            kind,
-            suppressions: &none,
-        }
-        .choose_fallback(Channel::Sms, &[Channel::Email, Channel::Sms])
-        .await
-        .unwrap();
+        let after_sms = fallback(kind, Channel::Sms, &[Channel::Email, Channel::Sms]).await;
         assert_eq!(channels(&after_sms), [Channel::Paper]);
-        let reminder = NoticeKind::PaymentPlanMilestone;
-        let nothing_left = Chooser {
-            tenant_id: &fakes::tenant(),
-            whatsapp: false,
-            customer: &customer,
-            postal_address: "Carrer Major 1",
-            kind: reminder,
-            suppressions: &none,
-        }
-        .choose_fallback(Channel::Sms, &[Channel::Email, Channel::Sms])
-        .await
-        .unwrap();
+        let nothing_left =
+            fallback(NoticeKind::PaymentPlanMilestone, Channel::Sms, &[Channel::Email, Channel::Sms]).await;
         assert!(nothing_left.destinations.is_empty(), "{nothing_left:?}");
     }
 }
