@@ -27,18 +27,6 @@ fn cargo_lambda_metadata_matches_what_the_template_gives_each_function() {
     let workspace = lambda_env("Cargo.toml", "workspace");
     assert_eq!(workspace["AWS_ENDPOINT_URL"], "http://127.0.0.1:5055");
     for spec in specs(&template, template.resolver("http://127.0.0.1:5055")).unwrap() {
-        if ![
-            "billing-ingest",
-            "notice-composer",
-            "notice-dispatcher",
-            "delivery-feedback",
-            "print-batch",
-            "chat-webhook",
-        ]
-        .contains(&spec.binary.as_str())
-        {
-            continue; // not built yet: nothing to invoke
-        }
         let mut metadata = workspace.clone();
         metadata.extend(lambda_env(&format!("functions/{}/Cargo.toml", spec.binary), "package"));
         for (name, value) in &spec.env {

@@ -9,6 +9,7 @@ mod chat_webhook;
 mod compose;
 mod feedback;
 mod ingest;
+mod outages;
 mod pipeline;
 mod print;
 mod provisioning;

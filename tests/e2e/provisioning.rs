@@ -15,7 +15,7 @@ async fn the_table_has_the_templates_keys_indexes_and_ttl() {
     let mut indexes: Vec<_> =
         table.global_secondary_indexes().iter().map(|i| i.index_name().unwrap_or_default()).collect();
     indexes.sort_unstable();
-    assert_eq!(indexes, ["gsi1", "gsi2", "gsi3"]);
+    assert_eq!(indexes, ["gsi1", "gsi2", "gsi3", "gsi4"]);
     assert!(table.global_secondary_indexes().iter().all(|i| i.index_status() != Some(&IndexStatus::Deleting)));
     let ttl = dynamodb
         .describe_time_to_live()

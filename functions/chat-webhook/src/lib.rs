@@ -8,9 +8,8 @@ use avisa_aws::DynamoStore;
 use avisa_domain::Error;
 use avisa_domain::feedback::Feedback;
 use avisa_runtime::config::{self, ConfigError, ConfigSource};
+use avisa_runtime::http::{self, problem, respond};
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
-use aws_lambda_events::http::{HeaderValue, header};
-use base64::Engine;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -35,18 +34,6 @@ impl Config {
 pub struct App {
     store: DynamoStore,
     config: Config,
-}
-
-fn respond(status: i64, content_type: &'static str, body: String) -> LambdaFunctionUrlResponse {
-    let mut response = LambdaFunctionUrlResponse::default();
-    response.status_code = status;
-    response.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response.body = Some(body);
-    response
-}
-
-fn problem(status: i64, reason: &str) -> LambdaFunctionUrlResponse {
-    respond(status, "application/json", serde_json::json!({ "error": reason }).to_string())
 }
 
 impl App {
@@ -76,14 +63,9 @@ impl App {
     }
 
     async fn notification(&self, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
-        let raw = request.body.as_deref().unwrap_or_default();
-        let body = if request.is_base64_encoded {
-            match base64::engine::general_purpose::STANDARD.decode(raw) {
-                Ok(bytes) => bytes,
-                Err(_) => return problem(400, "the body is marked base64 but is not"),
-            }
-        } else {
-            raw.as_bytes().to_vec()
+        let body = match http::body(request) {
+            Ok(body) => body,
+            Err(refused) => return refused,
         };
         let signature = request.headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
         if !webhook::signature_is_valid(&self.config.app_secret, &body, signature) {

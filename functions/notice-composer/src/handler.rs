@@ -1,18 +1,36 @@
-use avisa_domain::compose::{Compose, Composed};
+use avisa_domain::compose::Composed;
 use avisa_domain::notice::ComposeJob;
+use avisa_domain::outage::{OutageAlertDue, OutageAlerts};
+use avisa_domain::{Rejection, error::RejectionCode};
 use avisa_runtime::metrics::Counts;
 use avisa_runtime::sqs::{RecordFailure, Rejections, parse_job, process_batch};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 
+/// The compose queue carries compose jobs, and outage alerts put there by their schedules
+/// (`{"outage_alert": {...}}`).
 pub async fn handle_batch(
-    compose: Compose<'_>,
+    alerts: OutageAlerts<'_>,
     rejections: &Rejections<'_>,
     event: SqsEvent,
 ) -> (SqsBatchResponse, Counts) {
-    process_batch(event, rejections, |record| handle_record(compose, record)).await
+    process_batch(event, rejections, |record| handle_record(&alerts, record)).await
 }
 
-async fn handle_record(compose: Compose<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertMessage {
+    outage_alert: OutageAlertDue,
+}
+
+async fn handle_record(alerts: &OutageAlerts<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
+    let body = record.body.as_deref().unwrap_or_default();
+    if serde_json::from_str::<serde_json::Value>(body).is_ok_and(|v| v.get("outage_alert").is_some()) {
+        let message: AlertMessage = serde_json::from_str(body).map_err(|e| {
+            RecordFailure::from(Rejection::new(RejectionCode::InvalidJson, format!("body is not an outage alert: {e}")))
+        })?;
+        return fire(alerts, &message.outage_alert).await;
+    }
+    let compose = alerts.compose;
     let job: ComposeJob = parse_job(&record)?;
     let outcome = compose.handle(&job).await.map_err(|error| RecordFailure {
         error,
@@ -40,6 +58,34 @@ async fn handle_record(compose: Compose<'_>, record: SqsMessage) -> Result<&'sta
     Ok(result)
 }
 
+async fn fire(alerts: &OutageAlerts<'_>, due: &OutageAlertDue) -> Result<&'static str, RecordFailure> {
+    let fired = alerts.fire(due).await.map_err(|error| RecordFailure {
+        error,
+        tenant_id: Some(due.tenant_id.to_string()),
+        event_id: Some(due.key()),
+    })?;
+    match fired {
+        Ok(fired) => {
+            tracing::info!(
+                tenant_id = %due.tenant_id,
+                outage_id = %due.outage_id,
+                stage = due.stage.as_str(),
+                alert = due.label,
+                recipients = fired.recipients,
+                by_channel = ?fired.by_channel,
+                unreachable = fired.unreachable,
+                briefing = fired.briefing,
+                "outage alert fired"
+            );
+            Ok("outage_alert_fired")
+        }
+        Err(reason) => {
+            tracing::info!(tenant_id = %due.tenant_id, outage_id = %due.outage_id, reason, "outage alert no longer applies");
+            Ok("outage_alert_not_applicable")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,9 +94,8 @@ mod tests {
     use avisa_runtime::sqs::sqs_event;
 
     async fn run(f: &Fakes, body: &str) -> Vec<String> {
-        let compose = f.composer();
         let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
-        let (response, _) = handle_batch(compose, &rejections, sqs_event([body])).await;
+        let (response, _) = handle_batch(f.outage_alerts(), &rejections, sqs_event([body])).await;
         response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
     }
 
@@ -70,5 +115,24 @@ mod tests {
         let rejected = f.rejections.0.lock().unwrap();
         assert_eq!(rejected[0].rejection.code, RejectionCode::InvalidJson);
         assert!(rejected[0].rejection.detail.contains("ComposeJob"), "{}", rejected[0].rejection.detail);
+    }
+
+    #[tokio::test]
+    async fn a_malformed_outage_alert_is_rejected_with_the_reason() {
+        let f = Fakes::default();
+        let failures = run(&f, r#"{"outage_alert": {"tenant_id": "t"}}"#).await;
+        assert!(failures.is_empty());
+        let rejected = f.rejections.0.lock().unwrap();
+        assert!(rejected[0].rejection.detail.contains("not an outage alert"), "{}", rejected[0].rejection.detail);
+    }
+
+    #[tokio::test]
+    async fn an_alert_of_an_unknown_outage_is_rejected_not_retried() {
+        let f = Fakes::default();
+        let body = r#"{"outage_alert": {"tenant_id": "aigues-reus", "outage_id": "o-missing", "revision": 1, "stage": "advance", "label": "48h"}}"#;
+        let failures = run(&f, body).await;
+        assert!(failures.is_empty());
+        let rejected = f.rejections.0.lock().unwrap();
+        assert_eq!(rejected[0].rejection.code, RejectionCode::UnknownOutage);
     }
 }

@@ -1,11 +1,14 @@
 //! notice-composer: compose jobs in; personalised notices per channel recorded; delivery jobs out.
+//! Outage alerts arrive on the same queue from their schedules: one notice per citizen reached,
+//! and a briefing email to the tenant's call centre.
 
 mod handler;
 
 use async_trait::async_trait;
-use avisa_aws::{DynamoStore, SqsQueue};
+use avisa_aws::{DynamoStore, SesEmailSender, SqsQueue};
 use avisa_domain::clock::SystemClock;
 use avisa_domain::compose::Compose;
+use avisa_domain::outage::{Audience, OutageAlerts};
 use avisa_domain::tenant::TenantSettings;
 use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource};
@@ -21,6 +24,8 @@ pub const SOURCE: &str = "notice-composer";
 pub struct Config {
     pub table_name: String,
     pub dispatch_queue_url: String,
+    /// Who outage briefings to the call centre come from, for tenants without a sender.
+    pub sender_email: String,
     pub defaults: TenantSettings,
 }
 
@@ -33,6 +38,11 @@ impl Config {
                 "DISPATCH_QUEUE_URL",
                 "the DispatchQueue URL, set by infra/template.yaml",
             )?,
+            sender_email: config::required(
+                source,
+                "SENDER_EMAIL",
+                "the template parameter SenderEmail (a verified SES identity)",
+            )?,
             defaults: config::tenant_defaults(source)?,
         })
     }
@@ -42,6 +52,7 @@ impl Config {
 pub struct App {
     store: DynamoStore,
     dispatch: SqsQueue,
+    email: SesEmailSender,
     templates: Templates,
     defaults: TenantSettings,
     clock: SystemClock,
@@ -53,6 +64,7 @@ impl App {
         Ok(Self {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
             dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
+            email: SesEmailSender::new(aws_sdk_sesv2::Client::new(sdk), &config.sender_email),
             templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
             defaults: config.defaults.clone(),
             clock: SystemClock,
@@ -70,11 +82,25 @@ impl SqsHandler for App {
             dispatch: &self.dispatch,
             suppressions: &self.store,
             tenants: &self.store,
+            outages: &self.store,
+            subscriptions: &self.store,
             print: &self.store,
             clock: &self.clock,
             defaults: &self.defaults,
         };
+        let alerts = OutageAlerts {
+            compose,
+            audience: Audience {
+                index: &self.store,
+                subscriptions: &self.store,
+                accounts: &self.store,
+                suppressions: &self.store,
+            },
+            outages: &self.store,
+            claims: &self.store,
+            email: &self.email,
+        };
         let rejections = Rejections { source: SOURCE, log: &self.store, clock: &self.clock };
-        handle_batch(compose, &rejections, event).await.0
+        handle_batch(alerts, &rejections, event).await.0
     }
 }

@@ -1,6 +1,106 @@
-//! outage-scheduler: the operator API for planned outages
-//!
-//! Not built yet: planned outages cannot be scheduled yet (see the planned outage alerts issue).
+//! outage-scheduler: the operator API for planned outages, behind a Function URL. Operators plan
+//! an outage, read its dry run, confirm it (one-time alert schedules), reschedule, cancel or end
+//! it; and subscribe citizens without a contract to a supply point's alerts. Every request
+//! carries an operator's bearer token, which names the tenant it may act for.
 
-/// What this function will do, as its "not implemented yet" answer says.
-pub const PENDING: &str = "planned outages cannot be scheduled yet (see the planned outage alerts issue)";
+mod routes;
+
+use avisa_aws::{DynamoStore, EventBridgeScheduler};
+use avisa_domain::clock::SystemClock;
+use avisa_domain::operators::{Operator, OperatorDirectory, token_digest};
+use avisa_domain::outage::{Audience, OutageDesk};
+use avisa_domain::tenant::TenantSettings;
+use avisa_runtime::RuntimeError;
+use avisa_runtime::config::{self, ConfigError, ConfigSource, ScheduleTarget};
+use avisa_runtime::http::{self, problem};
+use avisa_templates::Templates;
+use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+    /// Alert schedules put their job on the compose queue.
+    pub schedules: ScheduleTarget,
+    pub defaults: TenantSettings,
+}
+
+impl Config {
+    pub fn load(source: &dyn ConfigSource) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: config::table_name(source)?,
+            schedules: config::schedule_target(source, "COMPOSE_QUEUE_ARN")?,
+            defaults: config::tenant_defaults(source)?,
+        })
+    }
+}
+
+/// The function with its adapters, built once per cold start.
+#[derive(Debug)]
+pub struct App {
+    store: DynamoStore,
+    scheduler: EventBridgeScheduler,
+    templates: Templates,
+    defaults: TenantSettings,
+    clock: SystemClock,
+}
+
+impl App {
+    /// Fails when a template does not compile (the dry run renders the SMS).
+    pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
+        Ok(Self {
+            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
+            scheduler: EventBridgeScheduler::new(
+                aws_sdk_scheduler::Client::new(sdk),
+                &config.schedules.group,
+                &config.schedules.role_arn,
+                &config.schedules.target_arn,
+            ),
+            templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
+            defaults: config.defaults.clone(),
+            clock: SystemClock,
+        })
+    }
+
+    /// The outage desk on this function's adapters (the CLI uses it directly).
+    pub fn desk(&self) -> OutageDesk<'_> {
+        OutageDesk {
+            outages: &self.store,
+            audience: Audience {
+                index: &self.store,
+                subscriptions: &self.store,
+                accounts: &self.store,
+                suppressions: &self.store,
+            },
+            renderer: &self.templates,
+            scheduler: &self.scheduler,
+            tenants: &self.store,
+            clock: &self.clock,
+            defaults: &self.defaults,
+        }
+    }
+
+    /// Registers an operator's token (only its digest is kept).
+    pub async fn register_operator(&self, token: &str, operator: &Operator) -> Result<(), avisa_domain::PortError> {
+        self.store.register(&token_digest(token), operator).await
+    }
+
+    pub async fn handle(&self, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
+        let Some(token) = http::bearer_token(request) else {
+            return problem(401, "send `Authorization: Bearer <token>`; `avisa operator-token` issues one");
+        };
+        let operator = match self.store.operator(&token_digest(token)).await {
+            Ok(Some(operator)) => operator,
+            Ok(None) => return problem(401, "this token is not an operator's: ask an administrator for one"),
+            Err(error) => return http::error_response(&error.into()),
+        };
+        let body = match http::body(request) {
+            Ok(body) => body,
+            Err(refused) => return refused,
+        };
+        let method = request.request_context.http.method.as_deref().unwrap_or_default();
+        let path = request.request_context.http.path.as_deref().or(request.raw_path.as_deref()).unwrap_or("/");
+        let response = routes::route(&self.desk(), &operator, method, path, &body).await;
+        tracing::info!(tenant_id = %operator.tenant_id, method, path, status = response.status_code, "operator request");
+        response
+    }
+}

@@ -1,5 +1,16 @@
+use avisa_runtime::config::Env;
+use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
+use lambda_runtime::{LambdaEvent, service_fn};
+use outage_scheduler::{App, Config};
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     avisa_runtime::telemetry::init();
-    avisa_runtime::not_implemented::serve_http("outage-scheduler", outage_scheduler::PENDING).await
+    let config = Config::load(&Env)?;
+    let app = App::new(&config, &avisa_runtime::aws_config().await)?;
+    let app = &app;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<LambdaFunctionUrlRequest>| async move {
+        Ok::<_, std::convert::Infallible>(app.handle(&event.payload).await)
+    }))
+    .await
 }

@@ -87,4 +87,20 @@ impl NoticeScheduler for EventBridgeScheduler {
             Err(e) => Err(classify(OPERATION, e)),
         }
     }
+
+    async fn cancel(&self, name: &str) -> Result<(), PortError> {
+        let deleted = self.client.delete_schedule().name(name).group_name(&self.group).send().await;
+        match deleted {
+            Ok(_) => Ok(()),
+            // Fired (and deleted after completion), or never created: gone either way.
+            Err(e)
+                if e.as_service_error().is_some_and(
+                    aws_sdk_scheduler::operation::delete_schedule::DeleteScheduleError::is_resource_not_found_exception,
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(classify("scheduler.DeleteSchedule", e)),
+        }
+    }
 }

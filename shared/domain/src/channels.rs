@@ -35,8 +35,11 @@ impl Chooser<'_> {
         Destination::Paper(self.postal_address.to_owned())
     }
 
-    /// The citizen's order of preference (email, then SMS, when unset).
+    /// The citizen's order of preference (email, then SMS, when unset), unless the kind has its own.
     fn preference(&self) -> Vec<Channel> {
+        if let Some(order) = self.kind.fixed_order() {
+            return order.to_vec();
+        }
         if self.customer.channels.is_empty() {
             vec![Channel::Email, Channel::Sms]
         } else {

@@ -22,6 +22,11 @@ pub enum RejectionCode {
     UnknownNotice,
     NoChannel,
     RenderFailed,
+    UnknownOutage,
+    /// The request does not apply in the current state (confirming a cancelled outage…).
+    InvalidTransition,
+    /// Someone else changed the record meanwhile: read it again and retry.
+    ConcurrentChange,
 }
 
 impl Rejection {

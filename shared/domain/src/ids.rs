@@ -134,6 +134,14 @@ identifier!(
     /// A tariff in the tenant's tariff catalogue.
     TariffCode, "tariff_code", 64
 );
+identifier!(
+    /// A planned outage (`o-…`): derived from the request that planned it.
+    OutageId, "outage_id", 64
+);
+identifier!(
+    /// A citizen subscribed to a supply point's outage alerts without a contract of their own.
+    SubscriberId, "subscriber_id", 64
+);
 
 #[cfg(test)]
 mod tests {

@@ -34,6 +34,8 @@ pub mod ids;
 pub mod ingest;
 pub mod money;
 pub mod notice;
+pub mod operators;
+pub mod outage;
 pub mod ports;
 pub mod print;
 pub mod tenant;

@@ -7,7 +7,8 @@ use sha2::{Digest, Sha256};
 
 use crate::billing::Document;
 use crate::contact::{Email, Locale, PhoneE164};
-use crate::ids::{ContractId, EventId, InvoiceNumber, NoticeId, PlanId, TenantId};
+use crate::ids::{ContractId, EventId, InvoiceNumber, NoticeId, OutageId, PlanId, SubscriberId, TenantId};
+use crate::outage::AlertStage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -40,11 +41,21 @@ pub enum NoticeKind {
     DirectDebitReturned,
     /// A payment plan's instalment is due soon.
     PaymentPlanMilestone,
+    /// A planned outage reaches the citizen's supply point (or it moved, was cancelled, ended).
+    OutageAlert,
+    /// For the call centre: an outage alert went out, and to how many.
+    OutageBriefing,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 4] =
-        [Self::InvoiceAvailable, Self::InvoiceUpcoming, Self::DirectDebitReturned, Self::PaymentPlanMilestone];
+    pub const ALL: [NoticeKind; 6] = [
+        Self::InvoiceAvailable,
+        Self::InvoiceUpcoming,
+        Self::DirectDebitReturned,
+        Self::PaymentPlanMilestone,
+        Self::OutageAlert,
+        Self::OutageBriefing,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -52,6 +63,8 @@ impl NoticeKind {
             Self::InvoiceUpcoming => "invoice_upcoming",
             Self::DirectDebitReturned => "direct_debit_returned",
             Self::PaymentPlanMilestone => "payment_plan_milestone",
+            Self::OutageAlert => "outage_alert",
+            Self::OutageBriefing => "outage_briefing",
         }
     }
 
@@ -65,10 +78,22 @@ impl NoticeKind {
     pub fn channels(self) -> &'static [Channel] {
         match self {
             Self::InvoiceUpcoming => &[Channel::Sms],
-            Self::InvoiceAvailable | Self::DirectDebitReturned | Self::PaymentPlanMilestone => {
+            Self::OutageBriefing => &[Channel::Email],
+            Self::InvoiceAvailable | Self::DirectDebitReturned | Self::PaymentPlanMilestone | Self::OutageAlert => {
                 &[Channel::Email, Channel::Sms]
             }
         }
+    }
+
+    /// The order channels are tried in, whatever the citizen prefers: an outage alert goes by
+    /// SMS, and by email only where SMS is not possible.
+    pub fn fixed_order(self) -> Option<&'static [Channel]> {
+        matches!(self, Self::OutageAlert).then_some(&[Channel::Sms, Channel::Email])
+    }
+
+    /// Goes out even in quiet hours: the alert of an outage starting soon cannot wait.
+    pub fn urgent(self) -> bool {
+        matches!(self, Self::OutageAlert)
     }
 
     /// Whether one channel is enough: the first usable one in the citizen's order is used, and
@@ -104,6 +129,17 @@ pub enum NoticeSubject {
         plan_id: PlanId,
         due_date: Date,
     },
+    /// Not sent if the outage changed revision or state since the alert was scheduled.
+    OutageAlert {
+        outage_id: OutageId,
+        revision: u32,
+        stage: AlertStage,
+        /// Which of the outage's alerts (`48h`, `2h`, `now`, `correction`…).
+        label: String,
+        /// A subscriber at the contract's supply point; the contract holder when `None`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subscriber: Option<SubscriberId>,
+    },
 }
 
 impl NoticeSubject {
@@ -113,6 +149,7 @@ impl NoticeSubject {
             Self::InvoiceUpcoming { .. } => NoticeKind::InvoiceUpcoming,
             Self::DirectDebitReturned { .. } => NoticeKind::DirectDebitReturned,
             Self::PaymentPlanMilestone { .. } => NoticeKind::PaymentPlanMilestone,
+            Self::OutageAlert { .. } => NoticeKind::OutageAlert,
         }
     }
 
@@ -122,7 +159,9 @@ impl NoticeSubject {
         let about = match self {
             Self::InvoiceUpcoming { invoice_number, .. } => invoice_number.as_str(),
             Self::PaymentPlanMilestone { plan_id, .. } => plan_id.as_str(),
-            Self::InvoiceAvailable { .. } | Self::DirectDebitReturned { .. } => return None,
+            Self::InvoiceAvailable { .. } | Self::DirectDebitReturned { .. } | Self::OutageAlert { .. } => {
+                return None;
+            }
         };
         Some(NoticeId::derived(tenant_id, &format!("{contract_id}/{about}"), self.kind()).to_string())
     }
@@ -133,6 +172,11 @@ impl NoticeSubject {
         match self {
             Self::InvoiceUpcoming { invoice_number, charge_date } => Some(format!("{invoice_number}@{charge_date}")),
             Self::PaymentPlanMilestone { plan_id, due_date } => Some(format!("{plan_id}@{due_date}")),
+            Self::OutageAlert { outage_id, revision, stage, label, subscriber } => Some(format!(
+                "outage/{outage_id}/r{revision}/{}/{label}/{}",
+                stage.as_str(),
+                subscriber.as_ref().map_or("holder", SubscriberId::as_str)
+            )),
             Self::InvoiceAvailable { .. } | Self::DirectDebitReturned { .. } => None,
         }
     }

@@ -5,11 +5,13 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::account::{AccountFact, ContractAccount, ContractHolder, CustomerProfile};
-use crate::billing::Document;
+use crate::billing::{Coordinates, Document};
 use crate::contact::{Email, Locale, PhoneE164};
 use crate::error::{PortError, Rejection};
-use crate::ids::{ContractId, CustomerId, EventId, NoticeId, TenantId};
+use crate::ids::{ContractId, CustomerId, EventId, NoticeId, OutageId, SectorId, SubscriberId, TenantId};
 use crate::notice::{Channel, ComposeJob, DeliveryJob, Destination, Notice, NoticeKind, RenderedMessage, TemplateRef};
+use crate::outage::geo::GridCell;
+use crate::outage::{AlertSubscription, Outage, OutageAlertDue};
 use crate::tenant::{SmsSenderId, TenantSettings};
 
 /// What an idempotency claim is about.
@@ -201,6 +203,8 @@ pub enum Scheduled {
     Compose(ComposeJob),
     /// On the dispatch queue: a delivery held back by quiet hours.
     Deliver(DeliveryJob),
+    /// On the compose queue: an outage alert to write to everyone the outage reaches.
+    OutageAlert { outage_alert: OutageAlertDue },
 }
 
 /// One-time schedules (EventBridge Scheduler in the cloud).
@@ -208,6 +212,54 @@ pub enum Scheduled {
 pub trait NoticeScheduler: Send + Sync {
     /// Creates the schedule, or moves it when one of that name exists.
     async fn schedule(&self, scheduled: &ScheduledJob) -> Result<(), PortError>;
+    /// Removes the schedule; one already gone (fired, or never made) is not an error.
+    async fn cancel(&self, name: &str) -> Result<(), PortError>;
+}
+
+/// Planned outages.
+#[async_trait]
+pub trait OutageStore: Send + Sync {
+    /// Records a new outage; `false` when one with its id exists (left as it was).
+    async fn create(&self, outage: &Outage) -> Result<bool, PortError>;
+    async fn outage(&self, tenant_id: &TenantId, outage_id: &OutageId) -> Result<Option<Outage>, PortError>;
+    /// Saves `outage` (its `version` raised by one) if the stored one still has `outage.version`;
+    /// `false` when someone changed it meanwhile.
+    async fn save(&self, outage: &Outage) -> Result<bool, PortError>;
+}
+
+/// Citizens without a contract who asked for a supply point's outage alerts.
+#[async_trait]
+pub trait AlertSubscriptions: Send + Sync {
+    /// Creates or replaces the subscription.
+    async fn subscribe(&self, subscription: &AlertSubscription) -> Result<(), PortError>;
+    /// `false` when there was none.
+    async fn unsubscribe(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+        subscriber_id: &SubscriberId,
+    ) -> Result<bool, PortError>;
+    async fn subscribers(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+    ) -> Result<Vec<AlertSubscription>, PortError>;
+}
+
+/// Where supply points are on the network and on the map (indexes, never a table scan).
+#[async_trait]
+pub trait NetworkIndex: Send + Sync {
+    async fn contracts_in_sectors(
+        &self,
+        tenant_id: &TenantId,
+        sectors: &[SectorId],
+    ) -> Result<Vec<ContractId>, PortError>;
+    /// Contracts whose supply point lies in one of `cells`, with its coordinates.
+    async fn supply_points_in_cells(
+        &self,
+        tenant_id: &TenantId,
+        cells: &[GridCell],
+    ) -> Result<Vec<(ContractId, Coordinates)>, PortError>;
 }
 
 /// Addresses that must not be used again: a bounced or complained email, an opted-out number.

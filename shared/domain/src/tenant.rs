@@ -40,6 +40,34 @@ pub struct TenantSettings {
     /// The tenant's WhatsApp Business number and its approved templates; no WhatsApp without it.
     #[serde(default)]
     pub whatsapp: Option<WhatsAppSettings>,
+    /// Planned-outage alerts: when they go, and who in the call centre hears of them.
+    #[serde(default)]
+    pub outages: OutageSettings,
+}
+
+/// How a tenant announces planned outages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutageSettings {
+    /// Hours before the start at which citizens are alerted (48 and 2 by default).
+    #[serde(default = "default_alert_hours")]
+    pub alert_hours_before: Vec<u32>,
+    /// Told of every alert, with the outage and how many were notified.
+    #[serde(default)]
+    pub call_centre_email: Option<Email>,
+    /// What one SMS part costs the tenant, for the dry run's estimate.
+    #[serde(default)]
+    pub sms_part_price: Option<crate::money::Money>,
+}
+
+fn default_alert_hours() -> Vec<u32> {
+    vec![48, 2]
+}
+
+impl Default for OutageSettings {
+    fn default() -> Self {
+        Self { alert_hours_before: default_alert_hours(), call_centre_email: None, sms_part_price: None }
+    }
 }
 
 /// A WhatsApp Business number and, per notice kind, the approved template that carries it (its
@@ -176,6 +204,7 @@ impl TenantSettings {
             sender: SenderIdentity::default(),
             rate_limits: RateLimits::default(),
             whatsapp: None,
+            outages: OutageSettings::default(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod config;
 mod error;
+pub mod http;
 pub mod metrics;
 pub mod not_implemented;
 pub mod redact;

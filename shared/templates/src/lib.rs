@@ -33,6 +33,10 @@ macro_rules! sources {
     };
 }
 
+/// Macros imported by a kind's templates (`<kind>/phrases.<locale>.j2`): the sentences that its
+/// channels share.
+const PHRASES: &[(&str, &str)] = sources!("outage_alert" / "phrases");
+
 /// The template files, by name (`<kind>/<channel>.<locale>.j2`), compiled into the binary.
 const SOURCES: &[(&str, &str)] = sources!(
     "invoice_available" / "email",
@@ -42,6 +46,9 @@ const SOURCES: &[(&str, &str)] = sources!(
     "direct_debit_returned" / "sms",
     "payment_plan_milestone" / "email",
     "payment_plan_milestone" / "sms",
+    "outage_alert" / "email",
+    "outage_alert" / "sms",
+    "outage_briefing" / "email",
 );
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +88,10 @@ impl Templates {
             .map_err(TemplateError::SyntaxSettings)?;
         env.set_syntax(syntax);
         Formatters::load()?.register(&mut env);
+        for (name, source) in PHRASES {
+            env.add_template(name, source)
+                .map_err(|source| TemplateError::Syntax { name: (*name).to_owned(), source })?;
+        }
         let mut versions = HashMap::new();
         for (name, source) in SOURCES {
             env.add_template(name, source)

@@ -5,6 +5,11 @@
 //! a tenant with their reasons, from any deployment the AWS environment points at.
 //! `avisa tenant-settings --tenant T [--put FILE]`: show (or set, from a JSON file like
 //! `events/demo/tenant.json`) a tenant's settings.
+//! `avisa operator-token --tenant T --name NAME`: issues an operator API token for a tenant
+//! (printed once; only its SHA-256 digest is stored).
+//! `avisa outage --tenant T --as NAME plan FILE | show ID | confirm ID | reschedule ID START END |
+//! cancel ID | end ID [--notify-restored]`: the outage desk, with the outage-scheduler's code
+//! and environment (`TABLE_NAME`, `SCHEDULE_GROUP`, `SCHEDULER_ROLE_ARN`, `COMPOSE_QUEUE_ARN`).
 
 use std::process::ExitCode;
 
@@ -13,8 +18,9 @@ use avisa_domain::ids::TenantId;
 use avisa_local::{LocalStack, demo, ops};
 
 const DEFAULT_PORT: u16 = 5055;
-const USAGE: &str =
-    "usage: avisa demo | avisa local-up [--port N] | avisa rejected --tenant T|unknown [--table NAME] [--limit N]";
+const USAGE: &str = "usage: avisa demo | avisa local-up [--port N] | avisa rejected --tenant T|unknown [--table NAME] [--limit N]
+       avisa tenant-settings --tenant T [--put FILE] | avisa operator-token --tenant T --name NAME
+       avisa outage --tenant T --as NAME plan FILE | show ID | confirm ID | reschedule ID START END | cancel ID | end ID [--notify-restored]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -28,6 +34,8 @@ async fn main() -> ExitCode {
         },
         ["rejected", options @ ..] => rejected(options).await,
         ["tenant-settings", options @ ..] => tenant_settings(options).await,
+        ["operator-token", options @ ..] => operator_token(options).await,
+        ["outage", options @ ..] => outage(options).await,
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -106,5 +114,98 @@ async fn rejected(options: &[&str]) -> Result<(), String> {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
     let report = ops::rejected_report(&store, tenant.as_ref(), limit).await.map_err(|e| chain(&e))?;
     print!("{report}");
+    Ok(())
+}
+
+/// A new random token: 32 bytes from the kernel's generator, hex.
+fn new_token() -> Result<String, String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).map_err(|e| e.to_string())?;
+    Ok(bytes.iter().fold("avisa_op_".to_owned(), |mut token, b| {
+        use std::fmt::Write;
+        let _ = write!(token, "{b:02x}");
+        token
+    }))
+}
+
+async fn operator_token(options: &[&str]) -> Result<(), String> {
+    use avisa_domain::operators::{Operator, OperatorDirectory, token_digest};
+    let tenant = option(options, "--tenant").ok_or(format!("--tenant is required\n{USAGE}"))?;
+    let name = option(options, "--name")
+        .ok_or(format!("--name is required (who the token's changes are attributed to)\n{USAGE}"))?;
+    let operator = Operator {
+        tenant_id: TenantId::parse(tenant).map_err(|e| e.to_string())?,
+        name: avisa_domain::text::Text::parse(name).map_err(|e| format!("--name: {e}"))?,
+        issued_at: jiff::Timestamp::now(),
+    };
+    let sdk = avisa_runtime::aws_config().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table(options)?);
+    let token = new_token()?;
+    store.register(&token_digest(&token), &operator).await.map_err(|e| chain(&e))?;
+    println!("{token}");
+    eprintln!("operator {name} of {tenant}: send `Authorization: Bearer <the token above>`; it is not shown again");
+    Ok(())
+}
+
+async fn outage(options: &[&str]) -> Result<(), String> {
+    use avisa_domain::ids::OutageId;
+    use avisa_domain::outage::{OutagePlan, Reschedule};
+    let tenant = option(options, "--tenant").ok_or(format!("--tenant is required\n{USAGE}"))?;
+    let tenant = TenantId::parse(tenant).map_err(|e| e.to_string())?;
+    let by =
+        format!("cli:{}", option(options, "--as").ok_or(format!("--as NAME is required (who is acting)\n{USAGE}"))?);
+    let command: Vec<&str> = options
+        .iter()
+        .enumerate()
+        .filter(|(i, o)| {
+            !o.starts_with("--") && (*i == 0 || !matches!(options[i - 1], "--tenant" | "--as" | "--table"))
+        })
+        .map(|(_, o)| *o)
+        .collect();
+    let config = outage_scheduler::Config::load(&avisa_runtime::config::Env).map_err(|e| e.to_string())?;
+    let app = outage_scheduler::App::new(&config, &avisa_runtime::aws_config().await).map_err(|e| chain(&e))?;
+    let desk = app.desk();
+    let id = |raw: &str| OutageId::parse(raw).map_err(|e| e.to_string());
+    let time = |raw: &str| raw.parse::<jiff::Timestamp>().map_err(|e| format!("{raw}: {e} (RFC 3339 with offset)"));
+    let shown = match command.as_slice() {
+        ["plan", file] => {
+            let body = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
+            let plan = OutagePlan::parse(&body).map_err(|e| e.to_string())?;
+            if plan.tenant_id != tenant {
+                return Err(format!("{file} is for tenant {}, not {tenant}", plan.tenant_id));
+            }
+            let (outage, dry_run) = desk.plan(&by, plan).await.map_err(|e| e.to_string())?;
+            serde_json::json!({ "outage": outage, "dry_run": dry_run })
+        }
+        ["show", outage_id] => {
+            let (outage, dry_run) = desk.dry_run(&tenant, &id(outage_id)?).await.map_err(|e| e.to_string())?;
+            serde_json::json!({ "outage": outage, "dry_run": dry_run })
+        }
+        ["confirm", outage_id] => {
+            serde_json::to_value(desk.confirm(&by, &tenant, &id(outage_id)?).await.map_err(|e| e.to_string())?.outage)
+                .map_err(|e| e.to_string())?
+        }
+        ["reschedule", outage_id, start, end] => {
+            let to = Reschedule { start: time(start)?, expected_end: time(end)? };
+            serde_json::to_value(
+                desk.reschedule(&by, &tenant, &id(outage_id)?, to).await.map_err(|e| e.to_string())?.outage,
+            )
+            .map_err(|e| e.to_string())?
+        }
+        ["cancel", outage_id] => {
+            serde_json::to_value(desk.cancel(&by, &tenant, &id(outage_id)?).await.map_err(|e| e.to_string())?.outage)
+                .map_err(|e| e.to_string())?
+        }
+        ["end", outage_id] => {
+            let notify = options.contains(&"--notify-restored");
+            serde_json::to_value(
+                desk.end(&by, &tenant, &id(outage_id)?, notify).await.map_err(|e| e.to_string())?.outage,
+            )
+            .map_err(|e| e.to_string())?
+        }
+        _ => return Err(USAGE.to_owned()),
+    };
+    println!("{}", serde_json::to_string_pretty(&shown).map_err(|e| e.to_string())?);
     Ok(())
 }

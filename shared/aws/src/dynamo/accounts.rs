@@ -4,11 +4,11 @@ use avisa_domain::account::{
     AccountFact, ContractAccount, ContractHolder, CustomerProfile, Record, SLOT_NAMES, Slot, StoredSlot,
 };
 use avisa_domain::ids::{ContractId, CustomerId, InvoiceNumber, PlanId, TenantId};
+use avisa_domain::outage::geo::GridCell;
 use avisa_domain::ports::AccountStore;
 use jiff::Timestamp;
 
 use super::{AS_OF_SUFFIX, DynamoStore, Item, from_item, s, to_item};
-use crate::error::classify;
 
 fn customer_pk(tenant_id: &TenantId, customer_id: &CustomerId) -> String {
     format!("T#{tenant_id}#CUST#{customer_id}")
@@ -34,12 +34,17 @@ impl AccountStore for DynamoStore {
 
     async fn upsert_holder(&self, holder: &ContractHolder) -> Result<(), PortError> {
         const OPERATION: &str = "dynamodb.UpdateItem(account)";
-        let keys = [
+        let mut keys = vec![
             ("pk", contract_pk(&holder.tenant_id, &holder.contract_id)),
             ("sk", "ACCOUNT".to_owned()),
             ("gsi1pk", format!("T#{}#SECTOR#{}", holder.tenant_id, holder.supply_point.network_sector)),
             ("gsi1sk", format!("CONTRACT#{}", holder.contract_id)),
         ];
+        // Supply points on the map are found by polygon through the grid cell they are in.
+        if let Some(at) = holder.supply_point.coordinates {
+            keys.push(("gsi4pk", super::outages::cell_key(&holder.tenant_id, GridCell::of(at))));
+            keys.push(("gsi4sk", format!("CONTRACT#{}", holder.contract_id)));
+        }
         let item = to_item(OPERATION, holder, &keys)?;
         self.update_if_newer(OPERATION, item, holder.as_of.as_millisecond()).await
     }
@@ -75,19 +80,12 @@ impl AccountStore for DynamoStore {
         contract_id: &ContractId,
     ) -> Result<Option<ContractAccount>, PortError> {
         const OPERATION: &str = "dynamodb.Query(account)";
-        let items: Vec<Item> = self
-            .client
+        let query = self
             .query()
-            .table_name(&self.table)
             .key_condition_expression("pk = :pk")
             .expression_attribute_values(":pk", s(contract_pk(tenant_id, contract_id)))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<_, _>>()
-            .await
-            .map_err(|e| classify(OPERATION, e))?;
+            .consistent_read(true);
+        let items = Self::query_all(OPERATION, query).await?;
         let mut holder = None;
         let mut slots = Vec::new();
         for item in items {

@@ -3,7 +3,10 @@
 //! | item | pk | sk |
 //! |---|---|---|
 //! | customer profile | `T#{t}#CUST#{id}` | `PROFILE` (gsi2: `T#{t}#PHONE#{e164}`) |
-//! | contract holder / account | `T#{t}#CONTRACT#{id}` | `ACCOUNT` (gsi1: `T#{t}#SECTOR#{sector}`) |
+//! | contract holder / account | `T#{t}#CONTRACT#{id}` | `ACCOUNT` (gsi1: `T#{t}#SECTOR#{sector}`; gsi4: `T#{t}#CELL#{lat}:{lon}`) |
+//! | outage alert subscriber | `T#{t}#CONTRACT#{id}` | `ALERTSUB#{subscriber_id}` |
+//! | planned outage | `T#{t}#OUTAGE#{id}` | `META` |
+//! | operator (API token) | `OPERATOR#{sha256 of token}` | `OPERATOR` |
 //! | invoice facts (slots) | `T#{t}#CONTRACT#{id}` | `INVOICE#{number}` |
 //! | payment plan (slot) | `T#{t}#CONTRACT#{id}` | `PLAN#{plan_id}` |
 //! | billing-event claim | `T#{t}#EVENT#{event_id}` | `EVENT` |
@@ -19,6 +22,8 @@
 mod accounts;
 mod claims;
 mod notices;
+mod operators;
+mod outages;
 mod print;
 mod rates;
 mod rejections;
@@ -68,6 +73,19 @@ impl DynamoStore {
             .await
             .map_err(|e| classify(operation, e))?;
         output.item.map(|item| from_item(operation, item)).transpose()
+    }
+
+    /// A query on the table, to be narrowed by the caller.
+    fn query(&self) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client.query().table_name(&self.table)
+    }
+
+    /// Every item `query` matches, page after page.
+    async fn query_all(
+        operation: &'static str,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<Vec<Item>, PortError> {
+        query.into_paginator().items().send().collect::<Result<_, _>>().await.map_err(|e| classify(operation, e))
     }
 
     /// Puts `item`, replacing any with its key (writes that are the same whenever repeated).

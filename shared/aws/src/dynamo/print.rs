@@ -3,8 +3,7 @@ use avisa_domain::PortError;
 use avisa_domain::print::{PrintLetter, PrintQueue};
 use jiff::civil::Date;
 
-use super::{DynamoStore, Item, from_item, s, to_item};
-use crate::error::classify;
+use super::{DynamoStore, from_item, s, to_item};
 
 /// Every tenant's letters of a day share a partition: the night's job reads it in one query.
 fn day_pk(day: Date) -> String {
@@ -22,18 +21,9 @@ impl PrintQueue for DynamoStore {
 
     async fn letters_of(&self, day: Date) -> Result<Vec<PrintLetter>, PortError> {
         const OPERATION: &str = "dynamodb.Query(letters)";
-        let items: Vec<Item> = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(day_pk(day)))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<_, _>>()
-            .await
-            .map_err(|e| classify(OPERATION, e))?;
+        let query =
+            self.query().key_condition_expression("pk = :pk").expression_attribute_values(":pk", s(day_pk(day)));
+        let items = Self::query_all(OPERATION, query).await?;
         items.into_iter().map(|item| from_item(OPERATION, item)).collect()
     }
 }

@@ -6,12 +6,16 @@ pub use subjects::MAX_ATTACHMENT_BYTES;
 
 use sha2::{Digest, Sha256};
 
+use crate::account::{ContractAccount, CustomerProfile};
 use crate::channels::{ChannelChoice, Chooser};
 use crate::clock::Clock;
 use crate::error::{Error, RejectionCode};
+use crate::ids::CustomerId;
+use crate::notice::NoticeSubject;
 use crate::notice::{Channel, ChannelMessage, ComposeJob, DeliveryJob, Destination, Notice};
 use crate::ports::{
-    AccountStore, DispatchQueue, NoticeRenderer, NoticeStore, Suppressions, TemplateKey, TenantDirectory,
+    AccountStore, AlertSubscriptions, DispatchQueue, NoticeRenderer, NoticeStore, OutageStore, Suppressions,
+    TemplateKey, TenantDirectory,
 };
 use crate::print::{PrintLetter, PrintQueue};
 use crate::tenant::TenantSettings;
@@ -33,6 +37,19 @@ pub enum Composed {
     },
 }
 
+/// Who a notice is for, and what its templates get.
+struct Recipient {
+    customer: CustomerProfile,
+    postal_address: String,
+    /// The contract's account, for billing notices.
+    account: Option<ContractAccount>,
+    values: serde_json::Value,
+}
+
+fn unknown_contract(job: &ComposeJob) -> Error {
+    Error::rejected(RejectionCode::UnknownContract, format!("contract {} is not known", job.contract_id))
+}
+
 /// The ports composing needs.
 #[allow(missing_debug_implementations)] // trait objects only
 #[derive(Clone, Copy)]
@@ -43,6 +60,10 @@ pub struct Compose<'a> {
     pub dispatch: &'a dyn DispatchQueue,
     pub suppressions: &'a dyn Suppressions,
     pub tenants: &'a dyn TenantDirectory,
+    /// Planned outages, for their alerts.
+    pub outages: &'a dyn OutageStore,
+    /// Subscribers without a contract, for outage alerts.
+    pub subscriptions: &'a dyn AlertSubscriptions,
     /// Where letters wait for the night's print batch.
     pub print: &'a dyn PrintQueue,
     pub clock: &'a dyn Clock,
@@ -73,29 +94,23 @@ impl Compose<'_> {
 
     /// The notice, or why it no longer applies.
     async fn compose(&self, job: &ComposeJob) -> Result<Result<Notice, String>, Error> {
-        let account = self.accounts.account(&job.tenant_id, &job.contract_id).await?.ok_or_else(|| {
-            Error::rejected(RejectionCode::UnknownContract, format!("contract {} is not known", job.contract_id))
-        })?;
-        let holder = &account.holder;
-        let customer = self.accounts.customer(&job.tenant_id, &holder.customer_id).await?.ok_or_else(|| {
-            Error::rejected(
-                RejectionCode::UnknownContract,
-                format!("customer {} of contract {} is not known", holder.customer_id, job.contract_id),
-            )
-        })?;
         let settings = self.settings(job).await?;
-        let locale = customer.language.unwrap_or(settings.default_locale);
-        let values = match subjects::template_values(&job.subject, &customer, &account, locale)? {
-            Ok(values) => values,
+        let recipient = match &job.subject {
+            NoticeSubject::OutageAlert { .. } => self.outage_recipient(job, &settings).await?,
+            _ => self.account_recipient(job, &settings).await?,
+        };
+        let Recipient { customer, postal_address, account, values } = match recipient {
+            Ok(recipient) => recipient,
             Err(not_applicable) => return Ok(Err(not_applicable)),
         };
+        let locale = customer.language.unwrap_or(settings.default_locale);
         let kind = job.subject.kind();
         let whatsapp = settings.whatsapp.as_ref().is_some_and(|w| w.templates.contains_key(&kind));
         let chooser = Chooser {
             tenant_id: &job.tenant_id,
             whatsapp,
             customer: &customer,
-            postal_address: holder.supply_point.address.as_str(),
+            postal_address: &postal_address,
             kind,
             suppressions: self.suppressions,
         };
@@ -131,10 +146,10 @@ impl Compose<'_> {
             } else {
                 (None, None)
             };
-            let attachment = match channel {
-                Channel::Email => subjects::attachment(&job.subject, &account),
-                Channel::Paper => subjects::document(&job.subject, &account),
-                Channel::Sms | Channel::Whatsapp => None,
+            let attachment = match (channel, &account) {
+                (Channel::Email, Some(account)) => subjects::attachment(&job.subject, account),
+                (Channel::Paper, Some(account)) => subjects::document(&job.subject, account),
+                _ => None,
             };
             messages.push(ChannelMessage { destination, template, content, attachment });
         }
@@ -153,6 +168,67 @@ impl Compose<'_> {
             fallback_of: job.fallback.as_ref().map(|f| f.of.clone()),
             recipient: Some(customer.name.to_string()),
         }))
+    }
+
+    /// A billing notice's recipient: the contract's holder, with the whole account.
+    async fn account_recipient(
+        &self,
+        job: &ComposeJob,
+        settings: &TenantSettings,
+    ) -> Result<Result<Recipient, String>, Error> {
+        let account =
+            self.accounts.account(&job.tenant_id, &job.contract_id).await?.ok_or_else(|| unknown_contract(job))?;
+        let customer = self.customer(job, &account.holder.customer_id).await?;
+        let locale = customer.language.unwrap_or(settings.default_locale);
+        Ok(subjects::template_values(&job.subject, &customer, &account, locale)?.map(|values| Recipient {
+            postal_address: account.holder.supply_point.address.to_string(),
+            customer,
+            values,
+            account: Some(account),
+        }))
+    }
+
+    /// An outage alert's recipient: the holder of a contract the outage reaches, or a
+    /// subscriber at its supply point.
+    async fn outage_recipient(
+        &self,
+        job: &ComposeJob,
+        settings: &TenantSettings,
+    ) -> Result<Result<Recipient, String>, Error> {
+        let NoticeSubject::OutageAlert { outage_id, revision, stage, subscriber, .. } = &job.subject else {
+            unreachable!("only outage alerts come here")
+        };
+        let outage =
+            self.outages.outage(&job.tenant_id, outage_id).await?.ok_or_else(|| {
+                Error::rejected(RejectionCode::UnknownOutage, format!("outage {outage_id} is not known"))
+            })?;
+        if let Some(reason) = crate::outage::stale(&outage, *revision, *stage) {
+            return Ok(Err(reason));
+        }
+        let holder =
+            self.accounts.holder(&job.tenant_id, &job.contract_id).await?.ok_or_else(|| unknown_contract(job))?;
+        let customer = match subscriber {
+            None => self.customer(job, &holder.customer_id).await?,
+            Some(subscriber_id) => {
+                let subscriptions = self.subscriptions.subscribers(&job.tenant_id, &job.contract_id).await?;
+                match subscriptions.into_iter().find(|s| &s.subscriber_id == subscriber_id) {
+                    Some(subscription) => subscription.as_profile(),
+                    None => return Ok(Err(format!("subscriber {subscriber_id} unsubscribed"))),
+                }
+            }
+        };
+        let locale = customer.language.unwrap_or(settings.default_locale);
+        let values = crate::outage::template_values(&outage, *stage, locale)?;
+        Ok(Ok(Recipient { postal_address: holder.supply_point.address.to_string(), customer, values, account: None }))
+    }
+
+    async fn customer(&self, job: &ComposeJob, customer_id: &CustomerId) -> Result<CustomerProfile, Error> {
+        self.accounts.customer(&job.tenant_id, customer_id).await?.ok_or_else(|| {
+            Error::rejected(
+                RejectionCode::UnknownContract,
+                format!("customer {customer_id} of contract {} is not known", job.contract_id),
+            )
+        })
     }
 
     async fn settings(&self, job: &ComposeJob) -> Result<TenantSettings, Error> {
@@ -185,7 +261,7 @@ impl Compose<'_> {
                 tenant_id: notice.tenant_id.clone(),
                 notice_id: notice.notice_id.clone(),
                 channel: *channel,
-                urgent: false,
+                urgent: notice.kind.urgent(),
             };
             self.dispatch.enqueue(&job).await?;
         }

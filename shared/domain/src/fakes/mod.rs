@@ -2,10 +2,12 @@
 //! Enabled by the `fakes` feature; never part of a Lambda binary.
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
+mod outages;
 mod samples;
 mod senders;
 mod stores;
 
+pub use outages::*;
 pub use samples::*;
 pub use senders::*;
 pub use stores::*;
@@ -61,6 +63,7 @@ pub struct Fakes {
     pub deliveries: InMemoryDeliveries,
     pub rate_limiter: InMemoryRateLimiter,
     pub print: InMemoryPrint,
+    pub outages: InMemoryOutages,
 }
 
 impl Default for Fakes {
@@ -88,6 +91,7 @@ impl Default for Fakes {
             deliveries: InMemoryDeliveries::default(),
             rate_limiter: InMemoryRateLimiter::default(),
             print: InMemoryPrint::default(),
+            outages: InMemoryOutages::default(),
         }
     }
 }
@@ -153,9 +157,45 @@ impl Fakes {
             dispatch: &self.dispatch,
             suppressions: &self.suppressions,
             tenants: &self.tenants,
+            outages: &self.outages,
+            subscriptions: &self.outages,
             print: &self.print,
             clock: &self.clock,
             defaults,
+        }
+    }
+
+    /// Who outages reach, on these fakes.
+    pub fn audience(&self) -> crate::outage::Audience<'_> {
+        crate::outage::Audience {
+            index: &self.accounts,
+            subscriptions: &self.outages,
+            accounts: &self.accounts,
+            suppressions: &self.suppressions,
+        }
+    }
+
+    /// The operator's outage desk on these fakes, with the fake renderer.
+    pub fn outage_desk(&self) -> crate::outage::OutageDesk<'_> {
+        crate::outage::OutageDesk {
+            outages: &self.outages,
+            audience: self.audience(),
+            renderer: &self.renderer,
+            scheduler: &self.scheduler,
+            tenants: &self.tenants,
+            clock: &self.clock,
+            defaults: &self.defaults,
+        }
+    }
+
+    /// Outage alerts firing on these fakes: composed with the fake renderer, briefing by `email`.
+    pub fn outage_alerts(&self) -> crate::outage::OutageAlerts<'_> {
+        crate::outage::OutageAlerts {
+            compose: self.composer(),
+            audience: self.audience(),
+            outages: &self.outages,
+            claims: &self.claims,
+            email: &self.email,
         }
     }
 

@@ -99,6 +99,11 @@ pub struct InMemoryAccounts {
 }
 
 impl InMemoryAccounts {
+    /// Every contract holder.
+    pub fn holders(&self) -> Vec<ContractHolder> {
+        self.holders.lock().unwrap().values().cloned().collect()
+    }
+
     /// How many facts are kept.
     pub fn fact_count(&self) -> usize {
         self.slots.lock().unwrap().len()
@@ -217,6 +222,10 @@ impl InMemoryNotices {
         self.0.lock().unwrap().len()
     }
 
+    pub fn all(&self) -> Vec<Notice> {
+        self.0.lock().unwrap().values().cloned().collect()
+    }
+
     /// The one notice recorded; panics when there is not exactly one.
     pub fn only(&self) -> Notice {
         let notices = self.0.lock().unwrap();
@@ -292,6 +301,11 @@ impl InMemoryScheduler {
 impl NoticeScheduler for InMemoryScheduler {
     async fn schedule(&self, scheduled: &ScheduledJob) -> Result<(), PortError> {
         self.0.lock().unwrap().insert(scheduled.name.clone(), scheduled.clone());
+        Ok(())
+    }
+
+    async fn cancel(&self, name: &str) -> Result<(), PortError> {
+        self.0.lock().unwrap().remove(name);
         Ok(())
     }
 }

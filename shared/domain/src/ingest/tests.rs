@@ -223,6 +223,6 @@ async fn a_payment_plan_schedules_a_reminder_before_its_next_unpaid_instalment()
 fn scheduled_job(scheduled: &ScheduledJob) -> ComposeJob {
     match &scheduled.job {
         Scheduled::Compose(job) => job.clone(),
-        other @ Scheduled::Deliver(_) => panic!("not a compose job: {other:?}"),
+        other => panic!("not a compose job: {other:?}"),
     }
 }

@@ -1,0 +1,100 @@
+//! The operator API's routes: each one parses its input, calls the desk, and answers JSON.
+
+use avisa_domain::Error;
+use avisa_domain::error::RejectionCode;
+use avisa_domain::ids::{ContractId, OutageId, SubscriberId};
+use avisa_domain::operators::Operator;
+use avisa_domain::outage::{Changed, DryRun, Outage, OutageDesk, OutagePlan, Reschedule, Subscribe, parse_body};
+use avisa_runtime::http::{error_response, json};
+use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlResponse;
+use serde_json::json;
+
+/// `POST /outages/{id}/end`: whether those told hear that the water is back.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct End {
+    #[serde(default)]
+    notify_restored: bool,
+}
+
+fn planned(outage: &Outage, dry_run: &DryRun) -> serde_json::Value {
+    json!({ "outage": outage, "dry_run": dry_run })
+}
+
+fn changed(result: &Changed) -> serde_json::Value {
+    json!({ "outage": result.outage, "changed": result.changed })
+}
+
+fn id<T>(raw: &str, parse: impl FnOnce(&str) -> Result<T, avisa_domain::ids::InvalidId>) -> Result<T, Error> {
+    parse(raw).map_err(|e| Error::rejected(RejectionCode::InvalidField, e.to_string()))
+}
+
+pub(crate) async fn route(
+    desk: &OutageDesk<'_>,
+    operator: &Operator,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> LambdaFunctionUrlResponse {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let by = operator.name.as_str();
+    let tenant = &operator.tenant_id;
+    let result: Result<(i64, serde_json::Value), Error> = async {
+        match (method, segments.as_slice()) {
+            ("POST", ["outages"]) => {
+                let plan = OutagePlan::parse(body)?;
+                if &plan.tenant_id != tenant {
+                    return Ok((403, json!({ "error": format!("this token acts for tenant {tenant} only") })));
+                }
+                let (outage, dry_run) = desk.plan(by, plan).await?;
+                Ok((201, planned(&outage, &dry_run)))
+            }
+            ("GET", ["outages", outage_id]) => {
+                let (outage, dry_run) = desk.dry_run(tenant, &id(outage_id, OutageId::parse)?).await?;
+                Ok((200, planned(&outage, &dry_run)))
+            }
+            ("POST", ["outages", outage_id, "confirm"]) => {
+                Ok((200, changed(&desk.confirm(by, tenant, &id(outage_id, OutageId::parse)?).await?)))
+            }
+            ("POST", ["outages", outage_id, "reschedule"]) => {
+                let to: Reschedule = parse_body(body, "not a reschedule ({start, expected_end})")?;
+                Ok((200, changed(&desk.reschedule(by, tenant, &id(outage_id, OutageId::parse)?, to).await?)))
+            }
+            ("POST", ["outages", outage_id, "cancel"]) => {
+                Ok((200, changed(&desk.cancel(by, tenant, &id(outage_id, OutageId::parse)?).await?)))
+            }
+            ("POST", ["outages", outage_id, "end"]) => {
+                let end: End =
+                    if body.is_empty() { End::default() } else { parse_body(body, "not an end ({notify_restored})")? };
+                let outage_id = id(outage_id, OutageId::parse)?;
+                Ok((200, changed(&desk.end(by, tenant, &outage_id, end.notify_restored).await?)))
+            }
+            ("POST", ["subscriptions"]) => {
+                let request: Subscribe = parse_body(body, "not a subscription")?;
+                if &request.tenant_id != tenant {
+                    return Ok((403, json!({ "error": format!("this token acts for tenant {tenant} only") })));
+                }
+                let subscription = desk.subscribe(request).await?;
+                Ok((
+                    201,
+                    json!({ "subscriber_id": subscription.subscriber_id, "contract_id": subscription.contract_id }),
+                ))
+            }
+            ("DELETE", ["subscriptions", contract_id, subscriber_id]) => {
+                let contract_id = id(contract_id, ContractId::parse)?;
+                let subscriber_id = id(subscriber_id, SubscriberId::parse)?;
+                if desk.unsubscribe(tenant, &contract_id, &subscriber_id).await? {
+                    Ok((200, json!({ "unsubscribed": subscriber_id })))
+                } else {
+                    Ok((404, json!({ "error": format!("no subscription {subscriber_id} at contract {contract_id}") })))
+                }
+            }
+            _ => Ok((404, json!({ "error": format!("no route {method} {path}: see the operator API in README.md") }))),
+        }
+    }
+    .await;
+    match result {
+        Ok((status, body)) => json(status, &body),
+        Err(error) => error_response(&error),
+    }
+}

@@ -1,0 +1,173 @@
+use async_trait::async_trait;
+use avisa_domain::PortError;
+use avisa_domain::account::ContractHolder;
+use avisa_domain::billing::Coordinates;
+use avisa_domain::ids::{ContractId, OutageId, SectorId, SubscriberId, TenantId};
+use avisa_domain::outage::geo::GridCell;
+use avisa_domain::outage::{AlertSubscription, Outage};
+use avisa_domain::ports::{AlertSubscriptions, NetworkIndex, OutageStore};
+use futures_util::{StreamExt, TryStreamExt, stream};
+
+use super::{DynamoStore, Item, from_item, n, s, to_item};
+use crate::error::{classify, is_condition_failure};
+
+/// Index queries in flight at once (one per sector or grid cell).
+const CONCURRENCY: usize = 8;
+
+fn outage_pk(tenant_id: &TenantId, outage_id: &OutageId) -> String {
+    format!("T#{tenant_id}#OUTAGE#{outage_id}")
+}
+
+fn contract_pk(tenant_id: &TenantId, contract_id: &ContractId) -> String {
+    format!("T#{tenant_id}#CONTRACT#{contract_id}")
+}
+
+/// The grid index key of a supply point (gsi4).
+pub(crate) fn cell_key(tenant_id: &TenantId, cell: GridCell) -> String {
+    format!("T#{tenant_id}#CELL#{cell}")
+}
+
+impl DynamoStore {
+    fn outage_item(operation: &'static str, outage: &Outage) -> Result<Item, PortError> {
+        to_item(
+            operation,
+            outage,
+            &[("pk", outage_pk(&outage.tenant_id, &outage.outage_id)), ("sk", "META".to_owned())],
+        )
+    }
+
+    /// Every item of one index partition.
+    async fn query_index(&self, operation: &'static str, index: &str, pk: String) -> Result<Vec<Item>, PortError> {
+        let query = self
+            .query()
+            .index_name(index)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", format!("{index}pk"))
+            .expression_attribute_values(":pk", s(pk));
+        Self::query_all(operation, query).await
+    }
+}
+
+#[async_trait]
+impl OutageStore for DynamoStore {
+    async fn create(&self, outage: &Outage) -> Result<bool, PortError> {
+        const OPERATION: &str = "dynamodb.PutItem(outage)";
+        self.put_new(OPERATION, Self::outage_item(OPERATION, outage)?).await
+    }
+
+    async fn outage(&self, tenant_id: &TenantId, outage_id: &OutageId) -> Result<Option<Outage>, PortError> {
+        self.get("dynamodb.GetItem(outage)", &outage_pk(tenant_id, outage_id), "META").await
+    }
+
+    async fn save(&self, outage: &Outage) -> Result<bool, PortError> {
+        const OPERATION: &str = "dynamodb.PutItem(outage save)";
+        let mut saved = outage.clone();
+        saved.version += 1;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::outage_item(OPERATION, &saved)?))
+            .condition_expression("#version = :read")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":read", n(i64::from(outage.version)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(classify(OPERATION, e)),
+        }
+    }
+}
+
+#[async_trait]
+impl AlertSubscriptions for DynamoStore {
+    async fn subscribe(&self, subscription: &AlertSubscription) -> Result<(), PortError> {
+        const OPERATION: &str = "dynamodb.PutItem(alert subscription)";
+        let keys = [
+            ("pk", contract_pk(&subscription.tenant_id, &subscription.contract_id)),
+            ("sk", format!("ALERTSUB#{}", subscription.subscriber_id)),
+        ];
+        self.put(OPERATION, to_item(OPERATION, subscription, &keys)?).await
+    }
+
+    async fn unsubscribe(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+        subscriber_id: &SubscriberId,
+    ) -> Result<bool, PortError> {
+        const OPERATION: &str = "dynamodb.DeleteItem(alert subscription)";
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(contract_pk(tenant_id, contract_id)))
+            .key("sk", s(format!("ALERTSUB#{subscriber_id}")))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| classify(OPERATION, e))?;
+        Ok(deleted.attributes.is_some_and(|a| !a.is_empty()))
+    }
+
+    async fn subscribers(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+    ) -> Result<Vec<AlertSubscription>, PortError> {
+        const OPERATION: &str = "dynamodb.Query(alert subscriptions)";
+        let query = self
+            .query()
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(contract_pk(tenant_id, contract_id)))
+            .expression_attribute_values(":prefix", s("ALERTSUB#"));
+        let items = Self::query_all(OPERATION, query).await?;
+        items.into_iter().map(|item| from_item(OPERATION, item)).collect()
+    }
+}
+
+#[async_trait]
+impl NetworkIndex for DynamoStore {
+    async fn contracts_in_sectors(
+        &self,
+        tenant_id: &TenantId,
+        sectors: &[SectorId],
+    ) -> Result<Vec<ContractId>, PortError> {
+        const OPERATION: &str = "dynamodb.Query(gsi1 sector)";
+        let keys: Vec<String> = sectors.iter().map(|sector| format!("T#{tenant_id}#SECTOR#{sector}")).collect();
+        let per_sector: Vec<Vec<Item>> = stream::iter(keys)
+            .map(|key| self.query_index(OPERATION, "gsi1", key))
+            .buffer_unordered(CONCURRENCY)
+            .try_collect()
+            .await?;
+        per_sector
+            .into_iter()
+            .flatten()
+            .map(|item| from_item::<ContractHolder>(OPERATION, item).map(|holder| holder.contract_id))
+            .collect()
+    }
+
+    async fn supply_points_in_cells(
+        &self,
+        tenant_id: &TenantId,
+        cells: &[GridCell],
+    ) -> Result<Vec<(ContractId, Coordinates)>, PortError> {
+        const OPERATION: &str = "dynamodb.Query(gsi4 grid cell)";
+        let keys: Vec<String> = cells.iter().map(|cell| cell_key(tenant_id, *cell)).collect();
+        let per_cell: Vec<Vec<Item>> = stream::iter(keys)
+            .map(|key| self.query_index(OPERATION, "gsi4", key))
+            .buffer_unordered(CONCURRENCY)
+            .try_collect()
+            .await?;
+        let mut points = Vec::new();
+        for item in per_cell.into_iter().flatten() {
+            let holder: ContractHolder = from_item(OPERATION, item)?;
+            if let Some(at) = holder.supply_point.coordinates {
+                points.push((holder.contract_id, at));
+            }
+        }
+        Ok(points)
+    }
+}

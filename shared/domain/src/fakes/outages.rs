@@ -1,0 +1,112 @@
+//! In-memory outages, alert subscriptions, and the network index over the in-memory accounts.
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+use crate::billing::Coordinates;
+use crate::ids::{OutageId, SectorId, SubscriberId};
+use crate::outage::geo::GridCell;
+use crate::outage::{AlertSubscription, Outage};
+use crate::ports::{AlertSubscriptions, NetworkIndex, OutageStore};
+
+#[derive(Debug, Default)]
+pub struct InMemoryOutages {
+    outages: Mutex<HashMap<(TenantId, OutageId), Outage>>,
+    subscriptions: Mutex<Vec<AlertSubscription>>,
+}
+
+#[async_trait]
+impl OutageStore for InMemoryOutages {
+    async fn create(&self, outage: &Outage) -> Result<bool, PortError> {
+        let mut outages = self.outages.lock().unwrap();
+        let key = (outage.tenant_id.clone(), outage.outage_id.clone());
+        if outages.contains_key(&key) {
+            return Ok(false);
+        }
+        outages.insert(key, outage.clone());
+        Ok(true)
+    }
+
+    async fn outage(&self, tenant_id: &TenantId, outage_id: &OutageId) -> Result<Option<Outage>, PortError> {
+        Ok(self.outages.lock().unwrap().get(&(tenant_id.clone(), outage_id.clone())).cloned())
+    }
+
+    async fn save(&self, outage: &Outage) -> Result<bool, PortError> {
+        let mut outages = self.outages.lock().unwrap();
+        let key = (outage.tenant_id.clone(), outage.outage_id.clone());
+        if outages.get(&key).is_none_or(|stored| stored.version != outage.version) {
+            return Ok(false);
+        }
+        let mut saved = outage.clone();
+        saved.version += 1;
+        outages.insert(key, saved);
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl AlertSubscriptions for InMemoryOutages {
+    async fn subscribe(&self, subscription: &AlertSubscription) -> Result<(), PortError> {
+        let mut subscriptions = self.subscriptions.lock().unwrap();
+        subscriptions.retain(|s| s.subscriber_id != subscription.subscriber_id);
+        subscriptions.push(subscription.clone());
+        Ok(())
+    }
+
+    async fn unsubscribe(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+        subscriber_id: &SubscriberId,
+    ) -> Result<bool, PortError> {
+        let mut subscriptions = self.subscriptions.lock().unwrap();
+        let before = subscriptions.len();
+        subscriptions.retain(|s| {
+            !(&s.tenant_id == tenant_id && &s.contract_id == contract_id && &s.subscriber_id == subscriber_id)
+        });
+        Ok(subscriptions.len() < before)
+    }
+
+    async fn subscribers(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+    ) -> Result<Vec<AlertSubscription>, PortError> {
+        let subscriptions = self.subscriptions.lock().unwrap();
+        Ok(subscriptions
+            .iter()
+            .filter(|s| &s.tenant_id == tenant_id && &s.contract_id == contract_id)
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl NetworkIndex for InMemoryAccounts {
+    async fn contracts_in_sectors(
+        &self,
+        tenant_id: &TenantId,
+        sectors: &[SectorId],
+    ) -> Result<Vec<ContractId>, PortError> {
+        Ok(self
+            .holders()
+            .into_iter()
+            .filter(|h| &h.tenant_id == tenant_id && sectors.contains(&h.supply_point.network_sector))
+            .map(|h| h.contract_id)
+            .collect())
+    }
+
+    async fn supply_points_in_cells(
+        &self,
+        tenant_id: &TenantId,
+        cells: &[GridCell],
+    ) -> Result<Vec<(ContractId, Coordinates)>, PortError> {
+        Ok(self
+            .holders()
+            .into_iter()
+            .filter(|h| &h.tenant_id == tenant_id)
+            .filter_map(|h| h.supply_point.coordinates.map(|at| (h.contract_id, at)))
+            .filter(|(_, at)| cells.contains(&GridCell::of(*at)))
+            .collect())
+    }
+}

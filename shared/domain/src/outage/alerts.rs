@@ -1,0 +1,200 @@
+//! When an alert's schedule fires: every citizen the outage reaches gets the alert through the
+//! composer (and so the dispatcher's exactly-once), and the call centre gets a briefing.
+
+use std::collections::BTreeMap;
+
+use futures_util::{StreamExt, TryStreamExt, stream};
+use jiff::SignedDuration;
+use serde_json::json;
+
+use super::audience::{CONCURRENCY, template_values};
+use super::{AlertStage, Audience, AudienceMember, Outage, OutageAlertDue, OutageArea, OutageStatus};
+use crate::compose::{Compose, Composed};
+use crate::error::{Error, PortError, RejectionCode};
+use crate::ids::{EventId, NoticeId};
+use crate::notice::{Channel, ComposeJob, NoticeKind, NoticeSubject};
+use crate::ports::{Claim, ClaimKey, ClaimOutcome, Claims, EmailSender, OutageStore, OutgoingEmail, TemplateKey};
+use crate::tenant::TenantSettings;
+
+/// How long a briefing's claim holds while the email is sent.
+const BRIEFING_LEASE: SignedDuration = SignedDuration::from_secs(60);
+
+/// The ports firing an alert needs.
+#[allow(missing_debug_implementations)] // trait objects only
+#[derive(Clone, Copy)]
+pub struct OutageAlerts<'a> {
+    pub compose: Compose<'a>,
+    pub audience: Audience<'a>,
+    pub outages: &'a dyn OutageStore,
+    pub claims: &'a dyn Claims,
+    pub email: &'a dyn EmailSender,
+}
+
+/// What one firing did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AlertsFired {
+    pub recipients: usize,
+    pub by_channel: BTreeMap<Channel, usize>,
+    /// Reached by no channel (no consent, no contact, every address suppressed).
+    pub unreachable: usize,
+    /// `sent`, `already_sent`, `no_call_centre_address` or `refused: …`.
+    pub briefing: String,
+}
+
+/// Why an alert no longer applies, if it does not: the outage moved on since it was scheduled.
+pub(crate) fn stale(outage: &Outage, revision: u32, stage: AlertStage) -> Option<String> {
+    if outage.revision != revision {
+        return Some(format!(
+            "alert of revision {revision}; outage {} is at revision {}",
+            outage.outage_id, outage.revision
+        ));
+    }
+    let expected = match stage {
+        AlertStage::Advance | AlertStage::Correction => OutageStatus::Confirmed,
+        AlertStage::Cancellation => OutageStatus::Cancelled,
+        AlertStage::Restored => OutageStatus::Ended,
+    };
+    (outage.status != expected)
+        .then(|| format!("a {} alert, but outage {} is {}", stage.as_str(), outage.outage_id, outage.status.as_str()))
+}
+
+impl OutageAlerts<'_> {
+    /// Composes the alert for everyone the outage reaches, then briefs the call centre. Firing
+    /// twice composes the same notices (their ids come from the alert), so nobody is told twice.
+    pub async fn fire(&self, due: &OutageAlertDue) -> Result<Result<AlertsFired, String>, Error> {
+        let outage = match self.announce(due).await? {
+            Ok(outage) => outage,
+            Err(not_applicable) => return Ok(Err(not_applicable)),
+        };
+        let members = self.audience.members(&outage).await?;
+        let jobs: Vec<ComposeJob> = members.iter().map(|member| alert_job(&outage, due, member)).collect();
+        let compose = self.compose;
+        let composed: Vec<Composed> = stream::iter(jobs)
+            .map(|job| async move { compose.handle(&job).await })
+            .buffered(CONCURRENCY)
+            .try_collect()
+            .await?;
+        let mut by_channel = BTreeMap::new();
+        let mut unreachable = 0;
+        for outcome in &composed {
+            let channels = match outcome {
+                Composed::New { channels } | Composed::AlreadyComposed { channels } => channels.as_slice(),
+                Composed::NotApplicable { .. } => &[],
+            };
+            if channels.is_empty() {
+                unreachable += 1;
+            }
+            for channel in channels {
+                *by_channel.entry(*channel).or_insert(0) += 1;
+            }
+        }
+        let mut fired = AlertsFired { recipients: members.len(), by_channel, unreachable, briefing: String::new() };
+        fired.briefing = self.brief(&outage, due, &fired).await?;
+        Ok(Ok(fired))
+    }
+
+    /// The outage, once it is recorded as announced (before anyone is told, so that an operator
+    /// who cancels meanwhile knows to send a cancellation); or why the alert no longer applies.
+    async fn announce(&self, due: &OutageAlertDue) -> Result<Result<Outage, String>, Error> {
+        for _ in 0..3 {
+            let mut outage = self.outages.outage(&due.tenant_id, &due.outage_id).await?.ok_or_else(|| {
+                Error::rejected(RejectionCode::UnknownOutage, format!("outage {} is not known", due.outage_id))
+            })?;
+            if let Some(reason) = stale(&outage, due.revision, due.stage) {
+                return Ok(Err(reason));
+            }
+            if due.stage != AlertStage::Advance || outage.announced {
+                return Ok(Ok(outage));
+            }
+            outage.announced = true;
+            if self.outages.save(&outage).await? {
+                outage.version += 1;
+                return Ok(Ok(outage));
+            }
+        }
+        Err(Error::InProgress { key: due.key() })
+    }
+
+    async fn settings(&self, outage: &Outage) -> Result<TenantSettings, Error> {
+        let stored = self.compose.tenants.settings(&outage.tenant_id).await?;
+        Ok(stored.unwrap_or_else(|| self.compose.defaults.clone()))
+    }
+
+    /// Emails the call centre what went out, once per alert.
+    async fn brief(&self, outage: &Outage, due: &OutageAlertDue, fired: &AlertsFired) -> Result<String, Error> {
+        let settings = self.settings(outage).await?;
+        let Some(to) = settings.outages.call_centre_email.as_ref() else {
+            return Ok("no_call_centre_address".to_owned());
+        };
+        let notice_id =
+            NoticeId::derived(&outage.tenant_id, &format!("{}/briefing", due.key()), NoticeKind::OutageBriefing);
+        let key = ClaimKey::Delivery {
+            tenant_id: outage.tenant_id.clone(),
+            notice_id: notice_id.clone(),
+            channel: Channel::Email,
+        };
+        let now = self.compose.clock.now();
+        match self.claims.acquire(&key, now, BRIEFING_LEASE).await? {
+            Claim::Completed => return Ok("already_sent".to_owned()),
+            Claim::HeldElsewhere => return Err(Error::InProgress { key: notice_id.to_string() }),
+            Claim::Acquired => {}
+        }
+        let locale = settings.default_locale;
+        let mut values = template_values(outage, due.stage, locale)?;
+        values["alert"] = json!(due.label);
+        values["notified"] = json!({
+            "recipients": fired.recipients,
+            "sms": fired.by_channel.get(&Channel::Sms).copied().unwrap_or(0),
+            "email": fired.by_channel.get(&Channel::Email).copied().unwrap_or(0),
+            "unreachable": fired.unreachable,
+        });
+        values["area"] = match &outage.area {
+            OutageArea::NetworkSectors(sectors) => json!({ "sectors": sectors, "polygon": false }),
+            OutageArea::Polygon(_) => json!({ "sectors": [], "polygon": true }),
+        };
+        let template = TemplateKey { kind: NoticeKind::OutageBriefing, channel: Channel::Email, locale };
+        let (_, message) = match self.compose.renderer.render(template, &values, settings.sms) {
+            Ok(rendered) => rendered,
+            Err(rejection) => {
+                self.claims.complete(&key, now, &ClaimOutcome::Rejected(rejection.clone())).await?;
+                return Err(rejection.into());
+            }
+        };
+        let email = OutgoingEmail {
+            tenant_id: &outage.tenant_id,
+            from: settings.sender.email_from.as_ref(),
+            notice_id: &notice_id,
+            to,
+            message: &message,
+            attachments: &[],
+        };
+        match self.email.send(email).await {
+            Ok(provider_message_id) => {
+                self.claims.complete(&key, now, &ClaimOutcome::Sent { provider_message_id }).await?;
+                Ok("sent".to_owned())
+            }
+            Err(PortError::Permanent { operation, source }) => {
+                let reason = format!("{operation}: {source}");
+                let rejection = crate::Rejection::new(RejectionCode::NoChannel, reason.clone());
+                self.claims.complete(&key, now, &ClaimOutcome::Rejected(rejection)).await?;
+                Ok(format!("refused: {reason}"))
+            }
+            Err(transient) => {
+                self.claims.release(&key).await?;
+                Err(transient.into())
+            }
+        }
+    }
+}
+
+fn alert_job(outage: &Outage, due: &OutageAlertDue, member: &AudienceMember) -> ComposeJob {
+    let subject = NoticeSubject::OutageAlert {
+        outage_id: outage.outage_id.clone(),
+        revision: due.revision,
+        stage: due.stage,
+        label: due.label.clone(),
+        subscriber: member.subscriber.as_ref().map(|s| s.subscriber_id.clone()),
+    };
+    let cause = EventId::parse(&due.key().replace('/', ":")).expect("outage keys are valid event ids");
+    ComposeJob::new(outage.tenant_id.clone(), member.contract_id.clone(), subject, cause)
+}

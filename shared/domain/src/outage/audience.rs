@@ -1,0 +1,233 @@
+//! Who an outage reaches, how each of them would be told, and the dry run that shows it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures_util::{StreamExt, TryStreamExt, stream};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{AlertStage, AlertSubscription, Outage, OutageArea};
+use crate::account::{ContractHolder, CustomerProfile};
+use crate::channels::Chooser;
+use crate::contact::Locale;
+use crate::error::Error;
+use crate::ids::{ContractId, TenantId};
+use crate::money::{Amount, Money};
+use crate::notice::{Channel, NoticeKind};
+use crate::ports::{AccountStore, AlertSubscriptions, NetworkIndex, NoticeRenderer, Suppressions, TemplateKey};
+use crate::tenant::TenantSettings;
+
+/// How many index queries or profile reads run at once.
+pub(super) const CONCURRENCY: usize = 16;
+
+/// One person an outage reaches: a contract's holder, or a subscriber at its supply point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudienceMember {
+    pub contract_id: ContractId,
+    pub subscriber: Option<AlertSubscription>,
+}
+
+/// The ports that find an outage's audience.
+#[allow(missing_debug_implementations)] // trait objects only
+#[derive(Clone, Copy)]
+pub struct Audience<'a> {
+    pub index: &'a dyn NetworkIndex,
+    pub subscriptions: &'a dyn AlertSubscriptions,
+    pub accounts: &'a dyn AccountStore,
+    pub suppressions: &'a dyn Suppressions,
+}
+
+/// How one member would be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Reach {
+    channel: Option<Channel>,
+    locale: Locale,
+    has_mobile: bool,
+    consents: bool,
+}
+
+/// What confirming would do: who is reached on which channel, who is not and why, what the SMS
+/// says in each language, and what it costs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DryRun {
+    /// Everyone the outage reaches: contract holders and subscribers.
+    pub recipients: usize,
+    pub contracts: usize,
+    pub subscribers: usize,
+    pub by_channel: BTreeMap<Channel, usize>,
+    /// No channel at all (no consent, no contact, or every address suppressed).
+    pub unreachable: usize,
+    pub without_mobile: usize,
+    pub without_consent: usize,
+    /// The advance SMS in each language it goes out in.
+    pub sms: Vec<SmsPreview>,
+    /// SMS parts per alert time (what SMS providers bill).
+    pub sms_parts_per_alert: usize,
+    pub alerts_planned: usize,
+    /// Parts × alert times × the tenant's price per part; `None` when the tenant set no price.
+    pub estimated_cost: Option<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SmsPreview {
+    pub locale: Locale,
+    pub recipients: usize,
+    pub text: String,
+    pub parts: usize,
+}
+
+impl Audience<'_> {
+    /// Everyone the outage reaches, contract by contract, found through the sector or grid index.
+    pub async fn members(&self, outage: &Outage) -> Result<Vec<AudienceMember>, Error> {
+        let tenant_id = &outage.tenant_id;
+        let contracts: BTreeSet<ContractId> = match &outage.area {
+            OutageArea::NetworkSectors(sectors) => {
+                self.index.contracts_in_sectors(tenant_id, sectors).await?.into_iter().collect()
+            }
+            OutageArea::Polygon(polygon) => {
+                let cells = polygon
+                    .cells()
+                    .map_err(|reason| Error::rejected(crate::error::RejectionCode::InvalidField, reason))?;
+                let points = self.index.supply_points_in_cells(tenant_id, &cells).await?;
+                points.into_iter().filter(|(_, at)| polygon.contains(*at)).map(|(contract, _)| contract).collect()
+            }
+        };
+        let per_contract: Vec<Vec<AudienceMember>> = stream::iter(contracts)
+            .map(|contract_id| async move {
+                let subscribers = self.subscriptions.subscribers(tenant_id, &contract_id).await?;
+                let mut members = vec![AudienceMember { contract_id: contract_id.clone(), subscriber: None }];
+                members.extend(
+                    subscribers
+                        .into_iter()
+                        .map(|s| AudienceMember { contract_id: contract_id.clone(), subscriber: Some(s) }),
+                );
+                Ok::<_, Error>(members)
+            })
+            .buffered(CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(per_contract.into_iter().flatten().collect())
+    }
+
+    /// The member as the channel chooser sees them, with their contract; `None` when the
+    /// contract or its customer is not known yet.
+    pub async fn profile(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+        subscriber: Option<&AlertSubscription>,
+    ) -> Result<Option<(CustomerProfile, ContractHolder)>, Error> {
+        let Some(holder) = self.accounts.holder(tenant_id, contract_id).await? else { return Ok(None) };
+        let profile = match subscriber {
+            Some(subscription) => Some(subscription.as_profile()),
+            None => self.accounts.customer(tenant_id, &holder.customer_id).await?,
+        };
+        Ok(profile.map(|p| (p, holder)))
+    }
+
+    async fn reach(&self, tenant_id: &TenantId, member: &AudienceMember, default: Locale) -> Result<Reach, Error> {
+        let Some((customer, holder)) = self.profile(tenant_id, &member.contract_id, member.subscriber.as_ref()).await?
+        else {
+            return Ok(Reach { channel: None, locale: default, has_mobile: false, consents: false });
+        };
+        let chooser = Chooser {
+            tenant_id,
+            whatsapp: false,
+            customer: &customer,
+            postal_address: holder.supply_point.address.as_str(),
+            kind: NoticeKind::OutageAlert,
+            suppressions: self.suppressions,
+        };
+        let choice = chooser.choose().await?;
+        Ok(Reach {
+            channel: choice.destinations.first().map(crate::notice::Destination::channel),
+            locale: customer.language.unwrap_or(default),
+            has_mobile: customer.mobile.is_some(),
+            consents: customer.consents.service,
+        })
+    }
+
+    /// What confirming `outage` would do, without doing any of it.
+    pub async fn dry_run(
+        &self,
+        outage: &Outage,
+        settings: &TenantSettings,
+        renderer: &dyn NoticeRenderer,
+        alerts_planned: usize,
+    ) -> Result<DryRun, Error> {
+        let members = self.members(outage).await?;
+        let tenant_id = &outage.tenant_id;
+        let default_locale = settings.default_locale;
+        let reaches: Vec<Reach> = stream::iter(members.clone())
+            .map(|member| async move { self.reach(tenant_id, &member, default_locale).await })
+            .buffered(CONCURRENCY)
+            .try_collect()
+            .await?;
+        let mut by_channel = BTreeMap::new();
+        let mut sms_by_locale: BTreeMap<Locale, usize> = BTreeMap::new();
+        for reach in &reaches {
+            if let Some(channel) = reach.channel {
+                *by_channel.entry(channel).or_insert(0) += 1;
+            }
+            if reach.channel == Some(Channel::Sms) {
+                *sms_by_locale.entry(reach.locale).or_insert(0) += 1;
+            }
+        }
+        let mut sms = Vec::new();
+        for (locale, recipients) in sms_by_locale {
+            let key = TemplateKey { kind: NoticeKind::OutageAlert, channel: Channel::Sms, locale };
+            let values = template_values(outage, AlertStage::Advance, locale)?;
+            let (_, message) = renderer.render(key, &values, settings.sms)?;
+            sms.push(SmsPreview { locale, recipients, parts: message.parts.unwrap_or(1), text: message.text });
+        }
+        let sms_parts_per_alert: usize = sms.iter().map(|p| p.recipients * p.parts).sum();
+        let estimated_cost = settings.outages.sms_part_price.as_ref().map(|price| {
+            let units = i64::try_from(sms_parts_per_alert * alerts_planned).unwrap_or(i64::MAX);
+            Money {
+                amount: Amount::from_minor(price.amount.minor().saturating_mul(units)),
+                currency: price.currency.clone(),
+            }
+        });
+        Ok(DryRun {
+            recipients: members.len(),
+            contracts: members.iter().filter(|m| m.subscriber.is_none()).count(),
+            subscribers: members.iter().filter(|m| m.subscriber.is_some()).count(),
+            by_channel,
+            unreachable: reaches.iter().filter(|r| r.channel.is_none()).count(),
+            without_mobile: reaches.iter().filter(|r| !r.has_mobile).count(),
+            without_consent: reaches.iter().filter(|r| !r.consents).count(),
+            sms,
+            sms_parts_per_alert,
+            alerts_planned,
+            estimated_cost,
+        })
+    }
+}
+
+/// What an outage alert's templates get: the window in the tenant's local time, already split
+/// into dates and hours, and the window it replaced for a correction.
+pub fn template_values(outage: &Outage, stage: AlertStage, locale: Locale) -> Result<Value, Error> {
+    let zone = outage.time_zone.zone();
+    let window = |window: super::Window| -> Result<Value, Error> {
+        let start = window.start.to_zoned(zone.clone());
+        let end = window.expected_end.to_zoned(zone.clone());
+        Ok(json!({
+            "start_date": start.date(),
+            "start_time": start.strftime("%H:%M").to_string(),
+            "end_date": end.date(),
+            "end_time": end.strftime("%H:%M").to_string(),
+            "same_day": start.date() == end.date(),
+        }))
+    };
+    Ok(json!({
+        "locale": locale,
+        "stage": stage.as_str(),
+        "outage": {
+            "outage_id": outage.outage_id,
+            "type": outage.kind,
+            "note": outage.note,
+            "window": window(outage.window)?,
+        },
+        "previous": outage.previous_window.map(window).transpose()?,
+    }))
+}

@@ -1,0 +1,241 @@
+//! Planned outages: who a cut reaches, when they are told, and what they are told.
+//!
+//! An operator plans an outage (type, window, area as network sectors or a GeoJSON polygon), looks
+//! at the dry run (who is reached on which channel, the SMS in each language, the cost), and
+//! confirms it. Confirming creates one-time schedules at the tenant's alert times; each one, when
+//! it fires, has the composer write the alert to every affected citizen and brief the call centre.
+//! Rescheduling, cancelling and ending tell those already told.
+
+mod alerts;
+mod audience;
+mod desk;
+pub mod geo;
+mod plan;
+
+pub(crate) use alerts::stale;
+pub use alerts::{AlertsFired, OutageAlerts};
+pub use audience::{Audience, AudienceMember, DryRun, SmsPreview, template_values};
+pub use desk::{Changed, OutageDesk, Subscribe};
+pub use plan::{OutagePlan, Reschedule, parse_body};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::contact::{Email, Locale, PhoneE164};
+use crate::ids::{ContractId, CustomerId, OutageId, SectorId, SubscriberId, TenantId};
+use crate::notice::Channel;
+use crate::tenant::TimeZoneName;
+use crate::text::Text;
+
+use geo::Polygon;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutageType {
+    /// No water at all.
+    Interruption,
+    /// Water, at low pressure.
+    PressureDrop,
+}
+
+/// Which supply points a cut reaches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum OutageArea {
+    /// What the valves close off: every contract in these sectors.
+    NetworkSectors(Vec<SectorId>),
+    /// Every supply point with coordinates inside this GeoJSON polygon.
+    Polygon(Polygon),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutageStatus {
+    /// Planned, not announced: the dry run can be looked at; nothing is scheduled.
+    Planned,
+    /// Alerts are scheduled.
+    Confirmed,
+    Cancelled,
+    /// The works are over.
+    Ended,
+}
+
+impl OutageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Planned => "planned",
+            Self::Confirmed => "confirmed",
+            Self::Cancelled => "cancelled",
+            Self::Ended => "ended",
+        }
+    }
+}
+
+/// What an alert says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStage {
+    /// The outage is coming (sent at each of the tenant's alert times).
+    Advance,
+    /// The outage moved: the new window, and the old one.
+    Correction,
+    /// The outage will not happen.
+    Cancellation,
+    /// The works are over; the water is back.
+    Restored,
+}
+
+impl AlertStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Advance => "advance",
+            Self::Correction => "correction",
+            Self::Cancellation => "cancellation",
+            Self::Restored => "restored",
+        }
+    }
+}
+
+/// A start and an expected end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    pub start: Timestamp,
+    pub expected_end: Timestamp,
+}
+
+/// One alert of an outage: a one-time schedule, named after the outage, its revision and label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedAlert {
+    pub stage: AlertStage,
+    /// `48h`, `2h`, `now` (an alert time already past), or the stage of a one-off message.
+    pub label: String,
+    pub at: Timestamp,
+    pub schedule_name: String,
+}
+
+/// Who did what to an outage, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutageChange {
+    pub at: Timestamp,
+    pub by: String,
+    pub action: String,
+}
+
+/// A planned outage as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outage {
+    pub tenant_id: TenantId,
+    pub outage_id: OutageId,
+    #[serde(rename = "type")]
+    pub kind: OutageType,
+    pub window: Window,
+    pub area: OutageArea,
+    pub note: Option<Text<160>>,
+    pub status: OutageStatus,
+    /// Raised by every reschedule: alerts of an older revision are stale when they fire.
+    pub revision: u32,
+    /// This revision's alerts.
+    pub alerts: Vec<PlannedAlert>,
+    /// Whether any citizen was told (an advance alert fired): only then do changes go out.
+    pub announced: bool,
+    /// The window before the last reschedule (what a correction says moved).
+    pub previous_window: Option<Window>,
+    /// The tenant's zone when planned: the times citizens read.
+    pub time_zone: TimeZoneName,
+    pub changes: Vec<OutageChange>,
+    /// Optimistic lock: every save must name the version it read.
+    pub version: u32,
+}
+
+impl Outage {
+    /// The one-time schedule of one alert: unique per outage, revision and label.
+    pub fn schedule_name(&self, revision: u32, label: &str) -> String {
+        format!("outage-{}-r{revision}-{label}", self.outage_id)
+    }
+
+    pub fn due(&self, alert: &PlannedAlert) -> OutageAlertDue {
+        OutageAlertDue {
+            tenant_id: self.tenant_id.clone(),
+            outage_id: self.outage_id.clone(),
+            revision: self.revision,
+            stage: alert.stage,
+            label: alert.label.clone(),
+        }
+    }
+}
+
+/// What an alert schedule puts on the compose queue when it fires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutageAlertDue {
+    pub tenant_id: TenantId,
+    pub outage_id: OutageId,
+    pub revision: u32,
+    pub stage: AlertStage,
+    pub label: String,
+}
+
+impl OutageAlertDue {
+    /// What makes two firings the same one: the notices they make have the same ids.
+    pub fn key(&self) -> String {
+        format!("outage/{}/r{}/{}/{}", self.outage_id, self.revision, self.stage.as_str(), self.label)
+    }
+}
+
+/// A citizen with no contract of their own (a flat behind a building's shared meter) who asked
+/// to be told about outages at a contract's supply point.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertSubscription {
+    pub tenant_id: TenantId,
+    /// The contract whose supply point this is.
+    pub contract_id: ContractId,
+    pub subscriber_id: SubscriberId,
+    pub name: Option<Text<200>>,
+    pub mobile: Option<PhoneE164>,
+    pub email: Option<Email>,
+    pub language: Locale,
+    pub subscribed_at: Timestamp,
+}
+
+impl AlertSubscription {
+    /// One subscription per supply point and contact: subscribing twice changes nothing.
+    pub fn derive_id(
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+        mobile: Option<&PhoneE164>,
+        email: Option<&Email>,
+    ) -> SubscriberId {
+        let digest = Sha256::new()
+            .chain_update(tenant_id.as_str())
+            .chain_update([0])
+            .chain_update(contract_id.as_str())
+            .chain_update([0])
+            .chain_update(mobile.map_or("", PhoneE164::as_str))
+            .chain_update([0])
+            .chain_update(email.map_or(String::new(), |e| e.as_str().to_lowercase()))
+            .finalize();
+        SubscriberId::parse(&format!("s-{}", &hex::encode(digest)[..20])).expect("hex is a valid subscriber id")
+    }
+
+    /// The subscriber as the channel chooser sees a customer: service messages only, by SMS then
+    /// email (they asked for exactly these alerts).
+    pub fn as_profile(&self) -> crate::account::CustomerProfile {
+        crate::account::CustomerProfile {
+            tenant_id: self.tenant_id.clone(),
+            customer_id: CustomerId::parse(self.subscriber_id.as_str()).expect("subscriber ids are valid customer ids"),
+            // Outage alerts greet no one by name; the profile needs one.
+            name: self.name.clone().unwrap_or_else(|| Text::parse("subscriber").expect("a short name fits")),
+            language: Some(self.language),
+            email: self.email.clone(),
+            mobile: self.mobile.clone(),
+            channels: vec![Channel::Sms, Channel::Email],
+            consents: crate::billing::Consents { service: true, marketing: false },
+            e_invoice: false,
+            as_of: self.subscribed_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

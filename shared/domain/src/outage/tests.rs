@@ -1,0 +1,497 @@
+use jiff::{SignedDuration, Timestamp};
+
+use super::*;
+use crate::billing::Coordinates;
+use crate::error::{Error, RejectionCode};
+use crate::fakes::{self, Fakes};
+use crate::notice::Destination;
+use crate::ports::{AccountStore, NoticeScheduler, OutageStore, Scheduled, Suppressions, TenantDirectory};
+use crate::tenant::TenantSettings;
+
+const NOW: &str = "2026-11-20T09:00:00Z";
+
+fn now() -> Timestamp {
+    NOW.parse().unwrap()
+}
+
+fn sector(name: &str) -> SectorId {
+    SectorId::parse(name).unwrap()
+}
+
+/// A citizen of the test town: contract `CT-{n}` in `sector` at (lon, lat).
+struct Citizen {
+    n: u32,
+    sector: &'static str,
+    at: Option<(f64, f64)>,
+    mobile: bool,
+    email: bool,
+    consent: bool,
+    language: Locale,
+}
+
+impl Citizen {
+    fn new(n: u32, sector: &'static str) -> Self {
+        Self { n, sector, at: None, mobile: true, email: true, consent: true, language: Locale::Ca }
+    }
+}
+
+async fn add(f: &Fakes, citizen: &Citizen) -> ContractId {
+    let contract_id = ContractId::parse(&format!("CT-{:04}", citizen.n)).unwrap();
+    let customer_id = CustomerId::parse(&format!("CU-{:04}", citizen.n)).unwrap();
+    let mut profile = fakes::customer_profile();
+    profile.customer_id = customer_id.clone();
+    profile.language = Some(citizen.language);
+    profile.mobile = citizen.mobile.then(|| PhoneE164::parse(&format!("+3460011{:04}", citizen.n)).unwrap());
+    profile.email = citizen.email.then(|| Email::parse(&format!("c{}@example.cat", citizen.n)).unwrap());
+    profile.consents.service = citizen.consent;
+    f.accounts.upsert_customer(&profile).await.unwrap();
+    let mut holder = fakes::contract_holder();
+    holder.contract_id = contract_id.clone();
+    holder.customer_id = customer_id;
+    holder.supply_point.network_sector = sector(citizen.sector);
+    holder.supply_point.coordinates = citizen.at.map(|(lon, lat)| Coordinates { lat, lon });
+    f.accounts.upsert_holder(&holder).await.unwrap();
+    contract_id
+}
+
+async fn with_settings(f: &Fakes, change: impl FnOnce(&mut TenantSettings)) {
+    let mut settings = fakes::default_settings();
+    change(&mut settings);
+    f.tenants.put_settings(&fakes::tenant(), &settings).await.unwrap();
+}
+
+fn plan(start_in_hours: i64, area: OutageArea) -> OutagePlan {
+    let start = now() + SignedDuration::from_hours(start_in_hours);
+    OutagePlan {
+        tenant_id: fakes::tenant(),
+        kind: OutageType::Interruption,
+        start,
+        expected_end: start + SignedDuration::from_hours(5),
+        area,
+        note: Some(Text::parse("Valve replacement in Carrer de Sant Joan").unwrap()),
+    }
+}
+
+fn sectors(names: &[&str]) -> OutageArea {
+    OutageArea::NetworkSectors(names.iter().map(|n| sector(n)).collect())
+}
+
+fn rejection_code(error: &Error) -> RejectionCode {
+    match error {
+        Error::Rejected(rejection) => rejection.code,
+        other => panic!("not a rejection: {other:?}"),
+    }
+}
+
+/// Plans and confirms an outage in sector N1 starting in five days.
+async fn confirmed(f: &Fakes) -> Outage {
+    let desk = f.outage_desk();
+    let (outage, _) = desk.plan("maria.operator", plan(120, sectors(&["N1"]))).await.unwrap();
+    desk.confirm("maria.operator", &outage.tenant_id, &outage.outage_id).await.unwrap().outage
+}
+
+fn due_of(outage: &Outage, label: &str) -> OutageAlertDue {
+    outage.due(outage.alerts.iter().find(|a| a.label == label).unwrap())
+}
+
+// ---------------------------------------------------------------- alert times
+
+#[test]
+fn alerts_go_at_each_alert_time_and_at_once_for_those_already_past() {
+    let labels = |hours: i64| {
+        let outage = Outage {
+            tenant_id: fakes::tenant(),
+            outage_id: OutageId::parse("o-1").unwrap(),
+            kind: OutageType::Interruption,
+            window: Window {
+                start: now() + SignedDuration::from_hours(hours),
+                expected_end: now() + SignedDuration::from_hours(hours + 4),
+            },
+            area: sectors(&["N1"]),
+            note: None,
+            status: OutageStatus::Planned,
+            revision: 1,
+            alerts: vec![],
+            announced: false,
+            previous_window: None,
+            time_zone: fakes::default_settings().time_zone,
+            changes: vec![],
+            version: 0,
+        };
+        outage.advance_alerts(&[2, 48], now()).into_iter().map(|a| (a.label, a.at)).collect::<Vec<_>>()
+    };
+    let start = |hours: i64| now() + SignedDuration::from_hours(hours);
+    assert_eq!(
+        labels(120),
+        vec![("48h".into(), start(120 - 48)), ("2h".into(), start(120 - 2))],
+        "both alert times ahead"
+    );
+    assert_eq!(
+        labels(30),
+        vec![("now".into(), now() + SignedDuration::from_mins(1)), ("2h".into(), start(28))],
+        "48 h before is past: told at once, and again 2 h before"
+    );
+    assert_eq!(labels(1), vec![("now".into(), now() + SignedDuration::from_mins(1))], "only at once");
+}
+
+#[tokio::test]
+async fn a_plan_in_the_past_backwards_or_nowhere_is_refused_with_the_reason() {
+    let f = Fakes::default();
+    let desk = f.outage_desk();
+    let cases = [
+        (plan(-1, sectors(&["N1"])), "not in the future"),
+        (OutagePlan { expected_end: now(), ..plan(5, sectors(&["N1"])) }, "after start"),
+        (
+            OutagePlan { expected_end: now() + SignedDuration::from_hours(24 * 20), ..plan(5, sectors(&["N1"])) },
+            "14 days",
+        ),
+        (plan(5, sectors(&[])), "1 to 200 sectors"),
+    ];
+    for (plan, reason) in cases {
+        let error = desk.plan("op", plan).await.unwrap_err();
+        assert_eq!(rejection_code(&error), RejectionCode::InvalidField);
+        assert!(error.to_string().contains(reason), "{error} should say {reason}");
+    }
+}
+
+#[test]
+fn a_plan_body_with_a_wrong_field_names_it() {
+    let body = br#"{"tenant_id": "aigues-reus", "type": "flood", "start": "2026-12-03T08:00:00+01:00",
+        "expected_end": "2026-12-03T13:00:00+01:00", "area": {"network_sectors": ["N1"]}}"#;
+    let error = OutagePlan::parse(body).unwrap_err();
+    assert_eq!(rejection_code(&error), RejectionCode::InvalidJson);
+    assert!(error.to_string().contains("type"), "{error}");
+}
+
+// ---------------------------------------------------------------- targeting and dry run
+
+#[tokio::test]
+async fn the_dry_run_counts_who_is_reached_how_and_who_is_not() {
+    // GIVEN sector N1 with five households of every kind, one more in N2, and a subscriber
+    let f = Fakes::default();
+    with_settings(&f, |s| {
+        s.outages.sms_part_price = Some(crate::money::Money {
+            amount: crate::money::Amount::from_minor(7),
+            currency: crate::money::Currency::parse("EUR").unwrap(),
+        });
+    })
+    .await;
+    add(&f, &Citizen::new(1, "N1")).await;
+    add(&f, &Citizen { language: Locale::Es, ..Citizen::new(2, "N1") }).await;
+    add(&f, &Citizen { mobile: false, ..Citizen::new(3, "N1") }).await;
+    add(&f, &Citizen { consent: false, ..Citizen::new(4, "N1") }).await;
+    add(&f, &Citizen { mobile: false, email: false, ..Citizen::new(5, "N1") }).await;
+    add(&f, &Citizen::new(6, "N2")).await;
+    let desk = f.outage_desk();
+    let building = ContractId::parse("CT-0001").unwrap();
+    desk.subscribe(Subscribe {
+        tenant_id: fakes::tenant(),
+        contract_id: building,
+        name: None,
+        mobile: Some(PhoneE164::parse("+34600999111").unwrap()),
+        email: None,
+        language: Locale::It,
+    })
+    .await
+    .unwrap();
+    // WHEN the operator plans an outage of N1
+    let (outage, dry_run) = desk.plan("op", plan(120, sectors(&["N1"]))).await.unwrap();
+    // THEN the dry run says who is reached on which channel, and who is not and why
+    assert_eq!(outage.status, OutageStatus::Planned);
+    assert_eq!((dry_run.recipients, dry_run.contracts, dry_run.subscribers), (6, 5, 1));
+    assert_eq!(dry_run.by_channel.get(&Channel::Sms), Some(&3), "1, 2 and the subscriber");
+    assert_eq!(dry_run.by_channel.get(&Channel::Email), Some(&1), "3 has no mobile");
+    assert_eq!((dry_run.unreachable, dry_run.without_mobile, dry_run.without_consent), (2, 2, 1));
+    // and the SMS in each language it goes out in, with its parts and what it costs
+    let locales: Vec<Locale> = dry_run.sms.iter().map(|p| p.locale).collect();
+    assert_eq!(locales, vec![Locale::Ca, Locale::Es, Locale::It]);
+    assert!(dry_run.sms.iter().all(|p| p.parts == 1 && p.text.starts_with("outage_alert/sms/")));
+    assert_eq!((dry_run.sms_parts_per_alert, dry_run.alerts_planned), (3, 2));
+    assert_eq!(dry_run.estimated_cost.unwrap().amount.minor(), 3 * 2 * 7);
+    // and nothing was scheduled or sent
+    assert!(f.scheduler.scheduled().is_empty());
+    assert!(f.notices.all().is_empty());
+}
+
+#[tokio::test]
+async fn a_suppressed_mobile_is_reached_by_email_instead() {
+    let f = Fakes::default();
+    add(&f, &Citizen::new(1, "N1")).await;
+    let mobile = Destination::Sms(PhoneE164::parse("+34600110001").unwrap());
+    f.suppressions.suppress(&fakes::tenant(), &mobile, "opted out", now()).await.unwrap();
+    let (_, dry_run) = f.outage_desk().plan("op", plan(120, sectors(&["N1"]))).await.unwrap();
+    assert_eq!(dry_run.by_channel.get(&Channel::Email), Some(&1));
+    assert_eq!(dry_run.by_channel.get(&Channel::Sms), None);
+}
+
+#[tokio::test]
+async fn a_polygon_reaches_the_supply_points_inside_it_only() {
+    // GIVEN a 10 x 10 grid of supply points 0.002° apart (about 200 m)
+    let f = Fakes::default();
+    for i in 0..100u32 {
+        let (x, y) = (f64::from(i % 10), f64::from(i / 10));
+        add(&f, &Citizen { at: Some((1.10 + x * 0.002, 41.15 + y * 0.002)), ..Citizen::new(i + 1, "N1") }).await;
+    }
+    // WHEN the outage is the south-west quarter (x and y below 4.5)
+    let polygon =
+        Polygon::new(vec![vec![[1.099, 41.149], [1.109, 41.149], [1.109, 41.159], [1.099, 41.159], [1.099, 41.149]]])
+            .unwrap();
+    let (_, dry_run) = f.outage_desk().plan("op", plan(120, OutageArea::Polygon(polygon))).await.unwrap();
+    // THEN exactly the 25 inside it are reached
+    assert_eq!(dry_run.recipients, 25);
+}
+
+// ---------------------------------------------------------------- confirm, fire
+
+#[tokio::test]
+async fn confirming_schedules_each_alert_in_the_tenants_zone_once() {
+    let f = Fakes::default();
+    add(&f, &Citizen::new(1, "N1")).await;
+    let outage = confirmed(&f).await;
+    assert_eq!(outage.status, OutageStatus::Confirmed);
+    let scheduled = f.scheduler.scheduled();
+    let names: Vec<&str> = scheduled.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, vec![outage.schedule_name(1, "48h"), outage.schedule_name(1, "2h")]);
+    // 09:00 UTC + 120 h - 48 h is 10:00 in Madrid
+    assert_eq!(scheduled[0].at.to_string(), "2026-11-23T10:00:00");
+    assert_eq!(scheduled[0].time_zone, "Europe/Madrid");
+    let Scheduled::OutageAlert { outage_alert } = &scheduled[0].job else { panic!("{:?}", scheduled[0].job) };
+    assert_eq!((outage_alert.revision, outage_alert.stage), (1, AlertStage::Advance));
+    // WHEN confirmed again THEN nothing changes
+    let again = f.outage_desk().confirm("op", &outage.tenant_id, &outage.outage_id).await.unwrap();
+    assert!(!again.changed);
+    assert_eq!(f.scheduler.scheduled().len(), 2);
+}
+
+#[tokio::test]
+async fn an_alert_firing_tells_everyone_reached_once_and_briefs_the_call_centre() {
+    // GIVEN a confirmed outage of N1, one citizen with a mobile, one without, one unreachable
+    let f = Fakes::default();
+    with_settings(&f, |s| s.outages.call_centre_email = Some(Email::parse("centraleta@aigues-reus.cat").unwrap()))
+        .await;
+    add(&f, &Citizen::new(1, "N1")).await;
+    add(&f, &Citizen { mobile: false, ..Citizen::new(2, "N1") }).await;
+    add(&f, &Citizen { mobile: false, email: false, ..Citizen::new(3, "N1") }).await;
+    let outage = confirmed(&f).await;
+    // WHEN the 48 h alert fires
+    let fired = f.outage_alerts().fire(&due_of(&outage, "48h")).await.unwrap().unwrap();
+    // THEN SMS where there is a mobile, email where not, and the call centre is told the figures
+    assert_eq!(fired.recipients, 3);
+    assert_eq!((fired.by_channel.get(&Channel::Sms), fired.by_channel.get(&Channel::Email)), (Some(&1), Some(&1)));
+    assert_eq!(fired.unreachable, 1);
+    assert_eq!(fired.briefing, "sent");
+    let jobs = f.dispatch.jobs();
+    assert_eq!(jobs.len(), 2);
+    assert!(jobs.iter().all(|j| j.urgent), "outage alerts go even in quiet hours");
+    let briefings = f.email.sent();
+    assert_eq!(briefings.len(), 1);
+    assert!(briefings[0].0.contains("centraleta"), "{:?}", briefings[0]);
+    // and the outage is recorded as announced
+    let stored = f.outages.outage(&outage.tenant_id, &outage.outage_id).await.unwrap().unwrap();
+    assert!(stored.announced);
+    // WHEN the same schedule fires again THEN no new notice and no second briefing
+    let notices = f.notices.all().len();
+    let again = f.outage_alerts().fire(&due_of(&outage, "48h")).await.unwrap().unwrap();
+    assert_eq!(again.briefing, "already_sent");
+    assert_eq!(f.notices.all().len(), notices);
+    assert_eq!(f.email.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn the_2h_alert_is_a_second_notice_and_subscribers_get_their_own() {
+    let f = Fakes::default();
+    let building = add(&f, &Citizen::new(1, "N1")).await;
+    f.outage_desk()
+        .subscribe(Subscribe {
+            tenant_id: fakes::tenant(),
+            contract_id: building,
+            name: None,
+            mobile: Some(PhoneE164::parse("+34600999111").unwrap()),
+            email: None,
+            language: Locale::Es,
+        })
+        .await
+        .unwrap();
+    let outage = confirmed(&f).await;
+    f.outage_alerts().fire(&due_of(&outage, "48h")).await.unwrap().unwrap();
+    f.outage_alerts().fire(&due_of(&outage, "2h")).await.unwrap().unwrap();
+    let notices = f.notices.all();
+    assert_eq!(notices.len(), 4, "two people, two alert times");
+    assert!(notices.iter().any(|n| n.locale == Locale::Es), "the subscriber's language");
+}
+
+#[tokio::test]
+async fn an_alert_of_an_older_revision_or_a_cancelled_outage_sends_nothing() {
+    let f = Fakes::default();
+    add(&f, &Citizen::new(1, "N1")).await;
+    let outage = confirmed(&f).await;
+    let old = due_of(&outage, "48h");
+    let later = Reschedule {
+        start: outage.window.start + SignedDuration::from_hours(24),
+        expected_end: outage.window.expected_end + SignedDuration::from_hours(24),
+    };
+    f.outage_desk().reschedule("op", &outage.tenant_id, &outage.outage_id, later).await.unwrap();
+    let reason = f.outage_alerts().fire(&old).await.unwrap().unwrap_err();
+    assert!(reason.contains("revision 1"), "{reason}");
+    assert!(f.notices.all().is_empty());
+}
+
+// ---------------------------------------------------------------- changes
+
+#[tokio::test]
+async fn rescheduling_an_announced_outage_sends_a_correction_and_moves_the_alerts() {
+    // GIVEN an outage whose 48 h alert went out
+    let f = Fakes::default();
+    add(&f, &Citizen::new(1, "N1")).await;
+    let outage = confirmed(&f).await;
+    f.outage_alerts().fire(&due_of(&outage, "48h")).await.unwrap().unwrap();
+    f.scheduler.cancel(&outage.schedule_name(1, "48h")).await.unwrap(); // fired: deleted after completion
+    // WHEN it is moved a day later
+    let later = Reschedule {
+        start: outage.window.start + SignedDuration::from_hours(24),
+        expected_end: outage.window.expected_end + SignedDuration::from_hours(24),
+    };
+    let changed = f.outage_desk().reschedule("op", &outage.tenant_id, &outage.outage_id, later).await.unwrap();
+    // THEN the old 2 h alert is gone; a correction goes at once, and the new alerts are scheduled
+    let outage = changed.outage;
+    assert_eq!(outage.revision, 2);
+    assert_eq!(outage.previous_window.unwrap().start, later.start - SignedDuration::from_hours(24));
+    let names: Vec<String> = f.scheduler.scheduled().into_iter().map(|s| s.name).collect();
+    assert_eq!(
+        names,
+        vec![outage.schedule_name(2, "correction"), outage.schedule_name(2, "48h"), outage.schedule_name(2, "2h")]
+    );
+    // WHEN the correction fires THEN the citizen told before gets it
+    let fired = f.outage_alerts().fire(&due_of(&outage, "correction")).await.unwrap().unwrap();
+    assert_eq!(fired.by_channel.get(&Channel::Sms), Some(&1));
+}
+
+#[tokio::test]
+async fn rescheduling_before_anyone_was_told_sends_nothing_extra() {
+    let f = Fakes::default();
+    add(&f, &Citizen::new(1, "N1")).await;
+    let outage = confirmed(&f).await;
+    let later = Reschedule {
+        start: outage.window.start + SignedDuration::from_hours(1),
+        expected_end: outage.window.expected_end + SignedDuration::from_hours(1),
+    };
+    let outage = f.outage_desk().reschedule("op", &outage.tenant_id, &outage.outage_id, later).await.unwrap().outage;
+    let labels: Vec<&str> = outage.alerts.iter().map(|a| a.label.as_str()).collect();
+    assert_eq!(labels, vec!["48h", "2h"]);
+}
+
+#[tokio::test]
+async fn cancelling_tells_only_if_someone_was_told_and_ending_can_say_the_water_is_back() {
+    let f = Fakes::default();
+    add(&f, &Citizen::new(1, "N1")).await;
+    // not announced: cancelled quietly
+    let quiet = confirmed(&f).await;
+    let cancelled = f.outage_desk().cancel("op", &quiet.tenant_id, &quiet.outage_id).await.unwrap().outage;
+    assert!(cancelled.alerts.is_empty());
+    assert!(f.scheduler.scheduled().is_empty(), "its alerts are removed");
+    // announced: a cancellation goes at once
+    f.clock.advance(SignedDuration::from_secs(1));
+    let told = confirmed(&f).await;
+    f.outage_alerts().fire(&due_of(&told, "48h")).await.unwrap().unwrap();
+    let cancelled = f.outage_desk().cancel("op", &told.tenant_id, &told.outage_id).await.unwrap().outage;
+    assert_eq!(cancelled.alerts.iter().map(|a| a.label.as_str()).collect::<Vec<_>>(), vec!["cancellation"]);
+    let fired = f.outage_alerts().fire(&due_of(&cancelled, "cancellation")).await.unwrap().unwrap();
+    assert_eq!(fired.by_channel.get(&Channel::Sms), Some(&1));
+    // ended with "service restored"
+    f.clock.advance(SignedDuration::from_secs(1));
+    let works = confirmed(&f).await;
+    f.outage_alerts().fire(&due_of(&works, "48h")).await.unwrap().unwrap();
+    let ended = f.outage_desk().end("op", &works.tenant_id, &works.outage_id, true).await.unwrap().outage;
+    assert_eq!(ended.status, OutageStatus::Ended);
+    let fired = f.outage_alerts().fire(&due_of(&ended, "restored")).await.unwrap().unwrap();
+    assert_eq!(fired.recipients, 1);
+}
+
+#[tokio::test]
+async fn every_transition_is_allowed_or_refused_with_the_reason() {
+    // (from, action, allowed)
+    let f = Fakes::default();
+    add(&f, &Citizen::new(1, "N1")).await;
+    let desk = f.outage_desk();
+    let later = |o: &Outage| Reschedule {
+        start: o.window.start + SignedDuration::from_hours(1),
+        expected_end: o.window.expected_end + SignedDuration::from_hours(1),
+    };
+    let cases: [(OutageStatus, &str, bool); 16] = [
+        (OutageStatus::Planned, "confirm", true),
+        (OutageStatus::Planned, "reschedule", true),
+        (OutageStatus::Planned, "cancel", true),
+        (OutageStatus::Planned, "end", false),
+        (OutageStatus::Confirmed, "confirm", true),
+        (OutageStatus::Confirmed, "reschedule", true),
+        (OutageStatus::Confirmed, "cancel", true),
+        (OutageStatus::Confirmed, "end", true),
+        (OutageStatus::Cancelled, "confirm", false),
+        (OutageStatus::Cancelled, "reschedule", false),
+        (OutageStatus::Cancelled, "cancel", true),
+        (OutageStatus::Cancelled, "end", false),
+        (OutageStatus::Ended, "confirm", false),
+        (OutageStatus::Ended, "reschedule", false),
+        (OutageStatus::Ended, "cancel", false),
+        (OutageStatus::Ended, "end", true),
+    ];
+    for (i, (from, action, allowed)) in cases.into_iter().enumerate() {
+        f.clock.advance(SignedDuration::from_secs(1));
+        let (outage, _) = desk.plan("op", plan(120 + i64::try_from(i).unwrap(), sectors(&["N1"]))).await.unwrap();
+        let (t, id) = (&outage.tenant_id, &outage.outage_id);
+        match from {
+            OutageStatus::Planned => {}
+            OutageStatus::Confirmed => drop(desk.confirm("op", t, id).await.unwrap()),
+            OutageStatus::Cancelled => drop(desk.cancel("op", t, id).await.unwrap()),
+            OutageStatus::Ended => {
+                desk.confirm("op", t, id).await.unwrap();
+                desk.end("op", t, id, false).await.unwrap();
+            }
+        }
+        let result = match action {
+            "confirm" => desk.confirm("op", t, id).await,
+            "reschedule" => desk.reschedule("op", t, id, later(&outage)).await,
+            "cancel" => desk.cancel("op", t, id).await,
+            _ => desk.end("op", t, id, false).await,
+        };
+        match result {
+            Ok(_) => assert!(allowed, "{action} from {from:?} should be refused"),
+            Err(error) => {
+                assert!(!allowed, "{action} from {from:?} should be allowed: {error}");
+                assert_eq!(rejection_code(&error), RejectionCode::InvalidTransition);
+                assert!(error.to_string().contains(from.as_str()), "{error}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_change_records_who_and_when() {
+    let f = Fakes::default();
+    let outage = confirmed(&f).await;
+    let actions: Vec<(&str, &str)> = outage.changes.iter().map(|c| (c.by.as_str(), c.action.as_str())).collect();
+    assert_eq!(actions, vec![("maria.operator", "planned"), ("maria.operator", "confirmed")]);
+}
+
+#[tokio::test]
+async fn subscribing_needs_a_known_contract_and_a_contact() {
+    let f = Fakes::default();
+    let desk = f.outage_desk();
+    let request = |contract: &str, mobile: Option<&str>| Subscribe {
+        tenant_id: fakes::tenant(),
+        contract_id: ContractId::parse(contract).unwrap(),
+        name: None,
+        mobile: mobile.map(|m| PhoneE164::parse(m).unwrap()),
+        email: None,
+        language: Locale::Ca,
+    };
+    let error = desk.subscribe(request("CT-9999", Some("+34600999111"))).await.unwrap_err();
+    assert_eq!(rejection_code(&error), RejectionCode::UnknownContract);
+    add(&f, &Citizen::new(1, "N1")).await;
+    let error = desk.subscribe(request("CT-0001", None)).await.unwrap_err();
+    assert_eq!(rejection_code(&error), RejectionCode::InvalidField);
+    let first = desk.subscribe(request("CT-0001", Some("+34600999111"))).await.unwrap();
+    let second = desk.subscribe(request("CT-0001", Some("+34600999111"))).await.unwrap();
+    assert_eq!(first.subscriber_id, second.subscriber_id, "subscribing twice is one subscription");
+    assert!(desk.unsubscribe(&first.tenant_id, &first.contract_id, &first.subscriber_id).await.unwrap());
+}

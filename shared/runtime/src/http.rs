@@ -1,0 +1,116 @@
+//! Function URL plumbing shared by the HTTP functions: JSON answers, problems with a reason a
+//! person can act on, the raw body, and the operator's bearer token.
+
+use avisa_domain::Error;
+use avisa_domain::error::RejectionCode;
+use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
+use aws_lambda_events::http::{HeaderValue, header};
+use base64::Engine;
+
+/// Larger bodies are refused before they are parsed.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn respond(status: i64, content_type: &'static str, body: String) -> LambdaFunctionUrlResponse {
+    let mut response = LambdaFunctionUrlResponse::default();
+    response.status_code = status;
+    response.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response.body = Some(body);
+    response
+}
+
+pub fn json(status: i64, body: &serde_json::Value) -> LambdaFunctionUrlResponse {
+    respond(status, "application/json", body.to_string())
+}
+
+/// `{"error": reason}` with `status`.
+pub fn problem(status: i64, reason: &str) -> LambdaFunctionUrlResponse {
+    json(status, &serde_json::json!({ "error": reason }))
+}
+
+/// The request's body as sent (Function URLs base64-encode binary bodies), or the answer that
+/// refuses it.
+#[allow(clippy::result_large_err)] // the refusal is the answer itself, returned at once
+pub fn body(request: &LambdaFunctionUrlRequest) -> Result<Vec<u8>, LambdaFunctionUrlResponse> {
+    let raw = request.body.as_deref().unwrap_or_default();
+    let bytes = if request.is_base64_encoded {
+        base64::engine::general_purpose::STANDARD
+            .decode(raw)
+            .map_err(|_| problem(400, "the body is marked base64 but is not"))?
+    } else {
+        raw.as_bytes().to_vec()
+    };
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(problem(413, &format!("the body is {} bytes; at most {MAX_BODY_BYTES} are accepted", bytes.len())));
+    }
+    Ok(bytes)
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer_token(request: &LambdaFunctionUrlRequest) -> Option<&str> {
+    let value = request.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+}
+
+/// The answer for a domain error: the rejection's reason with the status that fits it, or a 503
+/// (without internals) for a failure worth retrying.
+pub fn error_response(error: &Error) -> LambdaFunctionUrlResponse {
+    match error {
+        Error::Rejected(rejection) => {
+            let status = match rejection.code {
+                RejectionCode::UnknownContract | RejectionCode::UnknownNotice | RejectionCode::UnknownOutage => 404,
+                RejectionCode::InvalidTransition | RejectionCode::ConcurrentChange => 409,
+                RejectionCode::InvalidJson => 400,
+                _ => 422,
+            };
+            json(status, &serde_json::json!({ "error": rejection.code, "message": rejection.detail }))
+        }
+        other => {
+            tracing::error!(error = crate::redact::error_chain(other), "request failed");
+            problem(503, "temporarily unavailable; retry")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(headers: &[(&str, &str)], body: &str, base64: bool) -> LambdaFunctionUrlRequest {
+        let mut request = LambdaFunctionUrlRequest::default();
+        for (name, value) in headers {
+            request.headers.insert(
+                aws_lambda_events::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        request.body = Some(body.to_owned());
+        request.is_base64_encoded = base64;
+        request
+    }
+
+    #[test]
+    fn the_bearer_token_is_read_whatever_the_scheme_case() {
+        assert_eq!(bearer_token(&request(&[("authorization", "Bearer abc")], "", false)), Some("abc"));
+        assert_eq!(bearer_token(&request(&[("authorization", "bearer  abc ")], "", false)), Some("abc"));
+        assert_eq!(bearer_token(&request(&[("authorization", "Basic abc")], "", false)), None);
+        assert_eq!(bearer_token(&request(&[], "", false)), None);
+    }
+
+    #[test]
+    fn bodies_are_decoded_and_oversize_ones_refused() {
+        assert_eq!(body(&request(&[], "aGk=", true)).unwrap(), b"hi");
+        assert_eq!(body(&request(&[], "not base64!", true)).unwrap_err().status_code, 400);
+        let huge = "x".repeat(MAX_BODY_BYTES + 1);
+        assert_eq!(body(&request(&[], &huge, false)).unwrap_err().status_code, 413);
+    }
+
+    #[test]
+    fn rejections_map_to_the_status_a_client_expects() {
+        let status = |code| error_response(&Error::rejected(code, "x")).status_code;
+        assert_eq!(status(RejectionCode::UnknownOutage), 404);
+        assert_eq!(status(RejectionCode::InvalidTransition), 409);
+        assert_eq!(status(RejectionCode::InvalidJson), 400);
+        assert_eq!(status(RejectionCode::InvalidField), 422);
+    }
+}
