@@ -83,7 +83,8 @@ async fn ses_refusing_an_unverified_sender_is_a_permanent_error_with_its_reason(
     // the deployment's sender is verified; the tenant's own is not
     let sender = SesEmailSender::new(aws_sdk_sesv2::Client::new(&stack.sdk), "avisos@example.org");
     let unverified = Email::parse("nobody@unverified.example").unwrap();
-    let message = RenderedMessage { subject: Some("s".into()), text: "t".into(), html: None, parts: None };
+    let message =
+        RenderedMessage { subject: Some("s".into()), text: "t".into(), html: None, parts: None, interactive: None };
     let to = Email::parse("maria@example.cat").unwrap();
     let tenant = TenantId::parse("t").unwrap();
     let notice = NoticeId::parse("n-1").unwrap();
@@ -138,7 +139,8 @@ async fn a_tenants_own_verified_sender_is_used() {
     ses.create_email_identity().email_identity("factures@aiguesdereus.example").send().await.unwrap();
     let sender = SesEmailSender::new(ses, "avisos@example.org");
     let own = Email::parse("factures@aiguesdereus.example").unwrap();
-    let message = RenderedMessage { subject: Some("s".into()), text: "t".into(), html: None, parts: None };
+    let message =
+        RenderedMessage { subject: Some("s".into()), text: "t".into(), html: None, parts: None, interactive: None };
     let email = OutgoingEmail {
         tenant_id: &TenantId::parse("aigues-reus").unwrap(),
         from: Some(&own),

@@ -20,7 +20,7 @@ fn app(stack: &avisa_local::LocalStack) -> chat_webhook::App {
     // what the samples were made with
     env.insert("WHATSAPP_VERIFY_TOKEN".into(), "local-verify-token".into());
     env.insert("WHATSAPP_APP_SECRET".into(), "local-app-secret".into());
-    chat_webhook::App::new(&chat_webhook::Config::load(&env).unwrap(), &stack.sdk)
+    chat_webhook::App::new(&chat_webhook::Config::load(&env).unwrap(), &stack.sdk).unwrap()
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 
 mod adapters;
 mod cargo_lambda;
+mod chat;
 mod chat_webhook;
 mod compose;
 mod feedback;

@@ -322,7 +322,7 @@ async fn a_citizen_behind_a_shared_meter_subscribes_and_is_alerted() {
     let (_, planned) = desk.post("/outages", plan(start, &polygon)).await;
     assert_eq!(planned["dry_run"]["recipients"], 2, "CT-0001's holder and its subscriber");
     let id = planned["outage"]["outage_id"].as_str().unwrap();
-    desk.post(&format!("/outages/{id}/confirm"), json!({})).await;
+    assert_eq!(desk.post(&format!("/outages/{id}/confirm"), json!({})).await.0, 200);
     fire_and_deliver(&stack, start - SignedDuration::from_hours(48)).await;
     let sms = stack.moto().sent().unwrap().sms;
     let to_subscriber: Vec<_> = sms.iter().filter(|s| s.phone_number == "+34699000111").collect();

@@ -8,7 +8,8 @@ use std::thread::JoinHandle;
 use avisa_aws::WhatsAppCloud;
 use avisa_domain::PortError;
 use avisa_domain::contact::{Locale, PhoneE164};
-use avisa_domain::ports::{OutgoingWhatsApp, WhatsAppSender};
+use avisa_domain::notice::{Interactive, InteractiveRow};
+use avisa_domain::ports::{OutgoingWhatsApp, WhatsAppMessage, WhatsAppSender};
 
 /// A request as the server saw it: request line, authorization header, JSON body.
 struct Seen {
@@ -65,10 +66,41 @@ fn message(to: &PhoneE164) -> OutgoingWhatsApp<'_> {
     OutgoingWhatsApp {
         to,
         phone_number_id: "106540352242922",
-        template: "avisa_notice",
-        language: Locale::Es,
-        body: "Recibo devuelto: factura F-2026-110001, 48,20 €.",
+        message: WhatsAppMessage::Template {
+            name: "avisa_notice",
+            language: Locale::Es,
+            body: "Recibo devuelto: factura F-2026-110001, 48,20 €.",
+        },
     }
+}
+
+#[tokio::test]
+async fn a_chat_reply_with_a_list_is_posted_as_an_interactive_message() {
+    let ok = r#"{"messaging_product":"whatsapp","messages":[{"id":"wamid.list"}]}"#;
+    let (base, server) = graph_api(vec![(200, ok)]);
+    let sender = WhatsAppCloud::new(base, Some("t".into()));
+    let to = PhoneE164::parse("+34600111001").unwrap();
+    let list = Interactive::List {
+        button: "Veure opcions".into(),
+        rows: vec![InteractiveRow {
+            id: "incident".into(),
+            title: "Comunicar una incidència".into(),
+            description: None,
+        }],
+    };
+    let message = OutgoingWhatsApp {
+        to: &to,
+        phone_number_id: "106540352242922",
+        message: WhatsAppMessage::Session { text: "Hola!", interactive: Some(&list) },
+    };
+    assert_eq!(sender.send(message).await.unwrap(), "wamid.list");
+    let seen = server.join().unwrap();
+    let body = &seen[0].body;
+    assert_eq!(body["type"], "interactive");
+    assert_eq!(body["interactive"]["type"], "list");
+    assert_eq!(body["interactive"]["body"]["text"], "Hola!");
+    assert_eq!(body["interactive"]["action"]["button"], "Veure opcions");
+    assert_eq!(body["interactive"]["action"]["sections"][0]["rows"][0]["id"], "incident");
 }
 
 #[tokio::test]

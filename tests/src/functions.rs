@@ -69,6 +69,10 @@ pub fn handler(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<Optio
             let config = notice_dispatcher::Config::load(env).map_err(config_error)?;
             Some(Arc::new(notice_dispatcher::App::new(&config, sdk)))
         }
+        "chat-timers" => {
+            let config = chat_timers::Config::load(env).map_err(config_error)?;
+            Some(Arc::new(chat_timers::App::new(&config, sdk)?))
+        }
         "delivery-feedback" => {
             let config = delivery_feedback::Config::load(env).map_err(config_error)?;
             Some(Arc::new(delivery_feedback::App::new(&config, sdk)))

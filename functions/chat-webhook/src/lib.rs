@@ -1,19 +1,50 @@
-//! chat-webhook: the WhatsApp Cloud API webhook behind a Function URL. Today it answers Meta's
-//! handshake, checks every payload's signature, and turns status receipts (delivered, read,
-//! failed) into delivery statuses; the chat line's conversations come with the chat issue.
+//! chat-webhook: the WhatsApp Cloud API webhook behind a Function URL. It answers Meta's
+//! handshake, checks every payload's signature, turns status receipts (delivered, read, failed)
+//! into delivery statuses, and hands each citizen's message to the chat line, once however
+//! often Meta delivers it. The line's replies leave through the dispatch queue.
 
 pub mod webhook;
 
-use avisa_aws::DynamoStore;
+use avisa_aws::{DynamoStore, EventBridgeScheduler, SqsQueue};
 use avisa_domain::Error;
+use avisa_domain::chat::{ChatLine, Received};
+use avisa_domain::clock::SystemClock;
 use avisa_domain::feedback::Feedback;
-use avisa_runtime::config::{self, ConfigError, ConfigSource};
+use avisa_domain::tenant::TenantSettings;
+use avisa_runtime::RuntimeError;
+use avisa_runtime::config::{self, ConfigError, ConfigSource, ScheduleTarget};
 use avisa_runtime::http::{self, problem, respond};
+use avisa_templates::Templates;
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
+
+/// What every function of the chat line (webhook, timers, staff desk) is configured with.
+#[derive(Debug, Clone)]
+pub struct ChatConfig {
+    pub table_name: String,
+    pub dispatch_queue_url: String,
+    /// The no-reply timers go to the chat timer queue.
+    pub timers: ScheduleTarget,
+    pub defaults: TenantSettings,
+}
+
+impl ChatConfig {
+    pub fn load(source: &dyn ConfigSource) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: config::table_name(source)?,
+            dispatch_queue_url: config::required(
+                source,
+                "DISPATCH_QUEUE_URL",
+                "the DispatchQueue URL, set by infra/template.yaml",
+            )?,
+            timers: config::schedule_target(source, "CHAT_TIMER_QUEUE_ARN")?,
+            defaults: config::tenant_defaults(source)?,
+        })
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub table_name: String,
+    pub chat: ChatConfig,
     /// Empty: the webhook refuses every handshake.
     pub verify_token: String,
     /// Empty: the webhook refuses every payload.
@@ -23,22 +54,57 @@ pub struct Config {
 impl Config {
     pub fn load(source: &dyn ConfigSource) -> Result<Self, ConfigError> {
         Ok(Self {
-            table_name: config::table_name(source)?,
+            chat: ChatConfig::load(source)?,
             verify_token: config::optional(source, "WHATSAPP_VERIFY_TOKEN").unwrap_or_default(),
             app_secret: config::optional(source, "WHATSAPP_APP_SECRET").unwrap_or_default(),
         })
     }
 }
 
+/// The chat line's adapters, shared by the webhook, the timers and the staff desk.
+#[derive(Debug)]
+pub struct ChatAdapters {
+    pub store: DynamoStore,
+    pub dispatch: SqsQueue,
+    pub timers: EventBridgeScheduler,
+    pub templates: Templates,
+    pub defaults: TenantSettings,
+    pub clock: SystemClock,
+}
+
+impl ChatAdapters {
+    /// Fails when a template does not compile, so a broken build never answers a citizen.
+    pub fn new(config: &ChatConfig, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
+        let timers = &config.timers;
+        Ok(Self {
+            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
+            dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
+            timers: EventBridgeScheduler::new(
+                aws_sdk_scheduler::Client::new(sdk),
+                &timers.group,
+                &timers.role_arn,
+                &timers.target_arn,
+            ),
+            templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
+            defaults: config.defaults.clone(),
+            clock: SystemClock,
+        })
+    }
+
+    pub fn line(&self) -> ChatLine<'_> {
+        avisa_aws::chat_line(&self.store, &self.dispatch, &self.timers, &self.templates, &self.clock, &self.defaults)
+    }
+}
+
 #[derive(Debug)]
 pub struct App {
-    store: DynamoStore,
+    chat: ChatAdapters,
     config: Config,
 }
 
 impl App {
-    pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Self {
-        Self { store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name), config: config.clone() }
+    pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
+        Ok(Self { chat: ChatAdapters::new(&config.chat, sdk)?, config: config.clone() })
     }
 
     pub async fn handle(&self, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
@@ -75,7 +141,7 @@ impl App {
             Ok(parsed) => parsed,
             Err(reason) => return problem(400, &reason),
         };
-        let feedback = Feedback { deliveries: &self.store, suppressions: &self.store };
+        let feedback = Feedback { deliveries: &self.chat.store, suppressions: &self.chat.store };
         for receipt in &parsed.receipts {
             match feedback.handle_whatsapp(receipt).await {
                 Ok(outcome) => {
@@ -85,22 +151,32 @@ impl App {
                 Err(Error::Rejected(rejection)) => {
                     tracing::warn!(provider_message_id = receipt.provider_message_id, reason = %rejection, "whatsapp receipt ignored");
                 }
-                // Meta retries a webhook that does not answer 200: nothing is lost.
-                Err(error) => {
-                    tracing::error!(
-                        error = avisa_runtime::redact::error_chain(&error),
-                        "whatsapp receipt not recorded"
-                    );
-                    return problem(500, "a receipt could not be recorded; retry");
-                }
+                Err(error) => return retry_later(&error, "a receipt could not be recorded"),
             }
         }
-        if parsed.inbound_messages > 0 {
-            tracing::warn!(
-                count = parsed.inbound_messages,
-                "inbound WhatsApp messages are not handled yet (the chat line)"
-            );
+        let line = self.chat.line();
+        let mut answered = 0;
+        for inbound in &parsed.inbound {
+            match line.receive(inbound).await {
+                Ok(received) => {
+                    answered += usize::from(matches!(received, Received::Answered { .. }));
+                    tracing::info!(message_id = inbound.message_id, outcome = ?received, "whatsapp message");
+                }
+                // Meta cannot fix it by sending it again: acknowledge, keep the reason in the log.
+                Err(Error::Rejected(rejection)) => {
+                    tracing::warn!(message_id = inbound.message_id, reason = %rejection, "whatsapp message not answered");
+                }
+                // Earlier messages of this payload are claimed: Meta's retry answers only the rest.
+                Err(error) => return retry_later(&error, "a message could not be answered"),
+            }
         }
-        respond(200, "application/json", serde_json::json!({ "receipts": parsed.receipts.len() }).to_string())
+        let summary = serde_json::json!({ "receipts": parsed.receipts.len(), "messages": parsed.inbound.len(), "answered": answered });
+        respond(200, "application/json", summary.to_string())
     }
+}
+
+/// Meta retries a webhook that does not answer 200: nothing is lost.
+fn retry_later(error: &Error, what: &str) -> LambdaFunctionUrlResponse {
+    tracing::error!(error = avisa_runtime::redact::error_chain(error), "{what}");
+    problem(500, &format!("{what}; retry"))
 }

@@ -12,7 +12,7 @@ use avisa_domain::outage::{Audience, OutageDesk};
 use avisa_domain::tenant::TenantSettings;
 use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource, ScheduleTarget};
-use avisa_runtime::http::{self, problem};
+use avisa_runtime::http;
 use avisa_templates::Templates;
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
 
@@ -85,13 +85,9 @@ impl App {
     }
 
     pub async fn handle(&self, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
-        let Some(token) = http::bearer_token(request) else {
-            return problem(401, "send `Authorization: Bearer <token>`; `avisa operator-token` issues one");
-        };
-        let operator = match self.store.operator(&token_digest(token)).await {
-            Ok(Some(operator)) => operator,
-            Ok(None) => return problem(401, "this token is not an operator's: ask an administrator for one"),
-            Err(error) => return http::error_response(&error.into()),
+        let operator = match http::authenticate(request, &self.store).await {
+            Ok(operator) => operator,
+            Err(refused) => return refused,
         };
         let body = match http::body(request) {
             Ok(body) => body,

@@ -105,8 +105,13 @@ mod tests {
             .then_output(|| SendEmailOutput::builder().message_id("ses-1").build());
         let client = mock_client!(aws_sdk_sesv2, [&rule]);
         let sender = SesEmailSender::new(client, "avisos@example.org");
-        let message =
-            RenderedMessage { subject: Some("s".into()), text: "t".into(), html: Some("<p>t</p>".into()), parts: None };
+        let message = RenderedMessage {
+            subject: Some("s".into()),
+            text: "t".into(),
+            html: Some("<p>t</p>".into()),
+            parts: None,
+            interactive: None,
+        };
         let attachments = [EmailAttachment {
             file_name: "F-1.pdf".into(),
             content_type: "application/pdf".into(),

@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
-use avisa_domain::ports::{OutgoingWhatsApp, WhatsAppSender};
+use avisa_domain::notice::Interactive;
+use avisa_domain::ports::{OutgoingWhatsApp, WhatsAppMessage, WhatsAppSender};
 use serde_json::{Value, json};
 
 const OPERATION: &str = "whatsapp.messages";
@@ -20,6 +21,48 @@ impl WhatsAppCloud {
     }
 }
 
+/// The Cloud API's fields for a message's content.
+fn content(message: &WhatsAppMessage<'_>) -> serde_json::Map<String, Value> {
+    let fields = match message {
+        WhatsAppMessage::Template { name, language, body } => json!({
+            "type": "template",
+            "template": {
+                "name": name,
+                "language": { "code": language.code() },
+                "components": [{ "type": "body", "parameters": [{ "type": "text", "text": body }] }],
+            },
+        }),
+        WhatsAppMessage::Session { text, interactive: None } => json!({ "type": "text", "text": { "body": text } }),
+        WhatsAppMessage::Session { text, interactive: Some(Interactive::List { button, rows }) } => json!({
+            "type": "interactive",
+            "interactive": {
+                "type": "list",
+                "body": { "text": text },
+                "action": {
+                    "button": button,
+                    "sections": [{ "title": button, "rows": rows.iter().map(|r| json!({
+                        "id": r.id, "title": r.title, "description": r.description,
+                    })).collect::<Vec<_>>() }],
+                },
+            },
+        }),
+        WhatsAppMessage::Session { text, interactive: Some(Interactive::Buttons { buttons }) } => json!({
+            "type": "interactive",
+            "interactive": {
+                "type": "button",
+                "body": { "text": text },
+                "action": { "buttons": buttons.iter().map(|b| json!({
+                    "type": "reply", "reply": { "id": b.id, "title": b.title },
+                })).collect::<Vec<_>>() },
+            },
+        }),
+    };
+    match fields {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
 fn failed(transient: bool, reason: String) -> PortError {
     let source = std::io::Error::other(reason);
     if transient { PortError::transient(OPERATION, source) } else { PortError::permanent(OPERATION, source) }
@@ -31,17 +74,10 @@ impl WhatsAppSender for WhatsAppCloud {
         let Some(token) = &self.access_token else {
             return Err(failed(false, "WhatsApp is not configured in this deployment (WhatsAppAccessToken)".into()));
         };
-        let body = json!({
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": message.to.as_str().trim_start_matches('+'),
-            "type": "template",
-            "template": {
-                "name": message.template,
-                "language": { "code": message.language.code() },
-                "components": [{ "type": "body", "parameters": [{ "type": "text", "text": message.body }] }],
-            },
-        });
+        let mut body = content(&message.message);
+        body.insert("messaging_product".to_owned(), json!("whatsapp"));
+        body.insert("recipient_type".to_owned(), json!("individual"));
+        body.insert("to".to_owned(), json!(message.to.as_str().trim_start_matches('+')));
         let url = format!("{}/{}/messages", self.base_url.trim_end_matches('/'), message.phone_number_id);
         let response = self
             .client

@@ -8,11 +8,11 @@ use crate::compose::MAX_ATTACHMENT_BYTES;
 use crate::contact::PhoneE164;
 use crate::error::{Error, PortError, Rejection, RejectionCode};
 use crate::ids::TenantId;
-use crate::notice::{Channel, ComposeJob, DeliveryJob, Destination, Notice, RenderedMessage};
+use crate::notice::{Channel, ComposeJob, DeliveryJob, Destination, Notice, NoticeKind, RenderedMessage};
 use crate::ports::{
     Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DeliveryRecords, Documents, EmailAttachment, EmailSender,
     NoticeScheduler, NoticeStore, OutgoingEmail, OutgoingSms, OutgoingWhatsApp, RateLimiter, Scheduled, ScheduledJob,
-    SmsSender, Suppressions, TenantDirectory, WhatsAppSender,
+    SmsSender, Suppressions, TenantDirectory, WhatsAppMessage, WhatsAppSender,
 };
 use crate::tenant::TenantSettings;
 
@@ -113,7 +113,7 @@ impl Dispatch<'_> {
                 };
                 self.send_sms(&job.tenant_id, sms).await
             }
-            Destination::Whatsapp(to) => self.send_whatsapp(&notice, to, &content.text, &settings).await,
+            Destination::Whatsapp(to) => self.send_whatsapp(&notice, to, content, &settings).await,
             Destination::Paper(_) => {
                 let rejection = Rejection::new(
                     RejectionCode::NoChannel,
@@ -155,22 +155,23 @@ impl Dispatch<'_> {
         &self,
         notice: &Notice,
         to: &PhoneE164,
-        text: &str,
+        content: &RenderedMessage,
         settings: &TenantSettings,
     ) -> Result<String, PortError> {
-        let template = settings.whatsapp.as_ref().and_then(|w| w.templates.get(&notice.kind).map(|t| (w, t)));
-        let Some((whatsapp, template)) = template else {
-            let reason = format!("the tenant has no WhatsApp template for {}", notice.kind.as_str());
-            return Err(PortError::permanent("whatsapp", std::io::Error::other(reason)));
+        let refuse = |reason: String| Err(PortError::permanent("whatsapp", std::io::Error::other(reason)));
+        let Some(whatsapp) = settings.whatsapp.as_ref() else {
+            return refuse("the tenant has no WhatsApp number".to_owned());
         };
-        let message = OutgoingWhatsApp {
-            to,
-            phone_number_id: &whatsapp.phone_number_id,
-            template,
-            language: notice.locale,
-            body: text,
+        // The chat line answers inside the 24-hour window; everything else is a template.
+        let message = if notice.kind == NoticeKind::ChatReply {
+            WhatsAppMessage::Session { text: &content.text, interactive: content.interactive.as_ref() }
+        } else {
+            let Some(template) = whatsapp.templates.get(&notice.kind) else {
+                return refuse(format!("the tenant has no WhatsApp template for {}", notice.kind.as_str()));
+            };
+            WhatsAppMessage::Template { name: template, language: notice.locale, body: &content.text }
         };
-        self.whatsapp.send(message).await
+        self.whatsapp.send(OutgoingWhatsApp { to, phone_number_id: &whatsapp.phone_number_id, message }).await
     }
 
     /// Takes this send from the tenant's per-second budget for the channel.
@@ -227,7 +228,10 @@ impl Dispatch<'_> {
         if notice.fallback_of.is_some() {
             return Ok(());
         }
-        self.compose.enqueue(&ComposeJob::fallback_for(notice, notice.subject.clone(), failed)).await
+        match ComposeJob::fallback_for(notice, notice.subject.clone(), failed) {
+            Some(job) => self.compose.enqueue(&job).await,
+            None => Ok(()),
+        }
     }
 
     /// The message's document, read for attaching (an unreadable one fails the delivery as a send would).
@@ -395,7 +399,7 @@ mod tests {
         let f = Fakes::with_invoice(|c| c.channels = vec![Channel::Whatsapp, Channel::Email]).await;
         let whatsapp = crate::tenant::WhatsAppSettings {
             phone_number_id: "1065".into(),
-            templates: [(crate::notice::NoticeKind::DirectDebitReturned, "avisa_notice".to_owned())].into(),
+            templates: [(NoticeKind::DirectDebitReturned, "avisa_notice".to_owned())].into(),
         };
         f.tenants
             .put_settings(&fakes::tenant(), &TenantSettings { whatsapp: Some(whatsapp), ..fakes::default_settings() })

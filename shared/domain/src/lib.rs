@@ -24,6 +24,7 @@ macro_rules! string_schema {
 pub mod account;
 pub mod billing;
 pub mod channels;
+pub mod chat;
 pub mod clock;
 pub mod compose;
 pub mod contact;

@@ -45,6 +45,10 @@ pub enum NoticeKind {
     OutageAlert,
     /// For the call centre: an outage alert went out, and to how many.
     OutageBriefing,
+    /// The chat line answering, inside WhatsApp's 24-hour window (a session message).
+    ChatReply,
+    /// Staff writing after the 24-hour window closed: the tenant's approved template.
+    ChatFollowUp,
 }
 
 impl NoticeKind {
@@ -65,6 +69,8 @@ impl NoticeKind {
             Self::PaymentPlanMilestone => "payment_plan_milestone",
             Self::OutageAlert => "outage_alert",
             Self::OutageBriefing => "outage_briefing",
+            Self::ChatReply => "chat_reply",
+            Self::ChatFollowUp => "chat_follow_up",
         }
     }
 
@@ -79,6 +85,8 @@ impl NoticeKind {
         match self {
             Self::InvoiceUpcoming => &[Channel::Sms],
             Self::OutageBriefing => &[Channel::Email],
+            // Written by the chat line itself, not from templates of this kind.
+            Self::ChatReply | Self::ChatFollowUp => &[],
             Self::InvoiceAvailable | Self::DirectDebitReturned | Self::PaymentPlanMilestone | Self::OutageAlert => {
                 &[Channel::Email, Channel::Sms]
             }
@@ -91,9 +99,10 @@ impl NoticeKind {
         matches!(self, Self::OutageAlert).then_some(&[Channel::Sms, Channel::Email])
     }
 
-    /// Goes out even in quiet hours: the alert of an outage starting soon cannot wait.
+    /// Goes out even in quiet hours: the alert of an outage starting soon cannot wait, nor an
+    /// answer to a citizen who just wrote.
     pub fn urgent(self) -> bool {
-        matches!(self, Self::OutageAlert)
+        matches!(self, Self::OutageAlert | Self::ChatReply | Self::ChatFollowUp)
     }
 
     /// Whether one channel is enough: the first usable one in the citizen's order is used, and
@@ -129,6 +138,10 @@ pub enum NoticeSubject {
         plan_id: PlanId,
         due_date: Date,
     },
+    /// The chat line's answer (or, after the 24-hour window, staff's follow-up template).
+    Chat {
+        follow_up: bool,
+    },
     /// Not sent if the outage changed revision or state since the alert was scheduled.
     OutageAlert {
         outage_id: OutageId,
@@ -150,6 +163,8 @@ impl NoticeSubject {
             Self::DirectDebitReturned { .. } => NoticeKind::DirectDebitReturned,
             Self::PaymentPlanMilestone { .. } => NoticeKind::PaymentPlanMilestone,
             Self::OutageAlert { .. } => NoticeKind::OutageAlert,
+            Self::Chat { follow_up: false } => NoticeKind::ChatReply,
+            Self::Chat { follow_up: true } => NoticeKind::ChatFollowUp,
         }
     }
 
@@ -159,7 +174,10 @@ impl NoticeSubject {
         let about = match self {
             Self::InvoiceUpcoming { invoice_number, .. } => invoice_number.as_str(),
             Self::PaymentPlanMilestone { plan_id, .. } => plan_id.as_str(),
-            Self::InvoiceAvailable { .. } | Self::DirectDebitReturned { .. } | Self::OutageAlert { .. } => {
+            Self::InvoiceAvailable { .. }
+            | Self::DirectDebitReturned { .. }
+            | Self::OutageAlert { .. }
+            | Self::Chat { .. } => {
                 return None;
             }
         };
@@ -177,7 +195,7 @@ impl NoticeSubject {
                 stage.as_str(),
                 subscriber.as_ref().map_or("holder", SubscriberId::as_str)
             )),
-            Self::InvoiceAvailable { .. } | Self::DirectDebitReturned { .. } => None,
+            Self::InvoiceAvailable { .. } | Self::DirectDebitReturned { .. } | Self::Chat { .. } => None,
         }
     }
 }
@@ -211,16 +229,17 @@ impl ComposeJob {
     }
 
     /// The job that sends `notice` again on the next channel after `failed`; once per notice.
-    pub fn fallback_for(notice: &Notice, subject: NoticeSubject, failed: Channel) -> Self {
+    /// `None` for a notice about no contract (a chat reply has no other channel).
+    pub fn fallback_for(notice: &Notice, subject: NoticeSubject, failed: Channel) -> Option<Self> {
         let key = format!("{}/fallback", notice.notice_id);
-        Self {
+        Some(Self {
             tenant_id: notice.tenant_id.clone(),
             notice_id: NoticeId::derived(&notice.tenant_id, &key, notice.kind),
-            contract_id: notice.contract_id.clone(),
+            contract_id: notice.contract_id.clone()?,
             subject,
             cause: notice.cause.clone(),
             fallback: Some(Fallback { of: notice.notice_id.clone(), failed }),
-        }
+        })
     }
 }
 
@@ -293,6 +312,27 @@ pub struct RenderedMessage {
     /// For an SMS: how many parts it costs (what rate limits count).
     #[serde(default)]
     pub parts: Option<usize>,
+    /// For a WhatsApp session message: a list or buttons to answer with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interactive: Option<Interactive>,
+}
+
+/// What a citizen can tap in a WhatsApp message (ids come back as their answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Interactive {
+    /// At most 10 rows, titles at most 24 characters, the button at most 20.
+    List { button: String, rows: Vec<InteractiveRow> },
+    /// At most 3 buttons, titles at most 20 characters.
+    Buttons { buttons: Vec<InteractiveRow> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractiveRow {
+    pub id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// Which template (and which version of it) produced a message.
@@ -318,7 +358,8 @@ pub struct ChannelMessage {
 pub struct Notice {
     pub tenant_id: TenantId,
     pub notice_id: NoticeId,
-    pub contract_id: ContractId,
+    /// The contract it is about; `None` for a chat reply to someone with no contract.
+    pub contract_id: Option<ContractId>,
     pub kind: NoticeKind,
     pub locale: Locale,
     pub messages: Vec<ChannelMessage>,

@@ -6,10 +6,13 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::account::{AccountFact, ContractAccount, ContractHolder, CustomerProfile};
 use crate::billing::{Coordinates, Document};
+use crate::chat::{Appointment, ChatTimerDue, Conversation, Incident};
 use crate::contact::{Email, Locale, PhoneE164};
 use crate::error::{PortError, Rejection};
 use crate::ids::{ContractId, CustomerId, EventId, NoticeId, OutageId, SectorId, SubscriberId, TenantId};
-use crate::notice::{Channel, ComposeJob, DeliveryJob, Destination, Notice, NoticeKind, RenderedMessage, TemplateRef};
+use crate::notice::{
+    Channel, ComposeJob, DeliveryJob, Destination, Interactive, Notice, NoticeKind, RenderedMessage, TemplateRef,
+};
 use crate::outage::geo::GridCell;
 use crate::outage::{AlertSubscription, Outage, OutageAlertDue};
 use crate::tenant::{SmsSenderId, TenantSettings};
@@ -21,6 +24,8 @@ pub enum ClaimKey {
     Event { tenant_id: TenantId, event_id: EventId },
     /// Delivering one channel of one notice.
     Delivery { tenant_id: TenantId, notice_id: NoticeId, channel: Channel },
+    /// Answering one inbound WhatsApp message (Meta redelivers webhooks).
+    Inbound { tenant_id: TenantId, message_id: String },
 }
 
 /// The answer to a claim attempt.
@@ -182,7 +187,56 @@ pub trait RateLimiter: Send + Sync {
 pub trait TenantDirectory: Send + Sync {
     /// `None` for a tenant that has not configured itself (the deployment's defaults apply).
     async fn settings(&self, tenant_id: &TenantId) -> Result<Option<TenantSettings>, PortError>;
+    /// Stores the settings (and, for a tenant with a WhatsApp number, which tenant it is).
     async fn put_settings(&self, tenant_id: &TenantId, settings: &TenantSettings) -> Result<(), PortError>;
+    /// The tenant whose WhatsApp Business number this is.
+    async fn tenant_by_whatsapp_number(&self, phone_number_id: &str) -> Result<Option<TenantId>, PortError>;
+}
+
+/// Conversations of the chat line, per tenant and phone.
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    async fn conversation(&self, tenant_id: &TenantId, phone: &PhoneE164) -> Result<Option<Conversation>, PortError>;
+    /// Saves it (version raised by one) over the version read (0: a new one); `false` when
+    /// someone changed it meanwhile.
+    async fn save(&self, conversation: &Conversation) -> Result<bool, PortError>;
+    /// Conversations waiting for staff, longest waiting first.
+    async fn waiting(&self, tenant_id: &TenantId) -> Result<Vec<Conversation>, PortError>;
+}
+
+/// Incident reports.
+#[async_trait]
+pub trait IncidentStore: Send + Sync {
+    /// `false` when one with its reference exists (left as it was).
+    async fn file(&self, incident: &Incident) -> Result<bool, PortError>;
+    async fn incident(&self, tenant_id: &TenantId, reference: &str) -> Result<Option<Incident>, PortError>;
+    /// Newest first.
+    async fn incidents(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<Incident>, PortError>;
+    /// Saves over the version read; `false` when changed meanwhile.
+    async fn update(&self, incident: &Incident) -> Result<bool, PortError>;
+}
+
+/// Appointment requests.
+#[async_trait]
+pub trait AppointmentStore: Send + Sync {
+    async fn request(&self, appointment: &Appointment) -> Result<bool, PortError>;
+    async fn appointment(&self, tenant_id: &TenantId, reference: &str) -> Result<Option<Appointment>, PortError>;
+    /// Newest first.
+    async fn appointments(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<Appointment>, PortError>;
+    async fn update(&self, appointment: &Appointment) -> Result<bool, PortError>;
+}
+
+/// Who a phone number is, among the tenant's customers.
+#[async_trait]
+pub trait CustomerLookup: Send + Sync {
+    async fn customer_by_phone(&self, tenant_id: &TenantId, phone: &PhoneE164)
+    -> Result<Option<CustomerId>, PortError>;
+    async fn contracts_of(&self, tenant_id: &TenantId, customer_id: &CustomerId) -> Result<Vec<ContractId>, PortError>;
+}
+
+/// The chat line's sentences, in each language.
+pub trait ChatPhrases: Send + Sync {
+    fn say(&self, locale: Locale, phrase: &str, values: &serde_json::Value) -> Result<String, Rejection>;
 }
 
 /// A job to run later, once, at a local time in a time zone.
@@ -205,6 +259,8 @@ pub enum Scheduled {
     Deliver(DeliveryJob),
     /// On the compose queue: an outage alert to write to everyone the outage reaches.
     OutageAlert { outage_alert: OutageAlertDue },
+    /// On the chat timer queue: the name question got no answer.
+    ChatTimer { chat_timer: ChatTimerDue },
 }
 
 /// One-time schedules (EventBridge Scheduler in the cloud).
@@ -328,16 +384,28 @@ pub struct OutgoingSms<'a> {
     pub origination_number: Option<&'a PhoneE164>,
 }
 
-/// One WhatsApp message, sent as the tenant's approved template (business-initiated messages
-/// outside the 24-hour window must be templates; the chat line answers inside it).
+/// One WhatsApp message from the tenant's number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingWhatsApp<'a> {
     pub to: &'a PhoneE164,
     pub phone_number_id: &'a str,
-    pub template: &'a str,
-    pub language: Locale,
-    /// The template's one body parameter: the notice's short text.
-    pub body: &'a str,
+    pub message: WhatsAppMessage<'a>,
+}
+
+/// Business-initiated messages outside the 24-hour window must be approved templates; inside it
+/// (the chat line answering) a session message may say anything, with a list or buttons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WhatsAppMessage<'a> {
+    Template {
+        name: &'a str,
+        language: Locale,
+        /// The template's one body parameter: the notice's short text.
+        body: &'a str,
+    },
+    Session {
+        text: &'a str,
+        interactive: Option<&'a Interactive>,
+    },
 }
 
 #[async_trait]

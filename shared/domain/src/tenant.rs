@@ -43,6 +43,9 @@ pub struct TenantSettings {
     /// Planned-outage alerts: when they go, and who in the call centre hears of them.
     #[serde(default)]
     pub outages: OutageSettings,
+    /// The WhatsApp chat line: menu, texts, office hours (a council's default line when unset).
+    #[serde(default)]
+    pub chat: Option<crate::chat::ChatSettings>,
 }
 
 /// How a tenant announces planned outages.
@@ -205,6 +208,7 @@ impl TenantSettings {
             rate_limits: RateLimits::default(),
             whatsapp: None,
             outages: OutageSettings::default(),
+            chat: None,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use avisa_domain::Error;
 use avisa_domain::error::RejectionCode;
+use avisa_domain::operators::{Operator, OperatorDirectory, token_digest};
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
 use aws_lambda_events::http::{HeaderValue, header};
 use base64::Engine;
@@ -50,6 +51,22 @@ pub fn bearer_token(request: &LambdaFunctionUrlRequest) -> Option<&str> {
     let value = request.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+}
+
+/// The operator a request's bearer token belongs to, or the 401 that says how to get one.
+#[allow(clippy::result_large_err)] // the refusal is the answer itself, returned at once
+pub async fn authenticate(
+    request: &LambdaFunctionUrlRequest,
+    directory: &dyn OperatorDirectory,
+) -> Result<Operator, LambdaFunctionUrlResponse> {
+    let Some(token) = bearer_token(request) else {
+        return Err(problem(401, "send `Authorization: Bearer <token>`; `avisa operator-token` issues one"));
+    };
+    match directory.operator(&token_digest(token)).await {
+        Ok(Some(operator)) => Ok(operator),
+        Ok(None) => Err(problem(401, "this token is not an operator's: ask an administrator for one")),
+        Err(error) => Err(error_response(&error.into())),
+    }
 }
 
 /// The answer for a domain error: the rejection's reason with the status that fits it, or a 503

@@ -14,7 +14,7 @@ use avisa_domain::Rejection;
 use avisa_domain::contact::Locale;
 use avisa_domain::error::RejectionCode;
 use avisa_domain::notice::{Channel, NoticeKind, RenderedMessage, TemplateRef};
-use avisa_domain::ports::{NoticeRenderer, SmsRules, TemplateKey};
+use avisa_domain::ports::{ChatPhrases, NoticeRenderer, SmsRules, TemplateKey};
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value};
 use sha2::{Digest, Sha256};
@@ -36,6 +36,9 @@ macro_rules! sources {
 /// Macros imported by a kind's templates (`<kind>/phrases.<locale>.j2`): the sentences that its
 /// channels share.
 const PHRASES: &[(&str, &str)] = sources!("outage_alert" / "phrases");
+
+/// The chat line's sentences: one block per phrase, rendered one at a time.
+const CHAT: &[(&str, &str)] = sources!("chat" / "phrases");
 
 /// The template files, by name (`<kind>/<channel>.<locale>.j2`), compiled into the binary.
 const SOURCES: &[(&str, &str)] = sources!(
@@ -88,9 +91,16 @@ impl Templates {
             .map_err(TemplateError::SyntaxSettings)?;
         env.set_syntax(syntax);
         Formatters::load()?.register(&mut env);
-        for (name, source) in PHRASES {
+        for (name, source) in PHRASES.iter().chain(CHAT) {
             env.add_template(name, source)
                 .map_err(|source| TemplateError::Syntax { name: (*name).to_owned(), source })?;
+        }
+        for (name, source) in CHAT {
+            if let Some(missing) =
+                avisa_domain::chat::PHRASES.iter().find(|p| !source.contains(&format!("{{% block {p} %}}")))
+            {
+                return Err(TemplateError::Missing(format!("{name}: block {missing}")));
+            }
         }
         let mut versions = HashMap::new();
         for (name, source) in SOURCES {
@@ -135,6 +145,7 @@ impl Templates {
                 text: block("text").map_err(failed)?,
                 html: Some(block("html").map_err(failed)?),
                 parts: None,
+                interactive: None,
             });
         }
         let text = block("text").map_err(failed)?;
@@ -146,7 +157,7 @@ impl Templates {
         };
         let (text, length) = sms::fit(std::iter::once(text.as_str()).chain(short.as_deref()), sms)
             .map_err(|too_long| Rejection::new(RejectionCode::RenderFailed, format!("template {name}: {too_long}")))?;
-        Ok(RenderedMessage { subject: None, text, html: None, parts: Some(length.segments) })
+        Ok(RenderedMessage { subject: None, text, html: None, parts: Some(length.segments), interactive: None })
     }
 }
 
@@ -166,6 +177,24 @@ fn collapse_blank_lines(text: &str) -> String {
 
 fn template_name(key: TemplateKey) -> String {
     format!("{}/{}.{}.j2", key.kind.as_str(), key.channel.as_str(), key.locale)
+}
+
+impl ChatPhrases for Templates {
+    fn say(&self, locale: Locale, phrase: &str, values: &serde_json::Value) -> Result<String, Rejection> {
+        let name = format!("chat/phrases.{locale}.j2");
+        let failed = |e: minijinja::Error| {
+            let detail = match e.detail() {
+                Some(more) => format!("template {name}, phrase {phrase}: {e} ({more})"),
+                None => format!("template {name}, phrase {phrase}: {e}"),
+            };
+            Rejection::new(RejectionCode::RenderFailed, detail)
+        };
+        let template = self.env.get_template(&name).map_err(failed)?;
+        // The file renders to nothing as a whole (its blocks sit in `{% if false %}`); each block
+        // is rendered alone, with this phrase's values.
+        let mut captured = template.render_captured(Value::from(minijinja::value::Serde(values))).map_err(failed)?;
+        captured.with_state_mut(|state| state.render_block(phrase)).map(|text| text.trim().to_owned()).map_err(failed)
+    }
 }
 
 impl NoticeRenderer for Templates {

@@ -333,3 +333,52 @@ mod outages {
         }
     }
 }
+
+mod chat {
+    use super::*;
+    use avisa_domain::ports::ChatPhrases;
+
+    /// Values every phrase may use, as the chat line gives them.
+    fn values(locale: Locale) -> serde_json::Value {
+        json!({
+            "locale": locale,
+            "name": "Maria",
+            "agent": "Jordi",
+            "reference": "INC-2611-7F3A9C",
+            "status": "in_progress",
+            "note": null,
+            "slot": "dimarts 24, 10:30",
+            "url": "https://example.org/privacitat",
+            "survey_url": "https://example.org/enquesta",
+            "body": {"ca": "Cos", "es": "Cuerpo", "it": "Corpo", "en": "Body"},
+            "back_at": {"date": "2026-11-30", "time": "08:00", "today": false},
+            "contracts": [{
+                "contract_id": "CT-0001",
+                "unpaid_count": 1,
+                "unpaid_totals": [{"amount": "48.20", "currency": "EUR"}],
+                "next_milestone": {"due_date": "2026-12-20", "amount": {"amount": "25.00", "currency": "EUR"}},
+            }],
+        })
+    }
+
+    #[test]
+    fn every_phrase_renders_in_every_language_as_snapshotted() {
+        let templates = Templates::load().unwrap();
+        for locale in Locale::ALL {
+            let mut out = String::new();
+            for phrase in avisa_domain::chat::PHRASES {
+                let said = templates.say(locale, phrase, &values(locale)).unwrap();
+                assert!(!said.is_empty(), "{locale} {phrase}");
+                let _ = writeln!(out, "[{phrase}] {said}");
+            }
+            insta::assert_snapshot!(format!("chat-{locale}"), out);
+        }
+    }
+
+    #[test]
+    fn a_phrase_missing_a_value_is_an_error_not_a_blank() {
+        let templates = Templates::load().unwrap();
+        let error = templates.say(Locale::Ca, "handed_off", &json!({"locale": "ca"})).unwrap_err();
+        assert!(error.detail.contains("handed_off"), "{}", error.detail);
+    }
+}

@@ -10,11 +10,15 @@ use jiff::Timestamp;
 
 use super::{AS_OF_SUFFIX, DynamoStore, Item, from_item, s, to_item};
 
-fn customer_pk(tenant_id: &TenantId, customer_id: &CustomerId) -> String {
+pub(crate) fn customer_pk(tenant_id: &TenantId, customer_id: &CustomerId) -> String {
     format!("T#{tenant_id}#CUST#{customer_id}")
 }
 
-fn contract_pk(tenant_id: &TenantId, contract_id: &ContractId) -> String {
+pub(crate) fn contracts_of_pk(tenant_id: &TenantId, customer_id: &CustomerId) -> String {
+    format!("T#{tenant_id}#CUST#{customer_id}#CONTRACTS")
+}
+
+pub(crate) fn contract_pk(tenant_id: &TenantId, contract_id: &ContractId) -> String {
     format!("T#{tenant_id}#CONTRACT#{contract_id}")
 }
 
@@ -39,6 +43,9 @@ impl AccountStore for DynamoStore {
             ("sk", "ACCOUNT".to_owned()),
             ("gsi1pk", format!("T#{}#SECTOR#{}", holder.tenant_id, holder.supply_point.network_sector)),
             ("gsi1sk", format!("CONTRACT#{}", holder.contract_id)),
+            // A customer's contracts (the chat line's billing answers).
+            ("gsi2pk", contracts_of_pk(&holder.tenant_id, &holder.customer_id)),
+            ("gsi2sk", format!("CONTRACT#{}", holder.contract_id)),
         ];
         // Supply points on the map are found by polygon through the grid cell they are in.
         if let Some(at) = holder.supply_point.coordinates {

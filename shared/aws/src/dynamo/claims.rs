@@ -11,7 +11,8 @@ use super::{DynamoStore, Item, n, s};
 use crate::error::{classify, is_condition_failure};
 
 const IN_PROGRESS: &str = "IN_PROGRESS";
-/// Billing-event claims are kept this long, so a replay within the window is recognised.
+/// Billing-event and inbound-message claims are kept this long, so a replay within the window is
+/// recognised (Meta retries a webhook for days).
 const EVENT_RETENTION: SignedDuration = SignedDuration::from_hours(35 * 24);
 
 fn keys(key: &ClaimKey) -> (String, String) {
@@ -19,6 +20,9 @@ fn keys(key: &ClaimKey) -> (String, String) {
         ClaimKey::Event { tenant_id, event_id } => (format!("T#{tenant_id}#EVENT#{event_id}"), "EVENT".to_owned()),
         ClaimKey::Delivery { tenant_id, notice_id, channel } => {
             (format!("T#{tenant_id}#NOTICE#{notice_id}"), format!("DELIVERY#{}", channel.as_str()))
+        }
+        ClaimKey::Inbound { tenant_id, message_id } => {
+            (format!("T#{tenant_id}#INBOUND#{message_id}"), "INBOUND".to_owned())
         }
     }
 }
@@ -36,7 +40,7 @@ impl Claims for DynamoStore {
             ("claimed_at".to_owned(), s(now.to_string())),
             ("lease_until".to_owned(), n(lease_until.as_second())),
         ]);
-        if let ClaimKey::Event { .. } = key {
+        if let ClaimKey::Event { .. } | ClaimKey::Inbound { .. } = key {
             let expires = now.checked_add(EVENT_RETENTION).map_err(|e| PortError::permanent(OPERATION, e))?;
             item.insert("expires_at".to_owned(), n(expires.as_second()));
         }

@@ -3,7 +3,11 @@
 //! | item | pk | sk |
 //! |---|---|---|
 //! | customer profile | `T#{t}#CUST#{id}` | `PROFILE` (gsi2: `T#{t}#PHONE#{e164}`) |
-//! | contract holder / account | `T#{t}#CONTRACT#{id}` | `ACCOUNT` (gsi1: `T#{t}#SECTOR#{sector}`; gsi4: `T#{t}#CELL#{lat}:{lon}`) |
+//! | conversation (chat line) | `T#{t}#CONV#{e164}` | `STATE` (gsi3 while waiting: `T#{t}#WAITING`) |
+//! | incident / appointment | `T#{t}#INCIDENT#{ref}` / `T#{t}#APPOINTMENT#{ref}` | `META` (gsi3: `T#{t}#INCIDENTS` / `…APPOINTMENTS`) |
+//! | inbound WhatsApp message claim | `T#{t}#INBOUND#{wamid}` | `INBOUND` (TTL 35 days) |
+//! | WhatsApp number → tenant | `WANUMBER#{phone_number_id}` | `TENANT` |
+//! | contract holder / account | `T#{t}#CONTRACT#{id}` | `ACCOUNT` (gsi1: `T#{t}#SECTOR#{sector}`; gsi2: `T#{t}#CUST#{customer}#CONTRACTS`; gsi4: `T#{t}#CELL#{lat}:{lon}`) |
 //! | outage alert subscriber | `T#{t}#CONTRACT#{id}` | `ALERTSUB#{subscriber_id}` |
 //! | planned outage | `T#{t}#OUTAGE#{id}` | `META` |
 //! | operator (API token) | `OPERATOR#{sha256 of token}` | `OPERATOR` |
@@ -20,6 +24,7 @@
 //! | suppressed address | `T#{t}#SUPPRESSED` | `{channel}#{fingerprint}` |
 
 mod accounts;
+mod chat;
 mod claims;
 mod notices;
 mod operators;
@@ -98,6 +103,24 @@ impl DynamoStore {
             .await
             .map_err(|e| classify(operation, e))?;
         Ok(())
+    }
+
+    /// Puts `item` over the stored one if that still has version `read` (`None`: only if none is
+    /// stored); `false` when someone changed it meanwhile.
+    async fn put_versioned(&self, operation: &'static str, item: Item, read: Option<u32>) -> Result<bool, PortError> {
+        let put = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        let put = match read {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(read) => put
+                .condition_expression("#version = :read")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":read", n(i64::from(read))),
+        };
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(classify(operation, e)),
+        }
     }
 
     /// Puts `item` unless one exists with its key; `false` when one did.

@@ -19,13 +19,13 @@ fn notice_pk(tenant_id: &TenantId, notice_id: &NoticeId) -> String {
 impl NoticeStore for DynamoStore {
     async fn create(&self, notice: &Notice) -> Result<bool, PortError> {
         const OPERATION: &str = "dynamodb.PutItem(notice)";
-        let keys = [
-            ("pk", notice_pk(&notice.tenant_id, &notice.notice_id)),
-            ("sk", "NOTICE".to_owned()),
-            ("gsi3pk", history_pk(&notice.tenant_id, &notice.contract_id)),
+        let mut keys = vec![("pk", notice_pk(&notice.tenant_id, &notice.notice_id)), ("sk", "NOTICE".to_owned())];
+        // A contract's history; chat replies to someone with no contract are in none.
+        if let Some(contract_id) = &notice.contract_id {
+            keys.push(("gsi3pk", history_pk(&notice.tenant_id, contract_id)));
             // Fixed-width milliseconds sort as time does (RFC 3339 with varying fractions would not).
-            ("gsi3sk", format!("{:015}#{}", notice.created_at.as_millisecond(), notice.notice_id)),
-        ];
+            keys.push(("gsi3sk", format!("{:015}#{}", notice.created_at.as_millisecond(), notice.notice_id)));
+        }
         self.put_new(OPERATION, to_item(OPERATION, notice, &keys)?).await
     }
 

@@ -8,8 +8,8 @@ use avisa_domain::outage::{AlertSubscription, Outage};
 use avisa_domain::ports::{AlertSubscriptions, NetworkIndex, OutageStore};
 use futures_util::{StreamExt, TryStreamExt, stream};
 
-use super::{DynamoStore, Item, from_item, n, s, to_item};
-use crate::error::{classify, is_condition_failure};
+use super::{DynamoStore, Item, from_item, s, to_item};
+use crate::error::classify;
 
 /// Index queries in flight at once (one per sector or grid cell).
 const CONCURRENCY: usize = 8;
@@ -37,7 +37,12 @@ impl DynamoStore {
     }
 
     /// Every item of one index partition.
-    async fn query_index(&self, operation: &'static str, index: &str, pk: String) -> Result<Vec<Item>, PortError> {
+    pub(super) async fn query_index(
+        &self,
+        operation: &'static str,
+        index: &str,
+        pk: String,
+    ) -> Result<Vec<Item>, PortError> {
         let query = self
             .query()
             .index_name(index)
@@ -63,21 +68,7 @@ impl OutageStore for DynamoStore {
         const OPERATION: &str = "dynamodb.PutItem(outage save)";
         let mut saved = outage.clone();
         saved.version += 1;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(Self::outage_item(OPERATION, &saved)?))
-            .condition_expression("#version = :read")
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_values(":read", n(i64::from(outage.version)))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(classify(OPERATION, e)),
-        }
+        self.put_versioned(OPERATION, Self::outage_item(OPERATION, &saved)?, Some(outage.version)).await
     }
 }
 

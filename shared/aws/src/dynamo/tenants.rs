@@ -10,6 +10,16 @@ fn tenant_pk(tenant_id: &TenantId) -> String {
     format!("TENANT#{tenant_id}")
 }
 
+fn number_pk(phone_number_id: &str) -> String {
+    format!("WANUMBER#{phone_number_id}")
+}
+
+/// Which tenant a WhatsApp Business number belongs to.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct NumberOwner {
+    tenant_id: TenantId,
+}
+
 /// The settings sit in one map attribute: they refuse unknown fields, the item has its keys.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Stored {
@@ -27,6 +37,19 @@ impl TenantDirectory for DynamoStore {
         const OPERATION: &str = "dynamodb.PutItem(tenant)";
         let stored = Stored { settings: settings.clone() };
         let item = to_item(OPERATION, &stored, &[("pk", tenant_pk(tenant_id)), ("sk", "CONFIG".to_owned())])?;
-        self.put(OPERATION, item).await
+        self.put(OPERATION, item).await?;
+        // Inbound WhatsApp messages name the business number, not the tenant.
+        if let Some(whatsapp) = &settings.whatsapp {
+            let number = NumberOwner { tenant_id: tenant_id.clone() };
+            let keys = [("pk", number_pk(&whatsapp.phone_number_id)), ("sk", "TENANT".to_owned())];
+            self.put("dynamodb.PutItem(whatsapp number)", to_item(OPERATION, &number, &keys)?).await?;
+        }
+        Ok(())
+    }
+
+    async fn tenant_by_whatsapp_number(&self, phone_number_id: &str) -> Result<Option<TenantId>, PortError> {
+        let owner: Option<NumberOwner> =
+            self.get("dynamodb.GetItem(whatsapp number)", &number_pk(phone_number_id), "TENANT").await?;
+        Ok(owner.map(|o| o.tenant_id))
     }
 }

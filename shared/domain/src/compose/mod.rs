@@ -156,7 +156,7 @@ impl Compose<'_> {
         Ok(Ok(Notice {
             tenant_id: job.tenant_id.clone(),
             notice_id: job.notice_id.clone(),
-            contract_id: job.contract_id.clone(),
+            contract_id: Some(job.contract_id.clone()),
             kind,
             locale,
             messages,
@@ -239,11 +239,14 @@ impl Compose<'_> {
     /// Queues one delivery job per electronic channel, and the letter for paper. Safe to repeat.
     async fn enqueue_deliveries(&self, notice: &Notice) -> Result<Vec<Channel>, Error> {
         for message in notice.messages.iter().filter(|m| m.destination.channel() == Channel::Paper) {
-            let Destination::Paper(postal_address) = &message.destination else { continue };
+            let (Destination::Paper(postal_address), Some(contract_id)) = (&message.destination, &notice.contract_id)
+            else {
+                continue;
+            };
             let letter = PrintLetter {
                 tenant_id: notice.tenant_id.clone(),
                 notice_id: notice.notice_id.clone(),
-                contract_id: notice.contract_id.clone(),
+                contract_id: contract_id.clone(),
                 kind: notice.kind,
                 locale: notice.locale,
                 recipient: notice.recipient.clone().unwrap_or_default(),

@@ -30,8 +30,8 @@ pub(super) fn template_values(
         NoticeSubject::PaymentPlanMilestone { plan_id, due_date } => {
             payment_plan_milestone(account, plan_id, *due_date)?
         }
-        NoticeSubject::OutageAlert { .. } => {
-            return Err(Error::rejected(RejectionCode::RenderFailed, "an outage alert is not about an account"));
+        NoticeSubject::OutageAlert { .. } | NoticeSubject::Chat { .. } => {
+            return Err(Error::rejected(RejectionCode::RenderFailed, "this notice is not about an account"));
         }
     };
     let Ok(Value::Object(specific)) = specific else { return Ok(specific) };

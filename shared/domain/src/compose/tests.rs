@@ -162,7 +162,7 @@ async fn a_fallback_job_composes_the_next_channel_only_once() {
     compose(&f).handle(&original).await.unwrap();
     let notice = f.notices.notice(&fakes::tenant(), &original.notice_id).await.unwrap().unwrap();
     // WHEN the email is refused for good and the dispatcher asks for the fallback
-    let fallback = ComposeJob::fallback_for(&notice, notice.subject.clone(), Channel::Email);
+    let fallback = ComposeJob::fallback_for(&notice, notice.subject.clone(), Channel::Email).unwrap();
     let outcome = compose(&f).handle(&fallback).await.unwrap();
     // THEN the same notice goes by SMS, recorded as a fallback of the first
     assert_eq!(outcome, Composed::New { channels: vec![Channel::Sms] });

@@ -2,11 +2,13 @@
 //! Enabled by the `fakes` feature; never part of a Lambda binary.
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
+mod chat;
 mod outages;
 mod samples;
 mod senders;
 mod stores;
 
+pub use chat::*;
 pub use outages::*;
 pub use samples::*;
 pub use senders::*;
@@ -34,7 +36,7 @@ use crate::ports::{
     AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DeliveryRecords, DeliveryStatus, DispatchQueue,
     Documents, EmailSender, NoticeRenderer, NoticeScheduler, NoticeStore, OutgoingEmail, OutgoingSms, OutgoingWhatsApp,
     RateLimiter, RejectedMessage, RejectionLog, ScheduledJob, SmsRules, SmsSender, Suppressions, TemplateKey,
-    TenantDirectory, WhatsAppSender,
+    TenantDirectory, WhatsAppMessage, WhatsAppSender,
 };
 use crate::print::{PrintArchive, PrintLetter, PrintQueue};
 use crate::tenant::{TenantSettings, TimeZoneName};
@@ -64,6 +66,10 @@ pub struct Fakes {
     pub rate_limiter: InMemoryRateLimiter,
     pub print: InMemoryPrint,
     pub outages: InMemoryOutages,
+    pub chat: InMemoryChat,
+    pub phrases: FakePhrases,
+    /// The chat line's timers (a separate schedule target).
+    pub chat_timers: InMemoryScheduler,
 }
 
 impl Default for Fakes {
@@ -92,6 +98,9 @@ impl Default for Fakes {
             rate_limiter: InMemoryRateLimiter::default(),
             print: InMemoryPrint::default(),
             outages: InMemoryOutages::default(),
+            chat: InMemoryChat::default(),
+            phrases: FakePhrases,
+            chat_timers: InMemoryScheduler::default(),
         }
     }
 }
@@ -196,6 +205,25 @@ impl Fakes {
             outages: &self.outages,
             claims: &self.claims,
             email: &self.email,
+        }
+    }
+
+    /// The chat line on these fakes, with phrases that name themselves.
+    pub fn chat_line(&self) -> crate::chat::ChatLine<'_> {
+        crate::chat::ChatLine {
+            conversations: &self.chat,
+            incidents: &self.chat,
+            appointments: &self.chat,
+            customers: &self.accounts,
+            accounts: &self.accounts,
+            notices: &self.notices,
+            dispatch: &self.dispatch,
+            phrases: &self.phrases,
+            timers: &self.chat_timers,
+            tenants: &self.tenants,
+            claims: &self.claims,
+            clock: &self.clock,
+            defaults: &self.defaults,
         }
     }
 

@@ -29,7 +29,7 @@ impl NoticeRenderer for FakeRenderer {
         };
         let subject = (key.channel == Channel::Email).then(|| text.clone());
         let parts = (key.channel == Channel::Sms).then_some(1);
-        Ok((template, RenderedMessage { subject, text, html: None, parts }))
+        Ok((template, RenderedMessage { subject, text, html: None, parts, interactive: None }))
     }
 }
 
@@ -114,7 +114,7 @@ impl SmsSender for RecordingSender {
 pub struct RecordingWhatsApp(pub Mutex<Vec<(String, String, String)>>);
 
 impl RecordingWhatsApp {
-    /// `(to, template, body)` of every message.
+    /// `(to, template or "session", body or text)` of every message.
     pub fn sent(&self) -> Vec<(String, String, String)> {
         self.0.lock().unwrap().clone()
     }
@@ -124,7 +124,11 @@ impl RecordingWhatsApp {
 impl WhatsAppSender for RecordingWhatsApp {
     async fn send(&self, message: OutgoingWhatsApp<'_>) -> Result<String, PortError> {
         let mut sent = self.0.lock().unwrap();
-        sent.push((message.to.as_str().to_owned(), message.template.to_owned(), message.body.to_owned()));
+        let (template, body) = match message.message {
+            WhatsAppMessage::Template { name, body, .. } => (name, body),
+            WhatsAppMessage::Session { text, .. } => ("session", text),
+        };
+        sent.push((message.to.as_str().to_owned(), template.to_owned(), body.to_owned()));
         Ok(format!("wamid.{}", sent.len()))
     }
 }

@@ -99,6 +99,11 @@ pub struct InMemoryAccounts {
 }
 
 impl InMemoryAccounts {
+    /// Every customer profile.
+    pub fn customers(&self) -> Vec<CustomerProfile> {
+        self.customers.lock().unwrap().values().cloned().collect()
+    }
+
     /// Every contract holder.
     pub fn holders(&self) -> Vec<ContractHolder> {
         self.holders.lock().unwrap().values().cloned().collect()
@@ -261,7 +266,7 @@ impl NoticeStore for InMemoryNotices {
             .lock()
             .unwrap()
             .values()
-            .filter(|n| &n.tenant_id == tenant_id && &n.contract_id == contract_id)
+            .filter(|n| &n.tenant_id == tenant_id && n.contract_id.as_ref() == Some(contract_id))
             .cloned()
             .collect();
         notices.sort_by_key(|n| std::cmp::Reverse(n.created_at));
@@ -282,6 +287,14 @@ impl TenantDirectory for InMemoryTenants {
     async fn put_settings(&self, tenant_id: &TenantId, settings: &TenantSettings) -> Result<(), PortError> {
         self.0.lock().unwrap().insert(tenant_id.clone(), settings.clone());
         Ok(())
+    }
+
+    async fn tenant_by_whatsapp_number(&self, phone_number_id: &str) -> Result<Option<TenantId>, PortError> {
+        let tenants = self.0.lock().unwrap();
+        Ok(tenants
+            .iter()
+            .find(|(_, s)| s.whatsapp.as_ref().is_some_and(|w| w.phone_number_id == phone_number_id))
+            .map(|(t, _)| t.clone()))
     }
 }
 

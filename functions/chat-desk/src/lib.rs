@@ -1,0 +1,40 @@
+//! chat-desk: the staff side of the chat line, behind a Function URL with operators' bearer
+//! tokens. Staff list the conversations waiting for a person, take one (the citizen is told who
+//! they are talking to), answer and resolve it (with a closing survey link); they list incident
+//! reports and move them on, and confirm appointment requests. The citizen hears of each.
+
+mod routes;
+
+use avisa_runtime::RuntimeError;
+use avisa_runtime::http;
+use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
+use chat_webhook::ChatAdapters;
+
+pub use chat_webhook::ChatConfig as Config;
+
+#[derive(Debug)]
+pub struct App {
+    chat: ChatAdapters,
+}
+
+impl App {
+    pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
+        Ok(Self { chat: ChatAdapters::new(config, sdk)? })
+    }
+
+    pub async fn handle(&self, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
+        let operator = match http::authenticate(request, &self.chat.store).await {
+            Ok(operator) => operator,
+            Err(refused) => return refused,
+        };
+        let body = match http::body(request) {
+            Ok(body) => body,
+            Err(refused) => return refused,
+        };
+        let method = request.request_context.http.method.as_deref().unwrap_or_default();
+        let path = request.request_context.http.path.as_deref().or(request.raw_path.as_deref()).unwrap_or("/");
+        let response = routes::route(&self.chat.line(), &operator, method, path, &body).await;
+        tracing::info!(tenant_id = %operator.tenant_id, method, status = response.status_code, "staff request");
+        response
+    }
+}

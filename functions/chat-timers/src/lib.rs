@@ -1,0 +1,88 @@
+//! chat-timers: the chat line's one-time schedules fire here (through the chat timer queue):
+//! a citizen who did not answer the name question is asked once more, then the conversation is
+//! closed. A timer whose question was answered meanwhile changes nothing.
+
+use async_trait::async_trait;
+use avisa_domain::chat::{ChatLine, ChatTimerDue};
+use avisa_runtime::RuntimeError;
+use avisa_runtime::metrics::Counts;
+use avisa_runtime::sqs::{RecordFailure, Rejections, SqsHandler, process_batch};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use chat_webhook::ChatAdapters;
+
+pub const SOURCE: &str = "chat-timers";
+
+pub use chat_webhook::ChatConfig as Config;
+
+#[derive(Debug)]
+pub struct App {
+    chat: ChatAdapters,
+}
+
+impl App {
+    pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
+        Ok(Self { chat: ChatAdapters::new(config, sdk)? })
+    }
+}
+
+#[async_trait]
+impl SqsHandler for App {
+    async fn handle_batch(&self, event: SqsEvent) -> SqsBatchResponse {
+        let rejections = Rejections { source: SOURCE, log: &self.chat.store, clock: &self.chat.clock };
+        handle_batch(self.chat.line(), &rejections, event).await.0
+    }
+}
+
+/// What a chat timer's schedule puts on the queue.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimerMessage {
+    chat_timer: ChatTimerDue,
+}
+
+pub async fn handle_batch(
+    line: ChatLine<'_>,
+    rejections: &Rejections<'_>,
+    event: SqsEvent,
+) -> (SqsBatchResponse, Counts) {
+    process_batch(event, rejections, |record| handle_record(line, record)).await
+}
+
+async fn handle_record(line: ChatLine<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
+    let message: TimerMessage = avisa_runtime::sqs::parse_job(&record)?;
+    let due = message.chat_timer;
+    let fired = line.timer(&due).await.map_err(|error| RecordFailure {
+        error,
+        tenant_id: Some(due.tenant_id.to_string()),
+        event_id: Some(due.schedule_name()),
+    })?;
+    tracing::info!(tenant_id = %due.tenant_id, timer = due.schedule_name(), state = ?fired, "chat timer");
+    Ok(if fired.is_some() { "fired" } else { "stale" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use avisa_domain::fakes::Fakes;
+    use avisa_runtime::sqs::sqs_event;
+
+    #[tokio::test]
+    async fn a_body_that_is_not_a_timer_is_rejected_with_the_reason() {
+        let f = Fakes::default();
+        let rejections = Rejections { source: SOURCE, log: &f.rejections, clock: &f.clock };
+        let (response, _) = handle_batch(f.chat_line(), &rejections, sqs_event([r#"{"chat_timer": {}}"#])).await;
+        assert!(response.batch_item_failures.is_empty());
+        let rejected = f.rejections.0.lock().unwrap();
+        assert!(rejected[0].rejection.detail.contains("TimerMessage"), "{}", rejected[0].rejection.detail);
+    }
+
+    #[tokio::test]
+    async fn a_timer_of_a_conversation_that_does_not_exist_is_stale() {
+        let f = Fakes::default();
+        let rejections = Rejections { source: SOURCE, log: &f.rejections, clock: &f.clock };
+        let body = r#"{"chat_timer": {"tenant_id": "aigues-reus", "phone": "+34600999000", "asked_at": "2026-11-20T09:00:00Z", "stage": "recontact"}}"#;
+        let (response, counts) = handle_batch(f.chat_line(), &rejections, sqs_event([body])).await;
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!(counts.get("stale"), Some(&1));
+    }
+}

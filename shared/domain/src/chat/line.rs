@@ -1,0 +1,560 @@
+//! The chat line over its ports: inbound messages (deduplicated by WhatsApp's message id), the
+//! no-reply timers, and staff's actions all step the conversation's state machine; its replies
+//! become notices for the dispatcher.
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::machine::{self, Billing, Context, Effect, Event, ListOf, NoReply, Reply, Step};
+use super::records::{self, Appointment, AppointmentStatus, Incident, IncidentStatus, IncidentUpdate};
+use super::settings::{ChatSettings, Row};
+use super::{Answered, ChatTimerDue, Conversation, Inbound};
+use crate::clock::Clock;
+use crate::contact::{Locale, PhoneE164};
+use crate::error::{Error, RejectionCode};
+use crate::ids::{EventId, NoticeId, TenantId};
+use crate::notice::{
+    ChannelMessage, DeliveryJob, Destination, Interactive, InteractiveRow, Notice, NoticeSubject, RenderedMessage,
+};
+use crate::ports::{
+    AccountStore, AppointmentStore, ChatPhrases, Claim, ClaimKey, ClaimOutcome, Claims, ConversationStore,
+    CustomerLookup, DispatchQueue, IncidentStore, NoticeScheduler, NoticeStore, Scheduled, ScheduledJob,
+    TenantDirectory,
+};
+use crate::tenant::TenantSettings;
+use crate::text::Text;
+
+/// How long an inbound message's claim holds while it is answered.
+const LEASE: SignedDuration = SignedDuration::from_secs(60);
+
+/// The ports the chat line needs.
+#[allow(missing_debug_implementations)] // trait objects only
+#[derive(Clone, Copy)]
+pub struct ChatLine<'a> {
+    pub conversations: &'a dyn ConversationStore,
+    pub incidents: &'a dyn IncidentStore,
+    pub appointments: &'a dyn AppointmentStore,
+    pub customers: &'a dyn CustomerLookup,
+    pub accounts: &'a dyn AccountStore,
+    pub notices: &'a dyn NoticeStore,
+    pub dispatch: &'a dyn DispatchQueue,
+    pub phrases: &'a dyn ChatPhrases,
+    /// One-time schedules on the chat timer queue.
+    pub timers: &'a dyn NoticeScheduler,
+    pub tenants: &'a dyn TenantDirectory,
+    pub claims: &'a dyn Claims,
+    pub clock: &'a dyn Clock,
+    pub defaults: &'a TenantSettings,
+}
+
+/// What receiving one message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    Answered {
+        state: &'static str,
+        replies: usize,
+    },
+    /// Seen before (Meta redelivers): nothing new was done.
+    Duplicate,
+    /// Sent to a business number no tenant has.
+    UnknownNumber,
+}
+
+/// What staff do with a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffAction<'a> {
+    Take,
+    Reply(&'a str),
+    Resolve,
+}
+
+fn refused(code: RejectionCode, detail: impl Into<String>) -> Error {
+    Error::rejected(code, detail)
+}
+
+impl ChatLine<'_> {
+    async fn settings(&self, tenant_id: &TenantId) -> Result<(TenantSettings, ChatSettings), Error> {
+        let settings = self.tenants.settings(tenant_id).await?.unwrap_or_else(|| self.defaults.clone());
+        let chat = settings.chat.clone().unwrap_or_default();
+        Ok((settings, chat))
+    }
+
+    /// Answers one inbound message, once however often it is delivered.
+    pub async fn receive(&self, inbound: &Inbound) -> Result<Received, Error> {
+        let Some(tenant_id) = self.tenants.tenant_by_whatsapp_number(&inbound.phone_number_id).await? else {
+            return Ok(Received::UnknownNumber);
+        };
+        let key = ClaimKey::Inbound { tenant_id: tenant_id.clone(), message_id: inbound.message_id.clone() };
+        match self.claims.acquire(&key, self.clock.now(), LEASE).await? {
+            Claim::Completed => return Ok(Received::Duplicate),
+            Claim::HeldElsewhere => return Err(Error::InProgress { key: inbound.message_id.clone() }),
+            Claim::Acquired => {}
+        }
+        match self.answer(&tenant_id, inbound).await {
+            Ok(received) => {
+                self.claims.complete(&key, self.clock.now(), &ClaimOutcome::Applied).await?;
+                Ok(received)
+            }
+            Err(error) => {
+                self.claims.release(&key).await?;
+                Err(error)
+            }
+        }
+    }
+
+    async fn answer(&self, tenant_id: &TenantId, inbound: &Inbound) -> Result<Received, Error> {
+        let (settings, chat) = self.settings(tenant_id).await?;
+        let now = self.clock.now();
+        let mut conversation = match self.conversations.conversation(tenant_id, &inbound.from).await? {
+            Some(conversation) => conversation,
+            None => Conversation::new(tenant_id.clone(), inbound.from.clone(), chat.languages[0], now),
+        };
+        if let Some(sent) = self.resend_if_answered(&conversation, &inbound.message_id).await? {
+            return Ok(Received::Answered { state: conversation.state.name(), replies: sent });
+        }
+        conversation.last_inbound_at = Some(inbound.at);
+        conversation.log(inbound.at, "citizen", &inbound.said.transcript());
+        let billing = if machine::needs_billing(&conversation.state, &inbound.said, &chat) {
+            self.billing(tenant_id, &inbound.from).await?
+        } else {
+            Billing::NotLoaded
+        };
+        let reference_seed = inbound.message_id.as_str();
+        let ctx = self.context(&chat, &settings, tenant_id, reference_seed, billing);
+        let step = machine::step(&conversation.state, &Event::Said(&inbound.said), &ctx)
+            .map_err(|not_now| refused(RejectionCode::InvalidTransition, not_now.0))?;
+        // An answer to a message just received is inside its 24-hour window by definition.
+        let replies = self.apply(&mut conversation, step, &inbound.message_id, &ctx, &settings, ("bot", false)).await?;
+        Ok(Received::Answered { state: conversation.state.name(), replies })
+    }
+
+    /// A no-reply timer fired: re-contact once, then close. Stale timers change nothing.
+    pub async fn timer(&self, due: &ChatTimerDue) -> Result<Option<&'static str>, Error> {
+        let Some(mut conversation) = self.conversations.conversation(&due.tenant_id, &due.phone).await? else {
+            return Ok(None);
+        };
+        let cause = due.schedule_name();
+        if self.resend_if_answered(&conversation, &cause).await?.is_some() {
+            return Ok(Some(conversation.state.name()));
+        }
+        let (settings, chat) = self.settings(&due.tenant_id).await?;
+        let ctx = self.context(&chat, &settings, &due.tenant_id, &cause, Billing::NotLoaded);
+        let step = machine::step(&conversation.state, &Event::Timer { asked_at: due.asked_at, stage: due.stage }, &ctx)
+            .map_err(|not_now| refused(RejectionCode::InvalidTransition, not_now.0))?;
+        if step.replies.is_empty() && step.state == conversation.state {
+            return Ok(None);
+        }
+        let follow_up = !conversation.in_window(ctx.now);
+        self.apply(&mut conversation, step, &cause, &ctx, &settings, ("bot", follow_up)).await?;
+        Ok(Some(conversation.state.name()))
+    }
+
+    /// Staff take, answer or resolve a conversation; refused when it is not in their hands.
+    pub async fn staff(
+        &self,
+        tenant_id: &TenantId,
+        phone: &PhoneE164,
+        agent: &str,
+        action: StaffAction<'_>,
+    ) -> Result<Conversation, Error> {
+        let mut conversation = self
+            .conversations
+            .conversation(tenant_id, phone)
+            .await?
+            .ok_or_else(|| refused(RejectionCode::UnknownContract, "no conversation with this number"))?;
+        let (settings, chat) = self.settings(tenant_id).await?;
+        let cause = format!("staff/{}/v{}", agent, conversation.version);
+        let ctx = self.context(&chat, &settings, tenant_id, &cause, Billing::NotLoaded);
+        let event = match action {
+            StaffAction::Take => Event::AgentTakes { agent },
+            StaffAction::Reply(text) => Event::AgentReplies { agent, text },
+            StaffAction::Resolve => Event::AgentResolves { agent },
+        };
+        let step = machine::step(&conversation.state, &event, &ctx)
+            .map_err(|not_now| refused(RejectionCode::InvalidTransition, not_now.0))?;
+        if matches!(action, StaffAction::Take) {
+            conversation.agent = Text::parse(agent).ok();
+        }
+        let follow_up = !conversation.in_window(ctx.now);
+        self.apply(&mut conversation, step, &cause, &ctx, &settings, (agent, follow_up)).await?;
+        Ok(conversation)
+    }
+
+    pub async fn waiting(&self, tenant_id: &TenantId) -> Result<Vec<Conversation>, Error> {
+        Ok(self.conversations.waiting(tenant_id).await?)
+    }
+
+    pub async fn conversation(&self, tenant_id: &TenantId, phone: &PhoneE164) -> Result<Option<Conversation>, Error> {
+        Ok(self.conversations.conversation(tenant_id, phone).await?)
+    }
+
+    /// Moves an incident on and tells whoever reported it.
+    pub async fn update_incident(
+        &self,
+        tenant_id: &TenantId,
+        reference: &str,
+        by: &str,
+        status: IncidentStatus,
+        note: Option<Text<500>>,
+    ) -> Result<Incident, Error> {
+        let mut incident = self
+            .incidents
+            .incident(tenant_id, reference)
+            .await?
+            .ok_or_else(|| refused(RejectionCode::UnknownNotice, format!("incident {reference} is not known")))?;
+        if incident.status == IncidentStatus::Closed {
+            return Err(refused(RejectionCode::InvalidTransition, format!("incident {reference} is closed")));
+        }
+        let now = self.clock.now();
+        incident.status = status;
+        incident.updates.push(IncidentUpdate { at: now, by: by.to_owned(), status, note: note.clone() });
+        if !self.incidents.update(&incident).await? {
+            return Err(refused(RejectionCode::ConcurrentChange, format!("incident {reference} changed meanwhile")));
+        }
+        incident.version += 1;
+        let values = json!({ "reference": reference, "status": status.as_str(), "note": note });
+        let cause = format!("incident/{reference}/{}", incident.updates.len());
+        self.notify(tenant_id, &incident.reporter, "incident_status", values, &cause).await?;
+        Ok(incident)
+    }
+
+    /// Confirms an appointment slot and tells the citizen.
+    pub async fn confirm_appointment(
+        &self,
+        tenant_id: &TenantId,
+        reference: &str,
+        by: &str,
+        slot: Text<200>,
+    ) -> Result<Appointment, Error> {
+        let mut appointment =
+            self.appointments.appointment(tenant_id, reference).await?.ok_or_else(|| {
+                refused(RejectionCode::UnknownNotice, format!("appointment {reference} is not known"))
+            })?;
+        if appointment.status != AppointmentStatus::Requested {
+            return Err(refused(
+                RejectionCode::InvalidTransition,
+                format!("appointment {reference} is confirmed already"),
+            ));
+        }
+        appointment.status = AppointmentStatus::Confirmed { slot: slot.clone(), by: by.to_owned() };
+        if !self.appointments.update(&appointment).await? {
+            return Err(refused(RejectionCode::ConcurrentChange, format!("appointment {reference} changed meanwhile")));
+        }
+        appointment.version += 1;
+        let values = json!({ "reference": reference, "slot": slot });
+        self.notify(
+            tenant_id,
+            &appointment.phone,
+            "appointment_confirmed",
+            values,
+            &format!("appointment/{reference}"),
+        )
+        .await?;
+        Ok(appointment)
+    }
+
+    fn context<'c>(
+        &self,
+        chat: &'c ChatSettings,
+        settings: &TenantSettings,
+        tenant_id: &TenantId,
+        cause: &str,
+        billing: Billing,
+    ) -> Context<'c> {
+        let now = self.clock.now();
+        let local = now.to_zoned(settings.time_zone.zone()).datetime();
+        let next = chat.office_hours.next_opening(local);
+        Context {
+            settings: chat,
+            now,
+            office_open: chat.office_hours.is_open(local),
+            back_at: json!({
+                "date": next.map(jiff::civil::DateTime::date),
+                "time": next.map(|n| n.time().strftime("%H:%M").to_string()),
+                "today": next.is_some_and(|n| n.date() == local.date()),
+            }),
+            reference: records::reference_stem(tenant_id, cause, now),
+            billing,
+        }
+    }
+
+    /// A known customer's unpaid invoices and next instalment, per contract.
+    async fn billing(&self, tenant_id: &TenantId, phone: &PhoneE164) -> Result<Billing, Error> {
+        let Some(customer_id) = self.customers.customer_by_phone(tenant_id, phone).await? else {
+            return Ok(Billing::Unknown);
+        };
+        let mut contracts = Vec::new();
+        for contract_id in self.customers.contracts_of(tenant_id, &customer_id).await? {
+            let Some(account) = self.accounts.account(tenant_id, &contract_id).await? else { continue };
+            let summary = account.summary();
+            let next = summary.active_plans.iter().filter_map(|p| p.next_milestone.clone()).min_by_key(|m| m.due_date);
+            contracts.push(json!({
+                "contract_id": contract_id,
+                "unpaid_count": summary.unpaid_count,
+                "unpaid_totals": summary.unpaid_totals,
+                "next_milestone": next,
+            }));
+        }
+        Ok(if contracts.is_empty() { Billing::Unknown } else { Billing::Known(Value::Array(contracts)) })
+    }
+
+    /// When the conversation already answered `cause` (a retry after a partial failure): queues
+    /// the same replies again, which the dispatcher's claims make harmless.
+    async fn resend_if_answered(&self, conversation: &Conversation, cause: &str) -> Result<Option<usize>, Error> {
+        let Some(answered) = conversation.answered.as_ref().filter(|a| a.cause == cause) else { return Ok(None) };
+        for notice_id in &answered.replies {
+            self.enqueue(&conversation.tenant_id, notice_id).await?;
+        }
+        Ok(Some(answered.replies.len()))
+    }
+
+    async fn enqueue(&self, tenant_id: &TenantId, notice_id: &NoticeId) -> Result<(), Error> {
+        let job = DeliveryJob {
+            tenant_id: tenant_id.clone(),
+            notice_id: notice_id.clone(),
+            channel: crate::notice::Channel::Whatsapp,
+            urgent: true,
+        };
+        Ok(self.dispatch.enqueue(&job).await?)
+    }
+
+    /// Carries out a step: records and timers, the new state, the replies as notices (recorded
+    /// before the conversation, queued after it is saved); `follow_up` when they must be the
+    /// tenant's template because the 24-hour window is closed.
+    async fn apply(
+        &self,
+        conversation: &mut Conversation,
+        step: Step,
+        cause: &str,
+        ctx: &Context<'_>,
+        settings: &TenantSettings,
+        (speaker, follow_up): (&str, bool),
+    ) -> Result<usize, Error> {
+        let now = ctx.now;
+        for effect in step.effects {
+            self.carry_out(conversation, effect, ctx, settings).await?;
+        }
+        conversation.state = step.state;
+        let mut replies = Vec::with_capacity(step.replies.len());
+        for (i, reply) in step.replies.iter().enumerate() {
+            let (text, interactive) = self.render(conversation, reply, ctx.settings)?;
+            conversation.log(now, speaker, &text);
+            let notice = reply_notice(conversation, &format!("{cause}/{i}"), text, interactive, follow_up, now);
+            self.notices.create(&notice).await?;
+            replies.push(notice.notice_id);
+        }
+        conversation.answered = Some(Answered { cause: cause.to_owned(), replies: replies.clone() });
+        conversation.updated_at = now;
+        if !self.conversations.save(conversation).await? {
+            return Err(Error::InProgress { key: format!("conversation of {}", conversation.tenant_id) });
+        }
+        conversation.version += 1;
+        for notice_id in &replies {
+            self.enqueue(&conversation.tenant_id, notice_id).await?;
+        }
+        Ok(replies.len())
+    }
+
+    async fn carry_out(
+        &self,
+        conversation: &mut Conversation,
+        effect: Effect,
+        ctx: &Context<'_>,
+        settings: &TenantSettings,
+    ) -> Result<(), Error> {
+        let (tenant_id, now) = (&conversation.tenant_id, ctx.now);
+        match effect {
+            Effect::FileIncident { category, description, location, media_id } => {
+                let incident = Incident {
+                    tenant_id: tenant_id.clone(),
+                    reference: records::incident_reference(&ctx.reference),
+                    service_code: category,
+                    description,
+                    location,
+                    media_ids: media_id.into_iter().collect(),
+                    status: IncidentStatus::Open,
+                    reporter: conversation.phone.clone(),
+                    locale: conversation.locale,
+                    requested_at: now,
+                    updates: Vec::new(),
+                    version: 0,
+                };
+                self.incidents.file(&incident).await?;
+            }
+            Effect::RequestAppointment { service, preferred } => {
+                let appointment = Appointment {
+                    tenant_id: tenant_id.clone(),
+                    reference: records::appointment_reference(&ctx.reference),
+                    service,
+                    preferred,
+                    phone: conversation.phone.clone(),
+                    locale: conversation.locale,
+                    status: AppointmentStatus::Requested,
+                    requested_at: now,
+                    version: 0,
+                };
+                self.appointments.request(&appointment).await?;
+            }
+            Effect::SetLanguage(locale) => conversation.locale = locale,
+            Effect::SetOptOut(opted_out) => conversation.opted_out = opted_out,
+            Effect::SetName(name) => conversation.name = Some(name),
+            Effect::HandOff => {}
+            Effect::StartTimer { asked_at, stage } => {
+                let due =
+                    ChatTimerDue { tenant_id: tenant_id.clone(), phone: conversation.phone.clone(), asked_at, stage };
+                let at = now + SignedDuration::from_mins(i64::from(ctx.settings.no_reply_minutes));
+                let local =
+                    at.to_zoned(settings.time_zone.zone()).datetime().round(jiff::Unit::Second).unwrap_or_default();
+                let job = ScheduledJob {
+                    name: due.schedule_name(),
+                    at: local,
+                    time_zone: settings.time_zone.as_str().to_owned(),
+                    job: Scheduled::ChatTimer { chat_timer: due },
+                };
+                self.timers.schedule(&job).await?;
+            }
+            Effect::CancelTimers { asked_at } => {
+                for stage in [NoReply::Recontact, NoReply::Close] {
+                    let due = ChatTimerDue {
+                        tenant_id: tenant_id.clone(),
+                        phone: conversation.phone.clone(),
+                        asked_at,
+                        stage,
+                    };
+                    self.timers.cancel(&due.schedule_name()).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A message outside the conversation's flow (an incident's new status, a confirmed
+    /// appointment), in the citizen's language.
+    async fn notify(
+        &self,
+        tenant_id: &TenantId,
+        phone: &PhoneE164,
+        phrase: &'static str,
+        values: Value,
+        cause: &str,
+    ) -> Result<(), Error> {
+        let (_, chat) = self.settings(tenant_id).await?;
+        let now = self.clock.now();
+        let conversation = match self.conversations.conversation(tenant_id, phone).await? {
+            Some(conversation) => conversation,
+            None => Conversation::new(tenant_id.clone(), phone.clone(), chat.languages[0], now),
+        };
+        let (text, _) = self.render(&conversation, &Reply::Say { phrase, values, list: None }, &chat)?;
+        let notice = reply_notice(&conversation, cause, text, None, !conversation.in_window(now), now);
+        self.notices.create(&notice).await?;
+        self.enqueue(tenant_id, &notice.notice_id).await
+    }
+
+    fn render(
+        &self,
+        conversation: &Conversation,
+        reply: &Reply,
+        chat: &ChatSettings,
+    ) -> Result<(String, Option<Interactive>), Error> {
+        let locale = conversation.locale;
+        let (phrase, values, list) = match reply {
+            Reply::Staff { text } => return Ok((text.clone(), None)),
+            Reply::Say { phrase, values, list } => (*phrase, values, *list),
+        };
+        let mut values = values.clone();
+        values["locale"] = json!(locale);
+        values["name"] = json!(conversation.name);
+        let text = self.phrases.say(locale, phrase, &values)?;
+        let Some(list) = list else { return Ok((text, None)) };
+        let say = |phrase: &str| self.phrases.say(locale, phrase, &json!({ "locale": locale }));
+        let rows = |rows: Vec<&Row>| -> Vec<InteractiveRow> {
+            rows.into_iter()
+                .map(|row| InteractiveRow {
+                    id: row.id.clone(),
+                    title: row.title.get(locale).to_owned(),
+                    description: row.description.as_ref().map(|d| d.get(locale).to_owned()),
+                })
+                .collect()
+        };
+        let rows = match list {
+            ListOf::Services => rows(chat.services.iter().map(|s| &s.row).collect()),
+            ListOf::IncidentCategories => rows(chat.incident_categories.iter().collect()),
+            ListOf::Information => rows(chat.information.iter().map(|i| &i.row).collect()),
+            ListOf::AppointmentServices => rows(chat.appointment_services.iter().collect()),
+            ListOf::PreferenceOptions => {
+                let opt = if conversation.opted_out { "opt_in" } else { "opt_out" };
+                ["language", opt, "terms", "privacy"]
+                    .into_iter()
+                    .map(|id| {
+                        Ok(InteractiveRow {
+                            id: id.to_owned(),
+                            title: say(&format!("option_{id}"))?,
+                            description: None,
+                        })
+                    })
+                    .collect::<Result<_, Error>>()?
+            }
+            ListOf::Languages => chat
+                .languages
+                .iter()
+                .map(|l| InteractiveRow {
+                    id: l.code().to_owned(),
+                    title: language_name(*l).to_owned(),
+                    description: None,
+                })
+                .collect(),
+            ListOf::SkipButton => {
+                let buttons =
+                    vec![InteractiveRow { id: "skip".to_owned(), title: say("skip_button")?, description: None }];
+                return Ok((text, Some(Interactive::Buttons { buttons })));
+            }
+        };
+        Ok((text, Some(Interactive::List { button: say("list_button")?, rows })))
+    }
+}
+
+/// Each language by its own name.
+fn language_name(locale: Locale) -> &'static str {
+    match locale {
+        Locale::Ca => "Català",
+        Locale::Es => "Español",
+        Locale::It => "Italiano",
+        Locale::En => "English",
+    }
+}
+
+fn reply_notice(
+    conversation: &Conversation,
+    cause: &str,
+    text: String,
+    interactive: Option<Interactive>,
+    follow_up: bool,
+    now: Timestamp,
+) -> Notice {
+    let subject = NoticeSubject::Chat { follow_up };
+    let key = format!("chat/{}/{cause}", conversation.phone.as_str());
+    let notice_id = NoticeId::derived(&conversation.tenant_id, &key, subject.kind());
+    let digest = hex::encode(Sha256::digest(key.as_bytes()));
+    let content_hash = hex::encode(Sha256::digest(text.as_bytes()));
+    Notice {
+        tenant_id: conversation.tenant_id.clone(),
+        notice_id,
+        contract_id: None,
+        kind: subject.kind(),
+        locale: conversation.locale,
+        messages: vec![ChannelMessage {
+            destination: Destination::Whatsapp(conversation.phone.clone()),
+            template: None,
+            content: Some(RenderedMessage { subject: None, text, html: None, parts: None, interactive }),
+            attachment: None,
+        }],
+        channel_reason: "chat line".to_owned(),
+        content_hash,
+        cause: EventId::parse(&format!("chat:{}", &digest[..32])).expect("hex is a valid event id"),
+        created_at: now,
+        subject,
+        fallback_of: None,
+        recipient: None,
+    }
+}

@@ -1,0 +1,112 @@
+//! What the chat line files for staff: incident reports (Open311-like) and appointment requests;
+//! and the transcript staff read.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::contact::{Locale, PhoneE164};
+use crate::ids::TenantId;
+use crate::text::Text;
+
+/// One line of a conversation, for staff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptLine {
+    pub at: Timestamp,
+    /// `citizen`, `bot`, or the agent's name.
+    pub from: String,
+    pub text: String,
+}
+
+/// Where an incident is: a shared location, or an address as typed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum IncidentLocation {
+    Point { lat: f64, lon: f64, address: Option<Text<300>> },
+    Address { address: Text<300> },
+}
+
+/// Open311's statuses, with the two steps staff need between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentStatus {
+    Open,
+    Acknowledged,
+    InProgress,
+    Closed,
+}
+
+impl IncidentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Acknowledged => "acknowledged",
+            Self::InProgress => "in_progress",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+/// A status change, who made it and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentUpdate {
+    pub at: Timestamp,
+    pub by: String,
+    pub status: IncidentStatus,
+    pub note: Option<Text<500>>,
+}
+
+/// An incident reported in the street, with Open311's fields (`service_code`, `description`,
+/// `address` / `lat` / `long`, `media_url` → here WhatsApp's media id, `status`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub tenant_id: TenantId,
+    /// What the citizen is told (`INC-…`).
+    pub reference: String,
+    pub service_code: String,
+    pub description: Text<1000>,
+    pub location: IncidentLocation,
+    pub media_ids: Vec<String>,
+    pub status: IncidentStatus,
+    pub reporter: PhoneE164,
+    pub locale: Locale,
+    pub requested_at: Timestamp,
+    pub updates: Vec<IncidentUpdate>,
+    pub version: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum AppointmentStatus {
+    Requested,
+    Confirmed { slot: Text<200>, by: String },
+}
+
+/// An appointment a citizen asked for; staff confirm a slot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appointment {
+    pub tenant_id: TenantId,
+    pub reference: String,
+    pub service: String,
+    pub preferred: Text<200>,
+    pub phone: PhoneE164,
+    pub locale: Locale,
+    pub status: AppointmentStatus,
+    pub requested_at: Timestamp,
+    pub version: u32,
+}
+
+/// The stem of a short reference derived from what caused it (the message that filed it), so a
+/// redelivered message files nothing new: `2611-7F3A9C`, told as `INC-2611-7F3A9C`.
+pub fn reference_stem(tenant_id: &TenantId, cause: &str, at: Timestamp) -> String {
+    let digest = Sha256::new().chain_update(tenant_id.as_str()).chain_update([0]).chain_update(cause).finalize();
+    format!("{}-{}", at.strftime("%y%m"), hex::encode_upper(&digest[..3]))
+}
+
+pub fn incident_reference(stem: &str) -> String {
+    format!("INC-{stem}")
+}
+
+pub fn appointment_reference(stem: &str) -> String {
+    format!("APT-{stem}")
+}

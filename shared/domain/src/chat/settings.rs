@@ -1,0 +1,214 @@
+//! What a tenant configures for its chat line: the menu, incident categories, information items,
+//! appointment services, office hours and links. Checked against WhatsApp's limits when read, so
+//! a menu that WhatsApp would refuse never reaches a citizen.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Time;
+use serde::{Deserialize, Serialize};
+
+use crate::contact::Locale;
+
+/// WhatsApp's interactive list limits.
+pub const MAX_ROWS: usize = 10;
+pub const MAX_ROW_TITLE: usize = 24;
+pub const MAX_ROW_DESCRIPTION: usize = 72;
+pub const MAX_BUTTON: usize = 20;
+
+/// A text in each of the tenant's languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Localized(pub BTreeMap<Locale, String>);
+
+impl Localized {
+    /// In `locale`, else in the first language given.
+    pub fn get(&self, locale: Locale) -> &str {
+        self.0.get(&locale).or_else(|| self.0.values().next()).map_or("", String::as_str)
+    }
+}
+
+/// What choosing a menu entry does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ServiceAction {
+    /// Report an incident in the street.
+    Incident,
+    /// The tenant's information items (news, agenda, on-duty pharmacies, directory…).
+    Information,
+    /// Ask for an appointment.
+    Appointment,
+    /// Language, opting out, legal terms and the data-processing notice.
+    Preferences,
+    /// Unpaid invoices and the next instalment, for a citizen whose phone is a customer's.
+    Billing,
+    /// Talk to a person.
+    Agent,
+    /// A fixed answer (an office's hours and address, a link).
+    Answer { body: Localized },
+}
+
+/// A row of a list: its id (what WhatsApp sends back), title and optional description. (Rows are
+/// flattened into services and items, which serde cannot combine with `deny_unknown_fields`.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Row {
+    pub id: String,
+    pub title: Localized,
+    #[serde(default)]
+    pub description: Option<Localized>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    #[serde(flatten)]
+    pub row: Row,
+    #[serde(flatten)]
+    pub action: ServiceAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InformationItem {
+    #[serde(flatten)]
+    pub row: Row,
+    pub body: Localized,
+}
+
+/// When staff answer, in the tenant's time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfficeHours {
+    /// ISO weekdays, 1 = Monday.
+    pub days: Vec<i8>,
+    pub opens: Time,
+    pub closes: Time,
+}
+
+impl OfficeHours {
+    pub fn is_open(&self, local: jiff::civil::DateTime) -> bool {
+        self.days.contains(&local.weekday().to_monday_one_offset())
+            && local.time() >= self.opens
+            && local.time() < self.closes
+    }
+
+    /// The next opening after `local` (at most a week ahead).
+    pub fn next_opening(&self, local: jiff::civil::DateTime) -> Option<jiff::civil::DateTime> {
+        (0..8).find_map(|days| {
+            let date = local.date().checked_add(jiff::Span::new().days(days)).ok()?;
+            let opening = date.to_datetime(self.opens);
+            (self.days.contains(&date.weekday().to_monday_one_offset()) && opening > local).then_some(opening)
+        })
+    }
+}
+
+/// The chat line of a tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatSettings {
+    /// The languages the line speaks; the first is used until the citizen chooses.
+    pub languages: Vec<Locale>,
+    pub services: Vec<Service>,
+    pub incident_categories: Vec<Row>,
+    pub information: Vec<InformationItem>,
+    pub appointment_services: Vec<Row>,
+    pub office_hours: OfficeHours,
+    /// How long the name question waits before one re-contact, and again before closing.
+    #[serde(default = "default_no_reply_minutes")]
+    pub no_reply_minutes: u32,
+    pub survey_url: String,
+    pub privacy_url: String,
+    pub terms_url: String,
+}
+
+fn default_no_reply_minutes() -> u32 {
+    20
+}
+
+const DEFAULTS: &str = include_str!("default_settings.json");
+
+impl Default for ChatSettings {
+    /// A council's line as in Manresa's (seed 004), in Catalan, Spanish, Italian and English.
+    fn default() -> Self {
+        let settings: Self = serde_json::from_str(DEFAULTS).expect("the default chat settings parse");
+        settings.check().expect("the default chat settings fit WhatsApp's limits");
+        settings
+    }
+}
+
+impl ChatSettings {
+    /// Whether every list fits WhatsApp's limits, in every language; the first problem if not.
+    pub fn check(&self) -> Result<(), String> {
+        if self.languages.is_empty() {
+            return Err("chat.languages is empty".to_owned());
+        }
+        let lists: [(&str, Vec<&Row>); 4] = [
+            ("services", self.services.iter().map(|s| &s.row).collect()),
+            ("incident_categories", self.incident_categories.iter().collect()),
+            ("information", self.information.iter().map(|i| &i.row).collect()),
+            ("appointment_services", self.appointment_services.iter().collect()),
+        ];
+        for (name, rows) in lists {
+            if rows.is_empty() || rows.len() > MAX_ROWS {
+                return Err(format!(
+                    "chat.{name} must have 1 to {MAX_ROWS} entries (a WhatsApp list), not {}",
+                    rows.len()
+                ));
+            }
+            for row in rows {
+                for locale in &self.languages {
+                    let title = row.title.get(*locale);
+                    if title.is_empty() || title.chars().count() > MAX_ROW_TITLE {
+                        return Err(format!(
+                            "chat.{name} {}: the {locale} title {title:?} must be 1 to {MAX_ROW_TITLE} characters",
+                            row.id
+                        ));
+                    }
+                    let description = row.description.as_ref().map_or("", |d| d.get(*locale));
+                    if description.chars().count() > MAX_ROW_DESCRIPTION {
+                        return Err(format!(
+                            "chat.{name} {}: the {locale} description exceeds {MAX_ROW_DESCRIPTION} characters",
+                            row.id
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.row.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_line_fits_whatsapps_limits_in_every_language() {
+        let settings = ChatSettings::default();
+        assert_eq!(settings.languages, Locale::ALL.to_vec());
+        assert!(settings.services.len() <= MAX_ROWS);
+        settings.check().unwrap();
+    }
+
+    #[test]
+    fn a_title_longer_than_whatsapp_allows_is_refused_with_where_it_is() {
+        let mut settings = ChatSettings::default();
+        settings.services[0].row.title.0.insert(Locale::Ca, "Serveis socials i atenció a la ciutadania".into());
+        let error = settings.check().unwrap_err();
+        assert!(error.contains("services") && error.contains("24"), "{error}");
+    }
+
+    #[test]
+    fn office_hours_say_when_staff_are_back() {
+        let hours = OfficeHours {
+            days: vec![1, 2, 3, 4, 5],
+            opens: jiff::civil::time(8, 0, 0, 0),
+            closes: jiff::civil::time(13, 0, 0, 0),
+        };
+        let friday_evening = jiff::civil::datetime(2026, 11, 27, 18, 0, 0, 0);
+        assert!(!hours.is_open(friday_evening));
+        assert_eq!(hours.next_opening(friday_evening), Some(jiff::civil::datetime(2026, 11, 30, 8, 0, 0, 0)));
+        assert!(hours.is_open(jiff::civil::datetime(2026, 11, 30, 9, 30, 0, 0)));
+    }
+}

@@ -1,0 +1,431 @@
+use jiff::{SignedDuration, Timestamp};
+use serde_json::json;
+
+use super::machine::{self, Billing, Context, Effect, Event, ListOf, NoReply, Reply, State, step};
+use super::*;
+use crate::error::{Error, RejectionCode};
+use crate::fakes::{self, Fakes};
+use crate::ports::{ConversationStore, NoticeScheduler, NoticeStore, Scheduled, TenantDirectory};
+use crate::tenant::{TenantSettings, WhatsAppSettings};
+
+const NUMBER_ID: &str = "106540352242922";
+
+fn now() -> Timestamp {
+    "2026-11-20T09:00:00Z".parse().unwrap()
+}
+
+fn ctx(settings: &ChatSettings) -> Context<'_> {
+    Context {
+        settings,
+        now: now(),
+        office_open: true,
+        back_at: json!({}),
+        reference: "2611-ABCDEF".into(),
+        billing: Billing::NotLoaded,
+    }
+}
+
+fn text(body: &str) -> Said {
+    Said::Text { body: body.into() }
+}
+
+fn choose(id: &str) -> Said {
+    Said::Choice { id: id.into(), title: id.into() }
+}
+
+fn phrases(replies: &[Reply]) -> Vec<&'static str> {
+    replies
+        .iter()
+        .map(|r| match r {
+            Reply::Say { phrase, .. } => *phrase,
+            Reply::Staff { .. } => "<staff>",
+        })
+        .collect()
+}
+
+fn said(state: &State, what: &Said) -> machine::Step {
+    step(state, &Event::Said(what), &ctx(&ChatSettings::default())).unwrap()
+}
+
+fn description() -> Text<1000> {
+    Text::parse("A streetlight is off").unwrap()
+}
+
+fn address() -> IncidentLocation {
+    IncidentLocation::Address { address: Text::parse("Carrer Major 3").unwrap() }
+}
+
+// ---------------------------------------------------------------- every transition
+
+#[test]
+fn every_citizen_transition_goes_where_the_flow_says() {
+    let asked = State::AskingName { asked_at: now(), recontacted: false };
+    let cases: Vec<(State, Said, &str, Vec<&str>)> = vec![
+        // (from, said, to, phrases)
+        (State::Closed, text("hola"), "menu", vec!["welcome"]),
+        (State::Closed, text("I need help"), "menu", vec!["welcome"]),
+        (State::Menu, text("what?"), "menu", vec!["not_understood"]),
+        (State::Menu, choose("incident"), "incident_category", vec!["incident_category"]),
+        (State::Menu, choose("information"), "information", vec!["information"]),
+        (State::Menu, choose("appointment"), "appointment_service", vec!["appointment_service"]),
+        (State::Menu, choose("preferences"), "preferences", vec!["preferences"]),
+        (State::Menu, choose("billing"), "menu", vec!["billing_unknown"]),
+        (State::Menu, choose("agent"), "asking_name", vec!["ask_name"]),
+        (State::Menu, choose("tourism"), "menu", vec!["answer"]),
+        (State::IncidentCategory, choose("lighting"), "incident_description", vec!["incident_description"]),
+        (State::IncidentCategory, choose("nonsense"), "incident_category", vec!["choose_from_list"]),
+        (
+            State::IncidentDescription { category: "lighting".into() },
+            text("A streetlight is off"),
+            "incident_location",
+            vec!["incident_location"],
+        ),
+        (
+            State::IncidentDescription { category: "lighting".into() },
+            choose("x"),
+            "incident_description",
+            vec!["incident_description"],
+        ),
+        (
+            State::IncidentLocation { category: "lighting".into(), description: description() },
+            text("Carrer Major 3"),
+            "incident_photo",
+            vec!["incident_photo"],
+        ),
+        (
+            State::IncidentLocation { category: "lighting".into(), description: description() },
+            Said::Location { lat: 41.7, lon: 1.8, address: None },
+            "incident_photo",
+            vec!["incident_photo"],
+        ),
+        (
+            State::IncidentPhoto { category: "lighting".into(), description: description(), location: address() },
+            Said::Image { media_id: "media-1".into(), caption: None },
+            "menu",
+            vec!["incident_filed"],
+        ),
+        (
+            State::IncidentPhoto { category: "lighting".into(), description: description(), location: address() },
+            choose("skip"),
+            "menu",
+            vec!["incident_filed"],
+        ),
+        (State::Information, choose("pharmacies"), "menu", vec!["answer"]),
+        (State::Information, text("?"), "information", vec!["choose_from_list"]),
+        (State::AppointmentService, choose("census"), "appointment_slot", vec!["appointment_slot"]),
+        (State::AppointmentService, text("?"), "appointment_service", vec!["choose_from_list"]),
+        (
+            State::AppointmentSlot { service: "census".into() },
+            text("Tuesday morning"),
+            "menu",
+            vec!["appointment_requested"],
+        ),
+        (State::Preferences, choose("language"), "preference_language", vec!["choose_language"]),
+        (State::Preferences, choose("opt_out"), "menu", vec!["opted_out"]),
+        (State::Preferences, choose("opt_in"), "menu", vec!["opted_in"]),
+        (State::Preferences, choose("terms"), "menu", vec!["terms"]),
+        (State::Preferences, choose("privacy"), "menu", vec!["privacy"]),
+        (State::PreferenceLanguage, choose("es"), "menu", vec!["language_set"]),
+        (State::PreferenceLanguage, choose("fr"), "preference_language", vec!["choose_from_list"]),
+        (asked.clone(), text("Maria Puig"), "waiting_for_agent", vec!["handed_off"]),
+        (asked.clone(), Said::Location { lat: 1.0, lon: 1.0, address: None }, "asking_name", vec!["ask_name"]),
+        (asked.clone(), text("hola"), "menu", vec!["welcome"]),
+        (State::WaitingForAgent { since: now() }, text("are you there?"), "waiting_for_agent", vec!["still_waiting"]),
+        (State::WithAgent { agent: "jordi".into() }, text("thanks"), "with_agent", vec![]),
+        (State::WithAgent { agent: "jordi".into() }, text("hola"), "with_agent", vec![]),
+        (State::Menu, Said::Unsupported { kind: "sticker".into() }, "menu", vec!["unsupported"]),
+        (State::IncidentCategory, Said::Unsupported { kind: "audio".into() }, "incident_category", vec!["unsupported"]),
+    ];
+    for (from, what, to, expected) in cases {
+        let result = said(&from, &what);
+        assert_eq!(result.state.name(), to, "{} + {what:?}", from.name());
+        assert_eq!(phrases(&result.replies), expected, "{} + {what:?}", from.name());
+    }
+}
+
+#[test]
+fn the_steps_that_file_or_change_something_say_so() {
+    let filed = said(
+        &State::IncidentPhoto { category: "lighting".into(), description: description(), location: address() },
+        &Said::Image { media_id: "media-1".into(), caption: None },
+    );
+    assert!(matches!(&filed.effects[..], [Effect::FileIncident { media_id: Some(m), .. }] if m == "media-1"));
+    let requested = said(&State::AppointmentSlot { service: "census".into() }, &text("Tuesday"));
+    assert!(matches!(&requested.effects[..], [Effect::RequestAppointment { service, .. }] if service == "census"));
+    let language = said(&State::PreferenceLanguage, &choose("it"));
+    assert_eq!(language.effects, [Effect::SetLanguage(Locale::It)]);
+    let asked = said(&State::Menu, &choose("agent"));
+    assert_eq!(asked.effects, [Effect::StartTimer { asked_at: now(), stage: NoReply::Recontact }]);
+    let named = said(&State::AskingName { asked_at: now(), recontacted: true }, &text("Maria"));
+    assert!(named.effects.contains(&Effect::CancelTimers { asked_at: now() }));
+    assert!(named.effects.contains(&Effect::HandOff));
+}
+
+#[test]
+fn the_menu_and_lists_carry_their_rows() {
+    let welcome = said(&State::Closed, &text("hola"));
+    assert!(matches!(&welcome.replies[0], Reply::Say { list: Some(ListOf::Services), .. }));
+    let photo = said(&State::IncidentLocation { category: "x".into(), description: description() }, &text("Major 3"));
+    assert!(matches!(&photo.replies[0], Reply::Say { list: Some(ListOf::SkipButton), .. }));
+}
+
+#[test]
+fn outside_office_hours_the_hand_off_says_when_staff_are_back() {
+    let settings = ChatSettings::default();
+    let closed = Context { office_open: false, ..ctx(&settings) };
+    let asked = State::AskingName { asked_at: now(), recontacted: false };
+    let result = step(&asked, &Event::Said(&text("Maria")), &closed).unwrap();
+    assert_eq!(phrases(&result.replies), ["handed_off_closed"]);
+    assert_eq!(result.state.name(), "waiting_for_agent", "the request waits for them");
+}
+
+#[test]
+fn the_no_reply_timers_recontact_once_then_close_and_stale_ones_do_nothing() {
+    let settings = ChatSettings::default();
+    let asked = State::AskingName { asked_at: now(), recontacted: false };
+    let timer =
+        |state: &State, asked_at, stage| step(state, &Event::Timer { asked_at, stage }, &ctx(&settings)).unwrap();
+    let recontact = timer(&asked, now(), NoReply::Recontact);
+    assert_eq!(phrases(&recontact.replies), ["recontact"]);
+    assert_eq!(recontact.effects, [Effect::StartTimer { asked_at: now(), stage: NoReply::Close }]);
+    let close = timer(&recontact.state, now(), NoReply::Close);
+    assert_eq!((close.state.name(), phrases(&close.replies)), ("closed", vec!["closed_no_reply"]));
+    let earlier = now() - SignedDuration::from_mins(30);
+    assert!(timer(&asked, earlier, NoReply::Recontact).replies.is_empty(), "a timer of an earlier question");
+    let answered = State::WaitingForAgent { since: now() };
+    assert!(timer(&answered, now(), NoReply::Recontact).replies.is_empty(), "answered meanwhile");
+}
+
+#[test]
+fn staff_act_only_on_conversations_in_their_hands() {
+    let settings = ChatSettings::default();
+    let c = ctx(&settings);
+    let waiting = State::WaitingForAgent { since: now() };
+    let taken = step(&waiting, &Event::AgentTakes { agent: "jordi" }, &c).unwrap();
+    assert_eq!((taken.state.name(), phrases(&taken.replies)), ("with_agent", vec!["agent_joined"]));
+    let replied = step(&taken.state, &Event::AgentReplies { agent: "jordi", text: "Hello Maria" }, &c).unwrap();
+    assert_eq!(replied.replies, [Reply::Staff { text: "Hello Maria".into() }]);
+    assert!(step(&taken.state, &Event::AgentReplies { agent: "anna", text: "x" }, &c).is_err(), "another agent's");
+    assert!(step(&State::Menu, &Event::AgentTakes { agent: "jordi" }, &c).is_err(), "not waiting");
+    let resolved = step(&taken.state, &Event::AgentResolves { agent: "jordi" }, &c).unwrap();
+    assert_eq!((resolved.state.name(), phrases(&resolved.replies)), ("closed", vec!["resolved"]));
+    let Reply::Say { values, .. } = &resolved.replies[0] else { panic!() };
+    assert_eq!(values["survey_url"], settings.survey_url);
+}
+
+// ---------------------------------------------------------------- the line over fakes
+
+async fn line_fakes() -> Fakes {
+    let f = Fakes::with_invoice(|_| {}).await;
+    let whatsapp =
+        WhatsAppSettings { phone_number_id: NUMBER_ID.into(), templates: std::collections::BTreeMap::default() };
+    let settings = TenantSettings { whatsapp: Some(whatsapp), ..fakes::default_settings() };
+    f.tenants.put_settings(&fakes::tenant(), &settings).await.unwrap();
+    f
+}
+
+fn inbound(id: &str, from: &str, what: Said) -> Inbound {
+    Inbound {
+        message_id: id.into(),
+        phone_number_id: NUMBER_ID.into(),
+        from: PhoneE164::parse(from).unwrap(),
+        at: now(),
+        said: what,
+    }
+}
+
+const CITIZEN: &str = "+34600999000";
+
+async fn conversation(f: &Fakes, phone: &str) -> Conversation {
+    f.chat.conversation(&fakes::tenant(), &PhoneE164::parse(phone).unwrap()).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn a_message_redelivered_by_meta_is_answered_once() {
+    let f = line_fakes().await;
+    let line = f.chat_line();
+    let first = line.receive(&inbound("wamid.1", CITIZEN, text("hola"))).await.unwrap();
+    assert_eq!(first, Received::Answered { state: "menu", replies: 1 });
+    assert_eq!(line.receive(&inbound("wamid.1", CITIZEN, text("hola"))).await.unwrap(), Received::Duplicate);
+    assert_eq!(f.dispatch.jobs().len(), 1);
+    let job = &f.dispatch.jobs()[0];
+    assert!(job.urgent);
+    let notice = f.notices.notice(&job.tenant_id, &job.notice_id).await.unwrap();
+    let content = notice.unwrap().messages[0].content.clone().unwrap();
+    let Some(crate::notice::Interactive::List { rows, .. }) = content.interactive else { panic!("{content:?}") };
+    assert_eq!(rows.len(), 10, "the tenant's services");
+}
+
+#[tokio::test]
+async fn a_message_to_a_number_no_tenant_has_is_not_answered() {
+    let f = line_fakes().await;
+    let mut stray = inbound("wamid.1", CITIZEN, text("hola"));
+    stray.phone_number_id = "999".into();
+    assert_eq!(f.chat_line().receive(&stray).await.unwrap(), Received::UnknownNumber);
+    assert!(f.dispatch.jobs().is_empty());
+}
+
+#[tokio::test]
+async fn an_incident_is_filed_with_its_open311_fields_and_a_reference() {
+    let f = line_fakes().await;
+    let line = f.chat_line();
+    for (i, what) in [
+        text("hola"),
+        choose("incident"),
+        choose("lighting"),
+        text("The streetlight at the corner is off"),
+        Said::Location { lat: 41.7251, lon: 1.8266, address: Some("Carrer Major 3".into()) },
+        Said::Image { media_id: "1485210962315254".into(), caption: None },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        line.receive(&inbound(&format!("wamid.{i}"), CITIZEN, what)).await.unwrap();
+    }
+    let incidents = f.chat.incidents();
+    assert_eq!(incidents.len(), 1);
+    let incident = &incidents[0];
+    assert_eq!((incident.service_code.as_str(), incident.status), ("lighting", IncidentStatus::Open));
+    assert_eq!(incident.media_ids, ["1485210962315254"]);
+    assert!(matches!(incident.location, IncidentLocation::Point { lat, .. } if (lat - 41.7251).abs() < 1e-9));
+    assert!(incident.reference.starts_with("INC-2611-"), "{}", incident.reference);
+    let said = &conversation(&f, CITIZEN).await.transcript;
+    assert!(said.last().unwrap().text.contains(&incident.reference), "the citizen is told the reference");
+    // staff move it on, and the reporter is told
+    let updated = line
+        .update_incident(&fakes::tenant(), &incident.reference, "anna", IncidentStatus::InProgress, None)
+        .await
+        .unwrap();
+    assert_eq!(updated.updates.len(), 1);
+    assert_eq!(f.dispatch.jobs().len(), 7, "six answers and the status message");
+}
+
+#[tokio::test]
+async fn a_known_customer_asking_for_bills_hears_of_their_unpaid_invoices() {
+    let f = line_fakes().await;
+    let phone = fakes::customer_profile().mobile.unwrap();
+    let line = f.chat_line();
+    line.receive(&inbound("wamid.1", phone.as_str(), text("hola"))).await.unwrap();
+    line.receive(&inbound("wamid.2", phone.as_str(), choose("billing"))).await.unwrap();
+    let last = conversation(&f, phone.as_str()).await.transcript.last().unwrap().text.clone();
+    assert!(last.contains(":billing ") && last.contains("\"unpaid_count\":1"), "{last}");
+    assert!(last.contains(fakes::contract().as_str()), "{last}");
+    // and a stranger does not
+    line.receive(&inbound("wamid.3", CITIZEN, text("hola"))).await.unwrap();
+    line.receive(&inbound("wamid.4", CITIZEN, choose("billing"))).await.unwrap();
+    assert!(conversation(&f, CITIZEN).await.transcript.last().unwrap().text.contains("billing_unknown"));
+}
+
+#[tokio::test]
+async fn talking_to_a_person_asks_the_name_then_hands_off_and_the_agent_is_named() {
+    let f = line_fakes().await;
+    let line = f.chat_line();
+    line.receive(&inbound("wamid.1", CITIZEN, text("hola"))).await.unwrap();
+    line.receive(&inbound("wamid.2", CITIZEN, choose("agent"))).await.unwrap();
+    // the re-contact timer is scheduled 20 minutes ahead
+    let timers = f.chat_timers.scheduled();
+    assert_eq!(timers.len(), 1);
+    assert_eq!(timers[0].at.to_string(), "2026-11-20T10:20:00", "09:00 UTC + 20 min, in Madrid");
+    assert!(line.waiting(&fakes::tenant()).await.unwrap().is_empty(), "not handed off before the name");
+    line.receive(&inbound("wamid.3", CITIZEN, text("Maria Puig"))).await.unwrap();
+    assert!(f.chat_timers.scheduled().is_empty(), "answered: the timer is cancelled");
+    let waiting = line.waiting(&fakes::tenant()).await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].name.as_ref().unwrap().as_str(), "Maria Puig");
+    let phone = PhoneE164::parse(CITIZEN).unwrap();
+    let taken = line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Take).await.unwrap();
+    assert!(taken.transcript.last().unwrap().text.contains("\"agent\":\"Jordi\""));
+    line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Reply("Bon dia, Maria")).await.unwrap();
+    let resolved = line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Resolve).await.unwrap();
+    assert_eq!(resolved.state, State::Closed);
+    assert!(resolved.transcript.last().unwrap().text.contains("survey_url"));
+    let error = line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Resolve).await.unwrap_err();
+    assert!(matches!(error, Error::Rejected(r) if r.code == RejectionCode::InvalidTransition));
+}
+
+#[tokio::test]
+async fn no_reply_to_the_name_recontacts_once_then_closes() {
+    let f = line_fakes().await;
+    let line = f.chat_line();
+    line.receive(&inbound("wamid.1", CITIZEN, choose("agent"))).await.unwrap(); // first message: menu
+    line.receive(&inbound("wamid.2", CITIZEN, choose("agent"))).await.unwrap();
+    let Scheduled::ChatTimer { chat_timer } = f.chat_timers.scheduled()[0].job.clone() else { panic!() };
+    f.clock.advance(SignedDuration::from_mins(20));
+    f.chat_timers.cancel(&chat_timer.schedule_name()).await.unwrap(); // fired: deleted
+    assert_eq!(line.timer(&chat_timer).await.unwrap(), Some("asking_name"));
+    assert!(conversation(&f, CITIZEN).await.transcript.last().unwrap().text.contains(":recontact"));
+    let Scheduled::ChatTimer { chat_timer: close } = f.chat_timers.scheduled()[0].job.clone() else { panic!() };
+    assert_eq!(close.stage, NoReply::Close);
+    f.clock.advance(SignedDuration::from_mins(20));
+    assert_eq!(line.timer(&close).await.unwrap(), Some("closed"));
+    assert!(conversation(&f, CITIZEN).await.transcript.last().unwrap().text.contains(":closed_no_reply"));
+    // firing again sends nothing new
+    let jobs = f.dispatch.jobs().len();
+    line.timer(&close).await.unwrap();
+    assert_eq!(f.dispatch.jobs().len(), jobs + 1, "the same reply re-queued: the dispatcher's claim stops it");
+    let notices = f.notices.count();
+    line.timer(&close).await.unwrap();
+    assert_eq!(f.notices.count(), notices);
+}
+
+#[tokio::test]
+async fn after_the_24_hour_window_staff_write_with_the_follow_up_template() {
+    let f = line_fakes().await;
+    let line = f.chat_line();
+    let phone = PhoneE164::parse(CITIZEN).unwrap();
+    line.receive(&inbound("wamid.1", CITIZEN, choose("x"))).await.unwrap();
+    line.receive(&inbound("wamid.2", CITIZEN, choose("agent"))).await.unwrap();
+    line.receive(&inbound("wamid.3", CITIZEN, text("Maria"))).await.unwrap();
+    line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Take).await.unwrap();
+    f.clock.advance(SignedDuration::from_hours(25));
+    line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Reply("We fixed it")).await.unwrap();
+    let last = f.dispatch.jobs().last().unwrap().clone();
+    let notice = f.notices.notice(&last.tenant_id, &last.notice_id).await.unwrap().unwrap();
+    assert_eq!(notice.kind, crate::notice::NoticeKind::ChatFollowUp);
+}
+
+#[tokio::test]
+async fn choosing_a_language_answers_in_it_from_then_on() {
+    let f = line_fakes().await;
+    let line = f.chat_line();
+    for (i, what) in
+        [text("hola"), choose("preferences"), choose("language"), choose("it"), text("hola")].into_iter().enumerate()
+    {
+        line.receive(&inbound(&format!("wamid.{i}"), CITIZEN, what)).await.unwrap();
+    }
+    let conversation = conversation(&f, CITIZEN).await;
+    assert_eq!(conversation.locale, Locale::It);
+    assert!(conversation.transcript.last().unwrap().text.starts_with("it:welcome"));
+}
+
+#[tokio::test]
+async fn an_appointment_request_is_stored_and_confirmed_by_staff() {
+    let f = line_fakes().await;
+    let line = f.chat_line();
+    for (i, what) in
+        [text("hola"), choose("appointment"), choose("census"), text("Tuesday morning")].into_iter().enumerate()
+    {
+        line.receive(&inbound(&format!("wamid.{i}"), CITIZEN, what)).await.unwrap();
+    }
+    let requested = f.chat.appointments();
+    assert_eq!(requested.len(), 1);
+    assert_eq!(requested[0].service, "census");
+    let slot = Text::parse("2026-11-24 10:30, Plaça Major 1").unwrap();
+    let confirmed = line.confirm_appointment(&fakes::tenant(), &requested[0].reference, "anna", slot).await.unwrap();
+    assert!(matches!(confirmed.status, AppointmentStatus::Confirmed { .. }));
+    assert!(
+        line.confirm_appointment(&fakes::tenant(), &requested[0].reference, "anna", Text::parse("x").unwrap())
+            .await
+            .is_err()
+    );
+}
+
+#[test]
+fn the_transcript_keeps_the_last_lines_only() {
+    let mut c = Conversation::new(fakes::tenant(), PhoneE164::parse(CITIZEN).unwrap(), Locale::Ca, now());
+    for i in 0..(TRANSCRIPT_LINES + 5) {
+        c.log(now(), "citizen", &format!("line {i}"));
+    }
+    assert_eq!(c.transcript.len(), TRANSCRIPT_LINES);
+    assert_eq!(c.transcript[0].text, "line 5");
+}

@@ -1,0 +1,171 @@
+//! In-memory conversations, incidents and appointments; the customer lookup over the in-memory
+//! accounts; and phrases that show which phrase was said with which values.
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+use crate::chat::{Appointment, Conversation, Incident};
+use crate::ports::{AppointmentStore, ChatPhrases, ConversationStore, CustomerLookup, IncidentStore};
+
+#[derive(Debug, Default)]
+pub struct InMemoryChat {
+    conversations: Mutex<HashMap<(TenantId, String), Conversation>>,
+    incidents: Mutex<Vec<Incident>>,
+    appointments: Mutex<Vec<Appointment>>,
+}
+
+impl InMemoryChat {
+    pub fn incidents(&self) -> Vec<Incident> {
+        self.incidents.lock().unwrap().clone()
+    }
+
+    pub fn appointments(&self) -> Vec<Appointment> {
+        self.appointments.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl ConversationStore for InMemoryChat {
+    async fn conversation(&self, tenant_id: &TenantId, phone: &PhoneE164) -> Result<Option<Conversation>, PortError> {
+        Ok(self.conversations.lock().unwrap().get(&(tenant_id.clone(), phone.as_str().to_owned())).cloned())
+    }
+
+    async fn save(&self, conversation: &Conversation) -> Result<bool, PortError> {
+        let mut all = self.conversations.lock().unwrap();
+        let key = (conversation.tenant_id.clone(), conversation.phone.as_str().to_owned());
+        if all.get(&key).map_or(0, |c| c.version) != conversation.version {
+            return Ok(false);
+        }
+        let mut saved = conversation.clone();
+        saved.version += 1;
+        all.insert(key, saved);
+        Ok(true)
+    }
+
+    async fn waiting(&self, tenant_id: &TenantId) -> Result<Vec<Conversation>, PortError> {
+        let mut waiting: Vec<Conversation> = self
+            .conversations
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|c| &c.tenant_id == tenant_id && matches!(c.state, crate::chat::State::WaitingForAgent { .. }))
+            .cloned()
+            .collect();
+        waiting.sort_by_key(|c| c.updated_at);
+        Ok(waiting)
+    }
+}
+
+/// Saves `record` over the stored one with the same key if its version matches.
+fn save_versioned<T: Clone>(
+    all: &mut [T],
+    record: &T,
+    same: impl Fn(&T) -> bool,
+    version: impl Fn(&T) -> u32,
+    bump: impl Fn(&mut T),
+) -> bool {
+    let Some(stored) = all.iter_mut().find(|r| same(r)) else { return false };
+    if version(stored) != version(record) {
+        return false;
+    }
+    *stored = record.clone();
+    bump(stored);
+    true
+}
+
+#[async_trait]
+impl IncidentStore for InMemoryChat {
+    async fn file(&self, incident: &Incident) -> Result<bool, PortError> {
+        let mut all = self.incidents.lock().unwrap();
+        if all.iter().any(|i| i.reference == incident.reference) {
+            return Ok(false);
+        }
+        all.push(incident.clone());
+        Ok(true)
+    }
+
+    async fn incident(&self, _tenant_id: &TenantId, reference: &str) -> Result<Option<Incident>, PortError> {
+        Ok(self.incidents.lock().unwrap().iter().find(|i| i.reference == reference).cloned())
+    }
+
+    async fn incidents(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<Incident>, PortError> {
+        let all = self.incidents.lock().unwrap();
+        Ok(all.iter().rev().filter(|i| &i.tenant_id == tenant_id).take(limit).cloned().collect())
+    }
+
+    async fn update(&self, incident: &Incident) -> Result<bool, PortError> {
+        let mut all = self.incidents.lock().unwrap();
+        Ok(save_versioned(&mut all, incident, |i| i.reference == incident.reference, |i| i.version, |i| i.version += 1))
+    }
+}
+
+#[async_trait]
+impl AppointmentStore for InMemoryChat {
+    async fn request(&self, appointment: &Appointment) -> Result<bool, PortError> {
+        let mut all = self.appointments.lock().unwrap();
+        if all.iter().any(|a| a.reference == appointment.reference) {
+            return Ok(false);
+        }
+        all.push(appointment.clone());
+        Ok(true)
+    }
+
+    async fn appointment(&self, _tenant_id: &TenantId, reference: &str) -> Result<Option<Appointment>, PortError> {
+        Ok(self.appointments.lock().unwrap().iter().find(|a| a.reference == reference).cloned())
+    }
+
+    async fn appointments(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<Appointment>, PortError> {
+        let all = self.appointments.lock().unwrap();
+        Ok(all.iter().rev().filter(|a| &a.tenant_id == tenant_id).take(limit).cloned().collect())
+    }
+
+    async fn update(&self, appointment: &Appointment) -> Result<bool, PortError> {
+        let mut all = self.appointments.lock().unwrap();
+        Ok(save_versioned(
+            &mut all,
+            appointment,
+            |a| a.reference == appointment.reference,
+            |a| a.version,
+            |a| a.version += 1,
+        ))
+    }
+}
+
+#[async_trait]
+impl CustomerLookup for InMemoryAccounts {
+    async fn customer_by_phone(
+        &self,
+        tenant_id: &TenantId,
+        phone: &PhoneE164,
+    ) -> Result<Option<CustomerId>, PortError> {
+        Ok(self
+            .customers()
+            .into_iter()
+            .find(|c| &c.tenant_id == tenant_id && c.mobile.as_ref() == Some(phone))
+            .map(|c| c.customer_id))
+    }
+
+    async fn contracts_of(&self, tenant_id: &TenantId, customer_id: &CustomerId) -> Result<Vec<ContractId>, PortError> {
+        Ok(self
+            .holders()
+            .into_iter()
+            .filter(|h| &h.tenant_id == tenant_id && &h.customer_id == customer_id)
+            .map(|h| h.contract_id)
+            .collect())
+    }
+}
+
+/// Says `phrase {values}`: tests see which phrase was chosen and with what.
+#[derive(Debug, Default)]
+pub struct FakePhrases;
+
+impl ChatPhrases for FakePhrases {
+    fn say(&self, locale: Locale, phrase: &str, values: &serde_json::Value) -> Result<String, Rejection> {
+        let mut shown = values.clone();
+        if let Some(object) = shown.as_object_mut() {
+            object.remove("locale");
+            object.retain(|_, v| !v.is_null());
+        }
+        Ok(format!("{locale}:{phrase} {shown}"))
+    }
+}
