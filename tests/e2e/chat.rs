@@ -19,7 +19,7 @@ const TOKEN: &str = "avisa_op_chat_desk";
 const CITIZEN: &str = "34600222333";
 
 /// What the Graph API stand-in received: the JSON bodies of the messages sent.
-type Sent = Arc<Mutex<Vec<Value>>>;
+pub(crate) type Sent = Arc<Mutex<Vec<Value>>>;
 
 /// A Graph API stand-in on 127.0.0.1 that accepts every message; its base URL and what it got.
 fn graph_api() -> (String, Sent) {
@@ -61,15 +61,15 @@ fn graph_api() -> (String, Sent) {
     (base, sent)
 }
 
-struct Line {
-    stack: LocalStack,
-    webhook: chat_webhook::App,
-    desk: chat_desk::App,
-    sent: Sent,
+pub(crate) struct Line {
+    pub(crate) stack: LocalStack,
+    pub(crate) webhook: chat_webhook::App,
+    pub(crate) desk: chat_desk::App,
+    pub(crate) sent: Sent,
 }
 
 /// The text of every message sent to the citizen, in order.
-fn texts(sent: &Sent) -> Vec<String> {
+pub(crate) fn texts(sent: &Sent) -> Vec<String> {
     sent.lock()
         .unwrap()
         .iter()
@@ -86,7 +86,7 @@ fn texts(sent: &Sent) -> Vec<String> {
 }
 
 impl Line {
-    async fn start(change: impl FnOnce(&mut avisa_domain::tenant::TenantSettings)) -> Self {
+    pub(crate) async fn start(change: impl FnOnce(&mut avisa_domain::tenant::TenantSettings)) -> Self {
         let mut stack = stack().await;
         let (base, sent) = graph_api();
         for spec in &mut stack.functions {
@@ -125,31 +125,40 @@ impl Line {
     }
 
     /// Posts a sample webhook; the replies it queued are delivered before this returns.
-    async fn post(&self, sample: &str) -> (i64, Value) {
+    pub(crate) async fn post(&self, sample: &str) -> (i64, Value) {
         let path = avisa_local::moto::workspace_root().join(format!("events/chat-webhook/{sample}.json"));
         let request: LambdaFunctionUrlRequest = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         self.post_request(&request).await
     }
 
-    async fn post_request(&self, request: &LambdaFunctionUrlRequest) -> (i64, Value) {
+    pub(crate) async fn post_request(&self, request: &LambdaFunctionUrlRequest) -> (i64, Value) {
         let response = self.webhook.handle(request).await;
         self.deliver().await;
         (response.status_code, serde_json::from_str(response.body.as_deref().unwrap_or("null")).unwrap_or(Value::Null))
     }
 
-    async fn deliver(&self) {
+    /// The sample customer (Maria, +34600111001, Catalan, email then SMS) and her invoice.
+    pub(crate) async fn with_customer(&self) {
+        for sample in ["customer-upserted", "invoice-issued"] {
+            let body = sample_body(&format!("events/billing-ingest/{sample}.json"));
+            self.stack.send("BillingEventsQueue", &body).await.unwrap();
+        }
+        self.deliver().await;
+    }
+
+    pub(crate) async fn deliver(&self) {
         let report = self.stack.event_source_mapping().unwrap().drain().await.unwrap();
         assert_eq!(report.by_function.values().map(|i| i.failed).sum::<usize>(), 0, "{report:?}");
     }
 
-    async fn flow(&self, name: &str, steps: usize) {
+    pub(crate) async fn flow(&self, name: &str, steps: usize) {
         for step in 1..=steps {
             let (status, answer) = self.post(&format!("message-{name}-{step}")).await;
             assert_eq!(status, 200, "{name} {step}: {answer}");
         }
     }
 
-    async fn desk(&self, method: &str, path: &str, body: Option<Value>) -> (i64, Value) {
+    pub(crate) async fn desk(&self, method: &str, path: &str, body: Option<Value>) -> (i64, Value) {
         let mut request = LambdaFunctionUrlRequest::default();
         request.request_context.http.method = Some(method.to_owned());
         request.request_context.http.path = Some(path.to_owned());
@@ -173,7 +182,12 @@ fn fresh_text(id: &str, body: &str) -> LambdaFunctionUrlRequest {
 
 /// A message (`content`: its `type` and what goes with it) sent just now, signed as Meta would.
 fn fresh(id: &str, content: Value) -> LambdaFunctionUrlRequest {
-    let mut message = json!({"from": CITIZEN, "id": id, "timestamp": Timestamp::now().as_second().to_string()});
+    fresh_from(CITIZEN, id, content)
+}
+
+/// A message from `from` (digits, as Meta sends them) sent just now, signed as Meta would.
+pub(crate) fn fresh_from(from: &str, id: &str, content: Value) -> LambdaFunctionUrlRequest {
+    let mut message = json!({"from": from, "id": id, "timestamp": Timestamp::now().as_second().to_string()});
     let Value::Object(content) = content else { panic!("a message's content is an object") };
     message.as_object_mut().unwrap().extend(content);
     let payload = json!({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
@@ -256,13 +270,7 @@ async fn information_appointments_preferences_and_unreadable_messages_are_answer
 #[tokio::test]
 async fn a_known_customer_hears_of_their_unpaid_invoice() {
     let line = Line::start(|_| {}).await;
-    for sample in ["customer-upserted", "invoice-issued"] {
-        line.stack
-            .send("BillingEventsQueue", &sample_body(&format!("events/billing-ingest/{sample}.json")))
-            .await
-            .unwrap();
-    }
-    line.deliver().await;
+    line.with_customer().await;
     let before = texts(&line.sent).len();
     line.flow("billing", 2).await;
     let said = texts(&line.sent);

@@ -7,6 +7,7 @@ mod adapters;
 mod cargo_lambda;
 mod chat;
 mod chat_webhook;
+mod complaints;
 mod compose;
 mod feedback;
 mod ingest;

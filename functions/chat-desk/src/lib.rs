@@ -1,7 +1,8 @@
 //! chat-desk: the staff side of the chat line, behind a Function URL with operators' bearer
 //! tokens. Staff list the conversations waiting for a person, take one (the citizen is told who
 //! they are talking to), answer and resolve it (with a closing survey link); they list incident
-//! reports and move them on, and confirm appointment requests. The citizen hears of each.
+//! reports and move them on, confirm appointment requests, and take billing complaints through
+//! their procedure. The citizen hears of each.
 
 mod routes;
 
@@ -33,7 +34,9 @@ impl App {
         };
         let method = request.request_context.http.method.as_deref().unwrap_or_default();
         let path = request.request_context.http.path.as_deref().or(request.raw_path.as_deref()).unwrap_or("/");
-        let response = routes::route(&self.chat.line(), &operator, method, path, &body).await;
+        let query = &request.query_string_parameters;
+        let response =
+            routes::route(&self.chat.line(), &operator, routes::Request { method, path, query, body: &body }).await;
         tracing::info!(tenant_id = %operator.tenant_id, method, status = response.status_code, "staff request");
         response
     }

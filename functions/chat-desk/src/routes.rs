@@ -2,13 +2,16 @@
 
 use avisa_domain::Error;
 use avisa_domain::chat::{ChatLine, IncidentStatus, StaffAction};
+use avisa_domain::complaints::{Action, FileComplaint};
 use avisa_domain::contact::PhoneE164;
 use avisa_domain::error::RejectionCode;
+use avisa_domain::ids::{ContractId, InvoiceNumber};
 use avisa_domain::operators::Operator;
 use avisa_domain::outage::parse_body;
 use avisa_domain::text::Text;
 use avisa_runtime::http::{error_response, json};
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlResponse;
+use jiff::SignedDuration;
 use serde_json::{Value, json};
 
 /// How many incidents or appointments a list shows.
@@ -44,13 +47,25 @@ fn to_json(value: &impl serde::Serialize) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-pub(crate) async fn route(
-    line: &ChatLine<'_>,
-    operator: &Operator,
-    method: &str,
-    path: &str,
-    body: &[u8],
-) -> LambdaFunctionUrlResponse {
+/// `POST /complaints`: filed by staff on the customer's behalf.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBody {
+    contract_id: ContractId,
+    invoice_number: InvoiceNumber,
+    reason: Text<1000>,
+}
+
+/// A request: its method, path, query and body.
+pub(crate) struct Request<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a std::collections::HashMap<String, String>,
+    pub body: &'a [u8],
+}
+
+pub(crate) async fn route(line: &ChatLine<'_>, operator: &Operator, request: Request<'_>) -> LambdaFunctionUrlResponse {
+    let Request { method, path, query, body } = request;
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (tenant, agent) = (&operator.tenant_id, operator.name.as_str());
     let result: Result<Value, Error> = async {
@@ -94,6 +109,33 @@ pub(crate) async fn route(
             ("POST", ["appointments", reference, "confirm"]) => {
                 let confirm: ConfirmBody = parse_body(body, "not a confirmation ({slot})")?;
                 Ok(to_json(&line.confirm_appointment(tenant, reference, agent, confirm.slot).await?))
+            }
+            ("GET", ["complaints"]) => {
+                let days: i64 = query
+                    .get("older_than_days")
+                    .map_or(Ok(0), |d| d.parse())
+                    .map_err(|_| Error::rejected(RejectionCode::InvalidField, "older_than_days is a number of days"))?;
+                let age = SignedDuration::from_hours(24 * days);
+                let complaints =
+                    line.complaint_desk().list(tenant, query.get("state").map(String::as_str), age).await?;
+                Ok(json!({ "complaints": to_json(&complaints) }))
+            }
+            ("GET", ["complaints", reference]) => {
+                Ok(to_json(&line.complaint_desk().complaint(tenant, reference).await?))
+            }
+            ("POST", ["complaints"]) => {
+                let filed: FileBody = parse_body(body, "not a complaint ({contract_id, invoice_number, reason})")?;
+                let request = FileComplaint {
+                    tenant_id: tenant.clone(),
+                    contract_id: filed.contract_id,
+                    invoice_number: filed.invoice_number,
+                    reason: filed.reason,
+                };
+                Ok(to_json(&line.complaint_desk().file(agent, "operator", request).await?))
+            }
+            ("POST", ["complaints", reference]) => {
+                let action: Action = parse_body(body, "not a complaint action ({action, …})")?;
+                Ok(to_json(&line.complaint_desk().act(agent, tenant, reference, action).await?))
             }
             _ => Err(Error::rejected(
                 RejectionCode::UnknownNotice,

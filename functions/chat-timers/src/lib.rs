@@ -86,3 +86,20 @@ mod tests {
         assert_eq!(counts.get("stale"), Some(&1));
     }
 }
+
+#[cfg(test)]
+mod samples {
+    use super::*;
+    use avisa_domain::fakes::Fakes;
+
+    #[tokio::test]
+    async fn the_sample_timer_is_read_and_found_stale_without_its_conversation() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/chat-timers/recontact.json");
+        let event: SqsEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let f = Fakes::default();
+        let rejections = Rejections { source: SOURCE, log: &f.rejections, clock: &f.clock };
+        let (response, counts) = handle_batch(f.chat_line(), &rejections, event).await;
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!(counts.get("stale"), Some(&1));
+    }
+}

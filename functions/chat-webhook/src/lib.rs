@@ -22,6 +22,10 @@ use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, L
 pub struct ChatConfig {
     pub table_name: String,
     pub dispatch_queue_url: String,
+    /// Complaints filed from the chat go to the composer for their notices.
+    pub compose_queue_url: String,
+    /// Staff's complaint reminders are schedules on the compose queue.
+    pub reminders: ScheduleTarget,
     /// The no-reply timers go to the chat timer queue.
     pub timers: ScheduleTarget,
     pub defaults: TenantSettings,
@@ -36,10 +40,20 @@ impl ChatConfig {
                 "DISPATCH_QUEUE_URL",
                 "the DispatchQueue URL, set by infra/template.yaml",
             )?,
+            compose_queue_url: config::required(
+                source,
+                "COMPOSE_QUEUE_URL",
+                "the ComposeQueue URL, set by infra/template.yaml",
+            )?,
             timers: config::schedule_target(source, "CHAT_TIMER_QUEUE_ARN")?,
+            reminders: config::schedule_target(source, "COMPOSE_QUEUE_ARN")?,
             defaults: config::tenant_defaults(source)?,
         })
     }
+}
+
+fn scheduler(sdk: &aws_config::SdkConfig, target: &ScheduleTarget) -> EventBridgeScheduler {
+    EventBridgeScheduler::new(aws_sdk_scheduler::Client::new(sdk), &target.group, &target.role_arn, &target.target_arn)
 }
 
 #[derive(Debug, Clone)]
@@ -66,7 +80,9 @@ impl Config {
 pub struct ChatAdapters {
     pub store: DynamoStore,
     pub dispatch: SqsQueue,
+    pub compose: SqsQueue,
     pub timers: EventBridgeScheduler,
+    pub reminders: EventBridgeScheduler,
     pub templates: Templates,
     pub defaults: TenantSettings,
     pub clock: SystemClock,
@@ -75,16 +91,12 @@ pub struct ChatAdapters {
 impl ChatAdapters {
     /// Fails when a template does not compile, so a broken build never answers a citizen.
     pub fn new(config: &ChatConfig, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
-        let timers = &config.timers;
         Ok(Self {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
             dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
-            timers: EventBridgeScheduler::new(
-                aws_sdk_scheduler::Client::new(sdk),
-                &timers.group,
-                &timers.role_arn,
-                &timers.target_arn,
-            ),
+            compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
+            timers: scheduler(sdk, &config.timers),
+            reminders: scheduler(sdk, &config.reminders),
             templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
             defaults: config.defaults.clone(),
             clock: SystemClock,
@@ -92,7 +104,25 @@ impl ChatAdapters {
     }
 
     pub fn line(&self) -> ChatLine<'_> {
-        avisa_aws::chat_line(&self.store, &self.dispatch, &self.timers, &self.templates, &self.clock, &self.defaults)
+        let store = &self.store;
+        ChatLine {
+            conversations: store,
+            incidents: store,
+            appointments: store,
+            customers: store,
+            accounts: store,
+            notices: store,
+            dispatch: &self.dispatch,
+            phrases: &self.templates,
+            timers: &self.timers,
+            tenants: store,
+            claims: store,
+            complaints: store,
+            compose: &self.compose,
+            reminders: &self.reminders,
+            clock: &self.clock,
+            defaults: &self.defaults,
+        }
     }
 }
 

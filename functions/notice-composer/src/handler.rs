@@ -1,3 +1,4 @@
+use avisa_domain::complaints::{ComplaintDeadlineDue, ComplaintReminders};
 use avisa_domain::compose::Composed;
 use avisa_domain::notice::ComposeJob;
 use avisa_domain::outage::{OutageAlertDue, OutageAlerts};
@@ -6,14 +7,21 @@ use avisa_runtime::metrics::Counts;
 use avisa_runtime::sqs::{RecordFailure, Rejections, parse_job, process_batch};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 
-/// The compose queue carries compose jobs, and outage alerts put there by their schedules
-/// (`{"outage_alert": {...}}`).
+/// What the compose queue carries: compose jobs; outage alerts put there by their schedules
+/// (`{"outage_alert": {...}}`); staff's complaint reminders (`{"complaint_deadline": {...}}`).
+#[allow(missing_debug_implementations)] // trait objects only
+#[derive(Clone, Copy)]
+pub struct Composer<'a> {
+    pub alerts: OutageAlerts<'a>,
+    pub reminders: ComplaintReminders<'a>,
+}
+
 pub async fn handle_batch(
-    alerts: OutageAlerts<'_>,
+    composer: Composer<'_>,
     rejections: &Rejections<'_>,
     event: SqsEvent,
 ) -> (SqsBatchResponse, Counts) {
-    process_batch(event, rejections, |record| handle_record(&alerts, record)).await
+    process_batch(event, rejections, |record| handle_record(&composer, record)).await
 }
 
 #[derive(serde::Deserialize)]
@@ -22,15 +30,30 @@ struct AlertMessage {
     outage_alert: OutageAlertDue,
 }
 
-async fn handle_record(alerts: &OutageAlerts<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReminderMessage {
+    complaint_deadline: ComplaintDeadlineDue,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &str, what: &str) -> Result<T, RecordFailure> {
+    serde_json::from_str(body).map_err(|e| {
+        RecordFailure::from(Rejection::new(RejectionCode::InvalidJson, format!("body is not {what}: {e}")))
+    })
+}
+
+async fn handle_record(composer: &Composer<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
     let body = record.body.as_deref().unwrap_or_default();
-    if serde_json::from_str::<serde_json::Value>(body).is_ok_and(|v| v.get("outage_alert").is_some()) {
-        let message: AlertMessage = serde_json::from_str(body).map_err(|e| {
-            RecordFailure::from(Rejection::new(RejectionCode::InvalidJson, format!("body is not an outage alert: {e}")))
-        })?;
-        return fire(alerts, &message.outage_alert).await;
+    let tagged = serde_json::from_str::<serde_json::Value>(body).ok();
+    if tagged.as_ref().is_some_and(|v| v.get("outage_alert").is_some()) {
+        let message: AlertMessage = parse(body, "an outage alert")?;
+        return fire(&composer.alerts, &message.outage_alert).await;
     }
-    let compose = alerts.compose;
+    if tagged.as_ref().is_some_and(|v| v.get("complaint_deadline").is_some()) {
+        let message: ReminderMessage = parse(body, "a complaint reminder")?;
+        return remind(&composer.reminders, &message.complaint_deadline).await;
+    }
+    let compose = composer.alerts.compose;
     let job: ComposeJob = parse_job(&record)?;
     let outcome = compose.handle(&job).await.map_err(|error| RecordFailure {
         error,
@@ -56,6 +79,16 @@ async fn handle_record(alerts: &OutageAlerts<'_>, record: SqsMessage) -> Result<
         "notice composed"
     );
     Ok(result)
+}
+
+async fn remind(reminders: &ComplaintReminders<'_>, due: &ComplaintDeadlineDue) -> Result<&'static str, RecordFailure> {
+    let outcome = reminders.remind(due).await.map_err(|error| RecordFailure {
+        error,
+        tenant_id: Some(due.tenant_id.to_string()),
+        event_id: Some(format!("complaint:{}:v{}", due.reference, due.version)),
+    })?;
+    tracing::info!(tenant_id = %due.tenant_id, complaint = due.reference, outcome, "complaint reminder");
+    Ok("complaint_reminder")
 }
 
 async fn fire(alerts: &OutageAlerts<'_>, due: &OutageAlertDue) -> Result<&'static str, RecordFailure> {
@@ -95,7 +128,9 @@ mod tests {
 
     async fn run(f: &Fakes, body: &str) -> Vec<String> {
         let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
-        let (response, _) = handle_batch(f.outage_alerts(), &rejections, sqs_event([body])).await;
+        let reminders = f.complaint_reminders();
+        let composer = Composer { alerts: f.outage_alerts(), reminders };
+        let (response, _) = handle_batch(composer, &rejections, sqs_event([body])).await;
         response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
     }
 

@@ -7,8 +7,10 @@ mod handler;
 use async_trait::async_trait;
 use avisa_aws::{DynamoStore, SesEmailSender, SqsQueue};
 use avisa_domain::clock::SystemClock;
+use avisa_domain::complaints::ComplaintReminders;
 use avisa_domain::compose::Compose;
 use avisa_domain::outage::{Audience, OutageAlerts};
+use avisa_domain::staff_mail::StaffMail;
 use avisa_domain::tenant::TenantSettings;
 use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource};
@@ -16,7 +18,7 @@ use avisa_runtime::sqs::{Rejections, SqsHandler};
 use avisa_templates::Templates;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 
-pub use handler::handle_batch;
+pub use handler::{Composer, handle_batch};
 
 pub const SOURCE: &str = "notice-composer";
 
@@ -84,6 +86,7 @@ impl SqsHandler for App {
             tenants: &self.store,
             outages: &self.store,
             subscriptions: &self.store,
+            complaints: &self.store,
             print: &self.store,
             clock: &self.clock,
             defaults: &self.defaults,
@@ -100,7 +103,13 @@ impl SqsHandler for App {
             claims: &self.store,
             email: &self.email,
         };
+        let reminders = ComplaintReminders {
+            complaints: &self.store,
+            tenants: &self.store,
+            staff: StaffMail { claims: &self.store, email: &self.email, renderer: &self.templates, clock: &self.clock },
+            defaults: &self.defaults,
+        };
         let rejections = Rejections { source: SOURCE, log: &self.store, clock: &self.clock };
-        handle_batch(alerts, &rejections, event).await.0
+        handle_batch(Composer { alerts, reminders }, &rejections, event).await.0
     }
 }

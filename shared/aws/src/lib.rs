@@ -18,34 +18,3 @@ pub use ses::SesEmailSender;
 pub use sns::SnsSmsSender;
 pub use sqs::SqsQueue;
 pub use whatsapp::WhatsAppCloud;
-
-use avisa_domain::chat::ChatLine;
-use avisa_domain::clock::Clock;
-use avisa_domain::ports::ChatPhrases;
-use avisa_domain::tenant::TenantSettings;
-
-/// The chat line on these adapters (the webhook, the timers and the staff desk run the same).
-pub fn chat_line<'a>(
-    store: &'a DynamoStore,
-    dispatch: &'a SqsQueue,
-    timers: &'a EventBridgeScheduler,
-    phrases: &'a dyn ChatPhrases,
-    clock: &'a dyn Clock,
-    defaults: &'a TenantSettings,
-) -> ChatLine<'a> {
-    ChatLine {
-        conversations: store,
-        incidents: store,
-        appointments: store,
-        customers: store,
-        accounts: store,
-        notices: store,
-        dispatch,
-        phrases,
-        timers,
-        tenants: store,
-        claims: store,
-        clock,
-        defaults,
-    }
-}

@@ -78,10 +78,22 @@ pub enum Fact {
     PlanUpdated(PaymentPlanUpdated),
     TelemetryEnabled(TelemetryEnabled),
     TariffChanged(TariffChanged),
+    /// A billing complaint's resolution corrected what the invoice asks for.
+    InvoiceCorrected(InvoiceCorrection),
+}
+
+/// The amount an invoice is due after a complaint corrected it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceCorrection {
+    pub number: InvoiceNumber,
+    pub amount: Money,
+    /// The complaint that corrected it (`CLM-…`).
+    pub complaint: String,
 }
 
 /// Every slot name a fact can be kept under.
-pub const SLOT_NAMES: &[&str] = &["scheduled", "issued", "paid", "returned", "plan", "telemetry", "tariff"];
+pub const SLOT_NAMES: &[&str] =
+    &["scheduled", "issued", "paid", "returned", "corrected", "plan", "telemetry", "tariff"];
 
 /// Where a fact is kept: a record of the contract and a named slot in it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -100,6 +112,7 @@ impl Fact {
             Self::PlanUpdated(d) => (Record::Plan(d.plan_id.clone()), "plan"),
             Self::TelemetryEnabled(_) => (Record::Account, "telemetry"),
             Self::TariffChanged(_) => (Record::Account, "tariff"),
+            Self::InvoiceCorrected(d) => (Record::Invoice(d.number.clone()), "corrected"),
         };
         Slot { record, name }
     }
@@ -114,6 +127,7 @@ impl Fact {
             Self::PlanUpdated(d) => serde_json::to_value(d),
             Self::TelemetryEnabled(d) => serde_json::to_value(d),
             Self::TariffChanged(d) => serde_json::to_value(d),
+            Self::InvoiceCorrected(d) => serde_json::to_value(d),
         };
         value.unwrap_or(serde_json::Value::Null)
     }
@@ -142,6 +156,8 @@ pub struct InvoiceState {
     pub issued: Option<Stamped<InvoiceIssued>>,
     pub paid: Option<Stamped<InvoicePaid>>,
     pub returned: Option<Stamped<DirectDebitReturned>>,
+    #[serde(default)]
+    pub corrected: Option<Stamped<InvoiceCorrection>>,
 }
 
 impl InvoiceState {
@@ -156,6 +172,15 @@ impl InvoiceState {
 
     pub fn is_unpaid(&self) -> bool {
         self.issued.is_some() && !self.is_settled()
+    }
+
+    /// What the invoice asks for: as issued, or as a complaint corrected it.
+    pub fn amount_due(&self) -> Option<Money> {
+        match (&self.corrected, &self.issued) {
+            (Some(corrected), _) => Some(corrected.value.amount.clone()),
+            (None, Some(issued)) => Some(issued.value.total()),
+            (None, None) => None,
+        }
     }
 
     /// A returned direct debit not settled since.
@@ -206,6 +231,7 @@ impl ContractAccount {
                         "issued" => state.issued = Some(stamped(stored)?),
                         "paid" => state.paid = Some(stamped(stored)?),
                         "returned" => state.returned = Some(stamped(stored)?),
+                        "corrected" => state.corrected = Some(stamped(stored)?),
                         _ => {}
                     }
                 }
@@ -223,7 +249,7 @@ impl ContractAccount {
             .invoices
             .iter()
             .filter(|(n, s)| n != number && s.is_unpaid())
-            .filter_map(|(_, s)| s.issued.as_ref().map(|i| i.value.total()))
+            .filter_map(|(_, s)| s.amount_due())
             .collect();
         (others.len(), totals(others.into_iter()))
     }
@@ -234,12 +260,8 @@ impl ContractAccount {
 
     /// Summaries the notices use.
     pub fn summary(&self) -> AccountSummary {
-        let unpaid: Vec<&InvoiceIssued> = self
-            .invoices
-            .iter()
-            .filter(|(_, s)| s.is_unpaid())
-            .filter_map(|(_, s)| s.issued.as_ref().map(|i| &i.value))
-            .collect();
+        let unpaid: Vec<Money> =
+            self.invoices.iter().filter(|(_, s)| s.is_unpaid()).filter_map(|(_, s)| s.amount_due()).collect();
         let returned_debits = self
             .invoices
             .iter()
@@ -275,7 +297,7 @@ impl ContractAccount {
             .map(|i| i.value.clone());
         AccountSummary {
             unpaid_count: unpaid.len(),
-            unpaid_totals: totals(unpaid.iter().map(|i| i.total())),
+            unpaid_totals: totals(unpaid.into_iter()),
             returned_debits,
             active_plans,
             telemetry: self.telemetry.as_ref().map(|t| t.value.clone()),

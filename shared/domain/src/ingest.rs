@@ -166,7 +166,9 @@ impl Ingest<'_> {
                     (subject, instalment.due_date, Reminder::Instalment)
                 })
             }
-            Fact::InvoicePaid(_) | Fact::TelemetryEnabled(_) | Fact::TariffChanged(_) => None,
+            Fact::InvoicePaid(_) | Fact::TelemetryEnabled(_) | Fact::TariffChanged(_) | Fact::InvoiceCorrected(_) => {
+                None
+            }
         };
         let Some((subject, date, reminder)) = reminder else { return Ok(vec![]) };
         let settings = self.tenants.settings(&event.tenant_id).await?.unwrap_or_else(|| self.defaults.clone());

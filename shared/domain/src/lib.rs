@@ -26,6 +26,7 @@ pub mod billing;
 pub mod channels;
 pub mod chat;
 pub mod clock;
+pub mod complaints;
 pub mod compose;
 pub mod contact;
 pub mod dispatch;
@@ -39,6 +40,7 @@ pub mod operators;
 pub mod outage;
 pub mod ports;
 pub mod print;
+pub mod staff_mail;
 pub mod tenant;
 pub mod text;
 

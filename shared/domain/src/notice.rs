@@ -49,16 +49,24 @@ pub enum NoticeKind {
     ChatReply,
     /// Staff writing after the 24-hour window closed: the tenant's approved template.
     ChatFollowUp,
+    /// A billing complaint's step: acknowledged, inspection, conciliation, resolution…
+    ComplaintUpdate,
+    /// For staff: a complaint's step is about to be late.
+    ComplaintReminder,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 6] = [
+    pub const ALL: [NoticeKind; 10] = [
         Self::InvoiceAvailable,
         Self::InvoiceUpcoming,
         Self::DirectDebitReturned,
         Self::PaymentPlanMilestone,
         Self::OutageAlert,
         Self::OutageBriefing,
+        Self::ChatReply,
+        Self::ChatFollowUp,
+        Self::ComplaintUpdate,
+        Self::ComplaintReminder,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +79,8 @@ impl NoticeKind {
             Self::OutageBriefing => "outage_briefing",
             Self::ChatReply => "chat_reply",
             Self::ChatFollowUp => "chat_follow_up",
+            Self::ComplaintUpdate => "complaint_update",
+            Self::ComplaintReminder => "complaint_reminder",
         }
     }
 
@@ -84,12 +94,14 @@ impl NoticeKind {
     pub fn channels(self) -> &'static [Channel] {
         match self {
             Self::InvoiceUpcoming => &[Channel::Sms],
-            Self::OutageBriefing => &[Channel::Email],
+            Self::OutageBriefing | Self::ComplaintReminder => &[Channel::Email],
             // Written by the chat line itself, not from templates of this kind.
             Self::ChatReply | Self::ChatFollowUp => &[],
-            Self::InvoiceAvailable | Self::DirectDebitReturned | Self::PaymentPlanMilestone | Self::OutageAlert => {
-                &[Channel::Email, Channel::Sms]
-            }
+            Self::InvoiceAvailable
+            | Self::DirectDebitReturned
+            | Self::PaymentPlanMilestone
+            | Self::OutageAlert
+            | Self::ComplaintUpdate => &[Channel::Email, Channel::Sms],
         }
     }
 
@@ -113,7 +125,7 @@ impl NoticeKind {
 
     /// Whether a citizen with no electronic channel gets it on paper (reminders do not).
     pub fn paper_fallback(self) -> bool {
-        matches!(self, Self::InvoiceAvailable | Self::DirectDebitReturned)
+        matches!(self, Self::InvoiceAvailable | Self::DirectDebitReturned | Self::ComplaintUpdate)
     }
 }
 
@@ -142,6 +154,11 @@ pub enum NoticeSubject {
     Chat {
         follow_up: bool,
     },
+    /// A billing complaint's step (`step`: how many steps it has, so each step is one notice).
+    Complaint {
+        reference: String,
+        step: usize,
+    },
     /// Not sent if the outage changed revision or state since the alert was scheduled.
     OutageAlert {
         outage_id: OutageId,
@@ -165,6 +182,7 @@ impl NoticeSubject {
             Self::OutageAlert { .. } => NoticeKind::OutageAlert,
             Self::Chat { follow_up: false } => NoticeKind::ChatReply,
             Self::Chat { follow_up: true } => NoticeKind::ChatFollowUp,
+            Self::Complaint { .. } => NoticeKind::ComplaintUpdate,
         }
     }
 
@@ -177,7 +195,8 @@ impl NoticeSubject {
             Self::InvoiceAvailable { .. }
             | Self::DirectDebitReturned { .. }
             | Self::OutageAlert { .. }
-            | Self::Chat { .. } => {
+            | Self::Chat { .. }
+            | Self::Complaint { .. } => {
                 return None;
             }
         };
@@ -195,6 +214,7 @@ impl NoticeSubject {
                 stage.as_str(),
                 subscriber.as_ref().map_or("holder", SubscriberId::as_str)
             )),
+            Self::Complaint { reference, step } => Some(format!("complaint/{reference}/{step}")),
             Self::InvoiceAvailable { .. } | Self::DirectDebitReturned { .. } | Self::Chat { .. } => None,
         }
     }

@@ -7,6 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::account::{AccountFact, ContractAccount, ContractHolder, CustomerProfile};
 use crate::billing::{Coordinates, Document};
 use crate::chat::{Appointment, ChatTimerDue, Conversation, Incident};
+use crate::complaints::{Complaint, ComplaintDeadlineDue};
 use crate::contact::{Email, Locale, PhoneE164};
 use crate::error::{PortError, Rejection};
 use crate::ids::{ContractId, CustomerId, EventId, NoticeId, OutageId, SectorId, SubscriberId, TenantId};
@@ -226,6 +227,18 @@ pub trait AppointmentStore: Send + Sync {
     async fn update(&self, appointment: &Appointment) -> Result<bool, PortError>;
 }
 
+/// Billing complaints.
+#[async_trait]
+pub trait ComplaintStore: Send + Sync {
+    /// `false` when one with its reference exists (left as it was).
+    async fn file(&self, complaint: &Complaint) -> Result<bool, PortError>;
+    async fn complaint(&self, tenant_id: &TenantId, reference: &str) -> Result<Option<Complaint>, PortError>;
+    /// Every complaint of the tenant, newest first.
+    async fn complaints(&self, tenant_id: &TenantId) -> Result<Vec<Complaint>, PortError>;
+    /// Saves over the version read; `false` when changed meanwhile.
+    async fn update(&self, complaint: &Complaint) -> Result<bool, PortError>;
+}
+
 /// Who a phone number is, among the tenant's customers.
 #[async_trait]
 pub trait CustomerLookup: Send + Sync {
@@ -261,6 +274,8 @@ pub enum Scheduled {
     OutageAlert { outage_alert: OutageAlertDue },
     /// On the chat timer queue: the name question got no answer.
     ChatTimer { chat_timer: ChatTimerDue },
+    /// On the compose queue: a complaint's step is about to be late; staff are reminded.
+    ComplaintDeadline { complaint_deadline: ComplaintDeadlineDue },
 }
 
 /// One-time schedules (EventBridge Scheduler in the cloud).

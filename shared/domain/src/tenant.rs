@@ -46,6 +46,9 @@ pub struct TenantSettings {
     /// The WhatsApp chat line: menu, texts, office hours (a council's default line when unset).
     #[serde(default)]
     pub chat: Option<crate::chat::ChatSettings>,
+    /// Billing complaints: days per step, and who hears of one about to be late.
+    #[serde(default)]
+    pub complaints: crate::complaints::ComplaintSettings,
 }
 
 /// How a tenant announces planned outages.
@@ -209,6 +212,7 @@ impl TenantSettings {
             whatsapp: None,
             outages: OutageSettings::default(),
             chat: None,
+            complaints: crate::complaints::ComplaintSettings::default(),
         }
     }
 

@@ -35,7 +35,7 @@ macro_rules! sources {
 
 /// Macros imported by a kind's templates (`<kind>/phrases.<locale>.j2`): the sentences that its
 /// channels share.
-const PHRASES: &[(&str, &str)] = sources!("outage_alert" / "phrases");
+const PHRASES: &[(&str, &str)] = sources!("outage_alert" / "phrases", "complaint_update" / "phrases");
 
 /// The chat line's sentences: one block per phrase, rendered one at a time.
 const CHAT: &[(&str, &str)] = sources!("chat" / "phrases");
@@ -52,6 +52,9 @@ const SOURCES: &[(&str, &str)] = sources!(
     "outage_alert" / "email",
     "outage_alert" / "sms",
     "outage_briefing" / "email",
+    "complaint_update" / "email",
+    "complaint_update" / "sms",
+    "complaint_reminder" / "email",
 );
 
 #[derive(Debug, thiserror::Error)]

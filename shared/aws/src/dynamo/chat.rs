@@ -1,9 +1,10 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::chat::{Appointment, Conversation, Incident, State};
+use avisa_domain::complaints::Complaint;
 use avisa_domain::contact::PhoneE164;
 use avisa_domain::ids::{ContractId, CustomerId, TenantId};
-use avisa_domain::ports::{AppointmentStore, ConversationStore, CustomerLookup, IncidentStore};
+use avisa_domain::ports::{AppointmentStore, ComplaintStore, ConversationStore, CustomerLookup, IncidentStore};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -39,18 +40,28 @@ impl DynamoStore {
         items.into_iter().map(|item| from_item(operation, item)).collect()
     }
 
-    /// Saves a versioned record (its stored version is one more than the one read; a record read
-    /// at version 0 was not stored yet).
+    /// Saves a versioned record over the version read (`None`: none stored yet); the stored
+    /// version is one more.
     async fn save_record<T: Serialize>(
         &self,
         operation: &'static str,
         record: &T,
         keys: &[(&str, String)],
-        read: u32,
+        read: Option<u32>,
     ) -> Result<bool, PortError> {
         let mut item: Item = to_item(operation, record, keys)?;
-        item.insert("version".to_owned(), super::n(i64::from(read) + 1));
-        self.put_versioned(operation, item, (read > 0).then_some(read)).await
+        item.insert("version".to_owned(), super::n(i64::from(read.unwrap_or(0)) + 1));
+        self.put_versioned(operation, item, read).await
+    }
+
+    /// Files a new record as it is (version 0); `false` when one with its key exists.
+    async fn file_record<T: Serialize>(
+        &self,
+        operation: &'static str,
+        record: &T,
+        keys: &[(&str, String)],
+    ) -> Result<bool, PortError> {
+        self.put_versioned(operation, to_item(operation, record, keys)?, None).await
     }
 }
 
@@ -73,7 +84,9 @@ impl ConversationStore for DynamoStore {
                 conversation.phone.as_str(),
             ));
         }
-        self.save_record(OPERATION, conversation, &keys, conversation.version).await
+        // A conversation at version 0 has not been stored yet.
+        let read = (conversation.version > 0).then_some(conversation.version);
+        self.save_record(OPERATION, conversation, &keys, read).await
     }
 
     async fn waiting(&self, tenant_id: &TenantId) -> Result<Vec<Conversation>, PortError> {
@@ -91,7 +104,7 @@ fn incident_keys(incident: &Incident) -> Vec<(&'static str, String)> {
 #[async_trait]
 impl IncidentStore for DynamoStore {
     async fn file(&self, incident: &Incident) -> Result<bool, PortError> {
-        self.save_record("dynamodb.PutItem(incident)", incident, &incident_keys(incident), 0).await
+        self.file_record("dynamodb.PutItem(incident)", incident, &incident_keys(incident)).await
     }
 
     async fn incident(&self, tenant_id: &TenantId, reference: &str) -> Result<Option<Incident>, PortError> {
@@ -103,8 +116,13 @@ impl IncidentStore for DynamoStore {
     }
 
     async fn update(&self, incident: &Incident) -> Result<bool, PortError> {
-        self.save_record("dynamodb.PutItem(incident update)", incident, &incident_keys(incident), incident.version)
-            .await
+        self.save_record(
+            "dynamodb.PutItem(incident update)",
+            incident,
+            &incident_keys(incident),
+            Some(incident.version),
+        )
+        .await
     }
 }
 
@@ -125,7 +143,7 @@ fn appointment_keys(appointment: &Appointment) -> Vec<(&'static str, String)> {
 #[async_trait]
 impl AppointmentStore for DynamoStore {
     async fn request(&self, appointment: &Appointment) -> Result<bool, PortError> {
-        self.save_record("dynamodb.PutItem(appointment)", appointment, &appointment_keys(appointment), 0).await
+        self.file_record("dynamodb.PutItem(appointment)", appointment, &appointment_keys(appointment)).await
     }
 
     async fn appointment(&self, tenant_id: &TenantId, reference: &str) -> Result<Option<Appointment>, PortError> {
@@ -141,7 +159,39 @@ impl AppointmentStore for DynamoStore {
             "dynamodb.PutItem(appointment update)",
             appointment,
             &appointment_keys(appointment),
-            appointment.version,
+            Some(appointment.version),
+        )
+        .await
+    }
+}
+
+fn complaint_keys(complaint: &Complaint) -> Vec<(&'static str, String)> {
+    let mut keys =
+        vec![("pk", format!("T#{}#COMPLAINT#{}", complaint.tenant_id, complaint.reference)), ("sk", "META".to_owned())];
+    keys.extend(listed(&complaint.tenant_id, "COMPLAINTS", complaint.filed_at.as_millisecond(), &complaint.reference));
+    keys
+}
+
+#[async_trait]
+impl ComplaintStore for DynamoStore {
+    async fn file(&self, complaint: &Complaint) -> Result<bool, PortError> {
+        self.file_record("dynamodb.PutItem(complaint)", complaint, &complaint_keys(complaint)).await
+    }
+
+    async fn complaint(&self, tenant_id: &TenantId, reference: &str) -> Result<Option<Complaint>, PortError> {
+        self.get("dynamodb.GetItem(complaint)", &format!("T#{tenant_id}#COMPLAINT#{reference}"), "META").await
+    }
+
+    async fn complaints(&self, tenant_id: &TenantId) -> Result<Vec<Complaint>, PortError> {
+        self.newest("dynamodb.Query(complaints)", format!("T#{tenant_id}#COMPLAINTS"), 1000, false).await
+    }
+
+    async fn update(&self, complaint: &Complaint) -> Result<bool, PortError> {
+        self.save_record(
+            "dynamodb.PutItem(complaint update)",
+            complaint,
+            &complaint_keys(complaint),
+            Some(complaint.version),
         )
         .await
     }

@@ -5,6 +5,7 @@
 //! | customer profile | `T#{t}#CUST#{id}` | `PROFILE` (gsi2: `T#{t}#PHONE#{e164}`) |
 //! | conversation (chat line) | `T#{t}#CONV#{e164}` | `STATE` (gsi3 while waiting: `T#{t}#WAITING`) |
 //! | incident / appointment | `T#{t}#INCIDENT#{ref}` / `T#{t}#APPOINTMENT#{ref}` | `META` (gsi3: `T#{t}#INCIDENTS` / `…APPOINTMENTS`) |
+//! | billing complaint | `T#{t}#COMPLAINT#{ref}` | `META` (gsi3: `T#{t}#COMPLAINTS`) |
 //! | inbound WhatsApp message claim | `T#{t}#INBOUND#{wamid}` | `INBOUND` (TTL 35 days) |
 //! | WhatsApp number → tenant | `WANUMBER#{phone_number_id}` | `TENANT` |
 //! | contract holder / account | `T#{t}#CONTRACT#{id}` | `ACCOUNT` (gsi1: `T#{t}#SECTOR#{sector}`; gsi2: `T#{t}#CUST#{customer}#CONTRACTS`; gsi4: `T#{t}#CELL#{lat}:{lon}`) |

@@ -11,6 +11,7 @@ use super::records::{self, Appointment, AppointmentStatus, Incident, IncidentSta
 use super::settings::{ChatSettings, Row};
 use super::{Answered, ChatTimerDue, Conversation, Inbound};
 use crate::clock::Clock;
+use crate::complaints::{ComplaintDesk, FileComplaint};
 use crate::contact::{Locale, PhoneE164};
 use crate::error::{Error, RejectionCode};
 use crate::ids::{EventId, NoticeId, TenantId};
@@ -18,9 +19,9 @@ use crate::notice::{
     ChannelMessage, DeliveryJob, Destination, Interactive, InteractiveRow, Notice, NoticeSubject, RenderedMessage,
 };
 use crate::ports::{
-    AccountStore, AppointmentStore, ChatPhrases, Claim, ClaimKey, ClaimOutcome, Claims, ConversationStore,
-    CustomerLookup, DispatchQueue, IncidentStore, NoticeScheduler, NoticeStore, Scheduled, ScheduledJob,
-    TenantDirectory,
+    AccountStore, AppointmentStore, ChatPhrases, Claim, ClaimKey, ClaimOutcome, Claims, ComplaintStore, ComposeQueue,
+    ConversationStore, CustomerLookup, DispatchQueue, IncidentStore, NoticeScheduler, NoticeStore, Scheduled,
+    ScheduledJob, TenantDirectory,
 };
 use crate::tenant::TenantSettings;
 use crate::text::Text;
@@ -44,6 +45,10 @@ pub struct ChatLine<'a> {
     pub timers: &'a dyn NoticeScheduler,
     pub tenants: &'a dyn TenantDirectory,
     pub claims: &'a dyn Claims,
+    /// Complaints filed from the chat ("dispute a bill"), their notices and staff's reminders.
+    pub complaints: &'a dyn ComplaintStore,
+    pub compose: &'a dyn ComposeQueue,
+    pub reminders: &'a dyn NoticeScheduler,
     pub clock: &'a dyn Clock,
     pub defaults: &'a TenantSettings,
 }
@@ -74,6 +79,19 @@ fn refused(code: RejectionCode, detail: impl Into<String>) -> Error {
 }
 
 impl ChatLine<'_> {
+    /// Complaints on the chat line's ports (the staff desk moves them on).
+    pub fn complaint_desk(&self) -> ComplaintDesk<'_> {
+        ComplaintDesk {
+            complaints: self.complaints,
+            accounts: self.accounts,
+            compose: self.compose,
+            reminders: self.reminders,
+            tenants: self.tenants,
+            clock: self.clock,
+            defaults: self.defaults,
+        }
+    }
+
     async fn settings(&self, tenant_id: &TenantId) -> Result<(TenantSettings, ChatSettings), Error> {
         let settings = self.tenants.settings(tenant_id).await?.unwrap_or_else(|| self.defaults.clone());
         let chat = settings.chat.clone().unwrap_or_default();
@@ -258,7 +276,7 @@ impl ChatLine<'_> {
         &self,
         chat: &'c ChatSettings,
         settings: &TenantSettings,
-        tenant_id: &TenantId,
+        tenant_id: &'c TenantId,
         cause: &str,
         billing: Billing,
     ) -> Context<'c> {
@@ -266,6 +284,7 @@ impl ChatLine<'_> {
         let local = now.to_zoned(settings.time_zone.zone()).datetime();
         let next = chat.office_hours.next_opening(local);
         Context {
+            tenant_id,
             settings: chat,
             now,
             office_open: chat.office_hours.is_open(local),
@@ -289,11 +308,20 @@ impl ChatLine<'_> {
             let Some(account) = self.accounts.account(tenant_id, &contract_id).await? else { continue };
             let summary = account.summary();
             let next = summary.active_plans.iter().filter_map(|p| p.next_milestone.clone()).min_by_key(|m| m.due_date);
+            // The latest invoices, to dispute one.
+            let mut issued: Vec<_> = account
+                .invoices
+                .iter()
+                .filter_map(|(n, s)| s.issued.as_ref().map(|i| (i.value.issue_date, n)))
+                .collect();
+            issued.sort_by(|a, b| b.cmp(a));
+            let invoices: Vec<&str> = issued.iter().take(5).map(|(_, n)| n.as_str()).collect();
             contracts.push(json!({
                 "contract_id": contract_id,
                 "unpaid_count": summary.unpaid_count,
                 "unpaid_totals": summary.unpaid_totals,
                 "next_milestone": next,
+                "invoices": invoices,
             }));
         }
         Ok(if contracts.is_empty() { Billing::Unknown } else { Billing::Known(Value::Array(contracts)) })
@@ -338,7 +366,7 @@ impl ChatLine<'_> {
         conversation.state = step.state;
         let mut replies = Vec::with_capacity(step.replies.len());
         for (i, reply) in step.replies.iter().enumerate() {
-            let (text, interactive) = self.render(conversation, reply, ctx.settings)?;
+            let (text, interactive) = self.render(conversation, reply, ctx.settings, &ctx.billing)?;
             conversation.log(now, speaker, &text);
             let notice = reply_notice(conversation, &format!("{cause}/{i}"), text, interactive, follow_up, now);
             self.notices.create(&notice).await?;
@@ -396,6 +424,10 @@ impl ChatLine<'_> {
                 };
                 self.appointments.request(&appointment).await?;
             }
+            Effect::FileComplaint { contract_id, invoice_number, reason } => {
+                let request = FileComplaint { tenant_id: tenant_id.clone(), contract_id, invoice_number, reason };
+                self.complaint_desk().file_at("citizen", "chat", request, now).await?;
+            }
             Effect::SetLanguage(locale) => conversation.locale = locale,
             Effect::SetOptOut(opted_out) => conversation.opted_out = opted_out,
             Effect::SetName(name) => conversation.name = Some(name),
@@ -445,7 +477,8 @@ impl ChatLine<'_> {
             Some(conversation) => conversation,
             None => Conversation::new(tenant_id.clone(), phone.clone(), chat.languages[0], now),
         };
-        let (text, _) = self.render(&conversation, &Reply::Say { phrase, values, list: None }, &chat)?;
+        let (text, _) =
+            self.render(&conversation, &Reply::Say { phrase, values, list: None }, &chat, &Billing::NotLoaded)?;
         let notice = reply_notice(&conversation, cause, text, None, !conversation.in_window(now), now);
         self.notices.create(&notice).await?;
         self.enqueue(tenant_id, &notice.notice_id).await
@@ -456,6 +489,7 @@ impl ChatLine<'_> {
         conversation: &Conversation,
         reply: &Reply,
         chat: &ChatSettings,
+        billing: &Billing,
     ) -> Result<(String, Option<Interactive>), Error> {
         let locale = conversation.locale;
         let (phrase, values, list) = match reply {
@@ -504,11 +538,23 @@ impl ChatLine<'_> {
                     description: None,
                 })
                 .collect(),
-            ListOf::SkipButton => {
-                let buttons =
-                    vec![InteractiveRow { id: "skip".to_owned(), title: say("skip_button")?, description: None }];
+            ListOf::SkipButton | ListOf::DisputeButton => {
+                let (id, title) = if list == ListOf::SkipButton {
+                    ("skip", "skip_button")
+                } else {
+                    (machine::DISPUTE, "dispute_button")
+                };
+                let buttons = vec![InteractiveRow { id: id.to_owned(), title: say(title)?, description: None }];
                 return Ok((text, Some(Interactive::Buttons { buttons })));
             }
+            ListOf::Invoices => machine::invoice_rows(billing)
+                .into_iter()
+                .map(|(id, invoice, contract)| InteractiveRow {
+                    id,
+                    title: invoice.chars().take(super::settings::MAX_ROW_TITLE).collect(),
+                    description: Some(contract),
+                })
+                .collect(),
         };
         Ok((text, Some(Interactive::List { button: say("list_button")?, rows })))
     }

@@ -9,6 +9,7 @@ use super::Said;
 use super::records::IncidentLocation;
 use super::settings::{ChatSettings, ServiceAction};
 use crate::contact::Locale;
+use crate::ids::{ContractId, InvoiceNumber, TenantId};
 use crate::text::Text;
 
 /// Where a conversation stands.
@@ -37,6 +38,12 @@ pub enum State {
     },
     Preferences,
     PreferenceLanguage,
+    /// "Dispute a bill": which invoice.
+    ComplaintInvoice,
+    ComplaintReason {
+        contract_id: ContractId,
+        invoice_number: InvoiceNumber,
+    },
     /// "Talk to a person": the name was asked (and, after no reply, asked once more).
     AskingName {
         asked_at: Timestamp,
@@ -66,6 +73,8 @@ impl State {
             Self::AppointmentSlot { .. } => "appointment_slot",
             Self::Preferences => "preferences",
             Self::PreferenceLanguage => "preference_language",
+            Self::ComplaintInvoice => "complaint_invoice",
+            Self::ComplaintReason { .. } => "complaint_reason",
             Self::AskingName { .. } => "asking_name",
             Self::WaitingForAgent { .. } => "waiting_for_agent",
             Self::WithAgent { .. } => "with_agent",
@@ -104,6 +113,10 @@ pub enum ListOf {
     Languages,
     /// One "skip" button (the optional photo).
     SkipButton,
+    /// One "dispute a bill" button (under a known customer's bills).
+    DisputeButton,
+    /// The known customer's invoices, to pick the one disputed.
+    Invoices,
 }
 
 /// One message to the citizen: a phrase of the tenant's line (rendered in the conversation's
@@ -138,6 +151,11 @@ pub enum Effect {
     RequestAppointment {
         service: String,
         preferred: Text<200>,
+    },
+    FileComplaint {
+        contract_id: ContractId,
+        invoice_number: InvoiceNumber,
+        reason: Text<1000>,
     },
     SetLanguage(Locale),
     SetOptOut(bool),
@@ -176,6 +194,7 @@ pub enum Billing {
 /// What a step needs besides the state: the tenant's line, the time, and the bills if asked.
 #[derive(Debug, Clone)]
 pub struct Context<'a> {
+    pub tenant_id: &'a TenantId,
     pub settings: &'a ChatSettings,
     pub now: Timestamp,
     /// Staff are in (office hours).
@@ -210,6 +229,26 @@ impl Step {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotNow(pub String);
 
+/// The id of the "dispute a bill" button.
+pub const DISPUTE: &str = "dispute";
+
+/// A known customer's invoices as list rows: `(contract/invoice id, invoice, contract)`.
+pub fn invoice_rows(billing: &Billing) -> Vec<(String, String, String)> {
+    let Billing::Known(contracts) = billing else { return Vec::new() };
+    let contracts = contracts.as_array().map(Vec::as_slice).unwrap_or_default();
+    contracts
+        .iter()
+        .flat_map(|c| {
+            let contract = c["contract_id"].as_str().unwrap_or_default().to_owned();
+            c["invoices"].as_array().cloned().unwrap_or_default().into_iter().filter_map(move |invoice| {
+                let invoice = invoice.as_str()?.to_owned();
+                Some((format!("{contract}/{invoice}"), invoice, contract.clone()))
+            })
+        })
+        .take(super::settings::MAX_ROWS)
+        .collect()
+}
+
 const GREETINGS: [&str; 10] =
     ["hola", "hello", "hi", "ciao", "buongiorno", "bon dia", "buenos días", "menu", "menú", "inici"];
 
@@ -226,7 +265,7 @@ fn menu() -> Step {
 /// Whether answering this needs the citizen's bills.
 pub fn needs_billing(state: &State, said: &Said, settings: &ChatSettings) -> bool {
     matches!((state, said), (State::Menu, Said::Choice { id, .. })
-        if settings.service(id).is_some_and(|s| s.action == ServiceAction::Billing))
+        if id == DISPUTE || settings.service(id).is_some_and(|s| s.action == ServiceAction::Billing))
 }
 
 /// One transition. Staff events on a conversation that is not theirs are refused.
@@ -313,6 +352,45 @@ fn citizen(state: &State, said: &Said, ctx: &Context<'_>) -> Step {
     }
     match state {
         State::Closed => menu(),
+        State::Menu if choice(said) == Some(DISPUTE) => {
+            if invoice_rows(&ctx.billing).is_empty() {
+                Step::to(State::Menu, vec![say("billing_unknown")])
+            } else {
+                Step::to(State::ComplaintInvoice, vec![list("complaint_invoice", ListOf::Invoices)])
+            }
+        }
+        State::ComplaintInvoice => {
+            let picked = choice(said).and_then(|id| id.split_once('/')).and_then(|(contract, invoice)| {
+                Some((ContractId::parse(contract).ok()?, InvoiceNumber::parse(invoice).ok()?))
+            });
+            match picked {
+                Some((contract_id, invoice_number)) => {
+                    Step::to(State::ComplaintReason { contract_id, invoice_number }, vec![say("complaint_reason")])
+                }
+                None => Step::to(State::Menu, vec![list("not_understood", ListOf::Services)]),
+            }
+        }
+        State::ComplaintReason { contract_id, invoice_number } => {
+            match text(said).and_then(|t| Text::<1000>::parse(t).ok()) {
+                Some(reason) => {
+                    let reference = crate::complaints::Complaint::derive_reference(
+                        ctx.tenant_id,
+                        invoice_number,
+                        reason.as_str(),
+                        ctx.now,
+                    );
+                    let phrase = if ctx.office_open { "complaint_filed" } else { "complaint_filed_closed" };
+                    let values = json!({ "reference": reference, "back_at": ctx.back_at });
+                    let file = Effect::FileComplaint {
+                        contract_id: contract_id.clone(),
+                        invoice_number: invoice_number.clone(),
+                        reason,
+                    };
+                    Step::to(State::Menu, vec![say_with(phrase, values)]).with(vec![file])
+                }
+                None => Step::to(state.clone(), vec![say("complaint_reason")]),
+            }
+        }
         State::Menu => match choice(said).and_then(|id| settings.service(id)) {
             None => Step::to(State::Menu, vec![list("not_understood", ListOf::Services)]),
             Some(service) => match &service.action {
@@ -329,9 +407,14 @@ fn citizen(state: &State, said: &Said, ctx: &Context<'_>) -> Step {
                     Step::to(State::Preferences, vec![list("preferences", ListOf::PreferenceOptions)])
                 }
                 ServiceAction::Billing => match &ctx.billing {
-                    Billing::Known(contracts) => {
-                        Step::to(State::Menu, vec![say_with("billing", json!({ "contracts": contracts }))])
-                    }
+                    Billing::Known(contracts) => Step::to(
+                        State::Menu,
+                        vec![Reply::Say {
+                            phrase: "billing",
+                            values: json!({ "contracts": contracts }),
+                            list: Some(ListOf::DisputeButton),
+                        }],
+                    ),
                     Billing::Unknown | Billing::NotLoaded => Step::to(State::Menu, vec![say("billing_unknown")]),
                 },
                 ServiceAction::Agent => {

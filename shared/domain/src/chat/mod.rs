@@ -67,6 +67,11 @@ pub const PHRASES: &[&str] = &[
     "agent_joined",
     "resolved",
     "unsupported",
+    "dispute_button",
+    "complaint_invoice",
+    "complaint_reason",
+    "complaint_filed",
+    "complaint_filed_closed",
 ];
 
 /// How many lines of a conversation are kept for staff to read.

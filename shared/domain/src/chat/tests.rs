@@ -5,10 +5,13 @@ use super::machine::{self, Billing, Context, Effect, Event, ListOf, NoReply, Rep
 use super::*;
 use crate::error::{Error, RejectionCode};
 use crate::fakes::{self, Fakes};
+use crate::notice::NoticeSubject;
 use crate::ports::{ConversationStore, NoticeScheduler, NoticeStore, Scheduled, TenantDirectory};
 use crate::tenant::{TenantSettings, WhatsAppSettings};
 
 const NUMBER_ID: &str = "106540352242922";
+
+static TENANT: std::sync::LazyLock<TenantId> = std::sync::LazyLock::new(fakes::tenant);
 
 fn now() -> Timestamp {
     "2026-11-20T09:00:00Z".parse().unwrap()
@@ -16,6 +19,7 @@ fn now() -> Timestamp {
 
 fn ctx(settings: &ChatSettings) -> Context<'_> {
     Context {
+        tenant_id: &TENANT,
         settings,
         now: now(),
         office_open: true,
@@ -428,4 +432,46 @@ fn the_transcript_keeps_the_last_lines_only() {
     }
     assert_eq!(c.transcript.len(), TRANSCRIPT_LINES);
     assert_eq!(c.transcript[0].text, "line 5");
+}
+
+#[test]
+fn disputing_a_bill_picks_the_invoice_then_asks_why_and_files_it() {
+    let settings = ChatSettings::default();
+    let known = Context {
+        billing: Billing::Known(json!([{ "contract_id": "CT-0001", "invoices": ["F-2026-110001"] }])),
+        ..ctx(&settings)
+    };
+    let pick = step(&State::Menu, &Event::Said(&choose(machine::DISPUTE)), &known).unwrap();
+    assert_eq!((pick.state.name(), phrases(&pick.replies)), ("complaint_invoice", vec!["complaint_invoice"]));
+    assert!(matches!(&pick.replies[0], Reply::Say { list: Some(ListOf::Invoices), .. }));
+    let why = step(&pick.state, &Event::Said(&choose("CT-0001/F-2026-110001")), &known).unwrap();
+    assert_eq!((why.state.name(), phrases(&why.replies)), ("complaint_reason", vec!["complaint_reason"]));
+    let filed = step(&why.state, &Event::Said(&text("I was away all month")), &known).unwrap();
+    assert_eq!((filed.state.name(), phrases(&filed.replies)), ("menu", vec!["complaint_filed"]));
+    assert!(
+        matches!(&filed.effects[..], [Effect::FileComplaint { invoice_number, .. }] if invoice_number.as_str() == "F-2026-110001")
+    );
+    let closed = Context { office_open: false, ..known.clone() };
+    let after_hours = step(&why.state, &Event::Said(&text("I was away all month")), &closed).unwrap();
+    assert_eq!(phrases(&after_hours.replies), ["complaint_filed_closed"], "told when staff are back");
+    // a stranger has no invoices to dispute
+    let unknown = step(&State::Menu, &Event::Said(&choose(machine::DISPUTE)), &ctx(&settings)).unwrap();
+    assert_eq!(phrases(&unknown.replies), ["billing_unknown"]);
+}
+
+#[tokio::test]
+async fn a_known_customer_disputes_an_invoice_from_the_chat_and_it_is_acknowledged() {
+    let f = line_fakes().await;
+    let phone = fakes::customer_profile().mobile.unwrap();
+    let line = f.chat_line();
+    let steps =
+        [text("hola"), choose("billing"), choose(machine::DISPUTE), choose("CT-0001/F-2026-110001"), text("Too high")];
+    for (i, what) in steps.into_iter().enumerate() {
+        line.receive(&inbound(&format!("wamid.{i}"), phone.as_str(), what)).await.unwrap();
+    }
+    let said = conversation(&f, phone.as_str()).await.transcript;
+    let filed = &said.last().unwrap().text;
+    assert!(filed.contains(":complaint_filed ") && filed.contains("CLM-"), "{filed}");
+    let jobs = f.compose.jobs();
+    assert!(matches!(&jobs[..], [job] if matches!(&job.subject, NoticeSubject::Complaint { step: 1, .. })), "{jobs:?}");
 }

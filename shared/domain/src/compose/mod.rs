@@ -14,8 +14,8 @@ use crate::ids::CustomerId;
 use crate::notice::NoticeSubject;
 use crate::notice::{Channel, ChannelMessage, ComposeJob, DeliveryJob, Destination, Notice};
 use crate::ports::{
-    AccountStore, AlertSubscriptions, DispatchQueue, NoticeRenderer, NoticeStore, OutageStore, Suppressions,
-    TemplateKey, TenantDirectory,
+    AccountStore, AlertSubscriptions, ComplaintStore, DispatchQueue, NoticeRenderer, NoticeStore, OutageStore,
+    Suppressions, TemplateKey, TenantDirectory,
 };
 use crate::print::{PrintLetter, PrintQueue};
 use crate::tenant::TenantSettings;
@@ -64,6 +64,8 @@ pub struct Compose<'a> {
     pub outages: &'a dyn OutageStore,
     /// Subscribers without a contract, for outage alerts.
     pub subscriptions: &'a dyn AlertSubscriptions,
+    /// Billing complaints, for their steps' notices.
+    pub complaints: &'a dyn ComplaintStore,
     /// Where letters wait for the night's print batch.
     pub print: &'a dyn PrintQueue,
     pub clock: &'a dyn Clock,
@@ -97,6 +99,7 @@ impl Compose<'_> {
         let settings = self.settings(job).await?;
         let recipient = match &job.subject {
             NoticeSubject::OutageAlert { .. } => self.outage_recipient(job, &settings).await?,
+            NoticeSubject::Complaint { reference, .. } => self.complaint_recipient(job, reference, &settings).await?,
             _ => self.account_recipient(job, &settings).await?,
         };
         let Recipient { customer, postal_address, account, values } = match recipient {
@@ -220,6 +223,34 @@ impl Compose<'_> {
         let locale = customer.language.unwrap_or(settings.default_locale);
         let values = crate::outage::template_values(&outage, *stage, locale)?;
         Ok(Ok(Recipient { postal_address: holder.supply_point.address.to_string(), customer, values, account: None }))
+    }
+
+    /// A complaint's notice: to the contract's holder, about the complaint as it stands.
+    async fn complaint_recipient(
+        &self,
+        job: &ComposeJob,
+        reference: &str,
+        settings: &TenantSettings,
+    ) -> Result<Result<Recipient, String>, Error> {
+        let complaint = self.complaints.complaint(&job.tenant_id, reference).await?.ok_or_else(|| {
+            Error::rejected(RejectionCode::UnknownNotice, format!("complaint {reference} is not known"))
+        })?;
+        let account =
+            self.accounts.account(&job.tenant_id, &job.contract_id).await?.ok_or_else(|| unknown_contract(job))?;
+        let customer = self.customer(job, &account.holder.customer_id).await?;
+        let locale = customer.language.unwrap_or(settings.default_locale);
+        let values = serde_json::json!({
+            "locale": locale,
+            "customer": { "name": customer.name },
+            "contract_id": account.holder.contract_id,
+            "complaint": crate::complaints::template_values(&complaint, &settings.time_zone),
+        });
+        Ok(Ok(Recipient {
+            postal_address: account.holder.supply_point.address.to_string(),
+            customer,
+            values,
+            account: Some(account),
+        }))
     }
 
     async fn customer(&self, job: &ComposeJob, customer_id: &CustomerId) -> Result<CustomerProfile, Error> {

@@ -5,13 +5,47 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 use crate::chat::{Appointment, Conversation, Incident};
-use crate::ports::{AppointmentStore, ChatPhrases, ConversationStore, CustomerLookup, IncidentStore};
+use crate::complaints::Complaint;
+use crate::ports::{AppointmentStore, ChatPhrases, ComplaintStore, ConversationStore, CustomerLookup, IncidentStore};
 
 #[derive(Debug, Default)]
 pub struct InMemoryChat {
     conversations: Mutex<HashMap<(TenantId, String), Conversation>>,
     incidents: Mutex<Vec<Incident>>,
     appointments: Mutex<Vec<Appointment>>,
+    complaints: Mutex<Vec<Complaint>>,
+}
+
+#[async_trait]
+impl ComplaintStore for InMemoryChat {
+    async fn file(&self, complaint: &Complaint) -> Result<bool, PortError> {
+        let mut all = self.complaints.lock().unwrap();
+        if all.iter().any(|c| c.reference == complaint.reference) {
+            return Ok(false);
+        }
+        all.push(complaint.clone());
+        Ok(true)
+    }
+
+    async fn complaint(&self, _tenant_id: &TenantId, reference: &str) -> Result<Option<Complaint>, PortError> {
+        Ok(self.complaints.lock().unwrap().iter().find(|c| c.reference == reference).cloned())
+    }
+
+    async fn complaints(&self, tenant_id: &TenantId) -> Result<Vec<Complaint>, PortError> {
+        let all = self.complaints.lock().unwrap();
+        Ok(all.iter().rev().filter(|c| &c.tenant_id == tenant_id).cloned().collect())
+    }
+
+    async fn update(&self, complaint: &Complaint) -> Result<bool, PortError> {
+        let mut all = self.complaints.lock().unwrap();
+        Ok(save_versioned(
+            &mut all,
+            complaint,
+            |c| c.reference == complaint.reference,
+            |c| c.version,
+            |c| c.version += 1,
+        ))
+    }
 }
 
 impl InMemoryChat {

@@ -168,6 +168,7 @@ impl Fakes {
             tenants: &self.tenants,
             outages: &self.outages,
             subscriptions: &self.outages,
+            complaints: &self.chat,
             print: &self.print,
             clock: &self.clock,
             defaults,
@@ -222,7 +223,38 @@ impl Fakes {
             timers: &self.chat_timers,
             tenants: &self.tenants,
             claims: &self.claims,
+            complaints: &self.chat,
+            compose: &self.compose,
+            reminders: &self.scheduler,
             clock: &self.clock,
+            defaults: &self.defaults,
+        }
+    }
+
+    /// The complaint desk on these fakes: notices through `compose`, reminders on `scheduler`.
+    pub fn complaint_desk(&self) -> crate::complaints::ComplaintDesk<'_> {
+        crate::complaints::ComplaintDesk {
+            complaints: &self.chat,
+            accounts: &self.accounts,
+            compose: &self.compose,
+            reminders: &self.scheduler,
+            tenants: &self.tenants,
+            clock: &self.clock,
+            defaults: &self.defaults,
+        }
+    }
+
+    /// Staff's complaint reminders on these fakes (emails through `email`).
+    pub fn complaint_reminders(&self) -> crate::complaints::ComplaintReminders<'_> {
+        crate::complaints::ComplaintReminders {
+            complaints: &self.chat,
+            tenants: &self.tenants,
+            staff: crate::staff_mail::StaffMail {
+                claims: &self.claims,
+                email: &self.email,
+                renderer: &self.renderer,
+                clock: &self.clock,
+            },
             defaults: &self.defaults,
         }
     }

@@ -4,20 +4,17 @@
 use std::collections::BTreeMap;
 
 use futures_util::{StreamExt, TryStreamExt, stream};
-use jiff::SignedDuration;
 use serde_json::json;
 
 use super::audience::{CONCURRENCY, template_values};
 use super::{AlertStage, Audience, AudienceMember, Outage, OutageAlertDue, OutageArea, OutageStatus};
 use crate::compose::{Compose, Composed};
-use crate::error::{Error, PortError, RejectionCode};
+use crate::error::{Error, RejectionCode};
 use crate::ids::{EventId, NoticeId};
 use crate::notice::{Channel, ComposeJob, NoticeKind, NoticeSubject};
-use crate::ports::{Claim, ClaimKey, ClaimOutcome, Claims, EmailSender, OutageStore, OutgoingEmail, TemplateKey};
+use crate::ports::{Claims, EmailSender, OutageStore};
+use crate::staff_mail::{StaffEmail, StaffMail};
 use crate::tenant::TenantSettings;
-
-/// How long a briefing's claim holds while the email is sent.
-const BRIEFING_LEASE: SignedDuration = SignedDuration::from_secs(60);
 
 /// The ports firing an alert needs.
 #[allow(missing_debug_implementations)] // trait objects only
@@ -126,19 +123,6 @@ impl OutageAlerts<'_> {
         let Some(to) = settings.outages.call_centre_email.as_ref() else {
             return Ok("no_call_centre_address".to_owned());
         };
-        let notice_id =
-            NoticeId::derived(&outage.tenant_id, &format!("{}/briefing", due.key()), NoticeKind::OutageBriefing);
-        let key = ClaimKey::Delivery {
-            tenant_id: outage.tenant_id.clone(),
-            notice_id: notice_id.clone(),
-            channel: Channel::Email,
-        };
-        let now = self.compose.clock.now();
-        match self.claims.acquire(&key, now, BRIEFING_LEASE).await? {
-            Claim::Completed => return Ok("already_sent".to_owned()),
-            Claim::HeldElsewhere => return Err(Error::InProgress { key: notice_id.to_string() }),
-            Claim::Acquired => {}
-        }
         let locale = settings.default_locale;
         let mut values = template_values(outage, due.stage, locale)?;
         values["alert"] = json!(due.label);
@@ -152,38 +136,22 @@ impl OutageAlerts<'_> {
             OutageArea::NetworkSectors(sectors) => json!({ "sectors": sectors, "polygon": false }),
             OutageArea::Polygon(_) => json!({ "sectors": [], "polygon": true }),
         };
-        let template = TemplateKey { kind: NoticeKind::OutageBriefing, channel: Channel::Email, locale };
-        let (_, message) = match self.compose.renderer.render(template, &values, settings.sms) {
-            Ok(rendered) => rendered,
-            Err(rejection) => {
-                self.claims.complete(&key, now, &ClaimOutcome::Rejected(rejection.clone())).await?;
-                return Err(rejection.into());
-            }
-        };
-        let email = OutgoingEmail {
+        let mail = StaffEmail {
             tenant_id: &outage.tenant_id,
-            from: settings.sender.email_from.as_ref(),
-            notice_id: &notice_id,
+            notice_id: NoticeId::derived(
+                &outage.tenant_id,
+                &format!("{}/briefing", due.key()),
+                NoticeKind::OutageBriefing,
+            ),
+            kind: NoticeKind::OutageBriefing,
             to,
-            message: &message,
-            attachments: &[],
+            values,
         };
-        match self.email.send(email).await {
-            Ok(provider_message_id) => {
-                self.claims.complete(&key, now, &ClaimOutcome::Sent { provider_message_id }).await?;
-                Ok("sent".to_owned())
-            }
-            Err(PortError::Permanent { operation, source }) => {
-                let reason = format!("{operation}: {source}");
-                let rejection = crate::Rejection::new(RejectionCode::NoChannel, reason.clone());
-                self.claims.complete(&key, now, &ClaimOutcome::Rejected(rejection)).await?;
-                Ok(format!("refused: {reason}"))
-            }
-            Err(transient) => {
-                self.claims.release(&key).await?;
-                Err(transient.into())
-            }
-        }
+        self.staff_mail().send_once(mail, &settings).await
+    }
+
+    fn staff_mail(&self) -> StaffMail<'_> {
+        StaffMail { claims: self.claims, email: self.email, renderer: self.compose.renderer, clock: self.compose.clock }
     }
 }
 
