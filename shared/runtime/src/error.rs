@@ -8,9 +8,6 @@ pub enum RuntimeError {
     /// Permanent: the deployment is missing a setting; redeploy with it.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// Permanent: the function exists but its capability is not built yet.
-    #[error("{function} is not implemented yet: {what}")]
-    NotImplemented { function: &'static str, what: &'static str },
     /// Permanent: the templates shipped in this build are broken.
     #[error("templates could not be loaded")]
     Templates(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -26,7 +23,6 @@ impl RuntimeError {
     fn kind(&self) -> &'static str {
         match self {
             Self::Config(_) => "ConfigError",
-            Self::NotImplemented { .. } => "NotImplemented",
             Self::Templates(_) => "TemplateError",
             Self::Invalid(_) => "InvalidRequest",
             Self::Failed(_) => "Failed",

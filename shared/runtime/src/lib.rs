@@ -5,7 +5,6 @@ pub mod config;
 mod error;
 pub mod http;
 pub mod metrics;
-pub mod not_implemented;
 pub mod redact;
 pub mod sqs;
 pub mod telemetry;
