@@ -2,29 +2,26 @@
 //! no-reply timers, and staff's actions all step the conversation's state machine; its replies
 //! become notices for the dispatcher.
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
-use super::machine::{self, Billing, Context, Effect, Event, ListOf, NoReply, Reply, Step};
-use super::records::{self, Appointment, AppointmentStatus, Incident, IncidentStatus, IncidentUpdate};
-use super::settings::{ChatSettings, Row};
+use super::machine::{self, Billing, Context, Effect, Event, NoReply, Step};
+use super::records::{self, Appointment, AppointmentStatus, Incident, IncidentStatus};
+use super::reply::reply_notice;
+use super::settings::ChatSettings;
 use super::{Answered, ChatTimerDue, Conversation, Inbound};
 use crate::clock::Clock;
 use crate::complaints::{ComplaintDesk, FileComplaint};
-use crate::contact::{Locale, PhoneE164};
+use crate::contact::PhoneE164;
 use crate::error::{Error, RejectionCode};
-use crate::ids::{EventId, NoticeId, TenantId};
-use crate::notice::{
-    ChannelMessage, DeliveryJob, Destination, Interactive, InteractiveRow, Notice, NoticeSubject, RenderedMessage,
-};
+use crate::ids::{NoticeId, TenantId};
+use crate::notice::DeliveryJob;
 use crate::ports::{
     AccountStore, AppointmentStore, ChatPhrases, Claim, ClaimKey, ClaimOutcome, Claims, ComplaintStore, ComposeQueue,
     ConversationStore, CustomerLookup, DispatchQueue, IncidentStore, NoticeScheduler, NoticeStore, Scheduled,
     ScheduledJob, TenantDirectory,
 };
 use crate::tenant::TenantSettings;
-use crate::text::Text;
 
 /// How long an inbound message's claim holds while it is answered.
 const LEASE: SignedDuration = SignedDuration::from_secs(60);
@@ -74,7 +71,7 @@ pub enum StaffAction<'a> {
     Resolve,
 }
 
-fn refused(code: RejectionCode, detail: impl Into<String>) -> Error {
+pub(super) fn refused(code: RejectionCode, detail: impl Into<String>) -> Error {
     Error::rejected(code, detail)
 }
 
@@ -92,7 +89,7 @@ impl ChatLine<'_> {
         }
     }
 
-    async fn settings(&self, tenant_id: &TenantId) -> Result<(TenantSettings, ChatSettings), Error> {
+    pub(super) async fn settings(&self, tenant_id: &TenantId) -> Result<(TenantSettings, ChatSettings), Error> {
         let settings = self.tenants.settings(tenant_id).await?.unwrap_or_else(|| self.defaults.clone());
         let chat = settings.chat.clone().unwrap_or_default();
         Ok((settings, chat))
@@ -168,111 +165,7 @@ impl ChatLine<'_> {
         Ok(Some(conversation.state.name()))
     }
 
-    /// Staff take, answer or resolve a conversation; refused when it is not in their hands.
-    pub async fn staff(
-        &self,
-        tenant_id: &TenantId,
-        phone: &PhoneE164,
-        agent: &str,
-        action: StaffAction<'_>,
-    ) -> Result<Conversation, Error> {
-        let mut conversation = self
-            .conversations
-            .conversation(tenant_id, phone)
-            .await?
-            .ok_or_else(|| refused(RejectionCode::UnknownContract, "no conversation with this number"))?;
-        let (settings, chat) = self.settings(tenant_id).await?;
-        let cause = format!("staff/{}/v{}", agent, conversation.version);
-        let ctx = self.context(&chat, &settings, tenant_id, &cause, Billing::NotLoaded);
-        let event = match action {
-            StaffAction::Take => Event::AgentTakes { agent },
-            StaffAction::Reply(text) => Event::AgentReplies { agent, text },
-            StaffAction::Resolve => Event::AgentResolves { agent },
-        };
-        let step = machine::step(&conversation.state, &event, &ctx)
-            .map_err(|not_now| refused(RejectionCode::InvalidTransition, not_now.0))?;
-        if matches!(action, StaffAction::Take) {
-            conversation.agent = Text::parse(agent).ok();
-        }
-        let follow_up = !conversation.in_window(ctx.now);
-        self.apply(&mut conversation, step, &cause, &ctx, &settings, (agent, follow_up)).await?;
-        Ok(conversation)
-    }
-
-    pub async fn waiting(&self, tenant_id: &TenantId) -> Result<Vec<Conversation>, Error> {
-        Ok(self.conversations.waiting(tenant_id).await?)
-    }
-
-    pub async fn conversation(&self, tenant_id: &TenantId, phone: &PhoneE164) -> Result<Option<Conversation>, Error> {
-        Ok(self.conversations.conversation(tenant_id, phone).await?)
-    }
-
-    /// Moves an incident on and tells whoever reported it.
-    pub async fn update_incident(
-        &self,
-        tenant_id: &TenantId,
-        reference: &str,
-        by: &str,
-        status: IncidentStatus,
-        note: Option<Text<500>>,
-    ) -> Result<Incident, Error> {
-        let mut incident = self
-            .incidents
-            .incident(tenant_id, reference)
-            .await?
-            .ok_or_else(|| refused(RejectionCode::UnknownNotice, format!("incident {reference} is not known")))?;
-        if incident.status == IncidentStatus::Closed {
-            return Err(refused(RejectionCode::InvalidTransition, format!("incident {reference} is closed")));
-        }
-        let now = self.clock.now();
-        incident.status = status;
-        incident.updates.push(IncidentUpdate { at: now, by: by.to_owned(), status, note: note.clone() });
-        if !self.incidents.update(&incident).await? {
-            return Err(refused(RejectionCode::ConcurrentChange, format!("incident {reference} changed meanwhile")));
-        }
-        incident.version += 1;
-        let values = json!({ "reference": reference, "status": status.as_str(), "note": note });
-        let cause = format!("incident/{reference}/{}", incident.updates.len());
-        self.notify(tenant_id, &incident.reporter, "incident_status", values, &cause).await?;
-        Ok(incident)
-    }
-
-    /// Confirms an appointment slot and tells the citizen.
-    pub async fn confirm_appointment(
-        &self,
-        tenant_id: &TenantId,
-        reference: &str,
-        by: &str,
-        slot: Text<200>,
-    ) -> Result<Appointment, Error> {
-        let mut appointment =
-            self.appointments.appointment(tenant_id, reference).await?.ok_or_else(|| {
-                refused(RejectionCode::UnknownNotice, format!("appointment {reference} is not known"))
-            })?;
-        if appointment.status != AppointmentStatus::Requested {
-            return Err(refused(
-                RejectionCode::InvalidTransition,
-                format!("appointment {reference} is confirmed already"),
-            ));
-        }
-        appointment.status = AppointmentStatus::Confirmed { slot: slot.clone(), by: by.to_owned() };
-        if !self.appointments.update(&appointment).await? {
-            return Err(refused(RejectionCode::ConcurrentChange, format!("appointment {reference} changed meanwhile")));
-        }
-        appointment.version += 1;
-        let values = json!({ "reference": reference, "slot": slot });
-        self.notify(
-            tenant_id,
-            &appointment.phone,
-            "appointment_confirmed",
-            values,
-            &format!("appointment/{reference}"),
-        )
-        .await?;
-        Ok(appointment)
-    }
-
-    fn context<'c>(
+    pub(super) fn context<'c>(
         &self,
         chat: &'c ChatSettings,
         settings: &TenantSettings,
@@ -299,7 +192,7 @@ impl ChatLine<'_> {
     }
 
     /// A known customer's unpaid invoices and next instalment, per contract.
-    async fn billing(&self, tenant_id: &TenantId, phone: &PhoneE164) -> Result<Billing, Error> {
+    pub(super) async fn billing(&self, tenant_id: &TenantId, phone: &PhoneE164) -> Result<Billing, Error> {
         let Some(customer_id) = self.customers.customer_by_phone(tenant_id, phone).await? else {
             return Ok(Billing::Unknown);
         };
@@ -329,7 +222,11 @@ impl ChatLine<'_> {
 
     /// When the conversation already answered `cause` (a retry after a partial failure): queues
     /// the same replies again, which the dispatcher's claims make harmless.
-    async fn resend_if_answered(&self, conversation: &Conversation, cause: &str) -> Result<Option<usize>, Error> {
+    pub(super) async fn resend_if_answered(
+        &self,
+        conversation: &Conversation,
+        cause: &str,
+    ) -> Result<Option<usize>, Error> {
         let Some(answered) = conversation.answered.as_ref().filter(|a| a.cause == cause) else { return Ok(None) };
         for notice_id in &answered.replies {
             self.enqueue(&conversation.tenant_id, notice_id).await?;
@@ -337,7 +234,7 @@ impl ChatLine<'_> {
         Ok(Some(answered.replies.len()))
     }
 
-    async fn enqueue(&self, tenant_id: &TenantId, notice_id: &NoticeId) -> Result<(), Error> {
+    pub(super) async fn enqueue(&self, tenant_id: &TenantId, notice_id: &NoticeId) -> Result<(), Error> {
         let job = DeliveryJob {
             tenant_id: tenant_id.clone(),
             notice_id: notice_id.clone(),
@@ -350,7 +247,7 @@ impl ChatLine<'_> {
     /// Carries out a step: records and timers, the new state, the replies as notices (recorded
     /// before the conversation, queued after it is saved); `follow_up` when they must be the
     /// tenant's template because the 24-hour window is closed.
-    async fn apply(
+    pub(super) async fn apply(
         &self,
         conversation: &mut Conversation,
         step: Step,
@@ -384,7 +281,7 @@ impl ChatLine<'_> {
         Ok(replies.len())
     }
 
-    async fn carry_out(
+    pub(super) async fn carry_out(
         &self,
         conversation: &mut Conversation,
         effect: Effect,
@@ -459,148 +356,5 @@ impl ChatLine<'_> {
             }
         }
         Ok(())
-    }
-
-    /// A message outside the conversation's flow (an incident's new status, a confirmed
-    /// appointment), in the citizen's language.
-    async fn notify(
-        &self,
-        tenant_id: &TenantId,
-        phone: &PhoneE164,
-        phrase: &'static str,
-        values: Value,
-        cause: &str,
-    ) -> Result<(), Error> {
-        let (_, chat) = self.settings(tenant_id).await?;
-        let now = self.clock.now();
-        let conversation = match self.conversations.conversation(tenant_id, phone).await? {
-            Some(conversation) => conversation,
-            None => Conversation::new(tenant_id.clone(), phone.clone(), chat.languages[0], now),
-        };
-        let (text, _) =
-            self.render(&conversation, &Reply::Say { phrase, values, list: None }, &chat, &Billing::NotLoaded)?;
-        let notice = reply_notice(&conversation, cause, text, None, !conversation.in_window(now), now);
-        self.notices.create(&notice).await?;
-        self.enqueue(tenant_id, &notice.notice_id).await
-    }
-
-    fn render(
-        &self,
-        conversation: &Conversation,
-        reply: &Reply,
-        chat: &ChatSettings,
-        billing: &Billing,
-    ) -> Result<(String, Option<Interactive>), Error> {
-        let locale = conversation.locale;
-        let (phrase, values, list) = match reply {
-            Reply::Staff { text } => return Ok((text.clone(), None)),
-            Reply::Say { phrase, values, list } => (*phrase, values, *list),
-        };
-        let mut values = values.clone();
-        values["locale"] = json!(locale);
-        values["name"] = json!(conversation.name);
-        let text = self.phrases.say(locale, phrase, &values)?;
-        let Some(list) = list else { return Ok((text, None)) };
-        let say = |phrase: &str| self.phrases.say(locale, phrase, &json!({ "locale": locale }));
-        let rows = |rows: Vec<&Row>| -> Vec<InteractiveRow> {
-            rows.into_iter()
-                .map(|row| InteractiveRow {
-                    id: row.id.clone(),
-                    title: row.title.get(locale).to_owned(),
-                    description: row.description.as_ref().map(|d| d.get(locale).to_owned()),
-                })
-                .collect()
-        };
-        let rows = match list {
-            ListOf::Services => rows(chat.services.iter().map(|s| &s.row).collect()),
-            ListOf::IncidentCategories => rows(chat.incident_categories.iter().collect()),
-            ListOf::Information => rows(chat.information.iter().map(|i| &i.row).collect()),
-            ListOf::AppointmentServices => rows(chat.appointment_services.iter().collect()),
-            ListOf::PreferenceOptions => {
-                let opt = if conversation.opted_out { "opt_in" } else { "opt_out" };
-                ["language", opt, "terms", "privacy"]
-                    .into_iter()
-                    .map(|id| {
-                        Ok(InteractiveRow {
-                            id: id.to_owned(),
-                            title: say(&format!("option_{id}"))?,
-                            description: None,
-                        })
-                    })
-                    .collect::<Result<_, Error>>()?
-            }
-            ListOf::Languages => chat
-                .languages
-                .iter()
-                .map(|l| InteractiveRow {
-                    id: l.code().to_owned(),
-                    title: language_name(*l).to_owned(),
-                    description: None,
-                })
-                .collect(),
-            ListOf::SkipButton | ListOf::DisputeButton => {
-                let (id, title) = if list == ListOf::SkipButton {
-                    ("skip", "skip_button")
-                } else {
-                    (machine::DISPUTE, "dispute_button")
-                };
-                let buttons = vec![InteractiveRow { id: id.to_owned(), title: say(title)?, description: None }];
-                return Ok((text, Some(Interactive::Buttons { buttons })));
-            }
-            ListOf::Invoices => machine::invoice_rows(billing)
-                .into_iter()
-                .map(|(id, invoice, contract)| InteractiveRow {
-                    id,
-                    title: invoice.chars().take(super::settings::MAX_ROW_TITLE).collect(),
-                    description: Some(contract),
-                })
-                .collect(),
-        };
-        Ok((text, Some(Interactive::List { button: say("list_button")?, rows })))
-    }
-}
-
-/// Each language by its own name.
-fn language_name(locale: Locale) -> &'static str {
-    match locale {
-        Locale::Ca => "Català",
-        Locale::Es => "Español",
-        Locale::It => "Italiano",
-        Locale::En => "English",
-    }
-}
-
-fn reply_notice(
-    conversation: &Conversation,
-    cause: &str,
-    text: String,
-    interactive: Option<Interactive>,
-    follow_up: bool,
-    now: Timestamp,
-) -> Notice {
-    let subject = NoticeSubject::Chat { follow_up };
-    let key = format!("chat/{}/{cause}", conversation.phone.as_str());
-    let notice_id = NoticeId::derived(&conversation.tenant_id, &key, subject.kind());
-    let digest = hex::encode(Sha256::digest(key.as_bytes()));
-    let content_hash = hex::encode(Sha256::digest(text.as_bytes()));
-    Notice {
-        tenant_id: conversation.tenant_id.clone(),
-        notice_id,
-        contract_id: None,
-        kind: subject.kind(),
-        locale: conversation.locale,
-        messages: vec![ChannelMessage {
-            destination: Destination::Whatsapp(conversation.phone.clone()),
-            template: None,
-            content: Some(RenderedMessage { subject: None, text, html: None, parts: None, interactive }),
-            attachment: None,
-        }],
-        channel_reason: "chat line".to_owned(),
-        content_hash,
-        cause: EventId::parse(&format!("chat:{}", &digest[..32])).expect("hex is a valid event id"),
-        created_at: now,
-        subject,
-        fallback_of: None,
-        recipient: None,
     }
 }

@@ -7,8 +7,11 @@
 mod line;
 pub mod machine;
 mod records;
+mod reply;
 pub mod settings;
+mod staff;
 
+use line::refused;
 pub use line::{ChatLine, Received, StaffAction};
 pub use machine::{Effect, ListOf, Reply, State};
 pub use records::{

@@ -1,0 +1,159 @@
+//! The chat line's replies: phrases rendered in the conversation's language, with the lists and
+//! buttons WhatsApp shows, recorded as notices for the dispatcher.
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::machine::{self, Billing, ListOf, Reply};
+use super::settings::{ChatSettings, Row};
+use super::{ChatLine, Conversation};
+use crate::contact::{Locale, PhoneE164};
+use crate::error::Error;
+use crate::ids::{EventId, NoticeId, TenantId};
+use crate::notice::{ChannelMessage, Destination, Interactive, InteractiveRow, Notice, NoticeSubject, RenderedMessage};
+
+impl ChatLine<'_> {
+    /// A message outside the conversation's flow (an incident's new status, a confirmed
+    /// appointment), in the citizen's language.
+    pub(super) async fn notify(
+        &self,
+        tenant_id: &TenantId,
+        phone: &PhoneE164,
+        phrase: &'static str,
+        values: Value,
+        cause: &str,
+    ) -> Result<(), Error> {
+        let (_, chat) = self.settings(tenant_id).await?;
+        let now = self.clock.now();
+        let conversation = match self.conversations.conversation(tenant_id, phone).await? {
+            Some(conversation) => conversation,
+            None => Conversation::new(tenant_id.clone(), phone.clone(), chat.languages[0], now),
+        };
+        let (text, _) =
+            self.render(&conversation, &Reply::Say { phrase, values, list: None }, &chat, &Billing::NotLoaded)?;
+        let notice = reply_notice(&conversation, cause, text, None, !conversation.in_window(now), now);
+        self.notices.create(&notice).await?;
+        self.enqueue(tenant_id, &notice.notice_id).await
+    }
+
+    pub(super) fn render(
+        &self,
+        conversation: &Conversation,
+        reply: &Reply,
+        chat: &ChatSettings,
+        billing: &Billing,
+    ) -> Result<(String, Option<Interactive>), Error> {
+        let locale = conversation.locale;
+        let (phrase, values, list) = match reply {
+            Reply::Staff { text } => return Ok((text.clone(), None)),
+            Reply::Say { phrase, values, list } => (*phrase, values, *list),
+        };
+        let mut values = values.clone();
+        values["locale"] = json!(locale);
+        values["name"] = json!(conversation.name);
+        let text = self.phrases.say(locale, phrase, &values)?;
+        let Some(list) = list else { return Ok((text, None)) };
+        let say = |phrase: &str| self.phrases.say(locale, phrase, &json!({ "locale": locale }));
+        let rows = |rows: Vec<&Row>| -> Vec<InteractiveRow> {
+            rows.into_iter()
+                .map(|row| InteractiveRow {
+                    id: row.id.clone(),
+                    title: row.title.get(locale).to_owned(),
+                    description: row.description.as_ref().map(|d| d.get(locale).to_owned()),
+                })
+                .collect()
+        };
+        let rows = match list {
+            ListOf::Services => rows(chat.services.iter().map(|s| &s.row).collect()),
+            ListOf::IncidentCategories => rows(chat.incident_categories.iter().collect()),
+            ListOf::Information => rows(chat.information.iter().map(|i| &i.row).collect()),
+            ListOf::AppointmentServices => rows(chat.appointment_services.iter().collect()),
+            ListOf::PreferenceOptions => {
+                let opt = if conversation.opted_out { "opt_in" } else { "opt_out" };
+                ["language", opt, "terms", "privacy"]
+                    .into_iter()
+                    .map(|id| {
+                        Ok(InteractiveRow {
+                            id: id.to_owned(),
+                            title: say(&format!("option_{id}"))?,
+                            description: None,
+                        })
+                    })
+                    .collect::<Result<_, Error>>()?
+            }
+            ListOf::Languages => chat
+                .languages
+                .iter()
+                .map(|l| InteractiveRow {
+                    id: l.code().to_owned(),
+                    title: language_name(*l).to_owned(),
+                    description: None,
+                })
+                .collect(),
+            ListOf::SkipButton | ListOf::DisputeButton => {
+                let (id, title) = if list == ListOf::SkipButton {
+                    ("skip", "skip_button")
+                } else {
+                    (machine::DISPUTE, "dispute_button")
+                };
+                let buttons = vec![InteractiveRow { id: id.to_owned(), title: say(title)?, description: None }];
+                return Ok((text, Some(Interactive::Buttons { buttons })));
+            }
+            ListOf::Invoices => machine::invoice_rows(billing)
+                .into_iter()
+                .map(|(id, invoice, contract)| InteractiveRow {
+                    id,
+                    title: invoice.chars().take(super::settings::MAX_ROW_TITLE).collect(),
+                    description: Some(contract),
+                })
+                .collect(),
+        };
+        Ok((text, Some(Interactive::List { button: say("list_button")?, rows })))
+    }
+}
+
+/// Each language by its own name.
+fn language_name(locale: Locale) -> &'static str {
+    match locale {
+        Locale::Ca => "Català",
+        Locale::Es => "Español",
+        Locale::It => "Italiano",
+        Locale::En => "English",
+    }
+}
+
+pub(super) fn reply_notice(
+    conversation: &Conversation,
+    cause: &str,
+    text: String,
+    interactive: Option<Interactive>,
+    follow_up: bool,
+    now: Timestamp,
+) -> Notice {
+    let subject = NoticeSubject::Chat { follow_up };
+    let key = format!("chat/{}/{cause}", conversation.phone.as_str());
+    let notice_id = NoticeId::derived(&conversation.tenant_id, &key, subject.kind());
+    let digest = hex::encode(Sha256::digest(key.as_bytes()));
+    let content_hash = hex::encode(Sha256::digest(text.as_bytes()));
+    Notice {
+        tenant_id: conversation.tenant_id.clone(),
+        notice_id,
+        contract_id: None,
+        kind: subject.kind(),
+        locale: conversation.locale,
+        messages: vec![ChannelMessage {
+            destination: Destination::Whatsapp(conversation.phone.clone()),
+            template: None,
+            content: Some(RenderedMessage { subject: None, text, html: None, parts: None, interactive }),
+            attachment: None,
+        }],
+        channel_reason: "chat line".to_owned(),
+        content_hash,
+        cause: EventId::parse(&format!("chat:{}", &digest[..32])).expect("hex is a valid event id"),
+        created_at: now,
+        subject,
+        fallback_of: None,
+        recipient: None,
+    }
+}
