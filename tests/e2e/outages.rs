@@ -363,3 +363,31 @@ async fn every_sample_request_under_events_is_answered() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_citizen_subscribed_from_the_chat_is_in_the_outages_audience() {
+    // GIVEN the sample customer's contract (sector REUS-N1), and a neighbour who subscribes to its
+    // outage alerts from the chat line
+    let line = crate::chat::Line::start(|_| {}).await;
+    line.with_customer().await;
+    let choice = |id: &str| json!({"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": id, "title": id}}});
+    let messages = [
+        json!({"type": "text", "text": {"body": "hola"}}),
+        choice("preferences"),
+        choice("outage_alerts"),
+        json!({"type": "text", "text": {"body": "ct-0001"}}),
+    ];
+    for (i, content) in messages.into_iter().enumerate() {
+        let request = crate::chat::fresh_from("34611222333", &format!("wamid.sub.{i}"), content);
+        assert_eq!(line.post_request(&request).await.0, 200);
+    }
+    assert!(crate::chat::texts(&line.sent).last().unwrap().contains("CT-0001"));
+    // WHEN an outage of that sector is planned THEN the dry run counts both of them
+    let desk = Desk::new(&line.stack).await;
+    let (status, planned) = desk.post("/outages", plan(start(), &json!({"network_sectors": ["REUS-N1"]}))).await;
+    assert_eq!(status, 201, "{planned}");
+    assert_eq!(
+        (planned["dry_run"]["contracts"].as_u64(), planned["dry_run"]["subscribers"].as_u64()),
+        (Some(1), Some(1))
+    );
+}

@@ -45,10 +45,10 @@ pub async fn handle_batch(
     rejections: &Rejections<'_>,
     event: SqsEvent,
 ) -> (SqsBatchResponse, Counts) {
-    process_batch(event, rejections, |record| handle_record(line, record)).await
+    process_batch(event, rejections, |record| handle_record(&line, record)).await
 }
 
-async fn handle_record(line: ChatLine<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
+async fn handle_record(line: &ChatLine<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
     let message: TimerMessage = avisa_runtime::sqs::parse_job(&record)?;
     let due = message.chat_timer;
     let fired = line.timer(&due).await.map_err(|error| RecordFailure {

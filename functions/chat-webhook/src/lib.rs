@@ -118,6 +118,7 @@ impl ChatAdapters {
             tenants: store,
             claims: store,
             complaints: store,
+            subscriptions: store,
             compose: &self.compose,
             reminders: &self.reminders,
             clock: &self.clock,

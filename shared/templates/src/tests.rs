@@ -345,6 +345,7 @@ mod chat {
             "name": "Maria",
             "agent": "Jordi",
             "reference": "INC-2611-7F3A9C",
+            "contract_id": "CT-0001",
             "status": "in_progress",
             "note": null,
             "slot": "dimarts 24, 10:30",

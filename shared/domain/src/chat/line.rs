@@ -5,7 +5,7 @@
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 
-use super::machine::{self, Billing, Context, Effect, Event, NoReply, Step};
+use super::machine::{self, Billing, Context, Effect, Event, NoReply, State, Step};
 use super::records::{self, Appointment, AppointmentStatus, Incident, IncidentStatus};
 use super::reply::reply_notice;
 use super::settings::ChatSettings;
@@ -16,12 +16,14 @@ use crate::contact::PhoneE164;
 use crate::error::{Error, RejectionCode};
 use crate::ids::{NoticeId, TenantId};
 use crate::notice::DeliveryJob;
+use crate::outage::AlertSubscription;
 use crate::ports::{
-    AccountStore, AppointmentStore, ChatPhrases, Claim, ClaimKey, ClaimOutcome, Claims, ComplaintStore, ComposeQueue,
-    ConversationStore, CustomerLookup, DispatchQueue, IncidentStore, NoticeScheduler, NoticeStore, Scheduled,
-    ScheduledJob, TenantDirectory,
+    AccountStore, AlertSubscriptions, AppointmentStore, ChatPhrases, Claim, ClaimKey, ClaimOutcome, Claims,
+    ComplaintStore, ComposeQueue, ConversationStore, CustomerLookup, DispatchQueue, IncidentStore, NoticeScheduler,
+    NoticeStore, Scheduled, ScheduledJob, TenantDirectory,
 };
 use crate::tenant::TenantSettings;
+use crate::text::Text;
 
 /// How long an inbound message's claim holds while it is answered.
 const LEASE: SignedDuration = SignedDuration::from_secs(60);
@@ -44,6 +46,8 @@ pub struct ChatLine<'a> {
     pub claims: &'a dyn Claims,
     /// Complaints filed from the chat ("dispute a bill"), their notices and staff's reminders.
     pub complaints: &'a dyn ComplaintStore,
+    /// Citizens subscribing to a building's outage alerts from the chat.
+    pub subscriptions: &'a dyn AlertSubscriptions,
     pub compose: &'a dyn ComposeQueue,
     pub reminders: &'a dyn NoticeScheduler,
     pub clock: &'a dyn Clock,
@@ -136,7 +140,11 @@ impl ChatLine<'_> {
             Billing::NotLoaded
         };
         let reference_seed = inbound.message_id.as_str();
-        let ctx = self.context(&chat, &settings, tenant_id, reference_seed, billing);
+        let mut ctx = self.context(&chat, &settings, tenant_id, reference_seed, billing);
+        if let (State::AlertContract, Some(contract_id)) = (&conversation.state, machine::typed_contract(&inbound.said))
+        {
+            ctx.contract_known = Some(self.accounts.holder(tenant_id, &contract_id).await?.is_some());
+        }
         let step = machine::step(&conversation.state, &Event::Said(&inbound.said), &ctx)
             .map_err(|not_now| refused(RejectionCode::InvalidTransition, not_now.0))?;
         // An answer to a message just received is inside its 24-hour window by definition.
@@ -188,6 +196,7 @@ impl ChatLine<'_> {
             }),
             reference: records::reference_stem(tenant_id, cause, now),
             billing,
+            contract_known: None,
         }
     }
 
@@ -324,6 +333,24 @@ impl ChatLine<'_> {
             Effect::FileComplaint { contract_id, invoice_number, reason } => {
                 let request = FileComplaint { tenant_id: tenant_id.clone(), contract_id, invoice_number, reason };
                 self.complaint_desk().file_at("citizen", "chat", request, now).await?;
+            }
+            Effect::SubscribeAlerts { contract_id } => {
+                let subscription = AlertSubscription {
+                    subscriber_id: AlertSubscription::derive_id(
+                        tenant_id,
+                        &contract_id,
+                        Some(&conversation.phone),
+                        None,
+                    ),
+                    tenant_id: tenant_id.clone(),
+                    contract_id,
+                    name: conversation.name.as_ref().and_then(|n| Text::parse(n.as_str()).ok()),
+                    mobile: Some(conversation.phone.clone()),
+                    email: None,
+                    language: conversation.locale,
+                    subscribed_at: now,
+                };
+                self.subscriptions.subscribe(&subscription).await?;
             }
             Effect::SetLanguage(locale) => conversation.locale = locale,
             Effect::SetOptOut(opted_out) => conversation.opted_out = opted_out,

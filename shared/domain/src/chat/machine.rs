@@ -38,6 +38,8 @@ pub enum State {
     },
     Preferences,
     PreferenceLanguage,
+    /// Outage alerts for a building's supply point: which contract (the number on its bills).
+    AlertContract,
     /// "Dispute a bill": which invoice.
     ComplaintInvoice,
     ComplaintReason {
@@ -73,6 +75,7 @@ impl State {
             Self::AppointmentSlot { .. } => "appointment_slot",
             Self::Preferences => "preferences",
             Self::PreferenceLanguage => "preference_language",
+            Self::AlertContract => "alert_contract",
             Self::ComplaintInvoice => "complaint_invoice",
             Self::ComplaintReason { .. } => "complaint_reason",
             Self::AskingName { .. } => "asking_name",
@@ -152,6 +155,10 @@ pub enum Effect {
         service: String,
         preferred: Text<200>,
     },
+    /// Alerts of planned outages at this contract's supply point, to this phone.
+    SubscribeAlerts {
+        contract_id: ContractId,
+    },
     FileComplaint {
         contract_id: ContractId,
         invoice_number: InvoiceNumber,
@@ -204,6 +211,8 @@ pub struct Context<'a> {
     /// The stem of the reference an incident or appointment filed by this step gets.
     pub reference: String,
     pub billing: Billing,
+    /// For a contract number just typed: whether it is one of the tenant's.
+    pub contract_known: Option<bool>,
 }
 
 /// The result of one step.
@@ -228,6 +237,13 @@ impl Step {
 /// Why a step is refused (staff acting on a conversation not in their hands).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotNow(pub String);
+
+/// A contract number as a citizen types it (spaces and case forgiven).
+pub fn typed_contract(said: &Said) -> Option<ContractId> {
+    let Said::Text { body } = said else { return None };
+    let cleaned: String = body.trim().chars().filter(|c| !c.is_whitespace()).collect();
+    ContractId::parse(&cleaned.to_uppercase()).ok()
+}
 
 /// The id of the "dispute a bill" button.
 pub const DISPUTE: &str = "dispute";
@@ -503,7 +519,16 @@ fn citizen(state: &State, said: &Said, ctx: &Context<'_>) -> Step {
             Some("opt_in") => Step::to(State::Menu, vec![say("opted_in")]).with(vec![Effect::SetOptOut(false)]),
             Some("terms") => Step::to(State::Menu, vec![say_with("terms", json!({ "url": settings.terms_url }))]),
             Some("privacy") => Step::to(State::Menu, vec![say_with("privacy", json!({ "url": settings.privacy_url }))]),
+            Some("outage_alerts") => Step::to(State::AlertContract, vec![say("alert_contract")]),
             _ => Step::to(state.clone(), vec![list("choose_from_list", ListOf::PreferenceOptions)]),
+        },
+        State::AlertContract => match (typed_contract(said), ctx.contract_known) {
+            (Some(contract_id), Some(true)) => {
+                let values = json!({ "contract_id": contract_id });
+                Step::to(State::Menu, vec![say_with("alerts_subscribed", values)])
+                    .with(vec![Effect::SubscribeAlerts { contract_id }])
+            }
+            _ => Step::to(State::Menu, vec![say("alert_contract_unknown")]),
         },
         State::PreferenceLanguage => {
             match choice(said).and_then(|code| Locale::parse(code).ok()).filter(|l| settings.languages.contains(l)) {

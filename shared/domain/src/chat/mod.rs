@@ -75,6 +75,10 @@ pub const PHRASES: &[&str] = &[
     "complaint_reason",
     "complaint_filed",
     "complaint_filed_closed",
+    "option_outage_alerts",
+    "alert_contract",
+    "alert_contract_unknown",
+    "alerts_subscribed",
 ];
 
 /// How many lines of a conversation are kept for staff to read.

@@ -71,7 +71,7 @@ impl ChatLine<'_> {
             ListOf::AppointmentServices => rows(chat.appointment_services.iter().collect()),
             ListOf::PreferenceOptions => {
                 let opt = if conversation.opted_out { "opt_in" } else { "opt_out" };
-                ["language", opt, "terms", "privacy"]
+                ["language", opt, "outage_alerts", "terms", "privacy"]
                     .into_iter()
                     .map(|id| {
                         Ok(InteractiveRow {

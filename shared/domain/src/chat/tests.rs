@@ -26,6 +26,7 @@ fn ctx(settings: &ChatSettings) -> Context<'_> {
         back_at: json!({}),
         reference: "2611-ABCDEF".into(),
         billing: Billing::NotLoaded,
+        contract_known: None,
     }
 }
 
@@ -474,4 +475,37 @@ async fn a_known_customer_disputes_an_invoice_from_the_chat_and_it_is_acknowledg
     assert!(filed.contains(":complaint_filed ") && filed.contains("CLM-"), "{filed}");
     let jobs = f.compose.jobs();
     assert!(matches!(&jobs[..], [job] if matches!(&job.subject, NoticeSubject::Complaint { step: 1, .. })), "{jobs:?}");
+}
+
+#[test]
+fn subscribing_to_a_buildings_outage_alerts_asks_its_contract_number() {
+    let settings = ChatSettings::default();
+    let asked = step(&State::Preferences, &Event::Said(&choose("outage_alerts")), &ctx(&settings)).unwrap();
+    assert_eq!((asked.state.name(), phrases(&asked.replies)), ("alert_contract", vec!["alert_contract"]));
+    let known = Context { contract_known: Some(true), ..ctx(&settings) };
+    let subscribed = step(&asked.state, &Event::Said(&text(" ct-0001 ")), &known).unwrap();
+    assert_eq!((subscribed.state.name(), phrases(&subscribed.replies)), ("menu", vec!["alerts_subscribed"]));
+    assert!(
+        matches!(&subscribed.effects[..], [Effect::SubscribeAlerts { contract_id }] if contract_id.as_str() == "CT-0001")
+    );
+    let unknown = Context { contract_known: Some(false), ..ctx(&settings) };
+    let refused = step(&asked.state, &Event::Said(&text("CT-9")), &unknown).unwrap();
+    assert_eq!(phrases(&refused.replies), ["alert_contract_unknown"]);
+    assert!(refused.effects.is_empty());
+}
+
+#[tokio::test]
+async fn a_citizen_subscribes_from_the_chat_and_the_outage_audience_includes_them() {
+    use crate::ports::AlertSubscriptions;
+    let f = line_fakes().await;
+    let line = f.chat_line();
+    let steps = [text("hola"), choose("preferences"), choose("outage_alerts"), text("CT-0001")];
+    for (i, what) in steps.into_iter().enumerate() {
+        line.receive(&inbound(&format!("wamid.{i}"), CITIZEN, what)).await.unwrap();
+    }
+    assert!(conversation(&f, CITIZEN).await.transcript.last().unwrap().text.contains(":alerts_subscribed"));
+    let subscribers = f.outages.subscribers(&fakes::tenant(), &fakes::contract()).await.unwrap();
+    assert_eq!(subscribers.len(), 1);
+    assert_eq!(subscribers[0].mobile.as_ref().unwrap().as_str(), CITIZEN);
+    assert_eq!(subscribers[0].language, Locale::Ca);
 }

@@ -224,6 +224,7 @@ impl Fakes {
             tenants: &self.tenants,
             claims: &self.claims,
             complaints: &self.chat,
+            subscriptions: &self.outages,
             compose: &self.compose,
             reminders: &self.scheduler,
             clock: &self.clock,
