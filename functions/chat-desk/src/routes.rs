@@ -73,7 +73,7 @@ pub(crate) async fn route(line: &ChatLine<'_>, operator: &Operator, request: Req
             ("GET", ["conversations"]) => Ok(json!({ "waiting": to_json(&line.waiting(tenant).await?) })),
             ("GET", ["conversations", number]) => match line.conversation(tenant, &phone(number)?).await? {
                 Some(conversation) => Ok(to_json(&conversation)),
-                None => Err(Error::rejected(RejectionCode::UnknownContract, "no conversation with this number")),
+                None => Err(Error::rejected(RejectionCode::NotFound, "no conversation with this number")),
             },
             ("POST", ["conversations", number, action]) => {
                 let action = match *action {
@@ -138,7 +138,7 @@ pub(crate) async fn route(line: &ChatLine<'_>, operator: &Operator, request: Req
                 Ok(to_json(&line.complaint_desk().act(agent, tenant, reference, action).await?))
             }
             _ => Err(Error::rejected(
-                RejectionCode::UnknownNotice,
+                RejectionCode::NotFound,
                 format!("no route {method} {path}: see the staff API in README.md"),
             )),
         }

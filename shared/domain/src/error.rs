@@ -23,6 +23,8 @@ pub enum RejectionCode {
     NoChannel,
     RenderFailed,
     UnknownOutage,
+    /// A conversation, incident, appointment or complaint (or an API route) that does not exist.
+    NotFound,
     /// The request does not apply in the current state (confirming a cancelled outage…).
     InvalidTransition,
     /// Someone else changed the record meanwhile: read it again and retry.

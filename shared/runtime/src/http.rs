@@ -75,7 +75,10 @@ pub fn error_response(error: &Error) -> LambdaFunctionUrlResponse {
     match error {
         Error::Rejected(rejection) => {
             let status = match rejection.code {
-                RejectionCode::UnknownContract | RejectionCode::UnknownNotice | RejectionCode::UnknownOutage => 404,
+                RejectionCode::UnknownContract
+                | RejectionCode::UnknownNotice
+                | RejectionCode::UnknownOutage
+                | RejectionCode::NotFound => 404,
                 RejectionCode::InvalidTransition | RejectionCode::ConcurrentChange => 409,
                 RejectionCode::InvalidJson => 400,
                 _ => 422,

@@ -24,7 +24,7 @@ impl ChatLine<'_> {
             .conversations
             .conversation(tenant_id, phone)
             .await?
-            .ok_or_else(|| refused(RejectionCode::UnknownContract, "no conversation with this number"))?;
+            .ok_or_else(|| refused(RejectionCode::NotFound, "no conversation with this number"))?;
         let (settings, chat) = self.settings(tenant_id).await?;
         let cause = format!("staff/{}/v{}", agent, conversation.version);
         let ctx = self.context(&chat, &settings, tenant_id, &cause, Billing::NotLoaded);
@@ -64,7 +64,7 @@ impl ChatLine<'_> {
             .incidents
             .incident(tenant_id, reference)
             .await?
-            .ok_or_else(|| refused(RejectionCode::UnknownNotice, format!("incident {reference} is not known")))?;
+            .ok_or_else(|| refused(RejectionCode::NotFound, format!("incident {reference} is not known")))?;
         if incident.status == IncidentStatus::Closed {
             return Err(refused(RejectionCode::InvalidTransition, format!("incident {reference} is closed")));
         }
@@ -89,10 +89,11 @@ impl ChatLine<'_> {
         by: &str,
         slot: Text<200>,
     ) -> Result<Appointment, Error> {
-        let mut appointment =
-            self.appointments.appointment(tenant_id, reference).await?.ok_or_else(|| {
-                refused(RejectionCode::UnknownNotice, format!("appointment {reference} is not known"))
-            })?;
+        let mut appointment = self
+            .appointments
+            .appointment(tenant_id, reference)
+            .await?
+            .ok_or_else(|| refused(RejectionCode::NotFound, format!("appointment {reference} is not known")))?;
         if appointment.status != AppointmentStatus::Requested {
             return Err(refused(
                 RejectionCode::InvalidTransition,

@@ -120,7 +120,7 @@ impl ComplaintDesk<'_> {
         self.complaints
             .complaint(tenant_id, reference)
             .await?
-            .ok_or_else(|| refused(RejectionCode::UnknownNotice, format!("complaint {reference} is not known")))
+            .ok_or_else(|| refused(RejectionCode::NotFound, format!("complaint {reference} is not known")))
     }
 
     /// Complaints in `state` (any, when `None`) filed at least `older_than` ago, oldest first.
@@ -257,7 +257,7 @@ async fn reminded(complaints: &dyn ComplaintStore, due: &ComplaintDeadlineDue) -
     let complaint = complaints
         .complaint(&due.tenant_id, &due.reference)
         .await?
-        .ok_or_else(|| refused(RejectionCode::UnknownNotice, format!("complaint {} is not known", due.reference)))?;
+        .ok_or_else(|| refused(RejectionCode::NotFound, format!("complaint {} is not known", due.reference)))?;
     if complaint.version != due.version || !complaint.state.staff_to_act() {
         return Ok(Reminded::NotDue);
     }

@@ -232,9 +232,10 @@ impl Compose<'_> {
         reference: &str,
         settings: &TenantSettings,
     ) -> Result<Result<Recipient, String>, Error> {
-        let complaint = self.complaints.complaint(&job.tenant_id, reference).await?.ok_or_else(|| {
-            Error::rejected(RejectionCode::UnknownNotice, format!("complaint {reference} is not known"))
-        })?;
+        let complaint =
+            self.complaints.complaint(&job.tenant_id, reference).await?.ok_or_else(|| {
+                Error::rejected(RejectionCode::NotFound, format!("complaint {reference} is not known"))
+            })?;
         let account =
             self.accounts.account(&job.tenant_id, &job.contract_id).await?.ok_or_else(|| unknown_contract(job))?;
         let customer = self.customer(job, &account.holder.customer_id).await?;
