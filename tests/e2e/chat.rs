@@ -159,7 +159,20 @@ impl Line {
     }
 
     pub(crate) async fn desk(&self, method: &str, path: &str, body: Option<Value>) -> (i64, Value) {
+        self.desk_with(method, path, body, None).await
+    }
+
+    pub(crate) async fn desk_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        key: Option<&str>,
+    ) -> (i64, Value) {
         let mut request = LambdaFunctionUrlRequest::default();
+        if let Some(key) = key {
+            request.headers.insert("idempotency-key", key.parse().unwrap());
+        }
         request.request_context.http.method = Some(method.to_owned());
         request.request_context.http.path = Some(path.to_owned());
         request.headers.insert("authorization", format!("Bearer {TOKEN}").parse().unwrap());
@@ -382,4 +395,20 @@ async fn an_answer_cancels_the_no_reply_timer() {
     assert_eq!(schedules::list(&line.stack).await.unwrap().len(), 1);
     line.post("message-agent-3").await;
     assert!(schedules::list(&line.stack).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_staff_reply_retried_with_the_same_idempotency_key_reaches_the_citizen_once() {
+    let line = Line::start(|_| {}).await;
+    line.flow("agent", 3).await;
+    line.desk("POST", &format!("/conversations/{CITIZEN}/take"), None).await;
+    let before = texts(&line.sent).len();
+    let reply = json!({"text": "Ara ho miro"});
+    for _ in 0..2 {
+        let (status, _) = line
+            .desk_with("POST", &format!("/conversations/{CITIZEN}/reply"), Some(reply.clone()), Some("req-7"))
+            .await;
+        assert_eq!(status, 200);
+    }
+    assert_eq!(texts(&line.sent).len(), before + 1);
 }

@@ -35,8 +35,9 @@ impl App {
         let method = request.request_context.http.method.as_deref().unwrap_or_default();
         let path = request.request_context.http.path.as_deref().or(request.raw_path.as_deref()).unwrap_or("/");
         let query = &request.query_string_parameters;
-        let response =
-            routes::route(&self.chat.line(), &operator, routes::Request { method, path, query, body: &body }).await;
+        let idempotency_key = request.headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+        let request = routes::Request { idempotency_key, method, path, query, body: &body };
+        let response = routes::route(&self.chat.line(), &operator, request).await;
         tracing::info!(tenant_id = %operator.tenant_id, method, status = response.status_code, "staff request");
         response
     }

@@ -58,6 +58,8 @@ struct FileBody {
 
 /// A request: its method, path, query and body.
 pub(crate) struct Request<'a> {
+    /// `Idempotency-Key`: a retried request with the same key sends nothing twice.
+    pub idempotency_key: Option<&'a str>,
     pub method: &'a str,
     pub path: &'a str,
     pub query: &'a std::collections::HashMap<String, String>,
@@ -65,7 +67,7 @@ pub(crate) struct Request<'a> {
 }
 
 pub(crate) async fn route(line: &ChatLine<'_>, operator: &Operator, request: Request<'_>) -> LambdaFunctionUrlResponse {
-    let Request { method, path, query, body } = request;
+    let Request { idempotency_key, method, path, query, body } = request;
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (tenant, agent) = (&operator.tenant_id, operator.name.as_str());
     let result: Result<Value, Error> = async {
@@ -83,7 +85,13 @@ pub(crate) async fn route(line: &ChatLine<'_>, operator: &Operator, request: Req
                         let reply: ReplyBody = parse_body(body, "not a reply ({text})")?;
                         return Ok(to_json(
                             &line
-                                .staff(tenant, &phone(number)?, agent, StaffAction::Reply(reply.text.as_str()))
+                                .staff(
+                                    tenant,
+                                    &phone(number)?,
+                                    agent,
+                                    StaffAction::Reply(reply.text.as_str()),
+                                    idempotency_key,
+                                )
                                 .await?,
                         ));
                     }
@@ -94,7 +102,7 @@ pub(crate) async fn route(line: &ChatLine<'_>, operator: &Operator, request: Req
                         ));
                     }
                 };
-                Ok(to_json(&line.staff(tenant, &phone(number)?, agent, action).await?))
+                Ok(to_json(&line.staff(tenant, &phone(number)?, agent, action, idempotency_key).await?))
             }
             ("GET", ["incidents"]) => {
                 Ok(json!({ "incidents": to_json(&line.incidents.incidents(tenant, LIST_LIMIT).await?) }))

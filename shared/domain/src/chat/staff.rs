@@ -13,20 +13,29 @@ use crate::text::Text;
 
 impl ChatLine<'_> {
     /// Staff take, answer or resolve a conversation; refused when it is not in their hands.
+    /// With an `idempotency_key`, a request repeated after it succeeded (a client's retry) sends
+    /// nothing new.
     pub async fn staff(
         &self,
         tenant_id: &TenantId,
         phone: &PhoneE164,
         agent: &str,
         action: StaffAction<'_>,
+        idempotency_key: Option<&str>,
     ) -> Result<Conversation, Error> {
         let mut conversation = self
             .conversations
             .conversation(tenant_id, phone)
             .await?
             .ok_or_else(|| refused(RejectionCode::NotFound, "no conversation with this number"))?;
+        let cause = match idempotency_key {
+            Some(key) => format!("staff/{agent}/key/{key}"),
+            None => format!("staff/{agent}/v{}", conversation.version),
+        };
+        if self.resend_if_answered(&conversation, &cause).await?.is_some() {
+            return Ok(conversation);
+        }
         let (settings, chat) = self.settings(tenant_id).await?;
-        let cause = format!("staff/{}/v{}", agent, conversation.version);
         let ctx = self.context(&chat, &settings, tenant_id, &cause, Billing::NotLoaded);
         let event = match action {
             StaffAction::Take => Event::AgentTakes { agent },

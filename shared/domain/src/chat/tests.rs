@@ -338,13 +338,13 @@ async fn talking_to_a_person_asks_the_name_then_hands_off_and_the_agent_is_named
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0].name.as_ref().unwrap().as_str(), "Maria Puig");
     let phone = PhoneE164::parse(CITIZEN).unwrap();
-    let taken = line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Take).await.unwrap();
+    let taken = line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Take, None).await.unwrap();
     assert!(taken.transcript.last().unwrap().text.contains("\"agent\":\"Jordi\""));
-    line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Reply("Bon dia, Maria")).await.unwrap();
-    let resolved = line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Resolve).await.unwrap();
+    line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Reply("Bon dia, Maria"), None).await.unwrap();
+    let resolved = line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Resolve, None).await.unwrap();
     assert_eq!(resolved.state, State::Closed);
     assert!(resolved.transcript.last().unwrap().text.contains("survey_url"));
-    let error = line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Resolve).await.unwrap_err();
+    let error = line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Resolve, None).await.unwrap_err();
     assert!(matches!(error, Error::Rejected(r) if r.code == RejectionCode::InvalidTransition));
 }
 
@@ -381,9 +381,9 @@ async fn after_the_24_hour_window_staff_write_with_the_follow_up_template() {
     line.receive(&inbound("wamid.1", CITIZEN, choose("x"))).await.unwrap();
     line.receive(&inbound("wamid.2", CITIZEN, choose("agent"))).await.unwrap();
     line.receive(&inbound("wamid.3", CITIZEN, text("Maria"))).await.unwrap();
-    line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Take).await.unwrap();
+    line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Take, None).await.unwrap();
     f.clock.advance(SignedDuration::from_hours(25));
-    line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Reply("We fixed it")).await.unwrap();
+    line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Reply("We fixed it"), None).await.unwrap();
     let last = f.dispatch.jobs().last().unwrap().clone();
     let notice = f.notices.notice(&last.tenant_id, &last.notice_id).await.unwrap().unwrap();
     assert_eq!(notice.kind, crate::notice::NoticeKind::ChatFollowUp);
@@ -508,4 +508,22 @@ async fn a_citizen_subscribes_from_the_chat_and_the_outage_audience_includes_the
     assert_eq!(subscribers.len(), 1);
     assert_eq!(subscribers[0].mobile.as_ref().unwrap().as_str(), CITIZEN);
     assert_eq!(subscribers[0].language, Locale::Ca);
+}
+
+#[tokio::test]
+async fn a_staff_reply_retried_with_its_idempotency_key_is_sent_once() {
+    let f = line_fakes().await;
+    let line = f.chat_line();
+    let phone = PhoneE164::parse(CITIZEN).unwrap();
+    for (i, what) in [choose("x"), choose("agent"), text("Maria")].into_iter().enumerate() {
+        line.receive(&inbound(&format!("wamid.{i}"), CITIZEN, what)).await.unwrap();
+    }
+    line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Take, None).await.unwrap();
+    let before = f.notices.count();
+    for _ in 0..2 {
+        line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Reply("On it"), Some("key-1")).await.unwrap();
+    }
+    assert_eq!(f.notices.count(), before + 1, "one reply");
+    let said = conversation(&f, CITIZEN).await.transcript;
+    assert_eq!(said.iter().filter(|l| l.text == "On it").count(), 1);
 }
