@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use avisa_aws::DynamoStore;
 use avisa_domain::ports::TenantDirectory;
 use avisa_local::{LocalStack, schedules};
+use avisa_runtime::http::HttpHandler;
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};

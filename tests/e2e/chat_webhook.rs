@@ -5,6 +5,7 @@ use avisa_aws::DynamoStore;
 use avisa_domain::ids::{NoticeId, TenantId};
 use avisa_domain::notice::Channel;
 use avisa_domain::ports::{ClaimKey, ClaimOutcome, Claims, DeliveryRecords};
+use avisa_runtime::http::HttpHandler;
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
 use aws_sdk_dynamodb::types::AttributeValue;
 

@@ -6,6 +6,7 @@
 use avisa_aws::DynamoStore;
 use avisa_domain::ports::AccountStore;
 use avisa_local::schedules;
+use avisa_runtime::http::HttpHandler;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 

@@ -7,6 +7,7 @@ use avisa_domain::account::{ContractHolder, CustomerProfile};
 use avisa_domain::ports::{AccountStore, TenantDirectory};
 use avisa_domain::text::Text;
 use avisa_local::{LocalStack, schedules};
+use avisa_runtime::http::HttpHandler;
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};

@@ -7,7 +7,7 @@
 mod routes;
 
 use avisa_runtime::RuntimeError;
-use avisa_runtime::http;
+use avisa_runtime::http::{self, HttpHandler};
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
 use chat_webhook::ChatAdapters;
 
@@ -22,8 +22,11 @@ impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
         Ok(Self { chat: ChatAdapters::new(config, sdk)? })
     }
+}
 
-    pub async fn handle(&self, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
+#[async_trait::async_trait]
+impl HttpHandler for App {
+    async fn handle(&self, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
         let operator = match http::authenticate(request, &self.chat.store).await {
             Ok(operator) => operator,
             Err(refused) => return refused,

@@ -13,7 +13,7 @@ use avisa_domain::feedback::Feedback;
 use avisa_domain::tenant::TenantSettings;
 use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource, ScheduleTarget};
-use avisa_runtime::http::{self, problem, respond};
+use avisa_runtime::http::{self, HttpHandler, problem, respond};
 use avisa_templates::Templates;
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
 
@@ -138,14 +138,6 @@ impl App {
         Ok(Self { chat: ChatAdapters::new(&config.chat, sdk)?, config: config.clone() })
     }
 
-    pub async fn handle(&self, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
-        match request.request_context.http.method.as_deref() {
-            Some("GET") => self.handshake(request),
-            Some("POST") => self.notification(request).await,
-            _ => problem(405, "only GET (subscription) and POST (notifications) are served"),
-        }
-    }
-
     fn handshake(&self, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
         let query = |name: &str| request.query_string_parameters.get(name).map(String::as_str);
         match webhook::subscription_challenge(
@@ -210,4 +202,15 @@ impl App {
 fn retry_later(error: &Error, what: &str) -> LambdaFunctionUrlResponse {
     tracing::error!(error = avisa_runtime::redact::error_chain(error), "{what}");
     problem(500, &format!("{what}; retry"))
+}
+
+#[async_trait::async_trait]
+impl HttpHandler for App {
+    async fn handle(&self, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
+        match request.request_context.http.method.as_deref() {
+            Some("GET") => self.handshake(request),
+            Some("POST") => self.notification(request).await,
+            _ => problem(405, "only GET (subscription) and POST (notifications) are served"),
+        }
+    }
 }

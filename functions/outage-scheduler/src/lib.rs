@@ -12,7 +12,7 @@ use avisa_domain::outage::{Audience, OutageDesk};
 use avisa_domain::tenant::TenantSettings;
 use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource, ScheduleTarget};
-use avisa_runtime::http;
+use avisa_runtime::http::{self, HttpHandler};
 use avisa_templates::Templates;
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
 
@@ -83,8 +83,11 @@ impl App {
     pub async fn register_operator(&self, token: &str, operator: &Operator) -> Result<(), avisa_domain::PortError> {
         self.store.register(&token_digest(token), operator).await
     }
+}
 
-    pub async fn handle(&self, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
+#[async_trait::async_trait]
+impl HttpHandler for App {
+    async fn handle(&self, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
         let operator = match http::authenticate(request, &self.store).await {
             Ok(operator) => operator,
             Err(refused) => return refused,

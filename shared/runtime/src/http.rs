@@ -8,6 +8,23 @@ use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, L
 use aws_lambda_events::http::{HeaderValue, header};
 use base64::Engine;
 
+/// A function behind a Function URL.
+#[async_trait::async_trait]
+pub trait HttpHandler: Send + Sync {
+    async fn handle(&self, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse;
+}
+
+/// Runs `handler` as the Lambda function's handler.
+pub async fn serve(handler: impl HttpHandler) -> Result<(), lambda_runtime::Error> {
+    let handler = &handler;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<LambdaFunctionUrlRequest>| async move {
+            Ok::<_, std::convert::Infallible>(handler.handle(&event.payload).await)
+        },
+    ))
+    .await
+}
+
 /// Larger bodies are refused before they are parsed.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 

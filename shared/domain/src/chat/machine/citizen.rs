@@ -1,329 +1,25 @@
-//! The conversation as an explicit state machine: `(state, what happened) → (state, replies,
-//! effects)`. Pure: the line loads what it needs into [`Context`] and carries out the effects.
+//! What the citizen says, step by step: one arm per state.
 
-use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::Said;
-use super::records::IncidentLocation;
-use super::settings::{ChatSettings, ServiceAction};
+use super::{
+    Billing, Context, DISPUTE, Effect, ListOf, NoReply, Reply, State, Step, invoice_rows, list, menu, say, say_with,
+    typed_contract,
+};
+use crate::chat::Said;
+use crate::chat::records::IncidentLocation;
+use crate::chat::settings::ServiceAction;
 use crate::contact::Locale;
-use crate::ids::{ContractId, InvoiceNumber, TenantId};
+use crate::ids::{ContractId, InvoiceNumber};
 use crate::text::Text;
-
-/// Where a conversation stands.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum State {
-    /// The menu was shown; a choice is awaited.
-    Menu,
-    IncidentCategory,
-    IncidentDescription {
-        category: String,
-    },
-    IncidentLocation {
-        category: String,
-        description: Text<1000>,
-    },
-    IncidentPhoto {
-        category: String,
-        description: Text<1000>,
-        location: IncidentLocation,
-    },
-    Information,
-    AppointmentService,
-    AppointmentSlot {
-        service: String,
-    },
-    Preferences,
-    PreferenceLanguage,
-    /// Outage alerts for a building's supply point: which contract (the number on its bills).
-    AlertContract,
-    /// "Dispute a bill": which invoice.
-    ComplaintInvoice,
-    ComplaintReason {
-        contract_id: ContractId,
-        invoice_number: InvoiceNumber,
-    },
-    /// "Talk to a person": the name was asked (and, after no reply, asked once more).
-    AskingName {
-        asked_at: Timestamp,
-        recontacted: bool,
-    },
-    /// Handed to staff; nobody has taken it yet.
-    WaitingForAgent {
-        since: Timestamp,
-    },
-    WithAgent {
-        agent: String,
-    },
-    /// Over (or never started): the next message starts again at the menu.
-    Closed,
-}
-
-impl State {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Menu => "menu",
-            Self::IncidentCategory => "incident_category",
-            Self::IncidentDescription { .. } => "incident_description",
-            Self::IncidentLocation { .. } => "incident_location",
-            Self::IncidentPhoto { .. } => "incident_photo",
-            Self::Information => "information",
-            Self::AppointmentService => "appointment_service",
-            Self::AppointmentSlot { .. } => "appointment_slot",
-            Self::Preferences => "preferences",
-            Self::PreferenceLanguage => "preference_language",
-            Self::AlertContract => "alert_contract",
-            Self::ComplaintInvoice => "complaint_invoice",
-            Self::ComplaintReason { .. } => "complaint_reason",
-            Self::AskingName { .. } => "asking_name",
-            Self::WaitingForAgent { .. } => "waiting_for_agent",
-            Self::WithAgent { .. } => "with_agent",
-            Self::Closed => "closed",
-        }
-    }
-}
-
-/// The two no-reply timers of the name question.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NoReply {
-    /// Ask once more.
-    Recontact,
-    /// Give up, saying they can write again.
-    Close,
-}
-
-impl NoReply {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Recontact => "recontact",
-            Self::Close => "close",
-        }
-    }
-}
-
-/// Which list a reply carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListOf {
-    Services,
-    IncidentCategories,
-    Information,
-    AppointmentServices,
-    PreferenceOptions,
-    Languages,
-    /// One "skip" button (the optional photo).
-    SkipButton,
-    /// One "dispute a bill" button (under a known customer's bills).
-    DisputeButton,
-    /// The known customer's invoices, to pick the one disputed.
-    Invoices,
-}
-
-/// One message to the citizen: a phrase of the tenant's line (rendered in the conversation's
-/// language), or staff's own words.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Reply {
-    Say { phrase: &'static str, values: Value, list: Option<ListOf> },
-    Staff { text: String },
-}
-
-fn say(phrase: &'static str) -> Reply {
-    Reply::Say { phrase, values: json!({}), list: None }
-}
-
-fn say_with(phrase: &'static str, values: Value) -> Reply {
-    Reply::Say { phrase, values, list: None }
-}
-
-fn list(phrase: &'static str, list: ListOf) -> Reply {
-    Reply::Say { phrase, values: json!({}), list: Some(list) }
-}
-
-/// What the line must do besides replying.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    FileIncident {
-        category: String,
-        description: Text<1000>,
-        location: IncidentLocation,
-        media_id: Option<String>,
-    },
-    RequestAppointment {
-        service: String,
-        preferred: Text<200>,
-    },
-    /// Alerts of planned outages at this contract's supply point, to this phone.
-    SubscribeAlerts {
-        contract_id: ContractId,
-    },
-    FileComplaint {
-        contract_id: ContractId,
-        invoice_number: InvoiceNumber,
-        reason: Text<1000>,
-    },
-    SetLanguage(Locale),
-    SetOptOut(bool),
-    SetName(Text<100>),
-    /// The conversation waits for staff.
-    HandOff,
-    StartTimer {
-        asked_at: Timestamp,
-        stage: NoReply,
-    },
-    CancelTimers {
-        asked_at: Timestamp,
-    },
-}
-
-/// What happened to the conversation.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event<'a> {
-    Said(&'a Said),
-    Timer { asked_at: Timestamp, stage: NoReply },
-    AgentTakes { agent: &'a str },
-    AgentReplies { agent: &'a str, text: &'a str },
-    AgentResolves { agent: &'a str },
-}
-
-/// A known customer's bills, loaded when the citizen asks for them.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Billing {
-    NotLoaded,
-    /// The phone is no customer's.
-    Unknown,
-    /// One entry per contract: unpaid invoices and the next instalment.
-    Known(Value),
-}
-
-/// What a step needs besides the state: the tenant's line, the time, and the bills if asked.
-#[derive(Debug, Clone)]
-pub struct Context<'a> {
-    pub tenant_id: &'a TenantId,
-    pub settings: &'a ChatSettings,
-    pub now: Timestamp,
-    /// Staff are in (office hours).
-    pub office_open: bool,
-    /// When they are back, already formatted for the citizen (`dilluns a les 08:00`).
-    pub back_at: Value,
-    /// The stem of the reference an incident or appointment filed by this step gets.
-    pub reference: String,
-    pub billing: Billing,
-    /// For a contract number just typed: whether it is one of the tenant's.
-    pub contract_known: Option<bool>,
-}
-
-/// The result of one step.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Step {
-    pub state: State,
-    pub replies: Vec<Reply>,
-    pub effects: Vec<Effect>,
-}
-
-impl Step {
-    fn to(state: State, replies: Vec<Reply>) -> Self {
-        Self { state, replies, effects: Vec::new() }
-    }
-
-    fn with(mut self, effects: Vec<Effect>) -> Self {
-        self.effects = effects;
-        self
-    }
-}
-
-/// Why a step is refused (staff acting on a conversation not in their hands).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotNow(pub String);
-
-/// A contract number as a citizen types it (spaces and case forgiven).
-pub fn typed_contract(said: &Said) -> Option<ContractId> {
-    let Said::Text { body } = said else { return None };
-    let cleaned: String = body.trim().chars().filter(|c| !c.is_whitespace()).collect();
-    ContractId::parse(&cleaned.to_uppercase()).ok()
-}
-
-/// The id of the "dispute a bill" button.
-pub const DISPUTE: &str = "dispute";
-
-/// A known customer's invoices as list rows: `(contract/invoice id, invoice, contract)`.
-pub fn invoice_rows(billing: &Billing) -> Vec<(String, String, String)> {
-    let Billing::Known(contracts) = billing else { return Vec::new() };
-    let contracts = contracts.as_array().map(Vec::as_slice).unwrap_or_default();
-    contracts
-        .iter()
-        .flat_map(|c| {
-            let contract = c["contract_id"].as_str().unwrap_or_default().to_owned();
-            c["invoices"].as_array().cloned().unwrap_or_default().into_iter().filter_map(move |invoice| {
-                let invoice = invoice.as_str()?.to_owned();
-                Some((format!("{contract}/{invoice}"), invoice, contract.clone()))
-            })
-        })
-        .take(super::settings::MAX_ROWS)
-        .collect()
-}
 
 const GREETINGS: [&str; 10] =
     ["hola", "hello", "hi", "ciao", "buongiorno", "bon dia", "buenos días", "menu", "menú", "inici"];
 
-fn is_greeting(said: &Said) -> bool {
+pub(super) fn is_greeting(said: &Said) -> bool {
     let Said::Text { body } = said else { return false };
     let body = body.trim().trim_end_matches(['!', '.']).to_lowercase();
     GREETINGS.contains(&body.as_str())
-}
-
-fn menu() -> Step {
-    Step::to(State::Menu, vec![list("welcome", ListOf::Services)])
-}
-
-/// Whether answering this needs the citizen's bills.
-pub fn needs_billing(state: &State, said: &Said, settings: &ChatSettings) -> bool {
-    matches!((state, said), (State::Menu, Said::Choice { id, .. })
-        if id == DISPUTE || settings.service(id).is_some_and(|s| s.action == ServiceAction::Billing))
-}
-
-/// One transition. Staff events on a conversation that is not theirs are refused.
-pub fn step(state: &State, event: &Event<'_>, ctx: &Context<'_>) -> Result<Step, NotNow> {
-    match event {
-        Event::Said(said) => Ok(citizen(state, said, ctx)),
-        Event::Timer { asked_at, stage } => Ok(timer(state, *asked_at, *stage)),
-        Event::AgentTakes { agent } => match state {
-            State::WaitingForAgent { .. } => Ok(Step::to(
-                State::WithAgent { agent: (*agent).to_owned() },
-                vec![say_with("agent_joined", json!({ "agent": agent }))],
-            )),
-            other => Err(NotNow(format!("the conversation is {}, not waiting for staff", other.name()))),
-        },
-        Event::AgentReplies { agent, text } => match state {
-            State::WithAgent { agent: holder } if holder == agent => {
-                Ok(Step::to(state.clone(), vec![Reply::Staff { text: (*text).to_owned() }]))
-            }
-            other => Err(NotNow(format!("the conversation is {}, not with {agent}", other.name()))),
-        },
-        Event::AgentResolves { agent } => match state {
-            State::WithAgent { agent: holder } if holder == agent => Ok(Step::to(
-                State::Closed,
-                vec![say_with("resolved", json!({ "survey_url": ctx.settings.survey_url }))],
-            )),
-            other => Err(NotNow(format!("the conversation is {}, not with {agent}", other.name()))),
-        },
-    }
-}
-
-fn timer(state: &State, fired_for: Timestamp, which: NoReply) -> Step {
-    match (state, which) {
-        (State::AskingName { asked_at, recontacted: false }, NoReply::Recontact) if *asked_at == fired_for => {
-            Step::to(State::AskingName { asked_at: *asked_at, recontacted: true }, vec![say("recontact")])
-                .with(vec![Effect::StartTimer { asked_at: *asked_at, stage: NoReply::Close }])
-        }
-        (State::AskingName { asked_at, recontacted: true }, NoReply::Close) if *asked_at == fired_for => {
-            Step::to(State::Closed, vec![say("closed_no_reply")])
-        }
-        // Answered meanwhile, or a timer of an earlier question: nothing to do.
-        _ => Step::to(state.clone(), Vec::new()),
-    }
 }
 
 fn choice(said: &Said) -> Option<&str> {
@@ -341,7 +37,7 @@ fn text(said: &Said) -> Option<&str> {
 }
 
 #[allow(clippy::too_many_lines)] // one arm per state: the machine reads best in one place
-fn citizen(state: &State, said: &Said, ctx: &Context<'_>) -> Step {
+pub(super) fn citizen(state: &State, said: &Said, ctx: &Context<'_>) -> Step {
     let settings = ctx.settings;
     if let State::WithAgent { .. } = state {
         // Staff read it in the transcript; the bot keeps out of the way.
@@ -487,7 +183,7 @@ fn citizen(state: &State, said: &Said, ctx: &Context<'_>) -> Step {
                 location: location.clone(),
                 media_id,
             };
-            let reference = super::records::incident_reference(&ctx.reference);
+            let reference = crate::chat::records::incident_reference(&ctx.reference);
             Step::to(State::Menu, vec![say_with("incident_filed", json!({ "reference": reference }))]).with(vec![file])
         }
         State::Information => match choice(said).and_then(|id| settings.information.iter().find(|i| i.row.id == id)) {
@@ -507,7 +203,7 @@ fn citizen(state: &State, said: &Said, ctx: &Context<'_>) -> Step {
                 State::Menu,
                 vec![say_with(
                     "appointment_requested",
-                    json!({ "reference": super::records::appointment_reference(&ctx.reference) }),
+                    json!({ "reference": crate::chat::records::appointment_reference(&ctx.reference) }),
                 )],
             )
             .with(vec![Effect::RequestAppointment { service: service.clone(), preferred }]),

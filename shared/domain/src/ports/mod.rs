@@ -5,18 +5,23 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::account::{AccountFact, ContractAccount, ContractHolder, CustomerProfile};
-use crate::billing::{Coordinates, Document};
-use crate::chat::{Appointment, ChatTimerDue, Conversation, Incident};
-use crate::complaints::{Complaint, ComplaintDeadlineDue};
+use crate::billing::Document;
+use crate::chat::ChatTimerDue;
+use crate::complaints::ComplaintDeadlineDue;
 use crate::contact::{Email, Locale, PhoneE164};
 use crate::error::{PortError, Rejection};
-use crate::ids::{ContractId, CustomerId, EventId, NoticeId, OutageId, SectorId, SubscriberId, TenantId};
+use crate::ids::{ContractId, CustomerId, EventId, NoticeId, TenantId};
 use crate::notice::{
     Channel, ComposeJob, DeliveryJob, Destination, Interactive, Notice, NoticeKind, RenderedMessage, TemplateRef,
 };
-use crate::outage::geo::GridCell;
-use crate::outage::{AlertSubscription, Outage, OutageAlertDue};
+use crate::outage::OutageAlertDue;
 use crate::tenant::{SmsSenderId, TenantSettings};
+
+mod chat;
+mod outages;
+
+pub use chat::*;
+pub use outages::*;
 
 /// What an idempotency claim is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -194,64 +199,6 @@ pub trait TenantDirectory: Send + Sync {
     async fn tenant_by_whatsapp_number(&self, phone_number_id: &str) -> Result<Option<TenantId>, PortError>;
 }
 
-/// Conversations of the chat line, per tenant and phone.
-#[async_trait]
-pub trait ConversationStore: Send + Sync {
-    async fn conversation(&self, tenant_id: &TenantId, phone: &PhoneE164) -> Result<Option<Conversation>, PortError>;
-    /// Saves it (version raised by one) over the version read (0: a new one); `false` when
-    /// someone changed it meanwhile.
-    async fn save(&self, conversation: &Conversation) -> Result<bool, PortError>;
-    /// Conversations waiting for staff, longest waiting first.
-    async fn waiting(&self, tenant_id: &TenantId) -> Result<Vec<Conversation>, PortError>;
-}
-
-/// Incident reports.
-#[async_trait]
-pub trait IncidentStore: Send + Sync {
-    /// `false` when one with its reference exists (left as it was).
-    async fn file(&self, incident: &Incident) -> Result<bool, PortError>;
-    async fn incident(&self, tenant_id: &TenantId, reference: &str) -> Result<Option<Incident>, PortError>;
-    /// Newest first.
-    async fn incidents(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<Incident>, PortError>;
-    /// Saves over the version read; `false` when changed meanwhile.
-    async fn update(&self, incident: &Incident) -> Result<bool, PortError>;
-}
-
-/// Appointment requests.
-#[async_trait]
-pub trait AppointmentStore: Send + Sync {
-    async fn request(&self, appointment: &Appointment) -> Result<bool, PortError>;
-    async fn appointment(&self, tenant_id: &TenantId, reference: &str) -> Result<Option<Appointment>, PortError>;
-    /// Newest first.
-    async fn appointments(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<Appointment>, PortError>;
-    async fn update(&self, appointment: &Appointment) -> Result<bool, PortError>;
-}
-
-/// Billing complaints.
-#[async_trait]
-pub trait ComplaintStore: Send + Sync {
-    /// `false` when one with its reference exists (left as it was).
-    async fn file(&self, complaint: &Complaint) -> Result<bool, PortError>;
-    async fn complaint(&self, tenant_id: &TenantId, reference: &str) -> Result<Option<Complaint>, PortError>;
-    /// Every complaint of the tenant, newest first.
-    async fn complaints(&self, tenant_id: &TenantId) -> Result<Vec<Complaint>, PortError>;
-    /// Saves over the version read; `false` when changed meanwhile.
-    async fn update(&self, complaint: &Complaint) -> Result<bool, PortError>;
-}
-
-/// Who a phone number is, among the tenant's customers.
-#[async_trait]
-pub trait CustomerLookup: Send + Sync {
-    async fn customer_by_phone(&self, tenant_id: &TenantId, phone: &PhoneE164)
-    -> Result<Option<CustomerId>, PortError>;
-    async fn contracts_of(&self, tenant_id: &TenantId, customer_id: &CustomerId) -> Result<Vec<ContractId>, PortError>;
-}
-
-/// The chat line's sentences, in each language.
-pub trait ChatPhrases: Send + Sync {
-    fn say(&self, locale: Locale, phrase: &str, values: &serde_json::Value) -> Result<String, Rejection>;
-}
-
 /// A job to run later, once, at a local time in a time zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduledJob {
@@ -285,52 +232,6 @@ pub trait NoticeScheduler: Send + Sync {
     async fn schedule(&self, scheduled: &ScheduledJob) -> Result<(), PortError>;
     /// Removes the schedule; one already gone (fired, or never made) is not an error.
     async fn cancel(&self, name: &str) -> Result<(), PortError>;
-}
-
-/// Planned outages.
-#[async_trait]
-pub trait OutageStore: Send + Sync {
-    /// Records a new outage; `false` when one with its id exists (left as it was).
-    async fn create(&self, outage: &Outage) -> Result<bool, PortError>;
-    async fn outage(&self, tenant_id: &TenantId, outage_id: &OutageId) -> Result<Option<Outage>, PortError>;
-    /// Saves `outage` (its `version` raised by one) if the stored one still has `outage.version`;
-    /// `false` when someone changed it meanwhile.
-    async fn save(&self, outage: &Outage) -> Result<bool, PortError>;
-}
-
-/// Citizens without a contract who asked for a supply point's outage alerts.
-#[async_trait]
-pub trait AlertSubscriptions: Send + Sync {
-    /// Creates or replaces the subscription.
-    async fn subscribe(&self, subscription: &AlertSubscription) -> Result<(), PortError>;
-    /// `false` when there was none.
-    async fn unsubscribe(
-        &self,
-        tenant_id: &TenantId,
-        contract_id: &ContractId,
-        subscriber_id: &SubscriberId,
-    ) -> Result<bool, PortError>;
-    async fn subscribers(
-        &self,
-        tenant_id: &TenantId,
-        contract_id: &ContractId,
-    ) -> Result<Vec<AlertSubscription>, PortError>;
-}
-
-/// Where supply points are on the network and on the map (indexes, never a table scan).
-#[async_trait]
-pub trait NetworkIndex: Send + Sync {
-    async fn contracts_in_sectors(
-        &self,
-        tenant_id: &TenantId,
-        sectors: &[SectorId],
-    ) -> Result<Vec<ContractId>, PortError>;
-    /// Contracts whose supply point lies in one of `cells`, with its coordinates.
-    async fn supply_points_in_cells(
-        &self,
-        tenant_id: &TenantId,
-        cells: &[GridCell],
-    ) -> Result<Vec<(ContractId, Coordinates)>, PortError>;
 }
 
 /// Addresses that must not be used again: a bounced or complained email, an opted-out number.

@@ -1,0 +1,221 @@
+use jiff::{SignedDuration, Timestamp};
+use serde_json::json;
+
+use super::machine::{self, Billing, Context, Effect, Event, ListOf, NoReply, Reply, State, step};
+use super::*;
+use crate::error::{Error, RejectionCode};
+use crate::fakes::{self, Fakes};
+use crate::notice::NoticeSubject;
+use crate::ports::{ConversationStore, NoticeScheduler, NoticeStore, Scheduled, TenantDirectory};
+use crate::tenant::{TenantSettings, WhatsAppSettings};
+
+const NUMBER_ID: &str = "106540352242922";
+
+static TENANT: std::sync::LazyLock<TenantId> = std::sync::LazyLock::new(fakes::tenant);
+
+fn now() -> Timestamp {
+    "2026-11-20T09:00:00Z".parse().unwrap()
+}
+
+fn ctx(settings: &ChatSettings) -> Context<'_> {
+    Context {
+        tenant_id: &TENANT,
+        settings,
+        now: now(),
+        office_open: true,
+        back_at: json!({}),
+        reference: "2611-ABCDEF".into(),
+        billing: Billing::NotLoaded,
+        contract_known: None,
+    }
+}
+
+fn text(body: &str) -> Said {
+    Said::Text { body: body.into() }
+}
+
+fn choose(id: &str) -> Said {
+    Said::Choice { id: id.into(), title: id.into() }
+}
+
+fn phrases(replies: &[Reply]) -> Vec<&'static str> {
+    replies
+        .iter()
+        .map(|r| match r {
+            Reply::Say { phrase, .. } => *phrase,
+            Reply::Staff { .. } => "<staff>",
+        })
+        .collect()
+}
+
+fn said(state: &State, what: &Said) -> machine::Step {
+    step(state, &Event::Said(what), &ctx(&ChatSettings::default())).unwrap()
+}
+
+fn description() -> Text<1000> {
+    Text::parse("A streetlight is off").unwrap()
+}
+
+fn address() -> IncidentLocation {
+    IncidentLocation::Address { address: Text::parse("Carrer Major 3").unwrap() }
+}
+
+// ---------------------------------------------------------------- every transition
+
+#[test]
+fn every_citizen_transition_goes_where_the_flow_says() {
+    let asked = State::AskingName { asked_at: now(), recontacted: false };
+    let cases: Vec<(State, Said, &str, Vec<&str>)> = vec![
+        // (from, said, to, phrases)
+        (State::Closed, text("hola"), "menu", vec!["welcome"]),
+        (State::Closed, text("I need help"), "menu", vec!["welcome"]),
+        (State::Menu, text("what?"), "menu", vec!["not_understood"]),
+        (State::Menu, choose("incident"), "incident_category", vec!["incident_category"]),
+        (State::Menu, choose("information"), "information", vec!["information"]),
+        (State::Menu, choose("appointment"), "appointment_service", vec!["appointment_service"]),
+        (State::Menu, choose("preferences"), "preferences", vec!["preferences"]),
+        (State::Menu, choose("billing"), "menu", vec!["billing_unknown"]),
+        (State::Menu, choose("agent"), "asking_name", vec!["ask_name"]),
+        (State::Menu, choose("tourism"), "menu", vec!["answer"]),
+        (State::IncidentCategory, choose("lighting"), "incident_description", vec!["incident_description"]),
+        (State::IncidentCategory, choose("nonsense"), "incident_category", vec!["choose_from_list"]),
+        (
+            State::IncidentDescription { category: "lighting".into() },
+            text("A streetlight is off"),
+            "incident_location",
+            vec!["incident_location"],
+        ),
+        (
+            State::IncidentDescription { category: "lighting".into() },
+            choose("x"),
+            "incident_description",
+            vec!["incident_description"],
+        ),
+        (
+            State::IncidentLocation { category: "lighting".into(), description: description() },
+            text("Carrer Major 3"),
+            "incident_photo",
+            vec!["incident_photo"],
+        ),
+        (
+            State::IncidentLocation { category: "lighting".into(), description: description() },
+            Said::Location { lat: 41.7, lon: 1.8, address: None },
+            "incident_photo",
+            vec!["incident_photo"],
+        ),
+        (
+            State::IncidentPhoto { category: "lighting".into(), description: description(), location: address() },
+            Said::Image { media_id: "media-1".into(), caption: None },
+            "menu",
+            vec!["incident_filed"],
+        ),
+        (
+            State::IncidentPhoto { category: "lighting".into(), description: description(), location: address() },
+            choose("skip"),
+            "menu",
+            vec!["incident_filed"],
+        ),
+        (State::Information, choose("pharmacies"), "menu", vec!["answer"]),
+        (State::Information, text("?"), "information", vec!["choose_from_list"]),
+        (State::AppointmentService, choose("census"), "appointment_slot", vec!["appointment_slot"]),
+        (State::AppointmentService, text("?"), "appointment_service", vec!["choose_from_list"]),
+        (
+            State::AppointmentSlot { service: "census".into() },
+            text("Tuesday morning"),
+            "menu",
+            vec!["appointment_requested"],
+        ),
+        (State::Preferences, choose("language"), "preference_language", vec!["choose_language"]),
+        (State::Preferences, choose("opt_out"), "menu", vec!["opted_out"]),
+        (State::Preferences, choose("opt_in"), "menu", vec!["opted_in"]),
+        (State::Preferences, choose("terms"), "menu", vec!["terms"]),
+        (State::Preferences, choose("privacy"), "menu", vec!["privacy"]),
+        (State::PreferenceLanguage, choose("es"), "menu", vec!["language_set"]),
+        (State::PreferenceLanguage, choose("fr"), "preference_language", vec!["choose_from_list"]),
+        (asked.clone(), text("Maria Puig"), "waiting_for_agent", vec!["handed_off"]),
+        (asked.clone(), Said::Location { lat: 1.0, lon: 1.0, address: None }, "asking_name", vec!["ask_name"]),
+        (asked.clone(), text("hola"), "menu", vec!["welcome"]),
+        (State::WaitingForAgent { since: now() }, text("are you there?"), "waiting_for_agent", vec!["still_waiting"]),
+        (State::WithAgent { agent: "jordi".into() }, text("thanks"), "with_agent", vec![]),
+        (State::WithAgent { agent: "jordi".into() }, text("hola"), "with_agent", vec![]),
+        (State::Menu, Said::Unsupported { kind: "sticker".into() }, "menu", vec!["unsupported"]),
+        (State::IncidentCategory, Said::Unsupported { kind: "audio".into() }, "incident_category", vec!["unsupported"]),
+    ];
+    for (from, what, to, expected) in cases {
+        let result = said(&from, &what);
+        assert_eq!(result.state.name(), to, "{} + {what:?}", from.name());
+        assert_eq!(phrases(&result.replies), expected, "{} + {what:?}", from.name());
+    }
+}
+
+#[test]
+fn the_steps_that_file_or_change_something_say_so() {
+    let filed = said(
+        &State::IncidentPhoto { category: "lighting".into(), description: description(), location: address() },
+        &Said::Image { media_id: "media-1".into(), caption: None },
+    );
+    assert!(matches!(&filed.effects[..], [Effect::FileIncident { media_id: Some(m), .. }] if m == "media-1"));
+    let requested = said(&State::AppointmentSlot { service: "census".into() }, &text("Tuesday"));
+    assert!(matches!(&requested.effects[..], [Effect::RequestAppointment { service, .. }] if service == "census"));
+    let language = said(&State::PreferenceLanguage, &choose("it"));
+    assert_eq!(language.effects, [Effect::SetLanguage(Locale::It)]);
+    let asked = said(&State::Menu, &choose("agent"));
+    assert_eq!(asked.effects, [Effect::StartTimer { asked_at: now(), stage: NoReply::Recontact }]);
+    let named = said(&State::AskingName { asked_at: now(), recontacted: true }, &text("Maria"));
+    assert!(named.effects.contains(&Effect::CancelTimers { asked_at: now() }));
+    assert!(named.effects.contains(&Effect::HandOff));
+}
+
+#[test]
+fn the_menu_and_lists_carry_their_rows() {
+    let welcome = said(&State::Closed, &text("hola"));
+    assert!(matches!(&welcome.replies[0], Reply::Say { list: Some(ListOf::Services), .. }));
+    let photo = said(&State::IncidentLocation { category: "x".into(), description: description() }, &text("Major 3"));
+    assert!(matches!(&photo.replies[0], Reply::Say { list: Some(ListOf::SkipButton), .. }));
+}
+
+#[test]
+fn outside_office_hours_the_hand_off_says_when_staff_are_back() {
+    let settings = ChatSettings::default();
+    let closed = Context { office_open: false, ..ctx(&settings) };
+    let asked = State::AskingName { asked_at: now(), recontacted: false };
+    let result = step(&asked, &Event::Said(&text("Maria")), &closed).unwrap();
+    assert_eq!(phrases(&result.replies), ["handed_off_closed"]);
+    assert_eq!(result.state.name(), "waiting_for_agent", "the request waits for them");
+}
+
+#[test]
+fn the_no_reply_timers_recontact_once_then_close_and_stale_ones_do_nothing() {
+    let settings = ChatSettings::default();
+    let asked = State::AskingName { asked_at: now(), recontacted: false };
+    let timer =
+        |state: &State, asked_at, stage| step(state, &Event::Timer { asked_at, stage }, &ctx(&settings)).unwrap();
+    let recontact = timer(&asked, now(), NoReply::Recontact);
+    assert_eq!(phrases(&recontact.replies), ["recontact"]);
+    assert_eq!(recontact.effects, [Effect::StartTimer { asked_at: now(), stage: NoReply::Close }]);
+    let close = timer(&recontact.state, now(), NoReply::Close);
+    assert_eq!((close.state.name(), phrases(&close.replies)), ("closed", vec!["closed_no_reply"]));
+    let earlier = now() - SignedDuration::from_mins(30);
+    assert!(timer(&asked, earlier, NoReply::Recontact).replies.is_empty(), "a timer of an earlier question");
+    let answered = State::WaitingForAgent { since: now() };
+    assert!(timer(&answered, now(), NoReply::Recontact).replies.is_empty(), "answered meanwhile");
+}
+
+#[test]
+fn staff_act_only_on_conversations_in_their_hands() {
+    let settings = ChatSettings::default();
+    let c = ctx(&settings);
+    let waiting = State::WaitingForAgent { since: now() };
+    let taken = step(&waiting, &Event::AgentTakes { agent: "jordi" }, &c).unwrap();
+    assert_eq!((taken.state.name(), phrases(&taken.replies)), ("with_agent", vec!["agent_joined"]));
+    let replied = step(&taken.state, &Event::AgentReplies { agent: "jordi", text: "Hello Maria" }, &c).unwrap();
+    assert_eq!(replied.replies, [Reply::Staff { text: "Hello Maria".into() }]);
+    assert!(step(&taken.state, &Event::AgentReplies { agent: "anna", text: "x" }, &c).is_err(), "another agent's");
+    assert!(step(&State::Menu, &Event::AgentTakes { agent: "jordi" }, &c).is_err(), "not waiting");
+    let resolved = step(&taken.state, &Event::AgentResolves { agent: "jordi" }, &c).unwrap();
+    assert_eq!((resolved.state.name(), phrases(&resolved.replies)), ("closed", vec!["resolved"]));
+    let Reply::Say { values, .. } = &resolved.replies[0] else { panic!() };
+    assert_eq!(values["survey_url"], settings.survey_url);
+}
+
+mod line;

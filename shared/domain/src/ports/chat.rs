@@ -1,0 +1,68 @@
+//! The chat line's ports: conversations, what it files for staff, and who a phone number is.
+
+use async_trait::async_trait;
+
+use crate::PortError;
+use crate::chat::{Appointment, Conversation, Incident};
+use crate::complaints::Complaint;
+use crate::contact::{Locale, PhoneE164};
+use crate::error::Rejection;
+use crate::ids::{ContractId, CustomerId, TenantId};
+
+/// Conversations of the chat line, per tenant and phone.
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    async fn conversation(&self, tenant_id: &TenantId, phone: &PhoneE164) -> Result<Option<Conversation>, PortError>;
+    /// Saves it (version raised by one) over the version read (0: a new one); `false` when
+    /// someone changed it meanwhile.
+    async fn save(&self, conversation: &Conversation) -> Result<bool, PortError>;
+    /// Conversations waiting for staff, longest waiting first.
+    async fn waiting(&self, tenant_id: &TenantId) -> Result<Vec<Conversation>, PortError>;
+}
+
+/// Incident reports.
+#[async_trait]
+pub trait IncidentStore: Send + Sync {
+    /// `false` when one with its reference exists (left as it was).
+    async fn file(&self, incident: &Incident) -> Result<bool, PortError>;
+    async fn incident(&self, tenant_id: &TenantId, reference: &str) -> Result<Option<Incident>, PortError>;
+    /// Newest first.
+    async fn incidents(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<Incident>, PortError>;
+    /// Saves over the version read; `false` when changed meanwhile.
+    async fn update(&self, incident: &Incident) -> Result<bool, PortError>;
+}
+
+/// Appointment requests.
+#[async_trait]
+pub trait AppointmentStore: Send + Sync {
+    async fn request(&self, appointment: &Appointment) -> Result<bool, PortError>;
+    async fn appointment(&self, tenant_id: &TenantId, reference: &str) -> Result<Option<Appointment>, PortError>;
+    /// Newest first.
+    async fn appointments(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<Appointment>, PortError>;
+    async fn update(&self, appointment: &Appointment) -> Result<bool, PortError>;
+}
+
+/// Billing complaints.
+#[async_trait]
+pub trait ComplaintStore: Send + Sync {
+    /// `false` when one with its reference exists (left as it was).
+    async fn file(&self, complaint: &Complaint) -> Result<bool, PortError>;
+    async fn complaint(&self, tenant_id: &TenantId, reference: &str) -> Result<Option<Complaint>, PortError>;
+    /// Every complaint of the tenant, newest first.
+    async fn complaints(&self, tenant_id: &TenantId) -> Result<Vec<Complaint>, PortError>;
+    /// Saves over the version read; `false` when changed meanwhile.
+    async fn update(&self, complaint: &Complaint) -> Result<bool, PortError>;
+}
+
+/// Who a phone number is, among the tenant's customers.
+#[async_trait]
+pub trait CustomerLookup: Send + Sync {
+    async fn customer_by_phone(&self, tenant_id: &TenantId, phone: &PhoneE164)
+    -> Result<Option<CustomerId>, PortError>;
+    async fn contracts_of(&self, tenant_id: &TenantId, customer_id: &CustomerId) -> Result<Vec<ContractId>, PortError>;
+}
+
+/// The chat line's sentences, in each language.
+pub trait ChatPhrases: Send + Sync {
+    fn say(&self, locale: Locale, phrase: &str, values: &serde_json::Value) -> Result<String, Rejection>;
+}

@@ -1,0 +1,55 @@
+//! Planned outages' ports: the outages, the subscribers without a contract, and the network.
+
+use async_trait::async_trait;
+
+use crate::PortError;
+use crate::billing::Coordinates;
+use crate::ids::{ContractId, OutageId, SectorId, SubscriberId, TenantId};
+use crate::outage::geo::GridCell;
+use crate::outage::{AlertSubscription, Outage};
+
+/// Planned outages.
+#[async_trait]
+pub trait OutageStore: Send + Sync {
+    /// Records a new outage; `false` when one with its id exists (left as it was).
+    async fn create(&self, outage: &Outage) -> Result<bool, PortError>;
+    async fn outage(&self, tenant_id: &TenantId, outage_id: &OutageId) -> Result<Option<Outage>, PortError>;
+    /// Saves `outage` (its `version` raised by one) if the stored one still has `outage.version`;
+    /// `false` when someone changed it meanwhile.
+    async fn save(&self, outage: &Outage) -> Result<bool, PortError>;
+}
+
+/// Citizens without a contract who asked for a supply point's outage alerts.
+#[async_trait]
+pub trait AlertSubscriptions: Send + Sync {
+    /// Creates or replaces the subscription.
+    async fn subscribe(&self, subscription: &AlertSubscription) -> Result<(), PortError>;
+    /// `false` when there was none.
+    async fn unsubscribe(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+        subscriber_id: &SubscriberId,
+    ) -> Result<bool, PortError>;
+    async fn subscribers(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+    ) -> Result<Vec<AlertSubscription>, PortError>;
+}
+
+/// Where supply points are on the network and on the map (indexes, never a table scan).
+#[async_trait]
+pub trait NetworkIndex: Send + Sync {
+    async fn contracts_in_sectors(
+        &self,
+        tenant_id: &TenantId,
+        sectors: &[SectorId],
+    ) -> Result<Vec<ContractId>, PortError>;
+    /// Contracts whose supply point lies in one of `cells`, with its coordinates.
+    async fn supply_points_in_cells(
+        &self,
+        tenant_id: &TenantId,
+        cells: &[GridCell],
+    ) -> Result<Vec<(ContractId, Coordinates)>, PortError>;
+}
