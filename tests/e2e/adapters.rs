@@ -4,11 +4,13 @@ use avisa_aws::{DynamoStore, SesEmailSender, SnsSmsSender};
 use avisa_domain::PortError;
 use avisa_domain::account::CustomerProfile;
 use avisa_domain::contact::{Email, PhoneE164};
+use avisa_domain::error::RejectionCode;
 use avisa_domain::fakes;
 use avisa_domain::ids::{EventId, NoticeId, TenantId};
 use avisa_domain::notice::RenderedMessage;
 use avisa_domain::ports::{
-    AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, EmailSender, OutgoingEmail, OutgoingSms, SmsSender,
+    AccountStore, Before, Claim, ClaimKey, ClaimOutcome, Claims, EmailSender, Held, OutgoingEmail, OutgoingSms,
+    Release, SmsSender,
 };
 use jiff::{SignedDuration, Timestamp};
 
@@ -26,6 +28,13 @@ fn at(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
 
+fn acquired(claim: Claim) -> Held {
+    match claim {
+        Claim::Acquired(held) => held,
+        other => panic!("expected the claim, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn a_claim_is_held_until_completed_or_its_lease_ends() {
     let stack = stack().await;
@@ -33,17 +42,18 @@ async fn a_claim_is_held_until_completed_or_its_lease_ends() {
     let key = event_key("e-1");
     let lease = SignedDuration::from_secs(120);
     let now = at("2026-11-20T09:00:00Z");
-    assert_eq!(claims.acquire(&key, now, lease).await.unwrap(), Claim::Acquired);
-    assert_eq!(claims.acquire(&key, now, lease).await.unwrap(), Claim::HeldElsewhere);
-    // a holder that died: its lease ends and the key can be claimed again
+    assert_eq!(acquired(claims.acquire(&key, now, lease, false).await.unwrap()).before, None);
+    assert_eq!(claims.acquire(&key, now, lease, false).await.unwrap(), Claim::HeldElsewhere);
+    // a holder that died: its lease ends and the key can be claimed again, saying so
     let later = at("2026-11-20T09:02:01Z");
-    assert_eq!(claims.acquire(&key, later, lease).await.unwrap(), Claim::Acquired);
+    let held = acquired(claims.acquire(&key, later, lease, false).await.unwrap());
+    assert_eq!(held.before, Some(Before::LeaseExpired));
     claims.complete(&key, later, &ClaimOutcome::Applied).await.unwrap();
-    assert_eq!(claims.acquire(&key, at("2026-11-21T00:00:00Z"), lease).await.unwrap(), Claim::Completed);
+    assert_eq!(claims.acquire(&key, at("2026-11-21T00:00:00Z"), lease, false).await.unwrap(), Claim::Completed);
 }
 
 #[tokio::test]
-async fn a_released_claim_can_be_acquired_again() {
+async fn a_released_claim_is_taken_again_knowing_whether_its_work_may_be_done() {
     let stack = stack().await;
     let claims = store(&stack);
     let key = ClaimKey::Delivery {
@@ -51,10 +61,53 @@ async fn a_released_claim_can_be_acquired_again() {
         notice_id: NoticeId::parse("n-1").unwrap(),
         channel: avisa_domain::notice::Channel::Sms,
     };
-    let now = at("2026-11-20T09:00:00Z");
-    assert_eq!(claims.acquire(&key, now, SignedDuration::from_secs(60)).await.unwrap(), Claim::Acquired);
-    claims.release(&key).await.unwrap();
-    assert_eq!(claims.acquire(&key, now, SignedDuration::from_secs(60)).await.unwrap(), Claim::Acquired);
+    let (now, lease) = (at("2026-11-20T09:00:00Z"), SignedDuration::from_secs(60));
+    let held = acquired(claims.acquire(&key, now, lease, false).await.unwrap());
+    claims.release(&key, &held, Release::NotDone).await.unwrap();
+    let held = acquired(claims.acquire(&key, now, lease, false).await.unwrap());
+    assert_eq!(held.before, Some(Before::Released));
+    claims.release(&key, &held, Release::MaybeDone { why: "sns.Publish: connection reset" }).await.unwrap();
+    let held = acquired(claims.acquire(&key, now, lease, false).await.unwrap());
+    assert_eq!(held.before, Some(Before::OutcomeUnknown));
+    // a release by a holder whose claim was taken over changes nothing
+    let stale = Held { token: "someone-else".into(), before: None };
+    claims.release(&key, &stale, Release::NotDone).await.unwrap();
+    assert_eq!(claims.acquire(&key, now, lease, false).await.unwrap(), Claim::HeldElsewhere);
+    // the record keeps the count of unknown outcomes and attempts
+    let item = stack_item(&stack, "T#t#NOTICE#n-1", "DELIVERY#sms").await;
+    assert_eq!(item["unknown_outcomes"].as_n().unwrap(), "1");
+    assert_eq!(item["attempts"].as_n().unwrap(), "3");
+}
+
+#[tokio::test]
+async fn a_rejected_claim_is_taken_again_only_when_asked_to() {
+    let stack = stack().await;
+    let claims = store(&stack);
+    let key = event_key("e-rejected");
+    let (now, lease) = (at("2026-11-20T09:00:00Z"), SignedDuration::from_secs(60));
+    acquired(claims.acquire(&key, now, lease, false).await.unwrap());
+    let rejection = avisa_domain::Rejection::new(RejectionCode::UnknownContract, "no customer yet");
+    claims.complete(&key, now, &ClaimOutcome::Rejected(rejection)).await.unwrap();
+    assert_eq!(claims.acquire(&key, now, lease, false).await.unwrap(), Claim::Completed);
+    assert_eq!(acquired(claims.acquire(&key, now, lease, true).await.unwrap()).before, Some(Before::Rejected));
+}
+
+async fn stack_item(
+    stack: &avisa_local::LocalStack,
+    pk: &str,
+    sk: &str,
+) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    aws_sdk_dynamodb::Client::new(&stack.sdk)
+        .get_item()
+        .table_name("avisa-Table")
+        .key("pk", S(pk.into()))
+        .key("sk", S(sk.into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap()
 }
 
 #[tokio::test]
@@ -108,7 +161,7 @@ async fn ses_refusing_an_unverified_sender_is_a_permanent_error_with_its_reason(
 #[tokio::test]
 async fn sms_are_published_to_the_number_with_the_text() {
     let stack = stack().await;
-    let sender = SnsSmsSender::new(aws_sdk_sns::Client::new(&stack.sdk), Some("AVISA".into()));
+    let sender = SnsSmsSender::new(&stack.sdk, Some("AVISA".into()));
     let to = PhoneE164::parse("+393331234567").unwrap();
     let sms = OutgoingSms { to: &to, text: "Fattura pronta", sender_id: None, origination_number: None };
     let id = sender.send(sms).await.unwrap();

@@ -113,9 +113,11 @@ impl Line {
         let mut env = stack.function("chat-webhook").unwrap().env.clone();
         env.insert("WHATSAPP_VERIFY_TOKEN".into(), "local-verify-token".into());
         env.insert("WHATSAPP_APP_SECRET".into(), SECRET.into());
-        let webhook = chat_webhook::App::new(&chat_webhook::Config::load(&env).unwrap(), &stack.sdk).unwrap();
+        let webhook =
+            chat_webhook::App::new(&chat_webhook::Config::load(&env).unwrap(), &stack.sdk_for("chat-webhook")).unwrap();
         let desk_env = stack.function("chat-desk").unwrap().env.clone();
-        let desk = chat_desk::App::new(&chat_desk::Config::load(&desk_env).unwrap(), &stack.sdk).unwrap();
+        let desk =
+            chat_desk::App::new(&chat_desk::Config::load(&desk_env).unwrap(), &stack.sdk_for("chat-desk")).unwrap();
         let operator = avisa_domain::operators::Operator {
             tenant_id: avisa_domain::ids::TenantId::parse("aigues-reus").unwrap(),
             name: avisa_domain::text::Text::parse("Jordi").unwrap(),

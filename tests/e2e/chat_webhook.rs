@@ -21,7 +21,7 @@ fn app(stack: &avisa_local::LocalStack) -> chat_webhook::App {
     // what the samples were made with
     env.insert("WHATSAPP_VERIFY_TOKEN".into(), "local-verify-token".into());
     env.insert("WHATSAPP_APP_SECRET".into(), "local-app-secret".into());
-    chat_webhook::App::new(&chat_webhook::Config::load(&env).unwrap(), &stack.sdk).unwrap()
+    chat_webhook::App::new(&chat_webhook::Config::load(&env).unwrap(), &stack.sdk_for("chat-webhook")).unwrap()
 }
 
 #[tokio::test]
@@ -46,7 +46,7 @@ async fn a_signed_read_receipt_marks_the_whatsapp_delivery_and_a_forged_one_is_r
         channel: Channel::Whatsapp,
     };
     let now = "2026-11-20T09:00:00Z".parse().unwrap();
-    store.acquire(&key, now, jiff::SignedDuration::from_secs(60)).await.unwrap();
+    store.acquire(&key, now, jiff::SignedDuration::from_secs(60), false).await.unwrap();
     let wamid = "wamid.HBgLMzQ2MDAxMTEwMDEVAgARGBI";
     store.complete(&key, now, &ClaimOutcome::Sent { provider_message_id: wamid.into() }).await.unwrap();
     store.link_provider_id(wamid, &key).await.unwrap();

@@ -244,7 +244,11 @@ async fn every_sample_request_under_events_chat_desk_is_answered() {
 async fn the_openapi_document_describes_the_routes_the_functions_serve() {
     let line = Line::start(|_| {}).await;
     let env = line.stack.function("outage-scheduler").unwrap().env.clone();
-    let outages = outage_scheduler::App::new(&outage_scheduler::Config::load(&env).unwrap(), &line.stack.sdk).unwrap();
+    let outages = outage_scheduler::App::new(
+        &outage_scheduler::Config::load(&env).unwrap(),
+        &line.stack.sdk_for("outage-scheduler"),
+    )
+    .unwrap();
     let operator = avisa_domain::operators::Operator {
         tenant_id: avisa_domain::ids::TenantId::parse("aigues-reus").unwrap(),
         name: avisa_domain::text::Text::parse("spec").unwrap(),

@@ -116,7 +116,7 @@ async fn the_same_event_five_times_two_at_once_is_applied_once() {
     let stack = stack().await;
     ingest(&stack, &[sample("customer-upserted")]).await;
     let spec = stack.function("billing-ingest").unwrap();
-    let ingest_fn = avisa_local::functions::handler(spec, &stack.sdk).unwrap().unwrap();
+    let ingest_fn = avisa_local::functions::handler(spec, &stack.sdk_for(&spec.binary)).unwrap().unwrap();
     let invoice = sample("invoice-issued");
     // two invocations at the same time (as two Lambda instances would)…
     let (first, second) =

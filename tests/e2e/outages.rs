@@ -62,7 +62,11 @@ struct Desk {
 impl Desk {
     async fn new(stack: &LocalStack) -> Self {
         let env = stack.function("outage-scheduler").unwrap().env.clone();
-        let app = outage_scheduler::App::new(&outage_scheduler::Config::load(&env).unwrap(), &stack.sdk).unwrap();
+        let app = outage_scheduler::App::new(
+            &outage_scheduler::Config::load(&env).unwrap(),
+            &stack.sdk_for("outage-scheduler"),
+        )
+        .unwrap();
         let operator = avisa_domain::operators::Operator {
             tenant_id: avisa_domain::ids::TenantId::parse(TENANT).unwrap(),
             name: Text::parse("jordi.operador").unwrap(),

@@ -20,7 +20,7 @@ async fn the_nights_run_writes_each_tenants_letters_of_the_day_to_the_print_buck
     }
     // WHEN the print run goes for today (UTC)
     let spec = stack.function("print-batch").unwrap();
-    let app = print_batch::App::new(&print_batch::Config::load(&spec.env).unwrap(), &stack.sdk);
+    let app = print_batch::App::new(&print_batch::Config::load(&spec.env).unwrap(), &stack.sdk_for("print-batch"));
     let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
     let report = app.run(&serde_json::json!({ "day": today })).await.unwrap();
     // THEN one manifest for the tenant holds the letter, with the invoice PDF to print

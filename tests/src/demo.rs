@@ -75,8 +75,9 @@ async fn print_today(stack: &LocalStack) -> Result<Vec<(String, u64, String)>, L
     let config = print_batch::Config::load(&spec.env)
         .map_err(|source| LocalError::FunctionConfig { function: spec.binary.clone(), source })?;
     let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
-    let report =
-        print_batch::App::new(&config, &stack.sdk).run(&serde_json::json!({ "day": today.to_string() })).await?;
+    let report = print_batch::App::new(&config, &stack.sdk_for("print-batch"))
+        .run(&serde_json::json!({ "day": today.to_string() }))
+        .await?;
     Ok(report["batches"]
         .as_array()
         .into_iter()

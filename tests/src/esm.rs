@@ -4,7 +4,7 @@
 //! the records that succeeded, and leaves the ones in `batchItemFailures` on the queue, so they
 //! come back and, after `maxReceiveCount` receives, move to the dead-letter queue as on AWS.
 //! One difference, for speed: a failed record is made visible again at once instead of after the
-//! queue's visibility timeout.
+//! queue's visibility timeout. Like Lambda, it can run several invocations of a function at once.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -18,7 +18,10 @@ use crate::error::sdk_error;
 use crate::template::REGION;
 
 /// Rounds over all queues before giving up on a queue that never empties.
-const MAX_ROUNDS: usize = 200;
+const MAX_ROUNDS: usize = 2000;
+/// How long to wait in all for messages that are delayed (a paced delivery) before giving up.
+const MAX_WAIT: std::time::Duration = std::time::Duration::from_mins(5);
+const WAIT_STEP: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// One queue → function mapping.
 #[derive(Clone)]
@@ -70,23 +73,61 @@ impl EventSourceMapping {
         Self { sqs, mappings }
     }
 
-    /// Polls every queue until a whole round receives nothing.
+    /// Polls every queue until a whole round receives nothing and no message is delayed.
     pub async fn drain(&self) -> Result<DrainReport, LocalError> {
-        let mut report = DrainReport::default();
+        self.drain_with(1).await
+    }
+
+    /// As [`Self::drain`], with `pollers` invocations of each function at once (as Lambda runs
+    /// them when a queue is busy): the same message redelivered can meet itself.
+    pub async fn drain_with(&self, pollers: usize) -> Result<DrainReport, LocalError> {
+        let report = std::sync::Mutex::new(DrainReport::default());
+        let mut waited = std::time::Duration::ZERO;
         for _ in 0..MAX_ROUNDS {
-            let mut received = 0;
-            for mapping in &self.mappings {
-                received += self.poll_once(mapping, &mut report).await?;
+            let polls = self.mappings.iter().flat_map(|mapping| (0..pollers.max(1)).map(move |_| mapping));
+            let received: Vec<usize> =
+                futures_util::future::try_join_all(polls.map(|mapping| self.poll_once(mapping, &report))).await?;
+            if received.iter().sum::<usize>() > 0 {
+                continue;
             }
-            if received == 0 {
-                return Ok(report);
+            if !self.any_waiting().await? {
+                return Ok(report.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner));
             }
+            if waited >= MAX_WAIT {
+                break;
+            }
+            tokio::time::sleep(WAIT_STEP).await;
+            waited += WAIT_STEP;
         }
         Err(LocalError::NotDrained { rounds: MAX_ROUNDS })
     }
 
+    /// Whether a mapped queue holds messages not visible yet (delayed, or in flight).
+    async fn any_waiting(&self) -> Result<bool, LocalError> {
+        use aws_sdk_sqs::types::QueueAttributeName::{
+            ApproximateNumberOfMessagesDelayed, ApproximateNumberOfMessagesNotVisible,
+        };
+        for mapping in &self.mappings {
+            let attributes = self
+                .sqs
+                .get_queue_attributes()
+                .queue_url(&mapping.queue_url)
+                .attribute_names(ApproximateNumberOfMessagesDelayed)
+                .attribute_names(ApproximateNumberOfMessagesNotVisible)
+                .send()
+                .await
+                .map_err(|e| LocalError::sqs("GetQueueAttributes", &mapping.queue_url, sdk_error(e)))?
+                .attributes
+                .unwrap_or_default();
+            if attributes.values().any(|count| count.parse::<usize>().is_ok_and(|n| n > 0)) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// One receive and one invocation; returns how many records it received.
-    async fn poll_once(&self, mapping: &Mapping, report: &mut DrainReport) -> Result<usize, LocalError> {
+    async fn poll_once(&self, mapping: &Mapping, report: &std::sync::Mutex<DrainReport>) -> Result<usize, LocalError> {
         let received = self
             .sqs
             .receive_message()
@@ -108,10 +149,13 @@ impl EventSourceMapping {
         let response = mapping.handler.handle_batch(event).await;
         let failed: HashSet<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
 
-        let stats = report.by_function.entry(mapping.function.clone()).or_default();
-        stats.batches += 1;
-        stats.records += count;
-        stats.failed += failed.len();
+        {
+            let mut report = report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let stats = report.by_function.entry(mapping.function.clone()).or_default();
+            stats.batches += 1;
+            stats.records += count;
+            stats.failed += failed.len();
+        }
         for message in &messages {
             let receipt = message.receipt_handle.as_deref().unwrap_or_default();
             if failed.contains(message.message_id.as_deref().unwrap_or_default()) {

@@ -4,6 +4,8 @@
 //! - [`template`]: reads `infra/template.yaml` and resolves its intrinsics to local names.
 //! - [`provision`]: creates the template's tables, queues, topics and SES identity in moto.
 //! - [`esm`]: does what Lambda's SQS event source mapping does, calling the functions in-process.
+//! - [`proxy`]: between the functions and moto, records their calls and injects AWS's faults.
+//! - [`grants`]: the template's roles checked against those calls.
 //! - [`stack`]: all of it together.
 //!
 //! The functions and adapters reach moto only through the SDK's endpoint setting (what
@@ -13,9 +15,11 @@ pub mod demo;
 mod error;
 pub mod esm;
 pub mod functions;
+pub mod grants;
 pub mod moto;
 pub mod ops;
 pub mod provision;
+pub mod proxy;
 pub mod schedules;
 pub mod stack;
 pub mod template;

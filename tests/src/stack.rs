@@ -1,25 +1,41 @@
 //! The whole local stack: moto, provisioned from the template, with the functions' mappings.
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{AppName, BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sqs::config::Credentials;
 
 use crate::LocalError;
 use crate::error::sdk_error;
 use crate::esm::{EventSourceMapping, Mapping};
 use crate::functions::{self, FunctionSpec};
+use crate::grants::{self, Grants};
 use crate::moto::Moto;
 use crate::provision::{Provisioned, Queue, provision};
+use crate::proxy::AwsProxy;
 use crate::template::{REGION, Template};
 
-/// moto running, with every resource of `infra/template.yaml` created in it. Dropping it stops moto.
+/// moto running, with every resource of `infra/template.yaml` created in it, behind the proxy
+/// that records and checks what the functions call. Dropping it stops moto — and fails the test
+/// if a function called what its role in the template does not allow.
 #[derive(Debug)]
 pub struct LocalStack {
     moto: Moto,
+    /// The harness's own SDK configuration (straight to moto, unchecked).
     pub sdk: SdkConfig,
     pub template: Template,
     pub provisioned: Provisioned,
     pub functions: Vec<FunctionSpec>,
+    proxy: AwsProxy,
+    grants: Grants,
+    function_timeouts: TimeoutConfig,
 }
+
+/// How long a function's call may take locally before it times out (moto answers in
+/// milliseconds; the fault proxy's hung calls take longer).
+pub const LOCAL_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The SDK configuration that points every client at the local stack, as `AWS_ENDPOINT_URL` does
 /// for the Lambda binaries.
@@ -48,7 +64,35 @@ impl LocalStack {
         let template = Template::load(&Template::default_path())?;
         let provisioned = provision(&template, &sdk, moto.endpoint()).await?;
         let functions = functions::specs(&template, template.resolver(moto.endpoint()))?;
-        Ok(Self { moto, sdk, template, provisioned, functions })
+        let proxy = AwsProxy::start(moto.endpoint())?;
+        let grants = Grants::from_template(&template)?;
+        let function_timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .operation_attempt_timeout(LOCAL_ATTEMPT_TIMEOUT)
+            .build();
+        Ok(Self { moto, sdk, template, provisioned, functions, proxy, grants, function_timeouts })
+    }
+
+    /// The SDK configuration of one function: through the proxy, named by its binary as its own
+    /// role would name it, with the production retry policy but short backoffs.
+    pub fn sdk_for(&self, binary: &str) -> SdkConfig {
+        let mut builder = self.sdk.to_builder();
+        builder
+            .set_endpoint_url(Some(self.proxy.endpoint().to_owned()))
+            .set_app_name(AppName::new(binary.to_owned()).ok())
+            .set_retry_config(Some(RetryConfig::standard().with_initial_backoff(Duration::from_millis(20))))
+            .set_timeout_config(Some(self.function_timeouts.clone()));
+        builder.build()
+    }
+
+    /// The proxy between the functions and moto: what they called, and faults to inject.
+    pub fn proxy(&self) -> &AwsProxy {
+        &self.proxy
+    }
+
+    /// The functions' calls that their roles in the template do not allow.
+    pub fn violations(&self) -> Vec<String> {
+        self.grants.violations(&self.proxy.calls()).iter().map(ToString::to_string).collect()
     }
 
     pub fn moto(&self) -> &Moto {
@@ -156,7 +200,7 @@ impl LocalStack {
     pub fn event_source_mapping(&self) -> Result<EventSourceMapping, LocalError> {
         let mut mappings = Vec::new();
         for spec in &self.functions {
-            let Some(handler) = functions::handler(spec, &self.sdk)? else { continue };
+            let Some(handler) = functions::handler(spec, &self.sdk_for(&spec.binary))? else { continue };
             for (queue_arn, batch_size) in &spec.sqs_sources {
                 let queue = self.provisioned.queues.values().find(|q| &q.arn == queue_arn).ok_or_else(|| {
                     LocalError::Template(format!(
@@ -174,5 +218,21 @@ impl LocalStack {
             }
         }
         Ok(EventSourceMapping::new(aws_sdk_sqs::Client::new(&self.sdk), mappings))
+    }
+}
+
+impl Drop for LocalStack {
+    fn drop(&mut self) {
+        grants::keep(&self.proxy.calls());
+        if std::thread::panicking() {
+            return;
+        }
+        let violations = self.violations();
+        assert!(
+            violations.is_empty(),
+            "a function called what its role in infra/template.yaml does not allow (AccessDenied on AWS); \
+             grant it there, or stop calling it:\n  {}",
+            violations.join("\n  ")
+        );
     }
 }

@@ -55,7 +55,7 @@ mod tests {
 
     async fn run_counted(f: &Fakes, bodies: &[String]) -> (Vec<String>, Counts) {
         let ingest = f.ingest();
-        let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
+        let rejections = Rejections::in_fakes(crate::SOURCE, f);
         let (response, counts) = handle_batch(ingest, &rejections, sqs_event(bodies.iter().cloned())).await;
         (response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect(), counts)
     }

@@ -7,7 +7,7 @@ use avisa_aws::{DynamoStore, EventBridgeScheduler, SqsQueue};
 use avisa_domain::clock::SystemClock;
 use avisa_domain::ingest::Ingest;
 use avisa_domain::tenant::TenantSettings;
-use avisa_runtime::config::{self, ConfigError, ConfigSource, ScheduleTarget};
+use avisa_runtime::config::{self, ConfigError, ConfigSource, DeadLetterTarget, ScheduleTarget};
 use avisa_runtime::sqs::{Rejections, SqsHandler};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 
@@ -21,6 +21,7 @@ pub struct Config {
     pub table_name: String,
     pub compose_queue_url: String,
     pub schedules: ScheduleTarget,
+    pub dead_letters: DeadLetterTarget,
     pub defaults: TenantSettings,
 }
 
@@ -34,6 +35,7 @@ impl Config {
                 "the ComposeQueue URL, set by infra/template.yaml",
             )?,
             schedules: config::schedule_target(source, "COMPOSE_QUEUE_ARN")?,
+            dead_letters: config::dead_letter_target(source)?,
             defaults: config::tenant_defaults(source)?,
         })
     }
@@ -45,6 +47,8 @@ pub struct App {
     store: DynamoStore,
     compose: SqsQueue,
     scheduler: EventBridgeScheduler,
+    dead_letters: SqsQueue,
+    max_receive_count: u32,
     defaults: TenantSettings,
     clock: SystemClock,
 }
@@ -60,6 +64,8 @@ impl App {
                 &config.schedules.role_arn,
                 &config.schedules.target_arn,
             ),
+            dead_letters: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dead_letters.queue_url),
+            max_receive_count: config.dead_letters.max_receive_count,
             defaults: config.defaults.clone(),
             clock: SystemClock,
         }
@@ -78,7 +84,13 @@ impl SqsHandler for App {
             clock: &self.clock,
             defaults: &self.defaults,
         };
-        let rejections = Rejections { source: SOURCE, log: &self.store, clock: &self.clock };
+        let rejections = Rejections {
+            source: SOURCE,
+            log: &self.store,
+            dead_letters: &self.dead_letters,
+            max_receive_count: self.max_receive_count,
+            clock: &self.clock,
+        };
         handle_batch(ingest, &rejections, event).await.0
     }
 }

@@ -3,32 +3,56 @@
 //! closed. A timer whose question was answered meanwhile changes nothing.
 
 use async_trait::async_trait;
+use avisa_aws::SqsQueue;
 use avisa_domain::chat::{ChatLine, ChatTimerDue};
 use avisa_runtime::RuntimeError;
+use avisa_runtime::config::{self, ConfigError, ConfigSource, DeadLetterTarget};
 use avisa_runtime::metrics::Counts;
 use avisa_runtime::sqs::{RecordFailure, Rejections, SqsHandler, process_batch};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use chat_webhook::ChatAdapters;
+use chat_webhook::{ChatAdapters, ChatConfig};
 
 pub const SOURCE: &str = "chat-timers";
 
-pub use chat_webhook::ChatConfig as Config;
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub chat: ChatConfig,
+    pub dead_letters: DeadLetterTarget,
+}
+
+impl Config {
+    pub fn load(source: &dyn ConfigSource) -> Result<Self, ConfigError> {
+        Ok(Self { chat: ChatConfig::load(source)?, dead_letters: config::dead_letter_target(source)? })
+    }
+}
 
 #[derive(Debug)]
 pub struct App {
     chat: ChatAdapters,
+    dead_letters: SqsQueue,
+    max_receive_count: u32,
 }
 
 impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
-        Ok(Self { chat: ChatAdapters::new(config, sdk)? })
+        Ok(Self {
+            chat: ChatAdapters::new(&config.chat, sdk)?,
+            dead_letters: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dead_letters.queue_url),
+            max_receive_count: config.dead_letters.max_receive_count,
+        })
     }
 }
 
 #[async_trait]
 impl SqsHandler for App {
     async fn handle_batch(&self, event: SqsEvent) -> SqsBatchResponse {
-        let rejections = Rejections { source: SOURCE, log: &self.chat.store, clock: &self.chat.clock };
+        let rejections = Rejections {
+            source: SOURCE,
+            log: &self.chat.store,
+            dead_letters: &self.dead_letters,
+            max_receive_count: self.max_receive_count,
+            clock: &self.chat.clock,
+        };
         handle_batch(self.chat.line(), &rejections, event).await.0
     }
 }
@@ -69,7 +93,7 @@ mod tests {
     #[tokio::test]
     async fn a_body_that_is_not_a_timer_is_rejected_with_the_reason() {
         let f = Fakes::default();
-        let rejections = Rejections { source: SOURCE, log: &f.rejections, clock: &f.clock };
+        let rejections = Rejections::in_fakes(SOURCE, &f);
         let (response, _) = handle_batch(f.chat_line(), &rejections, sqs_event([r#"{"chat_timer": {}}"#])).await;
         assert!(response.batch_item_failures.is_empty());
         let rejected = f.rejections.0.lock().unwrap();
@@ -79,7 +103,7 @@ mod tests {
     #[tokio::test]
     async fn a_timer_of_a_conversation_that_does_not_exist_is_stale() {
         let f = Fakes::default();
-        let rejections = Rejections { source: SOURCE, log: &f.rejections, clock: &f.clock };
+        let rejections = Rejections::in_fakes(SOURCE, &f);
         let body = r#"{"chat_timer": {"tenant_id": "aigues-reus", "phone": "+34600999000", "asked_at": "2026-11-20T09:00:00Z", "stage": "recontact"}}"#;
         let (response, counts) = handle_batch(f.chat_line(), &rejections, sqs_event([body])).await;
         assert!(response.batch_item_failures.is_empty());
@@ -97,7 +121,7 @@ mod samples {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/chat-timers/recontact.json");
         let event: SqsEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let f = Fakes::default();
-        let rejections = Rejections { source: SOURCE, log: &f.rejections, clock: &f.clock };
+        let rejections = Rejections::in_fakes(SOURCE, &f);
         let (response, counts) = handle_batch(f.chat_line(), &rejections, event).await;
         assert!(response.batch_item_failures.is_empty());
         assert_eq!(counts.get("stale"), Some(&1));

@@ -45,7 +45,7 @@ mod tests {
     async fn a_bounce_is_recorded_and_a_foreign_event_is_rejected_without_failing_the_batch() {
         let f = Fakes::default();
         let feedback = Feedback { deliveries: &f.deliveries, suppressions: &f.suppressions };
-        let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
+        let rejections = Rejections::in_fakes(crate::SOURCE, &f);
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/delivery-feedback/ses-bounce.json");
         let sqs: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let bounce = sqs["Records"][0]["body"].as_str().unwrap().to_owned();

@@ -127,7 +127,7 @@ mod tests {
     use avisa_runtime::sqs::sqs_event;
 
     async fn run(f: &Fakes, body: &str) -> Vec<String> {
-        let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
+        let rejections = Rejections::in_fakes(crate::SOURCE, f);
         let reminders = f.complaint_reminders();
         let composer = Composer { alerts: f.outage_alerts(), reminders };
         let (response, _) = handle_batch(composer, &rejections, sqs_event([body])).await;

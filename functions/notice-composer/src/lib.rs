@@ -5,7 +5,7 @@
 mod handler;
 
 use async_trait::async_trait;
-use avisa_aws::{DynamoStore, SesEmailSender, SqsQueue};
+use avisa_aws::{DynamoStore, SesEmailSender, SqsQueue, ses_client};
 use avisa_domain::clock::SystemClock;
 use avisa_domain::complaints::ComplaintReminders;
 use avisa_domain::compose::Compose;
@@ -13,7 +13,7 @@ use avisa_domain::outage::{Audience, OutageAlerts};
 use avisa_domain::staff_mail::StaffMail;
 use avisa_domain::tenant::TenantSettings;
 use avisa_runtime::RuntimeError;
-use avisa_runtime::config::{self, ConfigError, ConfigSource};
+use avisa_runtime::config::{self, ConfigError, ConfigSource, DeadLetterTarget};
 use avisa_runtime::sqs::{Rejections, SqsHandler};
 use avisa_templates::Templates;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -28,6 +28,7 @@ pub struct Config {
     pub dispatch_queue_url: String,
     /// Who outage briefings to the call centre come from, for tenants without a sender.
     pub sender_email: String,
+    pub dead_letters: DeadLetterTarget,
     pub defaults: TenantSettings,
 }
 
@@ -45,6 +46,7 @@ impl Config {
                 "SENDER_EMAIL",
                 "the template parameter SenderEmail (a verified SES identity)",
             )?,
+            dead_letters: config::dead_letter_target(source)?,
             defaults: config::tenant_defaults(source)?,
         })
     }
@@ -56,6 +58,8 @@ pub struct App {
     dispatch: SqsQueue,
     email: SesEmailSender,
     templates: Templates,
+    dead_letters: SqsQueue,
+    max_receive_count: u32,
     defaults: TenantSettings,
     clock: SystemClock,
 }
@@ -66,8 +70,10 @@ impl App {
         Ok(Self {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
             dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
-            email: SesEmailSender::new(aws_sdk_sesv2::Client::new(sdk), &config.sender_email),
+            email: SesEmailSender::new(ses_client(sdk), &config.sender_email),
             templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
+            dead_letters: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dead_letters.queue_url),
+            max_receive_count: config.dead_letters.max_receive_count,
             defaults: config.defaults.clone(),
             clock: SystemClock,
         })
@@ -102,6 +108,7 @@ impl SqsHandler for App {
             outages: &self.store,
             claims: &self.store,
             email: &self.email,
+            rejections: &self.store,
         };
         let reminders = ComplaintReminders {
             complaints: &self.store,
@@ -109,7 +116,13 @@ impl SqsHandler for App {
             staff: StaffMail { claims: &self.store, email: &self.email, renderer: &self.templates, clock: &self.clock },
             defaults: &self.defaults,
         };
-        let rejections = Rejections { source: SOURCE, log: &self.store, clock: &self.clock };
+        let rejections = Rejections {
+            source: SOURCE,
+            log: &self.store,
+            dead_letters: &self.dead_letters,
+            max_receive_count: self.max_receive_count,
+            clock: &self.clock,
+        };
         handle_batch(Composer { alerts, reminders }, &rejections, event).await.0
     }
 }

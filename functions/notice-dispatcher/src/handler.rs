@@ -26,6 +26,12 @@ async fn handle_record(dispatch: Dispatch<'_>, record: SqsMessage) -> Result<&'s
             tracing::info!(tenant_id = %job.tenant_id, notice_id = %job.notice_id, until, "quiet hours: delivery deferred");
             return Ok("deferred");
         }
+        Dispatched::Paced { delay } => {
+            let (paced, seconds) = (job.paced + 1, delay.as_secs());
+            tracing::info!(tenant_id = %job.tenant_id, notice_id = %job.notice_id, paced, seconds, "send rate spent: delivery waits");
+            return Ok("paced");
+        }
+        Dispatched::Recorded => ("recorded", job.sent.as_deref()),
     };
     tracing::info!(
         tenant_id = %job.tenant_id,
@@ -49,7 +55,7 @@ mod tests {
     async fn the_same_job_twice_in_a_batch_sends_once() {
         let f = Fakes::with_notice().await;
         let dispatch = f.dispatcher();
-        let rejections = Rejections { source: crate::SOURCE, log: &f.rejections, clock: &f.clock };
+        let rejections = Rejections::in_fakes(crate::SOURCE, &f);
         let job = fakes::delivery_job(Channel::Sms);
         let (response, _) = handle_batch(
             dispatch,

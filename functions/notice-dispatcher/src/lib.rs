@@ -4,12 +4,12 @@ mod handler;
 
 use async_trait::async_trait;
 use avisa_aws::{
-    DynamoStore, EventBridgeScheduler, S3Documents, SesEmailSender, SnsSmsSender, SqsQueue, WhatsAppCloud,
+    DynamoStore, EventBridgeScheduler, S3Documents, SesEmailSender, SnsSmsSender, SqsQueue, WhatsAppCloud, ses_client,
 };
 use avisa_domain::clock::SystemClock;
 use avisa_domain::dispatch::Dispatch;
 use avisa_domain::tenant::TenantSettings;
-use avisa_runtime::config::{self, ConfigError, ConfigSource, ScheduleTarget};
+use avisa_runtime::config::{self, ConfigError, ConfigSource, DeadLetterTarget, ScheduleTarget};
 use avisa_runtime::sqs::{Rejections, SqsHandler};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 
@@ -23,7 +23,10 @@ pub struct Config {
     pub sender_email: String,
     pub sms_sender_id: Option<String>,
     pub compose_queue_url: String,
+    /// Its own queue: deliveries paced by the send rate wait there.
+    pub dispatch_queue_url: String,
     pub schedules: ScheduleTarget,
+    pub dead_letters: DeadLetterTarget,
     pub defaults: TenantSettings,
     pub whatsapp_api_base: String,
     /// `None`: no WhatsApp in this deployment.
@@ -45,7 +48,13 @@ impl Config {
                 "COMPOSE_QUEUE_URL",
                 "the ComposeQueue URL (fallbacks), set by infra/template.yaml",
             )?,
+            dispatch_queue_url: config::required(
+                source,
+                "DISPATCH_QUEUE_URL",
+                "the DispatchQueue URL (paced deliveries), set by infra/template.yaml",
+            )?,
             schedules: config::schedule_target(source, "DISPATCH_QUEUE_ARN")?,
+            dead_letters: config::dead_letter_target(source)?,
             whatsapp_api_base: config::required(source, "WHATSAPP_API_BASE", "the template parameter WhatsAppApiBase")?,
             whatsapp_access_token: config::optional(source, "WHATSAPP_ACCESS_TOKEN"),
             defaults: config::tenant_defaults(source)?,
@@ -61,7 +70,10 @@ pub struct App {
     whatsapp: WhatsAppCloud,
     documents: S3Documents,
     compose: SqsQueue,
+    dispatch: SqsQueue,
     scheduler: EventBridgeScheduler,
+    dead_letters: SqsQueue,
+    max_receive_count: u32,
     defaults: TenantSettings,
     clock: SystemClock,
 }
@@ -70,11 +82,14 @@ impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Self {
         Self {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
-            email: SesEmailSender::new(aws_sdk_sesv2::Client::new(sdk), &config.sender_email),
-            sms: SnsSmsSender::new(aws_sdk_sns::Client::new(sdk), config.sms_sender_id.clone()),
+            email: SesEmailSender::new(ses_client(sdk), &config.sender_email),
+            sms: SnsSmsSender::new(sdk, config.sms_sender_id.clone()),
             documents: S3Documents::new(aws_sdk_s3::Client::new(sdk)),
             whatsapp: WhatsAppCloud::new(&config.whatsapp_api_base, config.whatsapp_access_token.clone()),
             compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
+            dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
+            dead_letters: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dead_letters.queue_url),
+            max_receive_count: config.dead_letters.max_receive_count,
             scheduler: EventBridgeScheduler::new(
                 aws_sdk_scheduler::Client::new(sdk),
                 &config.schedules.group,
@@ -99,6 +114,7 @@ impl SqsHandler for App {
             documents: &self.documents,
             suppressions: &self.store,
             compose: &self.compose,
+            dispatch: &self.dispatch,
             scheduler: &self.scheduler,
             tenants: &self.store,
             rate_limiter: &self.store,
@@ -106,7 +122,13 @@ impl SqsHandler for App {
             clock: &self.clock,
             defaults: &self.defaults,
         };
-        let rejections = Rejections { source: SOURCE, log: &self.store, clock: &self.clock };
+        let rejections = Rejections {
+            source: SOURCE,
+            log: &self.store,
+            dead_letters: &self.dead_letters,
+            max_receive_count: self.max_receive_count,
+            clock: &self.clock,
+        };
         handle_batch(dispatch, &rejections, event).await.0
     }
 }

@@ -39,10 +39,34 @@ const THROTTLING_CODES: &[&str] = &[
     "SlowDown",
     "LimitExceededException",
     "KMSThrottlingException",
-    "InternalFailure",
-    "InternalError",
-    "ServiceUnavailable",
     "TransactionInProgressException",
+    "PriorRequestNotComplete",
+];
+
+/// Error codes that mean the deployment itself is wrong: a permission or a resource is missing,
+/// the account cannot send. No message succeeds until an operator fixes it.
+const MISCONFIGURED_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "AuthorizationError",
+    "AuthorizationErrorException",
+    "UnauthorizedOperation",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidAccessKeyId",
+    "MissingAuthenticationToken",
+    "ResourceNotFoundException",
+    "NoSuchBucket",
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
+    "NotFoundException",
+    "AccountSuspendedException",
+    "SendingPausedException",
+    "MailFromDomainNotVerifiedException",
+    "KMSAccessDeniedException",
+    "KMSDisabledException",
+    "KMSNotFoundException",
+    "KMSInvalidStateException",
 ];
 
 /// The write's condition did not hold (the key is taken, the stored item is newer…): an answer,
@@ -51,23 +75,64 @@ pub(crate) fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E,
     err.as_service_error().and_then(ProvideErrorMetadata::code) == Some("ConditionalCheckFailedException")
 }
 
-/// Throttling, 5xx, timeouts and lost connections are transient; everything else the service
-/// said no to is permanent.
+/// What kind of failure an SDK error is, whether or not the call may have been applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Not applied (throttled, or never sent).
+    NotApplied,
+    /// The request left and no usable answer came back (a timeout, a dropped connection, a 5xx).
+    AnswerLost,
+    Misconfigured,
+    Refused,
+}
+
+fn kind<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Kind {
+    match err {
+        SdkError::ServiceError(context) => {
+            let code = context.err().code().unwrap_or_default();
+            if THROTTLING_CODES.contains(&code) {
+                Kind::NotApplied
+            } else if MISCONFIGURED_CODES.contains(&code) {
+                Kind::Misconfigured
+            } else if context.raw().status().is_server_error() {
+                Kind::AnswerLost
+            } else {
+                Kind::Refused
+            }
+        }
+        SdkError::DispatchFailure(failure) if failure.is_user() => Kind::Refused,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => Kind::AnswerLost,
+        _ => Kind::Refused,
+    }
+}
+
+/// Classifies the error of a call that is safe to repeat (reads, conditional or idempotent
+/// writes): throttling, 5xx, timeouts and lost connections are transient; a missing permission or
+/// resource is the deployment's; everything else the service said no to is permanent.
 #[allow(clippy::needless_pass_by_value)] // by value to read well in `map_err(|e| classify(op, e))`
 pub(crate) fn classify<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> PortError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let transient = match &err {
-        SdkError::ServiceError(context) => {
-            let throttled = context.err().code().is_some_and(|code| THROTTLING_CODES.contains(&code));
-            throttled || context.raw().status().is_server_error()
-        }
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
-        _ => false,
-    };
     let source = Box::new(ServiceError::from(&err));
-    if transient { PortError::Transient { operation, source } } else { PortError::Permanent { operation, source } }
+    match kind(&err) {
+        Kind::NotApplied | Kind::AnswerLost => PortError::Transient { operation, source },
+        Kind::Misconfigured => PortError::Misconfigured { operation, source },
+        Kind::Refused => PortError::Permanent { operation, source },
+    }
+}
+
+/// Classifies the error of a send (an email, an SMS), which is not safe to repeat: when the
+/// request may have reached the provider, the outcome is unknown.
+#[allow(clippy::needless_pass_by_value)]
+pub(crate) fn classify_send<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> PortError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match kind(&err) {
+        Kind::AnswerLost => PortError::Unknown { operation, source: Box::new(ServiceError::from(&err)) },
+        _ => classify(operation, err),
+    }
 }
 
 /// The service's own words (code and message), which `SdkError`'s display leaves out.

@@ -3,6 +3,7 @@
 
 mod dynamo;
 mod error;
+mod retry;
 mod s3;
 mod scheduler;
 mod ses;
@@ -12,9 +13,10 @@ mod whatsapp;
 
 pub use dynamo::DynamoStore;
 pub use error::AdapterError;
+pub use retry::{ses_client, sns_publisher};
 pub use s3::{S3Documents, S3PrintArchive};
 pub use scheduler::EventBridgeScheduler;
 pub use ses::SesEmailSender;
 pub use sns::SnsSmsSender;
-pub use sqs::SqsQueue;
+pub use sqs::{SqsQueue, dead_letter_attributes};
 pub use whatsapp::WhatsAppCloud;

@@ -7,7 +7,7 @@ use aws_sdk_sesv2::types::{
     Attachment, AttachmentContentDisposition, Body, Content, Destination, EmailContent, Message, MessageTag,
 };
 
-use crate::error::{AdapterError, classify};
+use crate::error::{AdapterError, classify_send};
 
 const OPERATION: &str = "ses.SendEmail";
 
@@ -19,6 +19,7 @@ pub struct SesEmailSender {
 }
 
 impl SesEmailSender {
+    /// `client` should come from [`crate::ses_client`], which never retries a send that may have gone.
     pub fn new(client: aws_sdk_sesv2::Client, from: impl Into<String>) -> Self {
         Self { client, from: from.into() }
     }
@@ -73,7 +74,7 @@ impl EmailSender for SesEmailSender {
             .email_tags(tag("notice_id", email.notice_id.as_str())?)
             .send()
             .await
-            .map_err(|e| classify(OPERATION, e))?;
+            .map_err(|e| classify_send(OPERATION, e))?;
         Ok(output.message_id.unwrap_or_default())
     }
 }

@@ -5,7 +5,7 @@ use avisa_domain::ports::{OutgoingSms, SmsSender};
 use avisa_domain::tenant::SmsSenderId;
 use aws_sdk_sns::types::MessageAttributeValue;
 
-use crate::error::{AdapterError, classify};
+use crate::error::{AdapterError, classify, classify_send};
 
 const OPERATION: &str = "sns.Publish";
 
@@ -13,12 +13,14 @@ const OPERATION: &str = "sns.Publish";
 #[derive(Debug, Clone)]
 pub struct SnsSmsSender {
     client: aws_sdk_sns::Client,
+    /// For publishing: never retried by the SDK once it may have gone (see [`crate::sns_publisher`]).
+    publisher: aws_sdk_sns::Client,
     sender_id: Option<String>,
 }
 
 impl SnsSmsSender {
-    pub fn new(client: aws_sdk_sns::Client, sender_id: Option<String>) -> Self {
-        Self { client, sender_id }
+    pub fn new(sdk: &aws_types::SdkConfig, sender_id: Option<String>) -> Self {
+        Self { client: aws_sdk_sns::Client::new(sdk), publisher: crate::sns_publisher(sdk), sender_id }
     }
 }
 
@@ -34,7 +36,7 @@ fn string_attribute(value: &str) -> Result<MessageAttributeValue, PortError> {
 impl SmsSender for SnsSmsSender {
     async fn send(&self, sms: OutgoingSms<'_>) -> Result<String, PortError> {
         let mut publish = self
-            .client
+            .publisher
             .publish()
             .phone_number(sms.to.as_str())
             .message(sms.text)
@@ -46,7 +48,7 @@ impl SmsSender for SnsSmsSender {
         if let Some(number) = sms.origination_number {
             publish = publish.message_attributes("AWS.MM.SMS.OriginationNumber", string_attribute(number.as_str())?);
         }
-        let output = publish.send().await.map_err(|e| classify(OPERATION, e))?;
+        let output = publish.send().await.map_err(|e| classify_send(OPERATION, e))?;
         Ok(output.message_id.unwrap_or_default())
     }
 

@@ -1,7 +1,9 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::notice::{ComposeJob, DeliveryJob};
-use avisa_domain::ports::{ComposeQueue, DispatchQueue};
+use avisa_domain::ports::{ComposeQueue, DeadLetter, DeadLetters, DispatchQueue};
+use aws_sdk_sqs::types::MessageAttributeValue;
+use jiff::SignedDuration;
 use serde::Serialize;
 
 use crate::error::classify;
@@ -18,12 +20,13 @@ impl SqsQueue {
         Self { client, queue_url: queue_url.into() }
     }
 
-    async fn send(&self, job: &impl Serialize) -> Result<(), PortError> {
+    async fn send(&self, job: &impl Serialize, delay_seconds: Option<i32>) -> Result<(), PortError> {
         let body = serde_json::to_string(job).map_err(|e| PortError::permanent("sqs.SendMessage", e))?;
         self.client
             .send_message()
             .queue_url(&self.queue_url)
             .message_body(body)
+            .set_delay_seconds(delay_seconds)
             .send()
             .await
             .map_err(|e| classify("sqs.SendMessage", e))?;
@@ -34,13 +37,66 @@ impl SqsQueue {
 #[async_trait]
 impl ComposeQueue for SqsQueue {
     async fn enqueue(&self, job: &ComposeJob) -> Result<(), PortError> {
-        self.send(job).await
+        self.send(job, None).await
     }
 }
+
+/// SQS holds a message back for at most 15 minutes.
+const MAX_DELAY_SECONDS: i64 = 900;
 
 #[async_trait]
 impl DispatchQueue for SqsQueue {
     async fn enqueue(&self, job: &DeliveryJob) -> Result<(), PortError> {
-        self.send(job).await
+        self.send(job, None).await
+    }
+
+    async fn enqueue_after(&self, job: &DeliveryJob, delay: SignedDuration) -> Result<(), PortError> {
+        let seconds = delay.as_secs().clamp(0, MAX_DELAY_SECONDS);
+        self.send(job, Some(i32::try_from(seconds).unwrap_or(0))).await
+    }
+}
+
+/// The message attributes a dead letter carries: who gave up on it, when, after how many
+/// receives, and why (`avisa redrive` reads them).
+pub mod dead_letter_attributes {
+    pub const SOURCE: &str = "avisa.source";
+    pub const REASON: &str = "avisa.reason";
+    pub const TENANT_ID: &str = "avisa.tenant_id";
+    pub const FAILED_AT: &str = "avisa.failed_at";
+    pub const RECEIVE_COUNT: &str = "avisa.receive_count";
+    pub const MESSAGE_ID: &str = "avisa.message_id";
+}
+
+/// A reason longer than this is cut: it is for a person to read.
+const MAX_REASON_CHARS: usize = 2000;
+
+fn attribute(data_type: &str, value: impl Into<String>) -> Result<MessageAttributeValue, PortError> {
+    MessageAttributeValue::builder()
+        .data_type(data_type)
+        .string_value(value)
+        .build()
+        .map_err(|e| PortError::permanent("sqs.SendMessage(dead letter)", e))
+}
+
+#[async_trait]
+impl DeadLetters for SqsQueue {
+    async fn dead_letter(&self, letter: &DeadLetter<'_>) -> Result<(), PortError> {
+        use dead_letter_attributes as a;
+        let reason: String = letter.reason.chars().take(MAX_REASON_CHARS).collect();
+        let mut send = self
+            .client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(letter.body)
+            .message_attributes(a::SOURCE, attribute("String", letter.source)?)
+            .message_attributes(a::REASON, attribute("String", reason)?)
+            .message_attributes(a::FAILED_AT, attribute("String", letter.at.to_string())?)
+            .message_attributes(a::RECEIVE_COUNT, attribute("Number", letter.receive_count.to_string())?)
+            .message_attributes(a::MESSAGE_ID, attribute("String", letter.message_id)?);
+        if let Some(tenant_id) = letter.tenant_id.filter(|t| !t.is_empty()) {
+            send = send.message_attributes(a::TENANT_ID, attribute("String", tenant_id)?);
+        }
+        send.send().await.map_err(|e| classify("sqs.SendMessage(dead letter)", e))?;
+        Ok(())
     }
 }

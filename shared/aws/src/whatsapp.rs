@@ -15,9 +15,14 @@ pub struct WhatsAppCloud {
     access_token: Option<String>,
 }
 
+/// The Cloud API answers in well under a second; one that has not in this time is not going to.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl WhatsAppCloud {
     pub fn new(base_url: impl Into<String>, access_token: Option<String>) -> Self {
-        Self { client: reqwest::Client::new(), base_url: base_url.into(), access_token }
+        // Without a timeout a hung connection would hold the delivery until Lambda kills it.
+        let client = reqwest::Client::builder().timeout(TIMEOUT).build().unwrap_or_default();
+        Self { client, base_url: base_url.into(), access_token }
     }
 }
 
@@ -63,41 +68,44 @@ fn content(message: &WhatsAppMessage<'_>) -> serde_json::Map<String, Value> {
     }
 }
 
-fn failed(transient: bool, reason: String) -> PortError {
-    let source = std::io::Error::other(reason);
-    if transient { PortError::transient(OPERATION, source) } else { PortError::permanent(OPERATION, source) }
+fn failed(kind: fn(&'static str, std::io::Error) -> PortError, reason: String) -> PortError {
+    kind(OPERATION, std::io::Error::other(reason))
 }
 
 #[async_trait]
 impl WhatsAppSender for WhatsAppCloud {
     async fn send(&self, message: OutgoingWhatsApp<'_>) -> Result<String, PortError> {
         let Some(token) = &self.access_token else {
-            return Err(failed(false, "WhatsApp is not configured in this deployment (WhatsAppAccessToken)".into()));
+            return Err(failed(
+                PortError::misconfigured,
+                "WhatsApp is not configured in this deployment (WhatsAppAccessToken)".into(),
+            ));
         };
         let mut body = content(&message.message);
         body.insert("messaging_product".to_owned(), json!("whatsapp"));
         body.insert("recipient_type".to_owned(), json!("individual"));
         body.insert("to".to_owned(), json!(message.to.as_str().trim_start_matches('+')));
         let url = format!("{}/{}/messages", self.base_url.trim_end_matches('/'), message.phone_number_id);
-        let response = self
-            .client
-            .post(url)
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| failed(true, format!("no answer from the Cloud API: {e}")))?;
+        let response = self.client.post(url).bearer_auth(token).json(&body).send().await.map_err(|e| {
+            // Not connected: nothing left. Anything later: the message may have gone.
+            let kind = if e.is_connect() { PortError::transient } else { PortError::unknown };
+            failed(kind, format!("no answer from the Cloud API: {e}"))
+        })?;
         let status = response.status();
         let answer: Value = response.json().await.unwrap_or(Value::Null);
         if status.is_success() {
-            return answer["messages"][0]["id"]
-                .as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| failed(false, format!("the Cloud API answered {status} without a message id")));
+            return answer["messages"][0]["id"].as_str().map(str::to_owned).ok_or_else(|| {
+                failed(PortError::unknown, format!("the Cloud API answered {status} without a message id"))
+            });
         }
         // Meta's error text says what is wrong (template not approved, number not on WhatsApp…).
         let reason = answer["error"]["message"].as_str().unwrap_or("no reason given");
-        let transient = status.as_u16() == 429 || status.is_server_error();
-        Err(failed(transient, format!("{status}: {reason}")))
+        let kind = match status.as_u16() {
+            429 => PortError::transient,
+            401 | 403 => PortError::misconfigured, // the deployment's token or app is wrong
+            _ if status.is_server_error() => PortError::unknown,
+            _ => PortError::permanent,
+        };
+        Err(failed(kind, format!("{status}: {reason}")))
     }
 }

@@ -38,7 +38,7 @@ fn dispatch_throughput(c: &mut Criterion) {
                     let mut notice = composed.clone();
                     notice.notice_id = NoticeId::parse(&format!("n-bench-{counter}")).unwrap();
                     runtime.block_on(fakes.notices.create(&notice)).unwrap();
-                    DeliveryJob { tenant_id: fakes::tenant(), notice_id: notice.notice_id, channel, urgent: false }
+                    DeliveryJob::new(fakes::tenant(), notice.notice_id, channel, false)
                 },
                 |job| black_box(runtime.block_on(dispatch.handle(&job)).unwrap()),
                 BatchSize::SmallInput,

@@ -28,6 +28,8 @@ pub struct Chooser<'a> {
     pub postal_address: &'a str,
     pub kind: NoticeKind,
     pub suppressions: &'a dyn Suppressions,
+    /// Channels found unusable for this very notice (its SMS does not fit), with why.
+    pub unusable: &'a [(Channel, String)],
 }
 
 impl Chooser<'_> {
@@ -50,6 +52,9 @@ impl Chooser<'_> {
     /// The destination for `channel`, or why it cannot be used.
     async fn candidate(&self, channel: Channel) -> Result<Result<Destination, String>, PortError> {
         let skip = |why: &str| Ok(Err(format!("{} ({why})", channel.as_str())));
+        if let Some((_, why)) = self.unusable.iter().find(|(unusable, _)| *unusable == channel) {
+            return skip(why);
+        }
         // WhatsApp carries what an SMS would say.
         let written_as = if channel == Channel::Whatsapp { Channel::Sms } else { channel };
         if channel != Channel::Paper && !self.kind.channels().contains(&written_as) {
@@ -174,6 +179,7 @@ mod tests {
             postal_address: "Carrer Major 1",
             kind,
             suppressions: &suppressions,
+            unusable: &[],
         }
         .choose()
         .await
@@ -254,6 +260,7 @@ mod tests {
             postal_address: "Carrer Major 1",
             kind,
             suppressions: &InMemorySuppressions::default(),
+            unusable: &[],
         };
         chooser.choose_fallback(failed, already).await.unwrap()
     }

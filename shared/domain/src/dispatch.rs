@@ -8,16 +8,25 @@ use crate::compose::MAX_ATTACHMENT_BYTES;
 use crate::contact::PhoneE164;
 use crate::error::{Error, PortError, Rejection, RejectionCode};
 use crate::ids::TenantId;
-use crate::notice::{Channel, ComposeJob, DeliveryJob, Destination, Notice, NoticeKind, RenderedMessage};
+use crate::notice::{
+    Channel, ChannelMessage, ComposeJob, DeliveryJob, Destination, Notice, NoticeKind, RenderedMessage,
+};
+use crate::once::Once;
 use crate::ports::{
-    Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DeliveryRecords, Documents, EmailAttachment, EmailSender,
-    NoticeScheduler, NoticeStore, OutgoingEmail, OutgoingSms, OutgoingWhatsApp, RateLimiter, Scheduled, ScheduledJob,
-    SmsSender, Suppressions, TenantDirectory, WhatsAppMessage, WhatsAppSender,
+    Before, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DeliveryRecords, DispatchQueue, Documents, EmailAttachment,
+    EmailSender, NoticeScheduler, NoticeStore, OutgoingEmail, OutgoingSms, OutgoingWhatsApp, RateLimiter, Scheduled,
+    ScheduledJob, SmsSender, Suppressions, TenantDirectory, WhatsAppMessage, WhatsAppSender,
 };
 use crate::tenant::TenantSettings;
 
 /// Longer than the function's timeout, so a live sender never loses its claim.
 pub const DELIVERY_LEASE: SignedDuration = SignedDuration::from_secs(120);
+
+const PAPER_IS_PRINTED: &str = "paper is delivered by the print batch, not the dispatcher";
+
+/// A delivery over its tenant's send rate waits again and again, longer each time; after this
+/// many waits (about four hours in all) it fails, to be dead-lettered with the reason.
+pub const MAX_PACED: u32 = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dispatched {
@@ -29,6 +38,12 @@ pub enum Dispatched {
     Deferred {
         until: String,
     },
+    /// Over the tenant's send rate: back on the queue, to be received after a delay.
+    Paced {
+        delay: SignedDuration,
+    },
+    /// A send made by an earlier attempt, recorded now.
+    Recorded,
 }
 
 /// The ports dispatching needs.
@@ -44,6 +59,8 @@ pub struct Dispatch<'a> {
     pub suppressions: &'a dyn Suppressions,
     /// Where the fallback to the next channel goes (the composer writes it).
     pub compose: &'a dyn ComposeQueue,
+    /// Its own queue: deliveries paced by the send rate wait there, and late records of sends.
+    pub dispatch: &'a dyn DispatchQueue,
     /// Holds deliveries back until quiet hours end.
     pub scheduler: &'a dyn NoticeScheduler,
     pub tenants: &'a dyn TenantDirectory,
@@ -55,7 +72,19 @@ pub struct Dispatch<'a> {
 }
 
 impl Dispatch<'_> {
+    fn once(&self) -> Once<'_> {
+        Once { claims: self.claims, clock: self.clock }
+    }
+
+    /// Sends one channel of a notice once. A send whose answer was lost is sent again on the next
+    /// attempt (at-least-once where the outcome is unknown: a second copy costs less than a lost
+    /// notice, and no provider takes an idempotency key); every other retry sends nothing twice.
     pub async fn handle(&self, job: &DeliveryJob) -> Result<Dispatched, Error> {
+        let key = job.claim_key();
+        if let Some(provider_message_id) = &job.sent {
+            self.record_sent(job, &key, provider_message_id).await?;
+            return Ok(Dispatched::Recorded);
+        }
         let notice = self.notices.notice(&job.tenant_id, &job.notice_id).await?.ok_or_else(|| {
             Error::rejected(RejectionCode::UnknownNotice, format!("notice {} is not recorded", job.notice_id))
         })?;
@@ -67,43 +96,73 @@ impl Dispatch<'_> {
         };
         let message = notice.message_for(job.channel).ok_or_else(unknown_channel)?;
         let content = message.content.as_ref().ok_or_else(unknown_channel)?;
+        if let Destination::Paper(_) = message.destination {
+            return Err(Error::rejected(RejectionCode::NoChannel, PAPER_IS_PRINTED));
+        }
 
         let settings = self.tenants.settings(&job.tenant_id).await?.unwrap_or_else(|| self.defaults.clone());
         if let Some(deferred) = self.defer_for_quiet_hours(job, &settings).await? {
             return Ok(deferred);
         }
-        let key = ClaimKey::Delivery {
-            tenant_id: job.tenant_id.clone(),
-            notice_id: job.notice_id.clone(),
-            channel: job.channel,
-        };
-        match self.claims.acquire(&key, self.clock.now(), DELIVERY_LEASE).await? {
-            Claim::Completed => return Ok(Dispatched::Duplicate),
-            Claim::HeldElsewhere => {
-                return Err(Error::InProgress { key: format!("{}/{}", job.notice_id, job.channel.as_str()) });
-            }
-            Claim::Acquired => {}
-        }
         if !self.within_rate(job, content, &settings).await? {
-            self.claims.release(&key).await?;
-            let reason = format!("the tenant's {} send rate for this second is spent", job.channel.as_str());
-            return Err(Error::Deferred { reason });
+            return self.pace(job).await;
         }
-        let sent = match &message.destination {
-            Destination::Email(to) => match self.attachments(message.attachment.as_ref()).await {
-                Ok(attachments) => {
-                    let email = OutgoingEmail {
-                        tenant_id: &job.tenant_id,
-                        from: settings.sender.email_from.as_ref(),
-                        notice_id: &job.notice_id,
-                        to,
-                        message: content,
-                        attachments: &attachments,
-                    };
-                    self.email.send(email).await
+        let once = self.once();
+        let Some(held) = once.take(&key, DELIVERY_LEASE, job.redrive).await? else {
+            return Ok(Dispatched::Duplicate);
+        };
+        if held.before.is_some_and(Before::maybe_done) {
+            tracing::warn!(
+                tenant_id = %job.tenant_id,
+                notice_id = %job.notice_id,
+                channel = job.channel.as_str(),
+                "an earlier attempt may have sent this already; sending again"
+            );
+        }
+        match self.send(job, &notice, message, content, &settings).await {
+            Ok(provider_message_id) => {
+                self.record_sent(job, &key, &provider_message_id).await?;
+                Ok(Dispatched::Sent { provider_message_id })
+            }
+            Err(refused @ PortError::Permanent { .. }) => {
+                // Before the failure is recorded: a retry after a lost fallback sends nothing twice.
+                if let Err(unavailable) = self.fall_back(&notice, job.channel).await {
+                    let unavailable = Error::from(unavailable);
+                    once.give_back(&key, &held, &unavailable).await?;
+                    return Err(unavailable);
                 }
-                Err(unreadable) => Err(unreadable),
-            },
+                self.finish_rejected(&key, Rejection::new(RejectionCode::NoChannel, refused.chain())).await
+            }
+            Err(failed) => {
+                // Only the send's own error can mean "maybe sent"; the reads before it cannot.
+                let failed = Error::from(failed);
+                once.give_back(&key, &held, &failed).await?;
+                Err(failed)
+            }
+        }
+    }
+
+    async fn send(
+        &self,
+        job: &DeliveryJob,
+        notice: &Notice,
+        message: &ChannelMessage,
+        content: &RenderedMessage,
+        settings: &TenantSettings,
+    ) -> Result<String, PortError> {
+        match &message.destination {
+            Destination::Email(to) => {
+                let attachments = self.attachments(message.attachment.as_ref()).await?;
+                let email = OutgoingEmail {
+                    tenant_id: &job.tenant_id,
+                    from: settings.sender.email_from.as_ref(),
+                    notice_id: &job.notice_id,
+                    to,
+                    message: content,
+                    attachments: &attachments,
+                };
+                self.email.send(email).await
+            }
             Destination::Sms(to) => {
                 let sms = OutgoingSms {
                     to,
@@ -113,42 +172,46 @@ impl Dispatch<'_> {
                 };
                 self.send_sms(&job.tenant_id, sms).await
             }
-            Destination::Whatsapp(to) => self.send_whatsapp(&notice, to, content, &settings).await,
-            Destination::Paper(_) => {
-                let rejection = Rejection::new(
-                    RejectionCode::NoChannel,
-                    "paper is delivered by the print batch, not the dispatcher",
-                );
-                return self.finish_rejected(&key, rejection).await;
-            }
-        };
-        match sent {
-            Ok(provider_message_id) => {
-                if job.channel == Channel::Whatsapp {
-                    // WhatsApp's receipts name only its own message id.
-                    self.deliveries.link_provider_id(&provider_message_id, &key).await?;
-                }
-                let outcome = ClaimOutcome::Sent { provider_message_id: provider_message_id.clone() };
-                self.claims.complete(&key, self.clock.now(), &outcome).await?;
-                Ok(Dispatched::Sent { provider_message_id })
-            }
-            Err(refused @ PortError::Permanent { .. }) => {
-                let reason = std::iter::successors(Some(&refused as &dyn std::error::Error), |e| e.source())
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(": ");
-                // Before the failure is recorded: a retry after a lost fallback sends nothing twice.
-                if let Err(unavailable) = self.fall_back(&notice, job.channel).await {
-                    self.claims.release(&key).await?;
-                    return Err(unavailable.into());
-                }
-                self.finish_rejected(&key, Rejection::new(RejectionCode::NoChannel, reason)).await
-            }
-            Err(transient) => {
-                self.claims.release(&key).await?;
-                Err(transient.into())
-            }
+            Destination::Whatsapp(to) => self.send_whatsapp(notice, to, content, settings).await,
+            Destination::Paper(_) => Err(PortError::permanent("dispatch", std::io::Error::other(PAPER_IS_PRINTED))),
         }
+    }
+
+    /// Records a send on its claim (and, for WhatsApp, the receipts' link to it). When that cannot
+    /// be written now, a job of its own writes it later: the send is out, and no retry of this
+    /// job may send it again.
+    async fn record_sent(&self, job: &DeliveryJob, key: &ClaimKey, provider_message_id: &str) -> Result<(), Error> {
+        let outcome = ClaimOutcome::Sent { provider_message_id: provider_message_id.to_owned() };
+        let mut recorded = self.once().finish(key, &outcome).await;
+        if recorded.is_ok() && job.channel == Channel::Whatsapp {
+            // WhatsApp's receipts name only its own message id.
+            recorded = self.deliveries.link_provider_id(provider_message_id, key).await;
+        }
+        let Err(unrecorded) = recorded else { return Ok(()) };
+        if job.sent.is_some() {
+            return Err(unrecorded.into()); // this is the late record: retry it
+        }
+        let record = DeliveryJob { sent: Some(provider_message_id.to_owned()), ..job.clone() };
+        self.dispatch.enqueue(&record).await.map_err(|_| unrecorded)?;
+        tracing::warn!(
+            tenant_id = %job.tenant_id,
+            notice_id = %job.notice_id,
+            channel = job.channel.as_str(),
+            "sent, but its record could not be written; a job of its own will write it"
+        );
+        Ok(())
+    }
+
+    /// Puts the job back to wait for the send rate, longer each time, without using up receives.
+    async fn pace(&self, job: &DeliveryJob) -> Result<Dispatched, Error> {
+        if job.paced >= MAX_PACED {
+            let reason =
+                format!("the tenant's {} send rate stayed spent through {MAX_PACED} waits", job.channel.as_str());
+            return Err(Error::Deferred { reason });
+        }
+        let delay = pacing_delay(job);
+        self.dispatch.enqueue_after(&DeliveryJob { paced: job.paced + 1, ..job.clone() }, delay).await?;
+        Ok(Dispatched::Paced { delay })
     }
 
     async fn send_whatsapp(
@@ -186,8 +249,14 @@ impl Dispatch<'_> {
             Channel::Sms => {
                 (u32::try_from(content.parts.unwrap_or(1)).unwrap_or(u32::MAX), limits.sms_parts_per_second)
             }
-            _ => (1, limits.email_per_second),
+            Channel::Whatsapp => (1, limits.whatsapp_per_second),
+            Channel::Email | Channel::Paper => (1, limits.email_per_second),
         };
+        if per_second == 0 {
+            return Ok(false); // the tenant paused the channel
+        }
+        // A message costing more than a second's whole budget takes the whole of one second.
+        let units = units.min(per_second);
         Ok(self.rate_limiter.take(&job.tenant_id, job.channel, units, per_second, self.clock.now()).await?)
     }
 
@@ -243,15 +312,34 @@ impl Dispatch<'_> {
     }
 
     async fn finish_rejected(&self, key: &ClaimKey, rejection: Rejection) -> Result<Dispatched, Error> {
-        self.claims.complete(key, self.clock.now(), &ClaimOutcome::Rejected(rejection.clone())).await?;
+        self.once().finish(key, &ClaimOutcome::Rejected(rejection.clone())).await?;
         Err(Error::Rejected(rejection))
+    }
+}
+
+/// 2, 4, 8… seconds (at most SQS's 15 minutes) after the `paced`-th wait, spread by the notice id
+/// so that a burst does not come back all at once.
+fn pacing_delay(job: &DeliveryJob) -> SignedDuration {
+    let base: i64 = 1 << job.paced.min(9).saturating_add(1);
+    let spread = job.notice_id.as_str().bytes().fold(0_i64, |h, b| (h * 31 + i64::from(b)) % 1_000_003) % base;
+    SignedDuration::from_secs((base + spread).min(900))
+}
+
+impl DeliveryJob {
+    /// The claim of this delivery.
+    pub fn claim_key(&self) -> ClaimKey {
+        ClaimKey::Delivery {
+            tenant_id: self.tenant_id.clone(),
+            notice_id: self.notice_id.clone(),
+            channel: self.channel,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fakes::{self, Fakes};
+    use crate::fakes::{self, Fakes, SendFault};
     use crate::notice::Channel;
     use crate::ports::TenantDirectory;
 
@@ -302,7 +390,7 @@ mod tests {
     #[tokio::test]
     async fn a_throttled_send_is_retried_and_then_sent_once() {
         let f = Fakes::with_notice().await;
-        f.email.fail_next(false);
+        f.email.fail_next(SendFault::Throttled);
         let err = dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap_err();
         assert!(err.is_retryable());
         dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap();
@@ -312,7 +400,7 @@ mod tests {
     #[tokio::test]
     async fn a_refused_send_is_recorded_with_the_providers_reason_and_not_retried() {
         let f = Fakes::with_notice().await;
-        f.email.fail_next(true);
+        f.email.fail_next(SendFault::Refused);
         let err = dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap_err();
         assert!(!err.is_retryable());
         assert!(err.to_string().contains("address rejected"), "{err}");
@@ -324,7 +412,7 @@ mod tests {
     #[tokio::test]
     async fn a_refused_email_falls_back_once_to_the_next_channel() {
         let f = Fakes::with_notice().await;
-        f.email.fail_next(true);
+        f.email.fail_next(SendFault::Refused);
         dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap_err();
         let fallbacks: Vec<_> = f.compose.jobs().into_iter().filter_map(|j| j.fallback).collect();
         assert_eq!(fallbacks.len(), 1);
@@ -366,30 +454,102 @@ mod tests {
         assert!(matches!(dispatch(&f).handle(&urgent).await.unwrap(), Dispatched::Sent { .. }));
     }
 
+    fn with_rates(f: &Fakes, email_per_second: u32, sms_parts_per_second: u32) -> TenantSettings {
+        let rate_limits = crate::tenant::RateLimits { email_per_second, sms_parts_per_second, whatsapp_per_second: 1 };
+        TenantSettings { rate_limits, ..f.defaults.clone() }
+    }
+
     #[tokio::test]
-    async fn past_the_tenants_send_rate_a_delivery_waits_for_the_next_second() {
+    async fn past_the_tenants_send_rate_a_delivery_waits_on_its_queue_without_using_up_receives() {
+        // GIVEN a tenant whose SMS budget is spent
         let f = Fakes::with_notice().await;
-        let limits = crate::tenant::RateLimits { email_per_second: 1, sms_parts_per_second: 0, whatsapp_per_second: 1 };
-        f.tenants
-            .put_settings(&fakes::tenant(), &TenantSettings { rate_limits: limits, ..fakes::default_settings() })
-            .await
-            .unwrap();
-        dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap();
-        let sms = dispatch(&f).handle(&fakes::delivery_job(Channel::Sms)).await.unwrap_err();
-        assert!(sms.is_retryable(), "{sms}");
-        assert!(sms.to_string().contains("send rate"), "{sms}");
+        f.tenants.put_settings(&fakes::tenant(), &with_rates(&f, 1, 0)).await.unwrap();
+        // WHEN an SMS is dispatched
+        let paced = dispatch(&f).handle(&fakes::delivery_job(Channel::Sms)).await.unwrap();
+        // THEN it is acknowledged and back on the dispatch queue, to come after a delay
+        assert!(matches!(paced, Dispatched::Paced { .. }), "{paced:?}");
         assert!(f.sms.sent().is_empty());
-        // the claim was given back: with budget again, it goes
-        let more = crate::tenant::RateLimits { email_per_second: 1, sms_parts_per_second: 1, whatsapp_per_second: 1 };
-        f.tenants
-            .put_settings(&fakes::tenant(), &TenantSettings { rate_limits: more, ..fakes::default_settings() })
-            .await
-            .unwrap();
-        f.clock.advance(SignedDuration::from_secs(1));
+        let waiting: Vec<DeliveryJob> = f.dispatch.jobs().into_iter().filter(|j| j.paced > 0).collect();
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(waiting[0].paced, 1);
+        assert!(f.dispatch.delays()[0] >= SignedDuration::from_secs(2));
+        // and, with budget again, the waiting job goes
+        f.tenants.put_settings(&fakes::tenant(), &with_rates(&f, 1, 1)).await.unwrap();
+        assert!(matches!(dispatch(&f).handle(&waiting[0]).await.unwrap(), Dispatched::Sent { .. }));
+    }
+
+    #[tokio::test]
+    async fn a_delivery_that_waited_too_often_fails_to_be_dead_lettered_with_the_reason() {
+        let f = Fakes::with_notice().await;
+        f.tenants.put_settings(&fakes::tenant(), &with_rates(&f, 1, 0)).await.unwrap();
+        let job = DeliveryJob { paced: MAX_PACED, ..fakes::delivery_job(Channel::Sms) };
+        let err = dispatch(&f).handle(&job).await.unwrap_err();
+        assert!(err.is_retryable(), "retried, then dead-lettered: {err}");
+        assert!(err.to_string().contains("send rate stayed spent"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_sms_longer_than_a_seconds_budget_takes_a_whole_second_instead_of_waiting_for_ever() {
+        let f = Fakes::with_notice().await;
+        f.tenants.put_settings(&fakes::tenant(), &with_rates(&f, 1, 1)).await.unwrap();
+        let notice = f.notices.all().pop().unwrap();
+        let mut three_parts = notice.clone();
+        for message in &mut three_parts.messages {
+            if let Some(content) = message.content.as_mut() {
+                content.parts = Some(3);
+            }
+        }
+        f.notices.replace(three_parts);
         assert!(matches!(
             dispatch(&f).handle(&fakes::delivery_job(Channel::Sms)).await.unwrap(),
             Dispatched::Sent { .. }
         ));
+    }
+
+    #[tokio::test]
+    async fn a_send_whose_answer_was_lost_is_sent_again_and_said_so() {
+        // GIVEN an email the provider accepted but whose answer was lost
+        let f = Fakes::with_notice().await;
+        f.email.fail_next(SendFault::AnswerLost);
+        let err = dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap_err();
+        assert!(err.is_retryable(), "{err}");
+        // WHEN the job is retried
+        let again = dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap();
+        // THEN it is sent again (at-least-once where the outcome is unknown), and then never more
+        assert!(matches!(again, Dispatched::Sent { .. }));
+        assert_eq!(f.email.sent().len(), 2);
+        assert_eq!(dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap(), Dispatched::Duplicate);
+    }
+
+    #[tokio::test]
+    async fn a_send_whose_record_cannot_be_written_is_never_sent_again() {
+        // GIVEN an SMS sent, whose record write is throttled
+        let f = Fakes::with_notice().await;
+        f.claims.fail_next_complete();
+        let sent = dispatch(&f).handle(&fakes::delivery_job(Channel::Sms)).await.unwrap();
+        assert!(matches!(sent, Dispatched::Sent { .. }), "the send is not failed: {sent:?}");
+        // THEN a job of its own carries the record
+        let record = f.dispatch.jobs().pop().unwrap();
+        assert_eq!(record.sent.as_deref(), Some("msg-1"));
+        assert_eq!(dispatch(&f).handle(&record).await.unwrap(), Dispatched::Recorded);
+        // and the delivery, redelivered, is a duplicate: one SMS in all
+        assert_eq!(dispatch(&f).handle(&fakes::delivery_job(Channel::Sms)).await.unwrap(), Dispatched::Duplicate);
+        assert_eq!(f.sms.sent().len(), 1);
+        assert_eq!(
+            f.claims.delivery_outcomes(Channel::Sms),
+            [ClaimOutcome::Sent { provider_message_id: "msg-1".into() }]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_delivery_is_sent_again_only_when_an_operator_redrives_it() {
+        let f = Fakes::with_notice().await;
+        f.email.fail_next(SendFault::Refused);
+        dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap_err();
+        assert_eq!(dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap(), Dispatched::Duplicate);
+        let redriven = DeliveryJob { redrive: true, ..fakes::delivery_job(Channel::Email) };
+        assert!(matches!(dispatch(&f).handle(&redriven).await.unwrap(), Dispatched::Sent { .. }));
+        assert_eq!(f.email.sent().len(), 1);
     }
 
     #[tokio::test]

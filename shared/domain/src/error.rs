@@ -22,6 +22,8 @@ pub enum RejectionCode {
     UnknownNotice,
     NoChannel,
     RenderFailed,
+    /// An SMS that does not fit the tenant's limit of parts, even in its short variant.
+    SmsTooLong,
     UnknownOutage,
     /// A conversation, incident, appointment or complaint (or an API route) that does not exist.
     NotFound,
@@ -48,9 +50,26 @@ impl fmt::Display for Rejection {
 /// can read the provider's error codes.
 #[derive(Debug, thiserror::Error)]
 pub enum PortError {
-    /// Throttling, 5xx, timeouts, a lost connection: the same call may succeed later.
+    /// Throttling, a refused connection: the call was not applied and may succeed later.
     #[error("{operation} is temporarily unavailable")]
     Transient {
+        operation: &'static str,
+        #[source]
+        source: BoxError,
+    },
+    /// The call may or may not have been applied: its answer was lost (a timeout after the request
+    /// left, a dropped connection, a 5xx). Safe to retry where the call is idempotent; a send is not.
+    #[error("{operation} has an unknown outcome")]
+    Unknown {
+        operation: &'static str,
+        #[source]
+        source: BoxError,
+    },
+    /// The deployment is wrong (a permission missing, a queue or bucket that does not exist): no
+    /// message can succeed until an operator fixes it. Retried, then dead-lettered with the reason,
+    /// for a redrive once fixed.
+    #[error("{operation} failed because the deployment is misconfigured")]
+    Misconfigured {
         operation: &'static str,
         #[source]
         source: BoxError,
@@ -69,8 +88,29 @@ impl PortError {
         Self::Transient { operation, source: source.into() }
     }
 
+    pub fn unknown(operation: &'static str, source: impl Into<BoxError>) -> Self {
+        Self::Unknown { operation, source: source.into() }
+    }
+
+    pub fn misconfigured(operation: &'static str, source: impl Into<BoxError>) -> Self {
+        Self::Misconfigured { operation, source: source.into() }
+    }
+
     pub fn permanent(operation: &'static str, source: impl Into<BoxError>) -> Self {
         Self::Permanent { operation, source: source.into() }
+    }
+
+    /// Whether the call may have been applied although it failed.
+    pub fn maybe_applied(&self) -> bool {
+        matches!(self, Self::Unknown { .. })
+    }
+
+    /// The error and its causes on one line (`sqs.SendMessage is temporarily unavailable: …`).
+    pub fn chain(&self) -> String {
+        std::iter::successors(Some(self as &dyn std::error::Error), |e| e.source())
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(": ")
     }
 }
 
@@ -99,7 +139,11 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Rejected(_) | Self::Port(PortError::Permanent { .. }) => false,
-            Self::InProgress { .. } | Self::Deferred { .. } | Self::Port(PortError::Transient { .. }) => true,
+            Self::InProgress { .. }
+            | Self::Deferred { .. }
+            | Self::Port(PortError::Transient { .. } | PortError::Unknown { .. } | PortError::Misconfigured { .. }) => {
+                true
+            }
         }
     }
 }
@@ -121,10 +165,13 @@ mod tests {
     }
 
     #[test]
-    fn only_transient_and_in_progress_errors_are_retryable() {
+    fn only_refusals_and_rejections_are_final() {
         let io = || std::io::Error::other("boom");
         assert!(Error::from(PortError::transient("op", io())).is_retryable());
         assert!(Error::InProgress { key: "k".into() }.is_retryable());
+        assert!(Error::from(PortError::unknown("op", io())).is_retryable());
+        // A deployment to fix: retried, then dead-lettered for a redrive, never dropped as invalid input.
+        assert!(Error::from(PortError::misconfigured("op", io())).is_retryable());
         assert!(!Error::from(PortError::permanent("op", io())).is_retryable());
         assert!(!Error::rejected(RejectionCode::InvalidField, "x").is_retryable());
     }

@@ -7,9 +7,9 @@ use crate::billing::{BillingEvent, BillingPayload, PlanStatus};
 use crate::clock::Clock;
 use crate::error::{Error, RejectionCode};
 use crate::notice::{ComposeJob, NoticeSubject};
+use crate::once::Once;
 use crate::ports::{
-    AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, NoticeScheduler, Scheduled, ScheduledJob,
-    TenantDirectory,
+    AccountStore, ClaimKey, Claims, ComposeQueue, NoticeScheduler, Scheduled, ScheduledJob, TenantDirectory,
 };
 use crate::tenant::TenantSettings;
 
@@ -51,26 +51,10 @@ impl Ingest<'_> {
     /// Ingests one event; `attempt` counts deliveries of this message, from 1.
     pub async fn handle(&self, event: &BillingEvent, attempt: u32) -> Result<Ingested, Error> {
         let key = ClaimKey::Event { tenant_id: event.tenant_id.clone(), event_id: event.event_id.clone() };
-        match self.claims.acquire(&key, self.clock.now(), EVENT_LEASE).await? {
-            Claim::Completed => return Ok(Ingested::Duplicate),
-            Claim::HeldElsewhere => return Err(Error::InProgress { key: event.event_id.to_string() }),
-            Claim::Acquired => {}
-        }
-        match self.apply(event, attempt).await {
-            Ok(compose_jobs) => {
-                self.claims.complete(&key, self.clock.now(), &ClaimOutcome::Applied).await?;
-                Ok(Ingested::Applied { compose_jobs })
-            }
-            Err(Error::Rejected(rejection)) => {
-                let outcome = ClaimOutcome::Rejected(rejection.clone());
-                self.claims.complete(&key, self.clock.now(), &outcome).await?;
-                Err(Error::Rejected(rejection))
-            }
-            Err(retryable) => {
-                self.claims.release(&key).await?;
-                Err(retryable)
-            }
-        }
+        let once = Once { claims: self.claims, clock: self.clock };
+        // A rejected event did nothing: sent again (its customer has arrived since), it applies.
+        let applied = once.run(&key, EVENT_LEASE, true, self.apply(event, attempt)).await?;
+        Ok(applied.map_or(Ingested::Duplicate, |compose_jobs| Ingested::Applied { compose_jobs }))
     }
 
     /// Applies the event; returns how many compose jobs it enqueued. Every write is idempotent and

@@ -36,6 +36,7 @@ pub mod ids;
 pub mod ingest;
 pub mod money;
 pub mod notice;
+pub mod once;
 pub mod operators;
 pub mod outage;
 pub mod ports;

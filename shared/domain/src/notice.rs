@@ -123,6 +123,12 @@ impl NoticeKind {
         !matches!(self, Self::InvoiceAvailable)
     }
 
+    /// Whether not hearing of it harms the citizen (their water is cut, their complaint moves on):
+    /// such a notice may take more SMS parts than usual (the tenant's `critical_max_segments`).
+    pub fn service_critical(self) -> bool {
+        matches!(self, Self::OutageAlert | Self::ComplaintUpdate)
+    }
+
     /// Whether a citizen with no electronic channel gets it on paper (reminders do not).
     pub fn paper_fallback(self) -> bool {
         matches!(self, Self::InvoiceAvailable | Self::DirectDebitReturned | Self::ComplaintUpdate)
@@ -287,6 +293,27 @@ pub struct DeliveryJob {
     /// Goes out even in quiet hours (an outage starting soon).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub urgent: bool,
+    /// Sent again by an operator after a refusal's cause was fixed: a refused delivery is retried.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redrive: bool,
+    /// How often it waited for the tenant's send rate already.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub paced: u32,
+    /// Already sent, with this provider message id: only its record is left to write (the attempt
+    /// that sent it could not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<String>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl DeliveryJob {
+    pub fn new(tenant_id: TenantId, notice_id: NoticeId, channel: Channel, urgent: bool) -> Self {
+        Self { tenant_id, notice_id, channel, urgent, redrive: false, paced: 0, sent: None }
+    }
 }
 
 /// Where one channel of a notice goes.
@@ -426,12 +453,7 @@ mod tests {
 
     #[test]
     fn jobs_serialize_without_personal_data() {
-        let job = DeliveryJob {
-            tenant_id: TenantId::parse("t").unwrap(),
-            notice_id: NoticeId::parse("n-1").unwrap(),
-            channel: Channel::Sms,
-            urgent: false,
-        };
+        let job = DeliveryJob::new(TenantId::parse("t").unwrap(), NoticeId::parse("n-1").unwrap(), Channel::Sms, false);
         assert_eq!(
             serde_json::to_value(&job).unwrap(),
             serde_json::json!({"tenant_id": "t", "notice_id": "n-1", "channel": "sms"})

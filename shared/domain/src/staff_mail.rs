@@ -9,7 +9,8 @@ use crate::contact::Email;
 use crate::error::{Error, PortError, RejectionCode};
 use crate::ids::{NoticeId, TenantId};
 use crate::notice::{Channel, NoticeKind};
-use crate::ports::{Claim, ClaimKey, ClaimOutcome, Claims, EmailSender, NoticeRenderer, OutgoingEmail, TemplateKey};
+use crate::once::Once;
+use crate::ports::{ClaimKey, ClaimOutcome, Claims, EmailSender, NoticeRenderer, OutgoingEmail, TemplateKey};
 use crate::tenant::TenantSettings;
 
 /// How long a staff email's claim holds while it is sent.
@@ -43,20 +44,11 @@ impl StaffMail<'_> {
             notice_id: mail.notice_id.clone(),
             channel: Channel::Email,
         };
-        let now = self.clock.now();
-        match self.claims.acquire(&key, now, LEASE).await? {
-            Claim::Completed => return Ok("already_sent".to_owned()),
-            Claim::HeldElsewhere => return Err(Error::InProgress { key: mail.notice_id.to_string() }),
-            Claim::Acquired => {}
-        }
+        // Rendered before the claim: a template that fails is fixed and redriven, not remembered.
         let template = TemplateKey { kind: mail.kind, channel: Channel::Email, locale: settings.default_locale };
-        let (_, message) = match self.renderer.render(template, &mail.values, settings.sms) {
-            Ok(rendered) => rendered,
-            Err(rejection) => {
-                self.claims.complete(&key, now, &ClaimOutcome::Rejected(rejection.clone())).await?;
-                return Err(rejection.into());
-            }
-        };
+        let (_, message) = self.renderer.render(template, &mail.values, settings.sms)?;
+        let once = Once { claims: self.claims, clock: self.clock };
+        let Some(held) = once.take(&key, LEASE, false).await? else { return Ok("already_sent".to_owned()) };
         let email = OutgoingEmail {
             tenant_id: mail.tenant_id,
             from: settings.sender.email_from.as_ref(),
@@ -67,18 +59,23 @@ impl StaffMail<'_> {
         };
         match self.email.send(email).await {
             Ok(provider_message_id) => {
-                self.claims.complete(&key, now, &ClaimOutcome::Sent { provider_message_id }).await?;
+                if let Err(unrecorded) = once.finish(&key, &ClaimOutcome::Sent { provider_message_id }).await {
+                    // Sent: failing now would send it again. Only a second firing after the lease
+                    // could; the staff would get two copies of one briefing.
+                    tracing::warn!(notice_id = %mail.notice_id, error = unrecorded.chain(), "staff email sent, its record not written");
+                }
                 Ok("sent".to_owned())
             }
-            Err(PortError::Permanent { operation, source }) => {
-                let reason = format!("{operation}: {source}");
+            Err(refused @ PortError::Permanent { .. }) => {
+                let reason = refused.chain();
                 let rejection = crate::Rejection::new(RejectionCode::NoChannel, reason.clone());
-                self.claims.complete(&key, now, &ClaimOutcome::Rejected(rejection)).await?;
+                once.finish(&key, &ClaimOutcome::Rejected(rejection)).await?;
                 Ok(format!("refused: {reason}"))
             }
-            Err(transient) => {
-                self.claims.release(&key).await?;
-                Err(transient.into())
+            Err(failed) => {
+                let failed = Error::from(failed);
+                once.give_back(&key, &held, &failed).await?;
+                Err(failed)
             }
         }
     }

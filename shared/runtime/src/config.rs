@@ -90,6 +90,22 @@ pub fn schedule_target(
     })
 }
 
+/// Where a consumer puts what failed every receive, and after how many.
+#[derive(Debug, Clone)]
+pub struct DeadLetterTarget {
+    pub queue_url: String,
+    pub max_receive_count: u32,
+}
+
+/// The consumer's dead-letter queue (`DEAD_LETTER_QUEUE_URL`) and its queue's `MAX_RECEIVE_COUNT`.
+pub fn dead_letter_target(source: &dyn ConfigSource) -> Result<DeadLetterTarget, ConfigError> {
+    let hint = "set by infra/template.yaml: the dead-letter queue of the function's queue, and its maxReceiveCount";
+    Ok(DeadLetterTarget {
+        queue_url: required(source, "DEAD_LETTER_QUEUE_URL", hint)?,
+        max_receive_count: parsed(source, "MAX_RECEIVE_COUNT", hint, str::parse)?,
+    })
+}
+
 /// The deployment's defaults for tenants with no settings of their own.
 pub fn tenant_defaults(source: &dyn ConfigSource) -> Result<TenantSettings, ConfigError> {
     let hint = "set by infra/template.yaml (Globals) from its parameters";
@@ -99,6 +115,7 @@ pub fn tenant_defaults(source: &dyn ConfigSource) -> Result<TenantSettings, Conf
         SmsRules {
             max_segments: parsed(source, "SMS_MAX_SEGMENTS", hint, str::parse)?,
             transliterate: parsed(source, "SMS_TRANSLITERATE", hint, str::parse)?,
+            critical_max_segments: None,
         },
     ))
 }

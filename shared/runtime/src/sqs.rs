@@ -1,9 +1,11 @@
 //! SQS consumers: each record succeeds, is rejected for good (recorded and acknowledged), or is
-//! reported in `batchItemFailures` for a retry that ends in the dead-letter queue.
+//! reported in `batchItemFailures` for a retry. On its queue's last receive a record that still
+//! fails is put on the dead-letter queue by the consumer itself, with the reason, so that an
+//! operator sees why and can redrive it (SQS's own redrive is the backstop if even that fails).
 
 use async_trait::async_trait;
 use avisa_domain::clock::Clock;
-use avisa_domain::ports::{RejectedMessage, RejectionLog};
+use avisa_domain::ports::{DeadLetter, DeadLetters, RejectedMessage, RejectionLog};
 use avisa_domain::{Error, Rejection};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -56,12 +58,30 @@ pub fn parse_job<T: serde::de::DeserializeOwned>(record: &SqsMessage) -> Result<
     })
 }
 
-/// Where rejections are recorded, and under which source name.
+/// Where records that cannot succeed go: rejections to their log, records that failed every
+/// receive to the dead-letter queue; and under which source name.
 #[allow(missing_debug_implementations)] // trait objects only
 pub struct Rejections<'a> {
     pub source: &'static str,
     pub log: &'a dyn RejectionLog,
+    pub dead_letters: &'a dyn DeadLetters,
+    /// The queue's `maxReceiveCount`: the receive on which a failing record is dead-lettered.
+    pub max_receive_count: u32,
     pub clock: &'a dyn Clock,
+}
+
+#[cfg(feature = "fakes")]
+impl<'a> Rejections<'a> {
+    /// Rejections and dead letters kept by the fakes, for tests (five receives, as the template).
+    pub fn in_fakes(source: &'static str, fakes: &'a avisa_domain::fakes::Fakes) -> Self {
+        Self {
+            source,
+            log: &fakes.rejections,
+            dead_letters: &fakes.dead_letters,
+            max_receive_count: 5,
+            clock: &fakes.clock,
+        }
+    }
 }
 
 /// An SQS event carrying `bodies` (message ids `m0`, `m1`…), as Lambda would hand it over on a
@@ -103,6 +123,8 @@ where
     let mut counts = Counts::new();
     for record in event.records {
         let message_id = record.message_id.clone().unwrap_or_default();
+        let receives = receive_count(&record);
+        let body = record.body.clone().unwrap_or_default();
         let failure = match handle(record).await {
             Ok(outcome) => {
                 *counts.entry(outcome).or_default() += 1;
@@ -111,12 +133,38 @@ where
             Err(failure) => failure,
         };
         if failure.error.is_retryable() {
-            tracing::warn!(
-                message_id,
-                source = rejections.source,
-                error = error_chain(&failure.error),
-                "record will be retried"
-            );
+            let reason = error_chain(&failure.error);
+            if receives >= rejections.max_receive_count {
+                let letter = DeadLetter {
+                    source: rejections.source,
+                    message_id: &message_id,
+                    body: &body,
+                    tenant_id: failure.tenant_id.as_deref(),
+                    reason: &reason,
+                    receive_count: receives,
+                    at: rejections.clock.now(),
+                };
+                match rejections.dead_letters.dead_letter(&letter).await {
+                    Ok(()) => {
+                        tracing::error!(
+                            message_id,
+                            source = rejections.source,
+                            tenant_id = failure.tenant_id.as_deref(),
+                            receives,
+                            error = reason,
+                            "record failed every receive; dead-lettered with the reason"
+                        );
+                        *counts.entry("dead_lettered").or_default() += 1;
+                        continue;
+                    }
+                    Err(error) => tracing::error!(
+                        message_id,
+                        error = error_chain(&error),
+                        "could not dead-letter the record; SQS's redrive will move it without its reason"
+                    ),
+                }
+            }
+            tracing::warn!(message_id, source = rejections.source, receives, error = reason, "record will be retried");
             response.add_failure(message_id);
             *counts.entry("retried").or_default() += 1;
             continue;
@@ -162,7 +210,7 @@ mod tests {
     use super::*;
     use avisa_domain::PortError;
     use avisa_domain::error::RejectionCode;
-    use avisa_domain::fakes::{FixedClock, InMemoryRejections};
+    use avisa_domain::fakes::{FixedClock, InMemoryDeadLetters, InMemoryRejections};
 
     fn outcome(body: &str) -> Result<&'static str, RecordFailure> {
         match body {
@@ -174,9 +222,10 @@ mod tests {
 
     #[tokio::test]
     async fn only_the_records_worth_retrying_are_reported_as_failures() {
-        let log = InMemoryRejections::default();
-        let clock = FixedClock::default();
-        let rejections = Rejections { source: "test", log: &log, clock: &clock };
+        let (log, dead_letters, clock) =
+            (InMemoryRejections::default(), InMemoryDeadLetters::default(), FixedClock::default());
+        let rejections =
+            Rejections { source: "test", log: &log, dead_letters: &dead_letters, max_receive_count: 5, clock: &clock };
         let (response, counts) =
             process_batch(sqs_event(["ok", "throttled", "garbage", "ok"]), &rejections, |m| async move {
                 outcome(m.body.as_deref().unwrap_or_default())
@@ -189,5 +238,28 @@ mod tests {
         assert_eq!(recorded.len(), 1);
         assert_eq!(recorded[0].message_id, "m2");
         assert_eq!(recorded[0].rejection.code, RejectionCode::InvalidJson);
+        assert!(dead_letters.0.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_record_failing_on_its_last_receive_is_dead_lettered_with_the_reason_and_acknowledged() {
+        // GIVEN a throttled record on its fifth receive, beside one on its first
+        let (log, dead_letters, clock) =
+            (InMemoryRejections::default(), InMemoryDeadLetters::default(), FixedClock::default());
+        let rejections =
+            Rejections { source: "test", log: &log, dead_letters: &dead_letters, max_receive_count: 5, clock: &clock };
+        let mut event = sqs_event(["throttled", "throttled"]);
+        event.records[0].attributes.insert("ApproximateReceiveCount".to_owned(), "5".to_owned());
+        // WHEN the batch is processed
+        let (response, counts) =
+            process_batch(event, &rejections, |m| async move { outcome(m.body.as_deref().unwrap_or_default()) }).await;
+        // THEN the last-chance record is on the dead-letter queue with why, and only the other is retried
+        let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        assert_eq!(failed, ["m1"]);
+        assert_eq!(counts, Counts::from([("dead_lettered", 1), ("retried", 1)]));
+        let letters = dead_letters.0.lock().unwrap();
+        assert_eq!(letters.len(), 1);
+        assert_eq!((letters[0].0.as_str(), letters[0].1.as_str()), ("test", "throttled"));
+        assert!(letters[0].2.contains("slow down"), "{}", letters[0].2);
     }
 }

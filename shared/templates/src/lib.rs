@@ -159,7 +159,7 @@ impl Templates {
             Err(e) => return Err(failed(e)),
         };
         let (text, length) = sms::fit(std::iter::once(text.as_str()).chain(short.as_deref()), sms)
-            .map_err(|too_long| Rejection::new(RejectionCode::RenderFailed, format!("template {name}: {too_long}")))?;
+            .map_err(|too_long| Rejection::new(RejectionCode::SmsTooLong, format!("template {name}: {too_long}")))?;
         Ok(RenderedMessage { subject: None, text, html: None, parts: Some(length.segments), interactive: None })
     }
 }

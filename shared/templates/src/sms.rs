@@ -185,7 +185,7 @@ mod tests {
 
     #[test]
     fn the_short_variant_is_used_when_the_full_text_is_too_long() {
-        let policy = SmsRules { max_segments: 1, transliterate: false };
+        let policy = SmsRules { max_segments: 1, transliterate: false, critical_max_segments: None };
         let (text, length) = fit([&*"a".repeat(200), "short"], policy).unwrap();
         assert_eq!((text.as_str(), length.segments), ("short", 1));
         let err = fit([&*"a".repeat(200), &*"b".repeat(170)], policy).unwrap_err();
@@ -196,9 +196,9 @@ mod tests {
     #[test]
     fn transliteration_can_bring_a_message_under_the_limit() {
         let text = "é".to_owned() + &"ó".repeat(100);
-        let strict = SmsRules { max_segments: 1, transliterate: false };
+        let strict = SmsRules { max_segments: 1, transliterate: false, critical_max_segments: None };
         assert!(fit([text.as_str()], strict).is_err());
-        let lenient = SmsRules { max_segments: 1, transliterate: true };
+        let lenient = SmsRules { max_segments: 1, transliterate: true, critical_max_segments: None };
         assert_eq!(fit([text.as_str()], lenient).unwrap().1.encoding, Encoding::Gsm7);
     }
 

@@ -206,7 +206,7 @@ fn a_long_sms_falls_back_to_its_short_variant_and_never_past_the_limit() {
     });
     let (_, full) = templates.render(key, &context, SmsRules::default()).unwrap();
     assert!(sms::measure(&full.text).segments > 1, "{}", full.text);
-    let one_part = SmsRules { max_segments: 1, transliterate: false };
+    let one_part = SmsRules { max_segments: 1, transliterate: false, critical_max_segments: None };
     let (_, short) = templates.render(key, &context, one_part).unwrap();
     assert_eq!(
         short.text,
@@ -221,7 +221,14 @@ fn a_long_sms_falls_back_to_its_short_variant_and_never_past_the_limit() {
 #[tokio::test]
 async fn transliteration_keeps_a_spanish_sms_in_gsm7() {
     let strict = compose(Locale::Es, false, "Lucía", SmsRules::default()).await.unwrap();
-    let lenient = compose(Locale::Es, false, "Lucía", SmsRules { max_segments: 3, transliterate: true }).await.unwrap();
+    let lenient = compose(
+        Locale::Es,
+        false,
+        "Lucía",
+        SmsRules { max_segments: 3, transliterate: true, critical_max_segments: None },
+    )
+    .await
+    .unwrap();
     let text = |n: &Notice| n.message_for(Channel::Sms).unwrap().content.as_ref().unwrap().text.clone();
     assert_eq!(sms::measure(&text(&lenient)).encoding, sms::Encoding::Gsm7);
     assert!(sms::measure(&text(&lenient)).units <= sms::measure(&text(&strict)).units * 2);
@@ -322,7 +329,7 @@ mod outages {
             }
             let mut values = template_values(&same_day, AlertStage::Advance, locale).unwrap();
             values["alert"] = json!("48h");
-            values["notified"] = json!({"recipients": 312, "sms": 280, "email": 20, "unreachable": 12});
+            values["notified"] = json!({"recipients": 312, "sms": 280, "email": 20, "unreachable": 12, "failed": 2});
             values["area"] = json!({"sectors": ["REUS-N1", "REUS-N2"], "polygon": false});
             let _ = writeln!(out, "===== call-centre briefing =====");
             out.push_str(&render(&templates, NoticeKind::OutageBriefing, Channel::Email, locale, &values));

@@ -4,13 +4,16 @@ use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::ids::{NoticeId, TenantId};
 use avisa_domain::notice::Channel;
-use avisa_domain::ports::{Claim, ClaimKey, ClaimOutcome, Claims, DeliveryRecords, DeliveryStatus};
+use avisa_domain::ports::{
+    Before, Claim, ClaimKey, ClaimOutcome, Claims, DeliveryRecords, DeliveryStatus, Held, Release,
+};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use jiff::{SignedDuration, Timestamp};
 
 use super::{DynamoStore, Item, n, s};
 use crate::error::{classify, is_condition_failure};
 
-const IN_PROGRESS: &str = "IN_PROGRESS";
 /// Billing-event and inbound-message claims are kept this long, so a replay within the window is
 /// recognised (Meta retries a webhook for days).
 const EVENT_RETENTION: SignedDuration = SignedDuration::from_hours(35 * 24);
@@ -27,50 +30,118 @@ fn keys(key: &ClaimKey) -> (String, String) {
     }
 }
 
+/// The claim's state names, as stored.
+mod status {
+    pub const IN_PROGRESS: &str = "IN_PROGRESS";
+    pub const RELEASED: &str = "RELEASED";
+    pub const UNKNOWN: &str = "UNKNOWN";
+    pub const REJECTED: &str = "REJECTED";
+}
+
+/// What a failed acquire found in the item.
+#[derive(serde::Deserialize)]
+struct Found {
+    status: String,
+    #[serde(default)]
+    claim_token: Option<String>,
+}
+
+fn before(found: Option<&Found>) -> Option<Before> {
+    found.map(|found| match found.status.as_str() {
+        status::IN_PROGRESS => Before::LeaseExpired,
+        status::UNKNOWN => Before::OutcomeUnknown,
+        status::REJECTED => Before::Rejected,
+        _ => Before::Released,
+    })
+}
+
+fn found(item: Option<&Item>) -> Option<Found> {
+    item.and_then(|item| serde_dynamo::from_item(item.clone()).ok())
+}
+
 #[async_trait]
 impl Claims for DynamoStore {
-    async fn acquire(&self, key: &ClaimKey, now: Timestamp, lease: SignedDuration) -> Result<Claim, PortError> {
-        const OPERATION: &str = "dynamodb.PutItem(claim)";
+    async fn acquire(
+        &self,
+        key: &ClaimKey,
+        now: Timestamp,
+        lease: SignedDuration,
+        retake_rejected: bool,
+    ) -> Result<Claim, PortError> {
+        const OPERATION: &str = "dynamodb.UpdateItem(claim)";
         let (pk, sk) = keys(key);
         let lease_until = now.checked_add(lease).map_err(|e| PortError::permanent(OPERATION, e))?;
-        let mut item = Item::from([
-            ("pk".to_owned(), s(&pk)),
-            ("sk".to_owned(), s(&sk)),
-            ("status".to_owned(), s(IN_PROGRESS)),
-            ("claimed_at".to_owned(), s(now.to_string())),
-            ("lease_until".to_owned(), n(lease_until.as_second())),
-        ]);
+        // A token of this attempt's own: a write of ours retried after its answer was lost finds
+        // the claim held by us, not by someone else.
+        let token = format!("{:016x}", fastrand::u64(..));
+        let mut sets = String::from(
+            "SET #status = :in_progress, claim_token = :token, claimed_at = :claimed_at, lease_until = :lease_until, \
+             attempts = if_not_exists(attempts, :zero) + :one",
+        );
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(&pk))
+            .key("sk", s(&sk))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":in_progress", s(status::IN_PROGRESS))
+            .expression_attribute_values(":token", s(&token))
+            .expression_attribute_values(":claimed_at", s(now.to_string()))
+            .expression_attribute_values(":lease_until", n(lease_until.as_second()))
+            .expression_attribute_values(":now", n(now.as_second()))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":released", s(status::RELEASED))
+            .expression_attribute_values(":unknown", s(status::UNKNOWN));
         if let ClaimKey::Event { .. } | ClaimKey::Inbound { .. } = key {
             let expires = now.checked_add(EVENT_RETENTION).map_err(|e| PortError::permanent(OPERATION, e))?;
-            item.insert("expires_at".to_owned(), n(expires.as_second()));
+            update = update.expression_attribute_values(":expires", n(expires.as_second()));
+            sets.push_str(", expires_at = :expires");
         }
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR (#status = :in_progress AND lease_until < :now)")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":in_progress", s(IN_PROGRESS))
-            .expression_attribute_values(":now", n(now.as_second()))
+        let mut retakable = "#status = :released OR #status = :unknown".to_owned();
+        if retake_rejected {
+            update = update.expression_attribute_values(":rejected", s(status::REJECTED));
+            retakable.push_str(" OR #status = :rejected");
+        }
+        let result = update
+            .update_expression(format!("{sets} REMOVE rejection_code, rejection_detail, completed_at"))
+            .condition_expression(format!(
+                "attribute_not_exists(pk) OR (#status = :in_progress AND lease_until < :now) OR {retakable}"
+            ))
+            .return_values(ReturnValue::AllOld)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Claim::Acquired),
-            Err(e) if is_condition_failure(&e) => {
-                #[derive(serde::Deserialize)]
-                struct Status {
-                    status: String,
-                }
-                let held: Option<Status> = self.get("dynamodb.GetItem(claim)", &pk, &sk).await?;
-                Ok(match held {
-                    Some(Status { status }) if status != IN_PROGRESS => Claim::Completed,
-                    // Still held, or released in between: either way, try again later.
-                    _ => Claim::HeldElsewhere,
-                })
+        let failure = match result {
+            Ok(output) => {
+                let before = before(found(output.attributes.as_ref()).as_ref());
+                return Ok(Claim::Acquired(Held { token, before }));
             }
-            Err(e) => Err(classify(OPERATION, e)),
-        }
+            Err(e) if is_condition_failure(&e) => e,
+            Err(e) => return Err(classify(OPERATION, e)),
+        };
+        let returned = failure.as_service_error().and_then(|e| match e {
+            UpdateItemError::ConditionalCheckFailedException(failed) => failed.item.clone(),
+            _ => None,
+        });
+        let held = match returned {
+            Some(item) => found(Some(&item)),
+            None => self.get("dynamodb.GetItem(claim)", &pk, &sk).await?,
+        };
+        Ok(match held {
+            // Our own write, applied before its answer was lost and retried by the SDK.
+            Some(Found { claim_token: Some(held_by), .. }) if held_by == token => {
+                Claim::Acquired(Held { token, before: None })
+            }
+            Some(Found { status, .. })
+                if ![status::IN_PROGRESS, status::RELEASED, status::UNKNOWN].contains(&status.as_str()) =>
+            {
+                Claim::Completed
+            }
+            // Still held, or given back in between: either way, try again later.
+            _ => Claim::HeldElsewhere,
+        })
     }
 
     async fn complete(&self, key: &ClaimKey, now: Timestamp, outcome: &ClaimOutcome) -> Result<(), PortError> {
@@ -95,11 +166,13 @@ impl Claims for DynamoStore {
                 update = update
                     .expression_attribute_values(":code", s(code.unwrap_or_default()))
                     .expression_attribute_values(":detail", s(&rejection.detail));
-                ("REJECTED", ", rejection_code = :code, rejection_detail = :detail".to_owned())
+                (status::REJECTED, ", rejection_code = :code, rejection_detail = :detail".to_owned())
             }
         };
         update
-            .update_expression(format!("SET #status = :status, completed_at = :completed_at{extra} REMOVE lease_until"))
+            .update_expression(format!(
+                "SET #status = :status, completed_at = :completed_at{extra} REMOVE lease_until, claim_token"
+            ))
             .expression_attribute_values(":status", s(status))
             .send()
             .await
@@ -107,24 +180,36 @@ impl Claims for DynamoStore {
         Ok(())
     }
 
-    async fn release(&self, key: &ClaimKey) -> Result<(), PortError> {
+    async fn release(&self, key: &ClaimKey, held: &Held, how: Release<'_>) -> Result<(), PortError> {
         let (pk, sk) = keys(key);
-        let result = self
+        let mut update = self
             .client
-            .delete_item()
+            .update_item()
             .table_name(&self.table)
             .key("pk", s(pk))
             .key("sk", s(sk))
-            .condition_expression("#status = :in_progress")
+            .condition_expression("#status = :in_progress AND claim_token = :token")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":in_progress", s(IN_PROGRESS))
-            .send()
-            .await;
-        match result {
+            .expression_attribute_values(":in_progress", s(status::IN_PROGRESS))
+            .expression_attribute_values(":token", s(&held.token));
+        update = match how {
+            Release::NotDone => update
+                .update_expression("SET #status = :released REMOVE lease_until, claim_token")
+                .expression_attribute_values(":released", s(status::RELEASED)),
+            // Kept on the record: how often a send's outcome was not known.
+            Release::MaybeDone { why } => update
+                .update_expression(
+                    "SET #status = :unknown, unknown_detail = :why ADD unknown_outcomes :one REMOVE lease_until, claim_token",
+                )
+                .expression_attribute_values(":unknown", s(status::UNKNOWN))
+                .expression_attribute_values(":why", s(why))
+                .expression_attribute_values(":one", n(1)),
+        };
+        match update.send().await {
             Ok(_) => Ok(()),
-            // Completed in the meantime: nothing to give back.
+            // Not ours any more (its lease ran out and another took it): nothing to give back.
             Err(e) if is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(classify("dynamodb.DeleteItem(claim)", e)),
+            Err(e) => Err(classify("dynamodb.UpdateItem(release claim)", e)),
         }
     }
 }

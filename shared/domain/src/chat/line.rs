@@ -16,11 +16,12 @@ use crate::contact::PhoneE164;
 use crate::error::{Error, RejectionCode};
 use crate::ids::{NoticeId, TenantId};
 use crate::notice::DeliveryJob;
+use crate::once::Once;
 use crate::outage::AlertSubscription;
 use crate::ports::{
-    AccountStore, AlertSubscriptions, AppointmentStore, ChatPhrases, Claim, ClaimKey, ClaimOutcome, Claims,
-    ComplaintStore, ComposeQueue, ConversationStore, CustomerLookup, DispatchQueue, IncidentStore, NoticeScheduler,
-    NoticeStore, Scheduled, ScheduledJob, TenantDirectory,
+    AccountStore, AlertSubscriptions, AppointmentStore, ChatPhrases, ClaimKey, Claims, ComplaintStore, ComposeQueue,
+    ConversationStore, CustomerLookup, DispatchQueue, IncidentStore, NoticeScheduler, NoticeStore, Scheduled,
+    ScheduledJob, TenantDirectory,
 };
 use crate::tenant::TenantSettings;
 use crate::text::Text;
@@ -105,21 +106,9 @@ impl ChatLine<'_> {
             return Ok(Received::UnknownNumber);
         };
         let key = ClaimKey::Inbound { tenant_id: tenant_id.clone(), message_id: inbound.message_id.clone() };
-        match self.claims.acquire(&key, self.clock.now(), LEASE).await? {
-            Claim::Completed => return Ok(Received::Duplicate),
-            Claim::HeldElsewhere => return Err(Error::InProgress { key: inbound.message_id.clone() }),
-            Claim::Acquired => {}
-        }
-        match self.answer(&tenant_id, inbound).await {
-            Ok(received) => {
-                self.claims.complete(&key, self.clock.now(), &ClaimOutcome::Applied).await?;
-                Ok(received)
-            }
-            Err(error) => {
-                self.claims.release(&key).await?;
-                Err(error)
-            }
-        }
+        let once = Once { claims: self.claims, clock: self.clock };
+        let answered = once.run(&key, LEASE, false, self.answer(&tenant_id, inbound)).await?;
+        Ok(answered.unwrap_or(Received::Duplicate))
     }
 
     async fn answer(&self, tenant_id: &TenantId, inbound: &Inbound) -> Result<Received, Error> {
@@ -244,12 +233,7 @@ impl ChatLine<'_> {
     }
 
     pub(super) async fn enqueue(&self, tenant_id: &TenantId, notice_id: &NoticeId) -> Result<(), Error> {
-        let job = DeliveryJob {
-            tenant_id: tenant_id.clone(),
-            notice_id: notice_id.clone(),
-            channel: crate::notice::Channel::Whatsapp,
-            urgent: true,
-        };
+        let job = DeliveryJob::new(tenant_id.clone(), notice_id.clone(), crate::notice::Channel::Whatsapp, true);
         Ok(self.dispatch.enqueue(&job).await?)
     }
 

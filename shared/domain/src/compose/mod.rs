@@ -1,24 +1,23 @@
 //! Composing a notice: who it is for, on which channels, in which language, with what content.
 
+mod messages;
 mod subjects;
 
 pub use subjects::MAX_ATTACHMENT_BYTES;
 
-use sha2::{Digest, Sha256};
-
 use crate::account::{ContractAccount, CustomerProfile};
-use crate::channels::{ChannelChoice, Chooser};
 use crate::clock::Clock;
 use crate::error::{Error, RejectionCode};
 use crate::ids::CustomerId;
 use crate::notice::NoticeSubject;
-use crate::notice::{Channel, ChannelMessage, ComposeJob, DeliveryJob, Destination, Notice};
+use crate::notice::{Channel, ComposeJob, DeliveryJob, Destination, Notice};
 use crate::ports::{
     AccountStore, AlertSubscriptions, ComplaintStore, DispatchQueue, NoticeRenderer, NoticeStore, OutageStore,
-    Suppressions, TemplateKey, TenantDirectory,
+    Suppressions, TenantDirectory,
 };
 use crate::print::{PrintLetter, PrintQueue};
 use crate::tenant::TenantSettings;
+use messages::Written;
 
 /// What composing one job did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,74 +101,29 @@ impl Compose<'_> {
             NoticeSubject::Complaint { reference, .. } => self.complaint_recipient(job, reference, &settings).await?,
             _ => self.account_recipient(job, &settings).await?,
         };
-        let Recipient { customer, postal_address, account, values } = match recipient {
+        let recipient = match recipient {
             Ok(recipient) => recipient,
             Err(not_applicable) => return Ok(Err(not_applicable)),
         };
-        let locale = customer.language.unwrap_or(settings.default_locale);
-        let kind = job.subject.kind();
-        let whatsapp = settings.whatsapp.as_ref().is_some_and(|w| w.templates.contains_key(&kind));
-        let chooser = Chooser {
-            tenant_id: &job.tenant_id,
-            whatsapp,
-            customer: &customer,
-            postal_address: &postal_address,
-            kind,
-            suppressions: self.suppressions,
+        let locale = recipient.customer.language.unwrap_or(settings.default_locale);
+        let Written { messages, reason, content_hash } = match self.write(job, &recipient, locale, &settings).await? {
+            Ok(written) => written,
+            Err(no_channel_left) => return Ok(Err(no_channel_left)),
         };
-        let choice = match &job.fallback {
-            None => chooser.choose().await?,
-            Some(fallback) => {
-                let original = self.notices.notice(&job.tenant_id, &fallback.of).await?;
-                let already: Vec<Channel> =
-                    original.iter().flat_map(|n| n.messages.iter().map(|m| m.destination.channel())).collect();
-                let choice = chooser.choose_fallback(fallback.failed, &already).await?;
-                if choice.destinations.is_empty() {
-                    return Ok(Err(choice.reason));
-                }
-                choice
-            }
-        };
-        let ChannelChoice { destinations, reason: channel_reason } = choice;
-        let mut hasher = Sha256::new();
-        let mut messages = Vec::with_capacity(destinations.len());
-        for destination in destinations {
-            let channel = destination.channel();
-            // A letter says what the email says (a reminder that has no email has no letter).
-            let rendered_as = match channel {
-                Channel::Paper => Channel::Email,
-                Channel::Whatsapp => Channel::Sms,
-                other => other,
-            };
-            let (template, content) = if kind.channels().contains(&rendered_as) {
-                let key = TemplateKey { kind, channel: rendered_as, locale };
-                let (template, content) = self.renderer.render(key, &values, settings.sms)?;
-                hasher.update(serde_json::to_vec(&content).unwrap_or_default());
-                (Some(template), Some(content))
-            } else {
-                (None, None)
-            };
-            let attachment = match (channel, &account) {
-                (Channel::Email, Some(account)) => subjects::attachment(&job.subject, account),
-                (Channel::Paper, Some(account)) => subjects::document(&job.subject, account),
-                _ => None,
-            };
-            messages.push(ChannelMessage { destination, template, content, attachment });
-        }
         Ok(Ok(Notice {
             tenant_id: job.tenant_id.clone(),
             notice_id: job.notice_id.clone(),
             contract_id: Some(job.contract_id.clone()),
-            kind,
+            kind: job.subject.kind(),
             locale,
             messages,
-            channel_reason,
-            content_hash: hex::encode(hasher.finalize()),
+            channel_reason: reason,
+            content_hash,
             cause: job.cause.clone(),
             created_at: self.clock.now(),
             subject: job.subject.clone(),
             fallback_of: job.fallback.as_ref().map(|f| f.of.clone()),
-            recipient: Some(customer.name.to_string()),
+            recipient: Some(recipient.customer.name.to_string()),
         }))
     }
 
@@ -292,12 +246,8 @@ impl Compose<'_> {
         }
         let channels: Vec<Channel> = notice.electronic_channels().collect();
         for channel in &channels {
-            let job = DeliveryJob {
-                tenant_id: notice.tenant_id.clone(),
-                notice_id: notice.notice_id.clone(),
-                channel: *channel,
-                urgent: notice.kind.urgent(),
-            };
+            let job =
+                DeliveryJob::new(notice.tenant_id.clone(), notice.notice_id.clone(), *channel, notice.kind.urgent());
             self.dispatch.enqueue(&job).await?;
         }
         Ok(channels)

@@ -33,10 +33,10 @@ use crate::notice::{
     Channel, ComposeJob, DeliveryJob, Destination, Notice, NoticeSubject, RenderedMessage, TemplateRef,
 };
 use crate::ports::{
-    AccountStore, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DeliveryRecords, DeliveryStatus, DispatchQueue,
-    Documents, EmailSender, NoticeRenderer, NoticeScheduler, NoticeStore, OutgoingEmail, OutgoingSms, OutgoingWhatsApp,
-    RateLimiter, RejectedMessage, RejectionLog, ScheduledJob, SmsRules, SmsSender, Suppressions, TemplateKey,
-    TenantDirectory, WhatsAppMessage, WhatsAppSender,
+    AccountStore, Before, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DeadLetter, DeadLetters,
+    DeliveryRecords, DeliveryStatus, DispatchQueue, Documents, EmailSender, Held, NoticeRenderer, NoticeScheduler,
+    NoticeStore, OutgoingEmail, OutgoingSms, OutgoingWhatsApp, RateLimiter, RejectedMessage, RejectionLog, Release,
+    ScheduledJob, SmsRules, SmsSender, Suppressions, TemplateKey, TenantDirectory, WhatsAppMessage, WhatsAppSender,
 };
 use crate::print::{PrintArchive, PrintLetter, PrintQueue};
 use crate::tenant::{TenantSettings, TimeZoneName};
@@ -48,6 +48,7 @@ pub struct Fakes {
     pub clock: FixedClock,
     pub claims: InMemoryClaims,
     pub rejections: InMemoryRejections,
+    pub dead_letters: InMemoryDeadLetters,
     pub accounts: InMemoryAccounts,
     pub compose: InMemoryQueue<ComposeJob>,
     pub dispatch: InMemoryQueue<DeliveryJob>,
@@ -78,6 +79,7 @@ impl Default for Fakes {
             clock: FixedClock::default(),
             claims: InMemoryClaims::default(),
             rejections: InMemoryRejections::default(),
+            dead_letters: InMemoryDeadLetters::default(),
             accounts: InMemoryAccounts::default(),
             compose: InMemoryQueue::default(),
             dispatch: InMemoryQueue::default(),
@@ -206,6 +208,7 @@ impl Fakes {
             outages: &self.outages,
             claims: &self.claims,
             email: &self.email,
+            rejections: &self.rejections,
         }
     }
 
@@ -271,6 +274,7 @@ impl Fakes {
             documents: &self.documents,
             suppressions: &self.suppressions,
             compose: &self.compose,
+            dispatch: &self.dispatch,
             scheduler: &self.scheduler,
             tenants: &self.tenants,
             rate_limiter: &self.rate_limiter,

@@ -88,5 +88,5 @@ pub fn compose_job() -> ComposeJob {
 }
 
 pub fn delivery_job(channel: Channel) -> DeliveryJob {
-    DeliveryJob { tenant_id: tenant(), notice_id: compose_job().notice_id, channel, urgent: false }
+    DeliveryJob::new(tenant(), compose_job().notice_id, channel, false)
 }

@@ -52,12 +52,23 @@ impl Documents for InMemoryDocuments {
 /// The bytes the fakes serve for the sample invoice's PDF.
 pub const SAMPLE_PDF: &[u8] = b"%PDF-1.4\n% avisa sample invoice\n%%EOF\n";
 
+/// How a fake send fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendFault {
+    /// The provider refused it for good (an invalid address).
+    Refused,
+    /// The provider said "slow down": nothing was sent.
+    Throttled,
+    /// The provider sent it, and its answer was lost on the way back.
+    AnswerLost,
+}
+
 /// Records what was sent; can be told to fail the next send.
 #[derive(Debug, Default)]
 pub struct RecordingSender {
     sent: Mutex<Vec<(String, String)>>,
     attachments: Mutex<Vec<Vec<String>>>,
-    fail_next: Mutex<Option<bool>>,
+    fail_next: Mutex<Option<SendFault>>,
 }
 
 impl RecordingSender {
@@ -71,19 +82,25 @@ impl RecordingSender {
         self.attachments.lock().unwrap().clone()
     }
 
-    /// Fail the next send: permanently (the provider refused it) or transiently (throttled).
-    pub fn fail_next(&self, permanent: bool) {
-        *self.fail_next.lock().unwrap() = Some(permanent);
+    /// Fail the next send so.
+    pub fn fail_next(&self, fault: SendFault) {
+        *self.fail_next.lock().unwrap() = Some(fault);
     }
 
     fn record(&self, to: &str, text: &str) -> Result<String, PortError> {
-        match self.fail_next.lock().unwrap().take() {
-            Some(true) => return Err(PortError::permanent("send", std::io::Error::other("address rejected"))),
-            Some(false) => return Err(PortError::transient("send", std::io::Error::other("throttled"))),
-            None => {}
+        let fault = self.fail_next.lock().unwrap().take();
+        match fault {
+            Some(SendFault::Refused) => {
+                return Err(PortError::permanent("send", std::io::Error::other("address rejected")));
+            }
+            Some(SendFault::Throttled) => return Err(PortError::transient("send", std::io::Error::other("throttled"))),
+            Some(SendFault::AnswerLost) | None => {}
         }
         let mut sent = self.sent.lock().unwrap();
         sent.push((to.to_owned(), text.to_owned()));
+        if fault == Some(SendFault::AnswerLost) {
+            return Err(PortError::unknown("send", std::io::Error::other("connection reset")));
+        }
         Ok(format!("msg-{}", sent.len()))
     }
 }

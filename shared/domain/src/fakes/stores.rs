@@ -28,14 +28,24 @@ impl Clock for FixedClock {
 
 #[derive(Debug, Clone)]
 enum ClaimState {
-    Held { until: Timestamp },
+    Held { until: Timestamp, token: String },
     Done(ClaimOutcome),
+    Released { maybe_done: bool },
 }
 
 #[derive(Debug, Default)]
-pub struct InMemoryClaims(Mutex<HashMap<ClaimKey, ClaimState>>);
+pub struct InMemoryClaims(
+    Mutex<HashMap<ClaimKey, ClaimState>>,
+    std::sync::atomic::AtomicU64,
+    std::sync::atomic::AtomicBool,
+);
 
 impl InMemoryClaims {
+    /// The next `complete` fails as a throttled write would.
+    pub fn fail_next_complete(&self) {
+        self.2.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// The recorded outcome of a billing event's claim, by event id.
     pub fn outcome_of(&self, event_id: &str) -> Option<ClaimOutcome> {
         self.0.lock().unwrap().iter().find_map(|(key, state)| match (key, state) {
@@ -45,29 +55,63 @@ impl InMemoryClaims {
             _ => None,
         })
     }
+
+    /// How the delivery of `channel` ended, for every notice that has one.
+    pub fn delivery_outcomes(&self, channel: Channel) -> Vec<ClaimOutcome> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|(key, state)| match (key, state) {
+                (ClaimKey::Delivery { channel: c, .. }, ClaimState::Done(outcome)) if *c == channel => {
+                    Some(outcome.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 #[async_trait]
 impl Claims for InMemoryClaims {
-    async fn acquire(&self, key: &ClaimKey, now: Timestamp, lease: SignedDuration) -> Result<Claim, PortError> {
+    async fn acquire(
+        &self,
+        key: &ClaimKey,
+        now: Timestamp,
+        lease: SignedDuration,
+        retake_rejected: bool,
+    ) -> Result<Claim, PortError> {
         let mut claims = self.0.lock().unwrap();
-        match claims.get(key) {
-            Some(ClaimState::Done(_)) => Ok(Claim::Completed),
-            Some(ClaimState::Held { until }) if *until > now => Ok(Claim::HeldElsewhere),
-            _ => {
-                claims.insert(key.clone(), ClaimState::Held { until: now.checked_add(lease).unwrap() });
-                Ok(Claim::Acquired)
-            }
-        }
+        let before = match claims.get(key) {
+            None => None,
+            Some(ClaimState::Done(ClaimOutcome::Rejected(_))) if retake_rejected => Some(Before::Rejected),
+            Some(ClaimState::Done(_)) => return Ok(Claim::Completed),
+            Some(ClaimState::Held { until, .. }) if *until > now => return Ok(Claim::HeldElsewhere),
+            Some(ClaimState::Held { .. }) => Some(Before::LeaseExpired),
+            Some(ClaimState::Released { maybe_done: true }) => Some(Before::OutcomeUnknown),
+            Some(ClaimState::Released { maybe_done: false }) => Some(Before::Released),
+        };
+        let token = self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst).to_string();
+        claims.insert(key.clone(), ClaimState::Held { until: now.checked_add(lease).unwrap(), token: token.clone() });
+        Ok(Claim::Acquired(Held { token, before }))
     }
 
     async fn complete(&self, key: &ClaimKey, _now: Timestamp, outcome: &ClaimOutcome) -> Result<(), PortError> {
+        if self.2.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Err(PortError::transient("complete", std::io::Error::other("ProvisionedThroughputExceeded")));
+        }
         self.0.lock().unwrap().insert(key.clone(), ClaimState::Done(outcome.clone()));
         Ok(())
     }
 
-    async fn release(&self, key: &ClaimKey) -> Result<(), PortError> {
-        self.0.lock().unwrap().remove(key);
+    async fn release(&self, key: &ClaimKey, held: &Held, how: Release<'_>) -> Result<(), PortError> {
+        let mut claims = self.0.lock().unwrap();
+        if let Some(ClaimState::Held { token, .. }) = claims.get(key)
+            && *token == held.token
+        {
+            let maybe_done = matches!(how, Release::MaybeDone { .. });
+            claims.insert(key.clone(), ClaimState::Released { maybe_done });
+        }
         Ok(())
     }
 }
@@ -86,6 +130,19 @@ impl RejectionLog for InMemoryRejections {
         let wanted = tenant_id.map(TenantId::as_str);
         let all = self.0.lock().unwrap();
         Ok(all.iter().rev().filter(|r| r.tenant_id.as_deref() == wanted).take(limit).cloned().collect())
+    }
+}
+
+/// Dead letters as `(source, body, reason)`.
+#[derive(Debug, Default)]
+pub struct InMemoryDeadLetters(pub Mutex<Vec<(String, String, String)>>);
+
+#[async_trait]
+impl DeadLetters for InMemoryDeadLetters {
+    async fn dead_letter(&self, letter: &DeadLetter<'_>) -> Result<(), PortError> {
+        let entry = (letter.source.to_owned(), letter.body.to_owned(), letter.reason.to_owned());
+        self.0.lock().unwrap().push(entry);
+        Ok(())
     }
 }
 
@@ -178,18 +235,24 @@ impl AccountStore for InMemoryAccounts {
 #[derive(Debug)]
 pub struct InMemoryQueue<J> {
     jobs: Mutex<Vec<J>>,
+    delays: Mutex<Vec<SignedDuration>>,
     fail_next: Mutex<bool>,
 }
 
 impl<J> Default for InMemoryQueue<J> {
     fn default() -> Self {
-        Self { jobs: Mutex::new(Vec::new()), fail_next: Mutex::new(false) }
+        Self { jobs: Mutex::new(Vec::new()), delays: Mutex::new(Vec::new()), fail_next: Mutex::new(false) }
     }
 }
 
 impl<J: Clone> InMemoryQueue<J> {
     pub fn jobs(&self) -> Vec<J> {
         self.jobs.lock().unwrap().clone()
+    }
+
+    /// The delays of the jobs put back to wait, in order.
+    pub fn delays(&self) -> Vec<SignedDuration> {
+        self.delays.lock().unwrap().clone()
     }
 
     pub fn fail_next_transiently(&self) {
@@ -217,12 +280,23 @@ impl DispatchQueue for InMemoryQueue<DeliveryJob> {
     async fn enqueue(&self, job: &DeliveryJob) -> Result<(), PortError> {
         self.push(job)
     }
+
+    async fn enqueue_after(&self, job: &DeliveryJob, delay: SignedDuration) -> Result<(), PortError> {
+        self.push(job)?;
+        self.delays.lock().unwrap().push(delay);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Default)]
 pub struct InMemoryNotices(Mutex<HashMap<(TenantId, NoticeId), Notice>>);
 
 impl InMemoryNotices {
+    /// Puts `notice` in place of the recorded one with its id.
+    pub fn replace(&self, notice: Notice) {
+        self.0.lock().unwrap().insert((notice.tenant_id.clone(), notice.notice_id.clone()), notice);
+    }
+
     pub fn count(&self) -> usize {
         self.0.lock().unwrap().len()
     }

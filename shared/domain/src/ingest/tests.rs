@@ -111,9 +111,23 @@ async fn an_event_for_an_unknown_contract_waits_a_few_attempts_then_is_rejected_
     let err = ingest(&f).handle(&event, UNKNOWN_CONTRACT_ATTEMPTS).await.unwrap_err();
     assert!(!err.is_retryable());
     assert!(err.to_string().contains("unknown_contract"), "{err}");
-    let key = ClaimKey::Event { tenant_id: fakes::tenant(), event_id: event.event_id.clone() };
-    assert_eq!(f.claims.acquire(&key, f.clock.now(), EVENT_LEASE).await.unwrap(), Claim::Completed);
+    assert!(matches!(f.claims.outcome_of(event.event_id.as_str()), Some(ClaimOutcome::Rejected(_))));
     assert!(f.compose.jobs().is_empty());
+}
+
+#[tokio::test]
+async fn a_rejected_event_sent_again_once_its_customer_arrived_is_applied_not_called_a_duplicate() {
+    // GIVEN an invoice rejected because its customer had not arrived
+    let f = Fakes::default();
+    let invoice = fakes::sample("invoice-issued");
+    ingest(&f).handle(&invoice, UNKNOWN_CONTRACT_ATTEMPTS).await.unwrap_err();
+    // WHEN the customer arrives and upstream sends the same event again
+    ingest(&f).handle(&fakes::sample("customer-upserted"), 1).await.unwrap();
+    let again = ingest(&f).handle(&invoice, 1).await.unwrap();
+    // THEN it is applied, once
+    assert_eq!(again, Ingested::Applied { compose_jobs: 1 });
+    assert_eq!(ingest(&f).handle(&invoice, 1).await.unwrap(), Ingested::Duplicate);
+    assert_eq!(f.compose.jobs().len(), 1);
 }
 
 #[tokio::test]
@@ -143,7 +157,7 @@ async fn an_event_claimed_by_another_invocation_is_retried_later() {
     let event = fakes::sample("invoice-issued");
     let key =
         ClaimKey::Event { tenant_id: fakes::tenant(), event_id: EventId::parse(event.event_id.as_str()).unwrap() };
-    f.claims.acquire(&key, f.clock.now(), EVENT_LEASE).await.unwrap();
+    f.claims.acquire(&key, f.clock.now(), EVENT_LEASE, false).await.unwrap();
     let err = ingest(&f).handle(&event, 1).await.unwrap_err();
     assert!(matches!(err, Error::InProgress { .. }));
     assert!(f.compose.jobs().is_empty());

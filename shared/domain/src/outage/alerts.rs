@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use futures_util::{StreamExt, TryStreamExt, stream};
+use futures_util::{StreamExt, stream};
 use serde_json::json;
 
 use super::audience::{CONCURRENCY, template_values};
@@ -12,7 +12,7 @@ use crate::compose::{Compose, Composed};
 use crate::error::{Error, RejectionCode};
 use crate::ids::{EventId, NoticeId};
 use crate::notice::{Channel, ComposeJob, NoticeKind, NoticeSubject};
-use crate::ports::{Claims, EmailSender, OutageStore};
+use crate::ports::{Claims, EmailSender, OutageStore, RejectedMessage, RejectionLog};
 use crate::staff_mail::{StaffEmail, StaffMail};
 use crate::tenant::TenantSettings;
 
@@ -25,6 +25,8 @@ pub struct OutageAlerts<'a> {
     pub outages: &'a dyn OutageStore,
     pub claims: &'a dyn Claims,
     pub email: &'a dyn EmailSender,
+    /// Where a citizen's alert that cannot be written is recorded, with why.
+    pub rejections: &'a dyn RejectionLog,
 }
 
 /// What one firing did.
@@ -34,6 +36,8 @@ pub struct AlertsFired {
     pub by_channel: BTreeMap<Channel, usize>,
     /// Reached by no channel (no consent, no contact, every address suppressed).
     pub unreachable: usize,
+    /// Whose alert could not be written (recorded with the reason among the rejections).
+    pub failed: usize,
     /// `sent`, `already_sent`, `no_call_centre_address` or `refused: …`.
     pub briefing: String,
 }
@@ -64,28 +68,47 @@ impl OutageAlerts<'_> {
             Err(not_applicable) => return Ok(Err(not_applicable)),
         };
         let members = self.audience.members(&outage).await?;
-        let jobs: Vec<ComposeJob> = members.iter().map(|member| alert_job(&outage, due, member)).collect();
+        let jobs: Vec<ComposeJob> =
+            members.iter().map(|member| alert_job(&outage, due, member)).collect::<Result<_, _>>()?;
         let compose = self.compose;
-        let composed: Vec<Composed> = stream::iter(jobs)
-            .map(|job| async move { compose.handle(&job).await })
+        // Each citizen's alert stands alone: one that fails never holds back the others.
+        let composed: Vec<(ComposeJob, Result<Composed, Error>)> = stream::iter(jobs)
+            .map(|job| async move {
+                let outcome = compose.handle(&job).await;
+                (job, outcome)
+            })
             .buffered(CONCURRENCY)
-            .try_collect()
-            .await?;
+            .collect()
+            .await;
         let mut by_channel = BTreeMap::new();
-        let mut unreachable = 0;
-        for outcome in &composed {
+        let (mut unreachable, mut failed, mut retry) = (0, 0, None);
+        for (job, outcome) in composed {
             let channels = match outcome {
-                Composed::New { channels } | Composed::AlreadyComposed { channels } => channels.as_slice(),
-                Composed::NotApplicable { .. } => &[],
+                Ok(Composed::New { channels } | Composed::AlreadyComposed { channels }) => channels,
+                Ok(Composed::NotApplicable { .. }) => Vec::new(),
+                // The others are written: the retry of this firing finds them done.
+                Err(error) if error.is_retryable() => {
+                    retry.get_or_insert(error);
+                    continue;
+                }
+                Err(error) => {
+                    failed += 1;
+                    self.record_failure(&job, due, error).await?;
+                    continue;
+                }
             };
             if channels.is_empty() {
                 unreachable += 1;
             }
             for channel in channels {
-                *by_channel.entry(*channel).or_insert(0) += 1;
+                *by_channel.entry(channel).or_insert(0) += 1;
             }
         }
-        let mut fired = AlertsFired { recipients: members.len(), by_channel, unreachable, briefing: String::new() };
+        if let Some(error) = retry {
+            return Err(error);
+        }
+        let mut fired =
+            AlertsFired { recipients: members.len(), by_channel, unreachable, failed, briefing: String::new() };
         fired.briefing = self.brief(&outage, due, &fired).await?;
         Ok(Ok(fired))
     }
@@ -131,6 +154,7 @@ impl OutageAlerts<'_> {
             "sms": fired.by_channel.get(&Channel::Sms).copied().unwrap_or(0),
             "email": fired.by_channel.get(&Channel::Email).copied().unwrap_or(0),
             "unreachable": fired.unreachable,
+            "failed": fired.failed,
         });
         values["area"] = match &outage.area {
             OutageArea::NetworkSectors(sectors) => json!({ "sectors": sectors, "polygon": false }),
@@ -150,12 +174,29 @@ impl OutageAlerts<'_> {
         self.staff_mail().send_once(mail, &settings).await
     }
 
+    /// Records why one citizen's alert could not be written, against that citizen's notice.
+    async fn record_failure(&self, job: &ComposeJob, due: &OutageAlertDue, error: Error) -> Result<(), Error> {
+        let rejection = match error {
+            Error::Rejected(rejection) => rejection,
+            other => crate::Rejection::new(RejectionCode::RenderFailed, other.to_string()),
+        };
+        let rejected = RejectedMessage {
+            source: "outage-alert".to_owned(),
+            message_id: job.notice_id.to_string(),
+            tenant_id: Some(job.tenant_id.to_string()),
+            event_id: Some(format!("{}/{}", due.key(), job.contract_id)),
+            rejection,
+            at: self.compose.clock.now(),
+        };
+        Ok(self.rejections.record(&rejected).await?)
+    }
+
     fn staff_mail(&self) -> StaffMail<'_> {
         StaffMail { claims: self.claims, email: self.email, renderer: self.compose.renderer, clock: self.compose.clock }
     }
 }
 
-fn alert_job(outage: &Outage, due: &OutageAlertDue, member: &AudienceMember) -> ComposeJob {
+fn alert_job(outage: &Outage, due: &OutageAlertDue, member: &AudienceMember) -> Result<ComposeJob, Error> {
     let subject = NoticeSubject::OutageAlert {
         outage_id: outage.outage_id.clone(),
         revision: due.revision,
@@ -163,6 +204,9 @@ fn alert_job(outage: &Outage, due: &OutageAlertDue, member: &AudienceMember) -> 
         label: due.label.clone(),
         subscriber: member.subscriber.as_ref().map(|s| s.subscriber_id.clone()),
     };
-    let cause = EventId::parse(&due.key().replace('/', ":")).expect("outage keys are valid event ids");
-    ComposeJob::new(outage.tenant_id.clone(), member.contract_id.clone(), subject, cause)
+    // The label comes off the queue: one that cannot be part of an id refuses the alert, with why.
+    let cause = EventId::parse(&due.key().replace('/', ":")).map_err(|e| {
+        Error::rejected(RejectionCode::InvalidField, format!("outage alert label {:?}: {e}", due.label))
+    })?;
+    Ok(ComposeJob::new(outage.tenant_id.clone(), member.contract_id.clone(), subject, cause))
 }

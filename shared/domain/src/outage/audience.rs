@@ -137,6 +137,7 @@ impl Audience<'_> {
             postal_address: holder.supply_point.address.as_str(),
             kind: NoticeKind::OutageAlert,
             suppressions: self.suppressions,
+            unusable: &[],
         };
         let choice = chooser.choose().await?;
         Ok(Reach {

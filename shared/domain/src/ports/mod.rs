@@ -35,14 +35,43 @@ pub enum ClaimKey {
 }
 
 /// The answer to a claim attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
     /// Ours until the lease ends: do the work, then `complete` or `release`.
-    Acquired,
+    Acquired(Held),
     /// Done before: acknowledge and do nothing.
     Completed,
     /// Another invocation holds an unexpired lease.
     HeldElsewhere,
+}
+
+/// A claim this invocation holds: its token tells our own retried write from someone else's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub token: String,
+    /// How the key was left before, when it was taken before.
+    pub before: Option<Before>,
+}
+
+/// How an earlier attempt left a key that is taken again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Before {
+    /// Given back after a failure that did nothing.
+    Released,
+    /// Its holder's lease ran out: it died, maybe after the side effect.
+    LeaseExpired,
+    /// Its holder could not tell whether the side effect happened (the provider's answer was lost).
+    OutcomeUnknown,
+    /// Rejected, and taken again because the input is sent again (a redrive, or upstream resending
+    /// an event once its cause is fixed).
+    Rejected,
+}
+
+impl Before {
+    /// Whether the earlier attempt may have done the work.
+    pub fn maybe_done(self) -> bool {
+        matches!(self, Self::LeaseExpired | Self::OutcomeUnknown)
+    }
 }
 
 /// How claimed work ended.
@@ -53,14 +82,30 @@ pub enum ClaimOutcome {
     Rejected(Rejection),
 }
 
+/// Why a held claim is given back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release<'a> {
+    /// The work was not done: the next attempt starts afresh.
+    NotDone,
+    /// The work may have been done (`why`): the next attempt is told so.
+    MaybeDone { why: &'a str },
+}
+
 /// Claim a business key before a side effect, so a redelivered message never acts twice
 /// (the INPROGRESS / COMPLETED model, with a lease that expires if the holder dies).
 #[async_trait]
 pub trait Claims: Send + Sync {
-    async fn acquire(&self, key: &ClaimKey, now: Timestamp, lease: SignedDuration) -> Result<Claim, PortError>;
+    /// `retake_rejected`: a key whose work was rejected may be taken again (the input was fixed).
+    async fn acquire(
+        &self,
+        key: &ClaimKey,
+        now: Timestamp,
+        lease: SignedDuration,
+        retake_rejected: bool,
+    ) -> Result<Claim, PortError>;
     async fn complete(&self, key: &ClaimKey, now: Timestamp, outcome: &ClaimOutcome) -> Result<(), PortError>;
-    /// Give the key back after a failure worth retrying.
-    async fn release(&self, key: &ClaimKey) -> Result<(), PortError>;
+    /// Gives the key back after a failure worth retrying (only if `held` still holds it).
+    async fn release(&self, key: &ClaimKey, held: &Held, how: Release<'_>) -> Result<(), PortError>;
 }
 
 /// A message that could not be understood at all, kept with its reason.
@@ -80,6 +125,26 @@ pub trait RejectionLog: Send + Sync {
     async fn record(&self, rejected: &RejectedMessage) -> Result<(), PortError>;
     /// The newest `limit` rejections of a tenant (`None`: messages whose tenant could not be read).
     async fn list(&self, tenant_id: Option<&TenantId>, limit: usize) -> Result<Vec<RejectedMessage>, PortError>;
+}
+
+/// A message that failed every attempt its queue allows, with why: kept on the queue's
+/// dead-letter queue for an operator to redrive once the cause is fixed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter<'a> {
+    /// The function that gave up on it.
+    pub source: &'a str,
+    pub message_id: &'a str,
+    pub body: &'a str,
+    pub tenant_id: Option<&'a str>,
+    /// The last error, with its causes (no personal data: errors carry ids and providers' codes).
+    pub reason: &'a str,
+    pub receive_count: u32,
+    pub at: Timestamp,
+}
+
+#[async_trait]
+pub trait DeadLetters: Send + Sync {
+    async fn dead_letter(&self, letter: &DeadLetter<'_>) -> Result<(), PortError>;
 }
 
 /// Customers, contracts and what is known about them.
@@ -114,6 +179,9 @@ pub trait ComposeQueue: Send + Sync {
 #[async_trait]
 pub trait DispatchQueue: Send + Sync {
     async fn enqueue(&self, job: &DeliveryJob) -> Result<(), PortError>;
+    /// Puts the job on the queue to be received after `delay` (at most 15 minutes): waiting that
+    /// uses up none of its receives.
+    async fn enqueue_after(&self, job: &DeliveryJob, delay: SignedDuration) -> Result<(), PortError>;
 }
 
 #[async_trait]
@@ -261,11 +329,16 @@ pub struct TemplateKey {
 pub struct SmsRules {
     pub max_segments: usize,
     pub transliterate: bool,
+    /// A higher cap for service-critical notices (outage alerts, complaint steps) that do not fit
+    /// `max_segments` even in their short variant: one long SMS is better than none. Unset: no
+    /// exception, and such a notice goes by the citizen's next channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub critical_max_segments: Option<usize>,
 }
 
 impl Default for SmsRules {
     fn default() -> Self {
-        Self { max_segments: 3, transliterate: false }
+        Self { max_segments: 3, transliterate: false, critical_max_segments: None }
     }
 }
 

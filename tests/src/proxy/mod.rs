@@ -1,0 +1,242 @@
+//! A proxy of our own between the functions and moto, to make moto as strict as AWS: it records
+//! every call each function makes (which IAM action, on which resource) so that the template's
+//! policies can be checked against what the code really does, and it can fail calls the way AWS
+//! does — throttling, 500s, timeouts, and calls applied whose answer is lost — with a fixed seed.
+//!
+//! Each function's SDK names it (`app/<binary>` in the user agent, as every Lambda of ours could);
+//! calls without a name are the harness's own (provisioning, the event source mapping, reading
+//! what moto sent) and are neither checked nor failed.
+//!
+//! Calls reach moto one at a time: moto's conditional writes are not atomic under concurrent
+//! requests, as DynamoDB's are, and a race inside moto must not pass for one of ours.
+
+mod faults;
+mod request;
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+
+pub use faults::{FaultKind, FaultPlan};
+pub use request::{Authorised, AwsRequest, understand};
+
+use crate::LocalError;
+
+/// One call a function made, and the fault it met, if any.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Call {
+    pub function: String,
+    pub service: String,
+    pub authorised: Vec<Authorised>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<FaultKind>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    upstream: String,
+    client: reqwest::Client,
+    calls: Mutex<Vec<Call>>,
+    faults: Mutex<Option<faults::Injector>>,
+    /// moto answers one call at a time (see the module's docs).
+    one_at_a_time: tokio::sync::Mutex<()>,
+}
+
+/// The proxy, listening on 127.0.0.1 until dropped.
+#[derive(Debug)]
+pub struct AwsProxy {
+    endpoint: String,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl AwsProxy {
+    /// Starts a proxy in front of `upstream` (moto's endpoint), on a thread of its own.
+    pub fn start(upstream: &str) -> Result<Self, LocalError> {
+        let io = |what: &str| {
+            let what = what.to_owned();
+            move |source| LocalError::Io { what, source }
+        };
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io("binding the AWS proxy"))?;
+        listener.set_nonblocking(true).map_err(io("setting up the AWS proxy"))?;
+        let endpoint = format!("http://{}", listener.local_addr().map_err(io("binding the AWS proxy"))?);
+        let shared = Arc::new(Shared {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            client: reqwest::Client::builder().pool_max_idle_per_host(4).build().unwrap_or_default(),
+            calls: Mutex::new(Vec::new()),
+            faults: Mutex::new(None),
+            one_at_a_time: tokio::sync::Mutex::new(()),
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(io("starting the AWS proxy's runtime"))?;
+        let serving = Arc::clone(&shared);
+        std::thread::Builder::new()
+            .name("aws-proxy".into())
+            .spawn(move || runtime.block_on(serve(listener, serving, stopped)))
+            .map_err(io("starting the AWS proxy's thread"))?;
+        Ok(Self { endpoint, shared, stop: Some(stop) })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// From now on, fail the functions' calls as `plan` says.
+    pub fn inject(&self, plan: FaultPlan) {
+        *lock(&self.shared.faults) = Some(faults::Injector::new(plan));
+    }
+
+    /// No more faults.
+    pub fn heal(&self) {
+        *lock(&self.shared.faults) = None;
+    }
+
+    /// Every call the functions made so far.
+    pub fn calls(&self) -> Vec<Call> {
+        lock(&self.shared.calls).clone()
+    }
+
+    /// How many faults of each kind were injected, by IAM action.
+    pub fn faults(&self) -> BTreeMap<(FaultKind, String), usize> {
+        let mut counts = BTreeMap::new();
+        for call in lock(&self.shared.calls).iter() {
+            if let (Some(kind), Some(first)) = (call.fault, call.authorised.first()) {
+                *counts.entry((kind, first.action.clone())).or_default() += 1;
+            }
+        }
+        counts
+    }
+}
+
+impl Drop for AwsProxy {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, mut stopped: tokio::sync::oneshot::Receiver<()>) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut stopped => return,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let shared = Arc::clone(&shared);
+                async move { handle(&shared, request).await }
+            });
+            // A connection we drop on purpose (a lost answer) ends in an error here: expected.
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}
+
+/// Why a connection was dropped without an answer.
+#[derive(Debug, thiserror::Error)]
+#[error("avisa's fault proxy dropped the connection ({0})")]
+struct Dropped(&'static str);
+
+async fn handle(
+    shared: &Shared,
+    request: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Dropped> {
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await.map(http_body_util::Collected::to_bytes).unwrap_or_default();
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().unwrap_or_default().to_owned();
+    let understood = understand(parts.method.as_str(), &path, &query, &parts.headers, &body);
+    let fault = match &understood.caller {
+        Some(_) => lock(&shared.faults).as_mut().and_then(faults::Injector::draw),
+        None => None,
+    };
+    let hang = lock(&shared.faults).as_ref().map(faults::Injector::hang).unwrap_or_default();
+    if let Some(function) = understood.caller.clone() {
+        lock(&shared.calls).push(Call {
+            function,
+            service: understood.service.clone(),
+            authorised: understood.authorised.clone(),
+            recipient: understood.recipient.clone(),
+            fault,
+        });
+    }
+    match fault {
+        Some(kind @ (FaultKind::Throttled | FaultKind::ServerError)) => {
+            return Ok(faults::error_response(&understood.service, kind).map(Full::new));
+        }
+        Some(FaultKind::Timeout) => {
+            tokio::time::sleep(hang).await;
+            return Err(Dropped("no answer in time"));
+        }
+        Some(FaultKind::AnswerLost) | None => {}
+    }
+    let answer = forward(shared, &parts, &path, &query, body).await;
+    if fault == Some(FaultKind::AnswerLost) {
+        return Err(Dropped("applied, answer lost"));
+    }
+    Ok(answer.map(Full::new))
+}
+
+/// Hop-by-hop headers, and those the forwarding client sets itself.
+const NOT_FORWARDED: &[&str] = &["host", "connection", "transfer-encoding", "content-length", "keep-alive"];
+
+async fn forward(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    path: &str,
+    query: &str,
+    body: Bytes,
+) -> http::Response<Bytes> {
+    let url = if query.is_empty() {
+        format!("{}{path}", shared.upstream)
+    } else {
+        format!("{}{path}?{query}", shared.upstream)
+    };
+    let mut outgoing = shared.client.request(parts.method.clone(), url).body(body);
+    for (name, value) in &parts.headers {
+        if !NOT_FORWARDED.contains(&name.as_str()) {
+            outgoing = outgoing.header(name, value);
+        }
+    }
+    let _turn = shared.one_at_a_time.lock().await;
+    let gateway_error = |e: &dyn std::fmt::Display| {
+        http::Response::builder()
+            .status(502)
+            .body(Bytes::from(format!("avisa's proxy could not reach moto: {e}")))
+            .unwrap_or_default()
+    };
+    let response = match outgoing.send().await {
+        Ok(response) => response,
+        Err(e) => return gateway_error(&e),
+    };
+    let mut answer = http::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        if !NOT_FORWARDED.contains(&name.as_str()) {
+            answer = answer.header(name, value);
+        }
+    }
+    match response.bytes().await {
+        Ok(bytes) => answer.body(bytes).unwrap_or_default(),
+        Err(e) => gateway_error(&e),
+    }
+}
