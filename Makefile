@@ -13,9 +13,12 @@ export SAM_CLI_TELEMETRY := 0
 demo: venv
 	cargo run --quiet --locked -p avisa-local --bin avisa -- demo
 
-## test: formatting, clippy, unit + end-to-end tests (against moto), template checks
+## test: formatting, clippy, unit + end-to-end tests (against moto, each call checked against the
+## template's roles), the grants no call used, template checks
 test: venv lint
+	rm -rf target/avisa-calls
 	cargo nextest run --workspace --locked --no-fail-fast
+	cargo run --quiet --locked -p avisa-local --bin avisa -- grants
 	$(MAKE) --no-print-directory check-template
 
 ## venv: the pinned Python dev tools (moto, cfn-lint, sam, cargo-lambda) in a git-ignored venv

@@ -176,6 +176,7 @@ mod tests {
             authorised: vec![Authorised { action: action.into(), resource: resource.into() }],
             recipient: None,
             fault: None,
+            millis: 0,
         }
     }
 

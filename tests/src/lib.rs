@@ -11,6 +11,7 @@
 //! The functions and adapters reach moto only through the SDK's endpoint setting (what
 //! `AWS_ENDPOINT_URL` sets in the cloud-shaped binaries); nothing in them knows about moto.
 
+pub mod dead_letters;
 pub mod demo;
 mod error;
 pub mod esm;

@@ -10,6 +10,8 @@
 //! `avisa outage --tenant T --as NAME plan FILE | show ID | confirm ID | reschedule ID START END |
 //! cancel ID | end ID [--notify-restored]`: the outage desk, with the outage-scheduler's code
 //! and environment (`TABLE_NAME`, `SCHEDULE_GROUP`, `SCHEDULER_ROLE_ARN`, `COMPOSE_QUEUE_ARN`).
+//! `avisa grants [--calls DIR]`: after the end-to-end tests, the template's grants that no
+//! function used (and any call a role did not allow), from the calls the tests recorded.
 
 use std::process::ExitCode;
 
@@ -20,7 +22,8 @@ use avisa_local::{LocalStack, demo, ops};
 const DEFAULT_PORT: u16 = 5055;
 const USAGE: &str = "usage: avisa demo | avisa local-up [--port N] | avisa rejected --tenant T|unknown [--table NAME] [--limit N]
        avisa tenant-settings --tenant T [--put FILE] | avisa operator-token --tenant T --name NAME
-       avisa outage --tenant T --as NAME plan FILE | show ID | confirm ID | reschedule ID START END | cancel ID | end ID [--notify-restored]";
+       avisa outage --tenant T --as NAME plan FILE | show ID | confirm ID | reschedule ID START END | cancel ID | end ID [--notify-restored]
+       avisa grants [--calls DIR]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -36,6 +39,7 @@ async fn main() -> ExitCode {
         ["tenant-settings", options @ ..] => tenant_settings(options).await,
         ["operator-token", options @ ..] => operator_token(options).await,
         ["outage", options @ ..] => outage(options).await,
+        ["grants", options @ ..] => grants(options),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -74,6 +78,30 @@ async fn local_up(port: u16) -> Result<(), String> {
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
     Ok(())
+}
+
+fn grants(options: &[&str]) -> Result<(), String> {
+    use avisa_local::grants::{self, Grants};
+    let dir = option(options, "--calls").map_or_else(grants::calls_dir, std::path::PathBuf::from);
+    let template = avisa_local::template::Template::load(&avisa_local::template::Template::default_path())
+        .map_err(|e| chain(&e))?;
+    let grants = Grants::from_template(&template).map_err(|e| chain(&e))?;
+    let calls = grants::kept(&dir).map_err(|e| format!("{}; run the end-to-end tests first (make test)", chain(&e)))?;
+    let functions: std::collections::BTreeSet<&str> = calls.iter().map(|c| c.function.as_str()).collect();
+    println!("least privilege: {} calls by {} functions checked against infra/template.yaml", calls.len(), functions.len());
+    let unused = grants.unused(&calls);
+    if unused.is_empty() {
+        println!("  every grant was used");
+    }
+    for grant in &unused {
+        println!("  unused grant: {} {} on {}", grant.function, grant.action, grant.resource);
+    }
+    let violations = grants.violations(&calls);
+    if violations.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<String> = violations.iter().map(ToString::to_string).collect();
+    Err(format!("calls no role allows (AccessDenied on AWS):\n  {}", listed.join("\n  ")))
 }
 
 fn table(options: &[&str]) -> Result<String, String> {

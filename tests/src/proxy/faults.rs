@@ -14,27 +14,34 @@ pub enum FaultKind {
     Throttled,
     /// The service fails inside (500); nothing applied.
     ServerError,
+    /// The connection dropped before the call reached the service.
+    Reset,
     /// No answer within the client's timeout; the call never reached the service.
     Timeout,
     /// The call was applied, then the connection dropped before the answer.
     AnswerLost,
+    /// Not injected: the service applied the call but answered after the client's timeout.
+    TooSlow,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 4] = [Self::Throttled, Self::ServerError, Self::Timeout, Self::AnswerLost];
+    pub const ALL: [FaultKind; 6] =
+        [Self::Throttled, Self::ServerError, Self::Reset, Self::Timeout, Self::AnswerLost, Self::TooSlow];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Throttled => "throttled",
-            Self::ServerError => "server_error",
+            Self::ServerError => "server error (500)",
+            Self::Reset => "connection reset",
             Self::Timeout => "timeout",
-            Self::AnswerLost => "answer_lost",
+            Self::AnswerLost => "applied, answer lost",
+            Self::TooSlow => "applied, answered too late",
         }
     }
 
     /// Whether the service applied the call.
     pub fn applied(self) -> bool {
-        self == Self::AnswerLost
+        matches!(self, Self::AnswerLost | Self::TooSlow)
     }
 }
 
@@ -48,6 +55,8 @@ pub struct FaultPlan {
     pub mix: Vec<(FaultKind, u32)>,
     /// How long a timed-out call hangs: longer than the clients' attempt timeout.
     pub hang: Duration,
+    /// At most this many calls hang (each costs `hang` of the run); later timeouts are resets.
+    pub max_hangs: usize,
 }
 
 impl FaultPlan {
@@ -59,11 +68,13 @@ impl FaultPlan {
             rate: 0.10,
             mix: vec![
                 (FaultKind::Throttled, 4),
-                (FaultKind::ServerError, 3),
+                (FaultKind::ServerError, 2),
+                (FaultKind::Reset, 1),
                 (FaultKind::Timeout, 1),
                 (FaultKind::AnswerLost, 2),
             ],
-            hang: Duration::from_millis(1500),
+            hang: crate::stack::LOCAL_ATTEMPT_TIMEOUT + Duration::from_millis(500),
+            max_hangs: 4,
         }
     }
 }
@@ -73,12 +84,13 @@ impl FaultPlan {
 pub(super) struct Injector {
     plan: FaultPlan,
     rng: fastrand::Rng,
+    hangs: usize,
 }
 
 impl Injector {
     pub(super) fn new(plan: FaultPlan) -> Self {
         let rng = fastrand::Rng::with_seed(plan.seed);
-        Self { plan, rng }
+        Self { plan, rng, hangs: 0 }
     }
 
     pub(super) fn hang(&self) -> Duration {
@@ -93,6 +105,12 @@ impl Injector {
         let mut pick = self.rng.u32(0..total.max(1));
         for (kind, weight) in &self.plan.mix {
             if pick < *weight {
+                if *kind == FaultKind::Timeout {
+                    self.hangs += 1;
+                    if self.hangs > self.plan.max_hangs {
+                        return Some(FaultKind::Reset);
+                    }
+                }
                 return Some(*kind);
             }
             pick -= weight;

@@ -38,6 +38,9 @@ pub struct Call {
     pub recipient: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<FaultKind>,
+    /// How long the call took through the proxy (moto's time, and the wait for its turn).
+    #[serde(default)]
+    pub millis: u64,
 }
 
 #[derive(Debug)]
@@ -166,34 +169,52 @@ async fn handle(
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().unwrap_or_default().to_owned();
     let understood = understand(parts.method.as_str(), &path, &query, &parts.headers, &body);
-    let fault = match &understood.caller {
-        Some(_) => lock(&shared.faults).as_mut().and_then(faults::Injector::draw),
-        None => None,
+    let (fault, hang) = match &understood.caller {
+        Some(_) => {
+            let mut faults = lock(&shared.faults);
+            let injector = faults.as_mut();
+            let hang = injector.as_ref().map(|i| i.hang());
+            (injector.and_then(faults::Injector::draw), hang)
+        }
+        None => (None, None),
     };
-    let hang = lock(&shared.faults).as_ref().map(faults::Injector::hang).unwrap_or_default();
-    if let Some(function) = understood.caller.clone() {
-        lock(&shared.calls).push(Call {
-            function,
-            service: understood.service.clone(),
-            authorised: understood.authorised.clone(),
-            recipient: understood.recipient.clone(),
-            fault,
-        });
-    }
+    let started = std::time::Instant::now();
+    let record = |fault: Option<FaultKind>| {
+        if let Some(function) = understood.caller.clone() {
+            lock(&shared.calls).push(Call {
+                function,
+                service: understood.service.clone(),
+                authorised: understood.authorised.clone(),
+                recipient: understood.recipient.clone(),
+                fault,
+                millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            });
+        }
+    };
     match fault {
         Some(kind @ (FaultKind::Throttled | FaultKind::ServerError)) => {
+            record(fault);
             return Ok(faults::error_response(&understood.service, kind).map(Full::new));
         }
+        Some(FaultKind::Reset) => {
+            record(fault);
+            return Err(Dropped("connection reset"));
+        }
         Some(FaultKind::Timeout) => {
-            tokio::time::sleep(hang).await;
+            record(fault);
+            tokio::time::sleep(hang.unwrap_or_default()).await;
             return Err(Dropped("no answer in time"));
         }
-        Some(FaultKind::AnswerLost) | None => {}
+        Some(FaultKind::AnswerLost | FaultKind::TooSlow) | None => {}
     }
     let answer = forward(shared, &parts, &path, &query, body).await;
     if fault == Some(FaultKind::AnswerLost) {
+        record(fault);
         return Err(Dropped("applied, answer lost"));
     }
+    // moto itself was slower than the client waits: the call applied, its answer came too late.
+    let too_slow = started.elapsed() >= crate::stack::LOCAL_ATTEMPT_TIMEOUT;
+    record(too_slow.then_some(FaultKind::TooSlow));
     Ok(answer.map(Full::new))
 }
 
