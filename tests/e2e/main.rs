@@ -9,6 +9,7 @@ mod chat;
 mod chat_webhook;
 mod complaints;
 mod compose;
+mod fanout;
 mod faults;
 mod feedback;
 mod ingest;

@@ -20,7 +20,7 @@ const TENANT: &str = "aigues-reus";
 /// 300 supply points on a 20 x 15 grid 0.001° apart (about 100 m), in Reus: column < 10 is sector
 /// REUS-N1, the rest REUS-N2. Every 10th household has no mobile (email only); every 25th gave no
 /// consent. Customers speak Catalan, but every 4th Spanish.
-async fn town(store: &DynamoStore) {
+pub(crate) async fn town(store: &DynamoStore) {
     let holder_template = avisa_domain::fakes::contract_holder();
     let customer_template = avisa_domain::fakes::customer_profile();
     let mut writes = Vec::new();
@@ -55,12 +55,12 @@ async fn town(store: &DynamoStore) {
     }
 }
 
-struct Desk {
+pub(crate) struct Desk {
     app: outage_scheduler::App,
 }
 
 impl Desk {
-    async fn new(stack: &LocalStack) -> Self {
+    pub(crate) async fn new(stack: &LocalStack) -> Self {
         let env = stack.function("outage-scheduler").unwrap().env.clone();
         let app = outage_scheduler::App::new(
             &outage_scheduler::Config::load(&env).unwrap(),
@@ -90,12 +90,12 @@ impl Desk {
         (response.status_code, body)
     }
 
-    async fn post(&self, path: &str, body: Value) -> (i64, Value) {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> (i64, Value) {
         self.call("POST", path, Some(body), Some(TOKEN)).await
     }
 }
 
-fn plan(start: Timestamp, area: &Value) -> Value {
+pub(crate) fn plan(start: Timestamp, area: &Value) -> Value {
     json!({
         "tenant_id": TENANT,
         "type": "interruption",
@@ -107,12 +107,12 @@ fn plan(start: Timestamp, area: &Value) -> Value {
 }
 
 /// Ten days ahead, on the hour: alerts 48 h and 2 h before are both ahead.
-fn start() -> Timestamp {
+pub(crate) fn start() -> Timestamp {
     let ten_days = Timestamp::now() + SignedDuration::from_hours(240);
     ten_days.round(jiff::Unit::Hour).unwrap()
 }
 
-async fn with_call_centre(store: &DynamoStore) {
+pub(crate) async fn with_call_centre(store: &DynamoStore) {
     let tenant = avisa_domain::ids::TenantId::parse(TENANT).unwrap();
     let mut settings = avisa_domain::fakes::default_settings();
     settings.outages.call_centre_email =
@@ -126,7 +126,7 @@ async fn with_call_centre(store: &DynamoStore) {
     store.put_settings(&tenant, &settings).await.unwrap();
 }
 
-async fn fire_and_deliver(stack: &LocalStack, at: Timestamp) -> usize {
+pub(crate) async fn fire_and_deliver(stack: &LocalStack, at: Timestamp) -> usize {
     let fired = schedules::fire_due(stack, at).await.unwrap();
     let report = stack.event_source_mapping().unwrap().drain().await.unwrap();
     assert_eq!(report.by_function.values().map(|i| i.failed).sum::<usize>(), 0, "{report:?}");

@@ -2,7 +2,8 @@
 //!
 //! One MiniJinja file per notice kind, channel and language under `templates/`, compiled into the
 //! binary and checked when the function starts. Email files hold three blocks (`subject`, `text`,
-//! `html`); SMS files are the message itself. Undefined variables are errors, never blanks, and
+//! `html`); SMS files a `text` block, and may hold `short` and `shortest` variants for when it does
+//! not fit the tenant's limit of parts. Undefined variables are errors, never blanks, and
 //! HTML output is escaped.
 
 mod format;
@@ -152,13 +153,16 @@ impl Templates {
             });
         }
         let text = block("text").map_err(failed)?;
-        // The short variant is optional: a template without one fails when too long.
-        let short = match block("short") {
-            Ok(short) => Some(short),
-            Err(e) if e.kind() == ErrorKind::UnknownBlock => None,
-            Err(e) => return Err(failed(e)),
-        };
-        let (text, length) = sms::fit(std::iter::once(text.as_str()).chain(short.as_deref()), sms)
+        // The shorter variants are optional: a template without them fails when too long.
+        let mut shorter = Vec::new();
+        for variant in ["short", "shortest"] {
+            match block(variant) {
+                Ok(text) => shorter.push(text),
+                Err(e) if e.kind() == ErrorKind::UnknownBlock => break,
+                Err(e) => return Err(failed(e)),
+            }
+        }
+        let (text, length) = sms::fit(std::iter::once(text.as_str()).chain(shorter.iter().map(String::as_str)), sms)
             .map_err(|too_long| Rejection::new(RejectionCode::SmsTooLong, format!("template {name}: {too_long}")))?;
         Ok(RenderedMessage { subject: None, text, html: None, parts: Some(length.segments), interactive: None })
     }

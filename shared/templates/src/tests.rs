@@ -8,6 +8,9 @@ use serde_json::json;
 
 use super::*;
 
+mod codes;
+mod fit;
+
 /// What the account looks like when every personalised block applies: an older invoice unpaid
 /// and returned by the bank, an active payment plan, a telemetry meter and a tariff.
 async fn with_full_account(f: &Fakes) {
@@ -248,13 +251,13 @@ fn negative_and_large_amounts_are_formatted_per_language() {
     assert_eq!(money("1234567.00", "en"), "€1,234,567.00");
 }
 
-mod outages {
+pub(super) mod outages {
     use super::*;
     use avisa_domain::ids::{OutageId, SectorId};
     use avisa_domain::outage::{AlertStage, Outage, OutageArea, OutageStatus, OutageType, Window, template_values};
     use avisa_domain::text::Text;
 
-    fn outage(kind: OutageType, start: &str, end: &str, previous: Option<(&str, &str)>) -> Outage {
+    pub(super) fn outage(kind: OutageType, start: &str, end: &str, previous: Option<(&str, &str)>) -> Outage {
         let window =
             |start: &str, end: &str| Window { start: start.parse().unwrap(), expected_end: end.parse().unwrap() };
         Outage {
@@ -391,13 +394,13 @@ mod chat {
     }
 }
 
-mod complaints {
+pub(super) mod complaints {
     use super::*;
     use avisa_domain::complaints::{Complaint, ComplaintState, Finding, Outcome, template_values};
     use avisa_domain::money::{Amount, Currency, Money};
     use avisa_domain::text::Text;
 
-    fn at_step(state: ComplaintState) -> Complaint {
+    pub(super) fn at_step(state: ComplaintState) -> Complaint {
         let euros = Money { amount: Amount::from_minor(3000), currency: Currency::parse("EUR").unwrap() };
         Complaint {
             tenant_id: fakes::tenant(),

@@ -88,7 +88,11 @@ fn grants(options: &[&str]) -> Result<(), String> {
     let grants = Grants::from_template(&template).map_err(|e| chain(&e))?;
     let calls = grants::kept(&dir).map_err(|e| format!("{}; run the end-to-end tests first (make test)", chain(&e)))?;
     let functions: std::collections::BTreeSet<&str> = calls.iter().map(|c| c.function.as_str()).collect();
-    println!("least privilege: {} calls by {} functions checked against infra/template.yaml", calls.len(), functions.len());
+    println!(
+        "least privilege: {} calls by {} functions checked against infra/template.yaml",
+        calls.len(),
+        functions.len()
+    );
     let unused = grants.unused(&calls);
     if unused.is_empty() {
         println!("  every grant was used");

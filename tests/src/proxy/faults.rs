@@ -119,6 +119,23 @@ impl Injector {
     }
 }
 
+/// The response a provider gives when it refuses a send for good: an address it will not mail,
+/// a number it will not text.
+pub(super) fn refusal(service: &str) -> http::Response<Bytes> {
+    let response = if service == "sns" {
+        http::Response::builder().status(400).header("content-type", "text/xml").body(Bytes::from(
+            r#"<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid parameter: PhoneNumber Reason: not a mobile number</Message></Error><RequestId>avisa-fault</RequestId></ErrorResponse>"#,
+        ))
+    } else {
+        http::Response::builder()
+            .status(400)
+            .header("content-type", "application/json")
+            .header("x-amzn-errortype", "MessageRejected")
+            .body(Bytes::from(r#"{"message":"Email address is not valid: the mailbox does not exist"}"#))
+    };
+    response.unwrap_or_default()
+}
+
 /// The response a service gives for `kind` (throttling or an internal error), in its protocol.
 pub(super) fn error_response(service: &str, kind: FaultKind) -> http::Response<Bytes> {
     let throttled = kind == FaultKind::Throttled;

@@ -43,12 +43,23 @@ pub struct Call {
     pub millis: u64,
 }
 
+/// How the sends to one recipient fail, for a test that needs one person's send to fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendFault {
+    /// The provider throttles the next `n` sends to them.
+    Throttled(usize),
+    /// The provider refuses every send to them (an invalid address or number).
+    Refused,
+}
+
 #[derive(Debug)]
 struct Shared {
     upstream: String,
     client: reqwest::Client,
     calls: Mutex<Vec<Call>>,
     faults: Mutex<Option<faults::Injector>>,
+    /// Sends to these recipients fail so.
+    recipients: Mutex<BTreeMap<String, SendFault>>,
     /// moto answers one call at a time (see the module's docs).
     one_at_a_time: tokio::sync::Mutex<()>,
 }
@@ -76,6 +87,7 @@ impl AwsProxy {
             client: reqwest::Client::builder().pool_max_idle_per_host(4).build().unwrap_or_default(),
             calls: Mutex::new(Vec::new()),
             faults: Mutex::new(None),
+            recipients: Mutex::new(BTreeMap::new()),
             one_at_a_time: tokio::sync::Mutex::new(()),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel();
@@ -104,6 +116,12 @@ impl AwsProxy {
     /// No more faults.
     pub fn heal(&self) {
         *lock(&self.shared.faults) = None;
+        lock(&self.shared.recipients).clear();
+    }
+
+    /// Sends (SES email, SNS SMS) to `recipient` fail so.
+    pub fn fail_sends_to(&self, recipient: &str, fault: SendFault) {
+        lock(&self.shared.recipients).insert(recipient.to_owned(), fault);
     }
 
     /// Every call the functions made so far.
@@ -169,6 +187,9 @@ async fn handle(
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().unwrap_or_default().to_owned();
     let understood = understand(parts.method.as_str(), &path, &query, &parts.headers, &body);
+    if let Some(answer) = send_fault(shared, &understood) {
+        return Ok(answer.map(Full::new));
+    }
     let (fault, hang) = match &understood.caller {
         Some(_) => {
             let mut faults = lock(&shared.faults);
@@ -216,6 +237,32 @@ async fn handle(
     let too_slow = started.elapsed() >= crate::stack::LOCAL_ATTEMPT_TIMEOUT;
     record(too_slow.then_some(FaultKind::TooSlow));
     Ok(answer.map(Full::new))
+}
+
+/// The answer to a send whose recipient was told to fail, if it was.
+fn send_fault(shared: &Shared, understood: &AwsRequest) -> Option<http::Response<Bytes>> {
+    let recipient = understood.recipient.as_ref()?;
+    let mut recipients = lock(&shared.recipients);
+    let fault = recipients.get_mut(recipient)?;
+    let (answer, kind) = match fault {
+        SendFault::Refused => (faults::refusal(&understood.service), None),
+        SendFault::Throttled(0) => return None,
+        SendFault::Throttled(left) => {
+            *left -= 1;
+            (faults::error_response(&understood.service, FaultKind::Throttled), Some(FaultKind::Throttled))
+        }
+    };
+    if let Some(function) = understood.caller.clone() {
+        lock(&shared.calls).push(Call {
+            function,
+            service: understood.service.clone(),
+            authorised: understood.authorised.clone(),
+            recipient: Some(recipient.clone()),
+            fault: kind,
+            millis: 0,
+        });
+    }
+    Some(answer)
 }
 
 /// Hop-by-hop headers, and those the forwarding client sets itself.

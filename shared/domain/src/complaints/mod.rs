@@ -36,6 +36,9 @@ pub enum Outcome {
     Rejected,
 }
 
+/// How a complaint accepted in conciliation is closed: a code the templates say in words.
+pub const CONCILIATED: &str = "conciliated";
+
 /// Where a complaint stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -174,7 +177,7 @@ pub fn transition(state: &ComplaintState, action: &Action) -> Result<ComplaintSt
             Ok(S::ConciliationProposed { proposal: proposal.clone(), corrected_amount: corrected_amount.clone() })
         }
         (S::ConciliationProposed { .. }, Action::AcceptConciliation) => {
-            Ok(S::Closed { how: Text::parse("conciliated").expect("a short text") })
+            Ok(S::Closed { how: Text::parse(CONCILIATED).expect("a short text") })
         }
         (S::ConciliationProposed { .. }, Action::RejectConciliation) => Ok(S::ConciliationRejected),
         (S::ConciliationRejected, Action::Resolve { outcome, corrected_amount }) => {

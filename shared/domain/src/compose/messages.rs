@@ -10,7 +10,7 @@ use crate::channels::{ChannelChoice, Chooser};
 use crate::contact::Locale;
 use crate::error::{Error, RejectionCode};
 use crate::notice::{Channel, ChannelMessage, ComposeJob, NoticeKind, RenderedMessage, TemplateRef};
-use crate::ports::{SmsRules, TemplateKey};
+use crate::ports::{NoticeRenderer, SmsRules, TemplateKey};
 use crate::tenant::TenantSettings;
 
 /// A notice's messages, why these channels, and the hash of all that was rendered.
@@ -113,31 +113,57 @@ impl Compose<'_> {
             return Ok(Ok(None));
         }
         let key = TemplateKey { kind, channel: rendered_as, locale };
-        let rules = settings.sms;
-        let too_long = match self.renderer.render(key, values, rules) {
-            Ok(rendered) => return Ok(Ok(Some(rendered))),
-            Err(rejection) if rejection.code == RejectionCode::SmsTooLong => rejection,
-            Err(other) => return Err(other.into()),
-        };
-        let Some(cap) = rules.critical_max_segments.filter(|cap| kind.service_critical() && *cap > rules.max_segments)
-        else {
-            return Ok(Err(format!("too long for {} SMS part(s)", rules.max_segments)));
-        };
-        match self.renderer.render(key, values, SmsRules { max_segments: cap, ..rules }) {
-            Ok(rendered) => {
-                let parts = rendered.1.parts.unwrap_or(cap);
-                notes.push(format!(
-                    "{}: {parts} parts, over the usual {} but within {cap} for {}",
-                    channel.as_str(),
-                    rules.max_segments,
-                    kind.as_str()
-                ));
-                Ok(Ok(Some(rendered)))
+        Ok(match render_fitting(self.renderer, key, values, settings.sms)? {
+            Fit::Fits { template, content, note } => {
+                notes.extend(note.map(|note| format!("{}: {note}", channel.as_str())));
+                Ok(Some((template, content)))
             }
-            Err(rejection) if rejection.code == RejectionCode::SmsTooLong => {
-                Ok(Err(format!("too long even for {cap} SMS part(s): {}", too_long.detail)))
-            }
-            Err(other) => Err(other.into()),
+            Fit::TooLong(why) => Err(why),
+        })
+    }
+}
+
+/// A message rendered within its limit, or why it cannot be.
+pub(crate) enum Fit {
+    /// `note`: it took the kind's higher cap, and how many parts.
+    Fits {
+        template: TemplateRef,
+        content: RenderedMessage,
+        note: Option<String>,
+    },
+    TooLong(String),
+}
+
+/// Renders `key` within the tenant's SMS limit, or — for a service-critical kind — within its
+/// higher cap, saying so.
+pub(crate) fn render_fitting(
+    renderer: &dyn NoticeRenderer,
+    key: TemplateKey,
+    values: &serde_json::Value,
+    rules: SmsRules,
+) -> Result<Fit, Error> {
+    let too_long = match renderer.render(key, values, rules) {
+        Ok((template, content)) => return Ok(Fit::Fits { template, content, note: None }),
+        Err(rejection) if rejection.code == RejectionCode::SmsTooLong => rejection,
+        Err(other) => return Err(other.into()),
+    };
+    let Some(cap) = rules.critical_max_segments.filter(|cap| key.kind.service_critical() && *cap > rules.max_segments)
+    else {
+        return Ok(Fit::TooLong(format!("too long for {} SMS part(s)", rules.max_segments)));
+    };
+    match renderer.render(key, values, SmsRules { max_segments: cap, ..rules }) {
+        Ok((template, content)) => {
+            let parts = content.parts.unwrap_or(cap);
+            let note = format!(
+                "{parts} parts, over the usual {} but within {cap} for {}",
+                rules.max_segments,
+                key.kind.as_str()
+            );
+            Ok(Fit::Fits { template, content, note: Some(note) })
         }
+        Err(rejection) if rejection.code == RejectionCode::SmsTooLong => {
+            Ok(Fit::TooLong(format!("too long even for {cap} SMS part(s): {}", too_long.detail)))
+        }
+        Err(other) => Err(other.into()),
     }
 }

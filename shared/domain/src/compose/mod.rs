@@ -1,6 +1,7 @@
 //! Composing a notice: who it is for, on which channels, in which language, with what content.
 
 mod messages;
+pub(crate) use messages::{Fit, render_fitting};
 mod subjects;
 
 pub use subjects::MAX_ATTACHMENT_BYTES;

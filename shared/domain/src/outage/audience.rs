@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::{AlertStage, AlertSubscription, Outage, OutageArea};
 use crate::account::{ContractHolder, CustomerProfile};
 use crate::channels::Chooser;
+use crate::compose::{Fit, render_fitting};
 use crate::contact::Locale;
 use crate::error::Error;
 use crate::ids::{ContractId, TenantId};
@@ -71,9 +72,14 @@ pub struct DryRun {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SmsPreview {
     pub locale: Locale,
+    /// Who would be texted in this language.
     pub recipients: usize,
     pub text: String,
     pub parts: usize,
+    /// Why the alert does not fit the tenant's SMS in this language: its readers are counted on
+    /// their next channel (email), or as unreachable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub does_not_fit: Option<String>,
 }
 
 impl Audience<'_> {
@@ -125,7 +131,13 @@ impl Audience<'_> {
         Ok(profile.map(|p| (p, holder)))
     }
 
-    async fn reach(&self, tenant_id: &TenantId, member: &AudienceMember, default: Locale) -> Result<Reach, Error> {
+    async fn reach(
+        &self,
+        tenant_id: &TenantId,
+        member: &AudienceMember,
+        default: Locale,
+        unusable: &[(Channel, String)],
+    ) -> Result<Reach, Error> {
         let Some((customer, holder)) = self.profile(tenant_id, &member.contract_id, member.subscriber.as_ref()).await?
         else {
             return Ok(Reach { channel: None, locale: default, has_mobile: false, consents: false });
@@ -137,7 +149,7 @@ impl Audience<'_> {
             postal_address: holder.supply_point.address.as_str(),
             kind: NoticeKind::OutageAlert,
             suppressions: self.suppressions,
-            unusable: &[],
+            unusable,
         };
         let choice = chooser.choose().await?;
         Ok(Reach {
@@ -159,27 +171,47 @@ impl Audience<'_> {
         let members = self.members(outage).await?;
         let tenant_id = &outage.tenant_id;
         let default_locale = settings.default_locale;
-        let reaches: Vec<Reach> = stream::iter(members.clone())
-            .map(|member| async move { self.reach(tenant_id, &member, default_locale).await })
+        let mut reaches: Vec<Reach> = stream::iter(members.clone())
+            .map(|member| async move { self.reach(tenant_id, &member, default_locale, &[]).await })
             .buffered(CONCURRENCY)
             .try_collect()
             .await?;
-        let mut by_channel = BTreeMap::new();
-        let mut sms_by_locale: BTreeMap<Locale, usize> = BTreeMap::new();
-        for reach in &reaches {
-            if let Some(channel) = reach.channel {
-                *by_channel.entry(channel).or_insert(0) += 1;
-            }
-            if reach.channel == Some(Channel::Sms) {
-                *sms_by_locale.entry(reach.locale).or_insert(0) += 1;
-            }
-        }
         let mut sms = Vec::new();
-        for (locale, recipients) in sms_by_locale {
+        let sms_locales: BTreeSet<Locale> =
+            reaches.iter().filter(|r| r.channel == Some(Channel::Sms)).map(|r| r.locale).collect();
+        for locale in sms_locales {
             let key = TemplateKey { kind: NoticeKind::OutageAlert, channel: Channel::Sms, locale };
             let values = template_values(outage, AlertStage::Advance, locale)?;
-            let (_, message) = renderer.render(key, &values, settings.sms)?;
-            sms.push(SmsPreview { locale, recipients, parts: message.parts.unwrap_or(1), text: message.text });
+            let texted = reaches.iter().filter(|r| r.channel == Some(Channel::Sms) && r.locale == locale).count();
+            match render_fitting(renderer, key, &values, settings.sms)? {
+                Fit::Fits { content: message, .. } => sms.push(SmsPreview {
+                    locale,
+                    recipients: texted,
+                    parts: message.parts.unwrap_or(1),
+                    text: message.text,
+                    does_not_fit: None,
+                }),
+                // Too long in this language: its readers go by their next channel, as the alert will.
+                Fit::TooLong(why) => {
+                    let unusable = [(Channel::Sms, why.clone())];
+                    for (reach, member) in reaches.iter_mut().zip(&members) {
+                        if reach.channel == Some(Channel::Sms) && reach.locale == locale {
+                            *reach = self.reach(tenant_id, member, default_locale, &unusable).await?;
+                        }
+                    }
+                    sms.push(SmsPreview {
+                        locale,
+                        recipients: texted,
+                        parts: 0,
+                        text: String::new(),
+                        does_not_fit: Some(why),
+                    });
+                }
+            }
+        }
+        let mut by_channel = BTreeMap::new();
+        for channel in reaches.iter().filter_map(|r| r.channel) {
+            *by_channel.entry(channel).or_insert(0) += 1;
         }
         let sms_parts_per_alert: usize = sms.iter().map(|p| p.recipients * p.parts).sum();
         let estimated_cost = settings.outages.sms_part_price.as_ref().map(|price| {
