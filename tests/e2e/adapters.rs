@@ -186,6 +186,33 @@ async fn tenant_settings_round_trip_and_an_unconfigured_tenant_has_none() {
 }
 
 #[tokio::test]
+async fn unusable_tenant_settings_are_refused_when_put_and_a_deployment_fault_when_found_stored() {
+    use avisa_domain::ports::TenantDirectory;
+    let stack = stack().await;
+    let tenants = store(&stack);
+    let tenant = TenantId::parse("aigues-reus").unwrap();
+    let mut chat = avisa_domain::chat::ChatSettings::default();
+    chat.languages.clear();
+    let mute = avisa_domain::tenant::TenantSettings { chat: Some(chat), ..fakes::default_settings() };
+    // WHEN put THEN refused with the reason
+    let refused = tenants.put_settings(&tenant, &mute).await.unwrap_err();
+    assert!(refused.chain().contains("chat.languages is empty"), "{}", refused.chain());
+    // WHEN stored by hand all the same THEN reading them says so, as the deployment's to fix
+    let item = serde_dynamo::to_item(serde_json::json!({"pk": "TENANT#aigues-reus", "sk": "CONFIG", "settings": mute}))
+        .unwrap();
+    aws_sdk_dynamodb::Client::new(&stack.sdk)
+        .put_item()
+        .table_name("avisa-Table")
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+    let found = tenants.settings(&tenant).await.unwrap_err();
+    assert!(matches!(found, PortError::Misconfigured { .. }), "{found:?}");
+    assert!(found.chain().contains("tenant aigues-reus's settings: chat.languages is empty"), "{}", found.chain());
+}
+
+#[tokio::test]
 async fn a_tenants_own_verified_sender_is_used() {
     let stack = stack().await;
     let ses = aws_sdk_sesv2::Client::new(&stack.sdk);

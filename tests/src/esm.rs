@@ -106,16 +106,18 @@ impl EventSourceMapping {
         Err(LocalError::NotDrained { rounds: MAX_ROUNDS })
     }
 
-    /// Whether a mapped queue holds messages not visible yet (delayed, or in flight).
+    /// Whether a mapped queue still holds messages: delayed, in flight, or visible again since the
+    /// last receive (a retried record whose second has just passed).
     async fn any_waiting(&self) -> Result<bool, LocalError> {
         use aws_sdk_sqs::types::QueueAttributeName::{
-            ApproximateNumberOfMessagesDelayed, ApproximateNumberOfMessagesNotVisible,
+            ApproximateNumberOfMessages, ApproximateNumberOfMessagesDelayed, ApproximateNumberOfMessagesNotVisible,
         };
         for mapping in &self.mappings {
             let attributes = self
                 .sqs
                 .get_queue_attributes()
                 .queue_url(&mapping.queue_url)
+                .attribute_names(ApproximateNumberOfMessages)
                 .attribute_names(ApproximateNumberOfMessagesDelayed)
                 .attribute_names(ApproximateNumberOfMessagesNotVisible)
                 .send()

@@ -119,11 +119,10 @@ pub(crate) async fn route(line: &ChatLine<'_>, operator: &Operator, request: Req
                 Ok(to_json(&line.confirm_appointment(tenant, reference, agent, confirm.slot).await?))
             }
             ("GET", ["complaints"]) => {
-                let days: i64 = query
-                    .get("older_than_days")
-                    .map_or(Ok(0), |d| d.parse())
-                    .map_err(|_| Error::rejected(RejectionCode::InvalidField, "older_than_days is a number of days"))?;
-                let age = SignedDuration::from_hours(24 * days);
+                let days: u16 = query.get("older_than_days").map_or(Ok(0), |d| d.parse()).map_err(|_| {
+                    Error::rejected(RejectionCode::InvalidField, "older_than_days is a number of days, 0 to 65535")
+                })?;
+                let age = SignedDuration::from_hours(24 * i64::from(days));
                 let complaints =
                     line.complaint_desk().list(tenant, query.get("state").map(String::as_str), age).await?;
                 Ok(json!({ "complaints": to_json(&complaints) }))

@@ -162,6 +162,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_alert_whose_label_cannot_make_an_id_is_rejected_and_the_rest_of_the_batch_goes_on() {
+        // GIVEN a batch with an alert whose label has a space before a good compose job
+        let f = Fakes::with_invoice(|_| {}).await;
+        let bad = r#"{"outage_alert": {"tenant_id": "aigues-reus", "outage_id": "o-1", "revision": 1, "stage": "advance", "label": "48 h"}}"#.to_owned();
+        let good = serde_json::to_string(&fakes::compose_job()).unwrap();
+        let rejections = Rejections::in_fakes(crate::SOURCE, &f);
+        let composer = Composer { alerts: f.outage_alerts(), reminders: f.complaint_reminders() };
+        let (response, counts) = handle_batch(composer, &rejections, sqs_event([bad, good])).await;
+        // THEN the alert is refused with the reason, not a crash, and the job is composed
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!(counts.get("composed"), Some(&1));
+        let rejected = f.rejections.0.lock().unwrap();
+        assert!(
+            rejected[0].rejection.detail.contains("outage alert label \"48 h\""),
+            "{}",
+            rejected[0].rejection.detail
+        );
+    }
+
+    #[tokio::test]
     async fn an_alert_of_an_unknown_outage_is_rejected_not_retried() {
         let f = Fakes::default();
         let body = r#"{"outage_alert": {"tenant_id": "aigues-reus", "outage_id": "o-missing", "revision": 1, "stage": "advance", "label": "48h"}}"#;

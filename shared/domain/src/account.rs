@@ -312,7 +312,8 @@ pub fn totals(amounts: impl Iterator<Item = Money>) -> Vec<Money> {
     let mut totals: Vec<Money> = Vec::new();
     for money in amounts {
         match totals.iter_mut().find(|t| t.currency == money.currency) {
-            Some(total) => total.amount = Amount::from_minor(total.amount.minor() + money.amount.minor()),
+            // Saturates rather than wraps: amounts are bounded, but a sum of enough of them is not.
+            Some(total) => total.amount = Amount::from_minor(total.amount.minor().saturating_add(money.amount.minor())),
             None => totals.push(money),
         }
     }

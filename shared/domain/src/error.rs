@@ -39,6 +39,15 @@ impl Rejection {
     }
 }
 
+impl RejectionCode {
+    /// Whether the same message may succeed once something outside it is fixed: its contract's
+    /// customer arrives, a template is mended, a provider's refusal is cleared. Such messages are
+    /// kept for `avisa redrive`; the others need a corrected message from whoever sent them.
+    pub fn redrivable(self) -> bool {
+        matches!(self, Self::UnknownContract | Self::RenderFailed | Self::SmsTooLong | Self::NoChannel)
+    }
+}
+
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let code = serde_json::to_value(self.code).map_err(|_| fmt::Error)?;

@@ -51,6 +51,37 @@ pub struct TenantSettings {
     pub complaints: crate::complaints::ComplaintSettings,
 }
 
+/// The most SMS parts a message may ever take (carriers concatenate up to about ten).
+pub const MAX_SMS_SEGMENTS: usize = 10;
+/// How long before an outage its earliest alert may go: 30 days.
+pub const MAX_ALERT_HOURS_BEFORE: u32 = 720;
+
+impl TenantSettings {
+    /// Whether these settings can be used as they are: what is stored unchecked could otherwise
+    /// stop every message of the tenant (an empty list of languages, an alert centuries ahead).
+    pub fn check(&self) -> Result<(), String> {
+        let sms = self.sms;
+        if !(1..=MAX_SMS_SEGMENTS).contains(&sms.max_segments) {
+            return Err(format!("sms.max_segments must be 1 to {MAX_SMS_SEGMENTS}, not {}", sms.max_segments));
+        }
+        if let Some(cap) = sms.critical_max_segments
+            && !(sms.max_segments..=MAX_SMS_SEGMENTS).contains(&cap)
+        {
+            return Err(format!(
+                "sms.critical_max_segments must be {} to {MAX_SMS_SEGMENTS} (at least max_segments), not {cap}",
+                sms.max_segments
+            ));
+        }
+        if self.send_hour > 23 {
+            return Err(format!("send_hour must be 0 to 23, not {}", self.send_hour));
+        }
+        if let Some(hours) = self.outages.alert_hours_before.iter().find(|h| **h > MAX_ALERT_HOURS_BEFORE) {
+            return Err(format!("outages.alert_hours_before: {hours} is more than {MAX_ALERT_HOURS_BEFORE} hours"));
+        }
+        self.chat.as_ref().map_or(Ok(()), crate::chat::ChatSettings::check)
+    }
+}
+
 /// How a tenant announces planned outages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -280,6 +311,28 @@ mod tests {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/demo/tenant.json");
         let settings: TenantSettings = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         assert_eq!((settings.sms.max_segments, settings.invoice_notice_days), (2, 8));
+        settings.check().unwrap();
+    }
+
+    #[test]
+    fn settings_that_would_stop_the_tenants_messages_are_refused_with_the_reason() {
+        let valid =
+            || TenantSettings::defaults(Locale::Ca, TimeZoneName::parse("Europe/Madrid").unwrap(), SmsRules::default());
+        valid().check().unwrap();
+        let mut no_parts = valid();
+        no_parts.sms.max_segments = 0;
+        assert!(no_parts.check().unwrap_err().contains("sms.max_segments must be 1 to 10"));
+        let mut centuries = valid();
+        centuries.outages.alert_hours_before = vec![48, 105_000_000];
+        assert!(centuries.check().unwrap_err().contains("105000000 is more than 720 hours"));
+        let mut mute = valid();
+        let mut chat = crate::chat::ChatSettings::default();
+        chat.languages.clear();
+        mute.chat = Some(chat);
+        assert_eq!(mute.check().unwrap_err(), "chat.languages is empty");
+        let mut forever = valid();
+        forever.chat = Some(crate::chat::ChatSettings { no_reply_minutes: u32::MAX, ..Default::default() });
+        assert!(forever.check().unwrap_err().contains("chat.no_reply_minutes must be 1 to 1440"));
     }
 
     #[test]

@@ -187,8 +187,10 @@ where
             message_id: message_id.clone(),
             tenant_id: failure.tenant_id,
             event_id: failure.event_id,
+            body: rejection.code.redrivable().then(|| body.clone()),
             rejection,
             at: rejections.clock.now(),
+            redriven_at: None,
         };
         if let Err(error) = rejections.log.record(&rejected).await {
             // The reason must not be lost: retry the record so its rejection gets recorded.

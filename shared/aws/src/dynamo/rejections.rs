@@ -42,7 +42,47 @@ impl RejectionLog for DynamoStore {
         if let Some(event_id) = &rejected.event_id {
             put = put.item("event_id", s(event_id.chars().take(128).collect::<String>()));
         }
+        if let Some(body) = &rejected.body {
+            put = put.item("body", s(body));
+        }
         put.send().await.map_err(|e| classify(OPERATION, e))?;
+        Ok(())
+    }
+
+    async fn between(
+        &self,
+        tenant_id: &TenantId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<RejectedMessage>, PortError> {
+        // The sort key starts with the time as text, whose fractions do not sort as numbers within
+        // one second: query a second wider on each side, then keep what is in range.
+        let second = SignedDuration::from_secs(1);
+        let (wide_from, wide_to) =
+            (from.saturating_sub(second).unwrap_or(from), to.saturating_add(second).unwrap_or(to));
+        let query = self
+            .query()
+            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", s(rejections_pk(Some(tenant_id))))
+            .expression_attribute_values(":from", s(wide_from.to_string()))
+            .expression_attribute_values(":to", s(format!("{wide_to}~")));
+        let items = Self::query_all("dynamodb.Query(rejections between)", query).await?;
+        Ok(items.iter().map(rejected_message).filter(|r| (from..=to).contains(&r.at)).collect())
+    }
+
+    async fn mark_redriven(&self, rejected: &RejectedMessage, at: Timestamp) -> Result<(), PortError> {
+        let tenant = rejected.tenant_id.as_deref().and_then(|t| TenantId::parse(t).ok());
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(rejections_pk(tenant.as_ref())))
+            .key("sk", s(format!("{}#{}", rejected.at, rejected.message_id)))
+            .update_expression("SET redriven_at = :at")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", s(at.to_string()))
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb.UpdateItem(rejection redriven)", e))?;
         Ok(())
     }
 
@@ -75,5 +115,7 @@ fn rejected_message(item: &Item) -> RejectedMessage {
         event_id: text("event_id"),
         rejection: Rejection::new(code, text("rejection_detail").unwrap_or_default()),
         at: text("at").and_then(|at| at.parse::<Timestamp>().ok()).unwrap_or_default(),
+        body: text("body"),
+        redriven_at: text("redriven_at").and_then(|at| at.parse::<Timestamp>().ok()),
     }
 }

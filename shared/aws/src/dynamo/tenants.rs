@@ -29,12 +29,23 @@ struct Stored {
 #[async_trait]
 impl TenantDirectory for DynamoStore {
     async fn settings(&self, tenant_id: &TenantId) -> Result<Option<TenantSettings>, PortError> {
-        let stored: Option<Stored> = self.get("dynamodb.GetItem(tenant)", &tenant_pk(tenant_id), "CONFIG").await?;
-        Ok(stored.map(|s| s.settings))
+        const OPERATION: &str = "dynamodb.GetItem(tenant)";
+        let stored: Option<Stored> = self.get(OPERATION, &tenant_pk(tenant_id), "CONFIG").await?;
+        let Some(Stored { settings }) = stored else { return Ok(None) };
+        // Stored by hand, perhaps: unusable settings are the deployment's to fix, not a reason to
+        // guess; the messages wait (and are dead-lettered with this reason) until they are.
+        settings.check().map_err(|reason| {
+            PortError::misconfigured(
+                OPERATION,
+                std::io::Error::other(format!("tenant {tenant_id}'s settings: {reason}")),
+            )
+        })?;
+        Ok(Some(settings))
     }
 
     async fn put_settings(&self, tenant_id: &TenantId, settings: &TenantSettings) -> Result<(), PortError> {
         const OPERATION: &str = "dynamodb.PutItem(tenant)";
+        settings.check().map_err(|reason| PortError::permanent(OPERATION, std::io::Error::other(reason)))?;
         let stored = Stored { settings: settings.clone() };
         let item = to_item(OPERATION, &stored, &[("pk", tenant_pk(tenant_id)), ("sk", "CONFIG".to_owned())])?;
         self.put(OPERATION, item).await?;

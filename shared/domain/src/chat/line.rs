@@ -116,7 +116,12 @@ impl ChatLine<'_> {
         let now = self.clock.now();
         let mut conversation = match self.conversations.conversation(tenant_id, &inbound.from).await? {
             Some(conversation) => conversation,
-            None => Conversation::new(tenant_id.clone(), inbound.from.clone(), chat.languages[0], now),
+            None => Conversation::new(
+                tenant_id.clone(),
+                inbound.from.clone(),
+                chat.first_language(settings.default_locale),
+                now,
+            ),
         };
         if let Some(sent) = self.resend_if_answered(&conversation, &inbound.message_id).await? {
             return Ok(Received::Answered { state: conversation.state.name(), replies: sent });
@@ -343,7 +348,14 @@ impl ChatLine<'_> {
             Effect::StartTimer { asked_at, stage } => {
                 let due =
                     ChatTimerDue { tenant_id: tenant_id.clone(), phone: conversation.phone.clone(), asked_at, stage };
-                let at = now + SignedDuration::from_mins(i64::from(ctx.settings.no_reply_minutes));
+                let at = now.checked_add(SignedDuration::from_mins(i64::from(ctx.settings.no_reply_minutes))).map_err(
+                    |e| {
+                        Error::rejected(
+                            RejectionCode::InvalidField,
+                            format!("chat.no_reply_minutes is out of range: {e}"),
+                        )
+                    },
+                )?;
                 let local =
                     at.to_zoned(settings.time_zone.zone()).datetime().round(jiff::Unit::Second).unwrap_or_default();
                 let job = ScheduledJob {

@@ -24,11 +24,13 @@ impl ChatLine<'_> {
         values: Value,
         cause: &str,
     ) -> Result<(), Error> {
-        let (_, chat) = self.settings(tenant_id).await?;
+        let (settings, chat) = self.settings(tenant_id).await?;
         let now = self.clock.now();
         let conversation = match self.conversations.conversation(tenant_id, phone).await? {
             Some(conversation) => conversation,
-            None => Conversation::new(tenant_id.clone(), phone.clone(), chat.languages[0], now),
+            None => {
+                Conversation::new(tenant_id.clone(), phone.clone(), chat.first_language(settings.default_locale), now)
+            }
         };
         let (text, _) =
             self.render(&conversation, &Reply::Say { phrase, values, list: None }, &chat, &Billing::NotLoaded)?;

@@ -118,6 +118,17 @@ pub struct ChatSettings {
     pub terms_url: String,
 }
 
+/// A day: longer than that, a citizen waiting for a person has moved on.
+pub const MAX_NO_REPLY_MINUTES: u32 = 24 * 60;
+
+/// The first of the line's languages (settings are checked to have one; the tenant's default
+/// otherwise).
+impl ChatSettings {
+    pub fn first_language(&self, fallback: Locale) -> Locale {
+        self.languages.first().copied().unwrap_or(fallback)
+    }
+}
+
 fn default_no_reply_minutes() -> u32 {
     20
 }
@@ -138,6 +149,12 @@ impl ChatSettings {
     pub fn check(&self) -> Result<(), String> {
         if self.languages.is_empty() {
             return Err("chat.languages is empty".to_owned());
+        }
+        if !(1..=MAX_NO_REPLY_MINUTES).contains(&self.no_reply_minutes) {
+            return Err(format!(
+                "chat.no_reply_minutes must be 1 to {MAX_NO_REPLY_MINUTES}, not {}",
+                self.no_reply_minutes
+            ));
         }
         let lists: [(&str, Vec<&Row>); 4] = [
             ("services", self.services.iter().map(|s| &s.row).collect()),

@@ -131,6 +131,25 @@ impl RejectionLog for InMemoryRejections {
         let all = self.0.lock().unwrap();
         Ok(all.iter().rev().filter(|r| r.tenant_id.as_deref() == wanted).take(limit).cloned().collect())
     }
+
+    async fn between(
+        &self,
+        tenant_id: &TenantId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<RejectedMessage>, PortError> {
+        let all = self.0.lock().unwrap();
+        let of_tenant = all.iter().filter(|r| r.tenant_id.as_deref() == Some(tenant_id.as_str()));
+        Ok(of_tenant.filter(|r| (from..=to).contains(&r.at)).cloned().collect())
+    }
+
+    async fn mark_redriven(&self, rejected: &RejectedMessage, at: Timestamp) -> Result<(), PortError> {
+        let mut all = self.0.lock().unwrap();
+        for r in all.iter_mut().filter(|r| r.message_id == rejected.message_id && r.at == rejected.at) {
+            r.redriven_at = Some(at);
+        }
+        Ok(())
+    }
 }
 
 /// Dead letters as `(source, body, reason)`.
@@ -359,6 +378,7 @@ impl TenantDirectory for InMemoryTenants {
     }
 
     async fn put_settings(&self, tenant_id: &TenantId, settings: &TenantSettings) -> Result<(), PortError> {
+        settings.check().map_err(|reason| PortError::permanent("put_settings", std::io::Error::other(reason)))?;
         self.0.lock().unwrap().insert(tenant_id.clone(), settings.clone());
         Ok(())
     }

@@ -63,13 +63,16 @@ impl OutageAlerts<'_> {
     /// Composes the alert for everyone the outage reaches, then briefs the call centre. Firing
     /// twice composes the same notices (their ids come from the alert), so nobody is told twice.
     pub async fn fire(&self, due: &OutageAlertDue) -> Result<Result<AlertsFired, String>, Error> {
+        // The label comes off the queue: one that cannot be part of an id refuses the alert, with why.
+        let cause = EventId::parse(&due.key().replace('/', ":")).map_err(|e| {
+            Error::rejected(RejectionCode::InvalidField, format!("outage alert label {:?}: {e}", due.label))
+        })?;
         let outage = match self.announce(due).await? {
             Ok(outage) => outage,
             Err(not_applicable) => return Ok(Err(not_applicable)),
         };
         let members = self.audience.members(&outage).await?;
-        let jobs: Vec<ComposeJob> =
-            members.iter().map(|member| alert_job(&outage, due, member)).collect::<Result<_, _>>()?;
+        let jobs: Vec<ComposeJob> = members.iter().map(|member| alert_job(&outage, due, member, &cause)).collect();
         let compose = self.compose;
         // Each citizen's alert stands alone: one that fails never holds back the others.
         let composed: Vec<(ComposeJob, Result<Composed, Error>)> = stream::iter(jobs)
@@ -181,6 +184,8 @@ impl OutageAlerts<'_> {
             other => crate::Rejection::new(RejectionCode::RenderFailed, other.to_string()),
         };
         let rejected = RejectedMessage {
+            body: rejection.code.redrivable().then(|| serde_json::to_string(job).unwrap_or_default()),
+            redriven_at: None,
             source: "outage-alert".to_owned(),
             message_id: job.notice_id.to_string(),
             tenant_id: Some(job.tenant_id.to_string()),
@@ -196,7 +201,7 @@ impl OutageAlerts<'_> {
     }
 }
 
-fn alert_job(outage: &Outage, due: &OutageAlertDue, member: &AudienceMember) -> Result<ComposeJob, Error> {
+fn alert_job(outage: &Outage, due: &OutageAlertDue, member: &AudienceMember, cause: &EventId) -> ComposeJob {
     let subject = NoticeSubject::OutageAlert {
         outage_id: outage.outage_id.clone(),
         revision: due.revision,
@@ -204,9 +209,5 @@ fn alert_job(outage: &Outage, due: &OutageAlertDue, member: &AudienceMember) -> 
         label: due.label.clone(),
         subscriber: member.subscriber.as_ref().map(|s| s.subscriber_id.clone()),
     };
-    // The label comes off the queue: one that cannot be part of an id refuses the alert, with why.
-    let cause = EventId::parse(&due.key().replace('/', ":")).map_err(|e| {
-        Error::rejected(RejectionCode::InvalidField, format!("outage alert label {:?}: {e}", due.label))
-    })?;
-    Ok(ComposeJob::new(outage.tenant_id.clone(), member.contract_id.clone(), subject, cause))
+    ComposeJob::new(outage.tenant_id.clone(), member.contract_id.clone(), subject, cause.clone())
 }

@@ -96,7 +96,9 @@ impl Outage {
         let mut alerts = Vec::new();
         let mut late = false;
         for hours in hours {
-            let at = self.window.start - SignedDuration::from_hours(i64::from(hours));
+            // Settings bound the hours; a time before the calendar's start counts as past.
+            let at =
+                self.window.start.checked_sub(SignedDuration::from_hours(i64::from(hours))).unwrap_or(Timestamp::MIN);
             if at > now + AT_ONCE {
                 alerts.push(self.alert(AlertStage::Advance, &format!("{hours}h"), at));
             } else {

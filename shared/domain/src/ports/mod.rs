@@ -118,6 +118,11 @@ pub struct RejectedMessage {
     pub event_id: Option<String>,
     pub rejection: Rejection,
     pub at: Timestamp,
+    /// The message itself, kept when its rejection may be redriven once the cause is fixed
+    /// (see `RejectionCode::redrivable`).
+    pub body: Option<String>,
+    /// When an operator sent it again.
+    pub redriven_at: Option<Timestamp>,
 }
 
 #[async_trait]
@@ -125,6 +130,15 @@ pub trait RejectionLog: Send + Sync {
     async fn record(&self, rejected: &RejectedMessage) -> Result<(), PortError>;
     /// The newest `limit` rejections of a tenant (`None`: messages whose tenant could not be read).
     async fn list(&self, tenant_id: Option<&TenantId>, limit: usize) -> Result<Vec<RejectedMessage>, PortError>;
+    /// A tenant's rejections from `from` to `to`, oldest first.
+    async fn between(
+        &self,
+        tenant_id: &TenantId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<RejectedMessage>, PortError>;
+    /// Notes that an operator sent the rejected message again.
+    async fn mark_redriven(&self, rejected: &RejectedMessage, at: Timestamp) -> Result<(), PortError>;
 }
 
 /// A message that failed every attempt its queue allows, with why: kept on the queue's
