@@ -247,3 +247,29 @@ async fn a_send_rate_budget_is_shared_per_tenant_channel_and_second() {
     assert!(limiter.take(&tenant, Channel::Email, 1, 3, now).await.unwrap(), "another channel, another budget");
     assert!(limiter.take(&tenant, Channel::Sms, 3, 3, at("2026-11-20T09:00:01Z")).await.unwrap(), "the next second");
 }
+
+#[tokio::test]
+async fn a_dead_letter_carries_its_source_reason_tenant_and_time() {
+    use avisa_domain::ports::{DeadLetter, DeadLetters};
+    let stack = stack().await;
+    let url = stack.queue("DispatchDlq").url.clone();
+    let dlq = avisa_aws::SqsQueue::new(aws_sdk_sqs::Client::new(&stack.sdk), &url);
+    let at = at("2026-11-20T09:00:00Z");
+    let letter = DeadLetter {
+        source: "notice-dispatcher",
+        message_id: "m-1",
+        body: r#"{"tenant_id":"aigues-reus","notice_id":"n-1","channel":"email"}"#,
+        tenant_id: Some("aigues-reus"),
+        reason: "s3.GetObject failed because the deployment is misconfigured: NoSuchBucket: no such bucket",
+        receive_count: 5,
+        at,
+    };
+    dlq.dead_letter(&letter).await.unwrap();
+    let letters = avisa_local::dead_letters::receive_all(&aws_sdk_sqs::Client::new(&stack.sdk), &url, 0).await.unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].body, letter.body);
+    assert_eq!(letters[0].source.as_deref(), Some("notice-dispatcher"));
+    assert_eq!(letters[0].tenant_id.as_deref(), Some("aigues-reus"));
+    assert_eq!(letters[0].failed_at, Some(at));
+    assert!(letters[0].reason.as_deref().unwrap().contains("NoSuchBucket"));
+}

@@ -36,13 +36,14 @@ impl DeadLetter {
     }
 }
 
-/// Every message on the queue, received once (they come back after `hold_seconds`).
+/// Every message on the queue, received once (they come back after `hold_seconds`; one that
+/// comes back sooner is not counted twice).
 pub async fn receive_all(
     sqs: &aws_sdk_sqs::Client,
     queue_url: &str,
     hold_seconds: i32,
 ) -> Result<Vec<DeadLetter>, LocalError> {
-    let mut letters = Vec::new();
+    let mut letters: Vec<DeadLetter> = Vec::new();
     loop {
         let received = sqs
             .receive_message()
@@ -54,10 +55,16 @@ pub async fn receive_all(
             .send()
             .await
             .map_err(|e| LocalError::sqs("ReceiveMessage", queue_url, sdk_error(e)))?;
-        let messages = received.messages.unwrap_or_default();
-        if messages.is_empty() {
+        let new: Vec<DeadLetter> = received
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .map(DeadLetter::from_message)
+            .filter(|letter| letters.iter().all(|seen| seen.message_id != letter.message_id))
+            .collect();
+        if new.is_empty() {
             return Ok(letters);
         }
-        letters.extend(messages.into_iter().map(DeadLetter::from_message));
+        letters.extend(new);
     }
 }

@@ -21,6 +21,7 @@ pub mod moto;
 pub mod ops;
 pub mod provision;
 pub mod proxy;
+pub mod redrive;
 pub mod schedules;
 pub mod stack;
 pub mod template;

@@ -10,6 +10,9 @@
 //! `avisa outage --tenant T --as NAME plan FILE | show ID | confirm ID | reschedule ID START END |
 //! cancel ID | end ID [--notify-restored]`: the outage desk, with the outage-scheduler's code
 //! and environment (`TABLE_NAME`, `SCHEDULE_GROUP`, `SCHEDULER_ROLE_ARN`, `COMPOSE_QUEUE_ARN`).
+//! `avisa redrive --tenant T [--from TIME] [--to TIME] [--stack NAME] [--table NAME]`: sends again
+//! what failed for a tenant in the range (14 days to now by default) once its cause is fixed —
+//! rejected messages a fix can save, and dead letters — and says how many went.
 //! `avisa grants [--calls DIR]`: after the end-to-end tests, the template's grants that no
 //! function used (and any call a role did not allow), from the calls the tests recorded.
 
@@ -23,7 +26,7 @@ const DEFAULT_PORT: u16 = 5055;
 const USAGE: &str = "usage: avisa demo | avisa local-up [--port N] | avisa rejected --tenant T|unknown [--table NAME] [--limit N]
        avisa tenant-settings --tenant T [--put FILE] | avisa operator-token --tenant T --name NAME
        avisa outage --tenant T --as NAME plan FILE | show ID | confirm ID | reschedule ID START END | cancel ID | end ID [--notify-restored]
-       avisa grants [--calls DIR]";
+       avisa redrive --tenant T [--from TIME] [--to TIME] [--stack NAME] [--table NAME] | avisa grants [--calls DIR]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -40,6 +43,7 @@ async fn main() -> ExitCode {
         ["operator-token", options @ ..] => operator_token(options).await,
         ["outage", options @ ..] => outage(options).await,
         ["grants", options @ ..] => grants(options),
+        ["redrive", options @ ..] => redrive(options).await,
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -77,6 +81,28 @@ async fn local_up(port: u16) -> Result<(), String> {
     }
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+async fn redrive(options: &[&str]) -> Result<(), String> {
+    use avisa_local::redrive::{self, Queues, Selection};
+    let tenant = option(options, "--tenant").ok_or(format!("--tenant is required\n{USAGE}"))?;
+    let tenant = TenantId::parse(tenant).map_err(|e| e.to_string())?;
+    let time = |name: &str, default: jiff::Timestamp| {
+        option(options, name).map_or(Ok(default), |t| {
+            t.parse::<jiff::Timestamp>()
+                .map_err(|e| format!("{name} takes an RFC 3339 time like 2026-12-01T09:00:00Z: {e}"))
+        })
+    };
+    let now = jiff::Timestamp::now();
+    let from = time("--from", now - jiff::SignedDuration::from_hours(14 * 24))?;
+    let selection = Selection { tenant, from, to: time("--to", now)? };
+    let sdk = avisa_runtime::aws_config().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table(options)?);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queues = Queues::discover(&sqs, option(options, "--stack").unwrap_or("avisa")).await.map_err(|e| chain(&e))?;
+    let redriven = redrive::redrive(&store, &sqs, &queues, &selection).await.map_err(|e| chain(&e))?;
+    print!("{redriven}");
     Ok(())
 }
 
