@@ -7,7 +7,7 @@ REGION := eu-west-1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test venv check-template lint local-up sam-build schemas bench rejected clean
+.PHONY: demo test venv check-template lint local-up sam-build schemas bench rejected fuzz clean
 
 ## demo: the whole pipeline on a throw-away local AWS (moto), with a short report
 demo: venv
@@ -41,6 +41,25 @@ check-template: venv
 ## schemas: regenerate events/schema/v1 (the billing-event JSON Schemas) from the Rust types
 schemas:
 	UPDATE_SCHEMAS=1 cargo test --quiet --locked -p avisa-domain --lib billing::schema
+
+## fuzz: every parser of untrusted input under cargo-fuzz, FUZZ_SECONDS (30) each; fails on a crash.
+## cargo-fuzz is installed into .tools the first time; the stable toolchain runs it with RUSTC_BOOTSTRAP.
+TOOLS := $(CURDIR)/.tools
+CARGO_FUZZ_VERSION := 0.13.2
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := billing_event queue_job ses_event whatsapp_webhook http_body tenant_settings
+
+fuzz: $(TOOLS)/bin/cargo-fuzz
+	@for target in $(FUZZ_TARGETS); do \
+	  echo "== fuzz $$target for $(FUZZ_SECONDS) s"; \
+	  mkdir -p target/fuzz-corpus/$$target; \
+	  RUSTC_BOOTSTRAP=1 $(TOOLS)/bin/cargo-fuzz run --fuzz-dir fuzz/libfuzzer --sanitizer none $$target \
+	    target/fuzz-corpus/$$target fuzz/corpus/$$target $$(ls -d fuzz/regressions/$$target 2>/dev/null) \
+	    -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 || exit 1; \
+	done
+
+$(TOOLS)/bin/cargo-fuzz:
+	cargo install --locked --root $(TOOLS) cargo-fuzz --version $(CARGO_FUZZ_VERSION)
 
 ## bench: per core, with in-memory ports: billing events ingested, deliveries dispatched, notices composed (per second)
 bench:

@@ -14,6 +14,7 @@ mod faults;
 mod feedback;
 mod ingest;
 mod outages;
+mod pacing;
 mod pipeline;
 mod print;
 mod provisioning;

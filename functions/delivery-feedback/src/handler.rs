@@ -4,7 +4,7 @@ use avisa_runtime::metrics::Counts;
 use avisa_runtime::sqs::{RecordFailure, Rejections, process_batch};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 
-use crate::ses_event;
+use avisa_domain::feedback::ses_event;
 
 pub async fn handle_batch(
     feedback: Feedback<'_>,

@@ -2,7 +2,6 @@
 //! statuses and the tenant's suppression list out.
 
 mod handler;
-mod ses_event;
 
 use async_trait::async_trait;
 use avisa_aws::{DynamoStore, SqsQueue};
@@ -12,8 +11,8 @@ use avisa_runtime::config::{self, ConfigError, ConfigSource, DeadLetterTarget};
 use avisa_runtime::sqs::{Rejections, SqsHandler};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 
+pub use avisa_domain::feedback::ses_event::parse;
 pub use handler::handle_batch;
-pub use ses_event::parse;
 
 pub const SOURCE: &str = "delivery-feedback";
 

@@ -10,6 +10,7 @@ mod records;
 mod reply;
 pub mod settings;
 mod staff;
+pub mod webhook;
 
 use line::refused;
 pub use line::{ChatLine, Received, StaffAction};

@@ -1,6 +1,8 @@
 //! What providers tell afterwards: an email delivered, bounced or complained about. Bounces and
 //! complaints suppress the address for the tenant, so no later notice uses it.
 
+pub mod ses_event;
+
 use jiff::Timestamp;
 
 use crate::contact::Email;

@@ -1,11 +1,11 @@
 //! SES events as the configuration set's event destination publishes them (raw through SNS, or
 //! wrapped in an SNS notification), parsed into the domain's feedback.
 
-use avisa_domain::Rejection;
-use avisa_domain::contact::Email;
-use avisa_domain::error::RejectionCode;
-use avisa_domain::feedback::{EmailFeedback, FeedbackKind};
-use avisa_domain::ids::{NoticeId, TenantId};
+use super::{EmailFeedback, FeedbackKind};
+use crate::Rejection;
+use crate::contact::Email;
+use crate::error::RejectionCode;
+use crate::ids::{NoticeId, TenantId};
 use jiff::Timestamp;
 use serde::Deserialize;
 use std::collections::HashMap;
