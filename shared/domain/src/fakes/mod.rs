@@ -3,12 +3,14 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 mod chat;
+mod claims;
 mod outages;
 mod samples;
 mod senders;
 mod stores;
 
 pub use chat::*;
+pub use claims::*;
 pub use outages::*;
 pub use samples::*;
 pub use senders::*;
