@@ -34,8 +34,8 @@ pub struct LocalStack {
 }
 
 /// How long a function's call may take locally before it times out (moto answers in
-/// milliseconds; the fault proxy's hung calls take longer).
-pub const LOCAL_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+/// milliseconds, or a few seconds on a loaded machine; the fault proxy's hung calls take longer).
+pub const LOCAL_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The SDK configuration that points every client at the local stack, as `AWS_ENDPOINT_URL` does
 /// for the Lambda binaries.
