@@ -18,7 +18,7 @@ demo: venv
 test: venv lint
 	rm -rf target/avisa-calls
 	cargo nextest run --workspace --locked --no-fail-fast
-	cargo run --quiet --locked -p avisa-local --bin avisa -- grants
+	$${CARGO_TARGET_DIR:-target}/debug/avisa grants  # built by nextest for the e2e tests
 	$(MAKE) --no-print-directory check-template
 
 ## venv: the pinned Python dev tools (moto, cfn-lint, sam, cargo-lambda) in a git-ignored venv

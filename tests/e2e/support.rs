@@ -3,7 +3,12 @@ use avisa_local::moto::workspace_root;
 
 /// A fresh local stack; panics with the actionable reason when it cannot start.
 /// The invoice PDF of the samples is in upstream's bucket, as it would be.
+/// The functions' warnings and errors go to the test's output (shown when it fails); `RUST_LOG`
+/// shows more.
 pub async fn stack() -> LocalStack {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _already_set = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
     match LocalStack::start().await {
         Ok(stack) => {
             stack.put_invoice_pdfs([sample_body("events/billing-ingest/invoice-issued.json").as_str()]).await.unwrap();

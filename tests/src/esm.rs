@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use avisa_runtime::sqs::SqsHandler;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName,
+};
 
 use crate::LocalError;
 use crate::error::sdk_error;
@@ -162,26 +164,45 @@ impl EventSourceMapping {
             stats.records += count;
             stats.failed += failed.len();
         }
-        for message in &messages {
-            let receipt = message.receipt_handle.as_deref().unwrap_or_default();
-            if failed.contains(message.message_id.as_deref().unwrap_or_default()) {
-                self.sqs
-                    .change_message_visibility()
-                    .queue_url(&mapping.queue_url)
+        // One call for the records that succeeded and one for those to retry, as Lambda does.
+        let (retry, done): (Vec<&Message>, Vec<&Message>) =
+            messages.iter().partition(|m| failed.contains(m.message_id.as_deref().unwrap_or_default()));
+        let entry = |i: usize, m: &Message| (i.to_string(), m.receipt_handle.clone().unwrap_or_default());
+        if !done.is_empty() {
+            let entries = done.iter().enumerate().map(|(i, m)| {
+                let (id, receipt) = entry(i, m);
+                DeleteMessageBatchRequestEntry::builder().id(id).receipt_handle(receipt).build()
+            });
+            let entries = entries
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| LocalError::sqs("DeleteMessageBatch", &mapping.queue_url, e))?;
+            self.sqs
+                .delete_message_batch()
+                .queue_url(&mapping.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| LocalError::sqs("DeleteMessageBatch", &mapping.queue_url, sdk_error(e)))?;
+        }
+        if !retry.is_empty() {
+            let entries = retry.iter().enumerate().map(|(i, m)| {
+                let (id, receipt) = entry(i, m);
+                ChangeMessageVisibilityBatchRequestEntry::builder()
+                    .id(id)
                     .receipt_handle(receipt)
                     .visibility_timeout(RETRY_AFTER_SECONDS)
-                    .send()
-                    .await
-                    .map_err(|e| LocalError::sqs("ChangeMessageVisibility", &mapping.queue_url, sdk_error(e)))?;
-            } else {
-                self.sqs
-                    .delete_message()
-                    .queue_url(&mapping.queue_url)
-                    .receipt_handle(receipt)
-                    .send()
-                    .await
-                    .map_err(|e| LocalError::sqs("DeleteMessage", &mapping.queue_url, sdk_error(e)))?;
-            }
+                    .build()
+            });
+            let entries = entries
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| LocalError::sqs("ChangeMessageVisibilityBatch", &mapping.queue_url, e))?;
+            self.sqs
+                .change_message_visibility_batch()
+                .queue_url(&mapping.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| LocalError::sqs("ChangeMessageVisibilityBatch", &mapping.queue_url, sdk_error(e)))?;
         }
         Ok(count)
     }

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::notice::{ComposeJob, DeliveryJob};
 use avisa_domain::ports::{ComposeQueue, DeadLetter, DeadLetters, DispatchQueue};
-use aws_sdk_sqs::types::MessageAttributeValue;
+use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use jiff::SignedDuration;
 use serde::Serialize;
 
@@ -48,6 +48,38 @@ const MAX_DELAY_SECONDS: i64 = 900;
 impl DispatchQueue for SqsQueue {
     async fn enqueue(&self, job: &DeliveryJob) -> Result<(), PortError> {
         self.send(job, None).await
+    }
+
+    async fn enqueue_all(&self, jobs: &[DeliveryJob]) -> Result<(), PortError> {
+        const OPERATION: &str = "sqs.SendMessageBatch";
+        for chunk in jobs.chunks(10) {
+            let mut entries = Vec::with_capacity(chunk.len());
+            for (i, job) in chunk.iter().enumerate() {
+                let body = serde_json::to_string(job).map_err(|e| PortError::permanent(OPERATION, e))?;
+                let entry = SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(body).build();
+                entries.push(entry.map_err(|e| PortError::permanent(OPERATION, e))?);
+            }
+            let sent = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| classify(OPERATION, e))?;
+            // A job SQS did not take fails the whole record, which is retried: the jobs it did take
+            // come again, and the dispatcher's claims make them harmless.
+            if let Some(failed) = sent.failed.first() {
+                let reason = format!("{}: {}", failed.code, failed.message.as_deref().unwrap_or("no message"));
+                let source = std::io::Error::other(reason);
+                return Err(if failed.sender_fault {
+                    PortError::permanent(OPERATION, source)
+                } else {
+                    PortError::transient(OPERATION, source)
+                });
+            }
+        }
+        Ok(())
     }
 
     async fn enqueue_after(&self, job: &DeliveryJob, delay: SignedDuration) -> Result<(), PortError> {

@@ -246,11 +246,13 @@ impl Compose<'_> {
             self.print.add(&letter).await?;
         }
         let channels: Vec<Channel> = notice.electronic_channels().collect();
-        for channel in &channels {
-            let job =
-                DeliveryJob::new(notice.tenant_id.clone(), notice.notice_id.clone(), *channel, notice.kind.urgent());
-            self.dispatch.enqueue(&job).await?;
-        }
+        let jobs: Vec<DeliveryJob> = channels
+            .iter()
+            .map(|channel| {
+                DeliveryJob::new(notice.tenant_id.clone(), notice.notice_id.clone(), *channel, notice.kind.urgent())
+            })
+            .collect();
+        self.dispatch.enqueue_all(&jobs).await?;
         Ok(channels)
     }
 }

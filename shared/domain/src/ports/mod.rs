@@ -110,6 +110,13 @@ pub trait ComposeQueue: Send + Sync {
 #[async_trait]
 pub trait DispatchQueue: Send + Sync {
     async fn enqueue(&self, job: &DeliveryJob) -> Result<(), PortError>;
+    /// Several jobs at once (one request for up to ten on SQS); all of them, or an error.
+    async fn enqueue_all(&self, jobs: &[DeliveryJob]) -> Result<(), PortError> {
+        for job in jobs {
+            self.enqueue(job).await?;
+        }
+        Ok(())
+    }
     /// Puts the job on the queue to be received after `delay` (at most 15 minutes): waiting that
     /// uses up none of its receives.
     async fn enqueue_after(&self, job: &DeliveryJob, delay: SignedDuration) -> Result<(), PortError>;
