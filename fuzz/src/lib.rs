@@ -6,11 +6,9 @@
 //! inputs that once crashed (`fuzz/regressions`) are replayed by `make test`.
 
 use avisa_domain::billing::BillingEvent;
-use avisa_domain::chat::ChatTimerDue;
-use avisa_domain::complaints::{Action, ComplaintDeadlineDue, FileComplaint};
-use avisa_domain::notice::{ComposeJob, DeliveryJob};
-use avisa_domain::outage::OutageAlertDue;
+use avisa_domain::complaints::{Action, FileComplaint};
 use avisa_domain::outage::{OutagePlan, Reschedule, parse_body};
+use avisa_domain::queues::{ChatTimerMessage, ComposeMessage, DeliveryJob};
 use avisa_domain::tenant::TenantSettings;
 use jiff::Timestamp;
 
@@ -39,37 +37,32 @@ pub fn billing_event(data: &[u8]) {
     }
 }
 
-/// A message on the compose, dispatch or chat-timer queues: a job, or what a schedule put there.
+/// A message on the compose, dispatch or chat-timer queues: each queue's own type, parsed as its
+/// consumer parses it.
 pub fn queue_job(data: &[u8]) {
-    #[derive(serde::Deserialize)]
-    struct Alert {
-        #[allow(dead_code)]
-        outage_alert: OutageAlertDue,
-    }
-    #[derive(serde::Deserialize)]
-    struct Timer {
-        #[allow(dead_code)]
-        chat_timer: ChatTimerDue,
-    }
-    #[derive(serde::Deserialize)]
-    struct Deadline {
-        #[allow(dead_code)]
-        complaint_deadline: ComplaintDeadlineDue,
-    }
-    if let Ok(job) = serde_json::from_slice::<ComposeJob>(data) {
-        let _ = job.subject.kind().channels();
-        let _ = job.subject.schedule_name(&job.tenant_id, &job.contract_id);
+    if let Some(body) = text(data) {
+        match ComposeMessage::parse(body) {
+            Ok(ComposeMessage::Notice(job)) => {
+                let _ = job.subject.kind().channels();
+                let _ = job.subject.schedule_name(&job.tenant_id, &job.contract_id);
+            }
+            Ok(ComposeMessage::OutageAlert(due)) => {
+                let _ = due.key();
+            }
+            Ok(ComposeMessage::ComplaintDeadline(due)) => {
+                let _ = format!("{due:?}");
+            }
+            Err(rejection) => {
+                let _ = rejection.to_string();
+            }
+        }
     }
     if let Ok(job) = serde_json::from_slice::<DeliveryJob>(data) {
         let _ = job.claim_key().to_string();
     }
-    if let Ok(Alert { outage_alert }) = serde_json::from_slice::<Alert>(data) {
-        let _ = outage_alert.key();
-    }
-    if let Ok(Timer { chat_timer }) = serde_json::from_slice::<Timer>(data) {
+    if let Ok(ChatTimerMessage { chat_timer }) = serde_json::from_slice::<ChatTimerMessage>(data) {
         let _ = chat_timer.schedule_name();
     }
-    let _ = serde_json::from_slice::<Deadline>(data);
 }
 
 /// An SES event (bounce, complaint, delivery) through its SNS topic.

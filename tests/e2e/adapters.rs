@@ -1,17 +1,16 @@
 //! The DynamoDB, SQS, SES and SNS adapters against moto.
 
 use avisa_aws::{DynamoStore, SesEmailSender, SnsSmsSender};
-use avisa_domain::PortError;
 use avisa_domain::account::CustomerProfile;
 use avisa_domain::contact::{Email, PhoneE164};
 use avisa_domain::error::RejectionCode;
-use avisa_domain::fakes;
 use avisa_domain::ids::{EventId, NoticeId, TenantId};
 use avisa_domain::notice::RenderedMessage;
 use avisa_domain::ports::{
     AccountStore, Before, Claim, ClaimKey, ClaimOutcome, Claims, EmailSender, Held, OutgoingEmail, OutgoingSms,
     Release, SmsSender,
 };
+use avisa_domain::{PortError, fakes};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::support::stack;
@@ -59,7 +58,7 @@ async fn a_released_claim_is_taken_again_knowing_whether_its_work_may_be_done() 
     let key = ClaimKey::Delivery {
         tenant_id: TenantId::parse("t").unwrap(),
         notice_id: NoticeId::parse("n-1").unwrap(),
-        channel: avisa_domain::notice::Channel::Sms,
+        channel: avisa_domain::channel::Channel::Sms,
     };
     let (now, lease) = (at("2026-11-20T09:00:00Z"), SignedDuration::from_secs(60));
     let held = acquired(claims.acquire(&key, now, lease, false).await.unwrap());
@@ -235,7 +234,7 @@ async fn a_tenants_own_verified_sender_is_used() {
 
 #[tokio::test]
 async fn a_send_rate_budget_is_shared_per_tenant_channel_and_second() {
-    use avisa_domain::notice::Channel;
+    use avisa_domain::channel::Channel;
     use avisa_domain::ports::RateLimiter;
     let stack = stack().await;
     let limiter = store(&stack);

@@ -2,8 +2,8 @@
 //! recorded on the delivery they are about (the samples under events/chat-webhook).
 
 use avisa_aws::DynamoStore;
+use avisa_domain::channel::Channel;
 use avisa_domain::ids::{NoticeId, TenantId};
-use avisa_domain::notice::Channel;
 use avisa_domain::ports::{ClaimKey, ClaimOutcome, Claims, DeliveryRecords};
 use avisa_runtime::http::HttpHandler;
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;

@@ -1,9 +1,10 @@
 //! Composition against moto: the notice history of a contract and suppressed addresses.
 
 use avisa_aws::DynamoStore;
+use avisa_domain::channel::Channel;
 use avisa_domain::contact::Email;
 use avisa_domain::ids::{ContractId, TenantId};
-use avisa_domain::notice::{Channel, Destination};
+use avisa_domain::notice::Destination;
 use avisa_domain::ports::{NoticeStore, Suppressions};
 use avisa_local::LocalStack;
 

@@ -2,8 +2,8 @@
 //! reaches delivery-feedback through SNS and SQS, marks the delivery and suppresses the address.
 
 use avisa_aws::DynamoStore;
+use avisa_domain::channel::Channel;
 use avisa_domain::ids::{ContractId, TenantId};
-use avisa_domain::notice::Channel;
 use avisa_domain::ports::NoticeStore;
 use aws_sdk_dynamodb::types::AttributeValue;
 

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use avisa_domain::ids::TenantId;
-use avisa_domain::notice::DeliveryJob;
 use avisa_domain::ports::{RejectedMessage, RejectionLog};
+use avisa_domain::queues::DeliveryJob;
 use jiff::Timestamp;
 
 use crate::LocalError;

@@ -23,6 +23,7 @@ async fn handle_record(ingest: Ingest<'_>, record: SqsMessage) -> Result<&'stati
         tenant_id: refused.tenant_id,
         event_id: refused.event_id,
     })?;
+    avisa_runtime::sqs::record_ids(&event.tenant_id, &event.event_id);
     let outcome = ingest.handle(&event, attempt).await.map_err(|error| RecordFailure {
         error,
         tenant_id: Some(event.tenant_id.to_string()),
@@ -33,8 +34,6 @@ async fn handle_record(ingest: Ingest<'_>, record: SqsMessage) -> Result<&'stati
         Ingested::Duplicate => ("duplicate", 0),
     };
     tracing::info!(
-        tenant_id = %event.tenant_id,
-        event_id = %event.event_id,
         contract_id = %event.contract_id,
         event_type = event.payload.event_type(),
         result,

@@ -3,12 +3,12 @@
 mod handler;
 
 use async_trait::async_trait;
-use avisa_aws::{DynamoStore, EventBridgeScheduler, SqsQueue};
-use avisa_domain::clock::SystemClock;
+use avisa_aws::{EventBridgeScheduler, SqsQueue};
 use avisa_domain::ingest::Ingest;
 use avisa_domain::tenant::TenantSettings;
 use avisa_runtime::config::{self, ConfigError, ConfigSource, DeadLetterTarget, ScheduleTarget};
-use avisa_runtime::sqs::{Rejections, SqsHandler};
+use avisa_runtime::sqs::SqsHandler;
+use avisa_wiring::batch::BatchAdapters;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 
 pub use handler::handle_batch;
@@ -44,30 +44,19 @@ impl Config {
 /// The function with its adapters, built once per cold start.
 #[derive(Debug)]
 pub struct App {
-    store: DynamoStore,
+    batch: BatchAdapters,
     compose: SqsQueue,
     scheduler: EventBridgeScheduler,
-    dead_letters: SqsQueue,
-    max_receive_count: u32,
     defaults: TenantSettings,
-    clock: SystemClock,
 }
 
 impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Self {
         Self {
-            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
+            batch: BatchAdapters::new(sdk, &config.table_name, &config.dead_letters),
             compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
-            scheduler: EventBridgeScheduler::new(
-                aws_sdk_scheduler::Client::new(sdk),
-                &config.schedules.group,
-                &config.schedules.role_arn,
-                &config.schedules.target_arn,
-            ),
-            dead_letters: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dead_letters.queue_url),
-            max_receive_count: config.dead_letters.max_receive_count,
+            scheduler: avisa_wiring::scheduler(sdk, &config.schedules),
             defaults: config.defaults.clone(),
-            clock: SystemClock,
         }
     }
 }
@@ -76,21 +65,14 @@ impl App {
 impl SqsHandler for App {
     async fn handle_batch(&self, event: SqsEvent) -> SqsBatchResponse {
         let ingest = Ingest {
-            claims: &self.store,
-            accounts: &self.store,
+            claims: &self.batch.store,
+            accounts: &self.batch.store,
             compose: &self.compose,
             scheduler: &self.scheduler,
-            tenants: &self.store,
-            clock: &self.clock,
+            tenants: &self.batch.store,
+            clock: &self.batch.clock,
             defaults: &self.defaults,
         };
-        let rejections = Rejections {
-            source: SOURCE,
-            log: &self.store,
-            dead_letters: &self.dead_letters,
-            max_receive_count: self.max_receive_count,
-            clock: &self.clock,
-        };
-        handle_batch(ingest, &rejections, event).await.0
+        handle_batch(ingest, &self.batch.rejections(SOURCE), event).await.0
     }
 }

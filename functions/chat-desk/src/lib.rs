@@ -8,10 +8,10 @@ mod routes;
 
 use avisa_runtime::RuntimeError;
 use avisa_runtime::http::{self, HttpHandler};
+use avisa_wiring::chat::ChatAdapters;
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
-use chat_webhook::ChatAdapters;
 
-pub use chat_webhook::ChatConfig as Config;
+pub use avisa_wiring::chat::ChatConfig as Config;
 
 #[derive(Debug)]
 pub struct App {

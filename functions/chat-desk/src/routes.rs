@@ -105,15 +105,15 @@ pub(crate) async fn route(line: &ChatLine<'_>, operator: &Operator, request: Req
                 Ok(to_json(&line.staff(tenant, &phone(number)?, agent, action, idempotency_key).await?))
             }
             ("GET", ["incidents"]) => {
-                Ok(json!({ "incidents": to_json(&line.incidents.incidents(tenant, LIST_LIMIT).await?) }))
+                Ok(json!({ "incidents": to_json(&line.filings.incidents.incidents(tenant, LIST_LIMIT).await?) }))
             }
             ("POST", ["incidents", reference, "status"]) => {
                 let update: StatusBody = parse_body(body, "not a status ({status, note?})")?;
                 Ok(to_json(&line.update_incident(tenant, reference, agent, update.status, update.note).await?))
             }
-            ("GET", ["appointments"]) => {
-                Ok(json!({ "appointments": to_json(&line.appointments.appointments(tenant, LIST_LIMIT).await?) }))
-            }
+            ("GET", ["appointments"]) => Ok(
+                json!({ "appointments": to_json(&line.filings.appointments.appointments(tenant, LIST_LIMIT).await?) }),
+            ),
             ("POST", ["appointments", reference, "confirm"]) => {
                 let confirm: ConfirmBody = parse_body(body, "not a confirmation ({slot})")?;
                 Ok(to_json(&line.confirm_appointment(tenant, reference, agent, confirm.slot).await?))

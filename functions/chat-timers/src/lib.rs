@@ -3,14 +3,15 @@
 //! closed. A timer whose question was answered meanwhile changes nothing.
 
 use async_trait::async_trait;
-use avisa_aws::SqsQueue;
-use avisa_domain::chat::{ChatLine, ChatTimerDue};
+use avisa_domain::chat::ChatLine;
+use avisa_domain::queues::ChatTimerMessage;
 use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource, DeadLetterTarget};
 use avisa_runtime::metrics::Counts;
 use avisa_runtime::sqs::{RecordFailure, Rejections, SqsHandler, process_batch};
+use avisa_wiring::batch::BatchAdapters;
+use avisa_wiring::chat::{ChatAdapters, ChatConfig};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use chat_webhook::{ChatAdapters, ChatConfig};
 
 pub const SOURCE: &str = "chat-timers";
 
@@ -29,16 +30,14 @@ impl Config {
 #[derive(Debug)]
 pub struct App {
     chat: ChatAdapters,
-    dead_letters: SqsQueue,
-    max_receive_count: u32,
+    batch: BatchAdapters,
 }
 
 impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
         Ok(Self {
             chat: ChatAdapters::new(&config.chat, sdk)?,
-            dead_letters: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dead_letters.queue_url),
-            max_receive_count: config.dead_letters.max_receive_count,
+            batch: BatchAdapters::new(sdk, &config.chat.table_name, &config.dead_letters),
         })
     }
 }
@@ -46,22 +45,8 @@ impl App {
 #[async_trait]
 impl SqsHandler for App {
     async fn handle_batch(&self, event: SqsEvent) -> SqsBatchResponse {
-        let rejections = Rejections {
-            source: SOURCE,
-            log: &self.chat.store,
-            dead_letters: &self.dead_letters,
-            max_receive_count: self.max_receive_count,
-            clock: &self.chat.clock,
-        };
-        handle_batch(self.chat.line(), &rejections, event).await.0
+        handle_batch(self.chat.line(), &self.batch.rejections(SOURCE), event).await.0
     }
-}
-
-/// What a chat timer's schedule puts on the queue.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TimerMessage {
-    chat_timer: ChatTimerDue,
 }
 
 pub async fn handle_batch(
@@ -73,14 +58,15 @@ pub async fn handle_batch(
 }
 
 async fn handle_record(line: &ChatLine<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
-    let message: TimerMessage = avisa_runtime::sqs::parse_job(&record)?;
+    let message: ChatTimerMessage = avisa_runtime::sqs::parse_job(&record)?;
     let due = message.chat_timer;
+    avisa_runtime::sqs::record_ids(&due.tenant_id, &due.schedule_name());
     let fired = line.timer(&due).await.map_err(|error| RecordFailure {
         error,
         tenant_id: Some(due.tenant_id.to_string()),
         event_id: Some(due.schedule_name()),
     })?;
-    tracing::info!(tenant_id = %due.tenant_id, timer = due.schedule_name(), state = ?fired, "chat timer");
+    tracing::info!(state = ?fired, "chat timer");
     Ok(if fired.is_some() { "fired" } else { "stale" })
 }
 
@@ -97,7 +83,7 @@ mod tests {
         let (response, _) = handle_batch(f.chat_line(), &rejections, sqs_event([r#"{"chat_timer": {}}"#])).await;
         assert!(response.batch_item_failures.is_empty());
         let rejected = f.rejections.0.lock().unwrap();
-        assert!(rejected[0].rejection.detail.contains("TimerMessage"), "{}", rejected[0].rejection.detail);
+        assert!(rejected[0].rejection.detail.contains("ChatTimerMessage"), "{}", rejected[0].rejection.detail);
     }
 
     #[tokio::test]

@@ -5,125 +5,32 @@
 
 pub mod webhook;
 
-use avisa_aws::{DynamoStore, EventBridgeScheduler, SqsQueue};
 use avisa_domain::Error;
-use avisa_domain::chat::{ChatLine, Received};
-use avisa_domain::clock::SystemClock;
+use avisa_domain::chat::Received;
 use avisa_domain::feedback::Feedback;
-use avisa_domain::tenant::TenantSettings;
 use avisa_runtime::RuntimeError;
-use avisa_runtime::config::{self, ConfigError, ConfigSource, ScheduleTarget};
+use avisa_runtime::config::{self, ConfigError, ConfigSource};
 use avisa_runtime::http::{self, HttpHandler, problem, respond};
-use avisa_templates::Templates;
+use avisa_wiring::chat::{ChatAdapters, ChatConfig};
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
-
-/// What every function of the chat line (webhook, timers, staff desk) is configured with.
-#[derive(Debug, Clone)]
-pub struct ChatConfig {
-    pub table_name: String,
-    pub dispatch_queue_url: String,
-    /// Complaints filed from the chat go to the composer for their notices.
-    pub compose_queue_url: String,
-    /// Staff's complaint reminders are schedules on the compose queue.
-    pub reminders: ScheduleTarget,
-    /// The no-reply timers go to the chat timer queue.
-    pub timers: ScheduleTarget,
-    pub defaults: TenantSettings,
-}
-
-impl ChatConfig {
-    pub fn load(source: &dyn ConfigSource) -> Result<Self, ConfigError> {
-        Ok(Self {
-            table_name: config::table_name(source)?,
-            dispatch_queue_url: config::required(
-                source,
-                "DISPATCH_QUEUE_URL",
-                "the DispatchQueue URL, set by infra/template.yaml",
-            )?,
-            compose_queue_url: config::required(
-                source,
-                "COMPOSE_QUEUE_URL",
-                "the ComposeQueue URL, set by infra/template.yaml",
-            )?,
-            timers: config::schedule_target(source, "CHAT_TIMER_QUEUE_ARN")?,
-            reminders: config::schedule_target(source, "COMPOSE_QUEUE_ARN")?,
-            defaults: config::tenant_defaults(source)?,
-        })
-    }
-}
-
-fn scheduler(sdk: &aws_config::SdkConfig, target: &ScheduleTarget) -> EventBridgeScheduler {
-    EventBridgeScheduler::new(aws_sdk_scheduler::Client::new(sdk), &target.group, &target.role_arn, &target.target_arn)
-}
+use secrecy::{ExposeSecret, SecretString};
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub chat: ChatConfig,
-    /// Empty: the webhook refuses every handshake.
-    pub verify_token: String,
-    /// Empty: the webhook refuses every payload.
-    pub app_secret: String,
+    /// Unset: the webhook refuses every handshake.
+    pub verify_token: Option<SecretString>,
+    /// Unset: the webhook refuses every payload.
+    pub app_secret: Option<SecretString>,
 }
 
 impl Config {
     pub fn load(source: &dyn ConfigSource) -> Result<Self, ConfigError> {
         Ok(Self {
             chat: ChatConfig::load(source)?,
-            verify_token: config::optional(source, "WHATSAPP_VERIFY_TOKEN").unwrap_or_default(),
-            app_secret: config::optional(source, "WHATSAPP_APP_SECRET").unwrap_or_default(),
+            verify_token: config::secret(source, "WHATSAPP_VERIFY_TOKEN"),
+            app_secret: config::secret(source, "WHATSAPP_APP_SECRET"),
         })
-    }
-}
-
-/// The chat line's adapters, shared by the webhook, the timers and the staff desk.
-#[derive(Debug)]
-pub struct ChatAdapters {
-    pub store: DynamoStore,
-    pub dispatch: SqsQueue,
-    pub compose: SqsQueue,
-    pub timers: EventBridgeScheduler,
-    pub reminders: EventBridgeScheduler,
-    pub templates: Templates,
-    pub defaults: TenantSettings,
-    pub clock: SystemClock,
-}
-
-impl ChatAdapters {
-    /// Fails when a template does not compile, so a broken build never answers a citizen.
-    pub fn new(config: &ChatConfig, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
-        Ok(Self {
-            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
-            dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
-            compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
-            timers: scheduler(sdk, &config.timers),
-            reminders: scheduler(sdk, &config.reminders),
-            templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
-            defaults: config.defaults.clone(),
-            clock: SystemClock,
-        })
-    }
-
-    pub fn line(&self) -> ChatLine<'_> {
-        let store = &self.store;
-        ChatLine {
-            conversations: store,
-            incidents: store,
-            appointments: store,
-            customers: store,
-            accounts: store,
-            notices: store,
-            dispatch: &self.dispatch,
-            phrases: &self.templates,
-            timers: &self.timers,
-            tenants: store,
-            claims: store,
-            complaints: store,
-            subscriptions: store,
-            compose: &self.compose,
-            reminders: &self.reminders,
-            clock: &self.clock,
-            defaults: &self.defaults,
-        }
     }
 }
 
@@ -144,7 +51,7 @@ impl App {
             query("hub.mode"),
             query("hub.verify_token"),
             query("hub.challenge"),
-            &self.config.verify_token,
+            self.config.verify_token.as_ref().map_or("", ExposeSecret::expose_secret),
         ) {
             Some(challenge) => respond(200, "text/plain", challenge),
             None => problem(403, "the verify token does not match this deployment's WhatsAppVerifyToken"),
@@ -157,7 +64,11 @@ impl App {
             Err(refused) => return refused,
         };
         let signature = request.headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
-        if !webhook::signature_is_valid(&self.config.app_secret, &body, signature) {
+        if !webhook::signature_is_valid(
+            self.config.app_secret.as_ref().map_or("", ExposeSecret::expose_secret),
+            &body,
+            signature,
+        ) {
             return problem(401, "X-Hub-Signature-256 is missing or is not this app's signature of the body");
         }
         let parsed = match webhook::parse(&body) {

@@ -1,10 +1,8 @@
 use avisa_domain::Error;
-use avisa_domain::feedback::{Feedback, FeedbackOutcome};
+use avisa_domain::feedback::{Feedback, FeedbackOutcome, ses_event};
 use avisa_runtime::metrics::Counts;
 use avisa_runtime::sqs::{RecordFailure, Rejections, process_batch};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-
-use avisa_domain::feedback::ses_event;
 
 pub async fn handle_batch(
     feedback: Feedback<'_>,
@@ -16,6 +14,7 @@ pub async fn handle_batch(
 
 async fn handle_record(feedback: Feedback<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
     let parsed = ses_event::parse(record.body.as_deref().unwrap_or_default())?;
+    avisa_runtime::sqs::record_ids(&parsed.tenant_id, &parsed.notice_id);
     let outcome = feedback.handle(&parsed).await.map_err(|error: Error| RecordFailure {
         error,
         tenant_id: Some(parsed.tenant_id.to_string()),
@@ -25,13 +24,7 @@ async fn handle_record(feedback: Feedback<'_>, record: SqsMessage) -> Result<&'s
         FeedbackOutcome::Recorded(status) => status.as_str(),
         FeedbackOutcome::Ignored => "ignored",
     };
-    tracing::info!(
-        tenant_id = %parsed.tenant_id,
-        notice_id = %parsed.notice_id,
-        provider_message_id = parsed.provider_message_id,
-        result,
-        "email feedback"
-    );
+    tracing::info!(provider_message_id = parsed.provider_message_id, result, "email feedback");
     Ok(result)
 }
 

@@ -4,11 +4,10 @@
 mod handler;
 
 use async_trait::async_trait;
-use avisa_aws::{DynamoStore, SqsQueue};
-use avisa_domain::clock::SystemClock;
 use avisa_domain::feedback::Feedback;
 use avisa_runtime::config::{self, ConfigError, ConfigSource, DeadLetterTarget};
-use avisa_runtime::sqs::{Rejections, SqsHandler};
+use avisa_runtime::sqs::SqsHandler;
+use avisa_wiring::batch::BatchAdapters;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 
 pub use avisa_domain::feedback::ses_event::parse;
@@ -30,34 +29,19 @@ impl Config {
 
 #[derive(Debug)]
 pub struct App {
-    store: DynamoStore,
-    dead_letters: SqsQueue,
-    max_receive_count: u32,
-    clock: SystemClock,
+    batch: BatchAdapters,
 }
 
 impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Self {
-        Self {
-            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
-            dead_letters: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dead_letters.queue_url),
-            max_receive_count: config.dead_letters.max_receive_count,
-            clock: SystemClock,
-        }
+        Self { batch: BatchAdapters::new(sdk, &config.table_name, &config.dead_letters) }
     }
 }
 
 #[async_trait]
 impl SqsHandler for App {
     async fn handle_batch(&self, event: SqsEvent) -> SqsBatchResponse {
-        let feedback = Feedback { deliveries: &self.store, suppressions: &self.store };
-        let rejections = Rejections {
-            source: SOURCE,
-            log: &self.store,
-            dead_letters: &self.dead_letters,
-            max_receive_count: self.max_receive_count,
-            clock: &self.clock,
-        };
-        handle_batch(feedback, &rejections, event).await.0
+        let feedback = Feedback { deliveries: &self.batch.store, suppressions: &self.batch.store };
+        handle_batch(feedback, &self.batch.rejections(SOURCE), event).await.0
     }
 }

@@ -1,17 +1,17 @@
-use avisa_domain::complaints::{ComplaintDeadlineDue, ComplaintReminders};
-use avisa_domain::compose::Composed;
-use avisa_domain::notice::ComposeJob;
-use avisa_domain::outage::{OutageAlertDue, OutageAlerts};
-use avisa_domain::{Rejection, error::RejectionCode};
+use avisa_domain::applies::Applies;
+use avisa_domain::complaints::ComplaintReminders;
+use avisa_domain::compose::{Compose, Composed};
+use avisa_domain::outage::OutageAlerts;
+use avisa_domain::queues::{ComplaintDeadlineDue, ComposeJob, ComposeMessage, OutageAlertDue};
 use avisa_runtime::metrics::Counts;
-use avisa_runtime::sqs::{RecordFailure, Rejections, parse_job, process_batch};
+use avisa_runtime::sqs::{RecordFailure, Rejections, process_batch};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 
-/// What the compose queue carries: compose jobs; outage alerts put there by their schedules
-/// (`{"outage_alert": {...}}`); staff's complaint reminders (`{"complaint_deadline": {...}}`).
+/// The use cases behind the compose queue, one per shape of [`ComposeMessage`].
 #[allow(missing_debug_implementations)] // trait objects only
 #[derive(Clone, Copy)]
 pub struct Composer<'a> {
+    pub compose: Compose<'a>,
     pub alerts: OutageAlerts<'a>,
     pub reminders: ComplaintReminders<'a>,
 }
@@ -24,38 +24,17 @@ pub async fn handle_batch(
     process_batch(event, rejections, |record| handle_record(&composer, record)).await
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AlertMessage {
-    outage_alert: OutageAlertDue,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReminderMessage {
-    complaint_deadline: ComplaintDeadlineDue,
-}
-
-fn parse<T: serde::de::DeserializeOwned>(body: &str, what: &str) -> Result<T, RecordFailure> {
-    serde_json::from_str(body).map_err(|e| {
-        RecordFailure::from(Rejection::new(RejectionCode::InvalidJson, format!("body is not {what}: {e}")))
-    })
-}
-
 async fn handle_record(composer: &Composer<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
-    let body = record.body.as_deref().unwrap_or_default();
-    let tagged = serde_json::from_str::<serde_json::Value>(body).ok();
-    if tagged.as_ref().is_some_and(|v| v.get("outage_alert").is_some()) {
-        let message: AlertMessage = parse(body, "an outage alert")?;
-        return fire(&composer.alerts, &message.outage_alert).await;
+    match ComposeMessage::parse(record.body.as_deref().unwrap_or_default())? {
+        ComposeMessage::Notice(job) => compose(&composer.compose, &job).await,
+        ComposeMessage::OutageAlert(due) => fire(&composer.alerts, &due).await,
+        ComposeMessage::ComplaintDeadline(due) => remind(&composer.reminders, &due).await,
     }
-    if tagged.as_ref().is_some_and(|v| v.get("complaint_deadline").is_some()) {
-        let message: ReminderMessage = parse(body, "a complaint reminder")?;
-        return remind(&composer.reminders, &message.complaint_deadline).await;
-    }
-    let compose = composer.alerts.compose;
-    let job: ComposeJob = parse_job(&record)?;
-    let outcome = compose.handle(&job).await.map_err(|error| RecordFailure {
+}
+
+async fn compose(compose: &Compose<'_>, job: &ComposeJob) -> Result<&'static str, RecordFailure> {
+    avisa_runtime::sqs::record_ids(&job.tenant_id, &job.notice_id);
+    let outcome = compose.handle(job).await.map_err(|error| RecordFailure {
         error,
         tenant_id: Some(job.tenant_id.to_string()),
         event_id: Some(job.cause.to_string()),
@@ -64,14 +43,12 @@ async fn handle_record(composer: &Composer<'_>, record: SqsMessage) -> Result<&'
         Composed::New { channels } => ("composed", channels),
         Composed::AlreadyComposed { channels } => ("already_composed", channels),
         Composed::NotApplicable { reason } => {
-            tracing::info!(tenant_id = %job.tenant_id, notice_id = %job.notice_id, reason, "notice no longer applies");
+            tracing::info!(reason, "notice no longer applies");
             return Ok("not_applicable");
         }
     };
     let channels: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
     tracing::info!(
-        tenant_id = %job.tenant_id,
-        notice_id = %job.notice_id,
         contract_id = %job.contract_id,
         kind = job.subject.kind().as_str(),
         result,
@@ -82,26 +59,26 @@ async fn handle_record(composer: &Composer<'_>, record: SqsMessage) -> Result<&'
 }
 
 async fn remind(reminders: &ComplaintReminders<'_>, due: &ComplaintDeadlineDue) -> Result<&'static str, RecordFailure> {
+    avisa_runtime::sqs::record_ids(&due.tenant_id, &due.reference);
     let outcome = reminders.remind(due).await.map_err(|error| RecordFailure {
         error,
         tenant_id: Some(due.tenant_id.to_string()),
         event_id: Some(format!("complaint:{}:v{}", due.reference, due.version)),
     })?;
-    tracing::info!(tenant_id = %due.tenant_id, complaint = due.reference, outcome, "complaint reminder");
+    tracing::info!(outcome, "complaint reminder");
     Ok("complaint_reminder")
 }
 
 async fn fire(alerts: &OutageAlerts<'_>, due: &OutageAlertDue) -> Result<&'static str, RecordFailure> {
+    avisa_runtime::sqs::record_ids(&due.tenant_id, &due.key());
     let fired = alerts.fire(due).await.map_err(|error| RecordFailure {
         error,
         tenant_id: Some(due.tenant_id.to_string()),
         event_id: Some(due.key()),
     })?;
     match fired {
-        Ok(fired) => {
+        Applies::Yes(fired) => {
             tracing::info!(
-                tenant_id = %due.tenant_id,
-                outage_id = %due.outage_id,
                 stage = due.stage.as_str(),
                 alert = due.label,
                 recipients = fired.recipients,
@@ -112,8 +89,8 @@ async fn fire(alerts: &OutageAlerts<'_>, due: &OutageAlertDue) -> Result<&'stati
             );
             Ok("outage_alert_fired")
         }
-        Err(reason) => {
-            tracing::info!(tenant_id = %due.tenant_id, outage_id = %due.outage_id, reason, "outage alert no longer applies");
+        Applies::No(reason) => {
+            tracing::info!(reason, "outage alert no longer applies");
             Ok("outage_alert_not_applicable")
         }
     }
@@ -129,7 +106,7 @@ mod tests {
     async fn run(f: &Fakes, body: &str) -> Vec<String> {
         let rejections = Rejections::in_fakes(crate::SOURCE, f);
         let reminders = f.complaint_reminders();
-        let composer = Composer { alerts: f.outage_alerts(), reminders };
+        let composer = Composer { compose: f.composer(), alerts: f.outage_alerts(), reminders };
         let (response, _) = handle_batch(composer, &rejections, sqs_event([body])).await;
         response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
     }
@@ -168,7 +145,8 @@ mod tests {
         let bad = r#"{"outage_alert": {"tenant_id": "aigues-reus", "outage_id": "o-1", "revision": 1, "stage": "advance", "label": "48 h"}}"#.to_owned();
         let good = serde_json::to_string(&fakes::compose_job()).unwrap();
         let rejections = Rejections::in_fakes(crate::SOURCE, &f);
-        let composer = Composer { alerts: f.outage_alerts(), reminders: f.complaint_reminders() };
+        let composer =
+            Composer { compose: f.composer(), alerts: f.outage_alerts(), reminders: f.complaint_reminders() };
         let (response, counts) = handle_batch(composer, &rejections, sqs_event([bad, good])).await;
         // THEN the alert is refused with the reason, not a crash, and the job is composed
         assert!(response.batch_item_failures.is_empty());

@@ -5,17 +5,17 @@
 mod handler;
 
 use async_trait::async_trait;
-use avisa_aws::{DynamoStore, SesEmailSender, SqsQueue, ses_client};
-use avisa_domain::clock::SystemClock;
-use avisa_domain::complaints::ComplaintReminders;
-use avisa_domain::compose::Compose;
-use avisa_domain::outage::{Audience, OutageAlerts};
+use avisa_aws::{SesEmailSender, SqsQueue, ses_client};
+use avisa_domain::complaints::{ComplaintRecipients, ComplaintReminders};
+use avisa_domain::compose::{AccountHolders, BySubject, Compose};
+use avisa_domain::outage::{Audience, OutageAlerts, OutageRecipients};
 use avisa_domain::staff_mail::StaffMail;
 use avisa_domain::tenant::TenantSettings;
 use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource, DeadLetterTarget};
-use avisa_runtime::sqs::{Rejections, SqsHandler};
+use avisa_runtime::sqs::SqsHandler;
 use avisa_templates::Templates;
+use avisa_wiring::batch::BatchAdapters;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 
 pub use handler::{Composer, handle_batch};
@@ -54,28 +54,22 @@ impl Config {
 
 #[derive(Debug)]
 pub struct App {
-    store: DynamoStore,
+    batch: BatchAdapters,
     dispatch: SqsQueue,
     email: SesEmailSender,
     templates: Templates,
-    dead_letters: SqsQueue,
-    max_receive_count: u32,
     defaults: TenantSettings,
-    clock: SystemClock,
 }
 
 impl App {
     /// Fails when a template does not compile, so a broken build never composes a notice.
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
         Ok(Self {
-            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
+            batch: BatchAdapters::new(sdk, &config.table_name, &config.dead_letters),
             dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
             email: SesEmailSender::new(ses_client(sdk), &config.sender_email),
             templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
-            dead_letters: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dead_letters.queue_url),
-            max_receive_count: config.dead_letters.max_receive_count,
             defaults: config.defaults.clone(),
-            clock: SystemClock,
         })
     }
 }
@@ -83,46 +77,36 @@ impl App {
 #[async_trait]
 impl SqsHandler for App {
     async fn handle_batch(&self, event: SqsEvent) -> SqsBatchResponse {
+        let store = &self.batch.store;
+        let accounts = AccountHolders { accounts: store };
+        let outages = OutageRecipients { outages: store, accounts: store, subscriptions: store };
+        let complaints = ComplaintRecipients { complaints: store, accounts: store };
+        let recipients = BySubject { accounts: &accounts, outages: &outages, complaints: &complaints };
         let compose = Compose {
-            accounts: &self.store,
-            notices: &self.store,
+            recipients: &recipients,
+            notices: store,
             renderer: &self.templates,
             dispatch: &self.dispatch,
-            suppressions: &self.store,
-            tenants: &self.store,
-            outages: &self.store,
-            subscriptions: &self.store,
-            complaints: &self.store,
-            print: &self.store,
-            clock: &self.clock,
+            suppressions: store,
+            tenants: store,
+            print: store,
+            clock: &self.batch.clock,
             defaults: &self.defaults,
         };
         let alerts = OutageAlerts {
             compose,
-            audience: Audience {
-                index: &self.store,
-                subscriptions: &self.store,
-                accounts: &self.store,
-                suppressions: &self.store,
-            },
-            outages: &self.store,
-            claims: &self.store,
+            audience: Audience { index: store, subscriptions: store, accounts: store, suppressions: store },
+            outages: store,
+            claims: store,
             email: &self.email,
-            rejections: &self.store,
+            rejections: store,
         };
         let reminders = ComplaintReminders {
-            complaints: &self.store,
-            tenants: &self.store,
-            staff: StaffMail { claims: &self.store, email: &self.email, renderer: &self.templates, clock: &self.clock },
+            complaints: store,
+            tenants: store,
+            staff: StaffMail { claims: store, email: &self.email, renderer: &self.templates, clock: &self.batch.clock },
             defaults: &self.defaults,
         };
-        let rejections = Rejections {
-            source: SOURCE,
-            log: &self.store,
-            dead_letters: &self.dead_letters,
-            max_receive_count: self.max_receive_count,
-            clock: &self.clock,
-        };
-        handle_batch(Composer { alerts, reminders }, &rejections, event).await.0
+        handle_batch(Composer { compose, alerts, reminders }, &self.batch.rejections(SOURCE), event).await.0
     }
 }

@@ -1,5 +1,5 @@
 use avisa_domain::dispatch::{Dispatch, Dispatched};
-use avisa_domain::notice::DeliveryJob;
+use avisa_domain::queues::DeliveryJob;
 use avisa_runtime::metrics::Counts;
 use avisa_runtime::sqs::{RecordFailure, Rejections, parse_job, process_batch};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -9,11 +9,12 @@ pub async fn handle_batch(
     rejections: &Rejections<'_>,
     event: SqsEvent,
 ) -> (SqsBatchResponse, Counts) {
-    process_batch(event, rejections, |record| handle_record(dispatch, record)).await
+    process_batch(event, rejections, |record| handle_record(&dispatch, record)).await
 }
 
-async fn handle_record(dispatch: Dispatch<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
+async fn handle_record(dispatch: &Dispatch<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
     let job: DeliveryJob = parse_job(&record)?;
+    avisa_runtime::sqs::record_ids(&job.tenant_id, &job.notice_id);
     let outcome = dispatch.handle(&job).await.map_err(|error| RecordFailure {
         error,
         tenant_id: Some(job.tenant_id.to_string()),
@@ -23,32 +24,25 @@ async fn handle_record(dispatch: Dispatch<'_>, record: SqsMessage) -> Result<&'s
         Dispatched::Sent { provider_message_id } => ("sent", Some(provider_message_id.as_str())),
         Dispatched::Duplicate => ("duplicate", None),
         Dispatched::Deferred { until } => {
-            tracing::info!(tenant_id = %job.tenant_id, notice_id = %job.notice_id, until, "quiet hours: delivery deferred");
+            tracing::info!(until, "quiet hours: delivery deferred");
             return Ok("deferred");
         }
         Dispatched::Paced { delay } => {
             let (paced, seconds) = (job.paced + 1, delay.as_secs());
-            tracing::info!(tenant_id = %job.tenant_id, notice_id = %job.notice_id, paced, seconds, "send rate spent: delivery waits");
+            tracing::info!(paced, seconds, "send rate spent: delivery waits");
             return Ok("paced");
         }
         Dispatched::Recorded => ("recorded", job.sent.as_deref()),
     };
-    tracing::info!(
-        tenant_id = %job.tenant_id,
-        notice_id = %job.notice_id,
-        channel = job.channel.as_str(),
-        result,
-        provider_message_id,
-        "delivery dispatched"
-    );
+    tracing::info!(channel = job.channel.as_str(), result, provider_message_id, "delivery dispatched");
     Ok(result)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use avisa_domain::channel::Channel;
     use avisa_domain::fakes::{self, Fakes};
-    use avisa_domain::notice::Channel;
     use avisa_runtime::sqs::sqs_event;
 
     #[tokio::test]

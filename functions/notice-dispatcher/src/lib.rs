@@ -3,14 +3,12 @@
 mod handler;
 
 use async_trait::async_trait;
-use avisa_aws::{
-    DynamoStore, EventBridgeScheduler, S3Documents, SesEmailSender, SnsSmsSender, SqsQueue, WhatsAppCloud, ses_client,
-};
-use avisa_domain::clock::SystemClock;
-use avisa_domain::dispatch::Dispatch;
+use avisa_aws::{EventBridgeScheduler, S3Documents, SesEmailSender, SnsSmsSender, SqsQueue, WhatsAppCloud, ses_client};
+use avisa_domain::dispatch::{Dispatch, Pacing, Providers};
 use avisa_domain::tenant::TenantSettings;
 use avisa_runtime::config::{self, ConfigError, ConfigSource, DeadLetterTarget, ScheduleTarget};
-use avisa_runtime::sqs::{Rejections, SqsHandler};
+use avisa_runtime::sqs::SqsHandler;
+use avisa_wiring::batch::BatchAdapters;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 
 pub use handler::handle_batch;
@@ -30,7 +28,7 @@ pub struct Config {
     pub defaults: TenantSettings,
     pub whatsapp_api_base: String,
     /// `None`: no WhatsApp in this deployment.
-    pub whatsapp_access_token: Option<String>,
+    pub whatsapp_access_token: Option<secrecy::SecretString>,
 }
 
 impl Config {
@@ -56,7 +54,7 @@ impl Config {
             schedules: config::schedule_target(source, "DISPATCH_QUEUE_ARN")?,
             dead_letters: config::dead_letter_target(source)?,
             whatsapp_api_base: config::required(source, "WHATSAPP_API_BASE", "the template parameter WhatsAppApiBase")?,
-            whatsapp_access_token: config::optional(source, "WHATSAPP_ACCESS_TOKEN"),
+            whatsapp_access_token: config::secret(source, "WHATSAPP_ACCESS_TOKEN"),
             defaults: config::tenant_defaults(source)?,
         })
     }
@@ -64,7 +62,7 @@ impl Config {
 
 #[derive(Debug)]
 pub struct App {
-    store: DynamoStore,
+    batch: BatchAdapters,
     email: SesEmailSender,
     sms: SnsSmsSender,
     whatsapp: WhatsAppCloud,
@@ -72,32 +70,21 @@ pub struct App {
     compose: SqsQueue,
     dispatch: SqsQueue,
     scheduler: EventBridgeScheduler,
-    dead_letters: SqsQueue,
-    max_receive_count: u32,
     defaults: TenantSettings,
-    clock: SystemClock,
 }
 
 impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Self {
         Self {
-            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
+            batch: BatchAdapters::new(sdk, &config.table_name, &config.dead_letters),
             email: SesEmailSender::new(ses_client(sdk), &config.sender_email),
             sms: SnsSmsSender::new(sdk, config.sms_sender_id.clone()),
             documents: S3Documents::new(aws_sdk_s3::Client::new(sdk)),
             whatsapp: WhatsAppCloud::new(&config.whatsapp_api_base, config.whatsapp_access_token.clone()),
             compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
             dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
-            dead_letters: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dead_letters.queue_url),
-            max_receive_count: config.dead_letters.max_receive_count,
-            scheduler: EventBridgeScheduler::new(
-                aws_sdk_scheduler::Client::new(sdk),
-                &config.schedules.group,
-                &config.schedules.role_arn,
-                &config.schedules.target_arn,
-            ),
+            scheduler: avisa_wiring::scheduler(sdk, &config.schedules),
             defaults: config.defaults.clone(),
-            clock: SystemClock,
         }
     }
 }
@@ -106,29 +93,29 @@ impl App {
 impl SqsHandler for App {
     async fn handle_batch(&self, event: SqsEvent) -> SqsBatchResponse {
         let dispatch = Dispatch {
-            claims: &self.store,
-            notices: &self.store,
-            email: &self.email,
-            sms: &self.sms,
-            whatsapp: &self.whatsapp,
-            documents: &self.documents,
-            suppressions: &self.store,
+            claims: &self.batch.store,
+            notices: &self.batch.store,
+            deliveries: &self.batch.store,
+            providers: Providers {
+                email: &self.email,
+                sms: &self.sms,
+                whatsapp: &self.whatsapp,
+                documents: &self.documents,
+                suppressions: &self.batch.store,
+                clock: &self.batch.clock,
+            },
+            pacing: Pacing {
+                rate_limiter: &self.batch.store,
+                queue: &self.dispatch,
+                scheduler: &self.scheduler,
+                clock: &self.batch.clock,
+            },
             compose: &self.compose,
             dispatch: &self.dispatch,
-            scheduler: &self.scheduler,
-            tenants: &self.store,
-            rate_limiter: &self.store,
-            deliveries: &self.store,
-            clock: &self.clock,
+            tenants: &self.batch.store,
+            clock: &self.batch.clock,
             defaults: &self.defaults,
         };
-        let rejections = Rejections {
-            source: SOURCE,
-            log: &self.store,
-            dead_letters: &self.dead_letters,
-            max_receive_count: self.max_receive_count,
-            clock: &self.clock,
-        };
-        handle_batch(dispatch, &rejections, event).await.0
+        handle_batch(dispatch, &self.batch.rejections(SOURCE), event).await.0
     }
 }

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
-use avisa_domain::notice::{ComposeJob, DeliveryJob};
 use avisa_domain::ports::{ComposeQueue, DeadLetter, DeadLetters, DispatchQueue};
+use avisa_domain::queues::{ComposeJob, DeliveryJob};
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use jiff::SignedDuration;
 use serde::Serialize;

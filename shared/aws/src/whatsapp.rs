@@ -2,6 +2,7 @@ use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::notice::Interactive;
 use avisa_domain::ports::{OutgoingWhatsApp, WhatsAppMessage, WhatsAppSender};
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
 const OPERATION: &str = "whatsapp.messages";
@@ -12,14 +13,14 @@ pub struct WhatsAppCloud {
     client: reqwest::Client,
     /// e.g. `https://graph.facebook.com/v21.0`
     base_url: String,
-    access_token: Option<String>,
+    access_token: Option<SecretString>,
 }
 
 /// The Cloud API answers in well under a second; one that has not in this time is not going to.
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl WhatsAppCloud {
-    pub fn new(base_url: impl Into<String>, access_token: Option<String>) -> Self {
+    pub fn new(base_url: impl Into<String>, access_token: Option<SecretString>) -> Self {
         // Without a timeout a hung connection would hold the delivery until Lambda kills it.
         let client = reqwest::Client::builder().timeout(TIMEOUT).build().unwrap_or_default();
         Self { client, base_url: base_url.into(), access_token }
@@ -86,11 +87,12 @@ impl WhatsAppSender for WhatsAppCloud {
         body.insert("recipient_type".to_owned(), json!("individual"));
         body.insert("to".to_owned(), json!(message.to.as_str().trim_start_matches('+')));
         let url = format!("{}/{}/messages", self.base_url.trim_end_matches('/'), message.phone_number_id);
-        let response = self.client.post(url).bearer_auth(token).json(&body).send().await.map_err(|e| {
-            // Not connected: nothing left. Anything later: the message may have gone.
-            let kind = if e.is_connect() { PortError::transient } else { PortError::unknown };
-            failed(kind, format!("no answer from the Cloud API: {e}"))
-        })?;
+        let response =
+            self.client.post(url).bearer_auth(token.expose_secret()).json(&body).send().await.map_err(|e| {
+                // Not connected: nothing left. Anything later: the message may have gone.
+                let kind = if e.is_connect() { PortError::transient } else { PortError::unknown };
+                failed(kind, format!("no answer from the Cloud API: {e}"))
+            })?;
         let status = response.status();
         let answer: Value = response.json().await.unwrap_or(Value::Null);
         if status.is_success() {

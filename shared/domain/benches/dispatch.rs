@@ -4,10 +4,11 @@
 
 use std::hint::black_box;
 
+use avisa_domain::channel::Channel;
 use avisa_domain::fakes::{self, Fakes};
 use avisa_domain::ids::NoticeId;
-use avisa_domain::notice::{Channel, DeliveryJob};
 use avisa_domain::ports::NoticeStore;
+use avisa_domain::queues::DeliveryJob;
 use avisa_domain::tenant::{RateLimits, TenantSettings};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 

@@ -11,10 +11,10 @@ use crate::billing::{
     Consents, CustomerUpserted, DirectDebitReturned, InvoiceIssued, InvoicePaid, InvoiceScheduled, PaymentPlanUpdated,
     PlanStatus, SupplyPoint, TariffChanged, TelemetryEnabled,
 };
+use crate::channel::Channel;
 use crate::contact::{Email, Locale, PhoneE164};
 use crate::ids::{ContractId, CustomerId, InvoiceNumber, PlanId, TenantId};
 use crate::money::{Amount, Money};
-use crate::notice::Channel;
 use crate::text::Text;
 
 /// The contract holder and how to reach them.

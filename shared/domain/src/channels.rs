@@ -7,8 +7,10 @@
 
 use crate::PortError;
 use crate::account::CustomerProfile;
+use crate::applies::Applies;
+use crate::channel::Channel;
 use crate::ids::TenantId;
-use crate::notice::{Channel, Destination, NoticeKind};
+use crate::notice::{Destination, NoticeKind};
 use crate::ports::Suppressions;
 
 /// The destinations chosen and the reason, as recorded on the notice.
@@ -50,8 +52,8 @@ impl Chooser<'_> {
     }
 
     /// The destination for `channel`, or why it cannot be used.
-    async fn candidate(&self, channel: Channel) -> Result<Result<Destination, String>, PortError> {
-        let skip = |why: &str| Ok(Err(format!("{} ({why})", channel.as_str())));
+    async fn candidate(&self, channel: Channel) -> Result<Applies<Destination>, PortError> {
+        let skip = |why: &str| Ok(Applies::No(format!("{} ({why})", channel.as_str())));
         if let Some((_, why)) = self.unusable.iter().find(|(unusable, _)| *unusable == channel) {
             return skip(why);
         }
@@ -75,7 +77,7 @@ impl Chooser<'_> {
         if channel != Channel::Paper && self.suppressions.is_suppressed(self.tenant_id, &destination).await? {
             return skip("suppressed");
         }
-        Ok(Ok(destination))
+        Ok(Applies::Yes(destination))
     }
 }
 
@@ -107,9 +109,9 @@ impl Chooser<'_> {
                 break;
             }
             match chooser.candidate(channel).await? {
-                Ok(destination) if !chosen.contains(&destination) => chosen.push(destination),
-                Ok(_) => {}
-                Err(why) => skipped.push(why),
+                Applies::Yes(destination) if !chosen.contains(&destination) => chosen.push(destination),
+                Applies::Yes(_) => {}
+                Applies::No(why) => skipped.push(why),
             }
         }
         let invoice_by_email = chosen.iter().any(|d| d.channel() == Channel::Email);
@@ -135,13 +137,13 @@ impl Chooser<'_> {
                 continue;
             }
             match chooser.candidate(channel).await? {
-                Ok(destination) => {
+                Applies::Yes(destination) => {
                     let destinations = vec![destination];
                     let reason =
                         format!("fallback after {} failed; {}", failed.as_str(), explain(&destinations, &skipped));
                     return Ok(ChannelChoice { destinations, reason });
                 }
-                Err(why) => skipped.push(why),
+                Applies::No(why) => skipped.push(why),
             }
         }
         let reason = format!("fallback after {} failed; {}", failed.as_str(), explain(&[], &skipped));

@@ -6,11 +6,12 @@ use crate::account::{AccountFact, ContractHolder, CustomerProfile, Fact};
 use crate::billing::{BillingEvent, BillingPayload, PlanStatus};
 use crate::clock::Clock;
 use crate::error::{Error, RejectionCode};
-use crate::notice::{ComposeJob, NoticeSubject};
+use crate::notice::NoticeSubject;
 use crate::once::Once;
 use crate::ports::{
     AccountStore, ClaimKey, Claims, ComposeQueue, NoticeScheduler, Scheduled, ScheduledJob, TenantDirectory,
 };
+use crate::queues::{ComposeJob, ComposeMessage};
 use crate::tenant::TenantSettings;
 
 /// Longer than the function's timeout, so a live holder never loses its claim.
@@ -174,7 +175,7 @@ impl Ingest<'_> {
                 name,
                 at: local,
                 time_zone: settings.time_zone.as_str().to_owned(),
-                job: Scheduled::Compose(job),
+                job: Scheduled::Compose(ComposeMessage::Notice(job)),
             })]);
         }
         // Late (the event came after the send time): at once while the date is still ahead.

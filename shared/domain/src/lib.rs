@@ -22,7 +22,9 @@ macro_rules! string_schema {
 }
 
 pub mod account;
+pub mod applies;
 pub mod billing;
+pub mod channel;
 pub mod channels;
 pub mod chat;
 pub mod clock;
@@ -41,6 +43,7 @@ pub mod operators;
 pub mod outage;
 pub mod ports;
 pub mod print;
+pub mod queues;
 pub mod staff_mail;
 pub mod tenant;
 pub mod text;

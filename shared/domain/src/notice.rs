@@ -6,29 +6,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::billing::Document;
+use crate::channel::Channel;
 use crate::contact::{Email, Locale, PhoneE164};
 use crate::ids::{ContractId, EventId, InvoiceNumber, NoticeId, OutageId, PlanId, SubscriberId, TenantId};
-use crate::outage::AlertStage;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Email,
-    Sms,
-    Whatsapp,
-    Paper,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Email => "email",
-            Self::Sms => "sms",
-            Self::Whatsapp => "whatsapp",
-            Self::Paper => "paper",
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -135,6 +115,31 @@ impl NoticeKind {
     }
 }
 
+/// What an outage alert says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStage {
+    /// The outage is coming (sent at each of the tenant's alert times).
+    Advance,
+    /// The outage moved: the new window, and the old one.
+    Correction,
+    /// The outage will not happen.
+    Cancellation,
+    /// The works are over; the water is back.
+    Restored,
+}
+
+impl AlertStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Advance => "advance",
+            Self::Correction => "correction",
+            Self::Cancellation => "cancellation",
+            Self::Restored => "restored",
+        }
+    }
+}
+
 /// What a notice is about; the composer loads the rest from the account state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -211,7 +216,7 @@ impl NoticeSubject {
 
     /// What makes two reminders the same one, whichever event asked for them: a plan updated
     /// three times still gets one reminder per instalment.
-    fn natural_key(&self) -> Option<String> {
+    pub(crate) fn natural_key(&self) -> Option<String> {
         match self {
             Self::InvoiceUpcoming { invoice_number, charge_date } => Some(format!("{invoice_number}@{charge_date}")),
             Self::PaymentPlanMilestone { plan_id, due_date } => Some(format!("{plan_id}@{due_date}")),
@@ -223,49 +228,6 @@ impl NoticeSubject {
             Self::Complaint { reference, step } => Some(format!("complaint/{reference}/{step}")),
             Self::InvoiceAvailable { .. } | Self::DirectDebitReturned { .. } | Self::Chat { .. } => None,
         }
-    }
-}
-
-/// Ask the composer for one notice. Carries ids only, never personal data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ComposeJob {
-    pub tenant_id: TenantId,
-    pub notice_id: NoticeId,
-    pub contract_id: ContractId,
-    pub subject: NoticeSubject,
-    /// The billing event (or schedule) that caused it.
-    pub cause: EventId,
-    /// Set when this job retries a notice on the next channel after one failed for good.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fallback: Option<Fallback>,
-}
-
-/// A notice to send again on the citizen's next channel, because `failed` refused it for good.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Fallback {
-    pub of: NoticeId,
-    pub failed: Channel,
-}
-
-impl ComposeJob {
-    pub fn new(tenant_id: TenantId, contract_id: ContractId, subject: NoticeSubject, cause: EventId) -> Self {
-        let key = subject.natural_key().map_or_else(|| cause.to_string(), |key| format!("{contract_id}/{key}"));
-        let notice_id = NoticeId::derived(&tenant_id, &key, subject.kind());
-        Self { tenant_id, notice_id, contract_id, subject, cause, fallback: None }
-    }
-
-    /// The job that sends `notice` again on the next channel after `failed`; once per notice.
-    /// `None` for a notice about no contract (a chat reply has no other channel).
-    pub fn fallback_for(notice: &Notice, subject: NoticeSubject, failed: Channel) -> Option<Self> {
-        let key = format!("{}/fallback", notice.notice_id);
-        Some(Self {
-            tenant_id: notice.tenant_id.clone(),
-            notice_id: NoticeId::derived(&notice.tenant_id, &key, notice.kind),
-            contract_id: notice.contract_id.clone()?,
-            subject,
-            cause: notice.cause.clone(),
-            fallback: Some(Fallback { of: notice.notice_id.clone(), failed }),
-        })
     }
 }
 
@@ -281,38 +243,6 @@ impl NoticeId {
             .chain_update(kind.as_str())
             .finalize();
         Self::parse(&format!("n-{}", &hex::encode(digest)[..32])).expect("hex is a valid notice id")
-    }
-}
-
-/// Ask the dispatcher to deliver one channel of one notice. Ids only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeliveryJob {
-    pub tenant_id: TenantId,
-    pub notice_id: NoticeId,
-    pub channel: Channel,
-    /// Goes out even in quiet hours (an outage starting soon).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub urgent: bool,
-    /// Sent again by an operator after a refusal's cause was fixed: a refused delivery is retried.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub redrive: bool,
-    /// How often it waited for the tenant's send rate already.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub paced: u32,
-    /// Already sent, with this provider message id: only its record is left to write (the attempt
-    /// that sent it could not).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sent: Option<String>,
-}
-
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
-fn is_zero(n: &u32) -> bool {
-    *n == 0
-}
-
-impl DeliveryJob {
-    pub fn new(tenant_id: TenantId, notice_id: NoticeId, channel: Channel, urgent: bool) -> Self {
-        Self { tenant_id, notice_id, channel, urgent, redrive: false, paced: 0, sent: None }
     }
 }
 
@@ -449,14 +379,5 @@ mod tests {
         let c = NoticeId::derived(&tenant, "e-2", NoticeKind::InvoiceAvailable);
         assert_eq!(a, b);
         assert_ne!(a, c);
-    }
-
-    #[test]
-    fn jobs_serialize_without_personal_data() {
-        let job = DeliveryJob::new(TenantId::parse("t").unwrap(), NoticeId::parse("n-1").unwrap(), Channel::Sms, false);
-        assert_eq!(
-            serde_json::to_value(&job).unwrap(),
-            serde_json::json!({"tenant_id": "t", "notice_id": "n-1", "channel": "sms"})
-        );
     }
 }

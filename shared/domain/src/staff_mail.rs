@@ -4,11 +4,12 @@
 
 use jiff::SignedDuration;
 
+use crate::channel::Channel;
 use crate::clock::Clock;
 use crate::contact::Email;
 use crate::error::{Error, PortError, RejectionCode};
 use crate::ids::{NoticeId, TenantId};
-use crate::notice::{Channel, NoticeKind};
+use crate::notice::NoticeKind;
 use crate::once::Once;
 use crate::ports::{ClaimKey, ClaimOutcome, Claims, EmailSender, NoticeRenderer, OutgoingEmail, TemplateKey};
 use crate::tenant::TenantSettings;

@@ -2,13 +2,13 @@
 //! a tenant that has not said.
 
 use jiff::civil::{Date, DateTime, Time};
-use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 
+use crate::clock::TimeZoneName;
 use crate::contact::{Email, Locale, PhoneE164};
 use crate::notice::NoticeKind;
-use crate::ports::SmsRules;
+use crate::outage::OutageSettings;
 
 /// A tenant's settings, as stored in its `CONFIG` item (`events/demo/tenant.json` is one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +51,25 @@ pub struct TenantSettings {
     pub complaints: crate::complaints::ComplaintSettings,
 }
 
+/// A tenant's rules for SMS: how many parts one message may cost, and whether to transliterate
+/// to the GSM-7 alphabet (á → a) so that one accent does not switch it to UCS-2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SmsRules {
+    pub max_segments: usize,
+    pub transliterate: bool,
+    /// A higher cap for service-critical notices (outage alerts, complaint steps) that do not fit
+    /// `max_segments` even in their short variant: one long SMS is better than none. Unset: no
+    /// exception, and such a notice goes by the citizen's next channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub critical_max_segments: Option<usize>,
+}
+
+impl Default for SmsRules {
+    fn default() -> Self {
+        Self { max_segments: 3, transliterate: false, critical_max_segments: None }
+    }
+}
+
 /// The most SMS parts a message may ever take (carriers concatenate up to about ten).
 pub const MAX_SMS_SEGMENTS: usize = 10;
 /// How long before an outage its earliest alert may go: 30 days.
@@ -79,31 +98,6 @@ impl TenantSettings {
             return Err(format!("outages.alert_hours_before: {hours} is more than {MAX_ALERT_HOURS_BEFORE} hours"));
         }
         self.chat.as_ref().map_or(Ok(()), crate::chat::ChatSettings::check)
-    }
-}
-
-/// How a tenant announces planned outages.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutageSettings {
-    /// Hours before the start at which citizens are alerted (48 and 2 by default).
-    #[serde(default = "default_alert_hours")]
-    pub alert_hours_before: Vec<u32>,
-    /// Told of every alert, with the outage and how many were notified.
-    #[serde(default)]
-    pub call_centre_email: Option<Email>,
-    /// What one SMS part costs the tenant, for the dry run's estimate.
-    #[serde(default)]
-    pub sms_part_price: Option<crate::money::Money>,
-}
-
-fn default_alert_hours() -> Vec<u32> {
-    vec![48, 2]
-}
-
-impl Default for OutageSettings {
-    fn default() -> Self {
-        Self { alert_hours_before: default_alert_hours(), call_centre_email: None, sms_part_price: None }
     }
 }
 
@@ -254,40 +248,6 @@ impl TenantSettings {
         let local = day.to_datetime(Time::new(i8::try_from(self.send_hour.min(23)).unwrap_or(10), 0, 0, 0)?);
         let instant = local.to_zoned(self.time_zone.zone())?.timestamp();
         Ok((local, instant))
-    }
-}
-
-/// An IANA time zone known to the bundled tz data (Lambda's al2023 has none of its own).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct TimeZoneName(String);
-
-impl TimeZoneName {
-    pub fn parse(name: &str) -> Result<Self, String> {
-        TimeZone::get(name)
-            .map(|_| Self(name.to_owned()))
-            .map_err(|_| format!("{name:?} is not a known IANA time zone"))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn zone(&self) -> TimeZone {
-        TimeZone::get(&self.0).unwrap_or(TimeZone::UTC)
-    }
-}
-
-impl TryFrom<String> for TimeZoneName {
-    type Error = String;
-    fn try_from(name: String) -> Result<Self, String> {
-        Self::parse(&name)
-    }
-}
-
-impl From<TimeZoneName> for String {
-    fn from(name: TimeZoneName) -> String {
-        name.0
     }
 }
 

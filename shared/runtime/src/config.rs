@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
+use avisa_domain::clock::TimeZoneName;
 use avisa_domain::contact::Locale;
-use avisa_domain::ports::SmsRules;
-use avisa_domain::tenant::{TenantSettings, TimeZoneName};
+use avisa_domain::tenant::{SmsRules, TenantSettings};
 
 /// Where settings come from.
 pub trait ConfigSource {
@@ -44,6 +44,11 @@ pub fn required(source: &dyn ConfigSource, name: &'static str, hint: &'static st
 /// An optional setting; empty counts as unset.
 pub fn optional(source: &dyn ConfigSource, name: &str) -> Option<String> {
     source.get(name).filter(|v| !v.trim().is_empty())
+}
+
+/// An optional secret (a token, an app secret); empty counts as unset. It prints as redacted.
+pub fn secret(source: &dyn ConfigSource, name: &str) -> Option<secrecy::SecretString> {
+    optional(source, name).map(secrecy::SecretString::from)
 }
 
 /// A setting parsed by `parse`, with the parser's reason when it fails.
@@ -130,6 +135,17 @@ mod tests {
         let err = table_name(&source).unwrap_err();
         assert!(err.to_string().starts_with("environment variable TABLE_NAME is not set: set by infra/template.yaml"));
         assert!(required(&source, "EMPTY", "h").is_err());
+    }
+
+    #[test]
+    fn a_secret_is_read_but_never_printed() {
+        use secrecy::ExposeSecret;
+        let source =
+            HashMap::from([("TOKEN".to_owned(), "EAAG-live-token".to_owned()), ("BLANK".to_owned(), String::new())]);
+        let token = secret(&source, "TOKEN").unwrap();
+        assert_eq!(token.expose_secret(), "EAAG-live-token");
+        assert!(!format!("{token:?}").contains("EAAG"), "{token:?}");
+        assert!(secret(&source, "BLANK").is_none());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use avisa_domain::operators::{Operator, OperatorDirectory, token_digest};
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
 use aws_lambda_events::http::{HeaderValue, header};
 use base64::Engine;
+use tracing::Instrument;
 
 /// A function behind a Function URL.
 #[async_trait::async_trait]
@@ -14,12 +15,15 @@ pub trait HttpHandler: Send + Sync {
     async fn handle(&self, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse;
 }
 
-/// Runs `handler` as the Lambda function's handler.
+/// Runs `handler` as the Lambda function's handler. Every line logged while a request is
+/// answered carries its request id and method (not the path: a conversation's names a phone).
 pub async fn serve(handler: impl HttpHandler) -> Result<(), lambda_runtime::Error> {
     let handler = &handler;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<LambdaFunctionUrlRequest>| async move {
-            Ok::<_, std::convert::Infallible>(handler.handle(&event.payload).await)
+            let method = event.payload.request_context.http.method.as_deref();
+            let span = tracing::info_span!("request", request_id = event.context.request_id, method);
+            Ok::<_, std::convert::Infallible>(handler.handle(&event.payload).instrument(span).await)
         },
     ))
     .await

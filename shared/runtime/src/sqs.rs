@@ -9,6 +9,7 @@ use avisa_domain::ports::{DeadLetter, DeadLetters, RejectedMessage, RejectionLog
 use avisa_domain::{Error, Rejection};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::{LambdaEvent, service_fn};
+use tracing::Instrument;
 
 use crate::metrics::Counts;
 use crate::redact::error_chain;
@@ -107,6 +108,92 @@ pub fn receive_count(record: &SqsMessage) -> u32 {
     record.attributes.get("ApproximateReceiveCount").and_then(|count| count.parse().ok()).unwrap_or(1)
 }
 
+/// How one record ended: counted under a name, or to be retried (and maybe counted too).
+enum Ended {
+    Counted(&'static str),
+    Retry { message_id: String, counted: Option<&'static str> },
+}
+
+async fn process_record<F, Fut>(
+    record: SqsMessage,
+    message_id: String,
+    receives: u32,
+    rejections: &Rejections<'_>,
+    handle: &mut F,
+) -> Ended
+where
+    F: FnMut(SqsMessage) -> Fut,
+    Fut: Future<Output = Result<&'static str, RecordFailure>>,
+{
+    let body = record.body.clone().unwrap_or_default();
+    let failure = match handle(record).await {
+        Ok(outcome) => return Ended::Counted(outcome),
+        Err(failure) => failure,
+    };
+    let span = tracing::Span::current();
+    if let Some(tenant_id) = &failure.tenant_id {
+        span.record("tenant_id", tenant_id.as_str());
+    }
+    if let Some(event_id) = &failure.event_id {
+        span.record("subject", event_id.as_str());
+    }
+    if failure.error.is_retryable() {
+        let reason = error_chain(&failure.error);
+        if receives >= rejections.max_receive_count {
+            let letter = DeadLetter {
+                source: rejections.source,
+                message_id: &message_id,
+                body: &body,
+                tenant_id: failure.tenant_id.as_deref(),
+                reason: &reason,
+                receive_count: receives,
+                at: rejections.clock.now(),
+            };
+            match rejections.dead_letters.dead_letter(&letter).await {
+                Ok(()) => {
+                    tracing::error!(error = reason, "record failed every receive; dead-lettered with the reason");
+                    return Ended::Counted("dead_lettered");
+                }
+                Err(error) => tracing::error!(
+                    error = error_chain(&error),
+                    "could not dead-letter the record; SQS's redrive will move it without its reason"
+                ),
+            }
+        }
+        tracing::warn!(error = reason, "record will be retried");
+        return Ended::Retry { message_id, counted: Some("retried") };
+    }
+    let rejection = match &failure.error {
+        Error::Rejected(rejection) => rejection.clone(),
+        other => Rejection::new(avisa_domain::error::RejectionCode::InvalidField, error_chain(other)),
+    };
+    tracing::warn!(reason = %rejection, "record rejected");
+    let rejected = RejectedMessage {
+        source: rejections.source.to_owned(),
+        message_id: message_id.clone(),
+        tenant_id: failure.tenant_id,
+        event_id: failure.event_id,
+        body: rejection.code.redrivable().then_some(body),
+        rejection,
+        at: rejections.clock.now(),
+        redriven_at: None,
+    };
+    if let Err(error) = rejections.log.record(&rejected).await {
+        // The reason must not be lost: retry the record so its rejection gets recorded.
+        tracing::error!(error = error_chain(&error), "could not record the rejection; retrying the record");
+        return Ended::Retry { message_id, counted: Some("rejected") };
+    }
+    Ended::Counted("rejected")
+}
+
+/// Names the tenant and the subject (event, notice, conversation…) of the record being
+/// processed, so every line logged for it from here on carries them.
+pub fn record_ids(tenant_id: &dyn std::fmt::Display, subject: &dyn std::fmt::Display) {
+    let span = tracing::Span::current();
+    span.record("tenant_id", tracing::field::display(tenant_id));
+    span.record("subject", tracing::field::display(subject));
+}
+
 /// Processes the records one by one, in order; one record's failure never fails the others.
 /// `handle` names how each record ended (`"applied"`, `"duplicate"`…); those names, `rejected`
 /// and `retried` are counted, published as metrics and returned.
@@ -124,82 +211,24 @@ where
     for record in event.records {
         let message_id = record.message_id.clone().unwrap_or_default();
         let receives = receive_count(&record);
-        let body = record.body.clone().unwrap_or_default();
-        let failure = match handle(record).await {
-            Ok(outcome) => {
-                *counts.entry(outcome).or_default() += 1;
-                continue;
-            }
-            Err(failure) => failure,
-        };
-        if failure.error.is_retryable() {
-            let reason = error_chain(&failure.error);
-            if receives >= rejections.max_receive_count {
-                let letter = DeadLetter {
-                    source: rejections.source,
-                    message_id: &message_id,
-                    body: &body,
-                    tenant_id: failure.tenant_id.as_deref(),
-                    reason: &reason,
-                    receive_count: receives,
-                    at: rejections.clock.now(),
-                };
-                match rejections.dead_letters.dead_letter(&letter).await {
-                    Ok(()) => {
-                        tracing::error!(
-                            message_id,
-                            source = rejections.source,
-                            tenant_id = failure.tenant_id.as_deref(),
-                            receives,
-                            error = reason,
-                            "record failed every receive; dead-lettered with the reason"
-                        );
-                        *counts.entry("dead_lettered").or_default() += 1;
-                        continue;
-                    }
-                    Err(error) => tracing::error!(
-                        message_id,
-                        error = error_chain(&error),
-                        "could not dead-letter the record; SQS's redrive will move it without its reason"
-                    ),
+        // Every line logged for this record, here and in the adapters, carries its ids.
+        let span = tracing::info_span!(
+            "record",
+            source = rejections.source,
+            message_id = %message_id,
+            receives,
+            tenant_id = tracing::field::Empty,
+            subject = tracing::field::Empty,
+        );
+        let ended = process_record(record, message_id, receives, rejections, &mut handle).instrument(span).await;
+        match ended {
+            Ended::Counted(outcome) => *counts.entry(outcome).or_default() += 1,
+            Ended::Retry { message_id, counted } => {
+                response.add_failure(message_id);
+                if let Some(counted) = counted {
+                    *counts.entry(counted).or_default() += 1;
                 }
             }
-            tracing::warn!(message_id, source = rejections.source, receives, error = reason, "record will be retried");
-            response.add_failure(message_id);
-            *counts.entry("retried").or_default() += 1;
-            continue;
-        }
-        *counts.entry("rejected").or_default() += 1;
-        let rejection = match &failure.error {
-            Error::Rejected(rejection) => rejection.clone(),
-            other => Rejection::new(avisa_domain::error::RejectionCode::InvalidField, error_chain(other)),
-        };
-        tracing::warn!(
-            message_id,
-            source = rejections.source,
-            tenant_id = failure.tenant_id.as_deref(),
-            event_id = failure.event_id.as_deref(),
-            reason = %rejection,
-            "record rejected"
-        );
-        let rejected = RejectedMessage {
-            source: rejections.source.to_owned(),
-            message_id: message_id.clone(),
-            tenant_id: failure.tenant_id,
-            event_id: failure.event_id,
-            body: rejection.code.redrivable().then(|| body.clone()),
-            rejection,
-            at: rejections.clock.now(),
-            redriven_at: None,
-        };
-        if let Err(error) = rejections.log.record(&rejected).await {
-            // The reason must not be lost: retry the record so its rejection gets recorded.
-            tracing::error!(
-                message_id,
-                error = error_chain(&error),
-                "could not record the rejection; retrying the record"
-            );
-            response.add_failure(message_id);
         }
     }
     crate::metrics::publish(rejections.source, &counts);
@@ -213,6 +242,7 @@ mod tests {
     use avisa_domain::PortError;
     use avisa_domain::error::RejectionCode;
     use avisa_domain::fakes::{FixedClock, InMemoryDeadLetters, InMemoryRejections};
+    use serde_json::json;
 
     fn outcome(body: &str) -> Result<&'static str, RecordFailure> {
         match body {
@@ -263,5 +293,57 @@ mod tests {
         assert_eq!(letters.len(), 1);
         assert_eq!((letters[0].0.as_str(), letters[0].1.as_str()), ("test", "throttled"));
         assert!(letters[0].2.contains("slow down"), "{}", letters[0].2);
+    }
+
+    /// Log lines as the Lambda binary writes them, kept in memory.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn every_line_logged_for_a_record_carries_its_ids() {
+        // GIVEN the functions' JSON logs, and a handler that names the record's tenant and subject
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let (log, dead_letters, clock) =
+            (InMemoryRejections::default(), InMemoryDeadLetters::default(), FixedClock::default());
+        let rejections =
+            Rejections { source: "test", log: &log, dead_letters: &dead_letters, max_receive_count: 5, clock: &clock };
+        // WHEN a batch of one record that logs and then fails is processed
+        process_batch(sqs_event(["throttled"]), &rejections, |m| async move {
+            record_ids(&"t-1", &"e-1");
+            tracing::info!("working on it");
+            outcome(m.body.as_deref().unwrap_or_default())
+        })
+        .await;
+        // THEN the handler's line and the batch helper's both carry the message, tenant and subject ids
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        for message in ["working on it", "record will be retried"] {
+            let line = lines.iter().find(|l| l["message"] == message).unwrap_or_else(|| panic!("{text}"));
+            let span = &line["span"];
+            assert_eq!(
+                (&span["message_id"], &span["tenant_id"], &span["subject"], &span["source"]),
+                (&json!("m0"), &json!("t-1"), &json!("e-1"), &json!("test")),
+                "{line}"
+            );
+        }
     }
 }

@@ -13,7 +13,8 @@ pub fn init() {
         .json()
         .with_env_filter(filter)
         .flatten_event(true)
-        .with_current_span(false)
+        .with_current_span(true) // the record's ids, on every line logged while it is processed
+        .with_span_list(false)
         .with_ansi(false)
         .without_time() // CloudWatch stamps every line
         .with_target(false)

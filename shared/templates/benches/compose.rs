@@ -7,7 +7,8 @@ use std::hint::black_box;
 
 use avisa_domain::fakes::{self, Fakes};
 use avisa_domain::ids::EventId;
-use avisa_domain::notice::{ComposeJob, NoticeSubject};
+use avisa_domain::notice::NoticeSubject;
+use avisa_domain::queues::ComposeJob;
 use avisa_templates::Templates;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 

@@ -12,10 +12,13 @@ pub mod sms;
 use std::collections::HashMap;
 
 use avisa_domain::Rejection;
+use avisa_domain::channel::Channel;
+use avisa_domain::chat::ports::ChatPhrases;
 use avisa_domain::contact::Locale;
 use avisa_domain::error::RejectionCode;
-use avisa_domain::notice::{Channel, NoticeKind, RenderedMessage, TemplateRef};
-use avisa_domain::ports::{ChatPhrases, NoticeRenderer, SmsRules, TemplateKey};
+use avisa_domain::notice::{NoticeKind, RenderedMessage, TemplateRef};
+use avisa_domain::ports::{NoticeRenderer, TemplateKey};
+use avisa_domain::tenant::SmsRules;
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value};
 use sha2::{Digest, Sha256};

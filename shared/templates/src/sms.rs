@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use avisa_domain::ports::SmsRules;
+use avisa_domain::tenant::SmsRules;
 
 /// The GSM 03.38 basic character set (one septet each).
 const GSM_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";

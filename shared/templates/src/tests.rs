@@ -110,7 +110,8 @@ async fn every_language_and_channel_renders_as_snapshotted() {
 #[tokio::test]
 async fn every_reminder_kind_renders_as_snapshotted() {
     use avisa_domain::ids::{EventId, PlanId};
-    use avisa_domain::notice::{ComposeJob, NoticeSubject};
+    use avisa_domain::notice::NoticeSubject;
+    use avisa_domain::queues::ComposeJob;
     let subjects = [
         NoticeSubject::InvoiceUpcoming {
             invoice_number: fakes::invoice_number(),
@@ -255,7 +256,7 @@ pub(super) mod outages;
 
 mod chat {
     use super::*;
-    use avisa_domain::ports::ChatPhrases;
+    use avisa_domain::chat::ports::ChatPhrases;
 
     /// Values every phrase may use, as the chat line gives them.
     fn values(locale: Locale) -> serde_json::Value {

@@ -1,10 +1,11 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
+use avisa_domain::chat::ports::{AppointmentStore, ConversationStore, CustomerLookup, IncidentStore};
 use avisa_domain::chat::{Appointment, Conversation, Incident, State};
 use avisa_domain::complaints::Complaint;
+use avisa_domain::complaints::ports::ComplaintStore;
 use avisa_domain::contact::PhoneE164;
 use avisa_domain::ids::{ContractId, CustomerId, TenantId};
-use avisa_domain::ports::{AppointmentStore, ComplaintStore, ConversationStore, CustomerLookup, IncidentStore};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use avisa_domain::PortError;
+use avisa_domain::channel::Channel;
 use avisa_domain::ids::{NoticeId, TenantId};
-use avisa_domain::notice::Channel;
 use avisa_domain::ports::{
     Before, Claim, ClaimKey, ClaimOutcome, Claims, DeliveryRecords, DeliveryStatus, Held, Release,
 };

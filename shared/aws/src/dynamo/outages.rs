@@ -4,8 +4,8 @@ use avisa_domain::account::ContractHolder;
 use avisa_domain::billing::Coordinates;
 use avisa_domain::ids::{ContractId, OutageId, SectorId, SubscriberId, TenantId};
 use avisa_domain::outage::geo::GridCell;
+use avisa_domain::outage::ports::{AlertSubscriptions, NetworkIndex, OutageStore};
 use avisa_domain::outage::{AlertSubscription, Outage};
-use avisa_domain::ports::{AlertSubscriptions, NetworkIndex, OutageStore};
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::{DynamoStore, Item, from_item, s, to_item};

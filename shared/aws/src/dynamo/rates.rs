@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
+use avisa_domain::channel::Channel;
 use avisa_domain::ids::TenantId;
-use avisa_domain::notice::Channel;
 use avisa_domain::ports::RateLimiter;
 use jiff::Timestamp;
 

@@ -5,10 +5,10 @@ use jiff::civil::Date;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::channel::Channel;
 use crate::contact::{Email, Locale, PhoneE164};
 use crate::ids::{CustomerId, InvoiceNumber, MeterId, PlanId, SectorId, TariffCode};
 use crate::money::{Amount, Currency, Money};
-use crate::notice::Channel;
 use crate::text::Text;
 
 /// `customer.upserted`: the contract holder, how to reach them and what they agreed to.

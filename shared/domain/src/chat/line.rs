@@ -5,54 +5,73 @@
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 
-use super::machine::{self, Billing, Context, Effect, Event, NoReply, State, Step};
+use super::machine::{self, Billing, Context, Effect, Event, State, Step};
 use super::records::{self, Appointment, AppointmentStatus, Incident, IncidentStatus};
-use super::reply::reply_notice;
 use super::settings::ChatSettings;
-use super::{Answered, ChatTimerDue, Conversation, Inbound};
+use super::{Answered, Conversation, Inbound, refused, reply_notice};
+use crate::chat::ports::{AppointmentStore, ChatPhrases, ConversationStore, CustomerLookup, IncidentStore};
 use crate::clock::Clock;
 use crate::complaints::{ComplaintDesk, FileComplaint};
 use crate::contact::PhoneE164;
 use crate::error::{Error, RejectionCode};
 use crate::ids::{NoticeId, TenantId};
-use crate::notice::DeliveryJob;
 use crate::once::Once;
 use crate::outage::AlertSubscription;
+use crate::outage::ports::AlertSubscriptions;
 use crate::ports::{
-    AccountStore, AlertSubscriptions, AppointmentStore, ChatPhrases, ClaimKey, Claims, ComplaintStore, ComposeQueue,
-    ConversationStore, CustomerLookup, DispatchQueue, IncidentStore, NoticeScheduler, NoticeStore, Scheduled,
-    ScheduledJob, TenantDirectory,
+    AccountStore, ClaimKey, Claims, DispatchQueue, NoticeScheduler, NoticeStore, Scheduled, ScheduledJob,
+    TenantDirectory,
 };
+use crate::queues::{ChatTimerDue, ChatTimerMessage, DeliveryJob, NoReply};
 use crate::tenant::TenantSettings;
 use crate::text::Text;
 
 /// How long an inbound message's claim holds while it is answered.
 const LEASE: SignedDuration = SignedDuration::from_secs(60);
 
-/// The ports the chat line needs.
+/// The ports the chat line needs, grouped by what uses them.
 #[allow(missing_debug_implementations)] // trait objects only
 #[derive(Clone, Copy)]
 pub struct ChatLine<'a> {
     pub conversations: &'a dyn ConversationStore,
-    pub incidents: &'a dyn IncidentStore,
-    pub appointments: &'a dyn AppointmentStore,
-    pub customers: &'a dyn CustomerLookup,
-    pub accounts: &'a dyn AccountStore,
-    pub notices: &'a dyn NoticeStore,
-    pub dispatch: &'a dyn DispatchQueue,
-    pub phrases: &'a dyn ChatPhrases,
+    pub replies: Replies<'a>,
+    pub filings: Filings<'a>,
+    pub citizens: Citizens<'a>,
     /// One-time schedules on the chat timer queue.
     pub timers: &'a dyn NoticeScheduler,
     pub tenants: &'a dyn TenantDirectory,
     pub claims: &'a dyn Claims,
-    /// Complaints filed from the chat ("dispute a bill"), their notices and staff's reminders.
-    pub complaints: &'a dyn ComplaintStore,
-    /// Citizens subscribing to a building's outage alerts from the chat.
-    pub subscriptions: &'a dyn AlertSubscriptions,
-    pub compose: &'a dyn ComposeQueue,
-    pub reminders: &'a dyn NoticeScheduler,
     pub clock: &'a dyn Clock,
     pub defaults: &'a TenantSettings,
+}
+
+/// What the line's replies need: the phrases they are said in, the notices they become, and the
+/// dispatch queue they leave by.
+#[allow(missing_debug_implementations)] // trait objects only
+#[derive(Clone, Copy)]
+pub struct Replies<'a> {
+    pub phrases: &'a dyn ChatPhrases,
+    pub notices: &'a dyn NoticeStore,
+    pub dispatch: &'a dyn DispatchQueue,
+}
+
+/// What a conversation files: incident reports, appointment requests, outage alert
+/// subscriptions, and billing complaints ("dispute a bill"), which the staff desk moves on.
+#[allow(missing_debug_implementations)] // trait objects only
+#[derive(Clone, Copy)]
+pub struct Filings<'a> {
+    pub incidents: &'a dyn IncidentStore,
+    pub appointments: &'a dyn AppointmentStore,
+    pub subscriptions: &'a dyn AlertSubscriptions,
+    pub complaints: ComplaintDesk<'a>,
+}
+
+/// Who a phone number is, and their bills.
+#[allow(missing_debug_implementations)] // trait objects only
+#[derive(Clone, Copy)]
+pub struct Citizens<'a> {
+    pub customers: &'a dyn CustomerLookup,
+    pub accounts: &'a dyn AccountStore,
 }
 
 /// What receiving one message did.
@@ -76,22 +95,10 @@ pub enum StaffAction<'a> {
     Resolve,
 }
 
-pub(super) fn refused(code: RejectionCode, detail: impl Into<String>) -> Error {
-    Error::rejected(code, detail)
-}
-
 impl ChatLine<'_> {
-    /// Complaints on the chat line's ports (the staff desk moves them on).
+    /// Complaints filed from the chat (the staff desk moves them on).
     pub fn complaint_desk(&self) -> ComplaintDesk<'_> {
-        ComplaintDesk {
-            complaints: self.complaints,
-            accounts: self.accounts,
-            compose: self.compose,
-            reminders: self.reminders,
-            tenants: self.tenants,
-            clock: self.clock,
-            defaults: self.defaults,
-        }
+        self.filings.complaints
     }
 
     pub(super) async fn settings(&self, tenant_id: &TenantId) -> Result<(TenantSettings, ChatSettings), Error> {
@@ -137,7 +144,7 @@ impl ChatLine<'_> {
         let mut ctx = self.context(&chat, &settings, tenant_id, reference_seed, billing);
         if let (State::AlertContract, Some(contract_id)) = (&conversation.state, machine::typed_contract(&inbound.said))
         {
-            ctx.contract_known = Some(self.accounts.holder(tenant_id, &contract_id).await?.is_some());
+            ctx.contract_known = Some(self.citizens.accounts.holder(tenant_id, &contract_id).await?.is_some());
         }
         let step = machine::step(&conversation.state, &Event::Said(&inbound.said), &ctx)
             .map_err(|not_now| refused(RejectionCode::InvalidTransition, not_now.0))?;
@@ -196,12 +203,12 @@ impl ChatLine<'_> {
 
     /// A known customer's unpaid invoices and next instalment, per contract.
     pub(super) async fn billing(&self, tenant_id: &TenantId, phone: &PhoneE164) -> Result<Billing, Error> {
-        let Some(customer_id) = self.customers.customer_by_phone(tenant_id, phone).await? else {
+        let Some(customer_id) = self.citizens.customers.customer_by_phone(tenant_id, phone).await? else {
             return Ok(Billing::Unknown);
         };
         let mut contracts = Vec::new();
-        for contract_id in self.customers.contracts_of(tenant_id, &customer_id).await? {
-            let Some(account) = self.accounts.account(tenant_id, &contract_id).await? else { continue };
+        for contract_id in self.citizens.customers.contracts_of(tenant_id, &customer_id).await? {
+            let Some(account) = self.citizens.accounts.account(tenant_id, &contract_id).await? else { continue };
             let summary = account.summary();
             let next = summary.active_plans.iter().filter_map(|p| p.next_milestone.clone()).min_by_key(|m| m.due_date);
             // The latest invoices, to dispute one.
@@ -238,8 +245,8 @@ impl ChatLine<'_> {
     }
 
     pub(super) async fn enqueue(&self, tenant_id: &TenantId, notice_id: &NoticeId) -> Result<(), Error> {
-        let job = DeliveryJob::new(tenant_id.clone(), notice_id.clone(), crate::notice::Channel::Whatsapp, true);
-        Ok(self.dispatch.enqueue(&job).await?)
+        let job = DeliveryJob::new(tenant_id.clone(), notice_id.clone(), crate::channel::Channel::Whatsapp, true);
+        Ok(self.replies.dispatch.enqueue(&job).await?)
     }
 
     /// Carries out a step: records and timers, the new state, the replies as notices (recorded
@@ -264,7 +271,7 @@ impl ChatLine<'_> {
             let (text, interactive) = self.render(conversation, reply, ctx.settings, &ctx.billing)?;
             conversation.log(now, speaker, &text);
             let notice = reply_notice(conversation, &format!("{cause}/{i}"), text, interactive, follow_up, now);
-            self.notices.create(&notice).await?;
+            self.replies.notices.create(&notice).await?;
             replies.push(notice.notice_id);
         }
         conversation.answered = Some(Answered { cause: cause.to_owned(), replies: replies.clone() });
@@ -303,7 +310,7 @@ impl ChatLine<'_> {
                     updates: Vec::new(),
                     version: 0,
                 };
-                self.incidents.file(&incident).await?;
+                self.filings.incidents.file(&incident).await?;
             }
             Effect::RequestAppointment { service, preferred } => {
                 let appointment = Appointment {
@@ -317,7 +324,7 @@ impl ChatLine<'_> {
                     requested_at: now,
                     version: 0,
                 };
-                self.appointments.request(&appointment).await?;
+                self.filings.appointments.request(&appointment).await?;
             }
             Effect::FileComplaint { contract_id, invoice_number, reason } => {
                 let request = FileComplaint { tenant_id: tenant_id.clone(), contract_id, invoice_number, reason };
@@ -339,7 +346,7 @@ impl ChatLine<'_> {
                     language: conversation.locale,
                     subscribed_at: now,
                 };
-                self.subscriptions.subscribe(&subscription).await?;
+                self.filings.subscriptions.subscribe(&subscription).await?;
             }
             Effect::SetLanguage(locale) => conversation.locale = locale,
             Effect::SetOptOut(opted_out) => conversation.opted_out = opted_out,
@@ -362,7 +369,7 @@ impl ChatLine<'_> {
                     name: due.schedule_name(),
                     at: local,
                     time_zone: settings.time_zone.as_str().to_owned(),
-                    job: Scheduled::ChatTimer { chat_timer: due },
+                    job: Scheduled::ChatTimer(ChatTimerMessage { chat_timer: due }),
                 };
                 self.timers.schedule(&job).await?;
             }

@@ -6,25 +6,31 @@
 
 mod line;
 pub mod machine;
+pub mod ports;
 mod records;
 mod reply;
+mod said;
 pub mod settings;
 mod staff;
 pub mod webhook;
 
-use line::refused;
-pub use line::{ChatLine, Received, StaffAction};
+pub use line::{ChatLine, Citizens, Filings, Received, Replies, StaffAction};
 pub use machine::{Effect, ListOf, Reply, State};
 pub use records::{
     Appointment, AppointmentStatus, Incident, IncidentLocation, IncidentStatus, IncidentUpdate, TranscriptLine,
 };
+pub use said::Said;
 pub use settings::ChatSettings;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use sha2::{Digest, Sha256};
+
 use crate::contact::{Locale, PhoneE164};
-use crate::ids::{NoticeId, TenantId};
+use crate::error::{Error, RejectionCode};
+use crate::ids::{EventId, NoticeId, TenantId};
+use crate::notice::{ChannelMessage, Destination, Interactive, Notice, NoticeSubject, RenderedMessage};
 use crate::text::Text;
 
 /// Every phrase the chat line says: each tenant-facing language has all of them
@@ -84,53 +90,6 @@ pub const PHRASES: &[&str] = &[
 
 /// How many lines of a conversation are kept for staff to read.
 pub const TRANSCRIPT_LINES: usize = 50;
-
-/// What a citizen sent, as the webhook reads it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Said {
-    Text {
-        body: String,
-    },
-    /// A row of a list or a button: its id.
-    Choice {
-        id: String,
-        title: String,
-    },
-    Location {
-        lat: f64,
-        lon: f64,
-        address: Option<String>,
-    },
-    Image {
-        media_id: String,
-        caption: Option<String>,
-    },
-    /// Stickers, reactions, voice notes, videos…: kept by kind, never read.
-    Unsupported {
-        kind: String,
-    },
-}
-
-impl Said {
-    /// What staff read in the transcript.
-    pub fn transcript(&self) -> String {
-        match self {
-            Self::Text { body } => body.clone(),
-            Self::Choice { title, .. } => format!("[{title}]"),
-            Self::Location { lat, lon, address } => {
-                format!(
-                    "[location {lat:.5},{lon:.5}{}]",
-                    address.as_deref().map(|a| format!(" {a}")).unwrap_or_default()
-                )
-            }
-            Self::Image { media_id, caption } => {
-                format!("[photo {media_id}{}]", caption.as_deref().map(|c| format!(": {c}")).unwrap_or_default())
-            }
-            Self::Unsupported { kind } => format!("[{kind}]"),
-        }
-    }
-}
 
 /// One inbound WhatsApp message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -203,26 +162,45 @@ impl Conversation {
     }
 }
 
-/// A chat timer's job, put on the chat timer queue by its schedule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChatTimerDue {
-    pub tenant_id: TenantId,
-    pub phone: PhoneE164,
-    /// When the name was asked: a timer for an earlier question is stale.
-    pub asked_at: Timestamp,
-    pub stage: machine::NoReply,
+pub(super) fn refused(code: RejectionCode, detail: impl Into<String>) -> Error {
+    Error::rejected(code, detail)
 }
 
-impl ChatTimerDue {
-    /// The schedule's name: one per question and stage.
-    pub fn schedule_name(&self) -> String {
-        let digest = sha2::Sha256::digest(format!("{}/{}", self.tenant_id, self.phone.as_str()).as_bytes());
-        format!("chat-{}-{}-{}", &hex::encode(digest)[..16], self.asked_at.as_millisecond(), self.stage.as_str())
+/// The notice a reply of the chat line becomes, keyed by what caused it.
+pub(super) fn reply_notice(
+    conversation: &Conversation,
+    cause: &str,
+    text: String,
+    interactive: Option<Interactive>,
+    follow_up: bool,
+    now: Timestamp,
+) -> Notice {
+    let subject = NoticeSubject::Chat { follow_up };
+    let key = format!("chat/{}/{cause}", conversation.phone.as_str());
+    let notice_id = NoticeId::derived(&conversation.tenant_id, &key, subject.kind());
+    let digest = hex::encode(Sha256::digest(key.as_bytes()));
+    let content_hash = hex::encode(Sha256::digest(text.as_bytes()));
+    Notice {
+        tenant_id: conversation.tenant_id.clone(),
+        notice_id,
+        contract_id: None,
+        kind: subject.kind(),
+        locale: conversation.locale,
+        messages: vec![ChannelMessage {
+            destination: Destination::Whatsapp(conversation.phone.clone()),
+            template: None,
+            content: Some(RenderedMessage { subject: None, text, html: None, parts: None, interactive }),
+            attachment: None,
+        }],
+        channel_reason: "chat line".to_owned(),
+        content_hash,
+        cause: EventId::parse(&format!("chat:{}", &digest[..32])).expect("hex is a valid event id"),
+        created_at: now,
+        subject,
+        fallback_of: None,
+        recipient: None,
     }
 }
-
-use sha2::Digest;
 
 #[cfg(test)]
 mod tests;

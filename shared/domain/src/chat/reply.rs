@@ -1,17 +1,15 @@
 //! The chat line's replies: phrases rendered in the conversation's language, with the lists and
 //! buttons WhatsApp shows, recorded as notices for the dispatcher.
 
-use jiff::Timestamp;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::machine::{self, Billing, ListOf, Reply};
 use super::settings::{ChatSettings, Row};
-use super::{ChatLine, Conversation};
+use super::{ChatLine, Conversation, reply_notice};
 use crate::contact::{Locale, PhoneE164};
 use crate::error::Error;
-use crate::ids::{EventId, NoticeId, TenantId};
-use crate::notice::{ChannelMessage, Destination, Interactive, InteractiveRow, Notice, NoticeSubject, RenderedMessage};
+use crate::ids::TenantId;
+use crate::notice::{Interactive, InteractiveRow};
 
 impl ChatLine<'_> {
     /// A message outside the conversation's flow (an incident's new status, a confirmed
@@ -35,7 +33,7 @@ impl ChatLine<'_> {
         let (text, _) =
             self.render(&conversation, &Reply::Say { phrase, values, list: None }, &chat, &Billing::NotLoaded)?;
         let notice = reply_notice(&conversation, cause, text, None, !conversation.in_window(now), now);
-        self.notices.create(&notice).await?;
+        self.replies.notices.create(&notice).await?;
         self.enqueue(tenant_id, &notice.notice_id).await
     }
 
@@ -54,9 +52,9 @@ impl ChatLine<'_> {
         let mut values = values.clone();
         values["locale"] = json!(locale);
         values["name"] = json!(conversation.name);
-        let text = self.phrases.say(locale, phrase, &values)?;
+        let text = self.replies.phrases.say(locale, phrase, &values)?;
         let Some(list) = list else { return Ok((text, None)) };
-        let say = |phrase: &str| self.phrases.say(locale, phrase, &json!({ "locale": locale }));
+        let say = |phrase: &str| self.replies.phrases.say(locale, phrase, &json!({ "locale": locale }));
         let rows = |rows: Vec<&Row>| -> Vec<InteractiveRow> {
             rows.into_iter()
                 .map(|row| InteractiveRow {
@@ -122,40 +120,5 @@ fn language_name(locale: Locale) -> &'static str {
         Locale::Es => "Español",
         Locale::It => "Italiano",
         Locale::En => "English",
-    }
-}
-
-pub(super) fn reply_notice(
-    conversation: &Conversation,
-    cause: &str,
-    text: String,
-    interactive: Option<Interactive>,
-    follow_up: bool,
-    now: Timestamp,
-) -> Notice {
-    let subject = NoticeSubject::Chat { follow_up };
-    let key = format!("chat/{}/{cause}", conversation.phone.as_str());
-    let notice_id = NoticeId::derived(&conversation.tenant_id, &key, subject.kind());
-    let digest = hex::encode(Sha256::digest(key.as_bytes()));
-    let content_hash = hex::encode(Sha256::digest(text.as_bytes()));
-    Notice {
-        tenant_id: conversation.tenant_id.clone(),
-        notice_id,
-        contract_id: None,
-        kind: subject.kind(),
-        locale: conversation.locale,
-        messages: vec![ChannelMessage {
-            destination: Destination::Whatsapp(conversation.phone.clone()),
-            template: None,
-            content: Some(RenderedMessage { subject: None, text, html: None, parts: None, interactive }),
-            attachment: None,
-        }],
-        channel_reason: "chat line".to_owned(),
-        content_hash,
-        cause: EventId::parse(&format!("chat:{}", &digest[..32])).expect("hex is a valid event id"),
-        created_at: now,
-        subject,
-        fallback_of: None,
-        recipient: None,
     }
 }

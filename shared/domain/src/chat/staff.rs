@@ -70,6 +70,7 @@ impl ChatLine<'_> {
         note: Option<Text<500>>,
     ) -> Result<Incident, Error> {
         let mut incident = self
+            .filings
             .incidents
             .incident(tenant_id, reference)
             .await?
@@ -80,7 +81,7 @@ impl ChatLine<'_> {
         let now = self.clock.now();
         incident.status = status;
         incident.updates.push(IncidentUpdate { at: now, by: by.to_owned(), status, note: note.clone() });
-        if !self.incidents.update(&incident).await? {
+        if !self.filings.incidents.update(&incident).await? {
             return Err(refused(RejectionCode::ConcurrentChange, format!("incident {reference} changed meanwhile")));
         }
         incident.version += 1;
@@ -99,6 +100,7 @@ impl ChatLine<'_> {
         slot: Text<200>,
     ) -> Result<Appointment, Error> {
         let mut appointment = self
+            .filings
             .appointments
             .appointment(tenant_id, reference)
             .await?
@@ -110,7 +112,7 @@ impl ChatLine<'_> {
             ));
         }
         appointment.status = AppointmentStatus::Confirmed { slot: slot.clone(), by: by.to_owned() };
-        if !self.appointments.update(&appointment).await? {
+        if !self.filings.appointments.update(&appointment).await? {
             return Err(refused(RejectionCode::ConcurrentChange, format!("appointment {reference} changed meanwhile")));
         }
         appointment.version += 1;

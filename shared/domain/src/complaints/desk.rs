@@ -4,16 +4,15 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
-use super::{Action, Complaint, ComplaintDeadlineDue, ComplaintSettings, ComplaintState, ComplaintStep, transition};
+use super::{Action, Complaint, ComplaintSettings, ComplaintState, ComplaintStep, transition};
 use crate::account::{AccountFact, Fact, InvoiceCorrection};
 use crate::clock::Clock;
+use crate::complaints::ports::ComplaintStore;
 use crate::error::{Error, RejectionCode};
-use crate::ids::NoticeId;
-use crate::ids::{ContractId, EventId, InvoiceNumber, TenantId};
-use crate::notice::{ComposeJob, NoticeKind, NoticeSubject};
-use crate::ports::{
-    AccountStore, ComplaintStore, ComposeQueue, NoticeScheduler, Scheduled, ScheduledJob, TenantDirectory,
-};
+use crate::ids::{ContractId, EventId, InvoiceNumber, NoticeId, TenantId};
+use crate::notice::{NoticeKind, NoticeSubject};
+use crate::ports::{AccountStore, ComposeQueue, NoticeScheduler, Scheduled, ScheduledJob, TenantDirectory};
+use crate::queues::{ComplaintDeadlineDue, ComposeJob, ComposeMessage};
 use crate::staff_mail::{StaffEmail, StaffMail};
 use crate::tenant::TenantSettings;
 use crate::text::Text;
@@ -211,7 +210,7 @@ impl ComplaintDesk<'_> {
             name: format!("complaint-{}-{}", complaint.tenant_id, complaint.reference),
             at: remind_at.to_zoned(zone).datetime().round(jiff::Unit::Second).unwrap_or_default(),
             time_zone: settings.time_zone.as_str().to_owned(),
-            job: Scheduled::ComplaintDeadline { complaint_deadline: due },
+            job: Scheduled::Compose(ComposeMessage::ComplaintDeadline(due)),
         };
         self.reminders.schedule(&job).await?;
         Ok(())

@@ -6,8 +6,11 @@
 //! resolution that corrects the amount updates the contract's account.
 
 mod desk;
+pub mod ports;
+mod recipients;
 
 pub use desk::{ComplaintDesk, ComplaintReminders, FileComplaint, Reminded};
+pub use recipients::ComplaintRecipients;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -308,7 +311,7 @@ impl ComplaintSettings {
 }
 
 /// What a complaint's templates get: where it stands, in the tenant's local dates.
-pub fn template_values(complaint: &Complaint, zone: &crate::tenant::TimeZoneName) -> serde_json::Value {
+pub fn template_values(complaint: &Complaint, zone: &crate::clock::TimeZoneName) -> serde_json::Value {
     let local_date = |at: Timestamp| at.to_zoned(zone.zone()).date();
     let mut values = serde_json::json!({
         "reference": complaint.reference,
@@ -334,16 +337,6 @@ pub fn template_values(complaint: &Complaint, zone: &crate::tenant::TimeZoneName
         values["corrected_amount"] = amount.clone();
     }
     values
-}
-
-/// A deadline reminder's job, put on the compose queue by its schedule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ComplaintDeadlineDue {
-    pub tenant_id: TenantId,
-    pub reference: String,
-    /// The complaint's version when scheduled: a complaint that moved on is not late.
-    pub version: u32,
 }
 
 #[cfg(test)]

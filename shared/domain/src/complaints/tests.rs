@@ -8,6 +8,7 @@ use crate::ids::{ContractId, InvoiceNumber};
 use crate::money::{Amount, Currency};
 use crate::notice::NoticeSubject;
 use crate::ports::{AccountStore, Scheduled};
+use crate::queues::{ComplaintDeadlineDue, ComposeMessage};
 
 fn euros(minor: i64) -> Money {
     Money { amount: Amount::from_minor(minor), currency: Currency::parse("EUR").unwrap() }
@@ -142,7 +143,7 @@ async fn filing_acknowledges_with_a_reference_and_schedules_staffs_reminder() {
     assert_eq!(reminders.len(), 1);
     assert_eq!(reminders[0].at.to_string(), "2026-11-28T10:00:00", "two days before the 10-day deadline, Madrid time");
     assert!(
-        matches!(&reminders[0].job, Scheduled::ComplaintDeadline { complaint_deadline } if complaint_deadline.version == 0)
+        matches!(&reminders[0].job, Scheduled::Compose(ComposeMessage::ComplaintDeadline(complaint_deadline)) if complaint_deadline.version == 0)
     );
     // filed again (a double tap): the same complaint, acknowledged once
     let again = filed(&f).await;

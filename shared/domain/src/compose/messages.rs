@@ -5,12 +5,17 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{Compose, Recipient, subjects};
+use super::fit::{Fit, render_fitting};
+use super::recipient::Recipient;
+use super::subjects;
+use crate::applies::Applies;
+use crate::channel::Channel;
 use crate::channels::{ChannelChoice, Chooser};
 use crate::contact::Locale;
-use crate::error::{Error, RejectionCode};
-use crate::notice::{Channel, ChannelMessage, ComposeJob, NoticeKind, RenderedMessage, TemplateRef};
-use crate::ports::{NoticeRenderer, SmsRules, TemplateKey};
+use crate::error::Error;
+use crate::notice::{ChannelMessage, NoticeKind, RenderedMessage, TemplateRef};
+use crate::ports::{NoticeRenderer, NoticeStore, Suppressions, TemplateKey};
+use crate::queues::ComposeJob;
 use crate::tenant::TenantSettings;
 
 /// A notice's messages, why these channels, and the hash of all that was rendered.
@@ -21,9 +26,19 @@ pub(super) struct Written {
 }
 
 /// One channel's content, or why the channel cannot carry it.
-type Rendered = Result<Option<(TemplateRef, RenderedMessage)>, String>;
+type Rendered = Applies<Option<(TemplateRef, RenderedMessage)>>;
 
-impl Compose<'_> {
+/// The ports writing needs: the renderer, the suppressions that rule channels out, and the
+/// notices (a fallback looks at the channels its original used).
+#[allow(missing_debug_implementations)] // trait objects only
+#[derive(Clone, Copy)]
+pub(super) struct Writer<'a> {
+    pub renderer: &'a dyn NoticeRenderer,
+    pub suppressions: &'a dyn Suppressions,
+    pub notices: &'a dyn NoticeStore,
+}
+
+impl Writer<'_> {
     /// The messages of the notice `job` asks for, or why there is none to write (a fallback
     /// with no channel left).
     pub(super) async fn write(
@@ -32,7 +47,7 @@ impl Compose<'_> {
         recipient: &Recipient,
         locale: Locale,
         settings: &TenantSettings,
-    ) -> Result<Result<Written, String>, Error> {
+    ) -> Result<Applies<Written>, Error> {
         let kind = job.subject.kind();
         let mut unusable: Vec<(Channel, String)> = Vec::new();
         let mut notes: Vec<String> = Vec::new();
@@ -55,7 +70,7 @@ impl Compose<'_> {
                         original.iter().flat_map(|n| n.messages.iter().map(|m| m.destination.channel())).collect();
                     let choice = chooser.choose_fallback(fallback.failed, &already).await?;
                     if choice.destinations.is_empty() {
-                        return Ok(Err(choice.reason));
+                        return Ok(Applies::No(choice.reason));
                     }
                     choice
                 }
@@ -67,8 +82,8 @@ impl Compose<'_> {
                 let channel = destination.channel();
                 let (template, content) =
                     match self.render(kind, channel, locale, &recipient.values, settings, &mut notes)? {
-                        Ok(rendered) => rendered.unzip(),
-                        Err(why) => {
+                        Applies::Yes(rendered) => rendered.unzip(),
+                        Applies::No(why) => {
                             refused = Some((channel, why));
                             break;
                         }
@@ -88,7 +103,7 @@ impl Compose<'_> {
                 continue;
             }
             let reason = std::iter::once(reason).chain(notes).collect::<Vec<_>>().join("; ");
-            return Ok(Ok(Written { messages, reason, content_hash: hex::encode(hasher.finalize()) }));
+            return Ok(Applies::Yes(Written { messages, reason, content_hash: hex::encode(hasher.finalize()) }));
         }
     }
 
@@ -110,60 +125,15 @@ impl Compose<'_> {
             other => other,
         };
         if !kind.channels().contains(&rendered_as) {
-            return Ok(Ok(None));
+            return Ok(Applies::Yes(None));
         }
         let key = TemplateKey { kind, channel: rendered_as, locale };
         Ok(match render_fitting(self.renderer, key, values, settings.sms)? {
             Fit::Fits { template, content, note } => {
                 notes.extend(note.map(|note| format!("{}: {note}", channel.as_str())));
-                Ok(Some((template, content)))
+                Applies::Yes(Some((template, content)))
             }
-            Fit::TooLong(why) => Err(why),
+            Fit::TooLong(why) => Applies::No(why),
         })
-    }
-}
-
-/// A message rendered within its limit, or why it cannot be.
-pub(crate) enum Fit {
-    /// `note`: it took the kind's higher cap, and how many parts.
-    Fits {
-        template: TemplateRef,
-        content: RenderedMessage,
-        note: Option<String>,
-    },
-    TooLong(String),
-}
-
-/// Renders `key` within the tenant's SMS limit, or — for a service-critical kind — within its
-/// higher cap, saying so.
-pub(crate) fn render_fitting(
-    renderer: &dyn NoticeRenderer,
-    key: TemplateKey,
-    values: &serde_json::Value,
-    rules: SmsRules,
-) -> Result<Fit, Error> {
-    let too_long = match renderer.render(key, values, rules) {
-        Ok((template, content)) => return Ok(Fit::Fits { template, content, note: None }),
-        Err(rejection) if rejection.code == RejectionCode::SmsTooLong => rejection,
-        Err(other) => return Err(other.into()),
-    };
-    let Some(cap) = rules.critical_max_segments.filter(|cap| key.kind.service_critical() && *cap > rules.max_segments)
-    else {
-        return Ok(Fit::TooLong(format!("too long for {} SMS part(s)", rules.max_segments)));
-    };
-    match renderer.render(key, values, SmsRules { max_segments: cap, ..rules }) {
-        Ok((template, content)) => {
-            let parts = content.parts.unwrap_or(cap);
-            let note = format!(
-                "{parts} parts, over the usual {} but within {cap} for {}",
-                rules.max_segments,
-                key.kind.as_str()
-            );
-            Ok(Fit::Fits { template, content, note: Some(note) })
-        }
-        Err(rejection) if rejection.code == RejectionCode::SmsTooLong => {
-            Ok(Fit::TooLong(format!("too long even for {cap} SMS part(s): {}", too_long.detail)))
-        }
-        Err(other) => Err(other.into()),
     }
 }

@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::account::{ContractAccount, CustomerProfile};
+use crate::applies::Applies;
 use crate::billing::{Document, PlanStatus};
 use crate::contact::Locale;
 use crate::error::{Error, RejectionCode};
@@ -10,8 +11,8 @@ use crate::ids::{InvoiceNumber, PlanId};
 use crate::money::Money;
 use crate::notice::NoticeSubject;
 
-/// The values of one kind, or (inner `Err`) why a reminder no longer applies.
-type Values = Result<Result<Value, String>, Error>;
+/// The values of one kind, or why a reminder no longer applies.
+type Values = Result<Applies<Value>, Error>;
 
 /// Every template gets the locale, the customer's name, the contract and the account summary,
 /// plus what its kind needs.
@@ -34,7 +35,7 @@ pub(super) fn template_values(
             return Err(Error::rejected(RejectionCode::RenderFailed, "this notice is not about an account"));
         }
     };
-    let Ok(Value::Object(specific)) = specific else { return Ok(specific) };
+    let Applies::Yes(Value::Object(specific)) = specific else { return Ok(specific) };
     let mut values = json!({
         "locale": locale,
         "customer": { "name": customer.name },
@@ -44,7 +45,7 @@ pub(super) fn template_values(
     if let Some(values) = values.as_object_mut() {
         values.extend(specific);
     }
-    Ok(Ok(values))
+    Ok(Applies::Yes(values))
 }
 
 /// Documents larger than this are not attached; the notice points to the virtual office instead.
@@ -79,7 +80,7 @@ fn invoice_available(account: &ContractAccount, number: &InvoiceNumber) -> Value
         .iter()
         .map(|line| json!({ "concept": line.concept, "amount": Money { amount: line.amount, currency: invoice.currency.clone() } }))
         .collect();
-    Ok(Ok(json!({
+    Ok(Applies::Yes(json!({
         "invoice": {
             "number": invoice.number,
             "total": invoice.total(),
@@ -100,12 +101,12 @@ fn invoice_upcoming(account: &ContractAccount, number: &InvoiceNumber, charge_da
     let scheduled = state.scheduled.as_ref().ok_or_else(|| invoice_error(account, number, "was never scheduled"))?;
     let scheduled = &scheduled.value;
     if scheduled.bank_charge_date.unwrap_or(scheduled.planned_issue_date) != charge_date {
-        return Ok(Err(format!("invoice {number} was rescheduled; a newer pre-notice replaces this one")));
+        return Ok(Applies::No(format!("invoice {number} was rescheduled; a newer pre-notice replaces this one")));
     }
     if state.is_settled() {
-        return Ok(Err(format!("invoice {number} is already paid")));
+        return Ok(Applies::No(format!("invoice {number} is already paid")));
     }
-    Ok(Ok(json!({
+    Ok(Applies::Yes(json!({
         "invoice": {
             "number": scheduled.number,
             "total": Money { amount: scheduled.amount, currency: scheduled.currency.clone() },
@@ -119,10 +120,10 @@ fn invoice_upcoming(account: &ContractAccount, number: &InvoiceNumber, charge_da
 fn direct_debit_returned(account: &ContractAccount, number: &InvoiceNumber) -> Values {
     let state = account.invoice(number).ok_or_else(|| invoice_error(account, number, "is not known"))?;
     let Some(returned) = state.open_return() else {
-        return Ok(Err(format!("the returned debit of invoice {number} is settled")));
+        return Ok(Applies::No(format!("the returned debit of invoice {number} is settled")));
     };
     let money = |amount| Money { amount, currency: returned.currency.clone() };
-    Ok(Ok(json!({
+    Ok(Applies::Yes(json!({
         "returned": {
             "invoice_number": returned.invoice_number,
             "returned_on": returned.returned_on,
@@ -139,12 +140,12 @@ fn payment_plan_milestone(account: &ContractAccount, plan_id: &PlanId, due_date:
         return Err(Error::rejected(RejectionCode::InvalidField, detail));
     };
     if plan.status != PlanStatus::Active {
-        return Ok(Err(format!("plan {plan_id} is no longer active")));
+        return Ok(Applies::No(format!("plan {plan_id} is no longer active")));
     }
     let Some(instalment) = plan.instalments.iter().find(|i| i.due_date == due_date && !i.paid) else {
-        return Ok(Err(format!("the instalment of plan {plan_id} due {due_date} is paid or gone")));
+        return Ok(Applies::No(format!("the instalment of plan {plan_id} due {due_date} is paid or gone")));
     };
-    Ok(Ok(json!({
+    Ok(Applies::Yes(json!({
         "plan": { "plan_id": plan.plan_id, "remaining": plan.instalments.iter().filter(|i| !i.paid).count() },
         "milestone": {
             "due_date": instalment.due_date,

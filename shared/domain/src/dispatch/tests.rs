@@ -1,7 +1,9 @@
 use super::*;
+use crate::channel::Channel;
+use crate::contact::PhoneE164;
 use crate::fakes::{self, Fakes, SendFault};
-use crate::notice::Channel;
-use crate::ports::TenantDirectory;
+use crate::notice::NoticeKind;
+use crate::ports::{Scheduled, Suppressions, TenantDirectory};
 
 fn dispatch(f: &Fakes) -> Dispatch<'_> {
     f.dispatcher()

@@ -4,9 +4,10 @@
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
+use crate::chat::ports::{AppointmentStore, ChatPhrases, ConversationStore, CustomerLookup, IncidentStore};
 use crate::chat::{Appointment, Conversation, Incident};
 use crate::complaints::Complaint;
-use crate::ports::{AppointmentStore, ChatPhrases, ComplaintStore, ConversationStore, CustomerLookup, IncidentStore};
+use crate::complaints::ports::ComplaintStore;
 
 #[derive(Debug, Default)]
 pub struct InMemoryChat {

@@ -23,25 +23,28 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::account::{AccountFact, ContractAccount, ContractHolder, CustomerProfile, Slot, StoredSlot};
+use crate::applies::Applies;
 use crate::billing::{BillingEvent, BillingPayload, Document};
-use crate::clock::Clock;
-use crate::compose::Compose;
+use crate::channel::Channel;
+use crate::clock::{Clock, TimeZoneName};
+use crate::complaints::ComplaintRecipients;
+use crate::compose::{AccountHolders, BySubject, Compose, Recipient, Recipients};
 use crate::contact::{Locale, PhoneE164};
-use crate::dispatch::Dispatch;
-use crate::error::{PortError, Rejection};
+use crate::dispatch::{Dispatch, Pacing, Providers};
+use crate::error::{Error, PortError, Rejection};
 use crate::ids::{ContractId, CustomerId, EventId, InvoiceNumber, NoticeId, TenantId};
 use crate::ingest::Ingest;
-use crate::notice::{
-    Channel, ComposeJob, DeliveryJob, Destination, Notice, NoticeSubject, RenderedMessage, TemplateRef,
-};
+use crate::notice::{Destination, Notice, NoticeSubject, RenderedMessage, TemplateRef};
+use crate::outage::OutageRecipients;
 use crate::ports::{
     AccountStore, Before, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DeadLetter, DeadLetters,
     DeliveryRecords, DeliveryStatus, DispatchQueue, Documents, EmailSender, Held, NoticeRenderer, NoticeScheduler,
     NoticeStore, OutgoingEmail, OutgoingSms, OutgoingWhatsApp, RateLimiter, RejectedMessage, RejectionLog, Release,
-    ScheduledJob, SmsRules, SmsSender, Suppressions, TemplateKey, TenantDirectory, WhatsAppMessage, WhatsAppSender,
+    ScheduledJob, SmsSender, Suppressions, TemplateKey, TenantDirectory, WhatsAppMessage, WhatsAppSender,
 };
 use crate::print::{PrintArchive, PrintLetter, PrintQueue};
-use crate::tenant::{TenantSettings, TimeZoneName};
+use crate::queues::{ComposeJob, DeliveryJob};
+use crate::tenant::{SmsRules, TenantSettings};
 use crate::text::Text;
 
 /// Every fake, wired together.
@@ -73,6 +76,18 @@ pub struct Fakes {
     pub phrases: FakePhrases,
     /// The chat line's timers (a separate schedule target).
     pub chat_timers: InMemoryScheduler,
+}
+
+/// Every kind of recipient, found on these fakes as the composer function finds them.
+#[async_trait]
+impl Recipients for Fakes {
+    async fn recipient(&self, job: &ComposeJob, settings: &TenantSettings) -> Result<Applies<Recipient>, Error> {
+        let accounts = AccountHolders { accounts: &self.accounts };
+        let outages =
+            OutageRecipients { outages: &self.outages, accounts: &self.accounts, subscriptions: &self.outages };
+        let complaints = ComplaintRecipients { complaints: &self.chat, accounts: &self.accounts };
+        BySubject { accounts: &accounts, outages: &outages, complaints: &complaints }.recipient(job, settings).await
+    }
 }
 
 impl Default for Fakes {
@@ -164,15 +179,12 @@ impl Fakes {
     /// The composer on these fakes, with another renderer and deployment settings.
     pub fn composer_with<'a>(&'a self, renderer: &'a dyn NoticeRenderer, defaults: &'a TenantSettings) -> Compose<'a> {
         Compose {
-            accounts: &self.accounts,
+            recipients: self,
             notices: &self.notices,
             renderer,
             dispatch: &self.dispatch,
             suppressions: &self.suppressions,
             tenants: &self.tenants,
-            outages: &self.outages,
-            subscriptions: &self.outages,
-            complaints: &self.chat,
             print: &self.print,
             clock: &self.clock,
             defaults,
@@ -218,20 +230,17 @@ impl Fakes {
     pub fn chat_line(&self) -> crate::chat::ChatLine<'_> {
         crate::chat::ChatLine {
             conversations: &self.chat,
-            incidents: &self.chat,
-            appointments: &self.chat,
-            customers: &self.accounts,
-            accounts: &self.accounts,
-            notices: &self.notices,
-            dispatch: &self.dispatch,
-            phrases: &self.phrases,
+            replies: crate::chat::Replies { phrases: &self.phrases, notices: &self.notices, dispatch: &self.dispatch },
+            filings: crate::chat::Filings {
+                incidents: &self.chat,
+                appointments: &self.chat,
+                subscriptions: &self.outages,
+                complaints: self.complaint_desk(),
+            },
+            citizens: crate::chat::Citizens { customers: &self.accounts, accounts: &self.accounts },
             timers: &self.chat_timers,
             tenants: &self.tenants,
             claims: &self.claims,
-            complaints: &self.chat,
-            subscriptions: &self.outages,
-            compose: &self.compose,
-            reminders: &self.scheduler,
             clock: &self.clock,
             defaults: &self.defaults,
         }
@@ -270,17 +279,24 @@ impl Fakes {
         Dispatch {
             claims: &self.claims,
             notices: &self.notices,
-            email: &self.email,
-            sms: &self.sms,
-            whatsapp: &self.whatsapp,
-            documents: &self.documents,
-            suppressions: &self.suppressions,
+            deliveries: &self.deliveries,
+            providers: Providers {
+                email: &self.email,
+                sms: &self.sms,
+                whatsapp: &self.whatsapp,
+                documents: &self.documents,
+                suppressions: &self.suppressions,
+                clock: &self.clock,
+            },
+            pacing: Pacing {
+                rate_limiter: &self.rate_limiter,
+                queue: &self.dispatch,
+                scheduler: &self.scheduler,
+                clock: &self.clock,
+            },
             compose: &self.compose,
             dispatch: &self.dispatch,
-            scheduler: &self.scheduler,
             tenants: &self.tenants,
-            rate_limiter: &self.rate_limiter,
-            deliveries: &self.deliveries,
             clock: &self.clock,
             defaults: &self.defaults,
         }

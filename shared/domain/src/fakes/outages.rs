@@ -6,8 +6,8 @@ use super::*;
 use crate::billing::Coordinates;
 use crate::ids::{OutageId, SectorId, SubscriberId};
 use crate::outage::geo::GridCell;
+use crate::outage::ports::{AlertSubscriptions, NetworkIndex, OutageStore};
 use crate::outage::{AlertSubscription, Outage};
-use crate::ports::{AlertSubscriptions, NetworkIndex, OutageStore};
 
 #[derive(Debug, Default)]
 pub struct InMemoryOutages {

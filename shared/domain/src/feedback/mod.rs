@@ -5,10 +5,11 @@ pub mod ses_event;
 
 use jiff::Timestamp;
 
+use crate::channel::Channel;
 use crate::contact::Email;
 use crate::error::Error;
 use crate::ids::{NoticeId, TenantId};
-use crate::notice::{Channel, Destination};
+use crate::notice::Destination;
 use crate::ports::{ClaimKey, DeliveryRecords, DeliveryStatus, Suppressions};
 
 /// One provider event about one sent email, parsed at the edge.

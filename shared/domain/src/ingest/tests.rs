@@ -1,11 +1,10 @@
 use super::*;
 use crate::account::ContractAccount;
-use crate::fakes::{self, Fakes};
+use crate::fakes::{self, FACT_SAMPLES, Fakes};
 use crate::ids::EventId;
-use crate::notice::ComposeJob;
 use crate::notice::{NoticeKind, NoticeSubject};
-use crate::ports::ClaimOutcome;
-use crate::ports::{Scheduled, ScheduledJob, TenantDirectory};
+use crate::ports::{ClaimOutcome, Scheduled, ScheduledJob, TenantDirectory};
+use crate::queues::{ComposeJob, ComposeMessage};
 use crate::tenant::TenantSettings;
 
 fn ingest(f: &Fakes) -> Ingest<'_> {
@@ -15,8 +14,6 @@ fn ingest(f: &Fakes) -> Ingest<'_> {
 async fn account(f: &Fakes) -> ContractAccount {
     f.accounts.account(&fakes::tenant(), &fakes::contract()).await.unwrap().unwrap()
 }
-
-use crate::fakes::FACT_SAMPLES;
 
 #[tokio::test]
 async fn an_invoice_for_a_known_contract_is_stored_and_asks_for_one_notice() {
@@ -182,7 +179,10 @@ async fn an_invoice_scheduled_event_schedules_its_pre_notice_days_ahead_in_the_t
         invoice_number: fakes::invoice_number(),
         charge_date: jiff::civil::date(2026, 12, 1),
     };
-    assert_eq!(scheduled[0].job, Scheduled::Compose(ComposeJob { subject: expected, ..scheduled_job(&scheduled[0]) }));
+    assert_eq!(
+        scheduled[0].job,
+        Scheduled::Compose(ComposeMessage::Notice(ComposeJob { subject: expected, ..scheduled_job(&scheduled[0]) }))
+    );
     assert!(f.compose.jobs().is_empty());
 }
 
@@ -236,7 +236,7 @@ async fn a_payment_plan_schedules_a_reminder_before_its_next_unpaid_instalment()
 
 fn scheduled_job(scheduled: &ScheduledJob) -> ComposeJob {
     match &scheduled.job {
-        Scheduled::Compose(job) => job.clone(),
+        Scheduled::Compose(ComposeMessage::Notice(job)) => job.clone(),
         other => panic!("not a compose job: {other:?}"),
     }
 }

@@ -7,12 +7,16 @@ use futures_util::{StreamExt, stream};
 use serde_json::json;
 
 use super::audience::{CONCURRENCY, template_values};
-use super::{AlertStage, Audience, AudienceMember, Outage, OutageAlertDue, OutageArea, OutageStatus};
+use super::{Audience, AudienceMember, Outage, OutageArea, OutageStatus};
+use crate::applies::{Applies, applies_or_return};
+use crate::channel::Channel;
 use crate::compose::{Compose, Composed};
 use crate::error::{Error, RejectionCode};
 use crate::ids::{EventId, NoticeId};
-use crate::notice::{Channel, ComposeJob, NoticeKind, NoticeSubject};
-use crate::ports::{Claims, EmailSender, OutageStore, RejectedMessage, RejectionLog};
+use crate::notice::{AlertStage, NoticeKind, NoticeSubject};
+use crate::outage::ports::OutageStore;
+use crate::ports::{Claims, EmailSender, RejectedMessage, RejectionLog};
+use crate::queues::{ComposeJob, OutageAlertDue};
 use crate::staff_mail::{StaffEmail, StaffMail};
 use crate::tenant::TenantSettings;
 
@@ -62,15 +66,12 @@ pub(crate) fn stale(outage: &Outage, revision: u32, stage: AlertStage) -> Option
 impl OutageAlerts<'_> {
     /// Composes the alert for everyone the outage reaches, then briefs the call centre. Firing
     /// twice composes the same notices (their ids come from the alert), so nobody is told twice.
-    pub async fn fire(&self, due: &OutageAlertDue) -> Result<Result<AlertsFired, String>, Error> {
+    pub async fn fire(&self, due: &OutageAlertDue) -> Result<Applies<AlertsFired>, Error> {
         // The label comes off the queue: one that cannot be part of an id refuses the alert, with why.
         let cause = EventId::parse(&due.key().replace('/', ":")).map_err(|e| {
             Error::rejected(RejectionCode::InvalidField, format!("outage alert label {:?}: {e}", due.label))
         })?;
-        let outage = match self.announce(due).await? {
-            Ok(outage) => outage,
-            Err(not_applicable) => return Ok(Err(not_applicable)),
-        };
+        let outage = applies_or_return!(self.announce(due).await?);
         let members = self.audience.members(&outage).await?;
         let jobs: Vec<ComposeJob> = members.iter().map(|member| alert_job(&outage, due, member, &cause)).collect();
         let compose = self.compose;
@@ -113,26 +114,26 @@ impl OutageAlerts<'_> {
         let mut fired =
             AlertsFired { recipients: members.len(), by_channel, unreachable, failed, briefing: String::new() };
         fired.briefing = self.brief(&outage, due, &fired).await?;
-        Ok(Ok(fired))
+        Ok(Applies::Yes(fired))
     }
 
     /// The outage, once it is recorded as announced (before anyone is told, so that an operator
     /// who cancels meanwhile knows to send a cancellation); or why the alert no longer applies.
-    async fn announce(&self, due: &OutageAlertDue) -> Result<Result<Outage, String>, Error> {
+    async fn announce(&self, due: &OutageAlertDue) -> Result<Applies<Outage>, Error> {
         for _ in 0..3 {
             let mut outage = self.outages.outage(&due.tenant_id, &due.outage_id).await?.ok_or_else(|| {
                 Error::rejected(RejectionCode::UnknownOutage, format!("outage {} is not known", due.outage_id))
             })?;
             if let Some(reason) = stale(&outage, due.revision, due.stage) {
-                return Ok(Err(reason));
+                return Ok(Applies::No(reason));
             }
             if due.stage != AlertStage::Advance || outage.announced {
-                return Ok(Ok(outage));
+                return Ok(Applies::Yes(outage));
             }
             outage.announced = true;
             if self.outages.save(&outage).await? {
                 outage.version += 1;
-                return Ok(Ok(outage));
+                return Ok(Applies::Yes(outage));
             }
         }
         Err(Error::InProgress { key: due.key() })

@@ -6,16 +6,18 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{AlertStage, AlertSubscription, Outage, OutageArea};
+use super::{AlertSubscription, Outage, OutageArea};
 use crate::account::{ContractHolder, CustomerProfile};
+use crate::channel::Channel;
 use crate::channels::Chooser;
 use crate::compose::{Fit, render_fitting};
 use crate::contact::Locale;
 use crate::error::Error;
 use crate::ids::{ContractId, TenantId};
 use crate::money::{Amount, Money};
-use crate::notice::{Channel, NoticeKind};
-use crate::ports::{AccountStore, AlertSubscriptions, NetworkIndex, NoticeRenderer, Suppressions, TemplateKey};
+use crate::notice::{AlertStage, NoticeKind};
+use crate::outage::ports::{AlertSubscriptions, NetworkIndex};
+use crate::ports::{AccountStore, NoticeRenderer, Suppressions, TemplateKey};
 use crate::tenant::TenantSettings;
 
 /// How many index queries or profile reads run at once.

@@ -14,7 +14,9 @@ use crate::clock::Clock;
 use crate::contact::{Email, Locale, PhoneE164};
 use crate::error::{Error, RejectionCode};
 use crate::ids::{ContractId, OutageId, SubscriberId, TenantId};
-use crate::ports::{NoticeRenderer, NoticeScheduler, OutageStore, Scheduled, ScheduledJob, TenantDirectory};
+use crate::outage::ports::OutageStore;
+use crate::ports::{NoticeRenderer, NoticeScheduler, Scheduled, ScheduledJob, TenantDirectory};
+use crate::queues::ComposeMessage;
 use crate::tenant::TenantSettings;
 use crate::text::Text;
 
@@ -305,7 +307,7 @@ fn scheduled(outage: &Outage, alert: &PlannedAlert) -> ScheduledJob {
         // Scheduler's `at()` is whole seconds of local time.
         at: alert.at.to_zoned(zone).datetime().round(jiff::Unit::Second).unwrap_or_default(),
         time_zone: outage.time_zone.as_str().to_owned(),
-        job: Scheduled::OutageAlert { outage_alert: outage.due(alert) },
+        job: Scheduled::Compose(ComposeMessage::OutageAlert(outage.due(alert))),
     }
 }
 

@@ -11,21 +11,26 @@ mod audience;
 mod desk;
 pub mod geo;
 mod plan;
+pub mod ports;
+mod recipients;
 
-pub(crate) use alerts::stale;
 pub use alerts::{AlertsFired, OutageAlerts};
 pub use audience::{Audience, AudienceMember, DryRun, SmsPreview, template_values};
 pub use desk::{Changed, OutageDesk, Subscribe};
 pub use plan::{OutagePlan, Reschedule, parse_body};
+pub use recipients::OutageRecipients;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::channel::Channel;
+use crate::clock::TimeZoneName;
 use crate::contact::{Email, Locale, PhoneE164};
 use crate::ids::{ContractId, CustomerId, OutageId, SectorId, SubscriberId, TenantId};
-use crate::notice::Channel;
-use crate::tenant::TimeZoneName;
+use crate::money::Money;
+use crate::notice::AlertStage;
+use crate::queues::OutageAlertDue;
 use crate::text::Text;
 
 use geo::Polygon;
@@ -68,31 +73,6 @@ impl OutageStatus {
             Self::Confirmed => "confirmed",
             Self::Cancelled => "cancelled",
             Self::Ended => "ended",
-        }
-    }
-}
-
-/// What an alert says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AlertStage {
-    /// The outage is coming (sent at each of the tenant's alert times).
-    Advance,
-    /// The outage moved: the new window, and the old one.
-    Correction,
-    /// The outage will not happen.
-    Cancellation,
-    /// The works are over; the water is back.
-    Restored,
-}
-
-impl AlertStage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Advance => "advance",
-            Self::Correction => "correction",
-            Self::Cancellation => "cancellation",
-            Self::Restored => "restored",
         }
     }
 }
@@ -165,24 +145,6 @@ impl Outage {
     }
 }
 
-/// What an alert schedule puts on the compose queue when it fires.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutageAlertDue {
-    pub tenant_id: TenantId,
-    pub outage_id: OutageId,
-    pub revision: u32,
-    pub stage: AlertStage,
-    pub label: String,
-}
-
-impl OutageAlertDue {
-    /// What makes two firings the same one: the notices they make have the same ids.
-    pub fn key(&self) -> String {
-        format!("outage/{}/r{}/{}/{}", self.outage_id, self.revision, self.stage.as_str(), self.label)
-    }
-}
-
 /// A citizen with no contract of their own (a flat behind a building's shared meter) who asked
 /// to be told about outages at a contract's supply point.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,6 +197,31 @@ impl AlertSubscription {
             as_of: self.subscribed_at,
         }
     }
+}
+
+/// How a tenant announces planned outages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutageSettings {
+    /// Hours before the start at which citizens are alerted (48 and 2 by default).
+    #[serde(default = "default_alert_hours")]
+    pub alert_hours_before: Vec<u32>,
+    /// Told of every alert, with the outage and how many were notified.
+    #[serde(default)]
+    pub call_centre_email: Option<Email>,
+    /// What one SMS part costs the tenant, for the dry run's estimate.
+    #[serde(default)]
+    pub sms_part_price: Option<Money>,
+}
+
+impl Default for OutageSettings {
+    fn default() -> Self {
+        Self { alert_hours_before: default_alert_hours(), call_centre_email: None, sms_part_price: None }
+    }
+}
+
+fn default_alert_hours() -> Vec<u32> {
+    vec![48, 2]
 }
 
 #[cfg(test)]

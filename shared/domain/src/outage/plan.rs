@@ -3,9 +3,10 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
-use super::{AlertStage, Outage, OutageArea, OutageType, PlannedAlert, Window};
+use super::{Outage, OutageArea, OutageType, PlannedAlert, Window};
 use crate::error::{Error, Rejection, RejectionCode};
 use crate::ids::TenantId;
+use crate::notice::AlertStage;
 use crate::text::Text;
 
 /// The longest outage avisa will announce: anything longer is a mistake in the dates.

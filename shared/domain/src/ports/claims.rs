@@ -4,9 +4,9 @@
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
+use crate::channel::Channel;
 use crate::error::{PortError, Rejection};
 use crate::ids::{EventId, NoticeId, TenantId};
-use crate::notice::Channel;
 
 /// What an idempotency claim is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

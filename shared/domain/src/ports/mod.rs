@@ -6,24 +6,17 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::account::{AccountFact, ContractAccount, ContractHolder, CustomerProfile};
 use crate::billing::Document;
-use crate::chat::ChatTimerDue;
-use crate::complaints::ComplaintDeadlineDue;
+use crate::channel::Channel;
 use crate::contact::{Email, Locale, PhoneE164};
 use crate::error::{PortError, Rejection};
 use crate::ids::{ContractId, CustomerId, NoticeId, TenantId};
-use crate::notice::{
-    Channel, ComposeJob, DeliveryJob, Destination, Interactive, Notice, NoticeKind, RenderedMessage, TemplateRef,
-};
-use crate::outage::OutageAlertDue;
-use crate::tenant::{SmsSenderId, TenantSettings};
+use crate::notice::{Destination, Interactive, Notice, NoticeKind, RenderedMessage, TemplateRef};
+use crate::queues::{ChatTimerMessage, ComposeJob, ComposeMessage, DeliveryJob};
+use crate::tenant::{SmsRules, SmsSenderId, TenantSettings};
 
-mod chat;
 mod claims;
-mod outages;
 
-pub use chat::*;
 pub use claims::*;
-pub use outages::*;
 
 /// A message that could not be understood at all, kept with its reason.
 #[derive(Debug, Clone, PartialEq)]
@@ -219,16 +212,13 @@ pub struct ScheduledJob {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(untagged)]
 pub enum Scheduled {
-    /// On the compose queue: a reminder to compose.
-    Compose(ComposeJob),
+    /// On the compose queue: a reminder to compose, an outage alert to write to everyone the
+    /// outage reaches, a complaint's step about to be late.
+    Compose(ComposeMessage),
     /// On the dispatch queue: a delivery held back by quiet hours.
     Deliver(DeliveryJob),
-    /// On the compose queue: an outage alert to write to everyone the outage reaches.
-    OutageAlert { outage_alert: OutageAlertDue },
     /// On the chat timer queue: the name question got no answer.
-    ChatTimer { chat_timer: ChatTimerDue },
-    /// On the compose queue: a complaint's step is about to be late; staff are reminded.
-    ComplaintDeadline { complaint_deadline: ComplaintDeadlineDue },
+    ChatTimer(ChatTimerMessage),
 }
 
 /// One-time schedules (EventBridge Scheduler in the cloud).
@@ -259,25 +249,6 @@ pub struct TemplateKey {
     pub kind: NoticeKind,
     pub channel: Channel,
     pub locale: Locale,
-}
-
-/// A tenant's rules for SMS: how many parts one message may cost, and whether to transliterate
-/// to the GSM-7 alphabet (á → a) so that one accent does not switch it to UCS-2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SmsRules {
-    pub max_segments: usize,
-    pub transliterate: bool,
-    /// A higher cap for service-critical notices (outage alerts, complaint steps) that do not fit
-    /// `max_segments` even in their short variant: one long SMS is better than none. Unset: no
-    /// exception, and such a notice goes by the citizen's next channel.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub critical_max_segments: Option<usize>,
-}
-
-impl Default for SmsRules {
-    fn default() -> Self {
-        Self { max_segments: 3, transliterate: false, critical_max_segments: None }
-    }
 }
 
 /// Renders a notice's content. Synchronous: templates are loaded and checked at start-up.

@@ -4,8 +4,9 @@
 
 use avisa_domain::complaints::{ComplaintState, Finding, Outcome};
 use avisa_domain::ids::{EventId, PlanId};
-use avisa_domain::notice::{ComposeJob, NoticeSubject};
-use avisa_domain::outage::{AlertStage, OutageType};
+use avisa_domain::notice::{AlertStage, NoticeSubject};
+use avisa_domain::outage::OutageType;
+use avisa_domain::queues::ComposeJob;
 use avisa_domain::text::Text;
 
 use super::*;

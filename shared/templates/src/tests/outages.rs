@@ -1,6 +1,7 @@
 use super::*;
 use avisa_domain::ids::{OutageId, SectorId};
-use avisa_domain::outage::{AlertStage, Outage, OutageArea, OutageStatus, OutageType, Window, template_values};
+use avisa_domain::notice::AlertStage;
+use avisa_domain::outage::{Outage, OutageArea, OutageStatus, OutageType, Window, template_values};
 use avisa_domain::text::Text;
 
 pub(super) fn outage(kind: OutageType, start: &str, end: &str, previous: Option<(&str, &str)>) -> Outage {

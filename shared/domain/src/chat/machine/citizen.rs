@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{
-    Billing, Context, DISPUTE, Effect, ListOf, NoReply, Reply, State, Step, invoice_rows, list, menu, say, say_with,
+    Billing, Context, DISPUTE, Effect, ListOf, Reply, State, Step, invoice_rows, list, menu, say, say_with,
     typed_contract,
 };
 use crate::chat::Said;
@@ -11,6 +11,7 @@ use crate::chat::records::IncidentLocation;
 use crate::chat::settings::ServiceAction;
 use crate::contact::Locale;
 use crate::ids::{ContractId, InvoiceNumber};
+use crate::queues::NoReply;
 use crate::text::Text;
 
 const GREETINGS: [&str; 10] =

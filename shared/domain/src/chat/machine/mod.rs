@@ -5,16 +5,18 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::Said;
 use super::records::IncidentLocation;
+use super::said::Said;
 use super::settings::{ChatSettings, ServiceAction};
 
 mod citizen;
+mod step;
 
 use crate::contact::Locale;
 use crate::ids::{ContractId, InvoiceNumber, TenantId};
+use crate::queues::NoReply;
 use crate::text::Text;
-use citizen::citizen;
+pub use step::step;
 
 /// Where a conversation stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,25 +88,6 @@ impl State {
             Self::WaitingForAgent { .. } => "waiting_for_agent",
             Self::WithAgent { .. } => "with_agent",
             Self::Closed => "closed",
-        }
-    }
-}
-
-/// The two no-reply timers of the name question.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NoReply {
-    /// Ask once more.
-    Recontact,
-    /// Give up, saying they can write again.
-    Close,
-}
-
-impl NoReply {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Recontact => "recontact",
-            Self::Close => "close",
         }
     }
 }
@@ -277,46 +260,4 @@ fn menu() -> Step {
 pub fn needs_billing(state: &State, said: &Said, settings: &ChatSettings) -> bool {
     matches!((state, said), (State::Menu, Said::Choice { id, .. })
         if id == DISPUTE || settings.service(id).is_some_and(|s| s.action == ServiceAction::Billing))
-}
-
-/// One transition. Staff events on a conversation that is not theirs are refused.
-pub fn step(state: &State, event: &Event<'_>, ctx: &Context<'_>) -> Result<Step, NotNow> {
-    match event {
-        Event::Said(said) => Ok(citizen(state, said, ctx)),
-        Event::Timer { asked_at, stage } => Ok(timer(state, *asked_at, *stage)),
-        Event::AgentTakes { agent } => match state {
-            State::WaitingForAgent { .. } => Ok(Step::to(
-                State::WithAgent { agent: (*agent).to_owned() },
-                vec![say_with("agent_joined", json!({ "agent": agent }))],
-            )),
-            other => Err(NotNow(format!("the conversation is {}, not waiting for staff", other.name()))),
-        },
-        Event::AgentReplies { agent, text } => match state {
-            State::WithAgent { agent: holder } if holder == agent => {
-                Ok(Step::to(state.clone(), vec![Reply::Staff { text: (*text).to_owned() }]))
-            }
-            other => Err(NotNow(format!("the conversation is {}, not with {agent}", other.name()))),
-        },
-        Event::AgentResolves { agent } => match state {
-            State::WithAgent { agent: holder } if holder == agent => Ok(Step::to(
-                State::Closed,
-                vec![say_with("resolved", json!({ "survey_url": ctx.settings.survey_url }))],
-            )),
-            other => Err(NotNow(format!("the conversation is {}, not with {agent}", other.name()))),
-        },
-    }
-}
-
-fn timer(state: &State, fired_for: Timestamp, which: NoReply) -> Step {
-    match (state, which) {
-        (State::AskingName { asked_at, recontacted: false }, NoReply::Recontact) if *asked_at == fired_for => {
-            Step::to(State::AskingName { asked_at: *asked_at, recontacted: true }, vec![say("recontact")])
-                .with(vec![Effect::StartTimer { asked_at: *asked_at, stage: NoReply::Close }])
-        }
-        (State::AskingName { asked_at, recontacted: true }, NoReply::Close) if *asked_at == fired_for => {
-            Step::to(State::Closed, vec![say("closed_no_reply")])
-        }
-        // Answered meanwhile, or a timer of an earlier question: nothing to do.
-        _ => Step::to(state.clone(), Vec::new()),
-    }
 }

@@ -1,6 +1,7 @@
 //! The chat line over fakes: dedup, flows, timers, staff, complaints and subscriptions.
 
 use super::*;
+use crate::queues::ChatTimerMessage;
 
 // ---------------------------------------------------------------- the line over fakes
 
@@ -41,7 +42,7 @@ async fn a_message_redelivered_by_meta_is_answered_once() {
     assert!(job.urgent);
     let notice = f.notices.notice(&job.tenant_id, &job.notice_id).await.unwrap();
     let content = notice.unwrap().messages[0].content.clone().unwrap();
-    let Some(crate::notice::Interactive::List { rows, .. }) = content.interactive else { panic!("{content:?}") };
+    let Some(Interactive::List { rows, .. }) = content.interactive else { panic!("{content:?}") };
     assert_eq!(rows.len(), 10, "the tenant's services");
 }
 
@@ -138,12 +139,16 @@ async fn no_reply_to_the_name_recontacts_once_then_closes() {
     let line = f.chat_line();
     line.receive(&inbound("wamid.1", CITIZEN, choose("agent"))).await.unwrap(); // first message: menu
     line.receive(&inbound("wamid.2", CITIZEN, choose("agent"))).await.unwrap();
-    let Scheduled::ChatTimer { chat_timer } = f.chat_timers.scheduled()[0].job.clone() else { panic!() };
+    let Scheduled::ChatTimer(ChatTimerMessage { chat_timer }) = f.chat_timers.scheduled()[0].job.clone() else {
+        panic!()
+    };
     f.clock.advance(SignedDuration::from_mins(20));
     f.chat_timers.cancel(&chat_timer.schedule_name()).await.unwrap(); // fired: deleted
     assert_eq!(line.timer(&chat_timer).await.unwrap(), Some("asking_name"));
     assert!(conversation(&f, CITIZEN).await.transcript.last().unwrap().text.contains(":recontact"));
-    let Scheduled::ChatTimer { chat_timer: close } = f.chat_timers.scheduled()[0].job.clone() else { panic!() };
+    let Scheduled::ChatTimer(ChatTimerMessage { chat_timer: close }) = f.chat_timers.scheduled()[0].job.clone() else {
+        panic!()
+    };
     assert_eq!(close.stage, NoReply::Close);
     f.clock.advance(SignedDuration::from_mins(20));
     assert_eq!(line.timer(&close).await.unwrap(), Some("closed"));
@@ -280,7 +285,7 @@ fn subscribing_to_a_buildings_outage_alerts_asks_its_contract_number() {
 
 #[tokio::test]
 async fn a_citizen_subscribes_from_the_chat_and_the_outage_audience_includes_them() {
-    use crate::ports::AlertSubscriptions;
+    use crate::outage::ports::AlertSubscriptions;
     let f = line_fakes().await;
     let line = f.chat_line();
     let steps = [text("hola"), choose("preferences"), choose("outage_alerts"), text("CT-0001")];

@@ -1,12 +1,14 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
-use super::machine::{self, Billing, Context, Effect, Event, ListOf, NoReply, Reply, State, step};
+use super::machine::{self, Billing, Context, Effect, Event, ListOf, Reply, State, step};
 use super::*;
+use crate::chat::ports::ConversationStore;
 use crate::error::{Error, RejectionCode};
 use crate::fakes::{self, Fakes};
 use crate::notice::NoticeSubject;
-use crate::ports::{ConversationStore, NoticeScheduler, NoticeStore, Scheduled, TenantDirectory};
+use crate::ports::{NoticeScheduler, NoticeStore, Scheduled, TenantDirectory};
+use crate::queues::NoReply;
 use crate::tenant::{TenantSettings, WhatsAppSettings};
 
 const NUMBER_ID: &str = "106540352242922";

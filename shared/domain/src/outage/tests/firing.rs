@@ -1,6 +1,7 @@
 //! Confirming, firing and changing outages over fakes.
 
 use super::*;
+use crate::queues::ComposeMessage;
 
 // ---------------------------------------------------------------- confirm, fire
 
@@ -16,7 +17,9 @@ async fn confirming_schedules_each_alert_in_the_tenants_zone_once() {
     // 09:00 UTC + 120 h - 48 h is 10:00 in Madrid
     assert_eq!(scheduled[0].at.to_string(), "2026-11-23T10:00:00");
     assert_eq!(scheduled[0].time_zone, "Europe/Madrid");
-    let Scheduled::OutageAlert { outage_alert } = &scheduled[0].job else { panic!("{:?}", scheduled[0].job) };
+    let Scheduled::Compose(ComposeMessage::OutageAlert(outage_alert)) = &scheduled[0].job else {
+        panic!("{:?}", scheduled[0].job)
+    };
     assert_eq!((outage_alert.revision, outage_alert.stage), (1, AlertStage::Advance));
     // WHEN confirmed again THEN nothing changes
     let again = f.outage_desk().confirm("op", &outage.tenant_id, &outage.outage_id).await.unwrap();
@@ -92,7 +95,7 @@ async fn an_alert_of_an_older_revision_or_a_cancelled_outage_sends_nothing() {
         expected_end: outage.window.expected_end + SignedDuration::from_hours(24),
     };
     f.outage_desk().reschedule("op", &outage.tenant_id, &outage.outage_id, later).await.unwrap();
-    let reason = f.outage_alerts().fire(&old).await.unwrap().unwrap_err();
+    let reason = f.outage_alerts().fire(&old).await.unwrap().unwrap_no();
     assert!(reason.contains("revision 1"), "{reason}");
     assert!(f.notices.all().is_empty());
 }

@@ -5,7 +5,8 @@ use crate::billing::Coordinates;
 use crate::error::{Error, RejectionCode};
 use crate::fakes::{self, Fakes};
 use crate::notice::Destination;
-use crate::ports::{AccountStore, NoticeScheduler, OutageStore, Scheduled, Suppressions, TenantDirectory};
+use crate::outage::ports::OutageStore;
+use crate::ports::{AccountStore, NoticeScheduler, Scheduled, Suppressions, TenantDirectory};
 use crate::tenant::TenantSettings;
 
 const NOW: &str = "2026-11-20T09:00:00Z";
@@ -170,7 +171,7 @@ async fn the_dry_run_counts_who_is_reached_how_and_who_is_not() {
     // GIVEN sector N1 with five households of every kind, one more in N2, and a subscriber
     let f = Fakes::default();
     with_settings(&f, |s| {
-        s.outages.sms_part_price = Some(crate::money::Money {
+        s.outages.sms_part_price = Some(Money {
             amount: crate::money::Amount::from_minor(7),
             currency: crate::money::Currency::parse("EUR").unwrap(),
         });

@@ -2,11 +2,11 @@
 
 use async_trait::async_trait;
 
+use super::geo::GridCell;
+use super::{AlertSubscription, Outage};
 use crate::PortError;
 use crate::billing::Coordinates;
 use crate::ids::{ContractId, OutageId, SectorId, SubscriberId, TenantId};
-use crate::outage::geo::GridCell;
-use crate::outage::{AlertSubscription, Outage};
 
 /// Planned outages.
 #[async_trait]

@@ -2,9 +2,8 @@
 
 use async_trait::async_trait;
 
+use super::{Appointment, Conversation, Incident};
 use crate::PortError;
-use crate::chat::{Appointment, Conversation, Incident};
-use crate::complaints::Complaint;
 use crate::contact::{Locale, PhoneE164};
 use crate::error::Rejection;
 use crate::ids::{ContractId, CustomerId, TenantId};
@@ -40,18 +39,6 @@ pub trait AppointmentStore: Send + Sync {
     /// Newest first.
     async fn appointments(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<Appointment>, PortError>;
     async fn update(&self, appointment: &Appointment) -> Result<bool, PortError>;
-}
-
-/// Billing complaints.
-#[async_trait]
-pub trait ComplaintStore: Send + Sync {
-    /// `false` when one with its reference exists (left as it was).
-    async fn file(&self, complaint: &Complaint) -> Result<bool, PortError>;
-    async fn complaint(&self, tenant_id: &TenantId, reference: &str) -> Result<Option<Complaint>, PortError>;
-    /// Every complaint of the tenant, newest first.
-    async fn complaints(&self, tenant_id: &TenantId) -> Result<Vec<Complaint>, PortError>;
-    /// Saves over the version read; `false` when changed meanwhile.
-    async fn update(&self, complaint: &Complaint) -> Result<bool, PortError>;
 }
 
 /// Who a phone number is, among the tenant's customers.

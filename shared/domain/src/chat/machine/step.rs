@@ -1,0 +1,50 @@
+//! One step of the conversation: what the citizen said, a no-reply timer, or staff.
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::citizen::citizen;
+use super::{Context, Effect, Event, NotNow, Reply, State, Step, say, say_with};
+use crate::queues::NoReply;
+
+/// One transition. Staff events on a conversation that is not theirs are refused.
+pub fn step(state: &State, event: &Event<'_>, ctx: &Context<'_>) -> Result<Step, NotNow> {
+    match event {
+        Event::Said(said) => Ok(citizen(state, said, ctx)),
+        Event::Timer { asked_at, stage } => Ok(timer(state, *asked_at, *stage)),
+        Event::AgentTakes { agent } => match state {
+            State::WaitingForAgent { .. } => Ok(Step::to(
+                State::WithAgent { agent: (*agent).to_owned() },
+                vec![say_with("agent_joined", json!({ "agent": agent }))],
+            )),
+            other => Err(NotNow(format!("the conversation is {}, not waiting for staff", other.name()))),
+        },
+        Event::AgentReplies { agent, text } => match state {
+            State::WithAgent { agent: holder } if holder == agent => {
+                Ok(Step::to(state.clone(), vec![Reply::Staff { text: (*text).to_owned() }]))
+            }
+            other => Err(NotNow(format!("the conversation is {}, not with {agent}", other.name()))),
+        },
+        Event::AgentResolves { agent } => match state {
+            State::WithAgent { agent: holder } if holder == agent => Ok(Step::to(
+                State::Closed,
+                vec![say_with("resolved", json!({ "survey_url": ctx.settings.survey_url }))],
+            )),
+            other => Err(NotNow(format!("the conversation is {}, not with {agent}", other.name()))),
+        },
+    }
+}
+
+fn timer(state: &State, fired_for: Timestamp, which: NoReply) -> Step {
+    match (state, which) {
+        (State::AskingName { asked_at, recontacted: false }, NoReply::Recontact) if *asked_at == fired_for => {
+            Step::to(State::AskingName { asked_at: *asked_at, recontacted: true }, vec![say("recontact")])
+                .with(vec![Effect::StartTimer { asked_at: *asked_at, stage: NoReply::Close }])
+        }
+        (State::AskingName { asked_at, recontacted: true }, NoReply::Close) if *asked_at == fired_for => {
+            Step::to(State::Closed, vec![say("closed_no_reply")])
+        }
+        // Answered meanwhile, or a timer of an earlier question: nothing to do.
+        _ => Step::to(state.clone(), Vec::new()),
+    }
+}

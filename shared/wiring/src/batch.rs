@@ -1,0 +1,37 @@
+//! What every function fed by an SQS queue needs to end a record: the table (where rejections
+//! are kept), its dead-letter queue and how many receives a record gets, and the clock.
+
+use avisa_aws::{DynamoStore, SqsQueue};
+use avisa_domain::clock::SystemClock;
+use avisa_runtime::config::DeadLetterTarget;
+use avisa_runtime::sqs::Rejections;
+
+#[derive(Debug)]
+pub struct BatchAdapters {
+    pub store: DynamoStore,
+    dead_letters: SqsQueue,
+    max_receive_count: u32,
+    pub clock: SystemClock,
+}
+
+impl BatchAdapters {
+    pub fn new(sdk: &aws_config::SdkConfig, table_name: &str, dead_letters: &DeadLetterTarget) -> Self {
+        Self {
+            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table_name),
+            dead_letters: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &dead_letters.queue_url),
+            max_receive_count: dead_letters.max_receive_count,
+            clock: SystemClock,
+        }
+    }
+
+    /// How `source`'s records that cannot go on are rejected or dead-lettered.
+    pub fn rejections(&self, source: &'static str) -> Rejections<'_> {
+        Rejections {
+            source,
+            log: &self.store,
+            dead_letters: &self.dead_letters,
+            max_receive_count: self.max_receive_count,
+            clock: &self.clock,
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The chat line's configuration and adapters, shared by its three functions: the webhook, the
+//! no-reply timers and the staff desk.
+
+use avisa_aws::{DynamoStore, EventBridgeScheduler, SqsQueue};
+use avisa_domain::chat::{ChatLine, Citizens, Filings, Replies};
+use avisa_domain::clock::SystemClock;
+use avisa_domain::complaints::ComplaintDesk;
+use avisa_domain::tenant::TenantSettings;
+use avisa_runtime::RuntimeError;
+use avisa_runtime::config::{self, ConfigError, ConfigSource, ScheduleTarget};
+use avisa_templates::Templates;
+
+use crate::scheduler;
+
+/// What every function of the chat line (webhook, timers, staff desk) is configured with.
+#[derive(Debug, Clone)]
+pub struct ChatConfig {
+    pub table_name: String,
+    pub dispatch_queue_url: String,
+    /// Complaints filed from the chat go to the composer for their notices.
+    pub compose_queue_url: String,
+    /// Staff's complaint reminders are schedules on the compose queue.
+    pub reminders: ScheduleTarget,
+    /// The no-reply timers go to the chat timer queue.
+    pub timers: ScheduleTarget,
+    pub defaults: TenantSettings,
+}
+
+impl ChatConfig {
+    pub fn load(source: &dyn ConfigSource) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: config::table_name(source)?,
+            dispatch_queue_url: config::required(
+                source,
+                "DISPATCH_QUEUE_URL",
+                "the DispatchQueue URL, set by infra/template.yaml",
+            )?,
+            compose_queue_url: config::required(
+                source,
+                "COMPOSE_QUEUE_URL",
+                "the ComposeQueue URL, set by infra/template.yaml",
+            )?,
+            timers: config::schedule_target(source, "CHAT_TIMER_QUEUE_ARN")?,
+            reminders: config::schedule_target(source, "COMPOSE_QUEUE_ARN")?,
+            defaults: config::tenant_defaults(source)?,
+        })
+    }
+}
+
+/// The chat line's adapters, shared by the webhook, the timers and the staff desk.
+#[derive(Debug)]
+pub struct ChatAdapters {
+    pub store: DynamoStore,
+    pub dispatch: SqsQueue,
+    pub compose: SqsQueue,
+    pub timers: EventBridgeScheduler,
+    pub reminders: EventBridgeScheduler,
+    pub templates: Templates,
+    pub defaults: TenantSettings,
+    pub clock: SystemClock,
+}
+
+impl ChatAdapters {
+    /// Fails when a template does not compile, so a broken build never answers a citizen.
+    pub fn new(config: &ChatConfig, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
+        Ok(Self {
+            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
+            dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
+            compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
+            timers: scheduler(sdk, &config.timers),
+            reminders: scheduler(sdk, &config.reminders),
+            templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
+            defaults: config.defaults.clone(),
+            clock: SystemClock,
+        })
+    }
+
+    pub fn line(&self) -> ChatLine<'_> {
+        let store = &self.store;
+        let complaints = ComplaintDesk {
+            complaints: store,
+            accounts: store,
+            compose: &self.compose,
+            reminders: &self.reminders,
+            tenants: store,
+            clock: &self.clock,
+            defaults: &self.defaults,
+        };
+        ChatLine {
+            conversations: store,
+            replies: Replies { phrases: &self.templates, notices: store, dispatch: &self.dispatch },
+            filings: Filings { incidents: store, appointments: store, subscriptions: store, complaints },
+            citizens: Citizens { customers: store, accounts: store },
+            timers: &self.timers,
+            tenants: store,
+            claims: store,
+            clock: &self.clock,
+            defaults: &self.defaults,
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! How the functions' use cases are put together from the AWS adapters. A function's `main.rs`
+//! reads its config and builds its `App` once per cold start; what several functions share —
+//! the SQS batch's rejection log and dead-letter queue, the chat line — is built here, so no
+//! function package depends on another.
+
+pub mod batch;
+pub mod chat;
+
+use avisa_aws::EventBridgeScheduler;
+use avisa_runtime::config::ScheduleTarget;
+
+/// One-time schedules that put their job on `target`'s queue.
+pub fn scheduler(sdk: &aws_config::SdkConfig, target: &ScheduleTarget) -> EventBridgeScheduler {
+    EventBridgeScheduler::new(aws_sdk_scheduler::Client::new(sdk), &target.group, &target.role_arn, &target.target_arn)
+}
