@@ -29,11 +29,7 @@ impl Config {
     pub fn load(source: &dyn ConfigSource) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: config::table_name(source)?,
-            compose_queue_url: config::required(
-                source,
-                "COMPOSE_QUEUE_URL",
-                "the ComposeQueue URL, set by infra/template.yaml",
-            )?,
+            compose_queue_url: config::compose_queue_url(source)?,
             schedules: config::schedule_target(source, "COMPOSE_QUEUE_ARN")?,
             dead_letters: config::dead_letter_target(source)?,
             defaults: config::tenant_defaults(source)?,

@@ -35,10 +35,9 @@ pub struct App {
 
 impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
-        Ok(Self {
-            chat: ChatAdapters::new(&config.chat, sdk)?,
-            batch: BatchAdapters::new(sdk, &config.chat.table_name, &config.dead_letters),
-        })
+        let chat = ChatAdapters::new(&config.chat, sdk)?;
+        let batch = BatchAdapters::sharing(chat.store.clone(), sdk, &config.dead_letters);
+        Ok(Self { chat, batch })
     }
 }
 

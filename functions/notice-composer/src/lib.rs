@@ -36,11 +36,7 @@ impl Config {
     pub fn load(source: &dyn ConfigSource) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: config::table_name(source)?,
-            dispatch_queue_url: config::required(
-                source,
-                "DISPATCH_QUEUE_URL",
-                "the DispatchQueue URL, set by infra/template.yaml",
-            )?,
+            dispatch_queue_url: config::dispatch_queue_url(source)?,
             sender_email: config::required(
                 source,
                 "SENDER_EMAIL",

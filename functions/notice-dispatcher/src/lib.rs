@@ -41,16 +41,8 @@ impl Config {
                 "the template parameter SenderEmail (a verified SES identity)",
             )?,
             sms_sender_id: config::optional(source, "SMS_SENDER_ID"),
-            compose_queue_url: config::required(
-                source,
-                "COMPOSE_QUEUE_URL",
-                "the ComposeQueue URL (fallbacks), set by infra/template.yaml",
-            )?,
-            dispatch_queue_url: config::required(
-                source,
-                "DISPATCH_QUEUE_URL",
-                "the DispatchQueue URL (paced deliveries), set by infra/template.yaml",
-            )?,
+            compose_queue_url: config::compose_queue_url(source)?,
+            dispatch_queue_url: config::dispatch_queue_url(source)?,
             schedules: config::schedule_target(source, "DISPATCH_QUEUE_ARN")?,
             dead_letters: config::dead_letter_target(source)?,
             whatsapp_api_base: config::required(source, "WHATSAPP_API_BASE", "the template parameter WhatsAppApiBase")?,

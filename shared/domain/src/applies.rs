@@ -10,7 +10,8 @@ pub enum Applies<T> {
 }
 
 impl<T> Applies<T> {
-    /// The value; panics with the reason when it does not apply.
+    /// The value; panics with the reason when it does not apply. For tests only.
+    #[cfg(any(test, feature = "fakes"))]
     #[track_caller]
     pub fn unwrap(self) -> T {
         match self {
@@ -19,7 +20,8 @@ impl<T> Applies<T> {
         }
     }
 
-    /// Why it does not apply; panics when it does.
+    /// Why it does not apply; panics when it does. For tests only.
+    #[cfg(any(test, feature = "fakes"))]
     #[track_caller]
     pub fn unwrap_no(self) -> String {
         match self {

@@ -4,8 +4,8 @@
 //!
 //! | queue | type | put there by |
 //! |---|---|---|
-//! | compose | [`ComposeMessage`] | billing-ingest, schedules (reminders, outage alerts, complaint deadlines), staff desks, feedback |
-//! | dispatch | [`DeliveryJob`] | notice-composer, the chat line, schedules (quiet hours) |
+//! | compose | [`ComposeMessage`] | billing-ingest, schedules (reminders, outage alerts, complaint deadlines), the complaint desk, the dispatcher (fallbacks to the next channel) |
+//! | dispatch | [`DeliveryJob`] | notice-composer, the chat line, schedules (quiet hours), the dispatcher itself (paced deliveries, late records) |
 //! | chat timers | [`ChatTimerMessage`] | the chat line's no-reply schedules |
 //!
 //! Jobs carry ids only, never personal data.

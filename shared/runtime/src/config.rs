@@ -63,6 +63,16 @@ pub fn parsed<T, E: std::fmt::Display>(
 }
 
 /// The table every function shares.
+/// The `ComposeQueue`'s URL: notices to compose, and fallbacks to the next channel.
+pub fn compose_queue_url(source: &dyn ConfigSource) -> Result<String, ConfigError> {
+    required(source, "COMPOSE_QUEUE_URL", "the ComposeQueue URL, set by infra/template.yaml")
+}
+
+/// The `DispatchQueue`'s URL: deliveries, paced deliveries and late records of sends.
+pub fn dispatch_queue_url(source: &dyn ConfigSource) -> Result<String, ConfigError> {
+    required(source, "DISPATCH_QUEUE_URL", "the DispatchQueue URL, set by infra/template.yaml")
+}
+
 pub fn table_name(source: &dyn ConfigSource) -> Result<String, ConfigError> {
     required(
         source,

@@ -16,8 +16,13 @@ pub struct BatchAdapters {
 
 impl BatchAdapters {
     pub fn new(sdk: &aws_config::SdkConfig, table_name: &str, dead_letters: &DeadLetterTarget) -> Self {
+        Self::sharing(DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table_name), sdk, dead_letters)
+    }
+
+    /// On a store the function already has (the chat line's), not a second client.
+    pub fn sharing(store: DynamoStore, sdk: &aws_config::SdkConfig, dead_letters: &DeadLetterTarget) -> Self {
         Self {
-            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table_name),
+            store,
             dead_letters: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &dead_letters.queue_url),
             max_receive_count: dead_letters.max_receive_count,
             clock: SystemClock,

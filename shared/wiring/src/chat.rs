@@ -30,16 +30,8 @@ impl ChatConfig {
     pub fn load(source: &dyn ConfigSource) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: config::table_name(source)?,
-            dispatch_queue_url: config::required(
-                source,
-                "DISPATCH_QUEUE_URL",
-                "the DispatchQueue URL, set by infra/template.yaml",
-            )?,
-            compose_queue_url: config::required(
-                source,
-                "COMPOSE_QUEUE_URL",
-                "the ComposeQueue URL, set by infra/template.yaml",
-            )?,
+            dispatch_queue_url: config::dispatch_queue_url(source)?,
+            compose_queue_url: config::compose_queue_url(source)?,
             timers: config::schedule_target(source, "CHAT_TIMER_QUEUE_ARN")?,
             reminders: config::schedule_target(source, "COMPOSE_QUEUE_ARN")?,
             defaults: config::tenant_defaults(source)?,
