@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements-dev.txt | cut -c1-12)
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell sha256sum requirements-checkov.txt | cut -c1-12)
 REGION := eu-west-1
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -30,13 +32,24 @@ $(STAMP): requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# checkov in a venv of its own inside .venv (its pins conflict with moto's and sam's)
+$(CHECKOV_STAMP): requirements-checkov.txt
+	rm -f $(CHECKOV_VENV)/.installed-*
+	test -x $(CHECKOV_VENV)/bin/pip || python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
-check-template: venv
+## check-template: cfn-lint, sam validate, and checkov on the template as SAM translates it for
+## CloudFormation; a check may be skipped only in the template, with a written justification
+check-template: venv $(CHECKOV_STAMP)
 	cfn-lint infra/template.yaml
 	sam validate --lint --region $(REGION) --template-file infra/template.yaml
+	$(VENV)/bin/python infra/sam_to_cfn.py infra/template.yaml target/template.cfn.json
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation --file target/template.cfn.json
 
 ## schemas: regenerate events/schema/v1 (the billing-event JSON Schemas) from the Rust types
 schemas:

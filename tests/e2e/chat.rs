@@ -93,7 +93,6 @@ impl Line {
         for spec in &mut stack.functions {
             if spec.binary == "notice-dispatcher" {
                 spec.env.insert("WHATSAPP_API_BASE".into(), base.clone());
-                spec.env.insert("WHATSAPP_ACCESS_TOKEN".into(), "EAAG-local".into());
             }
         }
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), "avisa-Table");
@@ -110,9 +109,7 @@ impl Line {
         settings.chat = Some(chat);
         change(&mut settings);
         store.put_settings(&avisa_domain::ids::TenantId::parse("aigues-reus").unwrap(), &settings).await.unwrap();
-        let mut env = stack.function("chat-webhook").unwrap().env.clone();
-        env.insert("WHATSAPP_VERIFY_TOKEN".into(), "local-verify-token".into());
-        env.insert("WHATSAPP_APP_SECRET".into(), SECRET.into());
+        let env = stack.function("chat-webhook").unwrap().env.clone();
         let webhook =
             chat_webhook::App::new(&chat_webhook::Config::load(&env).unwrap(), &stack.sdk_for("chat-webhook")).unwrap();
         let desk_env = stack.function("chat-desk").unwrap().env.clone();
@@ -122,6 +119,7 @@ impl Line {
             tenant_id: avisa_domain::ids::TenantId::parse("aigues-reus").unwrap(),
             name: avisa_domain::text::Text::parse("Jordi").unwrap(),
             issued_at: Timestamp::now(),
+            valid_until: Timestamp::now().checked_add(SignedDuration::from_hours(24)).unwrap(),
         };
         outage_scheduler_free_register(&store, &operator).await;
         Self { stack, webhook, desk, sent }

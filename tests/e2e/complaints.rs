@@ -221,6 +221,7 @@ async fn every_sample_request_under_events_chat_desk_is_answered() {
         tenant_id: avisa_domain::ids::TenantId::parse("aigues-reus").unwrap(),
         name: avisa_domain::text::Text::parse("sample").unwrap(),
         issued_at: Timestamp::now(),
+        valid_until: Timestamp::now().checked_add(SignedDuration::from_hours(24)).unwrap(),
     };
     avisa_domain::operators::OperatorDirectory::register(
         &store,
@@ -253,6 +254,7 @@ async fn the_openapi_document_describes_the_routes_the_functions_serve() {
         tenant_id: avisa_domain::ids::TenantId::parse("aigues-reus").unwrap(),
         name: avisa_domain::text::Text::parse("spec").unwrap(),
         issued_at: Timestamp::now(),
+        valid_until: Timestamp::now().checked_add(SignedDuration::from_hours(24)).unwrap(),
     };
     outages.register_operator("spec-token", &operator).await.unwrap();
     let path = avisa_local::moto::workspace_root().join("events/schema/http-api.openapi.yaml");

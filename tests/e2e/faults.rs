@@ -57,7 +57,7 @@ fn customer(i: usize) -> String {
 }
 
 fn pdf_uri(i: usize) -> String {
-    format!("s3://aigues-reus-invoices/fault/F-F{i:05}.pdf")
+    format!("s3://avisa-invoice-documents/aigues-reus/fault/F-F{i:05}.pdf")
 }
 
 fn invoice(i: usize) -> String {

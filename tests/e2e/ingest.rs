@@ -9,7 +9,7 @@ use avisa_local::LocalStack;
 use avisa_local::ops::rejected_report;
 use aws_lambda_events::event::sqs::SqsEvent;
 
-use crate::support::{sample_body, stack};
+use crate::support::{ingest, sample_body, stack};
 
 use avisa_domain::fakes::FACT_SAMPLES as FACTS;
 
@@ -33,13 +33,6 @@ fn sample_for(name: &str, contract: &str) -> String {
     event["contract_id"] = contract.into();
     event["event_id"] = format!("{}-{contract}", event["event_id"].as_str().unwrap()).into();
     event.to_string()
-}
-
-async fn ingest(stack: &LocalStack, bodies: &[String]) {
-    for body in bodies {
-        stack.send("BillingEventsQueue", body).await.unwrap();
-    }
-    stack.event_source_mapping().unwrap().drain().await.unwrap();
 }
 
 #[tokio::test]

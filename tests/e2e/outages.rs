@@ -71,6 +71,7 @@ impl Desk {
             tenant_id: avisa_domain::ids::TenantId::parse(TENANT).unwrap(),
             name: Text::parse("jordi.operador").unwrap(),
             issued_at: Timestamp::now(),
+            valid_until: Timestamp::now().checked_add(SignedDuration::from_hours(24)).unwrap(),
         };
         app.register_operator(TOKEN, &operator).await.unwrap();
         Self { app }
@@ -353,6 +354,7 @@ async fn every_sample_request_under_events_is_answered() {
         tenant_id: avisa_domain::ids::TenantId::parse(TENANT).unwrap(),
         name: Text::parse("sample").unwrap(),
         issued_at: Timestamp::now(),
+        valid_until: Timestamp::now().checked_add(SignedDuration::from_hours(24)).unwrap(),
     };
     desk.app.register_operator("local-operator-token", &operator).await.unwrap();
     for (sample, status, recipients) in
@@ -395,4 +397,36 @@ async fn a_citizen_subscribed_from_the_chat_is_in_the_outages_audience() {
         (planned["dry_run"]["contracts"].as_u64(), planned["dry_run"]["subscribers"].as_u64()),
         (Some(1), Some(1))
     );
+}
+
+#[tokio::test]
+async fn an_expired_or_revoked_token_opens_nothing_and_a_tenants_tokens_are_listed_without_the_token() {
+    // GIVEN two tokens of the tenant: one that expired yesterday, one valid
+    let stack = stack().await;
+    let desk = Desk::new(&stack).await;
+    let tenant = avisa_domain::ids::TenantId::parse(TENANT).unwrap();
+    let yesterday = Timestamp::now().checked_sub(SignedDuration::from_hours(24)).unwrap();
+    let expired = avisa_domain::operators::Operator::issued(
+        tenant.clone(),
+        Text::parse("old.laptop").unwrap(),
+        yesterday.checked_sub(SignedDuration::from_hours(24 * 30)).unwrap(),
+        30,
+    );
+    desk.app.register_operator("avisa_op_expired", &expired).await.unwrap();
+    let get = |token: &'static str| desk.call("GET", "/outages", None, Some(token));
+    // WHEN each calls THEN the expired one is refused with the reason, the valid one answered
+    let (status, answer) = get("avisa_op_expired").await;
+    assert_eq!(status, 401, "{answer}");
+    assert!(answer.to_string().contains("expired"), "{answer}");
+    assert_ne!(get(TOKEN).await.0, 401);
+    // AND both are listed by id and name, never by the token
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), "avisa-Table");
+    let listed = store.operators(&tenant).await.unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(!format!("{listed:?}").contains("avisa_op_"), "{listed:?}");
+    // WHEN the valid one is revoked THEN it opens nothing either
+    let valid = listed.iter().find(|t| t.operator.name.as_str() == "jordi.operador").unwrap();
+    assert!(store.revoke_operator(&tenant, &valid.id).await.unwrap());
+    assert_eq!(get(TOKEN).await.0, 401);
+    assert!(!store.revoke_operator(&tenant, "nonexistent").await.unwrap());
 }

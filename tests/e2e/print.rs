@@ -41,7 +41,7 @@ async fn the_nights_run_writes_each_tenants_letters_of_the_day_to_the_print_buck
     assert_eq!(letters[0].postal_address, "Carrer de Sant Joan 1, 43201 Reus");
     assert_eq!(
         letters[0].document.as_ref().unwrap().uri.as_str(),
-        "s3://aigues-reus-invoices/2026/11/F-2026-110001.pdf"
+        "s3://avisa-invoice-documents/aigues-reus/2026/11/F-2026-110001.pdf"
     );
     assert!(letters[0].body.as_deref().unwrap().contains("F-2026-110001"));
     // a rerun rewrites the same batch

@@ -30,3 +30,26 @@ pub fn sample_body(relative: &str) -> String {
         serde_json::from_str(&std::fs::read_to_string(&path).expect("sample exists")).expect("sample is JSON");
     event["Records"][0]["body"].as_str().expect("sample has a body").to_owned()
 }
+
+/// Sends each body to the billing-events queue, then runs the functions until the queues are empty.
+pub async fn ingest(stack: &LocalStack, bodies: &[String]) {
+    for body in bodies {
+        stack.send("BillingEventsQueue", body).await.unwrap();
+    }
+    stack.event_source_mapping().unwrap().drain().await.unwrap();
+}
+
+/// Every item in the table.
+pub async fn every_item(
+    stack: &LocalStack,
+) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    aws_sdk_dynamodb::Client::new(&stack.sdk)
+        .scan()
+        .table_name("avisa-Table")
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap()
+}

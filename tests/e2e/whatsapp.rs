@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::thread::JoinHandle;
 
-use avisa_aws::WhatsAppCloud;
+use avisa_aws::{Secret, WhatsAppCloud};
 use avisa_domain::PortError;
 use avisa_domain::contact::{Locale, PhoneE164};
 use avisa_domain::notice::{Interactive, InteractiveRow};
@@ -78,7 +78,7 @@ fn message(to: &PhoneE164) -> OutgoingWhatsApp<'_> {
 async fn a_chat_reply_with_a_list_is_posted_as_an_interactive_message() {
     let ok = r#"{"messaging_product":"whatsapp","messages":[{"id":"wamid.list"}]}"#;
     let (base, server) = graph_api(vec![(200, ok)]);
-    let sender = WhatsAppCloud::new(base, Some("t".into()));
+    let sender = WhatsAppCloud::new(base, Secret::Given("t".into()));
     let to = PhoneE164::parse("+34600111001").unwrap();
     let list = Interactive::List {
         button: "Veure opcions".into(),
@@ -107,7 +107,7 @@ async fn a_chat_reply_with_a_list_is_posted_as_an_interactive_message() {
 async fn a_template_message_is_posted_as_the_cloud_api_documents_it() {
     let ok = r#"{"messaging_product":"whatsapp","contacts":[{"input":"34600111001","wa_id":"34600111001"}],"messages":[{"id":"wamid.HBgLMzQ2MDAxMTEwMDEVAgARGBI"}]}"#;
     let (base, server) = graph_api(vec![(200, ok)]);
-    let sender = WhatsAppCloud::new(base, Some("EAAG-token".into()));
+    let sender = WhatsAppCloud::new(base, Secret::Given("EAAG-token".into()));
     let to = PhoneE164::parse("+34600111001").unwrap();
     let id = sender.send(message(&to)).await.unwrap();
     assert_eq!(id, "wamid.HBgLMzQ2MDAxMTEwMDEVAgARGBI");
@@ -135,7 +135,7 @@ async fn a_refusal_is_permanent_with_metas_reason_and_throttling_is_transient() 
     let refused = r#"{"error":{"message":"(#132001) Template name does not exist in the translation","type":"OAuthException","code":132001}}"#;
     let throttled = r#"{"error":{"message":"(#130429) Rate limit hit","code":130429}}"#;
     let (base, server) = graph_api(vec![(400, refused), (429, throttled)]);
-    let sender = WhatsAppCloud::new(base, Some("t".into()));
+    let sender = WhatsAppCloud::new(base, Secret::Given("t".into()));
     let to = PhoneE164::parse("+34600111001").unwrap();
     let err = sender.send(message(&to)).await.unwrap_err();
     assert!(matches!(err, PortError::Permanent { .. }), "{err:?}");
@@ -146,8 +146,41 @@ async fn a_refusal_is_permanent_with_metas_reason_and_throttling_is_transient() 
 
 #[tokio::test]
 async fn without_a_token_whatsapp_is_refused_with_the_setting_to_set() {
-    let sender = WhatsAppCloud::new("http://127.0.0.1:9/v21.0", None);
+    let sender = WhatsAppCloud::new("http://127.0.0.1:9/v21.0", Secret::Unset);
     let to = PhoneE164::parse("+34600111001").unwrap();
     let err = sender.send(message(&to)).await.unwrap_err();
-    assert!(avisa_runtime::redact::error_chain(&err).contains("WhatsAppAccessToken"), "{err:?}");
+    assert!(avisa_runtime::redact::error_chain(&err).contains("WhatsAppSendingSecret"), "{err:?}");
+}
+
+#[tokio::test]
+async fn each_function_reads_its_own_secret_from_secrets_manager_and_no_other() {
+    // GIVEN the local stack, whose secrets hold what the samples were made with
+    let stack = crate::support::stack().await;
+    let sending = &stack.provisioned.secrets["WhatsAppSendingSecret"];
+    let webhook = &stack.provisioned.secrets["WhatsAppWebhookSecret"];
+    // WHEN the dispatcher reads its token, through its own role
+    let token = Secret::stored(&stack.sdk_for("notice-dispatcher"), Some(sending), "access_token");
+    let value = token.value().await.unwrap().expect("the token is set");
+    // THEN it is the stored one (and reading it again costs no call)
+    assert_eq!(secrecy::ExposeSecret::expose_secret(&value), "EAAG-local");
+    assert!(token.value().await.unwrap().is_some());
+    // AND no role but the one that needs it may read a secret
+    let grants = avisa_local::grants::Grants::from_template(&stack.template).unwrap();
+    let read = "secretsmanager:GetSecretValue";
+    assert!(grants.allows("notice-dispatcher", read, sending));
+    assert!(!grants.allows("notice-dispatcher", read, webhook));
+    assert!(grants.allows("chat-webhook", read, webhook));
+    for function in ["chat-webhook", "chat-desk", "billing-ingest", "notice-composer", "outage-scheduler"] {
+        assert!(!grants.allows(function, read, sending), "{function} may read the WhatsApp token");
+    }
+    // AND an empty field counts as unset: WhatsApp off, not a blank bearer token
+    aws_sdk_secretsmanager::Client::new(&stack.sdk)
+        .put_secret_value()
+        .secret_id(sending)
+        .secret_string(r#"{"access_token": ""}"#)
+        .send()
+        .await
+        .unwrap();
+    let fresh = Secret::stored(&stack.sdk_for("notice-dispatcher"), Some(sending), "access_token");
+    assert!(fresh.value().await.unwrap().is_none());
 }

@@ -17,7 +17,10 @@ use crate::template::{Resolver, Resource, Template};
 const NO_LOCAL_EFFECT: &[(&str, &str)] = &[
     ("AWS::Serverless::Function", "run in-process by the local event source mapping"),
     ("AWS::SQS::QueuePolicy", "moto does not enforce resource policies"),
-    ("AWS::IAM::Role", "moto does not enforce IAM"),
+    ("AWS::IAM::Role", "moto does not enforce IAM (tests/src/grants.rs checks the functions' roles)"),
+    ("AWS::S3::BucketPolicy", "moto does not enforce resource policies"),
+    ("AWS::Logs::LogGroup", "the functions run in-process locally and log to the test's output"),
+    ("AWS::KMS::Key", "moto's topics and queues are not encrypted; nothing local uses the key"),
     ("AWS::SES::ConfigurationSetEventDestination", "moto does not emit SES delivery events"),
 ];
 
@@ -38,6 +41,8 @@ pub struct Provisioned {
     pub email_identities: Vec<String>,
     pub schedule_groups: Vec<String>,
     pub buckets: BTreeMap<String, String>,
+    /// Secrets Manager entries: logical id → the ARN the functions are given.
+    pub secrets: BTreeMap<String, String>,
     /// `(logical id, type, why)` of what has no local counterpart.
     pub not_created: Vec<(String, String, &'static str)>,
 }
@@ -88,16 +93,7 @@ pub async fn provision(
             }
             "AWS::S3::Bucket" => {
                 let name = resolver.reference(&resource.logical_id)?;
-                let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(crate::template::REGION))
-                    .build();
-                aws_sdk_s3::Client::new(sdk)
-                    .create_bucket()
-                    .bucket(&name)
-                    .create_bucket_configuration(location)
-                    .send()
-                    .await
-                    .map_err(|e| fail(sdk_error(e)))?;
+                create_bucket(sdk, &name).await.map_err(fail)?;
                 done.buckets.insert(resource.logical_id.clone(), name);
             }
             "AWS::Scheduler::ScheduleGroup" => {
@@ -113,6 +109,10 @@ pub async fn provision(
                     .send()
                     .await
                     .map_err(|e| fail(sdk_error(e)))?;
+            }
+            "AWS::SecretsManager::Secret" => {
+                let arn = create_secret(sdk, resource, resolver).await.map_err(fail)?;
+                done.secrets.insert(resource.logical_id.clone(), arn);
             }
             "AWS::SNS::Subscription" => {} // after every topic and queue exists
             kind => match NO_LOCAL_EFFECT.iter().find(|(k, _)| *k == kind) {
@@ -260,4 +260,35 @@ async fn create_queue(
         return Err(format!("moto named the queue {url}, but the template resolves it to {expected}").into());
     }
     Ok(Queue { name, url, arn: resolver.attribute(&resource.logical_id, "Arn")? })
+}
+
+/// A secret with the template's (empty) value; returns the ARN the functions are given.
+async fn create_secret(
+    sdk: &aws_config::SdkConfig,
+    resource: &Resource,
+    resolver: Resolver<'_>,
+) -> Result<String, BoxError> {
+    let value = resolver.string(&resource.properties["SecretString"])?;
+    aws_sdk_secretsmanager::Client::new(sdk)
+        .create_secret()
+        .name(Resolver::physical_name(&resource.logical_id))
+        .secret_string(value)
+        .send()
+        .await
+        .map_err(sdk_error)?;
+    Ok(resolver.reference(&resource.logical_id)?)
+}
+
+async fn create_bucket(sdk: &aws_config::SdkConfig, name: &str) -> Result<(), BoxError> {
+    let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(crate::template::REGION))
+        .build();
+    aws_sdk_s3::Client::new(sdk)
+        .create_bucket()
+        .bucket(name)
+        .create_bucket_configuration(location)
+        .send()
+        .await
+        .map_err(sdk_error)?;
+    Ok(())
 }

@@ -48,6 +48,41 @@ pub async fn sdk_config(endpoint: &str) -> SdkConfig {
         .await
 }
 
+/// The tenant the samples and the demo are about.
+pub const DEMO_TENANT: &str = "aigues-reus";
+
+/// The upstream sending on the template's billing-events queue acts for the demo tenant only.
+async fn bind_demo_upstream(template: &Template, sdk: &SdkConfig, provisioned: &Provisioned) -> Result<(), LocalError> {
+    let queue = template.resolver("").attribute("BillingEventsQueue", "Arn")?;
+    let store = avisa_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &provisioned.tables["Table"]);
+    let tenant = avisa_domain::ids::TenantId::parse(DEMO_TENANT).map_err(|e| LocalError::Template(e.to_string()))?;
+    store.bind_upstream(&queue, &tenant).await.map_err(|e| LocalError::provision("Table", "upstream binding", e))
+}
+
+/// The secrets the samples under `events/` were made with (`events/chat-webhook/*.json` are
+/// signed with this app secret), put where the operator of a deployment puts the real ones.
+pub const LOCAL_SECRETS: &[(&str, &str)] = &[
+    ("WhatsAppWebhookSecret", r#"{"verify_token": "local-verify-token", "app_secret": "local-app-secret"}"#),
+    ("WhatsAppSendingSecret", r#"{"access_token": "EAAG-local"}"#),
+];
+
+async fn put_local_secrets(sdk: &SdkConfig, provisioned: &Provisioned) -> Result<(), LocalError> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    for (logical_id, value) in LOCAL_SECRETS {
+        let Some(arn) = provisioned.secrets.get(*logical_id) else {
+            return Err(LocalError::Template(format!("infra/template.yaml declares no secret {logical_id}")));
+        };
+        client
+            .put_secret_value()
+            .secret_id(arn)
+            .secret_string(*value)
+            .send()
+            .await
+            .map_err(|e| LocalError::provision(logical_id, "AWS::SecretsManager::Secret", sdk_error(e)))?;
+    }
+    Ok(())
+}
+
 impl LocalStack {
     /// moto on a free port, provisioned.
     pub async fn start() -> Result<Self, LocalError> {
@@ -63,6 +98,8 @@ impl LocalStack {
         let sdk = sdk_config(moto.endpoint()).await;
         let template = Template::load(&Template::default_path())?;
         let provisioned = provision(&template, &sdk, moto.endpoint()).await?;
+        bind_demo_upstream(&template, &sdk, &provisioned).await?;
+        put_local_secrets(&sdk, &provisioned).await?;
         let functions = functions::specs(&template, template.resolver(moto.endpoint()))?;
         let proxy = AwsProxy::start(moto.endpoint())?;
         let grants = Grants::from_template(&template)?;

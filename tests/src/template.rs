@@ -43,7 +43,12 @@ impl Template {
     pub fn load(path: &Path) -> Result<Self, LocalError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| LocalError::Io { what: format!("reading {}", path.display()), source })?;
-        let root: Value = serde_yaml::from_str(&text).map_err(|e| invalid(format!("not YAML: {e}")))?;
+        Self::parse(path, &text)
+    }
+
+    /// A template from its text (`path` says where it came from).
+    pub fn parse(path: &Path, text: &str) -> Result<Self, LocalError> {
+        let root: Value = serde_yaml::from_str(text).map_err(|e| invalid(format!("not YAML: {e}")))?;
         let parameters = root
             .get("Parameters")
             .and_then(Value::as_mapping)
@@ -131,6 +136,8 @@ impl Resolver<'_> {
         Ok(match resource.kind.as_str() {
             "AWS::SQS::Queue" => format!("{}/{ACCOUNT}/{physical}", self.endpoint),
             "AWS::SNS::Topic" => format!("arn:aws:sns:{REGION}:{ACCOUNT}:{physical}"),
+            // The partial ARN (without the random suffix AWS adds), which Secrets Manager accepts.
+            "AWS::SecretsManager::Secret" => format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{physical}"),
             "AWS::SES::EmailIdentity" => self.string(&resource.properties["EmailIdentity"])?,
             // Bucket names are lowercase.
             "AWS::S3::Bucket" => physical.to_lowercase(),
@@ -148,6 +155,8 @@ impl Resolver<'_> {
             ("AWS::SQS::Queue", "QueueUrl") | ("AWS::SNS::Topic", "TopicArn") => self.reference(logical_id),
             ("AWS::DynamoDB::Table", "Arn") => Ok(format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}")),
             ("AWS::IAM::Role", "Arn") => Ok(format!("arn:aws:iam::{ACCOUNT}:role/{name}")),
+            // As CloudFormation gives it: the group's streams included.
+            ("AWS::Logs::LogGroup", "Arn") => Ok(format!("arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*")),
             ("AWS::S3::Bucket", "Arn") => Ok(format!("arn:aws:s3:::{}", name.to_lowercase())),
             ("AWS::Scheduler::ScheduleGroup", "Arn") => {
                 Ok(format!("arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{name}"))
@@ -234,5 +243,31 @@ mod tests {
         let t = template();
         let err = t.resolver("http://x").reference("Nope").unwrap_err();
         assert!(err.to_string().contains("refers to Nope"), "{err}");
+    }
+
+    #[test]
+    fn every_bucket_refuses_requests_without_tls_and_old_manifest_versions_expire() {
+        let t = template();
+        for bucket in t.of_kind("AWS::S3::Bucket") {
+            let denies_plain_http = t.of_kind("AWS::S3::BucketPolicy").any(|policy| {
+                let names_bucket = serde_yaml::to_string(&policy.properties["Bucket"])
+                    .is_ok_and(|b| b.contains(bucket.logical_id.as_str()));
+                let statements =
+                    policy.properties["PolicyDocument"]["Statement"].as_sequence().cloned().unwrap_or_default();
+                names_bucket
+                    && statements.iter().any(|s| {
+                        s["Effect"].as_str() == Some("Deny")
+                            && s["Condition"]["Bool"]["aws:SecureTransport"].as_str() == Some("false")
+                    })
+            });
+            assert!(denies_plain_http, "{} accepts requests without TLS", bucket.logical_id);
+            let rules = bucket.properties["LifecycleConfiguration"]["Rules"].as_sequence().cloned().unwrap_or_default();
+            assert!(
+                rules.iter().any(|r| r["NoncurrentVersionExpiration"]["NoncurrentDays"].as_u64().is_some()
+                    || bucket.properties["VersioningConfiguration"].is_null()),
+                "{}: noncurrent versions are kept for ever",
+                bucket.logical_id
+            );
+        }
     }
 }

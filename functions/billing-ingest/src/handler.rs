@@ -17,6 +17,8 @@ pub async fn handle_batch(
 
 async fn handle_record(ingest: Ingest<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
     let attempt = receive_count(&record);
+    // Stamped by Lambda: the queue, hence the upstream, it came from.
+    let source = record.event_source_arn.unwrap_or_default();
     let body = record.body.unwrap_or_default();
     let event = BillingEvent::parse(&body).map_err(|refused| RecordFailure {
         error: Error::Rejected(refused.rejection),
@@ -24,7 +26,7 @@ async fn handle_record(ingest: Ingest<'_>, record: SqsMessage) -> Result<&'stati
         event_id: refused.event_id,
     })?;
     avisa_runtime::sqs::record_ids(&event.tenant_id, &event.event_id);
-    let outcome = ingest.handle(&event, attempt).await.map_err(|error| RecordFailure {
+    let outcome = ingest.handle(&event, &source, attempt).await.map_err(|error| RecordFailure {
         error,
         tenant_id: Some(event.tenant_id.to_string()),
         event_id: Some(event.event_id.to_string()),

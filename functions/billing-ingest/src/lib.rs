@@ -66,6 +66,7 @@ impl SqsHandler for App {
             compose: &self.compose,
             scheduler: &self.scheduler,
             tenants: &self.batch.store,
+            upstreams: &self.batch.store,
             clock: &self.batch.clock,
             defaults: &self.defaults,
         };

@@ -6,6 +6,7 @@
 
 mod routes;
 
+use avisa_domain::clock::Clock;
 use avisa_runtime::RuntimeError;
 use avisa_runtime::http::{self, HttpHandler};
 use avisa_wiring::chat::ChatAdapters;
@@ -27,7 +28,7 @@ impl App {
 #[async_trait::async_trait]
 impl HttpHandler for App {
     async fn handle(&self, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
-        let operator = match http::authenticate(request, &self.chat.store).await {
+        let operator = match http::authenticate(request, &self.chat.store, self.chat.clock.now()).await {
             Ok(operator) => operator,
             Err(refused) => return refused,
         };

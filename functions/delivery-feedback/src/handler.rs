@@ -22,9 +22,10 @@ async fn handle_record(feedback: Feedback<'_>, record: SqsMessage) -> Result<&'s
     })?;
     let result = match outcome {
         FeedbackOutcome::Recorded(status) => status.as_str(),
+        FeedbackOutcome::Stale(_) => "stale",
         FeedbackOutcome::Ignored => "ignored",
     };
-    tracing::info!(provider_message_id = parsed.provider_message_id, result, "email feedback");
+    tracing::info!(message = %avisa_runtime::redact::message_ref(&parsed.provider_message_id), result, "email feedback");
     Ok(result)
 }
 

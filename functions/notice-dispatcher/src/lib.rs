@@ -3,7 +3,9 @@
 mod handler;
 
 use async_trait::async_trait;
-use avisa_aws::{EventBridgeScheduler, S3Documents, SesEmailSender, SnsSmsSender, SqsQueue, WhatsAppCloud, ses_client};
+use avisa_aws::{
+    EventBridgeScheduler, S3Documents, Secret, SesEmailSender, SnsSmsSender, SqsQueue, WhatsAppCloud, ses_client,
+};
 use avisa_domain::dispatch::{Dispatch, Pacing, Providers};
 use avisa_domain::tenant::TenantSettings;
 use avisa_runtime::config::{self, ConfigError, ConfigSource, DeadLetterTarget, ScheduleTarget};
@@ -27,8 +29,8 @@ pub struct Config {
     pub dead_letters: DeadLetterTarget,
     pub defaults: TenantSettings,
     pub whatsapp_api_base: String,
-    /// `None`: no WhatsApp in this deployment.
-    pub whatsapp_access_token: Option<secrecy::SecretString>,
+    /// The secret holding the WhatsApp token (`{"access_token": …}`); `None`: no WhatsApp.
+    pub whatsapp_secret: Option<String>,
 }
 
 impl Config {
@@ -46,7 +48,7 @@ impl Config {
             schedules: config::schedule_target(source, "DISPATCH_QUEUE_ARN")?,
             dead_letters: config::dead_letter_target(source)?,
             whatsapp_api_base: config::required(source, "WHATSAPP_API_BASE", "the template parameter WhatsAppApiBase")?,
-            whatsapp_access_token: config::secret(source, "WHATSAPP_ACCESS_TOKEN"),
+            whatsapp_secret: config::optional(source, "WHATSAPP_SECRET_ARN"),
             defaults: config::tenant_defaults(source)?,
         })
     }
@@ -72,7 +74,10 @@ impl App {
             email: SesEmailSender::new(ses_client(sdk), &config.sender_email),
             sms: SnsSmsSender::new(sdk, config.sms_sender_id.clone()),
             documents: S3Documents::new(aws_sdk_s3::Client::new(sdk)),
-            whatsapp: WhatsAppCloud::new(&config.whatsapp_api_base, config.whatsapp_access_token.clone()),
+            whatsapp: WhatsAppCloud::new(
+                &config.whatsapp_api_base,
+                Secret::stored(sdk, config.whatsapp_secret.as_deref(), "access_token"),
+            ),
             compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
             dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
             scheduler: avisa_wiring::scheduler(sdk, &config.schedules),

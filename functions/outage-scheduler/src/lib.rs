@@ -6,7 +6,7 @@
 mod routes;
 
 use avisa_aws::{DynamoStore, EventBridgeScheduler};
-use avisa_domain::clock::SystemClock;
+use avisa_domain::clock::{Clock, SystemClock};
 use avisa_domain::operators::{Operator, OperatorDirectory, token_digest};
 use avisa_domain::outage::{Audience, OutageDesk};
 use avisa_domain::tenant::TenantSettings;
@@ -88,7 +88,7 @@ impl App {
 #[async_trait::async_trait]
 impl HttpHandler for App {
     async fn handle(&self, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
-        let operator = match http::authenticate(request, &self.store).await {
+        let operator = match http::authenticate(request, &self.store, self.clock.now()).await {
             Ok(operator) => operator,
             Err(refused) => return refused,
         };

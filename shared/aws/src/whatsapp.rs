@@ -2,8 +2,10 @@ use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::notice::Interactive;
 use avisa_domain::ports::{OutgoingWhatsApp, WhatsAppMessage, WhatsAppSender};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
+
+use crate::secrets::Secret;
 
 const OPERATION: &str = "whatsapp.messages";
 
@@ -13,14 +15,14 @@ pub struct WhatsAppCloud {
     client: reqwest::Client,
     /// e.g. `https://graph.facebook.com/v21.0`
     base_url: String,
-    access_token: Option<SecretString>,
+    access_token: Secret,
 }
 
 /// The Cloud API answers in well under a second; one that has not in this time is not going to.
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl WhatsAppCloud {
-    pub fn new(base_url: impl Into<String>, access_token: Option<SecretString>) -> Self {
+    pub fn new(base_url: impl Into<String>, access_token: Secret) -> Self {
         // Without a timeout a hung connection would hold the delivery until Lambda kills it.
         let client = reqwest::Client::builder().timeout(TIMEOUT).build().unwrap_or_default();
         Self { client, base_url: base_url.into(), access_token }
@@ -76,10 +78,11 @@ fn failed(kind: fn(&'static str, std::io::Error) -> PortError, reason: String) -
 #[async_trait]
 impl WhatsAppSender for WhatsAppCloud {
     async fn send(&self, message: OutgoingWhatsApp<'_>) -> Result<String, PortError> {
-        let Some(token) = &self.access_token else {
+        let Some(token) = self.access_token.value().await? else {
             return Err(failed(
                 PortError::misconfigured,
-                "WhatsApp is not configured in this deployment (WhatsAppAccessToken)".into(),
+                "WhatsApp is not configured in this deployment: put access_token in the secret WhatsAppSendingSecret"
+                    .into(),
             ));
         };
         let mut body = content(&message.message);

@@ -30,7 +30,7 @@ fn ingest_throughput(c: &mut Criterion) {
     for name in ["invoice-issued", "payment-plan-updated", "customer-upserted"] {
         let fakes = Fakes::default();
         let ingest = fakes.ingest();
-        runtime.block_on(ingest.handle(&fakes::sample("customer-upserted"), 1)).unwrap();
+        runtime.block_on(ingest.handle(&fakes::sample("customer-upserted"), fakes::UPSTREAM, 1)).unwrap();
         let events = bodies(name, 200_000);
         let mut next = events.iter().cycle();
         group.bench_function(format!("parse+validate+apply {name}"), |b| {
@@ -38,7 +38,7 @@ fn ingest_throughput(c: &mut Criterion) {
                 || next.next().unwrap().as_str(),
                 |body| {
                     let event = BillingEvent::parse(body).unwrap();
-                    black_box(runtime.block_on(ingest.handle(&event, 1)).unwrap());
+                    black_box(runtime.block_on(ingest.handle(&event, fakes::UPSTREAM, 1)).unwrap());
                 },
                 BatchSize::SmallInput,
             );

@@ -31,12 +31,53 @@ pub enum RejectionCode {
     InvalidTransition,
     /// Someone else changed the record meanwhile: read it again and retry.
     ConcurrentChange,
+    /// An upstream acted for a tenant it is not bound to (`avisa upstreams bind`).
+    ForeignTenant,
+    /// A document named outside the tenant's own bucket and prefix.
+    ForeignDocument,
 }
 
 impl Rejection {
     pub fn new(code: RejectionCode, detail: impl Into<String>) -> Self {
         Self { code, detail: detail.into() }
     }
+}
+
+/// A parser's message about refused input, without the input: serde quotes the value it refused
+/// (`invalid type: string "Maria Puig", expected …`, or an integer in backticks), and a refused value
+/// may be a phone, an address or a name. What it expected is kept: that is the rule to follow.
+pub fn without_values(message: &str) -> String {
+    let message = match message.rfind(" at line ") {
+        Some(at) if message[at..].contains(" column ") => &message[..at],
+        _ => message,
+    };
+    // The field is one of ours, not input.
+    if message.starts_with("missing field ") || message.starts_with("duplicate field ") {
+        return message.to_owned();
+    }
+    let (about_the_value, rule) = message.find(", expected").map_or((message, ""), |i| message.split_at(i));
+    let mut out = String::with_capacity(message.len());
+    let mut quote: Option<char> = None;
+    for c in about_the_value.chars() {
+        match quote {
+            Some(open) if c == open => {
+                quote = None;
+                out.push('…');
+                out.push(c);
+            }
+            Some(_) => {}
+            None if c == '"' || c == '`' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None => out.push(c),
+        }
+    }
+    if quote.is_some() {
+        out.push('…');
+    }
+    out.push_str(rule);
+    out
 }
 
 impl RejectionCode {
@@ -114,12 +155,16 @@ impl PortError {
         matches!(self, Self::Unknown { .. })
     }
 
-    /// The error and its causes on one line (`sqs.SendMessage is temporarily unavailable: …`).
+    /// The error and its causes on one line (`sqs.SendMessage is temporarily unavailable: …`),
+    /// as a stored reason may show it: a provider's text can quote the address it refused, so
+    /// contacts are redacted, and it is capped.
     pub fn chain(&self) -> String {
-        std::iter::successors(Some(self as &dyn std::error::Error), |e| e.source())
+        const MOST: usize = 500;
+        let chain = std::iter::successors(Some(self as &dyn std::error::Error), |e| e.source())
             .map(ToString::to_string)
             .collect::<Vec<_>>()
-            .join(": ")
+            .join(": ");
+        crate::text::without_contacts(&chain).chars().take(MOST).collect()
     }
 }
 
@@ -166,6 +211,35 @@ impl From<Rejection> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_providers_refusal_is_stored_without_the_address_it_quotes() {
+        let refused = PortError::permanent(
+            "ses.SendEmail",
+            std::io::Error::other("MessageRejected: Email address is not verified: maria@example.cat, +34600111222"),
+        );
+        let chain = refused.chain();
+        assert!(chain.starts_with("ses.SendEmail"), "{chain}");
+        assert!(!chain.contains("maria@") && !chain.contains("600111222"), "{chain}");
+    }
+
+    #[test]
+    fn a_parsers_message_keeps_the_rule_and_loses_the_value() {
+        assert_eq!(
+            without_values("invalid type: string \"Maria Puig\", expected a boolean at line 1 column 40"),
+            "invalid type: string \"…\", expected a boolean"
+        );
+        assert_eq!(
+            without_values("invalid type: integer `600111222`, expected a string"),
+            "invalid type: integer `…`, expected a string"
+        );
+        assert_eq!(
+            without_values("unknown variant `maria@example.cat`, expected one of `ca`, `es`"),
+            "unknown variant `…`, expected one of `ca`, `es`"
+        );
+        assert_eq!(without_values("missing field `name`"), "missing field `name`");
+        assert_eq!(without_values("phone number must be in E.164 form"), "phone number must be in E.164 form");
+    }
 
     #[test]
     fn rejection_displays_its_snake_case_code_and_detail() {

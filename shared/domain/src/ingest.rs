@@ -3,13 +3,14 @@
 use jiff::SignedDuration;
 
 use crate::account::{AccountFact, ContractHolder, CustomerProfile, Fact};
-use crate::billing::{BillingEvent, BillingPayload, PlanStatus};
+use crate::billing::{BillingEvent, BillingPayload, InvoiceIssued, PlanStatus};
 use crate::clock::Clock;
 use crate::error::{Error, RejectionCode};
+use crate::ids::TenantId;
 use crate::notice::NoticeSubject;
 use crate::once::Once;
 use crate::ports::{
-    AccountStore, ClaimKey, Claims, ComposeQueue, NoticeScheduler, Scheduled, ScheduledJob, TenantDirectory,
+    AccountStore, ClaimKey, Claims, ComposeQueue, NoticeScheduler, Scheduled, ScheduledJob, TenantDirectory, Upstreams,
 };
 use crate::queues::{ComposeJob, ComposeMessage};
 use crate::tenant::TenantSettings;
@@ -37,6 +38,7 @@ pub struct Ingest<'a> {
     pub compose: &'a dyn ComposeQueue,
     pub scheduler: &'a dyn NoticeScheduler,
     pub tenants: &'a dyn TenantDirectory,
+    pub upstreams: &'a dyn Upstreams,
     pub clock: &'a dyn Clock,
     /// The deployment's settings, for tenants with none of their own.
     pub defaults: &'a TenantSettings,
@@ -49,8 +51,19 @@ enum Planned {
 }
 
 impl Ingest<'_> {
-    /// Ingests one event; `attempt` counts deliveries of this message, from 1.
-    pub async fn handle(&self, event: &BillingEvent, attempt: u32) -> Result<Ingested, Error> {
+    /// Ingests one event that came on `source` (the queue's ARN); `attempt` counts deliveries of
+    /// this message, from 1. An event for a tenant its upstream is not bound to does nothing.
+    pub async fn handle(&self, event: &BillingEvent, source: &str, attempt: u32) -> Result<Ingested, Error> {
+        if !self.upstreams.tenants_of(source).await?.contains(&event.tenant_id) {
+            return Err(Error::rejected(
+                RejectionCode::ForeignTenant,
+                format!(
+                    "the upstream sending on {source} is not bound to tenant {}; an operator binds it with \
+                     `avisa upstreams bind --queue {source} --tenant {}`",
+                    event.tenant_id, event.tenant_id
+                ),
+            ));
+        }
         let key = ClaimKey::Event { tenant_id: event.tenant_id.clone(), event_id: event.event_id.clone() };
         let once = Once { claims: self.claims, clock: self.clock };
         // A rejected event did nothing: sent again (its customer has arrived since), it applies.
@@ -84,6 +97,9 @@ impl Ingest<'_> {
             BillingPayload::TelemetryEnabled(data) => Fact::TelemetryEnabled(data.clone()),
             BillingPayload::TariffChanged(data) => Fact::TariffChanged(data.clone()),
         };
+        if let BillingPayload::InvoiceIssued(InvoiceIssued { pdf: Some(pdf), .. }) = &event.payload {
+            self.document_admitted(tenant_id, pdf.uri.as_str()).await?;
+        }
         if self.accounts.holder(tenant_id, &event.contract_id).await?.is_none() {
             let reason = format!("contract {} has no customer.upserted yet", event.contract_id);
             if attempt < UNKNOWN_CONTRACT_ATTEMPTS {
@@ -109,6 +125,20 @@ impl Ingest<'_> {
             }
         }
         Ok(planned.len())
+    }
+
+    /// A document must come from the tenant's own place: its settings', or the deployment's bucket
+    /// under the tenant's id.
+    async fn document_admitted(&self, tenant_id: &TenantId, uri: &str) -> Result<(), Error> {
+        let own = self.tenants.settings(tenant_id).await?.and_then(|settings| settings.documents);
+        let Some(place) = own.or_else(|| self.defaults.documents.clone()) else {
+            return Err(Error::rejected(
+                RejectionCode::ForeignDocument,
+                "this deployment accepts no documents: set `documents` in the tenant's settings, or the \
+                 template's InvoiceDocumentsBucket",
+            ));
+        };
+        place.admits(tenant_id, uri).map_err(|reason| Error::rejected(RejectionCode::ForeignDocument, reason))
     }
 
     /// The notices a fact calls for. Reminders are planned from the account's current state

@@ -44,6 +44,7 @@ pub mod outage;
 pub mod ports;
 pub mod print;
 pub mod queues;
+pub mod retention;
 pub mod staff_mail;
 pub mod tenant;
 pub mod text;

@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::TimeZoneName;
 use crate::contact::{Email, Locale, PhoneE164};
+use crate::ids::TenantId;
 use crate::notice::NoticeKind;
 use crate::outage::OutageSettings;
+use crate::retention::Retention;
 
 /// A tenant's settings, as stored in its `CONFIG` item (`events/demo/tenant.json` is one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +51,44 @@ pub struct TenantSettings {
     /// Billing complaints: days per step, and who hears of one about to be late.
     #[serde(default)]
     pub complaints: crate::complaints::ComplaintSettings,
+    /// Where the tenant's upstream puts its documents (invoice PDFs); the deployment's bucket,
+    /// under the tenant's id, where unset. A document named anywhere else is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<DocumentPlace>,
+    /// How long records about people are kept, by kind (documented defaults where unset).
+    #[serde(default)]
+    pub retention: Retention,
+}
+
+/// A bucket and a key prefix: the one place a tenant's documents may come from, so that no
+/// tenant can have another's PDF attached to its notices or printed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentPlace {
+    pub bucket: String,
+    /// The tenant's id and `/` where unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+}
+
+impl DocumentPlace {
+    /// Whether `uri` (`s3://bucket/key`) names a document in this place, for `tenant`; the refusal
+    /// says where documents must be, never what was named.
+    pub fn admits(&self, tenant: &TenantId, uri: &str) -> Result<(), String> {
+        let default_prefix = format!("{tenant}/");
+        let prefix = self.prefix.as_deref().unwrap_or(&default_prefix);
+        let inside = uri.strip_prefix("s3://").and_then(|rest| rest.split_once('/')).is_some_and(|(bucket, key)| {
+            bucket == self.bucket
+                && key.starts_with(prefix)
+                && key.len() > prefix.len()
+                && !key.split('/').any(|segment| segment == ".." || segment == ".")
+        });
+        if inside {
+            Ok(())
+        } else {
+            Err(format!("documents of tenant {tenant} must be under s3://{}/{prefix}", self.bucket))
+        }
+    }
 }
 
 /// A tenant's rules for SMS: how many parts one message may cost, and whether to transliterate
@@ -97,6 +137,7 @@ impl TenantSettings {
         if let Some(hours) = self.outages.alert_hours_before.iter().find(|h| **h > MAX_ALERT_HOURS_BEFORE) {
             return Err(format!("outages.alert_hours_before: {hours} is more than {MAX_ALERT_HOURS_BEFORE} hours"));
         }
+        self.retention.check()?;
         self.chat.as_ref().map_or(Ok(()), crate::chat::ChatSettings::check)
     }
 }
@@ -238,6 +279,8 @@ impl TenantSettings {
             outages: OutageSettings::default(),
             chat: None,
             complaints: crate::complaints::ComplaintSettings::default(),
+            documents: None,
+            retention: Retention::default(),
         }
     }
 

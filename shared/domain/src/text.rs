@@ -66,6 +66,23 @@ impl<const MAX: usize> schemars::JsonSchema for Text<MAX> {
     }
 }
 
+/// Replaces anything that looks like an email address or a phone number with `<redacted>`:
+/// providers' error texts can quote the address they refused, and such texts reach logs and
+/// stored reasons.
+pub fn without_contacts(text: &str) -> String {
+    text.split_inclusive(char::is_whitespace)
+        .map(|token| {
+            let word = token.trim_end();
+            let digits = word.chars().filter(char::is_ascii_digit).count();
+            if word.contains('@') || digits >= 7 {
+                format!("<redacted>{}", &token[word.len()..])
+            } else {
+                token.to_owned()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use avisa_domain::clock::TimeZoneName;
 use avisa_domain::contact::Locale;
-use avisa_domain::tenant::{SmsRules, TenantSettings};
+use avisa_domain::tenant::{DocumentPlace, SmsRules, TenantSettings};
 
 /// Where settings come from.
 pub trait ConfigSource {
@@ -44,11 +44,6 @@ pub fn required(source: &dyn ConfigSource, name: &'static str, hint: &'static st
 /// An optional setting; empty counts as unset.
 pub fn optional(source: &dyn ConfigSource, name: &str) -> Option<String> {
     source.get(name).filter(|v| !v.trim().is_empty())
-}
-
-/// An optional secret (a token, an app secret); empty counts as unset. It prints as redacted.
-pub fn secret(source: &dyn ConfigSource, name: &str) -> Option<secrecy::SecretString> {
-    optional(source, name).map(secrecy::SecretString::from)
 }
 
 /// A setting parsed by `parse`, with the parser's reason when it fails.
@@ -124,7 +119,7 @@ pub fn dead_letter_target(source: &dyn ConfigSource) -> Result<DeadLetterTarget,
 /// The deployment's defaults for tenants with no settings of their own.
 pub fn tenant_defaults(source: &dyn ConfigSource) -> Result<TenantSettings, ConfigError> {
     let hint = "set by infra/template.yaml (Globals) from its parameters";
-    Ok(TenantSettings::defaults(
+    let mut defaults = TenantSettings::defaults(
         parsed(source, "DEFAULT_LOCALE", hint, Locale::parse)?,
         parsed(source, "DEFAULT_TIME_ZONE", hint, TimeZoneName::parse)?,
         SmsRules {
@@ -132,7 +127,13 @@ pub fn tenant_defaults(source: &dyn ConfigSource) -> Result<TenantSettings, Conf
             transliterate: parsed(source, "SMS_TRANSLITERATE", hint, str::parse)?,
             critical_max_segments: None,
         },
-    ))
+    );
+    // Unset: only tenants whose settings name a place of their own accept documents.
+    defaults.documents = source
+        .get("INVOICE_DOCUMENTS_BUCKET")
+        .filter(|bucket| !bucket.trim().is_empty())
+        .map(|bucket| DocumentPlace { bucket: bucket.trim().to_owned(), prefix: None });
+    Ok(defaults)
 }
 
 #[cfg(test)]
@@ -145,17 +146,6 @@ mod tests {
         let err = table_name(&source).unwrap_err();
         assert!(err.to_string().starts_with("environment variable TABLE_NAME is not set: set by infra/template.yaml"));
         assert!(required(&source, "EMPTY", "h").is_err());
-    }
-
-    #[test]
-    fn a_secret_is_read_but_never_printed() {
-        use secrecy::ExposeSecret;
-        let source =
-            HashMap::from([("TOKEN".to_owned(), "EAAG-live-token".to_owned()), ("BLANK".to_owned(), String::new())]);
-        let token = secret(&source, "TOKEN").unwrap();
-        assert_eq!(token.expose_secret(), "EAAG-live-token");
-        assert!(!format!("{token:?}").contains("EAAG"), "{token:?}");
-        assert!(secret(&source, "BLANK").is_none());
     }
 
     #[test]

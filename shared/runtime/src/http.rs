@@ -79,12 +79,14 @@ pub fn bearer_token(request: &LambdaFunctionUrlRequest) -> Option<&str> {
 pub async fn authenticate(
     request: &LambdaFunctionUrlRequest,
     directory: &dyn OperatorDirectory,
+    now: jiff::Timestamp,
 ) -> Result<Operator, LambdaFunctionUrlResponse> {
     let Some(token) = bearer_token(request) else {
         return Err(problem(401, "send `Authorization: Bearer <token>`; `avisa operator-token` issues one"));
     };
     match directory.operator(&token_digest(token)).await {
-        Ok(Some(operator)) => Ok(operator),
+        Ok(Some(operator)) if operator.is_valid_at(now) => Ok(operator),
+        Ok(Some(_)) => Err(problem(401, "this token has expired: ask an administrator for a new one")),
         Ok(None) => Err(problem(401, "this token is not an operator's: ask an administrator for one")),
         Err(error) => Err(error_response(&error.into())),
     }

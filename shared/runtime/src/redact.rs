@@ -2,17 +2,16 @@
 
 /// Replaces anything that looks like an email address or a phone number with `<redacted>`.
 pub fn redact(text: &str) -> String {
-    text.split_inclusive(char::is_whitespace)
-        .map(|token| {
-            let word = token.trim_end();
-            let digits = word.chars().filter(char::is_ascii_digit).count();
-            if word.contains('@') || digits >= 7 {
-                format!("<redacted>{}", &token[word.len()..])
-            } else {
-                token.to_owned()
-            }
-        })
-        .collect()
+    avisa_domain::text::without_contacts(text)
+}
+
+/// A provider's message id as logs may show it. WhatsApp's ids (`wamid.…`) are base64 of the
+/// citizen's phone number among other things: logs get a digest that still correlates (the same
+/// id gives the same reference), never the id.
+pub fn message_ref(provider_message_id: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(provider_message_id.as_bytes());
+    format!("msg-{}", hex::encode(&digest[..6]))
 }
 
 /// The error and its sources, joined and redacted.
@@ -31,6 +30,14 @@ mod tests {
             redact("Invalid parameter: PhoneNumber +34600111222 and maria@example.cat refused"),
             "Invalid parameter: PhoneNumber <redacted> and <redacted> refused"
         );
+    }
+
+    #[test]
+    fn a_message_id_is_logged_as_a_stable_digest() {
+        let wamid = "wamid.HBgLMzQ2MDAxMTEyMjIVAgASGBQzQTk";
+        assert_eq!(message_ref(wamid), message_ref(wamid));
+        assert_ne!(message_ref(wamid), message_ref("wamid.other"));
+        assert!(!message_ref(wamid).contains("HBgL"));
     }
 
     #[test]

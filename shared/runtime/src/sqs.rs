@@ -95,6 +95,8 @@ pub fn sqs_event<S: Into<String>>(bodies: impl IntoIterator<Item = S>) -> SqsEve
         .map(|(i, body)| {
             let mut record = SqsMessage::default();
             record.message_id = Some(format!("m{i}"));
+            // The queue the fakes' sample upstream is bound to (`avisa_domain::fakes::UPSTREAM`).
+            record.event_source_arn = Some("arn:aws:sqs:eu-west-1:123456789012:avisa-BillingEventsQueue".to_owned());
             record.body = Some(body.into());
             record.attributes.insert("ApproximateReceiveCount".to_owned(), "1".to_owned());
             record

@@ -5,8 +5,14 @@
 //! a tenant with their reasons, from any deployment the AWS environment points at.
 //! `avisa tenant-settings --tenant T [--put FILE]`: show (or set, from a JSON file like
 //! `events/demo/tenant.json`) a tenant's settings.
-//! `avisa operator-token --tenant T --name NAME`: issues an operator API token for a tenant
-//! (printed once; only its SHA-256 digest is stored).
+//! `avisa operator-token --tenant T --name NAME [--days N]`: issues an operator API token for a
+//! tenant, good for N days (90) (printed once; only its SHA-256 digest is stored).
+//! `avisa operators list|revoke --tenant T [--id ID]`: a tenant's tokens (by id, never the token),
+//! and revoking one.
+//! `avisa erase --tenant T --customer C | --phone E164`: removes every item about a person and
+//! prints what it did.
+//! `avisa upstreams bind|unbind --queue ARN --tenant T`: which tenants the upstream billing system
+//! sending on a queue may act for.
 //! `avisa outage --tenant T --as NAME plan FILE | show ID | confirm ID | reschedule ID START END |
 //! cancel ID | end ID [--notify-restored]`: the outage desk, with the outage-scheduler's code
 //! and environment (`TABLE_NAME`, `SCHEDULE_GROUP`, `SCHEDULER_ROLE_ARN`, `COMPOSE_QUEUE_ARN`).
@@ -24,7 +30,9 @@ use avisa_local::{LocalStack, demo, ops};
 
 const DEFAULT_PORT: u16 = 5055;
 const USAGE: &str = "usage: avisa demo | avisa local-up [--port N] | avisa rejected --tenant T|unknown [--table NAME] [--limit N]
-       avisa tenant-settings --tenant T [--put FILE] | avisa operator-token --tenant T --name NAME
+       avisa tenant-settings --tenant T [--put FILE] | avisa operator-token --tenant T --name NAME [--days N]
+       avisa operators list --tenant T | avisa operators revoke --tenant T --id ID
+       avisa upstreams bind|unbind --queue QUEUE_ARN --tenant T | avisa erase --tenant T --customer C|--phone E164 [--table NAME]
        avisa outage --tenant T --as NAME plan FILE | show ID | confirm ID | reschedule ID START END | cancel ID | end ID [--notify-restored]
        avisa redrive --tenant T [--from TIME] [--to TIME] [--stack NAME] [--table NAME] | avisa grants [--calls DIR]";
 
@@ -44,6 +52,10 @@ async fn main() -> ExitCode {
         ["outage", options @ ..] => outage(options).await,
         ["grants", options @ ..] => grants(options),
         ["redrive", options @ ..] => redrive(options).await,
+        ["operators", "list", options @ ..] => operators_list(options).await,
+        ["operators", "revoke", options @ ..] => operators_revoke(options).await,
+        ["upstreams", verb @ ("bind" | "unbind"), options @ ..] => upstreams(verb, options).await,
+        ["erase", options @ ..] => erase(options).await,
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -192,17 +204,108 @@ async fn operator_token(options: &[&str]) -> Result<(), String> {
     let tenant = option(options, "--tenant").ok_or(format!("--tenant is required\n{USAGE}"))?;
     let name = option(options, "--name")
         .ok_or(format!("--name is required (who the token's changes are attributed to)\n{USAGE}"))?;
-    let operator = Operator {
-        tenant_id: TenantId::parse(tenant).map_err(|e| e.to_string())?,
-        name: avisa_domain::text::Text::parse(name).map_err(|e| format!("--name: {e}"))?,
-        issued_at: jiff::Timestamp::now(),
-    };
+    let days = option(options, "--days")
+        .map(str::parse::<i64>)
+        .transpose()
+        .ok()
+        .flatten()
+        .filter(|days| (1..=366).contains(days));
+    if option(options, "--days").is_some() && days.is_none() {
+        return Err("--days takes a number of days from 1 to 366".to_owned());
+    }
+    let operator = Operator::issued(
+        TenantId::parse(tenant).map_err(|e| e.to_string())?,
+        avisa_domain::text::Text::parse(name).map_err(|e| format!("--name: {e}"))?,
+        jiff::Timestamp::now(),
+        days.unwrap_or(avisa_domain::operators::DEFAULT_TOKEN_DAYS),
+    );
     let sdk = avisa_runtime::aws_config().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table(options)?);
     let token = new_token()?;
     store.register(&token_digest(&token), &operator).await.map_err(|e| chain(&e))?;
     println!("{token}");
-    eprintln!("operator {name} of {tenant}: send `Authorization: Bearer <the token above>`; it is not shown again");
+    eprintln!(
+        "operator {name} of {tenant}, until {}: send `Authorization: Bearer <the token above>`; it is not shown again",
+        operator.valid_until
+    );
+    Ok(())
+}
+
+fn tenant_option(options: &[&str]) -> Result<TenantId, String> {
+    let tenant = option(options, "--tenant").ok_or(format!("--tenant is required\n{USAGE}"))?;
+    TenantId::parse(tenant).map_err(|e| format!("--tenant: {e}"))
+}
+
+async fn store(options: &[&str]) -> Result<DynamoStore, String> {
+    let sdk = avisa_runtime::aws_config().await;
+    Ok(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table(options)?))
+}
+
+async fn operators_list(options: &[&str]) -> Result<(), String> {
+    let tenant = tenant_option(options)?;
+    let now = jiff::Timestamp::now();
+    for token in store(options).await?.operators(&tenant).await.map_err(|e| chain(&e))? {
+        let state = if token.operator.is_valid_at(now) { "valid" } else { "expired" };
+        println!(
+            "{}  {:<24} issued {}  until {} ({state})",
+            token.id, token.operator.name, token.operator.issued_at, token.operator.valid_until
+        );
+    }
+    Ok(())
+}
+
+async fn operators_revoke(options: &[&str]) -> Result<(), String> {
+    let tenant = tenant_option(options)?;
+    let id = option(options, "--id").ok_or(format!("--id is required (from `avisa operators list`)\n{USAGE}"))?;
+    if store(options).await?.revoke_operator(&tenant, id).await.map_err(|e| chain(&e))? {
+        println!("token {id} of {tenant} revoked: it opens nothing from now on");
+        Ok(())
+    } else {
+        Err(format!("{tenant} has no token {id}: `avisa operators list --tenant {tenant}` lists them"))
+    }
+}
+
+async fn erase(options: &[&str]) -> Result<(), String> {
+    let tenant = tenant_option(options)?;
+    let store = store(options).await?;
+    let (who, erased) = match (option(options, "--customer"), option(options, "--phone")) {
+        (Some(customer), None) => {
+            let customer = avisa_domain::ids::CustomerId::parse(customer).map_err(|e| format!("--customer: {e}"))?;
+            (format!("customer {customer}"), store.erase_customer(&tenant, &customer).await)
+        }
+        (None, Some(phone)) => {
+            let phone = avisa_domain::contact::PhoneE164::parse(phone).map_err(|e| format!("--phone: {e}"))?;
+            ("that number".to_owned(), store.erase_phone(&tenant, &phone).await)
+        }
+        _ => return Err(format!("one of --customer or --phone (a citizen who is no customer) is required\n{USAGE}")),
+    };
+    let erased = erased.map_err(|e| chain(&e))?;
+    if erased.total() == 0 {
+        println!("nothing about {who} of {tenant} was found: nothing erased");
+    }
+    for (kind, count) in &erased.items {
+        println!("erased {count:>5} {kind}");
+    }
+    println!(
+        "kept: the suppression of any address they opted out with (a digest, so nothing is sent to it again); \
+         their WhatsApp message claims leave by TTL within 35 days"
+    );
+    Ok(())
+}
+
+async fn upstreams(verb: &str, options: &[&str]) -> Result<(), String> {
+    let tenant = tenant_option(options)?;
+    let queue = option(options, "--queue")
+        .filter(|arn| arn.starts_with("arn:"))
+        .ok_or(format!("--queue is required: the ARN of the queue the upstream sends on\n{USAGE}"))?;
+    let store = store(options).await?;
+    if verb == "bind" {
+        store.bind_upstream(queue, &tenant).await.map_err(|e| chain(&e))?;
+        println!("the upstream sending on {queue} may now act for {tenant}");
+    } else {
+        store.unbind_upstream(queue, &tenant).await.map_err(|e| chain(&e))?;
+        println!("the upstream sending on {queue} no longer acts for {tenant}");
+    }
     Ok(())
 }
 

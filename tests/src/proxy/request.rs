@@ -144,6 +144,9 @@ pub fn understand(method: &str, path: &str, query: &str, headers: &http::HeaderM
             one(format!("s3:{action}"), resource)
         }
         "scheduler" => scheduler(method, path, query, &json),
+        "secretsmanager" => {
+            one(format!("secretsmanager:{operation}"), json["SecretId"].as_str().unwrap_or("*").to_owned())
+        }
         other => one(format!("{other}:{operation}"), "*".to_owned()),
     };
     AwsRequest { caller, service, authorised, recipient }

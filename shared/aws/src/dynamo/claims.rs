@@ -24,8 +24,11 @@ fn keys(key: &ClaimKey) -> (String, String) {
         ClaimKey::Delivery { tenant_id, notice_id, channel } => {
             (format!("T#{tenant_id}#NOTICE#{notice_id}"), format!("DELIVERY#{}", channel.as_str()))
         }
+        // WhatsApp's message ids encode the citizen's number: the key holds a digest of it.
         ClaimKey::Inbound { tenant_id, message_id } => {
-            (format!("T#{tenant_id}#INBOUND#{message_id}"), "INBOUND".to_owned())
+            use sha2::Digest;
+            let digest = hex::encode(sha2::Sha256::digest(message_id.as_bytes()));
+            (format!("T#{tenant_id}#INBOUND#{digest}"), "INBOUND".to_owned())
         }
     }
 }
@@ -94,9 +97,16 @@ impl Claims for DynamoStore {
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":released", s(status::RELEASED))
             .expression_attribute_values(":unknown", s(status::UNKNOWN));
-        if let ClaimKey::Event { .. } | ClaimKey::Inbound { .. } = key {
-            let expires = now.checked_add(EVENT_RETENTION).map_err(|e| PortError::permanent(OPERATION, e))?;
-            update = update.expression_attribute_values(":expires", n(expires.as_second()));
+        let expires = match key {
+            ClaimKey::Event { .. } | ClaimKey::Inbound { .. } => {
+                Some(now.checked_add(EVENT_RETENTION).map_err(|e| PortError::permanent(OPERATION, e))?.as_second())
+            }
+            // A delivery record (its provider id derives from the citizen's number) goes with its
+            // notice, by the tenant's retention.
+            ClaimKey::Delivery { .. } => self.expiry_of(&pk, &sk).await?,
+        };
+        if let Some(expires) = expires {
+            update = update.expression_attribute_values(":expires", n(expires));
             sets.push_str(", expires_at = :expires");
         }
         let mut retakable = "#status = :released OR #status = :unknown".to_owned();
@@ -222,7 +232,7 @@ impl DeliveryRecords for DynamoStore {
         status: DeliveryStatus,
         detail: &str,
         at: Timestamp,
-    ) -> Result<(), PortError> {
+    ) -> Result<bool, PortError> {
         const OPERATION: &str = "dynamodb.UpdateItem(delivery status)";
         let (pk, sk) = keys(key);
         let result = self
@@ -231,19 +241,36 @@ impl DeliveryRecords for DynamoStore {
             .table_name(&self.table)
             .key("pk", s(pk))
             .key("sk", s(sk))
-            .update_expression("SET delivery_status = :status, status_detail = :detail, status_at = :at")
-            .condition_expression("attribute_exists(pk)")
+            .update_expression(
+                "SET delivery_status = :status, status_rank = :rank, status_detail = :detail, status_at = :at",
+            )
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(status_rank) OR status_rank < :rank)")
+            // Tells a delivery further along (kept as it is) from one that does not exist.
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .expression_attribute_values(":status", s(status.as_str()))
+            .expression_attribute_values(":rank", n(i64::from(status.rank())))
             .expression_attribute_values(":detail", s(detail))
             .expression_attribute_values(":at", s(at.to_string()))
             .send()
             .await;
         match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Err(PortError::permanent(
-                OPERATION,
-                std::io::Error::other("no such delivery: the provider reports on a message avisa has no record of"),
-            )),
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => {
+                let existed = matches!(
+                    e.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(failed)) if failed.item.is_some()
+                );
+                if existed {
+                    Ok(false)
+                } else {
+                    Err(PortError::permanent(
+                        OPERATION,
+                        std::io::Error::other(
+                            "no such delivery: the provider reports on a message avisa has no record of",
+                        ),
+                    ))
+                }
+            }
             Err(e) => Err(classify(OPERATION, e)),
         }
     }

@@ -23,18 +23,24 @@
 //! | provider message id → delivery | `PROVIDER#{id}` | `DELIVERY` (WhatsApp receipts) |
 //! | tenant settings | `TENANT#{t}` | `CONFIG` |
 //! | suppressed address | `T#{t}#SUPPRESSED` | `{channel}#{fingerprint}` |
+//! | upstream → the tenants it may act for | `UPSTREAM#{queue arn}` | `TENANTS` |
 
 mod accounts;
 mod chat;
 mod claims;
+mod erasure;
 mod notices;
 mod operators;
 mod outages;
 mod print;
 mod rates;
 mod rejections;
+mod retention;
 mod suppressions;
 mod tenants;
+mod upstreams;
+
+pub use erasure::Erased;
 
 use std::collections::HashMap;
 
@@ -55,11 +61,12 @@ pub(crate) const AS_OF_SUFFIX: &str = "_as_of_ms";
 pub struct DynamoStore {
     client: aws_sdk_dynamodb::Client,
     table: String,
+    retention: std::sync::Arc<retention::RetentionCache>,
 }
 
 impl DynamoStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self { client, table: table.into(), retention: std::sync::Arc::default() }
     }
 
     async fn get<T: DeserializeOwned>(
@@ -95,7 +102,8 @@ impl DynamoStore {
     }
 
     /// Puts `item`, replacing any with its key (writes that are the same whenever repeated).
-    async fn put(&self, operation: &'static str, item: Item) -> Result<(), PortError> {
+    async fn put(&self, operation: &'static str, mut item: Item) -> Result<(), PortError> {
+        self.stamp_expiry(&mut item).await?;
         self.client
             .put_item()
             .table_name(&self.table)
@@ -108,7 +116,13 @@ impl DynamoStore {
 
     /// Puts `item` over the stored one if that still has version `read` (`None`: only if none is
     /// stored); `false` when someone changed it meanwhile.
-    async fn put_versioned(&self, operation: &'static str, item: Item, read: Option<u32>) -> Result<bool, PortError> {
+    async fn put_versioned(
+        &self,
+        operation: &'static str,
+        mut item: Item,
+        read: Option<u32>,
+    ) -> Result<bool, PortError> {
+        self.stamp_expiry(&mut item).await?;
         let put = self.client.put_item().table_name(&self.table).set_item(Some(item));
         let put = match read {
             None => put.condition_expression("attribute_not_exists(pk)"),
@@ -125,7 +139,8 @@ impl DynamoStore {
     }
 
     /// Puts `item` unless one exists with its key; `false` when one did.
-    async fn put_new(&self, operation: &'static str, item: Item) -> Result<bool, PortError> {
+    async fn put_new(&self, operation: &'static str, mut item: Item) -> Result<bool, PortError> {
+        self.stamp_expiry(&mut item).await?;
         let result = self
             .client
             .put_item()
@@ -144,6 +159,7 @@ impl DynamoStore {
     /// Sets every attribute of `item` on its key, unless the stored item is newer (`as_of_ms`):
     /// events about one record that arrive out of order leave the newest state.
     async fn update_if_newer(&self, operation: &'static str, mut item: Item, as_of_ms: i64) -> Result<(), PortError> {
+        self.stamp_expiry(&mut item).await?;
         let pk = item.remove("pk").unwrap_or_else(|| s(""));
         let sk = item.remove("sk").unwrap_or_else(|| s(""));
         item.insert("as_of_ms".to_owned(), n(as_of_ms));
@@ -184,13 +200,15 @@ impl DynamoStore {
         value: AttributeValue,
         as_of_ms: i64,
     ) -> Result<(), PortError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
-            .update_expression("SET #slot = :value, #as_of = :as_of")
+        let expires_at = self.expiry_of(&pk, &sk).await?;
+        let update = self.client.update_item().table_name(&self.table).key("pk", s(pk)).key("sk", s(sk));
+        let update = match expires_at {
+            Some(at) => update
+                .update_expression("SET #slot = :value, #as_of = :as_of, expires_at = :expires_at")
+                .expression_attribute_values(":expires_at", n(at)),
+            None => update.update_expression("SET #slot = :value, #as_of = :as_of"),
+        };
+        let result = update
             .condition_expression("attribute_not_exists(#as_of) OR #as_of <= :as_of")
             .expression_attribute_names("#slot", slot)
             .expression_attribute_names("#as_of", format!("{slot}{AS_OF_SUFFIX}"))

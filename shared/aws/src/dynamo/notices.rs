@@ -1,14 +1,20 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
+use avisa_domain::contact::PhoneE164;
 use avisa_domain::ids::{ContractId, NoticeId, TenantId};
-use avisa_domain::notice::Notice;
+use avisa_domain::notice::{Destination, Notice};
 use avisa_domain::ports::NoticeStore;
 
 use super::{DynamoStore, from_item, s, to_item};
 use crate::error::classify;
 
-fn history_pk(tenant_id: &TenantId, contract_id: &ContractId) -> String {
+pub(crate) fn history_pk(tenant_id: &TenantId, contract_id: &ContractId) -> String {
     format!("T#{tenant_id}#CONTRACT#{contract_id}#NOTICES")
+}
+
+/// The notices to a number that are about no contract (chat replies).
+pub(crate) fn phone_notices_pk(tenant_id: &TenantId, phone: &PhoneE164) -> String {
+    format!("T#{tenant_id}#PHONE#{}#NOTICES", phone.as_str())
 }
 
 fn notice_pk(tenant_id: &TenantId, notice_id: &NoticeId) -> String {
@@ -20,9 +26,19 @@ impl NoticeStore for DynamoStore {
     async fn create(&self, notice: &Notice) -> Result<bool, PortError> {
         const OPERATION: &str = "dynamodb.PutItem(notice)";
         let mut keys = vec![("pk", notice_pk(&notice.tenant_id, &notice.notice_id)), ("sk", "NOTICE".to_owned())];
-        // A contract's history; chat replies to someone with no contract are in none.
-        if let Some(contract_id) = &notice.contract_id {
-            keys.push(("gsi3pk", history_pk(&notice.tenant_id, contract_id)));
+        // A contract's history; a chat reply to someone with no contract is listed by their
+        // number, so that erasing them finds it.
+        let listed = match &notice.contract_id {
+            Some(contract_id) => Some(history_pk(&notice.tenant_id, contract_id)),
+            None => notice.messages.iter().find_map(|m| match &m.destination {
+                Destination::Whatsapp(phone) | Destination::Sms(phone) => {
+                    Some(phone_notices_pk(&notice.tenant_id, phone))
+                }
+                _ => None,
+            }),
+        };
+        if let Some(list) = listed {
+            keys.push(("gsi3pk", list));
             // Fixed-width milliseconds sort as time does (RFC 3339 with varying fractions would not).
             keys.push(("gsi3sk", format!("{:015}#{}", notice.created_at.as_millisecond(), notice.notice_id)));
         }

@@ -54,7 +54,7 @@ macro_rules! event_types {
                     $($name => typed(event_type, data).map(Self::$variant),)+
                     other => Err(Rejection::new(
                         RejectionCode::UnknownEventType,
-                        format!("event_type {:?} is not known; known types: {}", truncate(other), EVENT_TYPES.join(", ")),
+                        format!("event_type is not one this build knows ({} characters); known types: {}", other.chars().count(), EVENT_TYPES.join(", ")),
                     )),
                 }
             }
@@ -154,20 +154,17 @@ fn typed<T: serde::de::DeserializeOwned>(event_type: &str, data: serde_json::Val
         .map_err(|e| Rejection::new(RejectionCode::InvalidField, describe(Some(event_type), &e)))
 }
 
-/// `data.period.from: invalid date…` — the path a person needs to find the field.
+/// `data.period.from: invalid date…` — the path a person needs to find the field, and the rule it
+/// broke; never the value, which may be a phone, an address or a name (and is kept 90 days).
 fn describe(event_type: Option<&str>, error: &serde_path_to_error::Error<serde_json::Error>) -> String {
     let path = error.path().to_string();
-    let inner = error.inner().to_string();
+    let inner = crate::error::without_values(&error.inner().to_string());
     match (event_type, path.as_str()) {
         (Some(t), ".") => format!("data of {t}: {inner}"),
         (Some(t), path) => format!("data.{path} of {t}: {inner}"),
         (None, ".") => inner,
         (None, path) => format!("{path}: {inner}"),
     }
-}
-
-fn truncate(s: &str) -> String {
-    s.chars().take(64).collect()
 }
 
 #[cfg(test)]
@@ -262,6 +259,44 @@ mod tests {
         let refused = refusal(&body);
         assert_eq!(refused.rejection.code, RejectionCode::InvalidField);
         assert!(refused.rejection.detail.contains("E.164"), "{}", refused.rejection.detail);
+    }
+
+    /// Every way a `customer.upserted` can carry a bad value, each with personal data in it.
+    #[test]
+    fn a_refusal_names_the_field_and_the_rule_never_the_value() {
+        let personal = ["Maria Puig", "+34600111222", "600111222", "maria@example.cat", "Carrer Major 1"];
+        let customer = |data: serde_json::Value| {
+            json!({
+                "schema_version": 1, "event_id": "evt-2", "event_type": "customer.upserted",
+                "tenant_id": "aigues-reus", "occurred_at": "2026-11-20T08:00:00Z", "contract_id": "C-1",
+                "data": data
+            })
+        };
+        let good = json!({
+            "customer_id": "CU-1", "name": "Maria Puig", "language": "ca", "email": "maria@example.cat",
+            "mobile": "+34600111222", "consents": {"service": true, "marketing": false},
+            "supply_point": {"address": "Carrer Major 1", "network_sector": "S-01", "coordinates": null}
+        });
+        let broken = [
+            ("mobile", json!("600111222")),
+            ("mobile", json!(600_111_222)),
+            ("email", json!("maria at example.cat Carrer Major 1")),
+            ("name", json!({"first": "Maria Puig"})),
+            ("language", json!("Maria Puig")),
+            ("consents", json!("maria@example.cat")),
+            ("supply_point", json!("Carrer Major 1")),
+            ("customer_id", json!(["+34600111222"])),
+        ];
+        for (field, value) in broken {
+            let mut data = good.clone();
+            data[field] = value;
+            let refused = refusal(&customer(data));
+            let detail = refused.rejection.detail;
+            assert!(detail.contains(field), "names {field}: {detail}");
+            for secret in personal {
+                assert!(!detail.contains(secret), "{field}: the reason quotes {secret:?}: {detail}");
+            }
+        }
     }
 
     #[test]

@@ -9,9 +9,12 @@ use crate::contact::PhoneE164;
 use crate::feedback::WhatsAppReceipt;
 use crate::ports::DeliveryStatus;
 
+/// What Meta's notifications name themselves; anything else was not meant for this webhook.
+const WHATSAPP_OBJECT: &str = "whatsapp_business_account";
+
 #[derive(Deserialize)]
 struct Notification {
-    #[serde(default)]
+    object: String,
     entry: Vec<Entry>,
 }
 
@@ -30,10 +33,11 @@ struct Change {
 struct Value {
     #[serde(default)]
     metadata: Option<Metadata>,
+    // Read one by one: a message Meta sends malformed is refused alone, the rest answered.
     #[serde(default)]
-    statuses: Vec<Status>,
+    statuses: Vec<serde_json::Value>,
     #[serde(default)]
-    messages: Vec<Message>,
+    messages: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -151,58 +155,155 @@ struct StatusError {
     title: String,
 }
 
-/// What a notification carries: status receipts, and the citizens' messages (the chat line's).
+/// What a notification carries: status receipts, the citizens' messages (the chat line's), and
+/// the items of it that could not be read, each with its reason.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parsed {
     pub receipts: Vec<WhatsAppReceipt>,
     pub inbound: Vec<Inbound>,
+    pub refused: Vec<RefusedItem>,
+}
+
+/// One message or status of a notification that could not be read. The reason names the item by
+/// its place in the payload and the rule it broke, never a value (a phone, a message id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedItem {
+    pub reason: String,
 }
 
 fn epoch(raw: &str, what: &str) -> Result<Timestamp, String> {
-    let seconds: i64 = raw.parse().map_err(|_| format!("{what} timestamp {raw:?} is not epoch seconds"))?;
-    Timestamp::from_second(seconds).map_err(|e| e.to_string())
+    let seconds: i64 = raw.parse().map_err(|_| format!("{what}.timestamp is not epoch seconds"))?;
+    Timestamp::from_second(seconds).map_err(|_| format!("{what}.timestamp is out of range"))
 }
 
+fn item<T: serde::de::DeserializeOwned>(value: serde_json::Value, what: &str) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let rule = crate::error::without_values(&e.inner().to_string());
+        if path == "." { format!("{what}: {rule}") } else { format!("{what}.{path}: {rule}") }
+    })
+}
+
+fn inbound(value: serde_json::Value, what: &str, phone_number_id: Option<&str>) -> Result<Inbound, String> {
+    let phone_number_id =
+        phone_number_id.ok_or_else(|| format!("{what}: no metadata.phone_number_id: which number was it sent to?"))?;
+    let message: Message = item(value, what)?;
+    let at = epoch(&message.timestamp, what)?;
+    let from = PhoneE164::parse(&format!("+{}", message.from.trim_start_matches('+')))
+        .map_err(|e| format!("{what}.from: {e}"))?;
+    Ok(Inbound {
+        message_id: message.id.clone(),
+        phone_number_id: phone_number_id.to_owned(),
+        from,
+        at,
+        said: said(message),
+    })
+}
+
+fn receipt(value: serde_json::Value, what: &str) -> Result<WhatsAppReceipt, String> {
+    let status: Status = item(value, what)?;
+    let at = epoch(&status.timestamp, what)?;
+    let (delivery_status, detail) = match status.status.as_str() {
+        "delivered" => (Some(DeliveryStatus::Delivered), String::new()),
+        "read" => (Some(DeliveryStatus::Read), String::new()),
+        "failed" => {
+            // Meta's title is a fixed text per code; capped all the same, it reaches a record.
+            let detail = status
+                .errors
+                .first()
+                .map(|e| format!("{}: {}", e.code, e.title.chars().take(120).collect::<String>()))
+                .unwrap_or_default();
+            (Some(DeliveryStatus::Failed), detail)
+        }
+        _ => (None, String::new()), // "sent": the dispatcher recorded it already
+    };
+    Ok(WhatsAppReceipt { provider_message_id: status.id, status: delivery_status, detail, at })
+}
+
+/// Reads a notification. `Err` only when the body is not a WhatsApp notification at all; a message
+/// or status that cannot be read is refused alone (see [`Parsed::refused`]).
 pub fn parse(body: &[u8]) -> Result<Parsed, String> {
-    let notification: Notification =
-        serde_json::from_slice(body).map_err(|e| format!("body is not a WhatsApp notification: {e}"))?;
-    let mut parsed = Parsed { receipts: Vec::new(), inbound: Vec::new() };
-    for value in notification.entry.into_iter().flat_map(|e| e.changes).map(|c| c.value) {
-        if !value.messages.is_empty() && value.metadata.is_none() {
-            return Err("messages without metadata.phone_number_id: which number were they sent to?".to_owned());
-        }
-        let phone_number_id = value.metadata.map(|m| m.phone_number_id).unwrap_or_default();
-        for message in value.messages {
-            let at = epoch(&message.timestamp, "message")?;
-            let from = PhoneE164::parse(&format!("+{}", message.from.trim_start_matches('+')))
-                .map_err(|e| format!("message {}: from: {e}", message.id))?;
-            let message_id = message.id.clone();
-            parsed.inbound.push(Inbound {
-                message_id,
-                phone_number_id: phone_number_id.clone(),
-                from,
-                at,
-                said: said(message),
-            });
-        }
-        for status in value.statuses {
-            let at = epoch(&status.timestamp, "status")?;
-            let (delivery_status, detail) = match status.status.as_str() {
-                "delivered" => (Some(DeliveryStatus::Delivered), String::new()),
-                "read" => (Some(DeliveryStatus::Read), String::new()),
-                "failed" => {
-                    let detail = status.errors.first().map(|e| format!("{}: {}", e.code, e.title)).unwrap_or_default();
-                    (Some(DeliveryStatus::Failed), detail)
+    let notification: Notification = serde_json::from_slice(body).map_err(|e| {
+        format!("body is not a WhatsApp notification: {}", crate::error::without_values(&e.to_string()))
+    })?;
+    if notification.object != WHATSAPP_OBJECT {
+        return Err(format!("body is not a WhatsApp notification: object is not {WHATSAPP_OBJECT:?}"));
+    }
+    let mut parsed = Parsed { receipts: Vec::new(), inbound: Vec::new(), refused: Vec::new() };
+    for (e, entry) in notification.entry.into_iter().enumerate() {
+        for (c, change) in entry.changes.into_iter().enumerate() {
+            let value = change.value;
+            let phone_number_id = value.metadata.as_ref().map(|m| m.phone_number_id.as_str());
+            for (m, message) in value.messages.into_iter().enumerate() {
+                match inbound(message, &format!("entry[{e}].changes[{c}].value.messages[{m}]"), phone_number_id) {
+                    Ok(message) => parsed.inbound.push(message),
+                    Err(reason) => parsed.refused.push(RefusedItem { reason }),
                 }
-                _ => (None, String::new()), // "sent": the dispatcher recorded it already
-            };
-            parsed.receipts.push(WhatsAppReceipt {
-                provider_message_id: status.id,
-                status: delivery_status,
-                detail,
-                at,
-            });
+            }
+            for (i, status) in value.statuses.into_iter().enumerate() {
+                match receipt(status, &format!("entry[{e}].changes[{c}].value.statuses[{i}]")) {
+                    Ok(receipt) => parsed.receipts.push(receipt),
+                    Err(reason) => parsed.refused.push(RefusedItem { reason }),
+                }
+            }
         }
     }
     Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn payload(messages: &serde_json::Value, statuses: &serde_json::Value) -> Vec<u8> {
+        json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "34977000000", "phone_number_id": "106540352242922"},
+            "messages": messages, "statuses": statuses
+        }}]}]})
+        .to_string()
+        .into_bytes()
+    }
+
+    fn text(id: &str, from: &serde_json::Value) -> serde_json::Value {
+        json!({"from": from, "id": id, "timestamp": "1763630200", "type": "text", "text": {"body": "hola"}})
+    }
+
+    #[test]
+    fn a_malformed_message_is_refused_alone_and_the_good_one_is_read() {
+        let body = payload(
+            &json!([text("wamid.BAD", &json!("34 600 111 222")), text("wamid.GOOD", &json!("34600222333"))]),
+            &json!([]),
+        );
+        let parsed = parse(&body).unwrap();
+        assert_eq!(parsed.inbound.len(), 1);
+        assert_eq!(parsed.inbound[0].message_id, "wamid.GOOD");
+        assert_eq!(parsed.refused.len(), 1);
+        let reason = &parsed.refused[0].reason;
+        assert!(
+            reason.starts_with("entry[0].changes[0].value.messages[0].from: phone number must be in E.164"),
+            "{reason}"
+        );
+        assert!(!reason.contains("600") && !reason.contains("wamid"), "no value in the reason: {reason}");
+    }
+
+    #[test]
+    fn a_status_without_its_id_is_refused_and_the_others_read() {
+        let statuses = json!([
+            {"status": "read", "timestamp": "1763630300"},
+            {"id": "wamid.X", "status": "read", "timestamp": "1763630300"}
+        ]);
+        let parsed = parse(&payload(&json!([]), &statuses)).unwrap();
+        assert_eq!(parsed.receipts.len(), 1);
+        assert_eq!(parsed.refused[0].reason, "entry[0].changes[0].value.statuses[0]: missing field `id`");
+    }
+
+    #[test]
+    fn a_signed_body_that_is_not_a_whatsapp_notification_is_refused_whole() {
+        for body in [json!({}), json!({"object": "page", "entry": []}), json!({"entry": []}), json!([1, 2])] {
+            let error = parse(body.to_string().as_bytes()).unwrap_err();
+            assert!(error.starts_with("body is not a WhatsApp notification"), "{body}: {error}");
+        }
+    }
 }

@@ -221,7 +221,7 @@ async fn a_tenant_with_a_whatsapp_template_reaches_its_citizens_there() {
         .await
         .unwrap();
     for sample in ["invoice-paid", "direct-debit-returned"] {
-        f.ingest().handle(&fakes::sample(sample), 1).await.unwrap();
+        f.ingest().handle(&fakes::sample(sample), fakes::UPSTREAM, 1).await.unwrap();
     }
     let job = f.compose.jobs().pop().unwrap();
     // WHEN the notice is composed and its delivery dispatched

@@ -24,6 +24,11 @@ impl InMemoryClaims {
         self.2.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Whether nothing was ever claimed.
+    pub fn is_empty(&self) -> bool {
+        self.0.lock().unwrap().is_empty()
+    }
+
     /// The recorded outcome of a billing event's claim, by event id.
     pub fn outcome_of(&self, event_id: &str) -> Option<ClaimOutcome> {
         self.0.lock().unwrap().iter().find_map(|(key, state)| match (key, state) {

@@ -44,7 +44,7 @@ use crate::ports::{
 };
 use crate::print::{PrintArchive, PrintLetter, PrintQueue};
 use crate::queues::{ComposeJob, DeliveryJob};
-use crate::tenant::{SmsRules, TenantSettings};
+use crate::tenant::{DocumentPlace, SmsRules, TenantSettings};
 use crate::text::Text;
 
 /// Every fake, wired together.
@@ -76,7 +76,12 @@ pub struct Fakes {
     pub phrases: FakePhrases,
     /// The chat line's timers (a separate schedule target).
     pub chat_timers: InMemoryScheduler,
+    /// [`UPSTREAM`] bound to the sample tenant.
+    pub upstreams: InMemoryUpstreams,
 }
+
+/// The queue the sample upstream sends on (as `avisa_runtime::sqs::sqs_event` stamps records).
+pub const UPSTREAM: &str = "arn:aws:sqs:eu-west-1:123456789012:avisa-BillingEventsQueue";
 
 /// Every kind of recipient, found on these fakes as the composer function finds them.
 #[async_trait]
@@ -110,7 +115,7 @@ impl Default for Fakes {
             sms: RecordingSender::default(),
             whatsapp: RecordingWhatsApp::default(),
             documents: InMemoryDocuments(Mutex::new(HashMap::from([(
-                "s3://aigues-reus-invoices/2026/11/F-2026-110001.pdf".to_owned(),
+                "s3://avisa-invoice-documents/aigues-reus/2026/11/F-2026-110001.pdf".to_owned(),
                 SAMPLE_PDF.to_vec(),
             )]))),
             deliveries: InMemoryDeliveries::default(),
@@ -120,14 +125,22 @@ impl Default for Fakes {
             chat: InMemoryChat::default(),
             phrases: FakePhrases,
             chat_timers: InMemoryScheduler::default(),
+            upstreams: InMemoryUpstreams(Mutex::new(HashMap::from([(UPSTREAM.to_owned(), vec![tenant()])]))),
         }
     }
 }
 
-/// Catalan, Madrid, three SMS parts, pre-notices 8 days ahead at 10:00.
+/// Catalan, Madrid, three SMS parts, pre-notices 8 days ahead at 10:00; documents in the
+/// deployment's bucket under each tenant's id.
 pub fn default_settings() -> TenantSettings {
-    TenantSettings::defaults(Locale::Ca, TimeZoneName::parse("Europe/Madrid").unwrap(), SmsRules::default())
+    let mut settings =
+        TenantSettings::defaults(Locale::Ca, TimeZoneName::parse("Europe/Madrid").unwrap(), SmsRules::default());
+    settings.documents = Some(DocumentPlace { bucket: DOCUMENTS_BUCKET.to_owned(), prefix: None });
+    settings
 }
+
+/// The deployment's documents bucket (the template's `InvoiceDocumentsBucket` default).
+pub const DOCUMENTS_BUCKET: &str = "avisa-invoice-documents";
 
 impl Fakes {
     /// The sample customer (changed by `customize`), their contract and the sample invoice.
@@ -166,6 +179,7 @@ impl Fakes {
             compose: &self.compose,
             scheduler: &self.scheduler,
             tenants: &self.tenants,
+            upstreams: &self.upstreams,
             clock: &self.clock,
             defaults: &self.defaults,
         }

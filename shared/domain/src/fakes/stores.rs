@@ -345,12 +345,17 @@ impl DeliveryRecords for InMemoryDeliveries {
         status: DeliveryStatus,
         detail: &str,
         _at: Timestamp,
-    ) -> Result<(), PortError> {
+    ) -> Result<bool, PortError> {
         let ClaimKey::Delivery { channel, .. } = key else {
             return Err(PortError::permanent("record_status", std::io::Error::other("not a delivery")));
         };
-        self.0.lock().unwrap().push((*channel, status, detail.to_owned()));
-        Ok(())
+        let mut statuses = self.0.lock().unwrap();
+        let further =
+            statuses.iter().rev().find(|(c, _, _)| c == channel).is_none_or(|(_, last, _)| last.rank() < status.rank());
+        if further {
+            statuses.push((*channel, status, detail.to_owned()));
+        }
+        Ok(further)
     }
 
     async fn link_provider_id(&self, provider_message_id: &str, key: &ClaimKey) -> Result<(), PortError> {
@@ -442,5 +447,16 @@ impl Suppressions for InMemorySuppressions {
     ) -> Result<(), PortError> {
         self.0.lock().unwrap().insert((tenant_id.clone(), destination.fingerprint()), reason.to_owned());
         Ok(())
+    }
+}
+
+/// Upstream queues and the tenants each is bound to.
+#[derive(Debug, Default)]
+pub struct InMemoryUpstreams(pub Mutex<HashMap<String, Vec<TenantId>>>);
+
+#[async_trait]
+impl crate::ports::Upstreams for InMemoryUpstreams {
+    async fn tenants_of(&self, source: &str) -> Result<Vec<TenantId>, PortError> {
+        Ok(self.0.lock().unwrap().get(source).cloned().unwrap_or_default())
     }
 }

@@ -42,7 +42,15 @@ pub enum FeedbackKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FeedbackOutcome {
     Recorded(DeliveryStatus),
+    /// The delivery is further along already (a late or replayed receipt): nothing changed.
+    Stale(DeliveryStatus),
     Ignored,
+}
+
+impl FeedbackOutcome {
+    fn of(status: DeliveryStatus, recorded: bool) -> Self {
+        if recorded { Self::Recorded(status) } else { Self::Stale(status) }
+    }
 }
 
 /// A WhatsApp status receipt, as the chat webhook receives it (parsed at the edge).
@@ -84,8 +92,8 @@ impl Feedback<'_> {
             notice_id: event.notice_id.clone(),
             channel: Channel::Email,
         };
-        self.deliveries.record_status(&key, status, &detail, event.at).await?;
-        Ok(FeedbackOutcome::Recorded(status))
+        let recorded = self.deliveries.record_status(&key, status, &detail, event.at).await?;
+        Ok(FeedbackOutcome::of(status, recorded))
     }
 
     /// Records what WhatsApp says of a message the dispatcher sent.
@@ -94,11 +102,11 @@ impl Feedback<'_> {
         let Some(key) = self.deliveries.by_provider_id(&receipt.provider_message_id).await? else {
             return Err(Error::rejected(
                 crate::error::RejectionCode::UnknownNotice,
-                format!("WhatsApp message {} was not sent by avisa", receipt.provider_message_id),
+                "a receipt for a WhatsApp message avisa did not send".to_owned(),
             ));
         };
-        self.deliveries.record_status(&key, status, &receipt.detail, receipt.at).await?;
-        Ok(FeedbackOutcome::Recorded(status))
+        let recorded = self.deliveries.record_status(&key, status, &receipt.detail, receipt.at).await?;
+        Ok(FeedbackOutcome::of(status, recorded))
     }
 }
 

@@ -153,19 +153,32 @@ impl DeliveryStatus {
             Self::Complained => "complained",
         }
     }
+
+    /// How far along a delivery this status is: a receipt is recorded only over a lower one, so a
+    /// late `delivered` never overwrites `read` and a replayed receipt changes nothing.
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::SoftBounced => 0,
+            Self::Delivered => 1,
+            Self::Read => 2,
+            Self::Bounced | Self::Failed => 3,
+            Self::Complained => 4,
+        }
+    }
 }
 
 /// The delivery records (the claim items) and what providers report about them.
 #[async_trait]
 pub trait DeliveryRecords: Send + Sync {
-    /// Records the provider's latest word on a delivery (`key` is a `ClaimKey::Delivery`).
+    /// Records the provider's word on a delivery (`key` is a `ClaimKey::Delivery`) when it is
+    /// further along than the recorded one (see [`DeliveryStatus::rank`]); `false` when it is not.
     async fn record_status(
         &self,
         key: &ClaimKey,
         status: DeliveryStatus,
         detail: &str,
         at: Timestamp,
-    ) -> Result<(), PortError>;
+    ) -> Result<bool, PortError>;
     /// Remembers which delivery a provider's message id belongs to (for providers whose
     /// receipts carry only their own id, like WhatsApp's).
     async fn link_provider_id(&self, provider_message_id: &str, key: &ClaimKey) -> Result<(), PortError>;
@@ -196,6 +209,14 @@ pub trait TenantDirectory: Send + Sync {
     async fn put_settings(&self, tenant_id: &TenantId, settings: &TenantSettings) -> Result<(), PortError>;
     /// The tenant whose WhatsApp Business number this is.
     async fn tenant_by_whatsapp_number(&self, phone_number_id: &str) -> Result<Option<TenantId>, PortError>;
+}
+
+/// Which tenants each upstream billing system may act for. An upstream is known by the queue it
+/// sends on (its ARN, which Lambda stamps on every record and no sender can forge); a queue's
+/// policy says who may send on it.
+#[async_trait]
+pub trait Upstreams: Send + Sync {
+    async fn tenants_of(&self, source: &str) -> Result<Vec<TenantId>, PortError>;
 }
 
 /// A job to run later, once, at a local time in a time zone.
