@@ -120,6 +120,7 @@ impl Line {
             name: avisa_domain::text::Text::parse("Jordi").unwrap(),
             issued_at: Timestamp::now(),
             valid_until: Timestamp::now().checked_add(SignedDuration::from_hours(24)).unwrap(),
+            admin: false,
         };
         outage_scheduler_free_register(&store, &operator).await;
         Self { stack, webhook, desk, sent }

@@ -222,6 +222,7 @@ async fn every_sample_request_under_events_chat_desk_is_answered() {
         name: avisa_domain::text::Text::parse("sample").unwrap(),
         issued_at: Timestamp::now(),
         valid_until: Timestamp::now().checked_add(SignedDuration::from_hours(24)).unwrap(),
+        admin: false,
     };
     avisa_domain::operators::OperatorDirectory::register(
         &store,
@@ -255,6 +256,7 @@ async fn the_openapi_document_describes_the_routes_the_functions_serve() {
         name: avisa_domain::text::Text::parse("spec").unwrap(),
         issued_at: Timestamp::now(),
         valid_until: Timestamp::now().checked_add(SignedDuration::from_hours(24)).unwrap(),
+        admin: false,
     };
     outages.register_operator("spec-token", &operator).await.unwrap();
     let path = avisa_local::moto::workspace_root().join("events/schema/http-api.openapi.yaml");
@@ -273,7 +275,8 @@ async fn the_openapi_document_describes_the_routes_the_functions_serve() {
                 .replace("{phone}", "34600000000")
                 .replace("{reference}", "X-0")
                 .replace("{contract_id}", "CT-0")
-                .replace("{subscriber_id}", "s-0");
+                .replace("{subscriber_id}", "s-0")
+                .replace("{customer_id}", "CU-0");
             let mut request = aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest::default();
             request.request_context.http.method = Some(method.as_str().unwrap().to_uppercase());
             request.request_context.http.path = Some(concrete.clone());

@@ -72,6 +72,7 @@ impl Desk {
             name: Text::parse("jordi.operador").unwrap(),
             issued_at: Timestamp::now(),
             valid_until: Timestamp::now().checked_add(SignedDuration::from_hours(24)).unwrap(),
+            admin: false,
         };
         app.register_operator(TOKEN, &operator).await.unwrap();
         Self { app }
@@ -355,6 +356,7 @@ async fn every_sample_request_under_events_is_answered() {
         name: Text::parse("sample").unwrap(),
         issued_at: Timestamp::now(),
         valid_until: Timestamp::now().checked_add(SignedDuration::from_hours(24)).unwrap(),
+        admin: false,
     };
     desk.app.register_operator("local-operator-token", &operator).await.unwrap();
     for (sample, status, recipients) in

@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
+use avisa_domain::privacy::Erasure;
+
 use crate::chat::Line;
 
 /// Every log line of the process, as `avisa_runtime::telemetry` writes them in Lambda.
@@ -265,4 +267,48 @@ async fn every_item_about_a_person_expires_by_its_tenants_retention() {
     for kind in ["CUST", "CONTRACT", "NOTICE", "CONV", "INCIDENT"] {
         assert!(seen.get(kind).is_some_and(|n| *n > 0), "no {kind} item was checked: {seen:?}");
     }
+}
+
+/// A staff API request with `token`.
+fn staff_request(
+    method: &str,
+    path: &str,
+    token: &str,
+) -> aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest {
+    let mut request = aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest::default();
+    request.request_context.http.method = Some(method.to_owned());
+    request.request_context.http.path = Some(path.to_owned());
+    request.headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+#[tokio::test]
+async fn only_a_tenants_administrator_erases_a_person_through_the_staff_api() {
+    use avisa_domain::operators::{Operator, OperatorDirectory, token_digest};
+    use avisa_runtime::http::HttpHandler;
+    // GIVEN Maria's billing run and chat, an agent's token and an administrator's
+    let line = Line::start(|_| {}).await;
+    line.with_customer().await;
+    line.flow("billing", 2).await;
+    let store = avisa_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&line.stack.sdk), "avisa-Table");
+    let tenant = avisa_domain::ids::TenantId::parse("aigues-reus").unwrap();
+    let name = avisa_domain::text::Text::parse("admin").unwrap();
+    let mut admin = Operator::issued(tenant.clone(), name, jiff::Timestamp::now(), 1);
+    admin.admin = true;
+    store.register(&token_digest("avisa_op_admin"), &admin).await.unwrap();
+    // WHEN the agent asks THEN it is refused, and nothing is erased
+    let refused = line.desk.handle(&staff_request("POST", "/customers/CU-0001/erase", "avisa_op_chat_desk")).await;
+    assert_eq!(refused.status_code, 403, "{:?}", refused.body);
+    assert!(every_item(&line.stack).await.iter().any(|item| item.contains("maria.puig@example.cat")));
+    // WHEN the administrator asks THEN the answer says what went, and nothing about her is left
+    let done = line.desk.handle(&staff_request("POST", "/customers/CU-0001/erase", "avisa_op_admin")).await;
+    assert_eq!(done.status_code, 200, "{:?}", done.body);
+    let answer: serde_json::Value = serde_json::from_str(done.body.as_deref().unwrap()).unwrap();
+    assert!(answer["erased"]["profile"] == 1 && answer["total"].as_u64().unwrap() > 5, "{answer}");
+    let left: Vec<String> = every_item(&line.stack)
+        .await
+        .into_iter()
+        .filter(|item| item.contains("600111001") || item.contains("CU-0001"))
+        .collect();
+    assert!(left.is_empty(), "{left:#?}");
 }

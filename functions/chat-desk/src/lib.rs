@@ -4,6 +4,7 @@
 //! reports and move them on, confirm appointment requests, and take billing complaints through
 //! their procedure. The citizen hears of each.
 
+mod erasure;
 mod routes;
 
 use avisa_domain::clock::Clock;
@@ -40,6 +41,9 @@ impl HttpHandler for App {
         let path = request.request_context.http.path.as_deref().or(request.raw_path.as_deref()).unwrap_or("/");
         let query = &request.query_string_parameters;
         let idempotency_key = request.headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+        if let Some(response) = erasure::route(&self.chat.store, &operator, method, path).await {
+            return response;
+        }
         let request = routes::Request { idempotency_key, method, path, query, body: &body };
         let response = routes::route(&self.chat.line(), &operator, request).await;
         tracing::info!(tenant_id = %operator.tenant_id, method, status = response.status_code, "staff request");

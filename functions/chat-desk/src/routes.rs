@@ -38,7 +38,7 @@ struct ConfirmBody {
 }
 
 /// A phone in a path, with or without its `+` (`%2B` is awkward in URLs).
-fn phone(raw: &str) -> Result<PhoneE164, Error> {
+pub(crate) fn phone(raw: &str) -> Result<PhoneE164, Error> {
     let raw = raw.trim_start_matches("%2B").trim_start_matches('+');
     PhoneE164::parse(&format!("+{raw}")).map_err(|e| Error::rejected(RejectionCode::InvalidField, e.to_string()))
 }

@@ -12,7 +12,7 @@ mod sns;
 mod sqs;
 mod whatsapp;
 
-pub use dynamo::{DynamoStore, Erased};
+pub use dynamo::DynamoStore;
 pub use error::AdapterError;
 pub use retry::{ses_client, sns_publisher};
 pub use s3::{S3Documents, S3PrintArchive};

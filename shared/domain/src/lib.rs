@@ -43,6 +43,7 @@ pub mod operators;
 pub mod outage;
 pub mod ports;
 pub mod print;
+pub mod privacy;
 pub mod queues;
 pub mod retention;
 pub mod staff_mail;

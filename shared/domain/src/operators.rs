@@ -21,6 +21,9 @@ pub struct Operator {
     /// counts as expired.
     #[serde(default = "expired")]
     pub valid_until: Timestamp,
+    /// May also do what only a tenant's administrator may: erase a person.
+    #[serde(default)]
+    pub admin: bool,
 }
 
 fn expired() -> Timestamp {
@@ -34,7 +37,7 @@ impl Operator {
     /// An operator whose token is good from `now` for `days`.
     pub fn issued(tenant_id: TenantId, name: Text<100>, now: Timestamp, days: i64) -> Self {
         let valid_until = now.saturating_add(jiff::SignedDuration::from_hours(days.saturating_mul(24))).unwrap_or(now);
-        Self { tenant_id, name, issued_at: now, valid_until }
+        Self { tenant_id, name, issued_at: now, valid_until, admin: false }
     }
 
     pub fn is_valid_at(&self, now: Timestamp) -> bool {

@@ -5,8 +5,9 @@
 //! a tenant with their reasons, from any deployment the AWS environment points at.
 //! `avisa tenant-settings --tenant T [--put FILE]`: show (or set, from a JSON file like
 //! `events/demo/tenant.json`) a tenant's settings.
-//! `avisa operator-token --tenant T --name NAME [--days N]`: issues an operator API token for a
-//! tenant, good for N days (90) (printed once; only its SHA-256 digest is stored).
+//! `avisa operator-token --tenant T --name NAME [--days N] [--admin]`: issues an operator API token for a
+//! tenant, good for N days (90) (printed once; only its SHA-256 digest is stored); `--admin` lets
+//! it also erase a person through the staff API.
 //! `avisa operators list|revoke --tenant T [--id ID]`: a tenant's tokens (by id, never the token),
 //! and revoking one.
 //! `avisa erase --tenant T --customer C | --phone E164`: removes every item about a person and
@@ -30,7 +31,7 @@ use avisa_local::{LocalStack, demo, ops};
 
 const DEFAULT_PORT: u16 = 5055;
 const USAGE: &str = "usage: avisa demo | avisa local-up [--port N] | avisa rejected --tenant T|unknown [--table NAME] [--limit N]
-       avisa tenant-settings --tenant T [--put FILE] | avisa operator-token --tenant T --name NAME [--days N]
+       avisa tenant-settings --tenant T [--put FILE] | avisa operator-token --tenant T --name NAME [--days N] [--admin]
        avisa operators list --tenant T | avisa operators revoke --tenant T --id ID
        avisa upstreams bind|unbind --queue QUEUE_ARN --tenant T | avisa erase --tenant T --customer C|--phone E164 [--table NAME]
        avisa outage --tenant T --as NAME plan FILE | show ID | confirm ID | reschedule ID START END | cancel ID | end ID [--notify-restored]
@@ -213,12 +214,13 @@ async fn operator_token(options: &[&str]) -> Result<(), String> {
     if option(options, "--days").is_some() && days.is_none() {
         return Err("--days takes a number of days from 1 to 366".to_owned());
     }
-    let operator = Operator::issued(
+    let mut operator = Operator::issued(
         TenantId::parse(tenant).map_err(|e| e.to_string())?,
         avisa_domain::text::Text::parse(name).map_err(|e| format!("--name: {e}"))?,
         jiff::Timestamp::now(),
         days.unwrap_or(avisa_domain::operators::DEFAULT_TOKEN_DAYS),
     );
+    operator.admin = options.contains(&"--admin");
     let sdk = avisa_runtime::aws_config().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table(options)?);
     let token = new_token()?;
@@ -247,8 +249,12 @@ async fn operators_list(options: &[&str]) -> Result<(), String> {
     for token in store(options).await?.operators(&tenant).await.map_err(|e| chain(&e))? {
         let state = if token.operator.is_valid_at(now) { "valid" } else { "expired" };
         println!(
-            "{}  {:<24} issued {}  until {} ({state})",
-            token.id, token.operator.name, token.operator.issued_at, token.operator.valid_until
+            "{}  {:<24} issued {}  until {} ({state}{})",
+            token.id,
+            token.operator.name,
+            token.operator.issued_at,
+            token.operator.valid_until,
+            if token.operator.admin { ", admin" } else { "" }
         );
     }
     Ok(())
@@ -266,6 +272,7 @@ async fn operators_revoke(options: &[&str]) -> Result<(), String> {
 }
 
 async fn erase(options: &[&str]) -> Result<(), String> {
+    use avisa_domain::privacy::Erasure;
     let tenant = tenant_option(options)?;
     let store = store(options).await?;
     let (who, erased) = match (option(options, "--customer"), option(options, "--phone")) {

@@ -1,12 +1,11 @@
 //! Erasing a person: every item about one customer of one tenant, found through the table's keys
 //! and indexes, deleted. What it removed is reported by kind.
 
-use std::collections::BTreeMap;
-
 use avisa_domain::PortError;
 use avisa_domain::account::CustomerProfile;
 use avisa_domain::ids::{CustomerId, TenantId};
 use avisa_domain::ports::AccountStore;
+use avisa_domain::privacy::{Erased, Erasure};
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use avisa_domain::contact::PhoneE164;
@@ -17,18 +16,6 @@ use super::{DynamoStore, Item, s};
 use crate::error::classify;
 
 const OPERATION: &str = "dynamodb.DeleteItem(erasure)";
-
-/// What an erasure removed: items by kind (`profile`, `contract`, `notice`, `delivery`…).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Erased {
-    pub items: BTreeMap<&'static str, usize>,
-}
-
-impl Erased {
-    pub fn total(&self) -> usize {
-        self.items.values().sum()
-    }
-}
 
 fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
@@ -69,7 +56,7 @@ impl DynamoStore {
             .await
             .map_err(|e| classify(OPERATION, e))?;
         if let Some(old) = output.attributes {
-            *erased.items.entry(kind_of(pk, sk)).or_default() += 1;
+            erased.count(kind_of(pk, sk));
             // A delivery's provider id leads to its own item (WhatsApp receipts find it by that id).
             if let Some(provider_id) = text(&old, "provider_message_id") {
                 Box::pin(self.erase_item(&format!("PROVIDER#{provider_id}"), "DELIVERY", erased)).await?;
@@ -146,14 +133,17 @@ impl DynamoStore {
         self.erase_cases(tenant, "APPOINTMENTS", |item| text(item, "phone") == number, erased).await?;
         self.erase_partition(&format!("T#{tenant}#CONV#{}", phone.as_str()), erased).await
     }
+}
 
+#[async_trait::async_trait]
+impl Erasure for DynamoStore {
     /// Removes every item about `customer` of `tenant`: the profile; each contract they hold with
     /// its invoices, plans and subscriptions; the notices about those contracts with their delivery
     /// records, provider ids and letters; the complaints about their contracts; and all that is
-    /// about their mobile number (see [`Self::erase_phone`]). What is kept, and why: the
+    /// about their mobile number (see `erase_phone`). What is kept, and why: the
     /// suppression of an address they opted out with (a digest, honoured so that nothing is sent
     /// to it again).
-    pub async fn erase_customer(&self, tenant: &TenantId, customer: &CustomerId) -> Result<Erased, PortError> {
+    async fn erase_customer(&self, tenant: &TenantId, customer: &CustomerId) -> Result<Erased, PortError> {
         let mut erased = Erased::default();
         let profile: Option<CustomerProfile> = self.customer(tenant, customer).await?;
         let contracts: Vec<String> = self
@@ -178,7 +168,7 @@ impl DynamoStore {
 
     /// Removes what is about a citizen known only by their number (a chat user who is no
     /// customer): conversations, chat replies, incidents and appointments.
-    pub async fn erase_phone(&self, tenant: &TenantId, phone: &PhoneE164) -> Result<Erased, PortError> {
+    async fn erase_phone(&self, tenant: &TenantId, phone: &PhoneE164) -> Result<Erased, PortError> {
         let mut erased = Erased::default();
         self.erase_phone_records(tenant, phone, &mut erased).await?;
         Ok(erased)

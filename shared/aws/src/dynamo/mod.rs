@@ -34,13 +34,12 @@ mod operators;
 mod outages;
 mod print;
 mod rates;
+mod recent;
 mod rejections;
 mod retention;
 mod suppressions;
 mod tenants;
 mod upstreams;
-
-pub use erasure::Erased;
 
 use std::collections::HashMap;
 
@@ -61,12 +60,28 @@ pub(crate) const AS_OF_SUFFIX: &str = "_as_of_ms";
 pub struct DynamoStore {
     client: aws_sdk_dynamodb::Client,
     table: String,
-    retention: std::sync::Arc<retention::RetentionCache>,
+    recent: std::sync::Arc<Remembered>,
+}
+
+/// What this container read recently (see [`recent`]).
+#[derive(Debug)]
+struct Remembered {
+    retention: recent::Recent<avisa_domain::retention::Retention>,
+    upstreams: recent::Recent<Vec<avisa_domain::ids::TenantId>>,
+}
+
+impl Default for Remembered {
+    fn default() -> Self {
+        Self {
+            retention: recent::Recent::new(retention::FRESH_FOR),
+            upstreams: recent::Recent::new(std::time::Duration::from_mins(1)),
+        }
+    }
 }
 
 impl DynamoStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into(), retention: std::sync::Arc::default() }
+        Self { client, table: table.into(), recent: std::sync::Arc::default() }
     }
 
     async fn get<T: DeserializeOwned>(

@@ -2,9 +2,7 @@
 //! tenant's retention settings, by the kind its key says it is, each time it is written: kept
 //! this long after its last change.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use avisa_domain::PortError;
 use avisa_domain::ids::TenantId;
@@ -14,11 +12,7 @@ use avisa_domain::retention::{Kept, Retention};
 use super::{DynamoStore, Item, n};
 
 /// Tenants change their settings seldom; a warm container reads them again after this.
-const FRESH_FOR: Duration = Duration::from_mins(5);
-
-/// The tenants' retention settings, as recently read.
-#[derive(Debug, Default)]
-pub(crate) struct RetentionCache(Mutex<HashMap<String, (Instant, Retention)>>);
+pub(crate) const FRESH_FOR: Duration = Duration::from_mins(5);
 
 /// What an item is and whose, from its keys: `T#{tenant}#{KIND}#…`, a letter `PRINT#{day}` /
 /// `T#{tenant}#…`, a provider id `PROVIDER#…` (tenant in its `tenant_id`). `None`: no personal data.
@@ -47,18 +41,14 @@ pub(crate) fn kept(item: &Item) -> Option<(String, Kept)> {
 impl DynamoStore {
     /// The tenant's retention settings (the documented defaults for a tenant with none).
     async fn retention_of(&self, tenant: &str) -> Result<Retention, PortError> {
-        if let Some((read, retention)) = self.retention.0.lock().ok().and_then(|c| c.get(tenant).copied())
-            && read.elapsed() < FRESH_FOR
-        {
+        if let Some(retention) = self.recent.retention.get(tenant) {
             return Ok(retention);
         }
         let retention = match TenantId::parse(tenant) {
             Ok(id) => self.settings(&id).await?.map(|s| s.retention).unwrap_or_default(),
             Err(_) => Retention::default(),
         };
-        if let Ok(mut cache) = self.retention.0.lock() {
-            cache.insert(tenant.to_owned(), (Instant::now(), retention));
-        }
+        self.recent.retention.put(tenant, retention);
         Ok(retention)
     }
 

@@ -17,8 +17,12 @@ const SK: &str = "TENANTS";
 
 #[async_trait]
 impl Upstreams for DynamoStore {
+    /// Read once a minute per container: a binding undone takes up to that long to apply.
     async fn tenants_of(&self, source: &str) -> Result<Vec<TenantId>, PortError> {
         const OPERATION: &str = "dynamodb.GetItem(upstream)";
+        if let Some(tenants) = self.recent.upstreams.get(source) {
+            return Ok(tenants);
+        }
         let output = self
             .client
             .get_item()
@@ -30,7 +34,9 @@ impl Upstreams for DynamoStore {
             .await
             .map_err(|e| classify(OPERATION, e))?;
         let tenants = output.item.as_ref().and_then(|item| item.get("tenants")).and_then(|v| v.as_ss().ok());
-        Ok(tenants.into_iter().flatten().filter_map(|t| TenantId::parse(t).ok()).collect())
+        let tenants: Vec<TenantId> = tenants.into_iter().flatten().filter_map(|t| TenantId::parse(t).ok()).collect();
+        self.recent.upstreams.put(source, tenants.clone());
+        Ok(tenants)
     }
 }
 
@@ -56,6 +62,7 @@ impl DynamoStore {
             .send()
             .await
             .map_err(|e| classify("dynamodb.UpdateItem(upstream)", e))?;
+        self.recent.upstreams.forget(source);
         Ok(())
     }
 }

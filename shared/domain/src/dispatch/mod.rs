@@ -94,7 +94,9 @@ impl Dispatch<'_> {
             return Err(Error::rejected(RejectionCode::NoChannel, PAPER_IS_PRINTED));
         }
 
-        let settings = self.tenants.settings(&job.tenant_id).await?.unwrap_or_else(|| self.defaults.clone());
+        let mut settings = self.tenants.settings(&job.tenant_id).await?.unwrap_or_else(|| self.defaults.clone());
+        // A tenant with settings of its own but no document place uses the deployment's.
+        settings.documents = settings.documents.or_else(|| self.defaults.documents.clone());
         if let Some(deferred) = self.pacing.defer_for_quiet_hours(job, &settings).await? {
             return Ok(deferred);
         }

@@ -42,7 +42,7 @@ impl Providers<'_> {
     ) -> Result<String, PortError> {
         match &message.destination {
             Destination::Email(to) => {
-                let attachments = self.attachments(message.attachment.as_ref()).await?;
+                let attachments = self.attachments(&job.tenant_id, message.attachment.as_ref(), settings).await?;
                 let email = OutgoingEmail {
                     tenant_id: &job.tenant_id,
                     from: settings.sender.email_from.as_ref(),
@@ -100,9 +100,20 @@ impl Providers<'_> {
         self.sms.send(sms).await
     }
 
-    /// The message's document, read for attaching (an unreadable one fails the delivery as a send would).
-    async fn attachments(&self, document: Option<&Document>) -> Result<Vec<EmailAttachment>, PortError> {
+    /// The message's document, read for attaching (an unreadable one fails the delivery as a send
+    /// would). Only from the tenant's own place, checked again here: settings may have changed
+    /// since the event was ingested, and no tenant's email may carry another's PDF.
+    async fn attachments(
+        &self,
+        tenant_id: &TenantId,
+        document: Option<&Document>,
+        settings: &TenantSettings,
+    ) -> Result<Vec<EmailAttachment>, PortError> {
         let Some(document) = document else { return Ok(Vec::new()) };
+        let refused = |reason: String| PortError::permanent("documents", std::io::Error::other(reason));
+        let place =
+            settings.documents.as_ref().ok_or_else(|| refused("this deployment accepts no documents".into()))?;
+        place.admits(tenant_id, document.uri.as_str()).map_err(refused)?;
         let bytes = self.documents.fetch(document, MAX_ATTACHMENT_BYTES).await?;
         let file_name = document.uri.as_str().rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("invoice.pdf");
         Ok(vec![EmailAttachment { file_name: file_name.to_owned(), content_type: "application/pdf".to_owned(), bytes }])

@@ -40,6 +40,21 @@ async fn a_missing_pdf_fails_the_email_with_the_reason_and_sends_nothing() {
 }
 
 #[tokio::test]
+async fn a_pdf_outside_the_tenants_place_is_never_attached_even_after_its_settings_changed() {
+    // GIVEN a composed invoice notice, then the tenant moves its documents elsewhere
+    let f = Fakes::with_notice().await;
+    let mut settings = fakes::default_settings();
+    settings.documents =
+        Some(crate::tenant::DocumentPlace { bucket: "reus-docs".into(), prefix: Some("invoices/".into()) });
+    f.tenants.put_settings(&fakes::tenant(), &settings).await.unwrap();
+    // WHEN its email is delivered THEN it fails for good, with where documents must be
+    let err = dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap_err();
+    assert!(!err.is_retryable());
+    assert!(format!("{err:?}").contains("must be under s3://reus-docs/invoices/"), "{err:?}");
+    assert!(f.email.sent().is_empty());
+}
+
+#[tokio::test]
 async fn an_sms_goes_to_the_citizens_mobile_with_the_rendered_text() {
     let f = Fakes::with_notice().await;
     dispatch(&f).handle(&fakes::delivery_job(Channel::Sms)).await.unwrap();
