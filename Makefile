@@ -16,14 +16,15 @@ demo: venv
 	cargo run --quiet --locked -p avisa-local --bin avisa -- demo
 
 ## test: formatting, clippy, unit + end-to-end tests (against moto, each call checked against the
-## template's roles), the grants no call used, template checks
+## template's roles), the grants no call used, template checks, the HTTP API document validated
 test: venv lint
 	rm -rf target/avisa-calls
 	cargo nextest run --workspace --locked --no-fail-fast
 	$${CARGO_TARGET_DIR:-target}/debug/avisa grants  # built by nextest for the e2e tests
 	$(MAKE) --no-print-directory check-template
+	openapi-spec-validator events/schema/http-api.openapi.yaml
 
-## venv: the pinned Python dev tools (moto, cfn-lint, sam, cargo-lambda) in a git-ignored venv
+## venv: the pinned Python dev tools (moto, cfn-lint, sam, cargo-lambda, openapi-spec-validator) in a git-ignored venv
 venv: $(STAMP)
 
 $(STAMP): requirements-dev.txt

@@ -263,10 +263,15 @@ async fn the_openapi_document_describes_the_routes_the_functions_serve() {
     let spec: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert_eq!(spec["openapi"].as_str(), Some("3.1.0"));
     let mut checked = 0;
+    let mut operation_ids = std::collections::BTreeSet::new();
     for (route, methods) in spec["paths"].as_mapping().unwrap() {
         let route = route.as_str().unwrap();
         for (method, operation) in methods.as_mapping().unwrap() {
             let tag = operation["tags"][0].as_str().unwrap();
+            let id =
+                operation["operationId"].as_str().unwrap_or_else(|| panic!("{method:?} {route} has no operationId"));
+            assert!(operation_ids.insert(id.to_owned()), "operationId {id} is used twice");
+            assert!(line.stack.function(tag).is_some(), "{route}: its tag {tag} names no function of the template");
             if tag == "chat-webhook" {
                 continue; // Meta's: the chat tests drive it
             }
