@@ -82,7 +82,12 @@ impl std::fmt::Display for ClaimKey {
             Self::Delivery { tenant_id, notice_id, channel } => {
                 write!(f, "{tenant_id}/notice/{notice_id}/{}", channel.as_str())
             }
-            Self::Inbound { tenant_id, message_id } => write!(f, "{tenant_id}/inbound/{message_id}"),
+            // WhatsApp's message ids encode the citizen's number; a key may reach a log line.
+            Self::Inbound { tenant_id, message_id } => {
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(message_id.as_bytes());
+                write!(f, "{tenant_id}/inbound/{}", hex::encode(&digest[..6]))
+            }
         }
     }
 }
@@ -97,6 +102,17 @@ mod tests {
     use crate::ports::Before;
 
     const LEASE: SignedDuration = SignedDuration::from_secs(60);
+
+    #[test]
+    fn an_inbound_message_key_prints_a_digest_never_the_message_id() {
+        let key = ClaimKey::Inbound {
+            tenant_id: TenantId::parse("aigues-reus").unwrap(),
+            message_id: "wamid.HBgLMzQ2MDAxMTEwMDEVAgASGBQz".into(),
+        };
+        let shown = key.to_string();
+        assert!(shown.starts_with("aigues-reus/inbound/") && !shown.contains("wamid"), "{shown}");
+        assert!(!Error::InProgress { key: shown }.to_string().contains("HBgL"));
+    }
 
     fn key() -> ClaimKey {
         ClaimKey::Event { tenant_id: TenantId::parse("t-1").unwrap(), event_id: EventId::parse("e-1").unwrap() }
