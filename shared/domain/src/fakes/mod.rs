@@ -4,17 +4,21 @@
 
 mod chat;
 mod claims;
+mod deliveries;
 mod outages;
 mod samples;
 mod senders;
 mod stores;
+mod upstreams;
 
 pub use chat::*;
 pub use claims::*;
+pub use deliveries::*;
 pub use outages::*;
 pub use samples::*;
 pub use senders::*;
 pub use stores::*;
+pub use upstreams::*;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

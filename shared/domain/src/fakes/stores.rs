@@ -327,47 +327,6 @@ impl NoticeScheduler for InMemoryScheduler {
     }
 }
 
-/// Records statuses reported for deliveries, and provider ids.
-#[derive(Debug, Default)]
-pub struct InMemoryDeliveries(Mutex<Vec<(Channel, DeliveryStatus, String)>>, Mutex<HashMap<String, ClaimKey>>);
-
-impl InMemoryDeliveries {
-    pub fn statuses(&self) -> Vec<(Channel, DeliveryStatus, String)> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-#[async_trait]
-impl DeliveryRecords for InMemoryDeliveries {
-    async fn record_status(
-        &self,
-        key: &ClaimKey,
-        status: DeliveryStatus,
-        detail: &str,
-        _at: Timestamp,
-    ) -> Result<bool, PortError> {
-        let ClaimKey::Delivery { channel, .. } = key else {
-            return Err(PortError::permanent("record_status", std::io::Error::other("not a delivery")));
-        };
-        let mut statuses = self.0.lock().unwrap();
-        let further =
-            statuses.iter().rev().find(|(c, _, _)| c == channel).is_none_or(|(_, last, _)| last.rank() < status.rank());
-        if further {
-            statuses.push((*channel, status, detail.to_owned()));
-        }
-        Ok(further)
-    }
-
-    async fn link_provider_id(&self, provider_message_id: &str, key: &ClaimKey) -> Result<(), PortError> {
-        self.1.lock().unwrap().insert(provider_message_id.to_owned(), key.clone());
-        Ok(())
-    }
-
-    async fn by_provider_id(&self, provider_message_id: &str) -> Result<Option<ClaimKey>, PortError> {
-        Ok(self.1.lock().unwrap().get(provider_message_id).cloned())
-    }
-}
-
 /// The print queue and archive in one: letters by notice, batches by tenant and day.
 #[derive(Debug, Default)]
 pub struct InMemoryPrint {
@@ -447,16 +406,5 @@ impl Suppressions for InMemorySuppressions {
     ) -> Result<(), PortError> {
         self.0.lock().unwrap().insert((tenant_id.clone(), destination.fingerprint()), reason.to_owned());
         Ok(())
-    }
-}
-
-/// Upstream queues and the tenants each is bound to.
-#[derive(Debug, Default)]
-pub struct InMemoryUpstreams(pub Mutex<HashMap<String, Vec<TenantId>>>);
-
-#[async_trait]
-impl crate::ports::Upstreams for InMemoryUpstreams {
-    async fn tenants_of(&self, source: &str) -> Result<Vec<TenantId>, PortError> {
-        Ok(self.0.lock().unwrap().get(source).cloned().unwrap_or_default())
     }
 }
