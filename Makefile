@@ -13,14 +13,17 @@ export SAM_CLI_TELEMETRY := 0
 
 ## demo: the whole pipeline on a throw-away local AWS (moto), with a short report
 demo: venv
-	cargo run --quiet --locked -p avisa-local --bin avisa -- demo
+	cargo run --quiet --locked -p avisa-cli -- demo
 
 ## test: formatting, clippy, unit + end-to-end tests (against moto, each call checked against the
 ## template's roles), the grants no call used, template checks, the HTTP API document validated
 test: venv lint
 	rm -rf target/avisa-calls
+	# the function binaries, which the every-sample test runs over a Lambda Runtime API (built with
+	# the tests' features, so nextest reuses every artifact), and the avisa CLI
+	cargo build --workspace --bins --tests --locked
 	cargo nextest run --workspace --locked --no-fail-fast
-	$${CARGO_TARGET_DIR:-target}/debug/avisa grants  # built by nextest for the e2e tests
+	$${CARGO_TARGET_DIR:-target}/debug/avisa grants
 	$(MAKE) --no-print-directory check-template
 	openapi-spec-validator events/schema/http-api.openapi.yaml
 
@@ -83,7 +86,7 @@ bench:
 
 ## local-up: local AWS on 127.0.0.1:5055, provisioned from the template, for cargo lambda (Ctrl-C stops it)
 local-up: venv
-	cargo run --quiet --locked -p avisa-local --bin avisa -- local-up --port 5055
+	cargo run --quiet --locked -p avisa-cli -- local-up --port 5055
 
 ## sam-build: release arm64 binaries for every function, as `sam deploy` ships them
 sam-build: venv

@@ -20,6 +20,7 @@ mod print;
 mod privacy;
 mod provisioning;
 mod redrive;
+mod samples;
 mod schedules;
 mod support;
 mod tenancy;

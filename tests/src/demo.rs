@@ -90,7 +90,7 @@ async fn print_today(stack: &LocalStack) -> Result<Vec<(String, u64, String)>, L
 }
 
 /// The demo tenant configures itself from `events/demo/tenant.json`.
-async fn put_tenant_settings(stack: &LocalStack) -> Result<(), LocalError> {
+pub(crate) async fn put_tenant_settings(stack: &LocalStack) -> Result<(), LocalError> {
     let path = workspace_root().join("events/demo/tenant.json");
     let text = std::fs::read_to_string(&path)
         .map_err(|source| LocalError::Io { what: format!("reading {}", path.display()), source })?;

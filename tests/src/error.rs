@@ -46,6 +46,11 @@ pub enum LocalError {
     },
     #[error("the queues were not drained after {rounds} rounds: a record keeps coming back")]
     NotDrained { rounds: usize },
+    #[error(
+        "the {binary} binary is not built (looked for {looked_for}): build every function with \
+         `cargo build --workspace --bins --tests` (make test does) and run again"
+    )]
+    BinaryMissing { binary: String, looked_for: String },
     #[error("{what}: {source}")]
     Io {
         what: String,

@@ -6,6 +6,8 @@
 //! - [`esm`]: does what Lambda's SQS event source mapping does, calling the functions in-process.
 //! - [`proxy`]: between the functions and moto, records their calls and injects AWS's faults.
 //! - [`grants`]: the template's roles checked against those calls.
+//! - [`runtime_api`]: a local Lambda Runtime API, to run the real function binaries.
+//! - [`samples`]: what the samples under `events/` need in a stack, and what each one does.
 //! - [`stack`]: all of it together.
 //!
 //! The functions and adapters reach moto only through the SDK's endpoint setting (what
@@ -17,11 +19,14 @@ mod error;
 pub mod esm;
 pub mod functions;
 pub mod grants;
+pub mod local_up;
 pub mod moto;
 pub mod ops;
 pub mod provision;
 pub mod proxy;
 pub mod redrive;
+pub mod runtime_api;
+pub mod samples;
 pub mod schedules;
 pub mod stack;
 pub mod template;

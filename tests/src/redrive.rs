@@ -94,7 +94,7 @@ impl Selection {
 }
 
 /// How many went, from where; and what was left and why.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Redriven {
     /// By the function that had rejected them.
     pub rejected: BTreeMap<String, usize>,

@@ -29,6 +29,8 @@ pub struct Template {
     pub resources: BTreeMap<String, Resource>,
     /// `Globals.Function.Environment.Variables`.
     pub global_env: serde_yaml::Mapping,
+    /// `Outputs`: each output's `Value`.
+    pub outputs: BTreeMap<String, Value>,
 }
 
 fn invalid(msg: impl Into<String>) -> LocalError {
@@ -87,7 +89,17 @@ impl Template {
             .and_then(Value::as_mapping)
             .cloned()
             .unwrap_or_default();
-        Ok(Self { path: path.to_owned(), parameters, resources, global_env })
+        let outputs = root
+            .get("Outputs")
+            .and_then(Value::as_mapping)
+            .map(|outputs| {
+                outputs
+                    .iter()
+                    .filter_map(|(name, output)| Some((name.as_str()?.to_owned(), output.get("Value")?.clone())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Self { path: path.to_owned(), parameters, resources, global_env, outputs })
     }
 
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {

@@ -29,6 +29,9 @@ fn id<T>(raw: &str, parse: impl FnOnce(&str) -> Result<T, avisa_domain::ids::Inv
     parse(raw).map_err(|e| Error::rejected(RejectionCode::InvalidField, e.to_string()))
 }
 
+/// `GET /outages`: the latest this many, by start.
+const LISTED: usize = 100;
+
 pub(crate) async fn route(
     desk: &OutageDesk<'_>,
     operator: &Operator,
@@ -49,6 +52,7 @@ pub(crate) async fn route(
                 let (outage, dry_run) = desk.plan(by, plan).await?;
                 Ok((201, planned(&outage, &dry_run)))
             }
+            ("GET", ["outages"]) => Ok((200, json!({ "outages": desk.list(tenant, LISTED).await? }))),
             ("GET", ["outages", outage_id]) => {
                 let (outage, dry_run) = desk.dry_run(tenant, &id(outage_id, OutageId::parse)?).await?;
                 Ok((200, planned(&outage, &dry_run)))

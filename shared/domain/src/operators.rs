@@ -32,6 +32,8 @@ fn expired() -> Timestamp {
 
 /// How long a token is good for unless its issuer says otherwise.
 pub const DEFAULT_TOKEN_DAYS: i64 = 90;
+/// The longest a token may be issued for: a year (and a day, for a leap year).
+pub const MAX_TOKEN_DAYS: i64 = 366;
 
 impl Operator {
     /// An operator whose token is good from `now` for `days`.

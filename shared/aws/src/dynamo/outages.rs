@@ -18,6 +18,11 @@ fn outage_pk(tenant_id: &TenantId, outage_id: &OutageId) -> String {
     format!("T#{tenant_id}#OUTAGE#{outage_id}")
 }
 
+/// The tenant's outages by start (gsi3), so they can be listed without a scan.
+fn outages_by_start(tenant_id: &TenantId) -> String {
+    format!("T#{tenant_id}#OUTAGES")
+}
+
 fn contract_pk(tenant_id: &TenantId, contract_id: &ContractId) -> String {
     format!("T#{tenant_id}#CONTRACT#{contract_id}")
 }
@@ -32,7 +37,12 @@ impl DynamoStore {
         to_item(
             operation,
             outage,
-            &[("pk", outage_pk(&outage.tenant_id, &outage.outage_id)), ("sk", "META".to_owned())],
+            &[
+                ("pk", outage_pk(&outage.tenant_id, &outage.outage_id)),
+                ("sk", "META".to_owned()),
+                ("gsi3pk", outages_by_start(&outage.tenant_id)),
+                ("gsi3sk", format!("{}#{}", outage.window.start.strftime("%Y-%m-%dT%H:%M:%SZ"), outage.outage_id)),
+            ],
         )
     }
 
@@ -69,6 +79,21 @@ impl OutageStore for DynamoStore {
         let mut saved = outage.clone();
         saved.version += 1;
         self.put_versioned(OPERATION, Self::outage_item(OPERATION, &saved)?, Some(outage.version)).await
+    }
+
+    async fn list(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<Outage>, PortError> {
+        const OPERATION: &str = "dynamodb.Query(gsi3 outages)";
+        let page = self
+            .query()
+            .index_name("gsi3")
+            .key_condition_expression("gsi3pk = :pk")
+            .expression_attribute_values(":pk", s(outages_by_start(tenant_id)))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| classify(OPERATION, e))?;
+        page.items.unwrap_or_default().into_iter().map(|item| from_item(OPERATION, item)).collect()
     }
 }
 

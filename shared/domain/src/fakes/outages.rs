@@ -42,6 +42,14 @@ impl OutageStore for InMemoryOutages {
         outages.insert(key, saved);
         Ok(true)
     }
+
+    async fn list(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<Outage>, PortError> {
+        let mut listed: Vec<Outage> =
+            self.outages.lock().unwrap().values().filter(|o| &o.tenant_id == tenant_id).cloned().collect();
+        listed.sort_by(|a, b| b.window.start.cmp(&a.window.start).then_with(|| a.outage_id.cmp(&b.outage_id)));
+        listed.truncate(limit);
+        Ok(listed)
+    }
 }
 
 #[async_trait]

@@ -78,6 +78,11 @@ impl OutageDesk<'_> {
         self.outages.outage(tenant_id, outage_id).await?.ok_or_else(|| unknown(tenant_id, outage_id))
     }
 
+    /// The tenant's outages, the latest start first, at most `limit`.
+    pub async fn list(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<Outage>, Error> {
+        Ok(self.outages.list(tenant_id, limit).await?)
+    }
+
     /// Records a planned outage (nothing is sent or scheduled) and returns it with its dry run.
     /// The same plan sent twice by the same operator at the same instant is recorded once.
     pub async fn plan(&self, by: &str, plan: OutagePlan) -> Result<(Outage, DryRun), Error> {

@@ -17,6 +17,8 @@ pub trait OutageStore: Send + Sync {
     /// Saves `outage` (its `version` raised by one) if the stored one still has `outage.version`;
     /// `false` when someone changed it meanwhile.
     async fn save(&self, outage: &Outage) -> Result<bool, PortError>;
+    /// A tenant's outages, the latest start first, at most `limit`.
+    async fn list(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<Outage>, PortError>;
 }
 
 /// Citizens without a contract who asked for a supply point's outage alerts.

@@ -1,0 +1,199 @@
+//! The commands and their options, as `--help` shows them.
+
+use std::path::PathBuf;
+
+use avisa_domain::ids::TenantId;
+use clap::{Parser, Subcommand};
+
+use crate::stack::StackArgs;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "avisa",
+    version,
+    about = "avisa's command line: the local stack, tenants and tokens, outages, failures and redrive",
+    after_help = "Point it at a deployment with --outputs FILE (or AVISA_OUTPUTS): `make local-up` writes \
+                  target/avisa-local/outputs.json; for AWS, `sam list stack-outputs --stack-name avisa --output json`."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Print JSON (for scripts) instead of tables and sentences
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The whole pipeline on a throw-away local AWS (moto), with a short report
+    Demo,
+    /// A local AWS on 127.0.0.1, provisioned from infra/template.yaml and for every sample under
+    /// events/, for `cargo lambda watch` / `cargo lambda invoke` (Ctrl-C stops it)
+    LocalUp {
+        #[arg(long, default_value_t = 5055)]
+        port: u16,
+        /// Leave messages on the queues instead of running the downstream functions on them
+        #[arg(long)]
+        no_drain: bool,
+    },
+    /// The rejected billing events and jobs of a tenant, newest first, with their reasons
+    Rejected {
+        /// The tenant, or `unknown` for messages whose tenant could not be read
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Show a tenant's settings, or set them from a JSON file like events/demo/tenant.json
+    TenantSettings {
+        #[arg(long, value_parser = tenant)]
+        tenant: TenantId,
+        #[arg(long, value_name = "FILE")]
+        put: Option<PathBuf>,
+    },
+    /// Issue an operator API token for a tenant (printed once; only its digest is stored)
+    OperatorToken {
+        #[arg(long, value_parser = tenant)]
+        tenant: TenantId,
+        /// Who the token's changes are attributed to
+        #[arg(long)]
+        name: String,
+        /// How many days it is good for (1 to 366)
+        #[arg(long, default_value_t = avisa_domain::operators::DEFAULT_TOKEN_DAYS,
+              value_parser = clap::value_parser!(i64).range(1..=avisa_domain::operators::MAX_TOKEN_DAYS))]
+        days: i64,
+        /// It may also erase a person through the staff API
+        #[arg(long)]
+        admin: bool,
+    },
+    /// A tenant's operator tokens (by id, never the token), and revoking one
+    #[command(subcommand)]
+    Operators(Operators),
+    /// Which tenants the upstream billing system sending on a queue may act for
+    #[command(subcommand)]
+    Upstreams(Upstreams),
+    /// Remove every item about a person (a customer, or a citizen who is no customer)
+    Erase {
+        #[arg(long, value_parser = tenant)]
+        tenant: TenantId,
+        #[arg(long, conflicts_with = "phone", required_unless_present = "phone")]
+        customer: Option<String>,
+        /// E.164, e.g. +34600111001
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// The outage desk: plan, list, show, confirm, reschedule, cancel and end planned outages
+    Outage {
+        #[arg(long, value_parser = tenant)]
+        tenant: TenantId,
+        /// Who is acting (recorded in the outage's timeline)
+        #[arg(long = "as", value_name = "NAME")]
+        by: String,
+        #[command(subcommand)]
+        action: OutageAction,
+    },
+    /// Send again what failed for a tenant, once its cause is fixed: redrivable rejections and dead letters
+    Redrive {
+        #[arg(long, value_parser = tenant)]
+        tenant: TenantId,
+        /// RFC 3339 (default: 14 days ago)
+        #[arg(long)]
+        from: Option<jiff::Timestamp>,
+        /// RFC 3339 (default: now)
+        #[arg(long)]
+        to: Option<jiff::Timestamp>,
+    },
+    /// After the end-to-end tests: the template's grants no function used, and any call no role allows
+    Grants {
+        /// Where the tests recorded the calls (target/avisa-calls)
+        #[arg(long, value_name = "DIR")]
+        calls: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Operators {
+    /// The tenant's tokens: id, name, issued, valid until, admin
+    List {
+        #[arg(long, value_parser = tenant)]
+        tenant: TenantId,
+    },
+    /// Revoke a token: it opens nothing from now on
+    Revoke {
+        #[arg(long, value_parser = tenant)]
+        tenant: TenantId,
+        /// The token's id, from `avisa operators list`
+        #[arg(long)]
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Upstreams {
+    /// Let the upstream sending on QUEUE act for TENANT
+    Bind {
+        /// The ARN of the queue the upstream sends on
+        #[arg(long, value_parser = queue_arn)]
+        queue: String,
+        #[arg(long, value_parser = tenant)]
+        tenant: TenantId,
+    },
+    /// Stop the upstream sending on QUEUE from acting for TENANT
+    Unbind {
+        #[arg(long, value_parser = queue_arn)]
+        queue: String,
+        #[arg(long, value_parser = tenant)]
+        tenant: TenantId,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutageAction {
+    /// Plan an outage from a JSON file like events/outage-scheduler/plan-outage.json's body; shows its dry run
+    Plan { file: PathBuf },
+    /// The tenant's outages, the latest start first
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// An outage and its dry run: who will be told, on which channel, at what cost
+    Show { id: String },
+    /// Confirm a planned outage: its alerts are scheduled
+    Confirm { id: String },
+    /// Move it (RFC 3339 times with offset); those already told are told again
+    Reschedule { id: String, start: jiff::Timestamp, end: jiff::Timestamp },
+    /// Cancel it; those already told are told
+    Cancel { id: String },
+    /// End it
+    End {
+        id: String,
+        /// Tell those who were alerted that the water is back
+        #[arg(long)]
+        notify_restored: bool,
+    },
+}
+
+fn tenant(raw: &str) -> Result<TenantId, String> {
+    TenantId::parse(raw).map_err(|e| e.to_string())
+}
+
+fn queue_arn(raw: &str) -> Result<String, String> {
+    if raw.starts_with("arn:") && raw.contains(":sqs:") {
+        Ok(raw.to_owned())
+    } else {
+        Err("expected a queue's ARN, like arn:aws:sqs:eu-west-1:123456789012:avisa-BillingEventsQueue".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_commands_are_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,33 @@
+//! One module per group of commands; each takes the deployment and the output.
+
+mod failures;
+mod local;
+mod operators;
+mod outages;
+mod tenants;
+
+use crate::args::{Cli, Command};
+use crate::error::CliError;
+use crate::output::Output;
+use crate::stack::Stack;
+
+pub async fn run(cli: Cli, out: Output) -> Result<(), CliError> {
+    let stack = || Stack::from_args(&cli.stack);
+    match cli.command {
+        Command::Demo => local::demo().await,
+        Command::LocalUp { port, no_drain } => local::local_up(port, !no_drain).await,
+        Command::Grants { calls } => local::grants(calls),
+        Command::Rejected { tenant, limit } => failures::rejected(&stack()?, &tenant, limit, out).await,
+        Command::Redrive { tenant, from, to } => failures::redrive(&stack()?, tenant, from, to, out).await,
+        Command::TenantSettings { tenant, put } => tenants::settings(&stack()?, &tenant, put.as_deref(), out).await,
+        Command::Upstreams(change) => tenants::upstreams(&stack()?, change, out).await,
+        Command::Erase { tenant, customer, phone } => {
+            tenants::erase(&stack()?, &tenant, customer.as_deref(), phone.as_deref(), out).await
+        }
+        Command::OperatorToken { tenant, name, days, admin } => {
+            operators::issue(&stack()?, tenant, &name, days, admin, out).await
+        }
+        Command::Operators(command) => operators::run(&stack()?, command, out).await,
+        Command::Outage { tenant, by, action } => outages::run(&stack()?, tenant, &by, action, out).await,
+    }
+}

@@ -1,0 +1,174 @@
+//! The `avisa` binary as an operator runs it: help for every command, one way to point it at a
+//! stack, tables and `--json`, errors that say what to do, a closed pipe that is no failure — and
+//! its commands against the local stack (moto), as `make local-up` provisions it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use avisa_local::LocalStack;
+use serde_json::Value;
+
+fn avisa(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_avisa"));
+    command.args(args).env_remove("AVISA_OUTPUTS").env_remove("TABLE_NAME");
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    avisa(args).output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A local stack provisioned for the samples, with its outputs in a file of this test's own.
+async fn local(test: &str) -> (LocalStack, PathBuf) {
+    let stack = LocalStack::start().await.unwrap_or_else(|e| panic!("the local stack did not start: {e}"));
+    avisa_local::samples::provision(&stack).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("avisa-cli-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let outputs = dir.join("outputs.json");
+    avisa_local::local_up::write_outputs(&stack, &outputs).unwrap();
+    (stack, outputs)
+}
+
+#[test]
+fn every_command_has_help_and_no_command_is_an_error_with_the_list() {
+    let help = run(&["--help"]);
+    assert!(help.status.success(), "{}", stderr(&help));
+    let commands = [
+        "demo",
+        "local-up",
+        "rejected",
+        "tenant-settings",
+        "operator-token",
+        "operators",
+        "upstreams",
+        "erase",
+        "outage",
+        "redrive",
+        "grants",
+    ];
+    for command in commands {
+        assert!(stdout(&help).contains(command), "`avisa --help` lists {command}");
+        let own = run(&[command, "--help"]);
+        assert!(own.status.success() && stdout(&own).contains("Usage: avisa"), "`avisa {command} --help`");
+    }
+    for nested in [["operators", "list"], ["upstreams", "bind"], ["outage", "list"]] {
+        let args: Vec<&str> = nested.iter().copied().chain(["--help"]).collect();
+        assert!(run(&args).status.success(), "`avisa {} --help`", nested.join(" "));
+    }
+    let bare = run(&[]);
+    assert!(!bare.status.success());
+    assert!(stderr(&bare).contains("Usage: avisa"), "{}", stderr(&bare));
+}
+
+#[test]
+fn without_a_stack_the_error_says_how_to_point_at_one() {
+    let output = run(&["operators", "list", "--tenant", "aigues-reus"]);
+    assert!(!output.status.success());
+    let error = stderr(&output);
+    assert!(error.contains("--outputs FILE") && error.contains("make local-up"), "{error}");
+    let bad_tenant = run(&["operators", "list", "--tenant", "Not A Tenant!"]);
+    assert!(stderr(&bad_tenant).contains("--tenant"), "{}", stderr(&bad_tenant));
+}
+
+#[tokio::test]
+async fn operators_are_issued_listed_as_a_table_or_json_and_revoked() {
+    // GIVEN the local stack's outputs
+    let (_stack, outputs) = local("operators").await;
+    let outputs = outputs.to_str().unwrap();
+    // WHEN an operator token is issued
+    let issued =
+        run(&["--outputs", outputs, "operator-token", "--tenant", "aigues-reus", "--name", "Anna", "--days", "7"]);
+    assert!(issued.status.success(), "{}", stderr(&issued));
+    assert!(stdout(&issued).trim().starts_with("avisa_op_"));
+    // THEN it is listed (with the samples' token) in a table, and in JSON without the token
+    let table = run(&["--outputs", outputs, "operators", "list", "--tenant", "aigues-reus"]);
+    assert!(table.status.success(), "{}", stderr(&table));
+    let table = stdout(&table);
+    assert!(table.starts_with("ID") && table.contains("Anna") && table.contains("local operator"), "{table}");
+    assert!(!table.contains(stdout(&issued).trim()), "the token itself is never listed");
+    let json = run(&["--outputs", outputs, "--json", "operators", "list", "--tenant", "aigues-reus"]);
+    let listed: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let anna = listed.as_array().unwrap().iter().find(|t| t["operator"]["name"] == "Anna").unwrap();
+    // AND revoking it by id says so; another tenant has no such token
+    let id = anna["id"].as_str().unwrap();
+    let elsewhere = run(&["--outputs", outputs, "operators", "revoke", "--tenant", "ajuntament-manresa", "--id", id]);
+    assert!(!elsewhere.status.success() && stderr(&elsewhere).contains("avisa operators list"));
+    let revoked = run(&["--outputs", outputs, "operators", "revoke", "--tenant", "aigues-reus", "--id", id]);
+    assert!(revoked.status.success() && stdout(&revoked).contains("revoked"), "{}", stderr(&revoked));
+    // AND out of range days are refused before anything is stored
+    let too_long =
+        run(&["--outputs", outputs, "operator-token", "--tenant", "aigues-reus", "--name", "X", "--days", "400"]);
+    assert!(!too_long.status.success() && stderr(&too_long).contains("--days"));
+}
+
+#[tokio::test]
+async fn outages_are_planned_and_listed_from_the_stacks_outputs_alone() {
+    // GIVEN the local stack's outputs and the sample plan's body in a file
+    let (stack, outputs) = local("outages").await;
+    let customer = std::fs::read_to_string(
+        avisa_local::moto::workspace_root().join("events/billing-ingest/customer-upserted.json"),
+    )
+    .unwrap();
+    let customer: Value = serde_json::from_str(&customer).unwrap();
+    stack.send("BillingEventsQueue", customer["Records"][0]["body"].as_str().unwrap()).await.unwrap();
+    stack.event_source_mapping().unwrap().drain().await.unwrap();
+    let sample =
+        std::fs::read_to_string(avisa_local::moto::workspace_root().join("events/outage-scheduler/plan-outage.json"))
+            .unwrap();
+    let sample: Value = serde_json::from_str(&sample).unwrap();
+    let plan = outputs.with_file_name("plan.json");
+    std::fs::write(&plan, sample["body"].as_str().unwrap()).unwrap();
+    let (outputs, plan) = (outputs.to_str().unwrap(), plan.to_str().unwrap());
+    // WHEN a planner plans it with nothing but --outputs (no environment variables)
+    let planned = run(&["--outputs", outputs, "outage", "--tenant", "aigues-reus", "--as", "Anna", "plan", plan]);
+    assert!(planned.status.success(), "{}", stderr(&planned));
+    let planned: Value = serde_json::from_slice(&planned.stdout).unwrap();
+    assert_eq!(planned["dry_run"]["contracts"], 1, "{planned}");
+    let id = planned["outage"]["outage_id"].as_str().unwrap();
+    // THEN it is in the tenant's list, as a table and as JSON
+    let table = run(&["--outputs", outputs, "outage", "--tenant", "aigues-reus", "--as", "Anna", "list"]);
+    assert!(table.status.success(), "{}", stderr(&table));
+    assert!(stdout(&table).contains(id) && stdout(&table).contains("planned"), "{}", stdout(&table));
+    let json = run(&["--outputs", outputs, "--json", "outage", "--tenant", "aigues-reus", "--as", "Anna", "list"]);
+    let listed: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(listed[0]["outage_id"], id);
+    // AND another tenant's list does not show it; a plan for another tenant is refused with why
+    let theirs =
+        run(&["--outputs", outputs, "--json", "outage", "--tenant", "ajuntament-manresa", "--as", "X", "list"]);
+    assert_eq!(serde_json::from_slice::<Value>(&theirs.stdout).unwrap(), serde_json::json!([]));
+    let foreign = run(&["--outputs", outputs, "outage", "--tenant", "ajuntament-manresa", "--as", "X", "plan", plan]);
+    assert!(!foreign.status.success() && stderr(&foreign).contains("not ajuntament-manresa"), "{}", stderr(&foreign));
+}
+
+#[tokio::test]
+async fn a_reader_that_stops_reading_is_no_failure() {
+    // GIVEN a tenant with many tokens
+    let (_stack, outputs) = local("pipe").await;
+    let outputs = outputs.to_str().unwrap();
+    for i in 0..3 {
+        let name = format!("operator {i}");
+        assert!(
+            run(&["--outputs", outputs, "operator-token", "--tenant", "aigues-reus", "--name", &name]).status.success()
+        );
+    }
+    // WHEN its list goes to a reader that closed its end (`avisa … | head -0`)
+    let mut child = avisa(&["--outputs", outputs, "operators", "list", "--tenant", "aigues-reus"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    // THEN avisa ends quietly: no panic, no error
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+}

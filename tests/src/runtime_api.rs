@@ -1,0 +1,282 @@
+//! A local Lambda Runtime API — what Lambda (and `cargo lambda watch`) serves a function's
+//! process — so that the real function binaries run as they do in the cloud: the process polls
+//! `GET /2018-06-01/runtime/invocation/next`, handles the event, and posts its response or error.
+//! [`FunctionProcess`] starts a built binary against it with the environment the template gives the
+//! function; [`RuntimeApi::invoke`] hands it one event and waits for the answer.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::LocalError;
+use crate::functions::FunctionSpec;
+
+/// Lambda's own limit for our functions' timeout in the template (30 s), with room for a cold start.
+const INVOCATION_TIMEOUT: Duration = Duration::from_mins(1);
+const PREFIX: &str = "/2018-06-01/runtime";
+
+/// What the function answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// `POST …/invocation/{id}/response`: the handler's output.
+    Response(serde_json::Value),
+    /// `POST …/invocation/{id}/error` (or `…/init/error`): the handler failed.
+    Error { error_type: String, error_message: String },
+}
+
+#[derive(Debug)]
+struct Pending {
+    event: Bytes,
+    answer: oneshot::Sender<Answer>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    function_arn: String,
+    queued: tokio::sync::Mutex<mpsc::UnboundedReceiver<Pending>>,
+    in_flight: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
+    init_error: Mutex<Option<Answer>>,
+    next_id: std::sync::atomic::AtomicU64,
+}
+
+/// The Runtime API of one function, on 127.0.0.1 until dropped.
+#[derive(Debug)]
+pub struct RuntimeApi {
+    address: String,
+    shared: Arc<Shared>,
+    queue: mpsc::UnboundedSender<Pending>,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl RuntimeApi {
+    /// Serves the Runtime API of the function named `function` on a thread of its own.
+    pub fn start(function: &str) -> Result<Self, LocalError> {
+        let io = |what: &'static str| move |source| LocalError::Io { what: what.to_owned(), source };
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io("binding the Runtime API"))?;
+        listener.set_nonblocking(true).map_err(io("setting up the Runtime API"))?;
+        let address = listener.local_addr().map_err(io("binding the Runtime API"))?.to_string();
+        let (queue, queued) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            function_arn: format!("arn:aws:lambda:{}:123456789012:function:{function}", crate::template::REGION),
+            queued: tokio::sync::Mutex::new(queued),
+            in_flight: Mutex::new(HashMap::new()),
+            init_error: Mutex::new(None),
+            next_id: std::sync::atomic::AtomicU64::new(1),
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(io("starting the Runtime API's runtime"))?;
+        let (stop, stopped) = oneshot::channel();
+        let serving = Arc::clone(&shared);
+        std::thread::Builder::new()
+            .name("runtime-api".into())
+            .spawn(move || runtime.block_on(serve(listener, serving, stopped)))
+            .map_err(io("starting the Runtime API's thread"))?;
+        Ok(Self { address, shared, queue, stop: Some(stop) })
+    }
+
+    /// `host:port`, as `AWS_LAMBDA_RUNTIME_API` gives it to the function.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// Hands `event` to the function and waits for its answer.
+    pub async fn invoke(&self, event: &serde_json::Value) -> Result<Answer, InvokeError> {
+        if let Some(failed) = lock(&self.shared.init_error).clone() {
+            return Ok(failed);
+        }
+        let (answer, answered) = oneshot::channel();
+        let event = Bytes::from(serde_json::to_vec(event).unwrap_or_default());
+        self.queue.send(Pending { event, answer }).map_err(|_| InvokeError::Stopped)?;
+        match tokio::time::timeout(INVOCATION_TIMEOUT, answered).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(_)) => Err(InvokeError::Stopped),
+            Err(_) => Err(InvokeError::TimedOut(INVOCATION_TIMEOUT)),
+        }
+    }
+}
+
+impl Drop for RuntimeApi {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Why an invocation got no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    #[error("the function did not answer within {0:?}: is its process still running? (its log is above)")]
+    TimedOut(Duration),
+    #[error("the Runtime API stopped before the function answered")]
+    Stopped,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, mut stopped: oneshot::Receiver<()>) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut stopped => return,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let shared = Arc::clone(&shared);
+                async move { Ok::<_, std::convert::Infallible>(handle(&shared, request).await) }
+            });
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}
+
+async fn handle(shared: &Shared, request: hyper::Request<hyper::body::Incoming>) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await.map(http_body_util::Collected::to_bytes).unwrap_or_default();
+    let path = parts.uri.path().strip_prefix(PREFIX).unwrap_or_default();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (parts.method.as_str(), segments.as_slice()) {
+        ("GET", ["invocation", "next"]) => next(shared).await,
+        ("POST", ["invocation", id, "response"]) => {
+            let value = serde_json::from_slice(&body)
+                .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&body).into_owned()));
+            answer(shared, id, Answer::Response(value))
+        }
+        ("POST", ["invocation", id, "error"]) => answer(shared, id, error(&body)),
+        ("POST", ["init", "error"]) => {
+            *lock(&shared.init_error) = Some(error(&body));
+            status(202, "{}")
+        }
+        _ => status(404, r#"{"errorMessage":"not a Runtime API path"}"#),
+    }
+}
+
+/// Blocks until an event is queued, as Lambda's `next` does.
+async fn next(shared: &Shared) -> hyper::Response<Full<Bytes>> {
+    let Some(pending) = shared.queued.lock().await.recv().await else {
+        return status(500, r#"{"errorMessage":"the Runtime API is stopping"}"#);
+    };
+    let id = format!("local-{:08}", shared.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    lock(&shared.in_flight).insert(id.clone(), pending.answer);
+    let deadline = jiff::Timestamp::now() + INVOCATION_TIMEOUT;
+    hyper::Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .header("lambda-runtime-aws-request-id", &id)
+        .header("lambda-runtime-deadline-ms", deadline.as_millisecond().to_string())
+        .header("lambda-runtime-invoked-function-arn", &shared.function_arn)
+        .header("lambda-runtime-trace-id", format!("Root=1-00000000-{id}"))
+        .body(Full::new(pending.event))
+        .unwrap_or_default()
+}
+
+fn answer(shared: &Shared, id: &str, answer: Answer) -> hyper::Response<Full<Bytes>> {
+    match lock(&shared.in_flight).remove(id) {
+        Some(waiting) => {
+            let _ = waiting.send(answer);
+            status(202, r#"{"status":"OK"}"#)
+        }
+        None => status(400, r#"{"errorMessage":"no such invocation in flight"}"#),
+    }
+}
+
+fn error(body: &[u8]) -> Answer {
+    let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let field = |name: &str| value[name].as_str().unwrap_or_default().to_owned();
+    Answer::Error { error_type: field("errorType"), error_message: field("errorMessage") }
+}
+
+fn status(code: u16, body: &'static str) -> hyper::Response<Full<Bytes>> {
+    hyper::Response::builder()
+        .status(code)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .unwrap_or_default()
+}
+
+/// A built function binary running against a [`RuntimeApi`], with the environment the template
+/// gives it, its AWS calls going to `aws_endpoint`. Killed when dropped.
+#[derive(Debug)]
+pub struct FunctionProcess {
+    pub api: RuntimeApi,
+    child: std::process::Child,
+}
+
+impl FunctionProcess {
+    /// Starts `target/debug/<binary>` (see [`binary_path`]).
+    pub fn start(spec: &FunctionSpec, aws_endpoint: &str) -> Result<Self, LocalError> {
+        let api = RuntimeApi::start(&spec.binary)?;
+        let path = binary_path(&spec.binary)?;
+        let child = std::process::Command::new(&path)
+            .envs(&spec.env)
+            .envs(lambda_environment(&spec.binary, api.address(), aws_endpoint))
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .map_err(|source| LocalError::Io { what: format!("starting {}", path.display()), source })?;
+        Ok(Self { api, child })
+    }
+
+    pub async fn invoke(&self, event: &serde_json::Value) -> Result<Answer, InvokeError> {
+        self.api.invoke(event).await
+    }
+}
+
+impl Drop for FunctionProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What Lambda sets in every function's environment, plus the local AWS: the SDK names the
+/// function in its user agent (`AWS_SDK_UA_APP_ID`), so the proxy checks its calls against its role.
+fn lambda_environment(binary: &str, runtime_api: &str, aws_endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_LAMBDA_RUNTIME_API", runtime_api.to_owned()),
+        ("AWS_LAMBDA_FUNCTION_NAME", binary.to_owned()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_owned()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{binary}")),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "local".to_owned()),
+        ("AWS_ENDPOINT_URL", aws_endpoint.to_owned()),
+        ("AWS_REGION", crate::template::REGION.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_CONFIG_FILE", "/dev/null".to_owned()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ("AWS_SDK_UA_APP_ID", binary.to_owned()),
+    ]
+}
+
+/// Where cargo put the debug build of a function's binary; an error saying how to build it.
+pub fn binary_path(binary: &str) -> Result<PathBuf, LocalError> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| crate::moto::workspace_root().join("target"), PathBuf::from);
+    let path = target.join("debug").join(binary);
+    if is_file(&path) {
+        Ok(path)
+    } else {
+        Err(LocalError::BinaryMissing { binary: binary.to_owned(), looked_for: path.display().to_string() })
+    }
+}
+
+fn is_file(path: &Path) -> bool {
+    path.metadata().is_ok_and(|m| m.is_file())
+}
