@@ -71,6 +71,9 @@ pub enum Command {
     /// A tenant's operator tokens (by id, never the token), and revoking one
     #[command(subcommand)]
     Operators(Operators),
+    /// Customers from a spreadsheet
+    #[command(subcommand)]
+    Customers(Customers),
     /// Which tenants the upstream billing system sending on a queue may act for
     #[command(subcommand)]
     Upstreams(Upstreams),
@@ -128,6 +131,28 @@ pub enum Operators {
         #[arg(long)]
         id: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Customers {
+    /// Import customers from a CSV file (a header row, then one contract per row), checked against
+    /// the billing-event contract: every refused row is reported with its line and reason, and a
+    /// file with any refused row sends nothing. Importing the same file again applies nothing twice.
+    #[command(after_help = import_columns())]
+    Import {
+        file: PathBuf,
+        #[arg(long, value_parser = tenant)]
+        tenant: TenantId,
+        /// Check the file only; send nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+fn import_columns() -> String {
+    let columns: Vec<String> =
+        crate::import::COLUMNS.iter().map(|(name, what)| format!("  {name:<18} {what}")).collect();
+    format!("Columns:\n{}", columns.join("\n"))
 }
 
 #[derive(Debug, Subcommand)]

@@ -172,3 +172,47 @@ async fn a_reader_that_stops_reading_is_no_failure() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
 }
+
+async fn holder(stack: &LocalStack, tenant: &str, contract: &str) -> Option<avisa_domain::account::ContractHolder> {
+    use avisa_domain::ports::AccountStore;
+    let store = avisa_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), "avisa-Table");
+    let tenant = avisa_domain::ids::TenantId::parse(tenant).unwrap();
+    store.holder(&tenant, &avisa_domain::ids::ContractId::parse(contract).unwrap()).await.unwrap()
+}
+
+#[tokio::test]
+async fn customers_are_imported_from_a_spreadsheet_once_and_a_bad_file_sends_nothing() {
+    // GIVEN the local stack and the sample spreadsheet
+    let (stack, outputs) = local("import").await;
+    let outputs = outputs.to_str().unwrap();
+    let sheet = avisa_local::moto::workspace_root().join("events/demo/customers.csv");
+    let sheet = sheet.to_str().unwrap();
+    // WHEN a spreadsheet with a bad row is imported
+    let bad = std::env::temp_dir().join(format!("avisa-cli-bad-{}.csv", std::process::id()));
+    let mut text = std::fs::read_to_string(sheet).unwrap();
+    text.push_str("CT-0199,CU-0199,Bad Row,ca,,600 1,sms,true,false,false,Carrer 1,REUS-N1,,,false\n");
+    std::fs::write(&bad, text).unwrap();
+    let refused = run(&["--outputs", outputs, "customers", "import", bad.to_str().unwrap(), "--tenant", "aigues-reus"]);
+    // THEN the row is named with its line and reason, and nothing at all is sent
+    assert!(!refused.status.success());
+    assert!(stdout(&refused).contains('5') && stdout(&refused).contains("mobile"), "{}", stdout(&refused));
+    assert!(stderr(&refused).contains("nothing was sent"), "{}", stderr(&refused));
+    assert_eq!(stack.depth("BillingEventsQueue").await.unwrap(), 0);
+    // WHEN the good spreadsheet is imported, twice
+    for _ in 0..2 {
+        let imported = run(&["--outputs", outputs, "--json", "customers", "import", sheet, "--tenant", "aigues-reus"]);
+        assert!(imported.status.success(), "{}", stderr(&imported));
+        assert_eq!(serde_json::from_slice::<Value>(&imported.stdout).unwrap()["sent"], 3);
+    }
+    let drained = stack.event_source_mapping().unwrap().drain().await.unwrap();
+    // THEN each contract is a customer of the tenant, applied once
+    for contract in ["CT-0101", "CT-0102", "CT-0103"] {
+        assert!(holder(&stack, "aigues-reus", contract).await.is_some(), "{contract} imported");
+    }
+    assert_eq!(drained.of("billing-ingest").records, 6, "{drained:?}");
+    assert!(avisa_local::demo::rejections(&stack, Some("aigues-reus")).await.unwrap().is_empty());
+    // AND a tenant the queue may not act for is refused with the command that binds it
+    let foreign = run(&["--outputs", outputs, "customers", "import", sheet, "--tenant", "ajuntament-manresa"]);
+    assert!(!foreign.status.success() && stderr(&foreign).contains("avisa upstreams bind"), "{}", stderr(&foreign));
+    assert!(holder(&stack, "ajuntament-manresa", "CT-0101").await.is_none());
+}

@@ -1,5 +1,6 @@
 //! One module per group of commands; each takes the deployment and the output.
 
+mod customers;
 mod failures;
 mod local;
 mod operators;
@@ -26,6 +27,9 @@ pub async fn run(cli: Cli, out: Output) -> Result<(), CliError> {
         }
         Command::OperatorToken { tenant, name, days, admin } => {
             operators::issue(&stack()?, tenant, &name, days, admin, out).await
+        }
+        Command::Customers(crate::args::Customers::Import { file, tenant, dry_run }) => {
+            customers::import(&stack()?, &file, &tenant, dry_run, out).await
         }
         Command::Operators(command) => operators::run(&stack()?, command, out).await,
         Command::Outage { tenant, by, action } => outages::run(&stack()?, tenant, &by, action, out).await,
