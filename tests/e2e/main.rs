@@ -12,6 +12,7 @@ mod compose;
 mod fanout;
 mod faults;
 mod feedback;
+mod http_contract;
 mod ingest;
 mod outages;
 mod pacing;

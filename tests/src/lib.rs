@@ -6,7 +6,8 @@
 //! - [`esm`]: does what Lambda's SQS event source mapping does, calling the functions in-process.
 //! - [`proxy`]: between the functions and moto, records their calls and injects AWS's faults.
 //! - [`grants`]: the template's roles checked against those calls.
-//! - [`runtime_api`]: a local Lambda Runtime API, to run the real function binaries.
+//! - [`runtime_api`]: a local Lambda Runtime API, to run the real function binaries;
+//!   [`function_url`]: an HTTP front for one, as a function URL.
 //! - [`samples`]: what the samples under `events/` need in a stack, and what each one does.
 //! - [`stack`]: all of it together.
 //!
@@ -17,6 +18,7 @@ pub mod dead_letters;
 pub mod demo;
 mod error;
 pub mod esm;
+pub mod function_url;
 pub mod functions;
 pub mod grants;
 pub mod local_up;

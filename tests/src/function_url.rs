@@ -1,0 +1,192 @@
+//! A function URL on 127.0.0.1, as `cargo lambda watch` serves one: each HTTP request becomes the
+//! payload (version 2.0) Lambda gives a function behind a function URL, handed to a real function
+//! binary through its Runtime API; the function's answer becomes the HTTP response. A function
+//! that fails answers 502, as Lambda's front end does.
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{Map, Value, json};
+
+use crate::LocalError;
+use crate::runtime_api::{Answer, FunctionProcess};
+
+/// Lambda's limit on a function URL's request payload.
+const MAX_BODY: usize = 6 * 1024 * 1024;
+
+/// The URL, until dropped.
+#[derive(Debug)]
+pub struct FunctionUrl {
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl FunctionUrl {
+    /// Serves `function` on a free port, on a thread of its own.
+    pub fn start(function: Arc<FunctionProcess>) -> Result<Self, LocalError> {
+        let io = |what: &'static str| move |source| LocalError::Io { what: what.to_owned(), source };
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io("binding a function URL"))?;
+        listener.set_nonblocking(true).map_err(io("setting up a function URL"))?;
+        let url = format!("http://{}", listener.local_addr().map_err(io("binding a function URL"))?);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(io("starting a function URL's runtime"))?;
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("function-url".into())
+            .spawn(move || runtime.block_on(serve(listener, function, stopped)))
+            .map_err(io("starting a function URL's thread"))?;
+        Ok(Self { url, stop: Some(stop) })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for FunctionUrl {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn serve(
+    listener: std::net::TcpListener,
+    function: Arc<FunctionProcess>,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut stopped => return,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let function = Arc::clone(&function);
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let function = Arc::clone(&function);
+                async move { Ok::<_, std::convert::Infallible>(answer(&function, request).await) }
+            });
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}
+
+async fn answer(
+    function: &FunctionProcess,
+    request: hyper::Request<hyper::body::Incoming>,
+) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let Ok(body) = body.collect().await.map(http_body_util::Collected::to_bytes) else {
+        return plain(400, "the request's body could not be read");
+    };
+    if body.len() > MAX_BODY {
+        return plain(413, "Request must be smaller than 6291456 bytes for the InvokeFunction operation");
+    }
+    let event = event(&parts, &body);
+    match function.invoke(&event).await {
+        Ok(Answer::Response(output)) => response(&output),
+        Ok(Answer::Error { .. }) => plain(502, "Internal Server Error"),
+        Err(error) => plain(504, &error.to_string()),
+    }
+}
+
+/// The function URL payload (version 2.0) of one HTTP request.
+pub fn event(parts: &http::request::Parts, body: &[u8]) -> Value {
+    let mut headers = Map::new();
+    for (name, value) in &parts.headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        match headers.get_mut(name.as_str()) {
+            Some(Value::String(joined)) => {
+                joined.push(',');
+                joined.push_str(&value);
+            }
+            _ => {
+                headers.insert(name.as_str().to_owned(), Value::String(value));
+            }
+        }
+    }
+    let query = parts.uri.query().unwrap_or_default();
+    let mut parameters = Map::new();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        match parameters.get_mut(name.as_ref()) {
+            Some(Value::String(joined)) => {
+                joined.push(',');
+                joined.push_str(&value);
+            }
+            _ => {
+                parameters.insert(name.into_owned(), Value::String(value.into_owned()));
+            }
+        }
+    }
+    let (body, encoded) = match std::str::from_utf8(body) {
+        _ if body.is_empty() => (Value::Null, false),
+        Ok(text) => (Value::String(text.to_owned()), false),
+        Err(_) => (Value::String(base64::engine::general_purpose::STANDARD.encode(body)), true),
+    };
+    let now = jiff::Timestamp::now();
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": parts.uri.path(),
+        "rawQueryString": query,
+        "headers": headers,
+        "queryStringParameters": if parameters.is_empty() { Value::Null } else { Value::Object(parameters) },
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": "avisa-local",
+            "domainName": "127.0.0.1",
+            "domainPrefix": "avisa-local",
+            "http": {
+                "method": parts.method.as_str(),
+                "path": parts.uri.path(),
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": parts.headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default(),
+            },
+            "requestId": format!("local-{}", now.as_nanosecond()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000").to_string(),
+            "timeEpoch": now.as_millisecond(),
+        },
+        "body": body,
+        "isBase64Encoded": encoded,
+    })
+}
+
+/// The HTTP response of a function's answer (`{statusCode, headers, body, isBase64Encoded}`).
+fn response(output: &Value) -> hyper::Response<Full<Bytes>> {
+    let status = output["statusCode"].as_u64().and_then(|s| u16::try_from(s).ok()).unwrap_or(200);
+    let text = output["body"].as_str().unwrap_or_default();
+    let body = if output["isBase64Encoded"].as_bool() == Some(true) {
+        base64::engine::general_purpose::STANDARD.decode(text).unwrap_or_default()
+    } else {
+        text.as_bytes().to_vec()
+    };
+    let mut builder = hyper::Response::builder().status(status);
+    for (name, value) in output["headers"].as_object().into_iter().flatten() {
+        if let Some(value) = value.as_str() {
+            builder = builder.header(name.as_str(), value);
+        }
+    }
+    builder.body(Full::new(Bytes::from(body))).unwrap_or_else(|_| plain(502, "the function's headers are not HTTP"))
+}
+
+fn plain(status: u16, message: &str) -> hyper::Response<Full<Bytes>> {
+    hyper::Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(json!({ "Message": message }).to_string())))
+        .unwrap_or_default()
+}
