@@ -118,7 +118,7 @@ fn judge(outcome: &Outcome, answer: &Answer, new_rejections: &[String]) -> Resul
 
 /// A data file parses as the command that reads it parses it.
 fn parses_as_its_reader_reads_it(sample: &Sample) -> Result<(), String> {
-    if sample.file.ends_with(".csv") {
+    if std::path::Path::new(&sample.file).extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
         // `avisa customers import` checks every row against the contract (cli/tests/cli.rs imports
         // this file); here, that it has the contract's columns.
         let path = avisa_local::moto::workspace_root().join("events").join(&sample.file);
