@@ -129,11 +129,18 @@ async fn outages_are_planned_and_listed_from_the_stacks_outputs_alone() {
     std::fs::write(&plan, sample["body"].as_str().unwrap()).unwrap();
     let (outputs, plan) = (outputs.to_str().unwrap(), plan.to_str().unwrap());
     // WHEN a planner plans it with nothing but --outputs (no environment variables)
-    let planned = run(&["--outputs", outputs, "outage", "--tenant", "aigues-reus", "--as", "Anna", "plan", plan]);
+    let planned =
+        run(&["--outputs", outputs, "--json", "outage", "--tenant", "aigues-reus", "--as", "Anna", "plan", plan]);
     assert!(planned.status.success(), "{}", stderr(&planned));
     let planned: Value = serde_json::from_slice(&planned.stdout).unwrap();
     assert_eq!(planned["dry_run"]["contracts"], 1, "{planned}");
     let id = planned["outage"]["outage_id"].as_str().unwrap();
+    // AND a person reads its dry run in sentences
+    let shown = run(&["--outputs", outputs, "outage", "--tenant", "aigues-reus", "--as", "Anna", "show", id]);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let shown = stdout(&shown);
+    assert!(shown.contains(&format!("outage {id}  planned  interruption")), "{shown}");
+    assert!(shown.contains("reaches 1 recipient(s): 1 contract(s)") && shown.contains("SMS in ca"), "{shown}");
     // THEN it is in the tenant's list, as a table and as JSON
     let table = run(&["--outputs", outputs, "outage", "--tenant", "aigues-reus", "--as", "Anna", "list"]);
     assert!(table.status.success(), "{}", stderr(&table));

@@ -1,11 +1,13 @@
 //! The outage desk, run with the outage-scheduler's own code against the deployment.
 
+use std::fmt::Write;
+
 use avisa_domain::ids::{OutageId, TenantId};
-use avisa_domain::outage::{OutagePlan, Reschedule};
+use avisa_domain::outage::{DryRun, Outage, OutagePlan, Reschedule};
 
 use crate::args::OutageAction;
 use crate::error::CliError;
-use crate::output::Output;
+use crate::output::{Output, when};
 use crate::stack::Stack;
 
 pub async fn run(stack: &Stack, tenant: TenantId, by: &str, action: OutageAction, out: Output) -> Result<(), CliError> {
@@ -17,7 +19,7 @@ pub async fn run(stack: &Stack, tenant: TenantId, by: &str, action: OutageAction
     let by = format!("cli:{by}");
     let id = |raw: &str| OutageId::parse(raw).map_err(|e| CliError::refused(format!("outage id {raw}: {e}")));
     let refused = |e: avisa_domain::Error| CliError::refused(e.to_string());
-    let shown = match action {
+    let (outage, dry_run) = match action {
         OutageAction::List { limit } => return list(&desk.list(&tenant, limit).await.map_err(refused)?, out),
         OutageAction::Plan { file } => {
             let name = file.display().to_string();
@@ -31,39 +33,95 @@ pub async fn run(stack: &Stack, tenant: TenantId, by: &str, action: OutageAction
                 });
             }
             let (outage, dry_run) = desk.plan(&by, plan).await.map_err(refused)?;
-            serde_json::json!({ "outage": outage, "dry_run": dry_run })
+            (outage, Some(dry_run))
         }
         OutageAction::Show { id: outage_id } => {
             let (outage, dry_run) = desk.dry_run(&tenant, &id(&outage_id)?).await.map_err(refused)?;
-            serde_json::json!({ "outage": outage, "dry_run": dry_run })
+            (outage, Some(dry_run))
         }
         OutageAction::Confirm { id: outage_id } => {
-            serde_json::json!({ "outage": desk.confirm(&by, &tenant, &id(&outage_id)?).await.map_err(refused)?.outage })
+            (desk.confirm(&by, &tenant, &id(&outage_id)?).await.map_err(refused)?.outage, None)
         }
         OutageAction::Reschedule { id: outage_id, start, end } => {
             let to = Reschedule { start, expected_end: end };
-            serde_json::json!({ "outage": desk.reschedule(&by, &tenant, &id(&outage_id)?, to).await.map_err(refused)?.outage })
+            (desk.reschedule(&by, &tenant, &id(&outage_id)?, to).await.map_err(refused)?.outage, None)
         }
         OutageAction::Cancel { id: outage_id } => {
-            serde_json::json!({ "outage": desk.cancel(&by, &tenant, &id(&outage_id)?).await.map_err(refused)?.outage })
+            (desk.cancel(&by, &tenant, &id(&outage_id)?).await.map_err(refused)?.outage, None)
         }
-        OutageAction::End { id: outage_id, notify_restored } => serde_json::json!({
-            "outage": desk.end(&by, &tenant, &id(&outage_id)?, notify_restored).await.map_err(refused)?.outage
-        }),
+        OutageAction::End { id: outage_id, notify_restored } => {
+            (desk.end(&by, &tenant, &id(&outage_id)?, notify_restored).await.map_err(refused)?.outage, None)
+        }
     };
-    crate::output::print_json(&shown)
+    let json = match &dry_run {
+        Some(dry_run) => serde_json::json!({ "outage": outage, "dry_run": dry_run }),
+        None => serde_json::json!({ "outage": outage }),
+    };
+    out.said(&described(&outage, dry_run.as_ref()), &json)
 }
 
-fn list(outages: &[avisa_domain::outage::Outage], out: Output) -> Result<(), CliError> {
+/// What a planner reads: the outage, and who its alerts would reach.
+fn described(outage: &Outage, dry_run: Option<&DryRun>) -> String {
+    let mut text = format!(
+        "outage {}  {}  {}  {} to {}\n",
+        outage.outage_id,
+        name(&outage.status),
+        name(&outage.kind),
+        when(outage.window.start),
+        when(outage.window.expected_end),
+    );
+    let Some(dry_run) = dry_run else { return text.trim_end().to_owned() };
+    let channels: Vec<String> = dry_run.by_channel.iter().map(|(c, n)| format!("{} {n}", c.as_str())).collect();
+    let _ = writeln!(
+        text,
+        "reaches {} recipient(s): {} contract(s), {} subscriber(s); by channel: {}; unreachable {} \
+         ({} without a mobile, {} without consent)",
+        dry_run.recipients,
+        dry_run.contracts,
+        dry_run.subscribers,
+        if channels.is_empty() { "none".to_owned() } else { channels.join(", ") },
+        dry_run.unreachable,
+        dry_run.without_mobile,
+        dry_run.without_consent,
+    );
+    let cost = dry_run.estimated_cost.as_ref().map_or_else(
+        || "no price per SMS part in the tenant's settings".to_owned(),
+        |cost| format!("estimated cost {} {}", cost.amount, cost.currency.code()),
+    );
+    let _ = writeln!(
+        text,
+        "{} alert time(s), {} SMS part(s) per alert time; {cost}",
+        dry_run.alerts_planned, dry_run.sms_parts_per_alert
+    );
+    for sms in &dry_run.sms {
+        let fit = sms.does_not_fit.as_deref().map_or_else(String::new, |why| format!(" — does not fit: {why}"));
+        let _ = writeln!(
+            text,
+            "SMS in {} to {} ({} part(s)){fit}:\n  {}",
+            sms.locale.code(),
+            sms.recipients,
+            sms.parts,
+            sms.text
+        );
+    }
+    text.trim_end().to_owned()
+}
+
+/// A unit enum as it is serialized (`planned`, `interruption`…).
+fn name(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn list(outages: &[Outage], out: Output) -> Result<(), CliError> {
     let rows = outages
         .iter()
         .map(|o| {
             vec![
                 o.outage_id.to_string(),
-                serde_json::to_value(o.status).ok().and_then(|s| s.as_str().map(str::to_owned)).unwrap_or_default(),
-                crate::output::when(o.window.start),
-                crate::output::when(o.window.expected_end),
-                serde_json::to_value(o.kind).ok().and_then(|s| s.as_str().map(str::to_owned)).unwrap_or_default(),
+                name(&o.status),
+                when(o.window.start),
+                when(o.window.expected_end),
+                name(&o.kind),
             ]
         })
         .collect();
