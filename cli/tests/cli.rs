@@ -140,7 +140,10 @@ async fn outages_are_planned_and_listed_from_the_stacks_outputs_alone() {
     assert!(shown.status.success(), "{}", stderr(&shown));
     let shown = stdout(&shown);
     assert!(shown.contains(&format!("outage {id}  planned  interruption")), "{shown}");
-    assert!(shown.contains("reaches 1 recipient(s): 1 contract(s)") && shown.contains("SMS in ca"), "{shown}");
+    assert!(
+        shown.contains("reaches 1 recipient(s): 1 contract(s)") && shown.contains("SMS in ca, to 1 recipient(s)"),
+        "{shown}"
+    );
     // THEN it is in the tenant's list, as a table and as JSON
     let table = run(&["--outputs", outputs, "outage", "--tenant", "aigues-reus", "--as", "Anna", "list"]);
     assert!(table.status.success(), "{}", stderr(&table));

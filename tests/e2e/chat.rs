@@ -3,8 +3,6 @@
 //! standing in for the Graph API; staff work through the chat desk; the no-reply timers fire
 //! through the local harness at an injected time.
 
-use std::sync::{Arc, Mutex};
-
 use avisa_aws::DynamoStore;
 use avisa_domain::ports::TenantDirectory;
 use avisa_local::{LocalStack, schedules};
@@ -19,48 +17,7 @@ const SECRET: &str = "local-app-secret";
 const TOKEN: &str = "avisa_op_chat_desk";
 const CITIZEN: &str = "34600222333";
 
-/// What the Graph API stand-in received: the JSON bodies of the messages sent.
-pub(crate) type Sent = Arc<Mutex<Vec<Value>>>;
-
-/// A Graph API stand-in on 127.0.0.1 that accepts every message; its base URL and what it got.
-fn graph_api() -> (String, Sent) {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}/v21.0", listener.local_addr().unwrap());
-    let sent: Sent = Arc::default();
-    let record = sent.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let mut stream = stream.unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let (mut line, mut length) = (String::new(), 0);
-            reader.read_line(&mut line).unwrap();
-            loop {
-                let mut header = String::new();
-                reader.read_line(&mut header).unwrap();
-                let header = header.trim_end().to_ascii_lowercase();
-                if header.is_empty() {
-                    break;
-                }
-                if let Some(value) = header.strip_prefix("content-length: ") {
-                    length = value.parse().unwrap();
-                }
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            let mut all = record.lock().unwrap();
-            all.push(serde_json::from_slice(&body).unwrap());
-            let answer =
-                format!(r#"{{"messaging_product":"whatsapp","messages":[{{"id":"wamid.out.{}"}}]}}"#, all.len());
-            let reply = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-                answer.len()
-            );
-            stream.write_all(reply.as_bytes()).unwrap();
-        }
-    });
-    (base, sent)
-}
+pub(crate) use avisa_local::graph_api::Sent;
 
 pub(crate) struct Line {
     pub(crate) stack: LocalStack,
@@ -89,7 +46,7 @@ pub(crate) fn texts(sent: &Sent) -> Vec<String> {
 impl Line {
     pub(crate) async fn start(change: impl FnOnce(&mut avisa_domain::tenant::TenantSettings)) -> Self {
         let mut stack = stack().await;
-        let (base, sent) = graph_api();
+        let avisa_local::graph_api::GraphApi { base, sent } = avisa_local::graph_api::GraphApi::start(0).unwrap();
         for spec in &mut stack.functions {
             if spec.binary == "notice-dispatcher" {
                 spec.env.insert("WHATSAPP_API_BASE".into(), base.clone());

@@ -3,15 +3,11 @@
 //! binary through its Runtime API; the function's answer becomes the HTTP response. A function
 //! that fails answers 502, as Lambda's front end does.
 
-use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use base64::Engine;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use serde_json::{Map, Value, json};
 
 use crate::LocalError;
@@ -24,61 +20,21 @@ const MAX_BODY: usize = 6 * 1024 * 1024;
 #[derive(Debug)]
 pub struct FunctionUrl {
     url: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _server: crate::server::LocalServer,
 }
 
 impl FunctionUrl {
     /// Serves `function` on a free port, on a thread of its own.
     pub fn start(function: Arc<FunctionProcess>) -> Result<Self, LocalError> {
-        let io = |what: &'static str| move |source| LocalError::Io { what: what.to_owned(), source };
-        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io("binding a function URL"))?;
-        listener.set_nonblocking(true).map_err(io("setting up a function URL"))?;
-        let url = format!("http://{}", listener.local_addr().map_err(io("binding a function URL"))?);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(io("starting a function URL's runtime"))?;
-        let (stop, stopped) = tokio::sync::oneshot::channel();
-        std::thread::Builder::new()
-            .name("function-url".into())
-            .spawn(move || runtime.block_on(serve(listener, function, stopped)))
-            .map_err(io("starting a function URL's thread"))?;
-        Ok(Self { url, stop: Some(stop) })
+        let server = crate::server::start("a function URL", 0, move |request| {
+            let function = Arc::clone(&function);
+            async move { Ok::<_, std::convert::Infallible>(answer(&function, request).await) }
+        })?;
+        Ok(Self { url: format!("http://{}", server.address), _server: server })
     }
 
     pub fn url(&self) -> &str {
         &self.url
-    }
-}
-
-impl Drop for FunctionUrl {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-async fn serve(
-    listener: std::net::TcpListener,
-    function: Arc<FunctionProcess>,
-    mut stopped: tokio::sync::oneshot::Receiver<()>,
-) {
-    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = &mut stopped => return,
-        };
-        let Ok((stream, _)) = accepted else { continue };
-        let function = Arc::clone(&function);
-        tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                let function = Arc::clone(&function);
-                async move { Ok::<_, std::convert::Infallible>(answer(&function, request).await) }
-            });
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-        });
     }
 }
 

@@ -21,6 +21,7 @@ pub mod esm;
 pub mod function_url;
 pub mod functions;
 pub mod grants;
+pub mod graph_api;
 pub mod local_up;
 pub mod moto;
 pub mod ops;
@@ -30,6 +31,7 @@ pub mod redrive;
 pub mod runtime_api;
 pub mod samples;
 pub mod schedules;
+mod server;
 pub mod stack;
 pub mod template;
 

@@ -5,16 +5,12 @@
 //! function; [`RuntimeApi::invoke`] hands it one event and waits for the answer.
 
 use std::collections::HashMap;
-use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::LocalError;
@@ -51,19 +47,14 @@ struct Shared {
 /// The Runtime API of one function, on 127.0.0.1 until dropped.
 #[derive(Debug)]
 pub struct RuntimeApi {
-    address: String,
+    server: crate::server::LocalServer,
     shared: Arc<Shared>,
     queue: mpsc::UnboundedSender<Pending>,
-    stop: Option<oneshot::Sender<()>>,
 }
 
 impl RuntimeApi {
     /// Serves the Runtime API of the function named `function` on a thread of its own.
     pub fn start(function: &str) -> Result<Self, LocalError> {
-        let io = |what: &'static str| move |source| LocalError::Io { what: what.to_owned(), source };
-        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io("binding the Runtime API"))?;
-        listener.set_nonblocking(true).map_err(io("setting up the Runtime API"))?;
-        let address = listener.local_addr().map_err(io("binding the Runtime API"))?.to_string();
         let (queue, queued) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             function_arn: format!("arn:aws:lambda:{}:123456789012:function:{function}", crate::template::REGION),
@@ -72,22 +63,17 @@ impl RuntimeApi {
             init_error: Mutex::new(None),
             next_id: std::sync::atomic::AtomicU64::new(1),
         });
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(io("starting the Runtime API's runtime"))?;
-        let (stop, stopped) = oneshot::channel();
         let serving = Arc::clone(&shared);
-        std::thread::Builder::new()
-            .name("runtime-api".into())
-            .spawn(move || runtime.block_on(serve(listener, serving, stopped)))
-            .map_err(io("starting the Runtime API's thread"))?;
-        Ok(Self { address, shared, queue, stop: Some(stop) })
+        let server = crate::server::start("the Runtime API", 0, move |request| {
+            let shared = Arc::clone(&serving);
+            async move { Ok::<_, std::convert::Infallible>(handle(&shared, request).await) }
+        })?;
+        Ok(Self { server, shared, queue })
     }
 
     /// `host:port`, as `AWS_LAMBDA_RUNTIME_API` gives it to the function.
     pub fn address(&self) -> &str {
-        &self.address
+        &self.server.address
     }
 
     /// Hands `event` to the function and waits for its answer.
@@ -106,14 +92,6 @@ impl RuntimeApi {
     }
 }
 
-impl Drop for RuntimeApi {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
 /// Why an invocation got no answer.
 #[derive(Debug, thiserror::Error)]
 pub enum InvokeError {
@@ -125,25 +103,6 @@ pub enum InvokeError {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, mut stopped: oneshot::Receiver<()>) {
-    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = &mut stopped => return,
-        };
-        let Ok((stream, _)) = accepted else { continue };
-        let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                let shared = Arc::clone(&shared);
-                async move { Ok::<_, std::convert::Infallible>(handle(&shared, request).await) }
-            });
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-        });
-    }
 }
 
 async fn handle(shared: &Shared, request: hyper::Request<hyper::body::Incoming>) -> hyper::Response<Full<Bytes>> {

@@ -4,6 +4,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use avisa_local::graph_api::GraphApi;
 use avisa_local::{LocalStack, demo, local_up, samples};
 
 use crate::error::CliError;
@@ -15,8 +16,13 @@ pub async fn demo() -> Result<(), CliError> {
 }
 
 pub async fn local_up(port: u16, drain: bool) -> Result<(), CliError> {
-    let stack = LocalStack::start_on(port).await?;
+    let mut stack = LocalStack::start_on(port).await?;
     samples::provision(&stack).await?;
+    // The chat line's replies go to a stand-in for Meta's Graph API, as emails and SMS go to moto.
+    let whatsapp = GraphApi::start(port.saturating_add(1))?;
+    for spec in stack.functions.iter_mut().filter(|f| f.binary == "notice-dispatcher") {
+        spec.env.insert("WHATSAPP_API_BASE".into(), whatsapp.base.clone());
+    }
     let outputs = local_up::outputs_path();
     local_up::write_outputs(&stack, &outputs)?;
     crate::output::print(&format!(
@@ -37,9 +43,13 @@ pub async fn local_up(port: u16, drain: bool) -> Result<(), CliError> {
     )?;
     if drain {
         let _logs = tracing_subscriber::fmt().with_env_filter("avisa_local=info").try_init();
-        crate::output::print(
-            "the queues' functions run here, so what you invoke flows on to SES, SNS and the table (--no-drain to keep messages on the queues). Ctrl-C to stop.\n",
-        )?;
+        crate::output::print(&format!(
+            "the queues' functions run here, so what you invoke flows on: emails and SMS to moto \
+             ({}/moto-api/data.json), WhatsApp replies to a stand-in for the Graph API ({}/sent), state \
+             to the table (--no-drain keeps messages on the queues). Ctrl-C to stop.\n",
+            stack.endpoint(),
+            whatsapp.base.trim_end_matches("/v21.0"),
+        ))?;
         tokio::select! {
             drained = local_up::keep_draining(&stack, Duration::from_secs(1)) => drained?,
             stopped = tokio::signal::ctrl_c() => stopped.map_err(|source| CliError::Io { what: "waiting for Ctrl-C".into(), source })?,

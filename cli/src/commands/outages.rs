@@ -97,7 +97,7 @@ fn described(outage: &Outage, dry_run: Option<&DryRun>) -> String {
         let fit = sms.does_not_fit.as_deref().map_or_else(String::new, |why| format!(" — does not fit: {why}"));
         let _ = writeln!(
             text,
-            "SMS in {} to {} ({} part(s)){fit}:\n  {}",
+            "SMS in {}, to {} recipient(s), {} part(s){fit}:\n  {}",
             sms.locale.code(),
             sms.recipients,
             sms.parts,

@@ -14,14 +14,10 @@ mod faults;
 mod request;
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 
 pub use faults::{FaultKind, FaultPlan};
 pub use request::{Authorised, AwsRequest, understand};
@@ -69,19 +65,12 @@ struct Shared {
 pub struct AwsProxy {
     endpoint: String,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _server: crate::server::LocalServer,
 }
 
 impl AwsProxy {
     /// Starts a proxy in front of `upstream` (moto's endpoint), on a thread of its own.
     pub fn start(upstream: &str) -> Result<Self, LocalError> {
-        let io = |what: &str| {
-            let what = what.to_owned();
-            move |source| LocalError::Io { what, source }
-        };
-        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io("binding the AWS proxy"))?;
-        listener.set_nonblocking(true).map_err(io("setting up the AWS proxy"))?;
-        let endpoint = format!("http://{}", listener.local_addr().map_err(io("binding the AWS proxy"))?);
         let shared = Arc::new(Shared {
             upstream: upstream.trim_end_matches('/').to_owned(),
             client: reqwest::Client::builder().pool_max_idle_per_host(4).build().unwrap_or_default(),
@@ -90,18 +79,12 @@ impl AwsProxy {
             recipients: Mutex::new(BTreeMap::new()),
             one_at_a_time: tokio::sync::Mutex::new(()),
         });
-        let (stop, stopped) = tokio::sync::oneshot::channel();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(io("starting the AWS proxy's runtime"))?;
         let serving = Arc::clone(&shared);
-        std::thread::Builder::new()
-            .name("aws-proxy".into())
-            .spawn(move || runtime.block_on(serve(listener, serving, stopped)))
-            .map_err(io("starting the AWS proxy's thread"))?;
-        Ok(Self { endpoint, shared, stop: Some(stop) })
+        let server = crate::server::start("the AWS proxy", 2, move |request| {
+            let shared = Arc::clone(&serving);
+            async move { handle(&shared, request).await }
+        })?;
+        Ok(Self { endpoint: format!("http://{}", server.address), shared, _server: server })
     }
 
     pub fn endpoint(&self) -> &str {
@@ -141,36 +124,8 @@ impl AwsProxy {
     }
 }
 
-impl Drop for AwsProxy {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, mut stopped: tokio::sync::oneshot::Receiver<()>) {
-    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = &mut stopped => return,
-        };
-        let Ok((stream, _)) = accepted else { continue };
-        let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                let shared = Arc::clone(&shared);
-                async move { handle(&shared, request).await }
-            });
-            // A connection we drop on purpose (a lost answer) ends in an error here: expected.
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-        });
-    }
 }
 
 /// Why a connection was dropped without an answer.
