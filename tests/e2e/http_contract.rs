@@ -8,10 +8,9 @@ use std::sync::Arc;
 
 use avisa_local::function_url::FunctionUrl;
 use avisa_local::moto::workspace_root;
-use avisa_local::runtime_api::FunctionProcess;
 use avisa_local::samples::{self, SAMPLE_OPERATOR_TOKEN};
 
-use crate::support::{sample_body, stack};
+use crate::support::stack;
 
 /// Examples per operation and phase: enough to reach every documented status, bounded in time.
 const MAX_EXAMPLES: &str = "12";
@@ -29,16 +28,17 @@ fn schemathesis() -> PathBuf {
     path
 }
 
-/// `phases`: schemathesis's; the stateful one follows the document's links (the outage desk's).
+/// `phases`: schemathesis's; the stateful one follows the document's links (outages, complaints).
 async fn holds_to_the_document(function: &str, phases: &str) {
-    // GIVEN the local stack as `make local-up` provisions it, the sample customer, and the
-    // function's real binary behind a function URL
+    // GIVEN the local stack as `make local-up` provisions it, with every sample invoked (a
+    // customer, a conversation, an incident, a complaint, outages), and the function's real binary
+    // behind a function URL
     let stack = stack().await;
     samples::provision(&stack).await.unwrap();
-    crate::support::ingest(&stack, &[sample_body("events/billing-ingest/customer-upserted.json")]).await;
-    let spec = stack.function(function).unwrap();
-    let process = Arc::new(FunctionProcess::start(spec, stack.proxy().endpoint()).unwrap());
-    let url = FunctionUrl::start(process).unwrap();
+    let (mut processes, wrong) = crate::samples::invoke_every_sample(&stack).await;
+    assert!(wrong.is_empty(), "the samples do not do what they say: {wrong:?}");
+    let process = processes.remove(function).unwrap_or_else(|| panic!("no sample invoked {function}"));
+    let url = FunctionUrl::start(Arc::new(process)).unwrap();
     // WHEN schemathesis sends what the document allows, and what it does not
     let workdir = std::env::temp_dir().join(format!("avisa-schemathesis-{function}-{}", std::process::id()));
     std::fs::create_dir_all(&workdir).unwrap();
@@ -74,7 +74,7 @@ async fn the_outage_api_answers_as_its_document_says() {
 
 #[tokio::test]
 async fn the_staff_api_answers_as_its_document_says() {
-    holds_to_the_document("chat-desk", "examples,coverage,fuzzing").await;
+    holds_to_the_document("chat-desk", "examples,coverage,fuzzing,stateful").await;
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use avisa_local::LocalStack;
 use avisa_local::runtime_api::{Answer, FunctionProcess};
 use avisa_local::samples::{self, Outcome, Sample};
 use avisa_local::stack::DEMO_TENANT;
@@ -28,15 +29,27 @@ fn every_sample_file_declares_its_outcome_and_every_declared_sample_exists() {
 
 #[tokio::test]
 async fn every_sample_does_what_the_manifest_says_through_the_real_binaries() {
-    // GIVEN the local stack as `make local-up` provisions it, and every function's binary running
-    // against a Runtime API of its own
+    // GIVEN the local stack as `make local-up` provisions it
     let stack = stack().await;
     samples::provision(&stack).await.unwrap();
-    let manifest = samples::manifest().unwrap();
+    // WHEN each sample is invoked, in the manifest's order, through its function's binary
+    let (processes, wrong) = invoke_every_sample(&stack).await;
+    drop(processes);
+    // THEN each does what the manifest says
+    assert!(wrong.is_empty(), "samples that do not do what {} says:\n  {}", samples::MANIFEST, wrong.join("\n  "));
+    // AND the invoice email the dispatcher sample sends reached SES once, for the sample customer
+    let emails = stack.moto().sent().unwrap().emails;
+    let to_maria = emails.iter().filter(|e| e.destinations.to.iter().any(|to| to == "maria.puig@example.cat")).count();
+    assert_eq!(to_maria, 1, "the invoice email of events/notice-dispatcher/email-delivery.json, once");
+}
+
+/// Invokes every sample in the manifest's order, each through its function's real binary running
+/// against a Runtime API of its own; the processes (still running), and what did not do what the
+/// manifest says.
+pub(crate) async fn invoke_every_sample(stack: &LocalStack) -> (BTreeMap<String, FunctionProcess>, Vec<String>) {
     let mut processes: BTreeMap<String, FunctionProcess> = BTreeMap::new();
     let mut wrong = Vec::new();
-    // WHEN each sample is invoked, in the manifest's order
-    for sample in &manifest {
+    for sample in &samples::manifest().unwrap() {
         if let Outcome::Data { .. } = sample.outcome {
             if let Err(why) = parses_as_its_reader_reads_it(sample) {
                 wrong.push(format!("{}: {why}", sample.file));
@@ -48,28 +61,21 @@ async fn every_sample_does_what_the_manifest_says_through_the_real_binaries() {
             let spec = stack.function(&function).unwrap_or_else(|| panic!("{}: no function {function}", sample.file));
             processes.insert(function.clone(), FunctionProcess::start(spec, stack.proxy().endpoint()).unwrap());
         }
-        let rejections_before = avisa_local::demo::rejections(&stack, Some(DEMO_TENANT)).await.unwrap().len();
-        let answer = processes[&function].invoke(&sample.event().unwrap()).await;
-        let answer = match answer {
+        let rejections_before = avisa_local::demo::rejections(stack, Some(DEMO_TENANT)).await.unwrap().len();
+        let answer = match processes[&function].invoke(&sample.event().unwrap()).await {
             Ok(answer) => answer,
             Err(error) => {
                 wrong.push(format!("{}: {error}", sample.file));
                 continue;
             }
         };
-        let rejections = avisa_local::demo::rejections(&stack, Some(DEMO_TENANT)).await.unwrap();
+        let rejections = avisa_local::demo::rejections(stack, Some(DEMO_TENANT)).await.unwrap();
         let new_rejections = &rejections[..rejections.len() - rejections_before];
-        // THEN it does what the manifest says
         if let Err(why) = judge(&sample.outcome, &answer, new_rejections) {
             wrong.push(format!("{} ({}): {why}", sample.file, what(sample)));
         }
     }
-    drop(processes);
-    assert!(wrong.is_empty(), "samples that do not do what {} says:\n  {}", samples::MANIFEST, wrong.join("\n  "));
-    // AND the invoice email the dispatcher sample sends reached SES once, for the sample customer
-    let emails = stack.moto().sent().unwrap().emails;
-    let to_maria = emails.iter().filter(|e| e.destinations.to.iter().any(|to| to == "maria.puig@example.cat")).count();
-    assert_eq!(to_maria, 1, "the invoice email of events/notice-dispatcher/email-delivery.json, once");
+    (processes, wrong)
 }
 
 fn what(sample: &Sample) -> &str {
