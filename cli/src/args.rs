@@ -180,8 +180,8 @@ pub enum OutageAction {
     Plan { file: PathBuf },
     /// The tenant's outages, the latest start first
     List {
-        #[arg(long, default_value_t = 50)]
-        limit: usize,
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        limit: u16,
     },
     /// An outage and its dry run: who will be told, on which channel, at what cost
     Show { id: String },

@@ -51,7 +51,9 @@ pub fn read(file: impl Read, tenant: &TenantId, now: jiff::Timestamp) -> Result<
         return Err(vec![RefusedRow { line: 0, reason: format!("the file could not be read: {e}") }]);
     }
     let digest = hex::encode(&sha2::Sha256::digest(&bytes)[..6]);
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes.as_slice());
+    // Spreadsheets often save UTF-8 with a byte-order mark.
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text);
     let headers = match reader.headers() {
         Ok(headers) => headers.clone(),
         Err(e) => return Err(vec![RefusedRow { line: 1, reason: format!("no header row: {e}") }]),
@@ -61,15 +63,19 @@ pub fn read(file: impl Read, tenant: &TenantId, now: jiff::Timestamp) -> Result<
     }
     let (mut imported, mut refused) = (Vec::new(), Vec::new());
     let mut contracts = std::collections::BTreeMap::new();
+    let mut lines = Lines::new(text);
     for record in reader.records() {
         let (line, row) = match record {
-            Ok(row) => (row.position().map_or(0, csv::Position::line), row),
+            Ok(row) => (lines.of(row.position()), row),
             Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
-                refused.push(RefusedRow { line, reason: format!("not a CSV row: {e}") });
+                refused.push(RefusedRow { line: lines.of(e.position()), reason: format!("not a CSV row: {e}") });
                 continue;
             }
         };
+        // A row of empty cells (what spreadsheets export below the data) is no customer.
+        if row.iter().all(str::is_empty) {
+            continue;
+        }
         let cells = Row { headers: &headers, row: &row };
         let event = match event(&cells, tenant, &format!("import-{digest}-{line}"), now) {
             Ok(event) => event,
@@ -91,6 +97,33 @@ pub fn read(file: impl Read, tenant: &TenantId, now: jiff::Timestamp) -> Result<
         imported.push(Imported { line, contract_id, body });
     }
     if refused.is_empty() { Ok(imported) } else { Err(refused) }
+}
+
+/// The line a record starts on, as an editor numbers it: counted from its byte offset, since the
+/// csv crate's own line count is off for CRLF files and after blank lines. Records come in order,
+/// so each count starts where the last one ended.
+#[derive(Debug)]
+struct Lines<'a> {
+    text: &'a [u8],
+    counted_to: usize,
+    line: u64,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        Self { text, counted_to: 0, line: 1 }
+    }
+
+    fn of(&mut self, position: Option<&csv::Position>) -> u64 {
+        let Some(offset) = position.and_then(|p| usize::try_from(p.byte()).ok()) else { return 0 };
+        let offset = offset.clamp(self.counted_to, self.text.len());
+        let blank = self.text[offset..].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+        let start = offset + blank;
+        let newlines = self.text[self.counted_to..start].split(|b| *b == b'\n').count() - 1;
+        self.line += u64::try_from(newlines).unwrap_or(0);
+        self.counted_to = start;
+        self.line
+    }
 }
 
 fn missing_columns(headers: &csv::StringRecord) -> Option<String> {
@@ -234,6 +267,20 @@ mod tests {
         let unknown = format!("{HEADER},iban\n");
         let refused = read(unknown.as_bytes(), &tenant(), now()).unwrap_err();
         assert!(refused[0].reason.contains("iban"), "{refused:?}");
+    }
+
+    #[test]
+    fn lines_are_numbered_as_an_editor_does_in_crlf_files_with_blank_lines_a_bom_and_empty_rows() {
+        // GIVEN an Excel-style export: BOM, CRLF, a blank line, a bad row, and empty rows at the end
+        let file = format!(
+            "\u{feff}{HEADER}\r\nCT-1,CU-1,Maria,ca,,,,true,Carrer Major 1,REUS-N1,,\r\n\r\n\
+             CT-2,CU-2,Joan,ca,,600 1,sms,true,Carrer 2,REUS-N1,,\r\n,,,,,,,,,,,\r\n,,,,,,,,,,,\r\n"
+        );
+        // WHEN it is read
+        let refused = read(file.as_bytes(), &tenant(), now()).unwrap_err();
+        // THEN the bad row is on line 4, and the empty rows are not rows
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert_eq!(refused[0].line, 4, "{refused:?}");
     }
 
     #[test]

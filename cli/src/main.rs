@@ -20,7 +20,7 @@ async fn main() -> ExitCode {
     match commands::run(cli, output).await {
         Ok(()) | Err(error::CliError::ClosedPipe) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {}", error.report());
+            output::note(&format!("error: {}", error.report()));
             ExitCode::FAILURE
         }
     }

@@ -57,3 +57,8 @@ pub fn print(text: &str) -> Result<(), CliError> {
 pub fn when(at: jiff::Timestamp) -> String {
     at.strftime("%Y-%m-%d %H:%M:%SZ").to_string()
 }
+
+/// A line for people on standard error; a closed stderr is no reason to fail (or panic).
+pub fn note(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}

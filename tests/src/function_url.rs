@@ -60,7 +60,15 @@ async fn answer(
 /// The function URL payload (version 2.0) of one HTTP request.
 pub fn event(parts: &http::request::Parts, body: &[u8]) -> Value {
     let mut headers = Map::new();
-    for (name, value) in &parts.headers {
+    // Lambda moves cookies out of the headers into their own list.
+    let cookies: Vec<Value> = parts
+        .headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';').map(|c| Value::String(c.trim().to_owned())))
+        .collect();
+    for (name, value) in parts.headers.iter().filter(|(name, _)| *name != "cookie") {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
         match headers.get_mut(name.as_str()) {
             Some(Value::String(joined)) => {
@@ -96,6 +104,7 @@ pub fn event(parts: &http::request::Parts, body: &[u8]) -> Value {
         "routeKey": "$default",
         "rawPath": parts.uri.path(),
         "rawQueryString": query,
+        "cookies": if cookies.is_empty() { Value::Null } else { Value::Array(cookies) },
         "headers": headers,
         "queryStringParameters": if parameters.is_empty() { Value::Null } else { Value::Object(parameters) },
         "requestContext": {
@@ -123,6 +132,14 @@ pub fn event(parts: &http::request::Parts, body: &[u8]) -> Value {
 
 /// The HTTP response of a function's answer (`{statusCode, headers, body, isBase64Encoded}`).
 fn response(output: &Value) -> hyper::Response<Full<Bytes>> {
+    // An answer that is not a function URL response is the body itself, as Lambda serves it.
+    if output.get("statusCode").is_none() {
+        return hyper::Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(output.to_string())))
+            .unwrap_or_default();
+    }
     let status = output["statusCode"].as_u64().and_then(|s| u16::try_from(s).ok()).unwrap_or(200);
     let text = output["body"].as_str().unwrap_or_default();
     let body = if output["isBase64Encoded"].as_bool() == Some(true) {
@@ -135,6 +152,9 @@ fn response(output: &Value) -> hyper::Response<Full<Bytes>> {
         if let Some(value) = value.as_str() {
             builder = builder.header(name.as_str(), value);
         }
+    }
+    for cookie in output["cookies"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        builder = builder.header("set-cookie", cookie);
     }
     builder.body(Full::new(Bytes::from(body))).unwrap_or_else(|_| plain(502, "the function's headers are not HTTP"))
 }

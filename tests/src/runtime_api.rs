@@ -16,8 +16,11 @@ use tokio::sync::{mpsc, oneshot};
 use crate::LocalError;
 use crate::functions::FunctionSpec;
 
-/// Lambda's own limit for our functions' timeout in the template (30 s), with room for a cold start.
+/// How long the harness waits for an answer: the function's timeout, with room for a cold start
+/// on a loaded machine.
 const INVOCATION_TIMEOUT: Duration = Duration::from_mins(1);
+/// What the function is told it has (`Lambda-Runtime-Deadline-Ms`): the template's `Timeout`.
+const FUNCTION_TIMEOUT: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
 const PREFIX: &str = "/2018-06-01/runtime";
 
 /// What the function answered.
@@ -99,6 +102,8 @@ pub enum InvokeError {
     TimedOut(Duration),
     #[error("the Runtime API stopped before the function answered")]
     Stopped,
+    #[error("the function's process exited ({0}) before it answered: its log is above")]
+    Exited(String),
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -133,7 +138,7 @@ async fn next(shared: &Shared) -> hyper::Response<Full<Bytes>> {
     };
     let id = format!("local-{:08}", shared.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     lock(&shared.in_flight).insert(id.clone(), pending.answer);
-    let deadline = jiff::Timestamp::now() + INVOCATION_TIMEOUT;
+    let deadline = jiff::Timestamp::now() + FUNCTION_TIMEOUT;
     hyper::Response::builder()
         .status(200)
         .header("content-type", "application/json")
@@ -174,7 +179,7 @@ fn status(code: u16, body: &'static str) -> hyper::Response<Full<Bytes>> {
 #[derive(Debug)]
 pub struct FunctionProcess {
     pub api: RuntimeApi,
-    child: std::process::Child,
+    child: Mutex<std::process::Child>,
 }
 
 impl FunctionProcess {
@@ -188,18 +193,35 @@ impl FunctionProcess {
             .stdin(std::process::Stdio::null())
             .spawn()
             .map_err(|source| LocalError::Io { what: format!("starting {}", path.display()), source })?;
-        Ok(Self { api, child })
+        Ok(Self { api, child: Mutex::new(child) })
     }
 
+    /// Hands `event` to the function; an error at once if its process has exited (its log says why).
     pub async fn invoke(&self, event: &serde_json::Value) -> Result<Answer, InvokeError> {
-        self.api.invoke(event).await
+        tokio::select! {
+            answer = self.api.invoke(event) => answer,
+            status = self.exited() => Err(InvokeError::Exited(status)),
+        }
+    }
+
+    /// Resolves when the process has exited, with how.
+    async fn exited(&self) -> String {
+        loop {
+            let waited = lock(&self.child).try_wait();
+            match waited {
+                Ok(Some(status)) => return status.to_string(),
+                Err(error) => return error.to_string(),
+                Ok(None) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
     }
 }
 
 impl Drop for FunctionProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let child = self.child.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 

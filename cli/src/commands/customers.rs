@@ -1,7 +1,7 @@
 //! `avisa customers import`: a spreadsheet of customers sent as their upstream would send them,
 //! on the billing-events queue, once every row has passed the contract.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use avisa_domain::ids::TenantId;
@@ -50,11 +50,11 @@ pub async fn import(stack: &Stack, file: &Path, tenant: &TenantId, dry_run: bool
     for (sent, chunk) in events.chunks(10).enumerate() {
         send(&sqs, queue_url, chunk).await?;
         if progress {
-            eprint!("\rsent {} of {}", (sent * 10 + chunk.len()), events.len());
+            let _ = write!(std::io::stderr(), "\rsent {} of {}", sent * 10 + chunk.len(), events.len());
         }
     }
     if progress {
-        eprintln!();
+        crate::output::note("");
     }
     out.said(
         &format!(

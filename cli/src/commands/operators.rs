@@ -21,11 +21,13 @@ pub async fn issue(
     operator.admin = admin;
     let token = new_token()?;
     stack.store().await?.register(&token_digest(&token), &operator).await?;
-    eprintln!(
+    // The token first: it exists now, and is never shown again.
+    out.said(&token, &serde_json::json!({"token": token, "operator": operator}))?;
+    crate::output::note(&format!(
         "operator {} of {}, until {}: send `Authorization: Bearer <the token>`; it is not shown again",
         operator.name, operator.tenant_id, operator.valid_until
-    );
-    out.said(&token, &serde_json::json!({"token": token, "operator": operator}))
+    ));
+    Ok(())
 }
 
 pub async fn run(stack: &Stack, command: Operators, out: Output) -> Result<(), CliError> {

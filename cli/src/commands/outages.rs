@@ -20,7 +20,9 @@ pub async fn run(stack: &Stack, tenant: TenantId, by: &str, action: OutageAction
     let id = |raw: &str| OutageId::parse(raw).map_err(|e| CliError::refused(format!("outage id {raw}: {e}")));
     let refused = |e: avisa_domain::Error| CliError::refused(e.to_string());
     let (outage, dry_run) = match action {
-        OutageAction::List { limit } => return list(&desk.list(&tenant, limit).await.map_err(refused)?, out),
+        OutageAction::List { limit } => {
+            return list(&desk.list(&tenant, usize::from(limit)).await.map_err(refused)?, out);
+        }
         OutageAction::Plan { file } => {
             let name = file.display().to_string();
             let body = std::fs::read(&file).map_err(|e| CliError::File { file: name.clone(), why: e.to_string() })?;

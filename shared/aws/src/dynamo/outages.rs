@@ -83,17 +83,20 @@ impl OutageStore for DynamoStore {
 
     async fn list(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<Outage>, PortError> {
         const OPERATION: &str = "dynamodb.Query(gsi3 outages)";
-        let page = self
+        let query = self
             .query()
             .index_name("gsi3")
             .key_condition_expression("gsi3pk = :pk")
             .expression_attribute_values(":pk", s(outages_by_start(tenant_id)))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| classify(OPERATION, e))?;
-        page.items.unwrap_or_default().into_iter().map(|item| from_item(OPERATION, item)).collect()
+            .scan_index_forward(false);
+        // Page after page (a page stops at 1 MB) until `limit` outages are read.
+        let mut pages = query.into_paginator().items().send();
+        let mut listed = Vec::new();
+        while listed.len() < limit {
+            let Some(item) = pages.next().await else { break };
+            listed.push(from_item(OPERATION, item.map_err(|e| classify(OPERATION, e))?)?);
+        }
+        Ok(listed)
     }
 }
 

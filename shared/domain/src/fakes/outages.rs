@@ -46,7 +46,8 @@ impl OutageStore for InMemoryOutages {
     async fn list(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<Outage>, PortError> {
         let mut listed: Vec<Outage> =
             self.outages.lock().unwrap().values().filter(|o| &o.tenant_id == tenant_id).cloned().collect();
-        listed.sort_by(|a, b| b.window.start.cmp(&a.window.start).then_with(|| a.outage_id.cmp(&b.outage_id)));
+        // As the table's index orders them: by start, then id, the latest first.
+        listed.sort_by(|a, b| (&b.window.start, &b.outage_id).cmp(&(&a.window.start, &a.outage_id)));
         listed.truncate(limit);
         Ok(listed)
     }
