@@ -14,6 +14,7 @@ mod faults;
 mod feedback;
 mod http_contract;
 mod ingest;
+mod outage_list;
 mod outages;
 mod pacing;
 mod pipeline;

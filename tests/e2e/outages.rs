@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use crate::support::stack;
 
-const TOKEN: &str = "avisa_op_test_reus";
-const TENANT: &str = "aigues-reus";
+pub(crate) const TOKEN: &str = "avisa_op_test_reus";
+pub(crate) const TENANT: &str = "aigues-reus";
 
 /// 300 supply points on a 20 x 15 grid 0.001° apart (about 100 m), in Reus: column < 10 is sector
 /// REUS-N1, the rest REUS-N2. Every 10th household has no mobile (email only); every 25th gave no
@@ -56,7 +56,7 @@ pub(crate) async fn town(store: &DynamoStore) {
 }
 
 pub(crate) struct Desk {
-    app: outage_scheduler::App,
+    pub(crate) app: outage_scheduler::App,
 }
 
 impl Desk {
@@ -78,7 +78,13 @@ impl Desk {
         Self { app }
     }
 
-    async fn call(&self, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> (i64, Value) {
+    pub(crate) async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> (i64, Value) {
         let mut request = LambdaFunctionUrlRequest::default();
         request.request_context.http.method = Some(method.to_owned());
         request.request_context.http.path = Some(path.to_owned());
@@ -431,40 +437,4 @@ async fn an_expired_or_revoked_token_opens_nothing_and_a_tenants_tokens_are_list
     assert!(store.revoke_operator(&tenant, &valid.id).await.unwrap());
     assert_eq!(get(TOKEN).await.0, 401);
     assert!(!store.revoke_operator(&tenant, "nonexistent").await.unwrap());
-}
-
-#[tokio::test]
-async fn outages_are_listed_latest_first_and_only_the_tokens_tenants() {
-    // GIVEN two outages of the tenant, and one of another tenant with its own token
-    let stack = stack().await;
-    let desk = Desk::new(&stack).await;
-    let (early, late) = (start(), start() + SignedDuration::from_hours(48));
-    for at in [early, late] {
-        let (status, planned) = desk.post("/outages", plan(at, &json!({"network_sectors": ["REUS-N1"]}))).await;
-        assert_eq!(status, 201, "{planned}");
-    }
-    let other = avisa_domain::operators::Operator::issued(
-        avisa_domain::ids::TenantId::parse("ajuntament-manresa").unwrap(),
-        Text::parse("manresa").unwrap(),
-        Timestamp::now(),
-        1,
-    );
-    desk.app.register_operator("manresa-token", &other).await.unwrap();
-    let mut theirs = plan(early, &json!({"network_sectors": ["MAN-1"]}));
-    theirs["tenant_id"] = json!("ajuntament-manresa");
-    assert_eq!(desk.call("POST", "/outages", Some(theirs), Some("manresa-token")).await.0, 201);
-    // WHEN the tenant lists its outages
-    let (status, listed) = desk.call("GET", "/outages", None, Some(TOKEN)).await;
-    // THEN it sees its two, the latest start first, and not the other tenant's
-    assert_eq!(status, 200, "{listed}");
-    let starts: Vec<Timestamp> = listed["outages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["window"]["start"].as_str().unwrap().parse().unwrap())
-        .collect();
-    assert_eq!(starts, vec![late, early], "{listed}");
-    assert!(listed["outages"].as_array().unwrap().iter().all(|o| o["tenant_id"] == TENANT));
-    let (_, theirs) = desk.call("GET", "/outages", None, Some("manresa-token")).await;
-    assert_eq!(theirs["outages"].as_array().map(Vec::len), Some(1), "{theirs}");
 }

@@ -33,6 +33,17 @@ pub struct Template {
     pub outputs: BTreeMap<String, Value>,
 }
 
+/// `field` of each entry of the top-level `section` (a parameter's `Default`, an output's `Value`),
+/// by name; entries without it are left out.
+fn each_field(root: &Value, section: &str, field: &str) -> BTreeMap<String, Value> {
+    root.get(section)
+        .and_then(Value::as_mapping)
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, entry)| Some((name.as_str()?.to_owned(), entry.get(field)?.clone())))
+        .collect()
+}
+
 fn invalid(msg: impl Into<String>) -> LocalError {
     LocalError::Template(msg.into())
 }
@@ -51,16 +62,7 @@ impl Template {
     /// A template from its text (`path` says where it came from).
     pub fn parse(path: &Path, text: &str) -> Result<Self, LocalError> {
         let root: Value = serde_yaml::from_str(text).map_err(|e| invalid(format!("not YAML: {e}")))?;
-        let parameters = root
-            .get("Parameters")
-            .and_then(Value::as_mapping)
-            .map(|params| {
-                params
-                    .iter()
-                    .filter_map(|(name, spec)| Some((name.as_str()?.to_owned(), spec.get("Default")?.clone())))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let parameters = each_field(&root, "Parameters", "Default");
         let resources = root
             .get("Resources")
             .and_then(Value::as_mapping)
@@ -89,16 +91,7 @@ impl Template {
             .and_then(Value::as_mapping)
             .cloned()
             .unwrap_or_default();
-        let outputs = root
-            .get("Outputs")
-            .and_then(Value::as_mapping)
-            .map(|outputs| {
-                outputs
-                    .iter()
-                    .filter_map(|(name, output)| Some((name.as_str()?.to_owned(), output.get("Value")?.clone())))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let outputs = each_field(&root, "Outputs", "Value");
         Ok(Self { path: path.to_owned(), parameters, resources, global_env, outputs })
     }
 
