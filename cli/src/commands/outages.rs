@@ -67,7 +67,7 @@ fn described(outage: &Outage, dry_run: Option<&DryRun>) -> String {
     let mut text = format!(
         "outage {}  {}  {}  {} to {}\n",
         outage.outage_id,
-        name(&outage.status),
+        outage.status.as_str(),
         name(&outage.kind),
         when(outage.window.start),
         when(outage.window.expected_end),
@@ -109,7 +109,7 @@ fn described(outage: &Outage, dry_run: Option<&DryRun>) -> String {
     text.trim_end().to_owned()
 }
 
-/// A unit enum as it is serialized (`planned`, `interruption`…).
+/// A unit enum as it is serialized (`interruption`…).
 fn name(value: &impl serde::Serialize) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
@@ -120,7 +120,7 @@ fn list(outages: &[Outage], out: Output) -> Result<(), CliError> {
         .map(|o| {
             vec![
                 o.outage_id.to_string(),
-                name(&o.status),
+                o.status.as_str().to_owned(),
                 when(o.window.start),
                 when(o.window.expected_end),
                 name(&o.kind),
