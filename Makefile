@@ -78,11 +78,13 @@ fuzz: $(TOOLS)/bin/cargo-fuzz
 $(TOOLS)/bin/cargo-fuzz:
 	cargo install --locked --root $(TOOLS) cargo-fuzz --version $(CARGO_FUZZ_VERSION)
 
-## bench: per core, with in-memory ports: billing events ingested, deliveries dispatched, notices composed (per second)
+## bench: per core, with in-memory ports: billing events ingested, deliveries dispatched, notices composed (per second);
+## a billing run previewed (invoices per minute, and peak memory as the file grows)
 bench:
 	cargo bench --locked -p avisa-domain --features fakes --bench ingest
 	cargo bench --locked -p avisa-domain --features fakes --bench dispatch
 	cargo bench --locked -p avisa-templates --bench compose
+	cargo bench --locked -p avisa-templates --bench billing_run_preview
 
 ## local-up: local AWS on 127.0.0.1:5055, provisioned from the template, for cargo lambda (Ctrl-C stops it)
 local-up: venv

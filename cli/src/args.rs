@@ -74,6 +74,9 @@ pub enum Command {
     /// Customers from a spreadsheet
     #[command(subcommand)]
     Customers(Customers),
+    /// A billing run's file of events: preview who gets what before sending it
+    #[command(subcommand)]
+    BillingRun(BillingRun),
     /// Which tenants the upstream billing system sending on a queue may act for
     #[command(subcommand)]
     Upstreams(Upstreams),
@@ -148,6 +151,30 @@ pub enum Customers {
         dry_run: bool,
     },
 }
+
+#[derive(Debug, Subcommand)]
+pub enum BillingRun {
+    /// What a run file would do, line by line: each notice's kind, when, language, channels (SMS
+    /// with its parts) and why those, its cost; lines billing-ingest would refuse, with the reason;
+    /// then totals by channel and language. Planned and written as billing-ingest and
+    /// notice-composer would, against the deployment's state; nothing is sent or stored.
+    #[command(after_help = RUN_FILE_HELP)]
+    Preview {
+        /// One billing event per line (JSON Lines), as the upstream puts them on the queue
+        file: PathBuf,
+        #[arg(long, value_parser = tenant)]
+        tenant: TenantId,
+        /// How many contracts are read from the deployment at a time
+        #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=256))]
+        in_flight: u16,
+    },
+}
+
+const RUN_FILE_HELP: &str = "The file: one billing event per line (JSON Lines), each as the contract in \
+events/schema/v1/ describes its type; blank lines are skipped. A contract's events are read \
+together when they are next to each other (as billing systems export them): an invoice after its customer's \
+customer.upserted is previewed as if that customer were stored. `--json` prints one JSON object per line, then \
+{\"totals\": ...}.";
 
 fn import_columns() -> String {
     let columns: Vec<String> =

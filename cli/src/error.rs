@@ -23,6 +23,8 @@ pub enum CliError {
     Local(#[from] LocalError),
     #[error("the deployment's data could not be read or written: {0}")]
     Port(#[from] PortError),
+    #[error("{0}")]
+    Domain(#[from] avisa_domain::Error),
     #[error("{what}: {source}")]
     Io {
         what: String,

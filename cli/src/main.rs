@@ -1,16 +1,6 @@
-//! `avisa`: the command line of avisa's developers and operators — the local stack, tenants and
-//! their tokens, planned outages, failures and their redrive — against `make local-up` or any
-//! deployment (see `avisa --help`; every command has its own `--help`).
-
-mod args;
-mod commands;
-mod error;
-mod import;
-mod output;
-mod stack;
-
 use std::process::ExitCode;
 
+use avisa_cli::{args, commands, error, output};
 use clap::Parser;
 
 #[tokio::main]

@@ -52,6 +52,7 @@ fn every_command_has_help_and_no_command_is_an_error_with_the_list() {
         "upstreams",
         "erase",
         "outage",
+        "billing-run",
         "redrive",
         "grants",
     ];
@@ -60,7 +61,7 @@ fn every_command_has_help_and_no_command_is_an_error_with_the_list() {
         let own = run(&[command, "--help"]);
         assert!(own.status.success() && stdout(&own).contains("Usage: avisa"), "`avisa {command} --help`");
     }
-    for nested in [["operators", "list"], ["upstreams", "bind"], ["outage", "list"]] {
+    for nested in [["operators", "list"], ["upstreams", "bind"], ["outage", "list"], ["billing-run", "preview"]] {
         let args: Vec<&str> = nested.iter().copied().chain(["--help"]).collect();
         assert!(run(&args).status.success(), "`avisa {} --help`", nested.join(" "));
     }
@@ -225,4 +226,83 @@ async fn customers_are_imported_from_a_spreadsheet_once_and_a_bad_file_sends_not
     let foreign = run(&["--outputs", outputs, "customers", "import", sheet, "--tenant", "ajuntament-manresa"]);
     assert!(!foreign.status.success() && stderr(&foreign).contains("avisa upstreams bind"), "{}", stderr(&foreign));
     assert!(holder(&stack, "ajuntament-manresa", "CT-0101").await.is_none());
+}
+
+fn sample_body(name: &str) -> String {
+    let path = avisa_local::moto::workspace_root().join(format!("events/billing-ingest/{name}.json"));
+    let sqs: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    sqs["Records"][0]["body"].as_str().unwrap().to_owned()
+}
+
+/// JSON Lines: every line's object, then `{"totals": …}`.
+fn json_lines(output: &Output) -> (Vec<Value>, Value) {
+    let mut lines: Vec<Value> =
+        stdout(output).lines().map(|line| serde_json::from_str(line).expect("one JSON object per line")).collect();
+    let totals = lines.pop().expect("the totals come last")["totals"].clone();
+    (lines, totals)
+}
+
+#[tokio::test]
+async fn a_billing_run_is_previewed_line_by_line_with_totals_and_nothing_is_sent_or_stored() {
+    // GIVEN the local stack, and a run file with a new customer and their invoice, a line for
+    // another tenant, a line that is no event, and an invoice for a contract no one knows
+    let (stack, outputs) = local("preview").await;
+    let outputs = outputs.to_str().unwrap();
+    let (customer, invoice) = (sample_body("customer-upserted"), sample_body("invoice-issued"));
+    let foreign = invoice.replace("aigues-reus", "ajuntament-manresa");
+    let stranger = invoice.replace("CT-0001", "CT-9999").replace("evt-", "evt-stranger-");
+    let file = std::env::temp_dir().join(format!("avisa-cli-run-{}.jsonl", std::process::id()));
+    std::fs::write(&file, format!("{customer}\n{invoice}\n{foreign}\n{{\"broken\n{stranger}\n")).unwrap();
+    let file = file.to_str().unwrap();
+    // WHEN an operator previews it
+    let shown = run(&["--outputs", outputs, "billing-run", "preview", file, "--tenant", "aigues-reus"]);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let text = stdout(&shown);
+    // THEN each line says what it would do: the invoice's notice with its channels and language,
+    // and every refused line with its reason
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(rows[0].starts_with("LINE") && rows[0].contains("CHANNELS"), "{text}");
+    assert!(
+        rows[2].starts_with("2 ") && rows[2].contains("invoice_available") && rows[2].contains("at once"),
+        "{text}"
+    );
+    assert!(rows[3].contains("REFUSED") && rows[3].contains("ajuntament-manresa"), "{text}");
+    assert!(rows[4].starts_with("4 ") && rows[4].contains("REFUSED"), "{text}");
+    assert!(rows[5].contains("CT-9999") && rows[5].contains("unknown_contract"), "{text}");
+    assert!(text.contains("5 line(s): 1 notice(s)") && text.contains("3 refused"), "{text}");
+    assert!(text.contains("LANGUAGE") && text.contains("Nothing was sent or stored"), "{text}");
+    // AND for scripts, one object per line and the totals
+    let json = run(&["--outputs", outputs, "--json", "billing-run", "preview", file, "--tenant", "aigues-reus"]);
+    assert!(json.status.success(), "{}", stderr(&json));
+    let (lines, totals) = json_lines(&json);
+    assert_eq!(lines.len(), 5);
+    assert_eq!((totals["notices"].as_u64(), totals["refused"].as_u64()), (Some(1), Some(3)), "{totals}");
+    let previewed = &lines[1]["notices"][0];
+    assert_eq!(previewed["already_composed"], false);
+    // AND nothing was stored or sent
+    assert!(holder(&stack, "aigues-reus", "CT-0001").await.is_none());
+    assert_eq!(stack.depth("BillingEventsQueue").await.unwrap(), 0);
+    // WHEN the file's good lines are sent for real
+    for body in [&customer, &invoice] {
+        stack.send("BillingEventsQueue", body).await.unwrap();
+    }
+    stack.event_source_mapping().unwrap().drain().await.unwrap();
+    // THEN the notice composed is the one previewed, on the channels previewed
+    let store = avisa_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), "avisa-Table");
+    let id = avisa_domain::ids::NoticeId::parse(previewed["notice_id"].as_str().unwrap()).unwrap();
+    let tenant = avisa_domain::ids::TenantId::parse("aigues-reus").unwrap();
+    let composed = avisa_domain::ports::NoticeStore::notice(&store, &tenant, &id)
+        .await
+        .unwrap()
+        .expect("the previewed notice was composed");
+    let channels: Vec<String> = composed.messages.iter().map(|m| m.destination.channel().as_str().to_owned()).collect();
+    let previewed_channels: Vec<&str> =
+        previewed["channels"].as_array().unwrap().iter().map(|c| c["channel"].as_str().unwrap()).collect();
+    assert_eq!(channels, previewed_channels);
+    assert_eq!(previewed["locale"], composed.locale.to_string());
+    // AND previewed again, the file says its notice was sent before
+    let again = run(&["--outputs", outputs, "--json", "billing-run", "preview", file, "--tenant", "aigues-reus"]);
+    let (lines, totals) = json_lines(&again);
+    assert_eq!(lines[1]["notices"][0]["already_composed"], true);
+    assert_eq!(totals["already_composed"], 1);
 }

@@ -1,5 +1,6 @@
 //! One module per group of commands; each takes the deployment and the output.
 
+pub mod billing_run;
 mod customers;
 mod failures;
 mod local;
@@ -30,6 +31,9 @@ pub async fn run(cli: Cli, out: Output) -> Result<(), CliError> {
         }
         Command::Customers(crate::args::Customers::Import { file, tenant, dry_run }) => {
             customers::import(&stack()?, &file, &tenant, dry_run, out).await
+        }
+        Command::BillingRun(crate::args::BillingRun::Preview { file, tenant, in_flight }) => {
+            billing_run::preview(&stack()?, &file, &tenant, usize::from(in_flight), out).await
         }
         Command::Operators(command) => operators::run(&stack()?, command, out).await,
         Command::Outage { tenant, by, action } => outages::run(&stack()?, tenant, &by, action, out).await,

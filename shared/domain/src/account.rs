@@ -8,8 +8,8 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::billing::{
-    Consents, CustomerUpserted, DirectDebitReturned, InvoiceIssued, InvoicePaid, InvoiceScheduled, PaymentPlanUpdated,
-    PlanStatus, SupplyPoint, TariffChanged, TelemetryEnabled,
+    BillingPayload, Consents, CustomerUpserted, DirectDebitReturned, InvoiceIssued, InvoicePaid, InvoiceScheduled,
+    PaymentPlanUpdated, PlanStatus, SupplyPoint, TariffChanged, TelemetryEnabled,
 };
 use crate::channel::Channel;
 use crate::contact::{Email, Locale, PhoneE164};
@@ -103,6 +103,20 @@ pub struct Slot {
 }
 
 impl Fact {
+    /// The fact a billing event states; `None` for `customer.upserted`, which is about the holder.
+    pub fn of(payload: &BillingPayload) -> Option<Self> {
+        Some(match payload {
+            BillingPayload::CustomerUpserted(_) => return None,
+            BillingPayload::InvoiceScheduled(data) => Self::InvoiceScheduled(data.clone()),
+            BillingPayload::InvoiceIssued(data) => Self::InvoiceIssued(data.clone()),
+            BillingPayload::InvoicePaid(data) => Self::InvoicePaid(data.clone()),
+            BillingPayload::DirectDebitReturned(data) => Self::DebitReturned(data.clone()),
+            BillingPayload::PaymentPlanUpdated(data) => Self::PlanUpdated(data.clone()),
+            BillingPayload::TelemetryEnabled(data) => Self::TelemetryEnabled(data.clone()),
+            BillingPayload::TariffChanged(data) => Self::TariffChanged(data.clone()),
+        })
+    }
+
     pub fn slot(&self) -> Slot {
         let (record, name) = match self {
             Self::InvoiceScheduled(d) => (Record::Invoice(d.number.clone()), "scheduled"),
@@ -140,6 +154,13 @@ pub struct AccountFact {
     pub contract_id: ContractId,
     pub as_of: Timestamp,
     pub fact: Fact,
+}
+
+impl AccountFact {
+    /// The fact as its slot keeps it.
+    pub fn stored(&self) -> StoredSlot {
+        StoredSlot { slot: self.fact.slot(), as_of: self.as_of, value: self.fact.value() }
+    }
 }
 
 /// A value with the time upstream stated it.
@@ -211,6 +232,16 @@ fn stamped<T: serde::de::DeserializeOwned>(stored: StoredSlot) -> Result<Stamped
     Ok(Stamped { as_of: stored.as_of, value: serde_json::from_value(stored.value)? })
 }
 
+fn keep_newer<T: serde::de::DeserializeOwned>(
+    slot: &mut Option<Stamped<T>>,
+    stored: StoredSlot,
+) -> Result<(), serde_json::Error> {
+    if slot.as_ref().is_none_or(|kept| kept.as_of < stored.as_of) {
+        *slot = Some(stamped(stored)?);
+    }
+    Ok(())
+}
+
 impl ContractAccount {
     /// Builds the account from its holder and stored slots (in any order).
     pub fn assemble(
@@ -218,29 +249,46 @@ impl ContractAccount {
         slots: impl IntoIterator<Item = StoredSlot>,
     ) -> Result<Self, serde_json::Error> {
         let mut account = Self { holder, invoices: Vec::new(), plans: Vec::new(), telemetry: None, tariff: None };
-        let mut invoices: std::collections::BTreeMap<InvoiceNumber, InvoiceState> = std::collections::BTreeMap::new();
         for stored in slots {
-            match (&stored.slot.record, stored.slot.name) {
-                (Record::Account, "telemetry") => account.telemetry = Some(stamped(stored)?),
-                (Record::Account, "tariff") => account.tariff = Some(stamped(stored)?),
-                (Record::Plan(_), "plan") => account.plans.push(stamped(stored)?),
-                (Record::Invoice(number), name) => {
-                    let state = invoices.entry(number.clone()).or_default();
-                    match name {
-                        "scheduled" => state.scheduled = Some(stamped(stored)?),
-                        "issued" => state.issued = Some(stamped(stored)?),
-                        "paid" => state.paid = Some(stamped(stored)?),
-                        "returned" => state.returned = Some(stamped(stored)?),
-                        "corrected" => state.corrected = Some(stamped(stored)?),
-                        _ => {}
-                    }
-                }
-                _ => {}
-            }
+            account.record(stored)?;
         }
-        account.invoices = invoices.into_iter().collect();
-        account.plans.sort_by(|a, b| a.value.plan_id.cmp(&b.value.plan_id));
         Ok(account)
+    }
+
+    /// Keeps `stored` in its slot unless the slot holds a newer (or as new) fact, as the store does:
+    /// how a fact not stored yet is seen with the stored ones (a billing run's preview).
+    pub fn record(&mut self, stored: StoredSlot) -> Result<(), serde_json::Error> {
+        match (stored.slot.record.clone(), stored.slot.name) {
+            (Record::Account, "telemetry") => keep_newer(&mut self.telemetry, stored),
+            (Record::Account, "tariff") => keep_newer(&mut self.tariff, stored),
+            (Record::Plan(plan_id), "plan") => {
+                match self.plans.binary_search_by(|p| p.value.plan_id.cmp(&plan_id)) {
+                    Ok(at) if self.plans[at].as_of >= stored.as_of => {}
+                    Ok(at) => self.plans[at] = stamped(stored)?,
+                    Err(at) => self.plans.insert(at, stamped(stored)?),
+                }
+                Ok(())
+            }
+            (Record::Invoice(number), name) => {
+                let at = match self.invoices.binary_search_by(|(n, _)| n.cmp(&number)) {
+                    Ok(at) => at,
+                    Err(at) => {
+                        self.invoices.insert(at, (number, InvoiceState::default()));
+                        at
+                    }
+                };
+                let state = &mut self.invoices[at].1;
+                match name {
+                    "scheduled" => keep_newer(&mut state.scheduled, stored),
+                    "issued" => keep_newer(&mut state.issued, stored),
+                    "paid" => keep_newer(&mut state.paid, stored),
+                    "returned" => keep_newer(&mut state.returned, stored),
+                    "corrected" => keep_newer(&mut state.corrected, stored),
+                    _ => Ok(()),
+                }
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Unpaid invoices other than `number`: how many, and their totals.

@@ -3,7 +3,7 @@
 use jiff::SignedDuration;
 
 use crate::account::{AccountFact, ContractHolder, CustomerProfile, Fact};
-use crate::billing::{BillingEvent, BillingPayload, InvoiceIssued, PlanStatus};
+use crate::billing::{BillingEvent, BillingPayload, CustomerUpserted, InvoiceIssued, PlanStatus};
 use crate::clock::Clock;
 use crate::error::{Error, RejectionCode};
 use crate::ids::TenantId;
@@ -45,7 +45,8 @@ pub struct Ingest<'a> {
 }
 
 /// A notice an event calls for: composed now, or at a time.
-enum Planned {
+#[derive(Debug, Clone, PartialEq)]
+pub enum Planned {
     Now(ComposeJob),
     At(ScheduledJob),
 }
@@ -75,40 +76,22 @@ impl Ingest<'_> {
     /// order-independent, so an attempt that failed half-way can be retried whole.
     async fn apply(&self, event: &BillingEvent, attempt: u32) -> Result<usize, Error> {
         let tenant_id = &event.tenant_id;
-        let fact = match &event.payload {
-            BillingPayload::CustomerUpserted(data) => {
-                let profile = CustomerProfile::from_event(tenant_id, data, event.occurred_at);
+        let Some(fact) = Fact::of(&event.payload) else {
+            if let BillingPayload::CustomerUpserted(data) = &event.payload {
+                let (profile, holder) = holder_of(event, data);
                 self.accounts.upsert_customer(&profile).await?;
-                let holder = ContractHolder {
-                    tenant_id: tenant_id.clone(),
-                    contract_id: event.contract_id.clone(),
-                    customer_id: data.customer_id.clone(),
-                    supply_point: data.supply_point.clone(),
-                    as_of: event.occurred_at,
-                };
                 self.accounts.upsert_holder(&holder).await?;
-                return Ok(0);
             }
-            BillingPayload::InvoiceScheduled(data) => Fact::InvoiceScheduled(data.clone()),
-            BillingPayload::InvoiceIssued(data) => Fact::InvoiceIssued(data.clone()),
-            BillingPayload::InvoicePaid(data) => Fact::InvoicePaid(data.clone()),
-            BillingPayload::DirectDebitReturned(data) => Fact::DebitReturned(data.clone()),
-            BillingPayload::PaymentPlanUpdated(data) => Fact::PlanUpdated(data.clone()),
-            BillingPayload::TelemetryEnabled(data) => Fact::TelemetryEnabled(data.clone()),
-            BillingPayload::TariffChanged(data) => Fact::TariffChanged(data.clone()),
+            return Ok(0);
         };
-        if let BillingPayload::InvoiceIssued(InvoiceIssued { pdf: Some(pdf), .. }) = &event.payload {
-            self.document_admitted(tenant_id, pdf.uri.as_str()).await?;
-        }
+        let planner = self.planner();
+        planner.admit(event).await?;
         if self.accounts.holder(tenant_id, &event.contract_id).await?.is_none() {
             let reason = format!("contract {} has no customer.upserted yet", event.contract_id);
             if attempt < UNKNOWN_CONTRACT_ATTEMPTS {
                 return Err(Error::Deferred { reason });
             }
-            return Err(Error::rejected(
-                RejectionCode::UnknownContract,
-                format!("{reason}; send that first, then this event again"),
-            ));
+            return Err(unknown_contract(&reason));
         }
         let fact = AccountFact {
             tenant_id: tenant_id.clone(),
@@ -117,14 +100,58 @@ impl Ingest<'_> {
             fact,
         };
         self.accounts.record_fact(&fact).await?;
-        let planned = self.notices_for(event, &fact.fact).await?;
-        for notice in &planned {
+        let notices = planner.notices_for(event, &fact.fact).await?;
+        for notice in &notices {
             match notice {
                 Planned::Now(job) => self.compose.enqueue(job).await?,
                 Planned::At(scheduled) => self.scheduler.schedule(scheduled).await?,
             }
         }
-        Ok(planned.len())
+        Ok(notices.len())
+    }
+
+    /// What plans the notices, reading only.
+    pub fn planner(&self) -> Planner<'_> {
+        Planner { accounts: self.accounts, tenants: self.tenants, clock: self.clock, defaults: self.defaults }
+    }
+}
+
+/// The profile and the holder a `customer.upserted` states.
+pub fn holder_of(event: &BillingEvent, data: &CustomerUpserted) -> (CustomerProfile, ContractHolder) {
+    let profile = CustomerProfile::from_event(&event.tenant_id, data, event.occurred_at);
+    let holder = ContractHolder {
+        tenant_id: event.tenant_id.clone(),
+        contract_id: event.contract_id.clone(),
+        customer_id: data.customer_id.clone(),
+        supply_point: data.supply_point.clone(),
+        as_of: event.occurred_at,
+    };
+    (profile, holder)
+}
+
+/// Why an event about a contract with no holder is refused for good.
+pub fn unknown_contract(reason: &str) -> Error {
+    Error::rejected(RejectionCode::UnknownContract, format!("{reason}; send that first, then this event again"))
+}
+
+/// Which notices an event calls for and when, from the account's state: it only reads, so a
+/// billing run's preview plans exactly as ingestion does.
+#[allow(missing_debug_implementations)] // trait objects only
+#[derive(Clone, Copy)]
+pub struct Planner<'a> {
+    pub accounts: &'a dyn AccountStore,
+    pub tenants: &'a dyn TenantDirectory,
+    pub clock: &'a dyn Clock,
+    pub defaults: &'a TenantSettings,
+}
+
+impl Planner<'_> {
+    /// Refuses what no state could make acceptable: an invoice document from another tenant's place.
+    pub async fn admit(&self, event: &BillingEvent) -> Result<(), Error> {
+        if let BillingPayload::InvoiceIssued(InvoiceIssued { pdf: Some(pdf), .. }) = &event.payload {
+            self.document_admitted(&event.tenant_id, pdf.uri.as_str()).await?;
+        }
+        Ok(())
     }
 
     /// A document must come from the tenant's own place: its settings', or the deployment's bucket
@@ -143,7 +170,7 @@ impl Ingest<'_> {
 
     /// The notices a fact calls for. Reminders are planned from the account's current state
     /// (not the event), so a late, older event cannot move them back.
-    async fn notices_for(&self, event: &BillingEvent, fact: &Fact) -> Result<Vec<Planned>, Error> {
+    pub async fn notices_for(&self, event: &BillingEvent, fact: &Fact) -> Result<Vec<Planned>, Error> {
         let job = |subject| {
             ComposeJob::new(event.tenant_id.clone(), event.contract_id.clone(), subject, event.event_id.clone())
         };

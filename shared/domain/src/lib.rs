@@ -24,6 +24,7 @@ macro_rules! string_schema {
 pub mod account;
 pub mod applies;
 pub mod billing;
+pub mod billing_run;
 pub mod channel;
 pub mod channels;
 pub mod chat;

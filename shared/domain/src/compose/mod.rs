@@ -61,7 +61,7 @@ impl Compose<'_> {
             let channels = self.enqueue_deliveries(&existing).await?;
             return Ok(Composed::AlreadyComposed { channels });
         }
-        let notice = match self.compose(job).await? {
+        let notice = match self.drafter().draft(job).await? {
             Applies::Yes(notice) => notice,
             Applies::No(reason) => return Ok(Composed::NotApplicable { reason }),
         };
@@ -76,34 +76,17 @@ impl Compose<'_> {
         Ok(Composed::New { channels })
     }
 
-    /// The notice, or why it no longer applies.
-    async fn compose(&self, job: &ComposeJob) -> Result<Applies<Notice>, Error> {
-        let settings = self.settings(job).await?;
-        let recipient = applies_or_return!(self.recipients.recipient(job, &settings).await?);
-        let locale = recipient.customer.language.unwrap_or(settings.default_locale);
-        let writer = Writer { renderer: self.renderer, suppressions: self.suppressions, notices: self.notices };
-        let Written { messages, reason, content_hash } =
-            applies_or_return!(writer.write(job, &recipient, locale, &settings).await?);
-        Ok(Applies::Yes(Notice {
-            tenant_id: job.tenant_id.clone(),
-            notice_id: job.notice_id.clone(),
-            contract_id: Some(job.contract_id.clone()),
-            kind: job.subject.kind(),
-            locale,
-            messages,
-            channel_reason: reason,
-            content_hash,
-            cause: job.cause.clone(),
-            created_at: self.clock.now(),
-            subject: job.subject.clone(),
-            fallback_of: job.fallback.as_ref().map(|f| f.of.clone()),
-            recipient: Some(recipient.customer.name.to_string()),
-        }))
-    }
-
-    async fn settings(&self, job: &ComposeJob) -> Result<TenantSettings, Error> {
-        let stored = self.tenants.settings(&job.tenant_id).await?;
-        Ok(stored.unwrap_or_else(|| self.defaults.clone()))
+    /// What writes the notice, reading only.
+    pub fn drafter(&self) -> Drafter<'_> {
+        Drafter {
+            recipients: self.recipients,
+            notices: self.notices,
+            renderer: self.renderer,
+            suppressions: self.suppressions,
+            tenants: self.tenants,
+            clock: self.clock,
+            defaults: self.defaults,
+        }
     }
 
     /// Queues one delivery job per electronic channel, and the letter for paper. Safe to repeat.
@@ -137,6 +120,53 @@ impl Compose<'_> {
             .collect();
         self.dispatch.enqueue_all(&jobs).await?;
         Ok(channels)
+    }
+}
+
+/// Writes a notice without recording or sending it: what composing records, and what a billing
+/// run's preview shows.
+#[allow(missing_debug_implementations)] // trait objects only
+#[derive(Clone, Copy)]
+pub struct Drafter<'a> {
+    pub recipients: &'a dyn Recipients,
+    /// Read only: a fallback looks at the channels its original used.
+    pub notices: &'a dyn NoticeStore,
+    pub renderer: &'a dyn NoticeRenderer,
+    pub suppressions: &'a dyn Suppressions,
+    pub tenants: &'a dyn TenantDirectory,
+    pub clock: &'a dyn Clock,
+    pub defaults: &'a TenantSettings,
+}
+
+impl Drafter<'_> {
+    /// The notice, or why it no longer applies.
+    pub async fn draft(&self, job: &ComposeJob) -> Result<Applies<Notice>, Error> {
+        let settings = self.settings(job).await?;
+        let recipient = applies_or_return!(self.recipients.recipient(job, &settings).await?);
+        let locale = recipient.customer.language.unwrap_or(settings.default_locale);
+        let writer = Writer { renderer: self.renderer, suppressions: self.suppressions, notices: self.notices };
+        let Written { messages, reason, content_hash } =
+            applies_or_return!(writer.write(job, &recipient, locale, &settings).await?);
+        Ok(Applies::Yes(Notice {
+            tenant_id: job.tenant_id.clone(),
+            notice_id: job.notice_id.clone(),
+            contract_id: Some(job.contract_id.clone()),
+            kind: job.subject.kind(),
+            locale,
+            messages,
+            channel_reason: reason,
+            content_hash,
+            cause: job.cause.clone(),
+            created_at: self.clock.now(),
+            subject: job.subject.clone(),
+            fallback_of: job.fallback.as_ref().map(|f| f.of.clone()),
+            recipient: Some(recipient.customer.name.to_string()),
+        }))
+    }
+
+    async fn settings(&self, job: &ComposeJob) -> Result<TenantSettings, Error> {
+        let stored = self.tenants.settings(&job.tenant_id).await?;
+        Ok(stored.unwrap_or_else(|| self.defaults.clone()))
     }
 }
 

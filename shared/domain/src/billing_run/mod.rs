@@ -1,0 +1,229 @@
+//! A billing run's preview: for every event of a file, the notices it would bring — for which
+//! contract, when, on which channels and why, in which language, in how many SMS parts, at what
+//! cost — planned by ingestion's [`Planner`] and written by composing's [`Drafter`], so the preview
+//! says what submitting the file would do. Nothing is sent and nothing is stored.
+
+mod cached;
+mod file;
+mod lines;
+mod overlay;
+mod totals;
+
+pub use cached::CachedTenants;
+pub use file::RunFile;
+pub use lines::{Line, preview_all};
+pub use overlay::Overlay;
+pub use totals::{ChannelTotal, RunTotals};
+
+use serde::Serialize;
+
+use crate::account::{AccountFact, Fact};
+use crate::applies::Applies;
+use crate::billing::{BillingEvent, BillingPayload};
+use crate::channel::Channel;
+use crate::clock::Clock;
+use crate::compose::{AccountHolders, Drafter};
+use crate::contact::Locale;
+use crate::error::{Error, RejectionCode};
+use crate::ids::NoticeId;
+use crate::ingest::{Planned, Planner, holder_of, unknown_contract};
+use crate::money::{Amount, Money};
+use crate::notice::{Notice, NoticeKind};
+use crate::ports::{AccountStore, NoticeRenderer, NoticeStore, Scheduled, Suppressions, TenantDirectory};
+use crate::queues::{ComposeJob, ComposeMessage};
+use crate::tenant::TenantSettings;
+
+/// The ports a preview reads; it calls nothing that writes.
+#[allow(missing_debug_implementations)] // trait objects only
+#[derive(Clone, Copy)]
+pub struct Preview<'a> {
+    pub accounts: &'a dyn AccountStore,
+    pub tenants: &'a dyn TenantDirectory,
+    /// To tell a notice composed already (its event was submitted before) from a new one.
+    pub notices: &'a dyn NoticeStore,
+    pub renderer: &'a dyn NoticeRenderer,
+    pub suppressions: &'a dyn Suppressions,
+    pub clock: &'a dyn Clock,
+    pub defaults: &'a TenantSettings,
+}
+
+/// What one line of the file would do.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinePreview {
+    pub line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract_id: Option<String>,
+    #[serde(flatten)]
+    pub outcome: LineOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum LineOutcome {
+    Notices {
+        notices: Vec<PreviewedNotice>,
+    },
+    /// Applied, but it calls for no notice (a payment, a customer's new details…): why.
+    NoNotice {
+        why: String,
+    },
+    /// billing-ingest would refuse it: the code and what to do.
+    Refused {
+        code: RejectionCode,
+        reason: String,
+    },
+}
+
+/// One notice, as composing would write it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PreviewedNotice {
+    pub notice_id: NoticeId,
+    pub kind: NoticeKind,
+    /// When its reminder's schedule composes it (local time and zone); `None`: at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    pub locale: Locale,
+    pub channels: Vec<PreviewedChannel>,
+    /// Why these channels.
+    pub why: String,
+    /// SMS parts × the tenant's price per part (`outages.sms_part_price`); `None` without a price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Money>,
+    /// It was composed before (the file, or these events, were submitted already): submitting
+    /// again sends nothing.
+    pub already_composed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PreviewedChannel {
+    pub channel: Channel,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_parts: Option<usize>,
+}
+
+impl Preview<'_> {
+    /// One contract's lines, in the file's order: each is previewed against the stored state and
+    /// what the lines before it said. `Err` only when a store could not be read (nothing about
+    /// the file: try again).
+    pub async fn contract(&self, lines: Vec<Line>) -> Result<Vec<LinePreview>, Error> {
+        let overlay = Overlay::new(self.accounts);
+        let mut previews = Vec::with_capacity(lines.len());
+        for line in lines {
+            let (event_id, contract_id, outcome) = match line.event {
+                Err(refused) => {
+                    (refused.event_id, None, refused_because(refused.rejection.code, refused.rejection.detail))
+                }
+                Ok(event) => {
+                    let outcome = match self.event(&overlay, &event).await {
+                        Ok(outcome) => outcome,
+                        Err(Error::Rejected(rejection)) => refused_because(rejection.code, rejection.detail),
+                        Err(other) => return Err(other),
+                    };
+                    (Some(event.event_id.to_string()), Some(event.contract_id.to_string()), outcome)
+                }
+            };
+            previews.push(LinePreview { line: line.number, event_id, contract_id, outcome });
+        }
+        Ok(previews)
+    }
+
+    /// As billing-ingest applies it, with the overlay for the store.
+    async fn event(&self, overlay: &Overlay<'_>, event: &BillingEvent) -> Result<LineOutcome, Error> {
+        let Some(fact) = Fact::of(&event.payload) else {
+            if let BillingPayload::CustomerUpserted(data) = &event.payload {
+                let (profile, holder) = holder_of(event, data);
+                overlay.upsert_customer(&profile).await?;
+                overlay.upsert_holder(&holder).await?;
+            }
+            return Ok(LineOutcome::NoNotice { why: "the customer's details are updated".into() });
+        };
+        let planner = Planner { accounts: overlay, tenants: self.tenants, clock: self.clock, defaults: self.defaults };
+        planner.admit(event).await?;
+        if overlay.holder(&event.tenant_id, &event.contract_id).await?.is_none() {
+            return Err(unknown_contract(&format!(
+                "contract {} has no customer.upserted, neither stored nor earlier in the file",
+                event.contract_id
+            )));
+        }
+        let fact = AccountFact {
+            tenant_id: event.tenant_id.clone(),
+            contract_id: event.contract_id.clone(),
+            as_of: event.occurred_at,
+            fact,
+        };
+        overlay.record_fact(&fact).await?;
+        let recipients = AccountHolders { accounts: overlay };
+        let drafter = Drafter {
+            recipients: &recipients,
+            notices: self.notices,
+            renderer: self.renderer,
+            suppressions: self.suppressions,
+            tenants: self.tenants,
+            clock: self.clock,
+            defaults: self.defaults,
+        };
+        let mut notices = Vec::new();
+        let mut not_applicable = Vec::new();
+        for planned in planner.notices_for(event, &fact.fact).await? {
+            let (job, at) = match planned {
+                Planned::Now(job) => (job, None),
+                Planned::At(scheduled) => match scheduled.job {
+                    Scheduled::Compose(ComposeMessage::Notice(job)) => {
+                        (job, Some(format!("{} {}", scheduled.at.strftime("%Y-%m-%d %H:%M"), scheduled.time_zone)))
+                    }
+                    _ => continue, // billing events plan notices only
+                },
+            };
+            match drafter.draft(&job).await? {
+                Applies::Yes(notice) => notices.push(self.previewed(&job, notice, at).await?),
+                Applies::No(reason) => not_applicable.push(reason),
+            }
+        }
+        Ok(match (notices.is_empty(), not_applicable.is_empty()) {
+            (false, _) => LineOutcome::Notices { notices },
+            (true, false) => LineOutcome::NoNotice { why: not_applicable.join("; ") },
+            (true, true) => {
+                LineOutcome::NoNotice { why: format!("{} calls for no notice", event.payload.event_type()) }
+            }
+        })
+    }
+
+    async fn previewed(&self, job: &ComposeJob, notice: Notice, at: Option<String>) -> Result<PreviewedNotice, Error> {
+        let already_composed = self.notices.notice(&job.tenant_id, &job.notice_id).await?.is_some();
+        let channels: Vec<PreviewedChannel> = notice
+            .messages
+            .iter()
+            .map(|m| PreviewedChannel {
+                channel: m.destination.channel(),
+                sms_parts: m.content.as_ref().and_then(|c| c.parts),
+            })
+            .collect();
+        let sms_parts: usize = channels.iter().filter(|c| c.channel == Channel::Sms).filter_map(|c| c.sms_parts).sum();
+        let settings = self.tenants.settings(&job.tenant_id).await?.unwrap_or_else(|| self.defaults.clone());
+        let cost = settings.outages.sms_part_price.map(|price| Money {
+            amount: Amount::from_minor(
+                price.amount.minor().saturating_mul(i64::try_from(sms_parts).unwrap_or(i64::MAX)),
+            ),
+            currency: price.currency,
+        });
+        Ok(PreviewedNotice {
+            notice_id: notice.notice_id,
+            kind: notice.kind,
+            at,
+            locale: notice.locale,
+            channels,
+            why: notice.channel_reason,
+            cost,
+            already_composed,
+        })
+    }
+}
+
+fn refused_because(code: RejectionCode, reason: String) -> LineOutcome {
+    LineOutcome::Refused { code, reason }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,63 @@
+//! A run's totals: what people check before sending — how many notices, on which channels and in
+//! which languages, how many SMS parts, at what cost, and how many lines would be refused.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{LineOutcome, LinePreview};
+use crate::account::totals;
+use crate::channel::Channel;
+use crate::contact::Locale;
+use crate::money::Money;
+use crate::notice::NoticeKind;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RunTotals {
+    pub lines: u64,
+    pub refused: u64,
+    pub without_notice: u64,
+    pub notices: u64,
+    /// Composed by a reminder's schedule later, not at once.
+    pub scheduled: u64,
+    /// Composed before: submitting sends them no second time.
+    pub already_composed: u64,
+    pub by_channel: BTreeMap<Channel, ChannelTotal>,
+    pub by_language: BTreeMap<Locale, u64>,
+    pub by_kind: BTreeMap<NoticeKind, u64>,
+    /// Per currency; empty when the tenant set no price per SMS part.
+    pub cost: Vec<Money>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ChannelTotal {
+    pub messages: u64,
+    pub sms_parts: u64,
+}
+
+impl RunTotals {
+    pub fn add(&mut self, line: &LinePreview) {
+        self.lines += 1;
+        let notices = match &line.outcome {
+            LineOutcome::Refused { .. } => return self.refused += 1,
+            LineOutcome::NoNotice { .. } => return self.without_notice += 1,
+            LineOutcome::Notices { notices } => notices,
+        };
+        for notice in notices {
+            self.notices += 1;
+            self.scheduled += u64::from(notice.at.is_some());
+            self.already_composed += u64::from(notice.already_composed);
+            *self.by_language.entry(notice.locale).or_default() += 1;
+            *self.by_kind.entry(notice.kind).or_default() += 1;
+            for channel in &notice.channels {
+                let total = self.by_channel.entry(channel.channel).or_default();
+                total.messages += 1;
+                total.sms_parts += channel.sms_parts.map_or(0, |parts| parts as u64);
+            }
+            if let Some(cost) = &notice.cost {
+                let so_far = std::mem::take(&mut self.cost);
+                self.cost = totals(so_far.into_iter().chain([cost.clone()]));
+            }
+        }
+    }
+}
