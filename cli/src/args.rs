@@ -77,6 +77,9 @@ pub enum Command {
     /// A billing run's file of events: preview who gets what before sending it
     #[command(subcommand)]
     BillingRun(BillingRun),
+    /// Where a tenant's notices stand: statuses by kind and channel, failures with reasons
+    #[command(subcommand)]
+    Deliveries(Deliveries),
     /// Which tenants the upstream billing system sending on a queue may act for
     #[command(subcommand)]
     Upstreams(Upstreams),
@@ -167,6 +170,27 @@ pub enum BillingRun {
         /// How many contracts are read from the deployment at a time
         #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=256))]
         in_flight: u16,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Deliveries {
+    /// The notices created on some days (UTC): each kind and channel with its deliveries by state
+    /// (pending, sent, delivered, read, bounced, complained, failed, refused…), then every failure
+    /// with its reason. No address or message text is shown.
+    Report {
+        #[arg(long, value_parser = tenant)]
+        tenant: TenantId,
+        /// The first day, e.g. 2026-11-01
+        #[arg(long)]
+        since: jiff::civil::Date,
+        /// The last day (default: today); at most 92 days from --since
+        #[arg(long)]
+        until: Option<jiff::civil::Date>,
+        /// One row per delivery (when, notice, contract, kind, channel, state, reason), as CSV for a
+        /// spreadsheet
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
     },
 }
 

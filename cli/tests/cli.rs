@@ -53,6 +53,7 @@ fn every_command_has_help_and_no_command_is_an_error_with_the_list() {
         "erase",
         "outage",
         "billing-run",
+        "deliveries",
         "redrive",
         "grants",
     ];
@@ -61,7 +62,13 @@ fn every_command_has_help_and_no_command_is_an_error_with_the_list() {
         let own = run(&[command, "--help"]);
         assert!(own.status.success() && stdout(&own).contains("Usage: avisa"), "`avisa {command} --help`");
     }
-    for nested in [["operators", "list"], ["upstreams", "bind"], ["outage", "list"], ["billing-run", "preview"]] {
+    for nested in [
+        ["operators", "list"],
+        ["upstreams", "bind"],
+        ["outage", "list"],
+        ["billing-run", "preview"],
+        ["deliveries", "report"],
+    ] {
         let args: Vec<&str> = nested.iter().copied().chain(["--help"]).collect();
         assert!(run(&args).status.success(), "`avisa {} --help`", nested.join(" "));
     }
@@ -305,4 +312,75 @@ async fn a_billing_run_is_previewed_line_by_line_with_totals_and_nothing_is_sent
     let (lines, totals) = json_lines(&again);
     assert_eq!(lines[1]["notices"][0]["already_composed"], true);
     assert_eq!(totals["already_composed"], 1);
+}
+
+#[tokio::test]
+async fn a_delivery_report_counts_states_by_kind_and_channel_and_names_each_failure() {
+    // GIVEN the sample invoice sent by email and SMS, and its email bounced since
+    let (stack, outputs) = local("report").await;
+    let outputs = outputs.to_str().unwrap();
+    for body in [sample_body("customer-upserted"), sample_body("invoice-issued")] {
+        stack.send("BillingEventsQueue", &body).await.unwrap();
+    }
+    stack.event_source_mapping().unwrap().drain().await.unwrap();
+    let store = avisa_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), "avisa-Table");
+    let tenant = avisa_domain::ids::TenantId::parse("aigues-reus").unwrap();
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
+    let listed =
+        run(&["--outputs", outputs, "--json", "deliveries", "report", "--tenant", "aigues-reus", "--since", &today]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let before: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(before["notices"], 1, "{before}");
+    assert!(before["failures"].as_array().unwrap().is_empty(), "{before}");
+    let notice_id = avisa_domain::ids::NoticeId::parse(
+        &avisa_domain::deliveries::DeliveryLedger::notices_of_day(&store, &tenant, today.parse().unwrap())
+            .await
+            .unwrap()[0]
+            .notice_id
+            .to_string(),
+    )
+    .unwrap();
+    let key = avisa_domain::ports::ClaimKey::Delivery {
+        tenant_id: tenant.clone(),
+        notice_id,
+        channel: avisa_domain::channel::Channel::Email,
+    };
+    let bounced = avisa_domain::ports::DeliveryStatus::Bounced;
+    avisa_domain::ports::DeliveryRecords::record_status(&store, &key, bounced, "mailbox full", jiff::Timestamp::now())
+        .await
+        .unwrap();
+    // WHEN an operator asks for the report of today
+    let report = run(&["--outputs", outputs, "deliveries", "report", "--tenant", "aigues-reus", "--since", &today]);
+    assert!(report.status.success(), "{}", stderr(&report));
+    let text = stdout(&report);
+    // THEN each kind and channel has its deliveries by state, and the bounce is named with why
+    let email = text.lines().find(|l| l.starts_with("invoice_available") && l.contains("email")).expect(&text);
+    let sms = text.lines().find(|l| l.starts_with("invoice_available") && l.contains("sms")).expect(&text);
+    assert!(text.lines().next().unwrap().contains("BOUNCED") && email.ends_with('1'), "{text}");
+    assert!(sms.contains(" 1"), "{text}");
+    assert!(text.contains("mailbox full") && text.contains("1 delivery failure(s)"), "{text}");
+    assert!(!text.contains('@') && !text.contains("+34"), "no address in a report: {text}");
+    // AND as CSV, one row per delivery for a spreadsheet
+    let csv =
+        run(&["--outputs", outputs, "deliveries", "report", "--tenant", "aigues-reus", "--since", &today, "--csv"]);
+    let csv = stdout(&csv);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "created_at,notice_id,contract_id,kind,channel,state,reason");
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert!(rows.iter().any(|r| r.ends_with(",email,bounced,mailbox full")), "{csv}");
+    // AND another tenant's report has none of it; a range too long says what to do
+    let theirs = run(&[
+        "--outputs",
+        outputs,
+        "--json",
+        "deliveries",
+        "report",
+        "--tenant",
+        "ajuntament-manresa",
+        "--since",
+        &today,
+    ]);
+    assert_eq!(serde_json::from_slice::<Value>(&theirs.stdout).unwrap()["notices"], 0);
+    let long = run(&["--outputs", outputs, "deliveries", "report", "--tenant", "aigues-reus", "--since", "2026-01-01"]);
+    assert!(!long.status.success() && stderr(&long).contains("once per quarter"), "{}", stderr(&long));
 }

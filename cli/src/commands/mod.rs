@@ -2,6 +2,7 @@
 
 pub mod billing_run;
 mod customers;
+mod deliveries;
 mod failures;
 mod local;
 mod operators;
@@ -34,6 +35,9 @@ pub async fn run(cli: Cli, out: Output) -> Result<(), CliError> {
         }
         Command::BillingRun(crate::args::BillingRun::Preview { file, tenant, in_flight }) => {
             billing_run::preview(&stack()?, &file, &tenant, usize::from(in_flight), out).await
+        }
+        Command::Deliveries(crate::args::Deliveries::Report { tenant, since, until, csv }) => {
+            deliveries::report(&stack()?, &tenant, since, until, csv, out).await
         }
         Command::Operators(command) => operators::run(&stack()?, command, out).await,
         Command::Outage { tenant, by, action } => outages::run(&stack()?, tenant, &by, action, out).await,

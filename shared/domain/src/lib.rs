@@ -32,6 +32,7 @@ pub mod clock;
 pub mod complaints;
 pub mod compose;
 pub mod contact;
+pub mod deliveries;
 pub mod dispatch;
 pub mod error;
 pub mod feedback;

@@ -15,7 +15,7 @@
 //! | invoice facts (slots) | `T#{t}#CONTRACT#{id}` | `INVOICE#{number}` |
 //! | payment plan (slot) | `T#{t}#CONTRACT#{id}` | `PLAN#{plan_id}` |
 //! | billing-event claim | `T#{t}#EVENT#{event_id}` | `EVENT` |
-//! | notice | `T#{t}#NOTICE#{id}` | `NOTICE` (gsi3: `T#{t}#CONTRACT#{id}#NOTICES`, `{created_at}#{id}`) |
+//! | notice | `T#{t}#NOTICE#{id}` | `NOTICE` (gsi3: `T#{t}#CONTRACT#{id}#NOTICES`, `{created_at}#{id}`; gsi1: `T#{t}#NOTICES#{day}#{shard}`) |
 //! | delivery claim and record | `T#{t}#NOTICE#{id}` | `DELIVERY#{channel}` |
 //! | rejected message | `T#{t}#REJECTED` | `{at}#{message_id}` |
 //! | letter for the print batch | `PRINT#{day}` | `T#{t}#{notice_id}` |
@@ -29,6 +29,7 @@ mod accounts;
 mod chat;
 mod claims;
 mod erasure;
+mod ledger;
 mod notices;
 mod operators;
 mod outages;

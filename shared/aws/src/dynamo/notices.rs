@@ -17,7 +17,7 @@ pub(crate) fn phone_notices_pk(tenant_id: &TenantId, phone: &PhoneE164) -> Strin
     format!("T#{tenant_id}#PHONE#{}#NOTICES", phone.as_str())
 }
 
-fn notice_pk(tenant_id: &TenantId, notice_id: &NoticeId) -> String {
+pub(crate) fn notice_pk(tenant_id: &TenantId, notice_id: &NoticeId) -> String {
     format!("T#{tenant_id}#NOTICE#{notice_id}")
 }
 
@@ -42,6 +42,8 @@ impl NoticeStore for DynamoStore {
             // Fixed-width milliseconds sort as time does (RFC 3339 with varying fractions would not).
             keys.push(("gsi3sk", format!("{:015}#{}", notice.created_at.as_millisecond(), notice.notice_id)));
         }
+        // The tenant's notices by day, for the delivery report.
+        keys.extend(super::ledger::day_keys(&notice.tenant_id, &notice.notice_id, notice.created_at));
         self.put_new(OPERATION, to_item(OPERATION, notice, &keys)?).await
     }
 
