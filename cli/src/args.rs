@@ -171,6 +171,21 @@ pub enum BillingRun {
         #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=256))]
         in_flight: u16,
     },
+    /// Send a run file on the billing-events queue, as its upstream would: checked first as
+    /// `preview` checks it (a file with any refused line sends nothing), then watched until every
+    /// notice is sent, failed or waiting for its reminder's time; then a summary by kind and
+    /// channel, with every failure and its reason. Submitting a file again sends nothing twice.
+    #[command(after_help = RUN_FILE_HELP)]
+    Submit {
+        file: PathBuf,
+        #[arg(long, value_parser = tenant)]
+        tenant: TenantId,
+        #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=256))]
+        in_flight: u16,
+        /// How long to watch the notices, in seconds, before summing up what is still pending
+        #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(0..=86_400))]
+        wait: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -384,3 +384,68 @@ async fn a_delivery_report_counts_states_by_kind_and_channel_and_names_each_fail
     let long = run(&["--outputs", outputs, "deliveries", "report", "--tenant", "aigues-reus", "--since", "2026-01-01"]);
     assert!(!long.status.success() && stderr(&long).contains("once per quarter"), "{}", stderr(&long));
 }
+
+#[tokio::test]
+async fn a_billing_run_is_submitted_after_its_check_and_watched_until_each_notice_is_sent() {
+    // GIVEN the local stack and a run file with a refused line
+    let (stack, outputs) = local("submit").await;
+    let outputs = outputs.to_str().unwrap();
+    let (customer, invoice) = (sample_body("customer-upserted"), sample_body("invoice-issued"));
+    let stranger = invoice.replace("CT-0001", "CT-9999").replace("evt-", "evt-stranger-");
+    let dir = std::env::temp_dir().join(format!("avisa-cli-submit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.jsonl");
+    std::fs::write(&bad, format!("{customer}\n{invoice}\n{stranger}\n")).unwrap();
+    // WHEN it is submitted
+    let refused =
+        run(&["--outputs", outputs, "billing-run", "submit", bad.to_str().unwrap(), "--tenant", "aigues-reus"]);
+    // THEN the refused line is named, and nothing at all is sent
+    assert!(!refused.status.success());
+    assert!(
+        stdout(&refused).contains("CT-9999") && stdout(&refused).contains("unknown_contract"),
+        "{}",
+        stdout(&refused)
+    );
+    assert!(stderr(&refused).contains("nothing was sent"), "{}", stderr(&refused));
+    assert_eq!(stack.depth("BillingEventsQueue").await.unwrap(), 0);
+    // WHEN the corrected file is submitted while the functions run (as on AWS)
+    let good = dir.join("good.jsonl");
+    // the next invoice, due well ahead: its pre-notice waits for its schedule
+    let scheduled = sample_body("invoice-scheduled")
+        .replace("F-2026-110001", "F-2099-010001")
+        .replace("2026-11-20", "2099-01-20")
+        .replace("2026-12-01", "2099-02-01");
+    std::fs::write(&good, format!("{customer}\n{invoice}\n{scheduled}\n")).unwrap();
+    let good = good.to_str().unwrap();
+    let child =
+        avisa(&["--outputs", outputs, "billing-run", "submit", good, "--tenant", "aigues-reus", "--wait", "120"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+    let waiting = tokio::task::spawn_blocking(move || child.wait_with_output());
+    let mapping = stack.event_source_mapping().unwrap();
+    while !waiting.is_finished() {
+        mapping.drain().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let submitted = waiting.await.unwrap().unwrap();
+    // THEN it waits until the invoice's notice is sent by email and SMS, and sums up
+    assert!(submitted.status.success(), "{}", stderr(&submitted));
+    let text = stdout(&submitted);
+    assert!(text.lines().any(|l| l.starts_with("invoice_available") && l.contains("email")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("invoice_available") && l.contains("sms")), "{text}");
+    assert!(
+        text.contains("3 line(s) sent; 1 notice(s) sent or failed (0 failure(s)), 1 waiting for their time"),
+        "{text}"
+    );
+    // AND submitted again, it sends nothing twice
+    let again =
+        run(&["--outputs", outputs, "--json", "billing-run", "submit", good, "--tenant", "aigues-reus", "--wait", "0"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!((again["sent_before"].as_u64(), again["notices"]["notices"].as_u64()), (Some(1), Some(0)), "{again}");
+    mapping.drain().await.unwrap();
+    let sms = stack.moto().sent().unwrap().sms;
+    assert_eq!(sms.len(), 1, "one SMS for the invoice, not two: {sms:?}");
+}

@@ -141,6 +141,16 @@ fn parses_as_its_reader_reads_it(sample: &Sample) -> Result<(), String> {
             None => Ok(()),
         };
     }
+    if std::path::Path::new(&sample.file).extension().is_some_and(|e| e.eq_ignore_ascii_case("jsonl")) {
+        // A run file for `avisa billing-run`: one event per line (cli/tests/cli.rs previews and
+        // submits such files); here, that each line is an event the contract accepts.
+        let path = avisa_local::moto::workspace_root().join("events").join(&sample.file);
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        for (number, line) in (1..).zip(text.lines()).filter(|(_, l)| !l.trim().is_empty()) {
+            avisa_domain::billing::BillingEvent::parse(line).map_err(|e| format!("line {number} is refused: {e:?}"))?;
+        }
+        return Ok(());
+    }
     let event = sample.event().map_err(|e| e.to_string())?;
     if sample.file.ends_with("tenant.json") {
         let settings: avisa_domain::tenant::TenantSettings =

@@ -6,12 +6,14 @@ use std::fmt::Write as _;
 use std::io::{BufReader, Write};
 use std::path::Path;
 
+use avisa_aws::DynamoStore;
 use avisa_domain::billing_run::{
     CachedTenants, Line, LineOutcome, LinePreview, Preview, RunFile, RunTotals, preview_all,
 };
 use avisa_domain::clock::SystemClock;
 use avisa_domain::ids::TenantId;
 use avisa_domain::money::Money;
+use avisa_domain::tenant::TenantSettings;
 use avisa_templates::Templates;
 
 use crate::error::CliError;
@@ -25,22 +27,10 @@ pub async fn preview(
     in_flight: usize,
     out: Output,
 ) -> Result<(), CliError> {
-    let name = file.display().to_string();
-    let opened = std::fs::File::open(file).map_err(|e| CliError::File { file: name.clone(), why: e.to_string() })?;
-    let store = stack.store().await?;
-    let defaults = avisa_runtime::config::tenant_defaults(&stack.function_env()?)
-        .map_err(|e| CliError::refused(format!("{e} — the stack's outputs (--outputs) give it")))?;
-    let templates = Templates::load().map_err(|e| CliError::refused(e.to_string()))?;
-    let tenants = CachedTenants::new(&store);
-    let preview = Preview {
-        accounts: &store,
-        tenants: &tenants,
-        notices: &store,
-        renderer: &templates,
-        suppressions: &store,
-        clock: &SystemClock,
-        defaults: &defaults,
-    };
+    let (name, opened) = open(file)?;
+    let ports = PreviewPorts::of(stack).await?;
+    let tenants = CachedTenants::new(&ports.store);
+    let preview = ports.preview(&tenants);
     let mut lines = RunFile::new(BufReader::new(opened), tenant.clone());
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let totals = write_previews(&preview, &mut lines, in_flight, out.json, &mut stdout).await?;
@@ -49,6 +39,44 @@ pub async fn preview(
     }
     write_totals(&totals, out.json, &mut stdout)?;
     stdout.flush().map_err(written)
+}
+
+/// What a preview reads: the deployment's table, the templates its notice-composer renders, and
+/// its default settings.
+#[derive(Debug)]
+pub struct PreviewPorts {
+    pub store: DynamoStore,
+    templates: Templates,
+    defaults: TenantSettings,
+}
+
+impl PreviewPorts {
+    pub async fn of(stack: &Stack) -> Result<Self, CliError> {
+        let defaults = avisa_runtime::config::tenant_defaults(&stack.function_env()?)
+            .map_err(|e| CliError::refused(format!("{e} — the stack's outputs (--outputs) give it")))?;
+        let templates = Templates::load().map_err(|e| CliError::refused(e.to_string()))?;
+        Ok(Self { store: stack.store().await?, templates, defaults })
+    }
+
+    /// The preview, with tenant settings read once (`tenants` caches `self.store`'s).
+    pub fn preview<'a>(&'a self, tenants: &'a CachedTenants<'a>) -> Preview<'a> {
+        Preview {
+            accounts: &self.store,
+            tenants,
+            notices: &self.store,
+            renderer: &self.templates,
+            suppressions: &self.store,
+            clock: &SystemClock,
+            defaults: &self.defaults,
+        }
+    }
+}
+
+/// The file, opened, and its name for messages.
+pub fn open(file: &Path) -> Result<(String, std::fs::File), CliError> {
+    let name = file.display().to_string();
+    let opened = std::fs::File::open(file).map_err(|e| CliError::File { file: name.clone(), why: e.to_string() })?;
+    Ok((name, opened))
 }
 
 /// Every line's preview as it comes: a row per notice for people, a JSON object per line for
@@ -91,7 +119,7 @@ fn row(cells: &[&str]) -> String {
     text.trim_end().to_owned()
 }
 
-fn rows(line: &LinePreview) -> Vec<Vec<String>> {
+pub fn rows(line: &LinePreview) -> Vec<Vec<String>> {
     let number = line.line.to_string();
     let contract = line.contract_id.clone().unwrap_or_else(|| "-".into());
     let blank = || String::from("-");
@@ -175,7 +203,7 @@ fn write_totals(totals: &RunTotals, json: bool, sink: &mut impl Write) -> Result
     .map_err(written)
 }
 
-fn written(e: std::io::Error) -> CliError {
+pub fn written(e: std::io::Error) -> CliError {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         return CliError::ClosedPipe;
     }

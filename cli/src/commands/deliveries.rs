@@ -81,6 +81,16 @@ fn print(report: &DeliveryReport, tenant: &TenantId, since: Date, until: Date, o
     if out.json {
         return output::print_json(report);
     }
+    tables(report, out)?;
+    output::print(&format!(
+        "\n{} notice(s) of {tenant} created {since} to {until} (UTC); {} delivery failure(s).\n",
+        report.notices,
+        report.failures.len()
+    ))
+}
+
+/// The deliveries by kind and channel, then the failures, for people.
+pub fn tables(report: &DeliveryReport, out: Output) -> Result<(), CliError> {
     let used: Vec<&str> =
         STATES.iter().copied().filter(|s| report.rows.iter().any(|r| r.states.contains_key(s))).collect();
     let mut headers = vec!["kind", "channel"];
@@ -114,11 +124,7 @@ fn print(report: &DeliveryReport, tenant: &TenantId, since: Date, until: Date, o
             .collect();
         out.table(&["created", "notice", "contract", "kind", "channel", "state", "reason"], failures, report)?;
     }
-    output::print(&format!(
-        "\n{} notice(s) of {tenant} created {since} to {until} (UTC); {} delivery failure(s).\n",
-        report.notices,
-        report.failures.len()
-    ))
+    Ok(())
 }
 
 fn written(e: csv::Error) -> CliError {

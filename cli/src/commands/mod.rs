@@ -1,8 +1,10 @@
 //! One module per group of commands; each takes the deployment and the output.
 
+mod billing_queue;
 pub mod billing_run;
+mod billing_submit;
 mod customers;
-mod deliveries;
+pub mod deliveries;
 mod failures;
 mod local;
 mod operators;
@@ -35,6 +37,10 @@ pub async fn run(cli: Cli, out: Output) -> Result<(), CliError> {
         }
         Command::BillingRun(crate::args::BillingRun::Preview { file, tenant, in_flight }) => {
             billing_run::preview(&stack()?, &file, &tenant, usize::from(in_flight), out).await
+        }
+        Command::BillingRun(crate::args::BillingRun::Submit { file, tenant, in_flight, wait }) => {
+            let wait = std::time::Duration::from_secs(u64::from(wait));
+            billing_submit::submit(&stack()?, &file, &tenant, usize::from(in_flight), wait, out).await
         }
         Command::Deliveries(crate::args::Deliveries::Report { tenant, since, until, csv }) => {
             deliveries::report(&stack()?, &tenant, since, until, csv, out).await
