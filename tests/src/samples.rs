@@ -20,7 +20,7 @@ pub const MANIFEST: &str = "events/samples.toml";
 
 /// Puts in the stack what the samples rely on: the demo tenant's settings (with the WhatsApp
 /// number the chat samples are addressed to), the samples' operator token, and the PDF of every
-/// invoice a billing sample names, in the tenant's documents bucket.
+/// invoice a billing sample or the demo run file names, in the tenant's documents bucket.
 pub async fn provision(stack: &LocalStack) -> Result<(), LocalError> {
     crate::demo::put_tenant_settings(stack).await?;
     let tenant = TenantId::parse(DEMO_TENANT).map_err(|e| LocalError::Template(e.to_string()))?;
@@ -37,8 +37,16 @@ pub async fn provision(stack: &LocalStack) -> Result<(), LocalError> {
         .map(|path| read_json(&events_dir().join(path)).map(|event| sqs_bodies(&event)))
         .collect::<Result<Vec<_>, _>>()?;
     stack.put_invoice_pdfs(bodies.iter().flatten().map(String::as_str)).await?;
+    // The run file's invoices too, so `avisa billing-run submit events/demo/billing-run.jsonl`
+    // sends what its preview shows.
+    let run = std::fs::read_to_string(events_dir().join(DEMO_RUN_FILE))
+        .map_err(|e| LocalError::Template(format!("{DEMO_RUN_FILE}: {e}")))?;
+    stack.put_invoice_pdfs(run.lines()).await?;
     Ok(())
 }
+
+/// The billing run file of the README's first 30 minutes.
+const DEMO_RUN_FILE: &str = "demo/billing-run.jsonl";
 
 /// What invoking a sample does, as `events/samples.toml` declares it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]

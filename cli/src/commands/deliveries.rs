@@ -91,6 +91,9 @@ fn print(report: &DeliveryReport, tenant: &TenantId, since: Date, until: Date, o
 
 /// The deliveries by kind and channel, then the failures, for people.
 pub fn tables(report: &DeliveryReport, out: Output) -> Result<(), CliError> {
+    if report.rows.is_empty() {
+        return Ok(());
+    }
     let used: Vec<&str> =
         STATES.iter().copied().filter(|s| report.rows.iter().any(|r| r.states.contains_key(s))).collect();
     let mut headers = vec!["kind", "channel"];
