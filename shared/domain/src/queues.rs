@@ -186,7 +186,7 @@ pub struct ChatTimerMessage {
 pub struct ChatTimerDue {
     pub tenant_id: TenantId,
     pub phone: PhoneE164,
-    /// When the name was asked: a timer for an earlier question is stale.
+    /// When the name was asked, or the agent replied: a timer for an earlier one is stale.
     pub asked_at: Timestamp,
     pub stage: NoReply,
 }
@@ -199,21 +199,32 @@ impl ChatTimerDue {
     }
 }
 
-/// The two no-reply timers of the name question.
+/// The no-reply timers: two for the name question, two after an agent's reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NoReply {
-    /// Ask once more.
+    /// Ask the name once more.
     Recontact,
-    /// Give up, saying they can write again.
+    /// Give up on the name, saying they can write again.
     Close,
+    /// The citizen went quiet after an agent's reply: ask if they are still there.
+    Nudge,
+    /// Still quiet after the nudge: resolve, saying they can write again, with the survey.
+    Quiet,
 }
 
 impl NoReply {
+    /// The name question's timers.
+    pub const NAME: [Self; 2] = [Self::Recontact, Self::Close];
+    /// The timers after an agent's reply.
+    pub const AGENT: [Self; 2] = [Self::Nudge, Self::Quiet];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Recontact => "recontact",
             Self::Close => "close",
+            Self::Nudge => "nudge",
+            Self::Quiet => "quiet",
         }
     }
 }

@@ -48,6 +48,9 @@ pub struct TenantSettings {
     /// The WhatsApp chat line: menu, texts, office hours (a council's default line when unset).
     #[serde(default)]
     pub chat: Option<crate::chat::ChatSettings>,
+    /// Who the tenant's chat line speaks for: a council or a utility, its name, its own greeting.
+    #[serde(default)]
+    pub voice: crate::chat::Voice,
     /// Billing complaints: days per step, and who hears of one about to be late.
     #[serde(default)]
     pub complaints: crate::complaints::ComplaintSettings,
@@ -138,6 +141,7 @@ impl TenantSettings {
             return Err(format!("outages.alert_hours_before: {hours} is more than {MAX_ALERT_HOURS_BEFORE} hours"));
         }
         self.retention.check()?;
+        self.voice.check()?;
         self.chat.as_ref().map_or(Ok(()), crate::chat::ChatSettings::check)
     }
 }
@@ -278,6 +282,7 @@ impl TenantSettings {
             whatsapp: None,
             outages: OutageSettings::default(),
             chat: None,
+            voice: crate::chat::Voice::default(),
             complaints: crate::complaints::ComplaintSettings::default(),
             documents: None,
             retention: Retention::default(),

@@ -271,6 +271,7 @@ mod chat {
             "slot": "dimarts 24, 10:30",
             "url": "https://example.org/privacitat",
             "survey_url": "https://example.org/enquesta",
+            "voice": {"institution": "council", "greeting": null, "sign_off": null},
             "body": {"ca": "Cos", "es": "Cuerpo", "it": "Corpo", "en": "Body"},
             "back_at": {"date": "2026-11-30", "time": "08:00", "today": false},
             "contracts": [{
@@ -294,6 +295,31 @@ mod chat {
             }
             insta::assert_snapshot!(format!("chat-{locale}"), out);
         }
+    }
+
+    #[test]
+    fn a_utilitys_line_greets_as_the_water_service_and_a_tenants_own_phrases_win() {
+        use avisa_domain::chat::settings::{Institution, Localized, Voice};
+        let templates = Templates::load().unwrap();
+        let utility = Voice { institution: Institution::Utility, ..Voice::default() };
+        for locale in Locale::ALL {
+            let mut with = values(locale);
+            with["voice"] = utility.in_language(locale);
+            let welcome = templates.say(locale, "welcome", &with).unwrap();
+            let council = ["Ajuntament", "Ayuntamiento", "Comune", "council"];
+            assert!(!council.iter().any(|c| welcome.contains(c)), "{locale}: {welcome}");
+            assert!(["aigua", "agua", "idrico", "water"].iter().any(|w| welcome.contains(w)), "{locale}: {welcome}");
+        }
+        let own = Voice {
+            name: Some("Aigües de Reus".into()),
+            greeting: Some(Localized([(Locale::Ca, "Bon dia! Sóc l'Aina, d'Aigües de Reus.".into())].into())),
+            ..Voice::default()
+        };
+        let mut with = values(Locale::Es);
+        with["voice"] = own.in_language(Locale::Es);
+        // A greeting given in one language only is said in it; the name signs the closing message.
+        assert_eq!(templates.say(Locale::Es, "welcome", &with).unwrap(), "Bon dia! Sóc l'Aina, d'Aigües de Reus.");
+        assert!(templates.say(Locale::Es, "resolved", &with).unwrap().ends_with("enquesta\n— Aigües de Reus"));
     }
 
     #[test]

@@ -123,12 +123,7 @@ impl ChatLine<'_> {
         let now = self.clock.now();
         let mut conversation = match self.conversations.conversation(tenant_id, &inbound.from).await? {
             Some(conversation) => conversation,
-            None => Conversation::new(
-                tenant_id.clone(),
-                inbound.from.clone(),
-                chat.first_language(settings.default_locale),
-                now,
-            ),
+            None => self.new_conversation(tenant_id, &inbound.from, &settings, &chat, now).await?,
         };
         if let Some(sent) = self.resend_if_answered(&conversation, &inbound.message_id).await? {
             return Ok(Received::Answered { state: conversation.state.name(), replies: sent });
@@ -151,6 +146,27 @@ impl ChatLine<'_> {
         // An answer to a message just received is inside its 24-hour window by definition.
         let replies = self.apply(&mut conversation, step, &inbound.message_id, &ctx, &settings, ("bot", false)).await?;
         Ok(Received::Answered { state: conversation.state.name(), replies })
+    }
+
+    /// A first conversation with a number: in the language its customer reads notices in, when the
+    /// number is a customer's and the line speaks it; else the line's first. A language chosen in
+    /// the chat is kept on the conversation and wins from then on.
+    pub(super) async fn new_conversation(
+        &self,
+        tenant_id: &TenantId,
+        phone: &PhoneE164,
+        settings: &TenantSettings,
+        chat: &ChatSettings,
+        now: jiff::Timestamp,
+    ) -> Result<Conversation, Error> {
+        let mut locale = chat.first_language(settings.default_locale);
+        if let Some(customer_id) = self.citizens.customers.customer_by_phone(tenant_id, phone).await? {
+            let profile = self.citizens.accounts.customer(tenant_id, &customer_id).await?;
+            if let Some(known) = profile.and_then(|p| p.language).filter(|l| chat.languages.contains(l)) {
+                locale = known;
+            }
+        }
+        Ok(Conversation::new(tenant_id.clone(), phone.clone(), locale, now))
     }
 
     /// A no-reply timer fired: re-contact once, then close. Stale timers change nothing.
@@ -268,7 +284,8 @@ impl ChatLine<'_> {
         conversation.state = step.state;
         let mut replies = Vec::with_capacity(step.replies.len());
         for (i, reply) in step.replies.iter().enumerate() {
-            let (text, interactive) = self.render(conversation, reply, ctx.settings, &ctx.billing)?;
+            let (text, interactive) =
+                self.render(conversation, reply, (ctx.settings, &settings.voice), &ctx.billing)?;
             conversation.log(now, speaker, &text);
             let notice = reply_notice(conversation, &format!("{cause}/{i}"), text, interactive, follow_up, now);
             self.replies.notices.create(&notice).await?;
@@ -355,14 +372,13 @@ impl ChatLine<'_> {
             Effect::StartTimer { asked_at, stage } => {
                 let due =
                     ChatTimerDue { tenant_id: tenant_id.clone(), phone: conversation.phone.clone(), asked_at, stage };
-                let at = now.checked_add(SignedDuration::from_mins(i64::from(ctx.settings.no_reply_minutes))).map_err(
-                    |e| {
-                        Error::rejected(
-                            RejectionCode::InvalidField,
-                            format!("chat.no_reply_minutes is out of range: {e}"),
-                        )
-                    },
-                )?;
+                let minutes = match stage {
+                    NoReply::Recontact | NoReply::Close => ctx.settings.no_reply_minutes,
+                    NoReply::Nudge | NoReply::Quiet => ctx.settings.agent_silence_minutes,
+                };
+                let at = now.checked_add(SignedDuration::from_mins(i64::from(minutes))).map_err(|e| {
+                    Error::rejected(RejectionCode::InvalidField, format!("a chat timer {minutes} minutes ahead: {e}"))
+                })?;
                 let local =
                     at.to_zoned(settings.time_zone.zone()).datetime().round(jiff::Unit::Second).unwrap_or_default();
                 let job = ScheduledJob {
@@ -373,8 +389,8 @@ impl ChatLine<'_> {
                 };
                 self.timers.schedule(&job).await?;
             }
-            Effect::CancelTimers { asked_at } => {
-                for stage in [NoReply::Recontact, NoReply::Close] {
+            Effect::CancelTimers { asked_at, stages } => {
+                for stage in stages {
                     let due = ChatTimerDue {
                         tenant_id: tenant_id.clone(),
                         phone: conversation.phone.clone(),

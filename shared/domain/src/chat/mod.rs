@@ -20,7 +20,7 @@ pub use records::{
     Appointment, AppointmentStatus, Incident, IncidentLocation, IncidentStatus, IncidentUpdate, TranscriptLine,
 };
 pub use said::Said;
-pub use settings::ChatSettings;
+pub use settings::{ChatSettings, Institution, Voice};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -70,6 +70,8 @@ pub const PHRASES: &[&str] = &[
     "ask_name",
     "recontact",
     "closed_no_reply",
+    "nudge",
+    "closed_quiet",
     "handed_off",
     "handed_off_closed",
     "still_waiting",

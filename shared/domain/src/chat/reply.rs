@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::machine::{self, Billing, ListOf, Reply};
-use super::settings::{ChatSettings, Row};
+use super::settings::{ChatSettings, Row, Voice};
 use super::{ChatLine, Conversation, reply_notice};
 use crate::contact::{Locale, PhoneE164};
 use crate::error::Error;
@@ -26,12 +26,14 @@ impl ChatLine<'_> {
         let now = self.clock.now();
         let conversation = match self.conversations.conversation(tenant_id, phone).await? {
             Some(conversation) => conversation,
-            None => {
-                Conversation::new(tenant_id.clone(), phone.clone(), chat.first_language(settings.default_locale), now)
-            }
+            None => self.new_conversation(tenant_id, phone, &settings, &chat, now).await?,
         };
-        let (text, _) =
-            self.render(&conversation, &Reply::Say { phrase, values, list: None }, &chat, &Billing::NotLoaded)?;
+        let (text, _) = self.render(
+            &conversation,
+            &Reply::Say { phrase, values, list: None },
+            (&chat, &settings.voice),
+            &Billing::NotLoaded,
+        )?;
         let notice = reply_notice(&conversation, cause, text, None, !conversation.in_window(now), now);
         self.replies.notices.create(&notice).await?;
         self.enqueue(tenant_id, &notice.notice_id).await
@@ -41,7 +43,7 @@ impl ChatLine<'_> {
         &self,
         conversation: &Conversation,
         reply: &Reply,
-        chat: &ChatSettings,
+        (chat, voice): (&ChatSettings, &Voice),
         billing: &Billing,
     ) -> Result<(String, Option<Interactive>), Error> {
         let locale = conversation.locale;
@@ -52,6 +54,7 @@ impl ChatLine<'_> {
         let mut values = values.clone();
         values["locale"] = json!(locale);
         values["name"] = json!(conversation.name);
+        values["voice"] = voice.in_language(locale);
         let text = self.replies.phrases.say(locale, phrase, &values)?;
         let Some(list) = list else { return Ok((text, None)) };
         let say = |phrase: &str| self.replies.phrases.say(locale, phrase, &json!({ "locale": locale }));

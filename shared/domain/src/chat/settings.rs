@@ -113,10 +113,63 @@ pub struct ChatSettings {
     /// How long the name question waits before one re-contact, and again before closing.
     #[serde(default = "default_no_reply_minutes")]
     pub no_reply_minutes: u32,
+    /// How long a citizen may stay silent after an agent's reply before one nudge, and again
+    /// before the conversation is resolved.
+    #[serde(default = "default_agent_silence_minutes")]
+    pub agent_silence_minutes: u32,
     pub survey_url: String,
     pub privacy_url: String,
     pub terms_url: String,
 }
+
+/// How a tenant's chat line presents itself (the tenant's settings' `voice`, so a tenant that
+/// keeps the default line still speaks as itself). Without a greeting of its own, a council's line greets as
+/// the council's assistant and a utility's as the water service's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Voice {
+    #[serde(default)]
+    pub institution: Institution,
+    /// The tenant's name as citizens know it ("Aigües de Reus"): it signs the closing message when
+    /// there is no `sign_off`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The tenant's own greeting, per language (the menu follows it).
+    #[serde(default)]
+    pub greeting: Option<Localized>,
+    /// A line after the closing message, per language.
+    #[serde(default)]
+    pub sign_off: Option<Localized>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Institution {
+    #[default]
+    Council,
+    /// A water utility.
+    Utility,
+}
+
+impl Voice {
+    /// What the line's phrases get in `locale`: the institution, and the greeting and sign-off
+    /// (`null` when the tenant set none; the sign-off defaults to the tenant's name).
+    pub fn in_language(&self, locale: Locale) -> serde_json::Value {
+        let sign_off = match (&self.sign_off, &self.name) {
+            (Some(sign_off), _) => Some(sign_off.get(locale).to_owned()),
+            (None, Some(name)) => Some(format!("— {name}")),
+            (None, None) => None,
+        };
+        serde_json::json!({
+            "institution": self.institution,
+            "greeting": self.greeting.as_ref().map(|g| g.get(locale)),
+            "sign_off": sign_off,
+        })
+    }
+}
+
+/// Longer than that, a greeting or sign-off is no short phrase (WhatsApp's list body takes 1,024).
+pub const MAX_VOICE_PHRASE: usize = 300;
 
 /// A day: longer than that, a citizen waiting for a person has moved on.
 pub const MAX_NO_REPLY_MINUTES: u32 = 24 * 60;
@@ -132,6 +185,14 @@ impl ChatSettings {
 fn default_no_reply_minutes() -> u32 {
     20
 }
+
+/// Four hours: a citizen who asked in the morning has had the afternoon to answer.
+fn default_agent_silence_minutes() -> u32 {
+    4 * 60
+}
+
+/// A week: longer than that, a conversation with staff has long been over.
+pub const MAX_AGENT_SILENCE_MINUTES: u32 = 7 * 24 * 60;
 
 const DEFAULTS: &str = include_str!("default_settings.json");
 
@@ -154,6 +215,12 @@ impl ChatSettings {
             return Err(format!(
                 "chat.no_reply_minutes must be 1 to {MAX_NO_REPLY_MINUTES}, not {}",
                 self.no_reply_minutes
+            ));
+        }
+        if !(1..=MAX_AGENT_SILENCE_MINUTES).contains(&self.agent_silence_minutes) {
+            return Err(format!(
+                "chat.agent_silence_minutes must be 1 to {MAX_AGENT_SILENCE_MINUTES}, not {}",
+                self.agent_silence_minutes
             ));
         }
         let lists: [(&str, Vec<&Row>); 4] = [
@@ -196,6 +263,25 @@ impl ChatSettings {
     }
 }
 
+impl Voice {
+    /// Whether the name and phrases are short and not blank; the first problem if not.
+    pub fn check(&self) -> Result<(), String> {
+        let voice = self;
+        if voice.name.as_ref().is_some_and(|name| name.trim().is_empty() || name.chars().count() > 100) {
+            return Err("voice.name must be 1 to 100 characters".to_owned());
+        }
+        for (what, phrase) in [("greeting", &voice.greeting), ("sign_off", &voice.sign_off)] {
+            let Some(phrase) = phrase else { continue };
+            for (locale, text) in &phrase.0 {
+                if text.trim().is_empty() || text.chars().count() > MAX_VOICE_PHRASE {
+                    return Err(format!("voice.{what} in {locale} must be 1 to {MAX_VOICE_PHRASE} characters"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +300,17 @@ mod tests {
         settings.services[0].row.title.0.insert(Locale::Ca, "Serveis socials i atenció a la ciutadania".into());
         let error = settings.check().unwrap_err();
         assert!(error.contains("services") && error.contains("24"), "{error}");
+    }
+
+    #[test]
+    fn a_voice_phrase_that_is_empty_or_too_long_is_refused_with_where_it_is() {
+        let mut voice = Voice { sign_off: Some(Localized([(Locale::Es, String::new())].into())), ..Voice::default() };
+        assert!(voice.check().unwrap_err().contains("voice.sign_off in es"));
+        voice.sign_off = None;
+        voice.greeting = Some(Localized([(Locale::Ca, "a".repeat(MAX_VOICE_PHRASE + 1))].into()));
+        assert!(voice.check().unwrap_err().contains("voice.greeting in ca"));
+        voice.greeting = None;
+        voice.check().unwrap();
     }
 
     #[test]

@@ -40,9 +40,12 @@ fn text(said: &Said) -> Option<&str> {
 #[allow(clippy::too_many_lines)] // one arm per state: the machine reads best in one place
 pub(super) fn citizen(state: &State, said: &Said, ctx: &Context<'_>) -> Step {
     let settings = ctx.settings;
-    if let State::WithAgent { .. } = state {
-        // Staff read it in the transcript; the bot keeps out of the way.
-        return Step::to(state.clone(), Vec::new());
+    if let State::WithAgent { agent, replied_at, .. } = state {
+        // Staff read it in the transcript; the bot keeps out of the way. An answer stops the
+        // silence timers of the agent's reply.
+        let answered = State::WithAgent { agent: agent.clone(), replied_at: None, nudged: false };
+        let cancel = replied_at.map(|at| Effect::CancelTimers { asked_at: at, stages: NoReply::AGENT });
+        return Step::to(answered, Vec::new()).with(cancel.into_iter().collect());
     }
     if let Said::Unsupported { .. } = said {
         return Step::to(state.clone(), vec![say("unsupported")]);
@@ -50,7 +53,7 @@ pub(super) fn citizen(state: &State, said: &Said, ctx: &Context<'_>) -> Step {
     if let State::AskingName { asked_at, .. } = state
         && let Some(name) = text(said).filter(|_| !is_greeting(said)).and_then(|t| Text::<100>::parse(t).ok())
     {
-        let cancel = Effect::CancelTimers { asked_at: *asked_at };
+        let cancel = Effect::CancelTimers { asked_at: *asked_at, stages: NoReply::NAME };
         let values = json!({ "name": name.as_str(), "back_at": ctx.back_at });
         let phrase = if ctx.office_open { "handed_off" } else { "handed_off_closed" };
         let effects = vec![Effect::SetName(name), cancel, Effect::HandOff];
@@ -59,7 +62,7 @@ pub(super) fn citizen(state: &State, said: &Said, ctx: &Context<'_>) -> Step {
     if is_greeting(said) {
         let mut step = menu();
         if let State::AskingName { asked_at, .. } = state {
-            step.effects.push(Effect::CancelTimers { asked_at: *asked_at });
+            step.effects.push(Effect::CancelTimers { asked_at: *asked_at, stages: NoReply::NAME });
         }
         return step;
     }

@@ -63,6 +63,12 @@ pub enum State {
     },
     WithAgent {
         agent: String,
+        /// The agent's last reply the citizen has not answered: its silence timers count from it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replied_at: Option<Timestamp>,
+        /// The citizen was asked if they are still there.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        nudged: bool,
     },
     /// Over (or never started): the next message starts again at the menu.
     Closed,
@@ -162,6 +168,8 @@ pub enum Effect {
     },
     CancelTimers {
         asked_at: Timestamp,
+        /// [`NoReply::NAME`] or [`NoReply::AGENT`].
+        stages: [NoReply; 2],
     },
 }
 

@@ -11,31 +11,42 @@ use crate::queues::NoReply;
 pub fn step(state: &State, event: &Event<'_>, ctx: &Context<'_>) -> Result<Step, NotNow> {
     match event {
         Event::Said(said) => Ok(citizen(state, said, ctx)),
-        Event::Timer { asked_at, stage } => Ok(timer(state, *asked_at, *stage)),
+        Event::Timer { asked_at, stage } => Ok(timer(state, *asked_at, *stage, ctx)),
         Event::AgentTakes { agent } => match state {
             State::WaitingForAgent { .. } => Ok(Step::to(
-                State::WithAgent { agent: (*agent).to_owned() },
+                State::WithAgent { agent: (*agent).to_owned(), replied_at: None, nudged: false },
                 vec![say_with("agent_joined", json!({ "agent": agent }))],
             )),
             other => Err(NotNow(format!("the conversation is {}, not waiting for staff", other.name()))),
         },
+        // The citizen's silence counts from the latest reply: its timers replace the earlier one's.
         Event::AgentReplies { agent, text } => match state {
-            State::WithAgent { agent: holder } if holder == agent => {
-                Ok(Step::to(state.clone(), vec![Reply::Staff { text: (*text).to_owned() }]))
+            State::WithAgent { agent: holder, replied_at, .. } if holder == agent => {
+                let replied = State::WithAgent { agent: holder.clone(), replied_at: Some(ctx.now), nudged: false };
+                let mut effects: Vec<Effect> = replied_at
+                    .map(|at| Effect::CancelTimers { asked_at: at, stages: NoReply::AGENT })
+                    .into_iter()
+                    .collect();
+                effects.push(Effect::StartTimer { asked_at: ctx.now, stage: NoReply::Nudge });
+                Ok(Step::to(replied, vec![Reply::Staff { text: (*text).to_owned() }]).with(effects))
             }
             other => Err(NotNow(format!("the conversation is {}, not with {agent}", other.name()))),
         },
         Event::AgentResolves { agent } => match state {
-            State::WithAgent { agent: holder } if holder == agent => Ok(Step::to(
-                State::Closed,
-                vec![say_with("resolved", json!({ "survey_url": ctx.settings.survey_url }))],
-            )),
+            State::WithAgent { agent: holder, replied_at, .. } if holder == agent => {
+                let cancel = replied_at.map(|at| Effect::CancelTimers { asked_at: at, stages: NoReply::AGENT });
+                Ok(Step::to(
+                    State::Closed,
+                    vec![say_with("resolved", json!({ "survey_url": ctx.settings.survey_url }))],
+                )
+                .with(cancel.into_iter().collect()))
+            }
             other => Err(NotNow(format!("the conversation is {}, not with {agent}", other.name()))),
         },
     }
 }
 
-fn timer(state: &State, fired_for: Timestamp, which: NoReply) -> Step {
+fn timer(state: &State, fired_for: Timestamp, which: NoReply, ctx: &Context<'_>) -> Step {
     match (state, which) {
         (State::AskingName { asked_at, recontacted: false }, NoReply::Recontact) if *asked_at == fired_for => {
             Step::to(State::AskingName { asked_at: *asked_at, recontacted: true }, vec![say("recontact")])
@@ -43,6 +54,13 @@ fn timer(state: &State, fired_for: Timestamp, which: NoReply) -> Step {
         }
         (State::AskingName { asked_at, recontacted: true }, NoReply::Close) if *asked_at == fired_for => {
             Step::to(State::Closed, vec![say("closed_no_reply")])
+        }
+        (State::WithAgent { agent, replied_at: Some(at), nudged: false }, NoReply::Nudge) if *at == fired_for => {
+            let nudged = State::WithAgent { agent: agent.clone(), replied_at: Some(*at), nudged: true };
+            Step::to(nudged, vec![say("nudge")]).with(vec![Effect::StartTimer { asked_at: *at, stage: NoReply::Quiet }])
+        }
+        (State::WithAgent { replied_at: Some(at), nudged: true, .. }, NoReply::Quiet) if *at == fired_for => {
+            Step::to(State::Closed, vec![say_with("closed_quiet", json!({ "survey_url": ctx.settings.survey_url }))])
         }
         // Answered meanwhile, or a timer of an earlier question: nothing to do.
         _ => Step::to(state.clone(), Vec::new()),

@@ -107,6 +107,32 @@ async fn a_known_customer_asking_for_bills_hears_of_their_unpaid_invoices() {
 }
 
 #[tokio::test]
+async fn a_customer_who_reads_notices_in_spanish_is_greeted_in_spanish_until_they_choose_otherwise() {
+    // GIVEN a customer whose notices are in Spanish, on a line that speaks it
+    let f = Fakes::with_invoice(|p| p.language = Some(Locale::Es)).await;
+    let whatsapp =
+        WhatsAppSettings { phone_number_id: NUMBER_ID.into(), templates: std::collections::BTreeMap::default() };
+    f.tenants
+        .put_settings(&fakes::tenant(), &TenantSettings { whatsapp: Some(whatsapp), ..fakes::default_settings() })
+        .await
+        .unwrap();
+    let phone = fakes::customer_profile().mobile.unwrap();
+    let line = f.chat_line();
+    // WHEN they write for the first time
+    line.receive(&inbound("wamid.1", phone.as_str(), text("hola"))).await.unwrap();
+    // THEN the welcome is in Spanish; a stranger hears the line's first language
+    assert!(conversation(&f, phone.as_str()).await.transcript.last().unwrap().text.starts_with("es:welcome"));
+    line.receive(&inbound("wamid.2", CITIZEN, text("hola"))).await.unwrap();
+    assert!(conversation(&f, CITIZEN).await.transcript.last().unwrap().text.starts_with("ca:welcome"));
+    // AND once they choose Italian in the chat, Italian it is, though their profile says Spanish
+    for (id, what) in [("wamid.3", choose("preferences")), ("wamid.4", choose("language")), ("wamid.5", choose("it"))] {
+        line.receive(&inbound(id, phone.as_str(), what)).await.unwrap();
+    }
+    line.receive(&inbound("wamid.6", phone.as_str(), text("hola"))).await.unwrap();
+    assert_eq!(conversation(&f, phone.as_str()).await.locale, Locale::It);
+}
+
+#[tokio::test]
 async fn talking_to_a_person_asks_the_name_then_hands_off_and_the_agent_is_named() {
     let f = line_fakes().await;
     let line = f.chat_line();

@@ -138,8 +138,8 @@ fn every_citizen_transition_goes_where_the_flow_says() {
         (asked.clone(), Said::Location { lat: 1.0, lon: 1.0, address: None }, "asking_name", vec!["ask_name"]),
         (asked.clone(), text("hola"), "menu", vec!["welcome"]),
         (State::WaitingForAgent { since: now() }, text("are you there?"), "waiting_for_agent", vec!["still_waiting"]),
-        (State::WithAgent { agent: "jordi".into() }, text("thanks"), "with_agent", vec![]),
-        (State::WithAgent { agent: "jordi".into() }, text("hola"), "with_agent", vec![]),
+        (with_jordi(None, false), text("thanks"), "with_agent", vec![]),
+        (with_jordi(Some(now()), true), text("hola"), "with_agent", vec![]),
         (State::Menu, Said::Unsupported { kind: "sticker".into() }, "menu", vec!["unsupported"]),
         (State::IncidentCategory, Said::Unsupported { kind: "audio".into() }, "incident_category", vec!["unsupported"]),
     ];
@@ -164,7 +164,7 @@ fn the_steps_that_file_or_change_something_say_so() {
     let asked = said(&State::Menu, &choose("agent"));
     assert_eq!(asked.effects, [Effect::StartTimer { asked_at: now(), stage: NoReply::Recontact }]);
     let named = said(&State::AskingName { asked_at: now(), recontacted: true }, &text("Maria"));
-    assert!(named.effects.contains(&Effect::CancelTimers { asked_at: now() }));
+    assert!(named.effects.contains(&Effect::CancelTimers { asked_at: now(), stages: NoReply::NAME }));
     assert!(named.effects.contains(&Effect::HandOff));
 }
 
@@ -201,6 +201,40 @@ fn the_no_reply_timers_recontact_once_then_close_and_stale_ones_do_nothing() {
     assert!(timer(&asked, earlier, NoReply::Recontact).replies.is_empty(), "a timer of an earlier question");
     let answered = State::WaitingForAgent { since: now() };
     assert!(timer(&answered, now(), NoReply::Recontact).replies.is_empty(), "answered meanwhile");
+}
+
+fn with_jordi(replied_at: Option<jiff::Timestamp>, nudged: bool) -> State {
+    State::WithAgent { agent: "jordi".into(), replied_at, nudged }
+}
+
+#[test]
+fn a_citizen_silent_after_an_agents_reply_is_nudged_once_then_the_conversation_is_resolved() {
+    let settings = ChatSettings::default();
+    let c = ctx(&settings);
+    let timer = |state: &State, asked_at, stage| step(state, &Event::Timer { asked_at, stage }, &c).unwrap();
+    // GIVEN an agent's reply: its silence timer starts, from the reply
+    let replied = step(&with_jordi(None, false), &Event::AgentReplies { agent: "jordi", text: "Bon dia" }, &c).unwrap();
+    assert_eq!(replied.state, with_jordi(Some(now()), false));
+    assert_eq!(replied.effects, [Effect::StartTimer { asked_at: now(), stage: NoReply::Nudge }]);
+    // WHEN the citizen stays silent: one nudge, then resolved with the survey
+    let nudge = timer(&replied.state, now(), NoReply::Nudge);
+    assert_eq!((nudge.state.clone(), phrases(&nudge.replies)), (with_jordi(Some(now()), true), vec!["nudge"]));
+    assert_eq!(nudge.effects, [Effect::StartTimer { asked_at: now(), stage: NoReply::Quiet }]);
+    let quiet = timer(&nudge.state, now(), NoReply::Quiet);
+    assert_eq!((quiet.state.name(), phrases(&quiet.replies)), ("closed", vec!["closed_quiet"]));
+    // AND an answer stops the timers; a timer of an earlier reply, or one already answered, does nothing
+    let answered = said(&nudge.state, &text("still here"));
+    assert_eq!(answered.state, with_jordi(None, false));
+    assert_eq!(answered.effects, [Effect::CancelTimers { asked_at: now(), stages: NoReply::AGENT }]);
+    assert!(timer(&answered.state, now(), NoReply::Quiet).replies.is_empty());
+    let earlier = now() - SignedDuration::from_mins(30);
+    assert!(timer(&replied.state, earlier, NoReply::Nudge).replies.is_empty(), "a timer of an earlier reply");
+    // AND a second reply moves the silence on; resolving stops it
+    let later = Context { now: now() + SignedDuration::from_mins(5), ..ctx(&settings) };
+    let again = step(&replied.state, &Event::AgentReplies { agent: "jordi", text: "?" }, &later).unwrap();
+    assert_eq!(again.effects[0], Effect::CancelTimers { asked_at: now(), stages: NoReply::AGENT });
+    let resolved = step(&again.state, &Event::AgentResolves { agent: "jordi" }, &later).unwrap();
+    assert_eq!(resolved.effects, [Effect::CancelTimers { asked_at: later.now, stages: NoReply::AGENT }]);
 }
 
 #[test]
