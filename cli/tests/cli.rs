@@ -258,8 +258,11 @@ async fn a_billing_run_is_previewed_line_by_line_with_totals_and_nothing_is_sent
     let (customer, invoice) = (sample_body("customer-upserted"), sample_body("invoice-issued"));
     let foreign = invoice.replace("aigues-reus", "ajuntament-manresa");
     let stranger = invoice.replace("CT-0001", "CT-9999").replace("evt-", "evt-stranger-");
+    // the next invoice, whose PDF was never uploaded
+    let unread = invoice.replace("F-2026-110001", "F-2026-119999").replace("evt-", "evt-unread-");
     let file = std::env::temp_dir().join(format!("avisa-cli-run-{}.jsonl", std::process::id()));
-    std::fs::write(&file, format!("{customer}\n{invoice}\n{foreign}\n{{\"broken\n{stranger}\n")).unwrap();
+    let lines = format!("{customer}\n{invoice}\n{unread}\n{foreign}\n{{\"broken\n{stranger}\n");
+    std::fs::write(&file, lines).unwrap();
     let file = file.to_str().unwrap();
     // WHEN an operator previews it
     let shown = run(&["--outputs", outputs, "billing-run", "preview", file, "--tenant", "aigues-reus"]);
@@ -273,17 +276,21 @@ async fn a_billing_run_is_previewed_line_by_line_with_totals_and_nothing_is_sent
         rows[2].starts_with("2 ") && rows[2].contains("invoice_available") && rows[2].contains("at once"),
         "{text}"
     );
-    assert!(rows[3].contains("REFUSED") && rows[3].contains("ajuntament-manresa"), "{text}");
-    assert!(rows[4].starts_with("4 ") && rows[4].contains("REFUSED"), "{text}");
-    assert!(rows[5].contains("CT-9999") && rows[5].contains("unknown_contract"), "{text}");
-    assert!(text.contains("5 line(s): 1 notice(s)") && text.contains("3 refused"), "{text}");
+    assert!(rows[3].starts_with("3 ") && rows[3].contains("PROBLEM email: its attachment"), "{text}");
+    assert!(rows[3].contains("F-2026-119999.pdf"), "{text}");
+    assert!(rows[4].contains("REFUSED") && rows[4].contains("ajuntament-manresa"), "{text}");
+    assert!(rows[5].starts_with("5 ") && rows[5].contains("REFUSED"), "{text}");
+    assert!(rows[6].contains("CT-9999") && rows[6].contains("unknown_contract"), "{text}");
+    assert!(text.contains("6 line(s): 2 notice(s)") && text.contains("1 with a PROBLEM"), "{text}");
+    assert!(text.contains("3 refused"), "{text}");
     assert!(text.contains("LANGUAGE") && text.contains("Nothing was sent or stored"), "{text}");
     // AND for scripts, one object per line and the totals
     let json = run(&["--outputs", outputs, "--json", "billing-run", "preview", file, "--tenant", "aigues-reus"]);
     assert!(json.status.success(), "{}", stderr(&json));
     let (lines, totals) = json_lines(&json);
-    assert_eq!(lines.len(), 5);
-    assert_eq!((totals["notices"].as_u64(), totals["refused"].as_u64()), (Some(1), Some(3)), "{totals}");
+    assert_eq!(lines.len(), 6);
+    assert_eq!((totals["notices"].as_u64(), totals["refused"].as_u64()), (Some(2), Some(3)), "{totals}");
+    assert_eq!(totals["with_problems"], 1, "{totals}");
     let previewed = &lines[1]["notices"][0];
     assert_eq!(previewed["already_composed"], false);
     // AND nothing was stored or sent

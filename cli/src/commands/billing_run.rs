@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io::{BufReader, Write};
 use std::path::Path;
 
-use avisa_aws::DynamoStore;
+use avisa_aws::{DynamoStore, S3Documents};
 use avisa_domain::billing_run::{
     CachedTenants, Line, LineOutcome, LinePreview, Preview, RunFile, RunTotals, preview_all,
 };
@@ -46,6 +46,7 @@ pub async fn preview(
 #[derive(Debug)]
 pub struct PreviewPorts {
     pub store: DynamoStore,
+    documents: S3Documents,
     templates: Templates,
     defaults: TenantSettings,
 }
@@ -55,7 +56,8 @@ impl PreviewPorts {
         let defaults = avisa_runtime::config::tenant_defaults(&stack.function_env()?)
             .map_err(|e| CliError::refused(format!("{e} — the stack's outputs (--outputs) give it")))?;
         let templates = Templates::load().map_err(|e| CliError::refused(e.to_string()))?;
-        Ok(Self { store: stack.store().await?, templates, defaults })
+        let documents = S3Documents::new(aws_sdk_s3::Client::new(&stack.sdk().await));
+        Ok(Self { store: stack.store().await?, documents, templates, defaults })
     }
 
     /// The preview, with tenant settings read once (`tenants` caches `self.store`'s).
@@ -66,6 +68,7 @@ impl PreviewPorts {
             notices: &self.store,
             renderer: &self.templates,
             suppressions: &self.store,
+            documents: &self.documents,
             clock: &SystemClock,
             defaults: &self.defaults,
         }
@@ -164,7 +167,10 @@ pub fn rows(line: &LinePreview) -> Vec<Vec<String>> {
                     notice.locale.to_string(),
                     channels.join(","),
                     notice.cost.as_ref().map_or_else(blank, money),
-                    notice.why.clone(),
+                    std::iter::once(notice.why.clone())
+                        .chain(notice.problems.iter().map(|p| format!("PROBLEM {p}")))
+                        .collect::<Vec<_>>()
+                        .join("; "),
                 ]
             })
             .collect(),
@@ -196,9 +202,15 @@ fn write_totals(totals: &RunTotals, json: bool, sink: &mut impl Write) -> Result
     };
     writeln!(
         sink,
-        "\n{} line(s): {} notice(s) ({} later by a reminder's schedule, {} sent before), {} without a notice, \
-         {} refused; SMS cost {cost}. Nothing was sent or stored.",
-        totals.lines, totals.notices, totals.scheduled, totals.already_composed, totals.without_notice, totals.refused
+        "\n{} line(s): {} notice(s) ({} later by a reminder's schedule, {} sent before, {} with a PROBLEM), {} \
+         without a notice, {} refused; SMS cost {cost}. Nothing was sent or stored.",
+        totals.lines,
+        totals.notices,
+        totals.scheduled,
+        totals.already_composed,
+        totals.with_problems,
+        totals.without_notice,
+        totals.refused
     )
     .map_err(written)
 }

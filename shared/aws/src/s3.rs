@@ -30,11 +30,7 @@ fn refused(reason: String) -> PortError {
 impl Documents for S3Documents {
     async fn fetch(&self, document: &Document, max_bytes: u64) -> Result<Vec<u8>, PortError> {
         let uri = document.uri.as_str();
-        let (bucket, key) = uri
-            .strip_prefix("s3://")
-            .and_then(|rest| rest.split_once('/'))
-            .filter(|(bucket, key)| !bucket.is_empty() && !key.is_empty())
-            .ok_or_else(|| refused(format!("{uri} is not an s3://bucket/key URI")))?;
+        let (bucket, key) = bucket_and_key(document)?;
         let object =
             self.client.get_object().bucket(bucket).key(key).send().await.map_err(|e| classify(OPERATION, e))?;
         let length = u64::try_from(object.content_length.unwrap_or_default()).unwrap_or_default();
@@ -44,6 +40,25 @@ impl Documents for S3Documents {
         let bytes = object.body.collect().await.map_err(|e| PortError::transient(OPERATION, e))?;
         Ok(bytes.into_bytes().to_vec())
     }
+
+    async fn check(&self, document: &Document, max_bytes: u64) -> Result<(), PortError> {
+        const HEAD: &str = "s3.HeadObject";
+        let (bucket, key) = bucket_and_key(document)?;
+        let head = self.client.head_object().bucket(bucket).key(key).send().await.map_err(|e| classify(HEAD, e))?;
+        let length = u64::try_from(head.content_length.unwrap_or_default()).unwrap_or_default();
+        if length > max_bytes {
+            return Err(refused(format!("{} is {length} bytes; at most {max_bytes} are attached", document.uri)));
+        }
+        Ok(())
+    }
+}
+
+fn bucket_and_key(document: &Document) -> Result<(&str, &str), PortError> {
+    let uri = document.uri.as_str();
+    uri.strip_prefix("s3://")
+        .and_then(|rest| rest.split_once('/'))
+        .filter(|(bucket, key)| !bucket.is_empty() && !key.is_empty())
+        .ok_or_else(|| refused(format!("{uri} is not an s3://bucket/key URI")))
 }
 
 /// Print batches in the print bucket: `s3://{bucket}/{tenant}/{day}.jsonl`.

@@ -17,19 +17,20 @@ pub use totals::{ChannelTotal, RunTotals};
 
 use serde::Serialize;
 
+use crate::PortError;
 use crate::account::{AccountFact, Fact};
 use crate::applies::Applies;
 use crate::billing::{BillingEvent, BillingPayload};
 use crate::channel::Channel;
 use crate::clock::Clock;
-use crate::compose::{AccountHolders, Drafter};
+use crate::compose::{AccountHolders, Drafter, MAX_ATTACHMENT_BYTES};
 use crate::contact::Locale;
 use crate::error::{Error, RejectionCode};
 use crate::ids::NoticeId;
 use crate::ingest::{Planned, Planner, holder_of, unknown_contract};
 use crate::money::{Amount, Money};
 use crate::notice::{Notice, NoticeKind};
-use crate::ports::{AccountStore, NoticeRenderer, NoticeStore, Scheduled, Suppressions, TenantDirectory};
+use crate::ports::{AccountStore, Documents, NoticeRenderer, NoticeStore, Scheduled, Suppressions, TenantDirectory};
 use crate::queues::{ComposeJob, ComposeMessage};
 use crate::tenant::TenantSettings;
 
@@ -43,6 +44,8 @@ pub struct Preview<'a> {
     pub notices: &'a dyn NoticeStore,
     pub renderer: &'a dyn NoticeRenderer,
     pub suppressions: &'a dyn Suppressions,
+    /// To find an attachment the dispatcher could not send (missing, too large) before it is sent.
+    pub documents: &'a dyn Documents,
     pub clock: &'a dyn Clock,
     pub defaults: &'a TenantSettings,
 }
@@ -94,6 +97,9 @@ pub struct PreviewedNotice {
     /// It was composed before (the file, or these events, were submitted already): submitting
     /// again sends nothing.
     pub already_composed: bool,
+    /// What would go wrong when it is sent (an attachment missing or too large), per channel.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -201,6 +207,21 @@ impl Preview<'_> {
             })
             .collect();
         let sms_parts: usize = channels.iter().filter(|c| c.channel == Channel::Sms).filter_map(|c| c.sms_parts).sum();
+        let mut problems = Vec::new();
+        for message in notice.messages.iter().filter(|m| m.destination.channel() != Channel::Paper) {
+            let Some(document) = &message.attachment else { continue };
+            match self.documents.check(document, MAX_ATTACHMENT_BYTES).await {
+                Ok(()) => {}
+                // What the dispatcher would refuse the message for; anything else is the store's.
+                Err(PortError::Permanent { source, .. }) => problems.push(format!(
+                    "{}: its attachment {} cannot be sent ({source}): the message would be refused and the next \
+                     channel used",
+                    message.destination.channel().as_str(),
+                    document.uri
+                )),
+                Err(other) => return Err(other.into()),
+            }
+        }
         let settings = self.tenants.settings(&job.tenant_id).await?.unwrap_or_else(|| self.defaults.clone());
         let cost = settings.outages.sms_part_price.map(|price| Money {
             amount: Amount::from_minor(
@@ -217,6 +238,7 @@ impl Preview<'_> {
             why: notice.channel_reason,
             cost,
             already_composed,
+            problems,
         })
     }
 }

@@ -14,6 +14,7 @@ fn preview(f: &Fakes) -> Preview<'_> {
         notices: &f.notices,
         renderer: &f.renderer,
         suppressions: &f.suppressions,
+        documents: &f.documents,
         clock: &f.clock,
         defaults: &f.defaults,
     }
@@ -165,6 +166,25 @@ async fn each_sms_part_costs_the_tenants_price_and_the_totals_add_up() {
     assert_eq!(totals.by_channel[&Channel::Sms].messages, 2);
     assert_eq!(totals.by_channel[&Channel::Sms].sms_parts, 2 * u64::try_from(parts).unwrap());
     assert_eq!(totals.cost[0].amount.minor(), 2 * 7 * i64::try_from(parts).unwrap());
+}
+
+#[tokio::test]
+async fn an_invoice_whose_pdf_is_missing_is_previewed_with_the_problem_it_would_meet() {
+    // GIVEN a customer who reads invoices by email, and an invoice whose PDF was never uploaded
+    let f = Fakes::with_invoice(|p: &mut CustomerProfile| p.channels = vec![Channel::Email]).await;
+    let mut missing = fakes::sample_as("invoice-issued", "evt-missing-pdf", "2026-11-21T08:00:00Z");
+    if let BillingPayload::InvoiceIssued(data) = &mut missing.payload {
+        data.number = crate::ids::InvoiceNumber::parse("F-2026-119999").unwrap();
+        data.pdf.as_mut().unwrap().uri =
+            crate::text::Text::parse("s3://avisa-invoice-documents/aigues-reus/2026/11/F-2026-119999.pdf").unwrap();
+    }
+    // WHEN it is previewed beside one whose PDF is there
+    let (previews, totals) = run(&f, vec![Ok(fakes::sample("invoice-issued")), Ok(missing)]).await;
+    // THEN only the missing one says the email would be refused, and why
+    assert!(notices(&previews[0])[0].problems.is_empty());
+    let problems = &notices(&previews[1])[0].problems;
+    assert!(problems[0].starts_with("email: its attachment") && problems[0].contains("F-2026-119999"), "{problems:?}");
+    assert_eq!(totals.with_problems, 1);
 }
 
 #[tokio::test]

@@ -22,6 +22,8 @@ pub struct RunTotals {
     pub scheduled: u64,
     /// Composed before: submitting sends them no second time.
     pub already_composed: u64,
+    /// Notices something would go wrong with when sent (see their `problems`).
+    pub with_problems: u64,
     pub by_channel: BTreeMap<Channel, ChannelTotal>,
     pub by_language: BTreeMap<Locale, u64>,
     pub by_kind: BTreeMap<NoticeKind, u64>,
@@ -47,6 +49,7 @@ impl RunTotals {
             self.notices += 1;
             self.scheduled += u64::from(notice.at.is_some());
             self.already_composed += u64::from(notice.already_composed);
+            self.with_problems += u64::from(!notice.problems.is_empty());
             *self.by_language.entry(notice.locale).or_default() += 1;
             *self.by_kind.entry(notice.kind).or_default() += 1;
             for channel in &notice.channels {

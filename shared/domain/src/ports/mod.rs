@@ -352,6 +352,10 @@ impl std::fmt::Debug for EmailAttachment {
 pub trait Documents: Send + Sync {
     /// The document's bytes; refused when larger than `max_bytes`.
     async fn fetch(&self, document: &Document, max_bytes: u64) -> Result<Vec<u8>, PortError>;
+    /// Whether `fetch` would give it, without its bytes (a billing run's preview asks).
+    async fn check(&self, document: &Document, max_bytes: u64) -> Result<(), PortError> {
+        self.fetch(document, max_bytes).await.map(|_| ())
+    }
 }
 
 #[async_trait]
