@@ -59,7 +59,8 @@ pub(crate) async fn invoke_every_sample(stack: &LocalStack) -> (BTreeMap<String,
         let function = sample.function().to_owned();
         if !processes.contains_key(&function) {
             let spec = stack.function(&function).unwrap_or_else(|| panic!("{}: no function {function}", sample.file));
-            processes.insert(function.clone(), FunctionProcess::start(spec, stack.proxy().endpoint()).unwrap());
+            let started = FunctionProcess::start(spec, stack.proxy().endpoint());
+            processes.insert(function.clone(), started.unwrap_or_else(|e| panic!("{e}")));
         }
         let rejections_before = avisa_local::demo::rejections(stack, Some(DEMO_TENANT)).await.unwrap();
         let answer = match processes[&function].invoke(&sample.event().unwrap()).await {

@@ -51,6 +51,11 @@ pub enum LocalError {
          `cargo build --workspace --bins --tests` (make test does) and run again"
     )]
     BinaryMissing { binary: String, looked_for: String },
+    #[error(
+        "the {binary} binary is older than {newer}, so it would not run the code as it is: build every \
+         function with `cargo build --workspace --bins --tests` (make test does) and run again"
+    )]
+    BinaryStale { binary: String, newer: String },
     #[error("{what}: {source}")]
     Io {
         what: String,

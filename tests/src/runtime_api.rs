@@ -251,13 +251,30 @@ pub fn binary_path(binary: &str) -> Result<PathBuf, LocalError> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| crate::moto::workspace_root().join("target"), PathBuf::from);
     let path = target.join("debug").join(binary);
-    if is_file(&path) {
-        Ok(path)
-    } else {
-        Err(LocalError::BinaryMissing { binary: binary.to_owned(), looked_for: path.display().to_string() })
+    let Some(built) = path.metadata().ok().filter(std::fs::Metadata::is_file).and_then(|m| m.modified().ok()) else {
+        return Err(LocalError::BinaryMissing { binary: binary.to_owned(), looked_for: path.display().to_string() });
+    };
+    let root = crate::moto::workspace_root();
+    let sources = [root.join("functions").join(binary), root.join("shared"), root.join("Cargo.lock")];
+    if let Some(newer) = sources.iter().find_map(|source| newer_source(source, built)) {
+        let newer = newer.strip_prefix(&root).unwrap_or(&newer).display().to_string();
+        return Err(LocalError::BinaryStale { binary: binary.to_owned(), newer });
     }
+    Ok(path)
 }
 
-fn is_file(path: &Path) -> bool {
-    path.metadata().is_ok_and(|m| m.is_file())
+/// A file the binary is built from (Rust, templates, embedded JSON, manifests) changed after it.
+fn newer_source(path: &Path, built: std::time::SystemTime) -> Option<PathBuf> {
+    let metadata = path.metadata().ok()?;
+    if metadata.is_dir() {
+        // Benchmarks are not built with the binaries (`cargo build --bins --tests`).
+        if path.file_name().is_some_and(|name| name == "benches") {
+            return None;
+        }
+        let entries = std::fs::read_dir(path).ok()?;
+        return entries.filter_map(Result::ok).find_map(|entry| newer_source(&entry.path(), built));
+    }
+    let built_from =
+        path.extension().and_then(|e| e.to_str()).is_some_and(|e| ["rs", "j2", "json", "toml", "lock"].contains(&e));
+    (built_from && metadata.modified().ok()? > built).then(|| path.to_owned())
 }
