@@ -254,27 +254,29 @@ pub fn binary_path(binary: &str) -> Result<PathBuf, LocalError> {
     let Some(built) = path.metadata().ok().filter(std::fs::Metadata::is_file).and_then(|m| m.modified().ok()) else {
         return Err(LocalError::BinaryMissing { binary: binary.to_owned(), looked_for: path.display().to_string() });
     };
-    let root = crate::moto::workspace_root();
-    let sources = [root.join("functions").join(binary), root.join("shared"), root.join("Cargo.lock")];
-    if let Some(newer) = sources.iter().find_map(|source| newer_source(source, built)) {
+    // cargo's dep-info lists every file the binary was built from (sources, templates, embedded
+    // JSON); one changed since means the binary does not run the code as it is.
+    let dep_info = std::fs::read_to_string(path.with_extension("d")).unwrap_or_default();
+    if let Some(newer) = sources_of(&dep_info).into_iter().find(|source| is_newer(source, built)) {
+        let root = crate::moto::workspace_root();
         let newer = newer.strip_prefix(&root).unwrap_or(&newer).display().to_string();
         return Err(LocalError::BinaryStale { binary: binary.to_owned(), newer });
     }
     Ok(path)
 }
 
-/// A file the binary is built from (Rust, templates, embedded JSON, manifests) changed after it.
-fn newer_source(path: &Path, built: std::time::SystemTime) -> Option<PathBuf> {
-    let metadata = path.metadata().ok()?;
-    if metadata.is_dir() {
-        // Benchmarks are not built with the binaries (`cargo build --bins --tests`).
-        if path.file_name().is_some_and(|name| name == "benches") {
-            return None;
-        }
-        let entries = std::fs::read_dir(path).ok()?;
-        return entries.filter_map(Result::ok).find_map(|entry| newer_source(&entry.path(), built));
-    }
-    let built_from =
-        path.extension().and_then(|e| e.to_str()).is_some_and(|e| ["rs", "j2", "json", "toml", "lock"].contains(&e));
-    (built_from && metadata.modified().ok()? > built).then(|| path.to_owned())
+/// The files a dep-info file (`target: a.rs b.rs`, spaces in names escaped) names.
+fn sources_of(dep_info: &str) -> Vec<PathBuf> {
+    let first = dep_info.lines().next().unwrap_or_default();
+    let sources = first.split_once(": ").map_or("", |(_, sources)| sources);
+    sources
+        .replace("\\ ", "\u{0}")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(|s| PathBuf::from(s.replace('\u{0}', " ")))
+        .collect()
+}
+
+fn is_newer(source: &Path, built: std::time::SystemTime) -> bool {
+    source.metadata().and_then(|m| m.modified()).is_ok_and(|modified| modified > built)
 }

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use avisa_aws::{DynamoStore, S3Documents};
 use avisa_domain::billing_run::{
-    CachedTenants, Line, LineOutcome, LinePreview, Preview, RunFile, RunTotals, preview_all,
+    CachedTenants, FileCustomers, Line, LineOutcome, LinePreview, Preview, RunFile, RunTotals, customers_in,
+    preview_all,
 };
 use avisa_domain::clock::SystemClock;
 use avisa_domain::ids::TenantId;
@@ -27,13 +28,14 @@ pub async fn preview(
     in_flight: usize,
     out: Output,
 ) -> Result<(), CliError> {
-    let (name, opened) = open(file)?;
+    let (name, customers) = customers_of(file, tenant)?;
+    let (_, opened) = open(file)?;
     let ports = PreviewPorts::of(stack).await?;
     let tenants = CachedTenants::new(&ports.store);
     let preview = ports.preview(&tenants);
     let mut lines = RunFile::new(BufReader::new(opened), tenant.clone());
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let totals = write_previews(&preview, &mut lines, in_flight, out.json, &mut stdout).await?;
+    let totals = write_previews(&preview, &customers, &mut lines, in_flight, out.json, &mut stdout).await?;
     if let Some(e) = lines.failed {
         return Err(CliError::File { file: name, why: format!("reading stopped: {e}") });
     }
@@ -75,6 +77,15 @@ impl PreviewPorts {
     }
 }
 
+/// The first pass: the customers the file states, so an invoice sees its customer wherever the
+/// file puts them.
+pub fn customers_of(file: &Path, tenant: &TenantId) -> Result<(String, FileCustomers), CliError> {
+    let (name, opened) = open(file)?;
+    let customers = customers_in(BufReader::new(opened), tenant)
+        .map_err(|e| CliError::File { file: name.clone(), why: format!("reading stopped: {e}") })?;
+    Ok((name, customers))
+}
+
 /// The file, opened, and its name for messages.
 pub fn open(file: &Path) -> Result<(String, std::fs::File), CliError> {
     let name = file.display().to_string();
@@ -86,6 +97,7 @@ pub fn open(file: &Path) -> Result<(String, std::fs::File), CliError> {
 /// scripts. What `avisa billing-run preview` prints, and what its benchmark measures.
 pub async fn write_previews(
     preview: &Preview<'_>,
+    customers: &FileCustomers,
     lines: impl Iterator<Item = Line>,
     in_flight: usize,
     json: bool,
@@ -96,7 +108,7 @@ pub async fn write_previews(
         writeln!(sink, "{}", row(&["LINE", "CONTRACT", "NOTICE", "WHEN", "LANG", "CHANNELS", "COST", "WHY"]))
             .map_err(written)?;
     }
-    preview_all(preview, lines, in_flight, |line: LinePreview| {
+    preview_all(preview, customers, lines, in_flight, |line: LinePreview| {
         totals.add(&line);
         if json {
             serde_json::to_writer(&mut *sink, &line).map_err(|e| CliError::refused(e.to_string()))?;

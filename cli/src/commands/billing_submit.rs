@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::billing_queue::BillingEvents;
-use super::billing_run::{PreviewPorts, open, rows};
+use super::billing_run::{PreviewPorts, customers_of, open, rows};
 use super::deliveries;
 use crate::error::CliError;
 use crate::output::{self, Output};
@@ -58,8 +58,14 @@ pub async fn submit(
     out: Output,
 ) -> Result<(), CliError> {
     let ports = PreviewPorts::of(stack).await?;
+    let checked = version(file)?;
     let (name, expected, lines) = check(&ports, file, tenant, in_flight, out).await?;
     let queue = BillingEvents::bound_to(stack, tenant).await?;
+    if version(file)? != checked {
+        return Err(CliError::refused(format!(
+            "{name} changed while it was checked, so nothing was sent: submit it again once it is written"
+        )));
+    }
     let started = Timestamp::now();
     let sent = send(&queue, file, lines).await?;
     let mut summary = Summary { lines, sent, ..Summary::default() };
@@ -94,6 +100,13 @@ pub async fn submit(
     ))
 }
 
+/// The file's size and time of change: sending what was checked, not a file rewritten meanwhile.
+fn version(file: &Path) -> Result<(u64, Option<std::time::SystemTime>), CliError> {
+    let metadata =
+        std::fs::metadata(file).map_err(|e| CliError::File { file: file.display().to_string(), why: e.to_string() })?;
+    Ok((metadata.len(), metadata.modified().ok()))
+}
+
 /// The file's preview: the notices it brings, and how many lines it has; or, when any line would
 /// be refused, those lines and an error (nothing is sent).
 async fn check(
@@ -103,12 +116,13 @@ async fn check(
     in_flight: usize,
     out: Output,
 ) -> Result<(String, Vec<Expected>, u64), CliError> {
-    let (name, opened) = open(file)?;
+    let (name, customers) = customers_of(file, tenant)?;
+    let (_, opened) = open(file)?;
     let tenants = CachedTenants::new(&ports.store);
     let preview = ports.preview(&tenants);
     let mut lines = RunFile::new(BufReader::new(opened), tenant.clone());
     let (mut expected, mut refused, mut count) = (Vec::new(), Vec::new(), 0);
-    preview_all(&preview, &mut lines, in_flight, |line| {
+    preview_all(&preview, &customers, &mut lines, in_flight, |line| {
         count += 1;
         match &line.outcome {
             LineOutcome::Refused { .. } => refused.push(line),

@@ -236,7 +236,7 @@ fn keep_newer<T: serde::de::DeserializeOwned>(
     slot: &mut Option<Stamped<T>>,
     stored: StoredSlot,
 ) -> Result<(), serde_json::Error> {
-    if slot.as_ref().is_none_or(|kept| kept.as_of < stored.as_of) {
+    if slot.as_ref().is_none_or(|kept| kept.as_of <= stored.as_of) {
         *slot = Some(stamped(stored)?);
     }
     Ok(())
@@ -255,7 +255,8 @@ impl ContractAccount {
         Ok(account)
     }
 
-    /// Keeps `stored` in its slot unless the slot holds a newer (or as new) fact, as the store does:
+    /// Keeps `stored` in its slot unless the slot holds a newer fact (on a tie the later write
+    /// wins), as the store's conditional write does:
     /// how a fact not stored yet is seen with the stored ones (a billing run's preview).
     pub fn record(&mut self, stored: StoredSlot) -> Result<(), serde_json::Error> {
         match (stored.slot.record.clone(), stored.slot.name) {
@@ -263,7 +264,7 @@ impl ContractAccount {
             (Record::Account, "tariff") => keep_newer(&mut self.tariff, stored),
             (Record::Plan(plan_id), "plan") => {
                 match self.plans.binary_search_by(|p| p.value.plan_id.cmp(&plan_id)) {
-                    Ok(at) if self.plans[at].as_of >= stored.as_of => {}
+                    Ok(at) if self.plans[at].as_of > stored.as_of => {}
                     Ok(at) => self.plans[at] = stamped(stored)?,
                     Err(at) => self.plans.insert(at, stamped(stored)?),
                 }

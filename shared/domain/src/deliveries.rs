@@ -79,6 +79,26 @@ impl DeliveryState {
     }
 }
 
+/// `reason` without what looks like an address: providers' diagnostics quote the mailbox or the
+/// number (`550 5.1.1 <jane@example.org>: user unknown`), and a report shows none.
+pub fn without_addresses(reason: &str) -> String {
+    reason
+        .split(' ')
+        .map(|word| {
+            let core = word.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '+');
+            let number = core.strip_prefix('+').unwrap_or(core);
+            if word.contains('@') {
+                "<address>"
+            } else if number.len() >= 7 && number.chars().all(|c| c.is_ascii_digit()) {
+                "<number>"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The recorded notices and their deliveries.
 #[async_trait]
 pub trait DeliveryLedger: Send + Sync {
@@ -176,5 +196,13 @@ mod tests {
         let reasons: Vec<&str> = report.failures.iter().map(|f| f.reason.as_str()).collect();
         assert_eq!(reasons, ["mailbox full", "opted out"]);
         assert!(!DeliveryState::Pending.is_settled() && DeliveryState::Sent.is_settled());
+    }
+
+    #[test]
+    fn a_providers_diagnostic_is_reported_without_the_address_it_quotes() {
+        let said = without_addresses("550 5.1.1 <jane.doe@example.org>: user unknown; sms to +34600111001 failed");
+        assert_eq!(said, "550 5.1.1 <address> user unknown; sms to <number> failed");
+        let kept = "throttled at 2026-12-02T05:55:38Z, 3 times";
+        assert_eq!(without_addresses(kept), kept);
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::channel::Channel;
-use avisa_domain::deliveries::{Delivery, DeliveryLedger, DeliveryState, NoticeDeliveries};
+use avisa_domain::deliveries::{Delivery, DeliveryLedger, DeliveryState, NoticeDeliveries, without_addresses};
 use avisa_domain::ids::{ContractId, NoticeId, TenantId};
 use avisa_domain::notice::NoticeKind;
 use avisa_domain::ports::DeliveryStatus;
@@ -72,13 +72,15 @@ struct DeliveryItem {
 impl DeliveryItem {
     fn state(self) -> DeliveryState {
         match (self.status.as_str(), self.delivery_status) {
-            (_, Some(status)) => DeliveryState::Reported { status, detail: self.status_detail.unwrap_or_default() },
+            (_, Some(status)) => {
+                DeliveryState::Reported { status, detail: without_addresses(&self.status_detail.unwrap_or_default()) }
+            }
             ("SENT", None) => DeliveryState::Sent,
             ("REJECTED", None) => DeliveryState::Refused {
-                reason: match (self.rejection_code, self.rejection_detail) {
+                reason: without_addresses(&match (self.rejection_code, self.rejection_detail) {
                     (Some(code), Some(detail)) => format!("{code}: {detail}"),
                     (code, detail) => detail.or(code).unwrap_or_default(),
-                },
+                }),
             },
             // Being sent, given back to be retried, or its outcome not known yet.
             _ => DeliveryState::Pending,

@@ -3,10 +3,11 @@
 
 use std::io::BufRead;
 
-use super::Line;
-use crate::billing::{BillingEvent, Refused};
+use super::{FileCustomers, Line};
+use crate::billing::{BillingEvent, BillingPayload, Refused};
 use crate::error::{Rejection, RejectionCode};
 use crate::ids::TenantId;
+use crate::ingest::holder_of;
 
 /// The lines of a run file for one tenant: a line for another tenant is refused, never previewed
 /// or sent. Blank lines are skipped (and counted, so line numbers are an editor's).
@@ -49,6 +50,24 @@ impl<R: BufRead> Iterator for RunFile<R> {
             return Some(Line { number: self.number, event });
         }
     }
+}
+
+/// The customers a run file states (its `customer.upserted` lines for `tenant`): the first pass,
+/// so that an invoice sees its customer wherever the file puts them. Other lines are not parsed.
+pub fn customers_in(reader: impl BufRead, tenant: &TenantId) -> std::io::Result<FileCustomers> {
+    let mut customers = FileCustomers::default();
+    for line in reader.lines() {
+        let line = line?;
+        if !line.contains("customer.upserted") {
+            continue;
+        }
+        let Ok(event) = BillingEvent::parse(line.trim_start_matches('\u{feff}').trim()) else { continue };
+        if let (true, BillingPayload::CustomerUpserted(data)) = (&event.tenant_id == tenant, &event.payload) {
+            let (profile, holder) = holder_of(&event, data);
+            customers.add(profile, holder);
+        }
+    }
+    Ok(customers)
 }
 
 fn for_tenant(event: BillingEvent, tenant: &TenantId) -> Result<BillingEvent, Refused> {

@@ -1,10 +1,11 @@
 //! A file's lines, previewed as they stream in: a contract's adjacent lines together (billing
 //! systems export a contract's events together), contracts several at a time, results in the
-//! file's order. Only the lines in flight are held, so memory stays flat as the file grows.
+//! file's order. Only the lines in flight are held (and the customers the file states), so memory
+//! stays flat as a file of invoices grows.
 
 use futures_util::StreamExt;
 
-use super::{LinePreview, Preview};
+use super::{FileCustomers, LinePreview, Preview};
 use crate::billing::{BillingEvent, Refused};
 use crate::error::Error;
 
@@ -49,13 +50,14 @@ impl<I: Iterator<Item = Line>> Iterator for ByContract<I> {
 /// says stop (`Err`).
 pub async fn preview_all<E: From<Error>>(
     preview: &Preview<'_>,
+    file: &FileCustomers,
     lines: impl Iterator<Item = Line>,
     in_flight: usize,
     mut each: impl FnMut(LinePreview) -> Result<(), E>,
 ) -> Result<(), E> {
     let groups = ByContract { lines: lines.peekable() };
     let mut previews =
-        futures_util::stream::iter(groups).map(|group| preview.contract(group)).buffered(in_flight.max(1));
+        futures_util::stream::iter(groups).map(|group| preview.contract(file, group)).buffered(in_flight.max(1));
     while let Some(group) = previews.next().await {
         for line in group? {
             each(line)?;

@@ -10,9 +10,9 @@ mod overlay;
 mod totals;
 
 pub use cached::CachedTenants;
-pub use file::RunFile;
+pub use file::{RunFile, customers_in};
 pub use lines::{Line, preview_all};
-pub use overlay::Overlay;
+pub use overlay::{FileCustomers, Overlay};
 pub use totals::{ChannelTotal, RunTotals};
 
 use serde::Serialize;
@@ -20,14 +20,14 @@ use serde::Serialize;
 use crate::PortError;
 use crate::account::{AccountFact, Fact};
 use crate::applies::Applies;
-use crate::billing::{BillingEvent, BillingPayload};
+use crate::billing::BillingEvent;
 use crate::channel::Channel;
 use crate::clock::Clock;
 use crate::compose::{AccountHolders, Drafter, MAX_ATTACHMENT_BYTES};
 use crate::contact::Locale;
 use crate::error::{Error, RejectionCode};
 use crate::ids::NoticeId;
-use crate::ingest::{Planned, Planner, holder_of, unknown_contract};
+use crate::ingest::{Planned, Planner, unknown_contract};
 use crate::money::{Amount, Money};
 use crate::notice::{Notice, NoticeKind};
 use crate::ports::{AccountStore, Documents, NoticeRenderer, NoticeStore, Scheduled, Suppressions, TenantDirectory};
@@ -110,11 +110,11 @@ pub struct PreviewedChannel {
 }
 
 impl Preview<'_> {
-    /// One contract's lines, in the file's order: each is previewed against the stored state and
-    /// what the lines before it said. `Err` only when a store could not be read (nothing about
-    /// the file: try again).
-    pub async fn contract(&self, lines: Vec<Line>) -> Result<Vec<LinePreview>, Error> {
-        let overlay = Overlay::new(self.accounts);
+    /// One contract's lines, in the file's order: each is previewed against the stored state, the
+    /// customers the whole file states, and the facts of the lines before it. `Err` only when a
+    /// store could not be read (nothing about the file: try again).
+    pub async fn contract(&self, file: &FileCustomers, lines: Vec<Line>) -> Result<Vec<LinePreview>, Error> {
+        let overlay = Overlay::new(self.accounts, file);
         let mut previews = Vec::with_capacity(lines.len());
         for line in lines {
             let (event_id, contract_id, outcome) = match line.event {
@@ -137,19 +137,15 @@ impl Preview<'_> {
 
     /// As billing-ingest applies it, with the overlay for the store.
     async fn event(&self, overlay: &Overlay<'_>, event: &BillingEvent) -> Result<LineOutcome, Error> {
+        // A customer's details are in the overlay already, from the file's first pass.
         let Some(fact) = Fact::of(&event.payload) else {
-            if let BillingPayload::CustomerUpserted(data) = &event.payload {
-                let (profile, holder) = holder_of(event, data);
-                overlay.upsert_customer(&profile).await?;
-                overlay.upsert_holder(&holder).await?;
-            }
             return Ok(LineOutcome::NoNotice { why: "the customer's details are updated".into() });
         };
         let planner = Planner { accounts: overlay, tenants: self.tenants, clock: self.clock, defaults: self.defaults };
         planner.admit(event).await?;
         if overlay.holder(&event.tenant_id, &event.contract_id).await?.is_none() {
             return Err(unknown_contract(&format!(
-                "contract {} has no customer.upserted, neither stored nor earlier in the file",
+                "contract {} has no customer.upserted, neither stored nor in the file",
                 event.contract_id
             )));
         }

@@ -1,6 +1,6 @@
 use super::*;
 use crate::account::CustomerProfile;
-use crate::billing::Refused;
+use crate::billing::{BillingPayload, Refused};
 use crate::contact::Locale;
 use crate::fakes::{self, Fakes};
 use crate::ids::TenantId;
@@ -27,7 +27,14 @@ fn lines(events: Vec<Result<BillingEvent, Refused>>) -> impl Iterator<Item = Lin
 async fn run(f: &Fakes, events: Vec<Result<BillingEvent, Refused>>) -> (Vec<LinePreview>, RunTotals) {
     let mut previews = Vec::new();
     let mut totals = RunTotals::default();
-    preview_all::<Error>(&preview(f), lines(events), 4, |line| {
+    let mut file = FileCustomers::default();
+    for event in events.iter().flatten() {
+        if let BillingPayload::CustomerUpserted(data) = &event.payload {
+            let (profile, holder) = crate::ingest::holder_of(event, data);
+            file.add(profile, holder);
+        }
+    }
+    preview_all::<Error>(&preview(f), &file, lines(events), 4, |line| {
         totals.add(&line);
         previews.push(line);
         Ok(())
@@ -86,9 +93,10 @@ async fn a_file_previewed_after_it_was_submitted_says_its_notices_were_composed_
     let f = Fakes::with_notice().await;
     // WHEN its invoice is previewed again
     let (previews, totals) = run(&f, vec![Ok(fakes::sample("invoice-issued"))]).await;
-    // THEN submitting it again would send nothing
+    // THEN submitting it again would send nothing, and it costs nothing in the totals
     assert!(notices(&previews[0])[0].already_composed);
     assert_eq!(totals.already_composed, 1);
+    assert!(totals.by_channel.is_empty() && totals.cost.is_empty(), "{totals:?}");
 }
 
 #[tokio::test]
@@ -146,6 +154,34 @@ async fn an_older_customer_line_in_the_file_does_not_undo_what_is_stored() {
     // THEN the notice is in the stored, newer language
     assert_eq!(notices(&previews[1])[0].locale, Locale::Es);
     assert_eq!(totals.by_language.get(&Locale::Es), Some(&1));
+}
+
+#[tokio::test]
+async fn an_invoice_sees_its_customer_wherever_the_file_puts_them() {
+    // GIVEN a file with every customer first, then the invoices (another common export)
+    let f = Fakes::default();
+    let second = BillingEvent {
+        contract_id: crate::ids::ContractId::parse("CT-0002").unwrap(),
+        event_id: crate::ids::EventId::parse("evt-cu-2").unwrap(),
+        ..fakes::sample("customer-upserted")
+    };
+    let file = vec![Ok(fakes::sample("customer-upserted")), Ok(second), Ok(fakes::sample("invoice-issued"))];
+    // WHEN it is previewed
+    let (previews, totals) = run(&f, file).await;
+    // THEN the invoice, two lines away from its customer, has its notice
+    assert_eq!(notices(&previews[2]).len(), 1);
+    assert_eq!(totals.refused, 0);
+}
+
+#[tokio::test]
+async fn a_customer_line_as_new_as_what_is_stored_wins_as_the_stores_write_would() {
+    // GIVEN a customer stored in Spanish, stated at the same time as the file's line
+    let f = Fakes::with_invoice(|p: &mut CustomerProfile| p.language = Some(Locale::Es)).await;
+    // WHEN the file's line (in Catalan, as new) and the invoice are previewed
+    let file = vec![Ok(fakes::sample("customer-upserted")), Ok(fakes::sample("invoice-issued"))];
+    let (previews, _) = run(&f, file).await;
+    // THEN the file's word is the one the notice follows, as the store keeps the later write
+    assert_eq!(notices(&previews[1])[0].locale, Locale::Ca);
 }
 
 #[tokio::test]

@@ -20,7 +20,7 @@ pub struct RunTotals {
     pub notices: u64,
     /// Composed by a reminder's schedule later, not at once.
     pub scheduled: u64,
-    /// Composed before: submitting sends them no second time.
+    /// Composed before: submitting sends them no second time, so they are in no total below.
     pub already_composed: u64,
     /// Notices something would go wrong with when sent (see their `problems`).
     pub with_problems: u64,
@@ -48,7 +48,10 @@ impl RunTotals {
         for notice in notices {
             self.notices += 1;
             self.scheduled += u64::from(notice.at.is_some());
-            self.already_composed += u64::from(notice.already_composed);
+            if notice.already_composed {
+                self.already_composed += 1;
+                continue;
+            }
             self.with_problems += u64::from(!notice.problems.is_empty());
             *self.by_language.entry(notice.locale).or_default() += 1;
             *self.by_kind.entry(notice.kind).or_default() += 1;
