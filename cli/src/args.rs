@@ -83,6 +83,9 @@ pub enum Command {
     /// Which tenants the upstream billing system sending on a queue may act for
     #[command(subcommand)]
     Upstreams(Upstreams),
+    /// The chat line: how citizens rated its help
+    #[command(subcommand)]
+    Chat(Chat),
     /// Remove every item about a person (a customer, or a citizen who is no customer)
     Erase {
         #[arg(long, value_parser = tenant)]
@@ -193,20 +196,39 @@ pub enum Deliveries {
     /// The notices created on some days (UTC): each kind and channel with its deliveries by state
     /// (pending, sent, delivered, read, bounced, complained, failed, refused…), then every failure
     /// with its reason. No address or message text is shown.
+    /// At most 92 days.
     Report {
-        #[arg(long, value_parser = tenant)]
-        tenant: TenantId,
-        /// The first day, e.g. 2026-11-01
-        #[arg(long)]
-        since: jiff::civil::Date,
-        /// The last day (default: today); at most 92 days from --since
-        #[arg(long)]
-        until: Option<jiff::civil::Date>,
+        #[command(flatten)]
+        days: TenantDays,
         /// One row per delivery (when, notice, contract, kind, channel, state, reason), as CSV for a
         /// spreadsheet
         #[arg(long, conflicts_with = "json")]
         csv: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Chat {
+    /// Citizens' 1-5 ratings of resolved conversations on some days (the tenant's calendar):
+    /// averages per agent, team and week, and how many of each score. No phone number is shown.
+    /// At most 366 days.
+    Ratings {
+        #[command(flatten)]
+        days: TenantDays,
+    },
+}
+
+/// A tenant's days, from --since to --until.
+#[derive(Debug, clap::Args)]
+pub struct TenantDays {
+    #[arg(long, value_parser = tenant)]
+    pub tenant: TenantId,
+    /// The first day, e.g. 2026-11-01
+    #[arg(long)]
+    pub since: jiff::civil::Date,
+    /// The last day (default: today)
+    #[arg(long)]
+    pub until: Option<jiff::civil::Date>,
 }
 
 const RUN_FILE_HELP: &str = "The file: one billing event per line (JSON Lines), each as the contract in \

@@ -3,40 +3,13 @@
 //! its commands against the local stack (moto), as `make local-up` provisions it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::process::{Output, Stdio};
 
 use avisa_local::LocalStack;
+use common::{avisa, local, run, stderr, stdout};
 use serde_json::Value;
-
-fn avisa(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_avisa"));
-    command.args(args).env_remove("AVISA_OUTPUTS").env_remove("TABLE_NAME");
-    command
-}
-
-fn run(args: &[&str]) -> Output {
-    avisa(args).output().unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// A local stack provisioned for the samples, with its outputs in a file of this test's own.
-async fn local(test: &str) -> (LocalStack, PathBuf) {
-    let stack = LocalStack::start().await.unwrap_or_else(|e| panic!("the local stack did not start: {e}"));
-    avisa_local::samples::provision(&stack).await.unwrap();
-    let dir = std::env::temp_dir().join(format!("avisa-cli-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let outputs = dir.join("outputs.json");
-    avisa_local::local_up::write_outputs(&stack, &outputs).unwrap();
-    (stack, outputs)
-}
 
 #[test]
 fn every_command_has_help_and_no_command_is_an_error_with_the_list() {
@@ -54,6 +27,7 @@ fn every_command_has_help_and_no_command_is_an_error_with_the_list() {
         "outage",
         "billing-run",
         "deliveries",
+        "chat",
         "redrive",
         "grants",
     ];
@@ -68,6 +42,7 @@ fn every_command_has_help_and_no_command_is_an_error_with_the_list() {
         ["outage", "list"],
         ["billing-run", "preview"],
         ["deliveries", "report"],
+        ["chat", "ratings"],
     ] {
         let args: Vec<&str> = nested.iter().copied().chain(["--help"]).collect();
         assert!(run(&args).status.success(), "`avisa {} --help`", nested.join(" "));

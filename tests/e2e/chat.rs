@@ -15,7 +15,7 @@ use crate::support::{sample_body, stack};
 
 const SECRET: &str = "local-app-secret";
 const TOKEN: &str = "avisa_op_chat_desk";
-const CITIZEN: &str = "34600222333";
+pub(crate) const CITIZEN: &str = "34600222333";
 
 pub(crate) use avisa_local::graph_api::Sent;
 
@@ -148,12 +148,12 @@ async fn outage_scheduler_free_register(store: &DynamoStore, operator: &avisa_do
 }
 
 /// A text message from the citizen sent just now, signed as Meta would.
-fn fresh_text(id: &str, body: &str) -> LambdaFunctionUrlRequest {
+pub(crate) fn fresh_text(id: &str, body: &str) -> LambdaFunctionUrlRequest {
     fresh(id, json!({"type": "text", "text": {"body": body}}))
 }
 
 /// A message (`content`: its `type` and what goes with it) sent just now, signed as Meta would.
-fn fresh(id: &str, content: Value) -> LambdaFunctionUrlRequest {
+pub(crate) fn fresh(id: &str, content: Value) -> LambdaFunctionUrlRequest {
     fresh_from(CITIZEN, id, content)
 }
 
@@ -274,7 +274,7 @@ async fn talking_to_a_person_hands_off_after_the_name_and_staff_answer_and_resol
     let last = line.sent.lock().unwrap().last().unwrap().clone();
     assert_eq!((last["type"].as_str(), last["template"]["name"].as_str()), (Some("template"), Some("avisa_follow_up")));
     let (status, closed) = line.desk("POST", &format!("/conversations/{CITIZEN}/resolve"), None).await;
-    assert_eq!((status, &closed["state"]["state"]), (200, &json!("closed")));
+    assert_eq!((status, &closed["state"]["state"]), (200, &json!("rating")), "resolved: the citizen is asked to rate");
     assert!(texts(&line.sent).last().unwrap().contains("https://example.org/enquesta"), "the survey link");
     let (status, refused) = line.desk("POST", &format!("/conversations/{CITIZEN}/resolve"), None).await;
     assert_eq!((status, refused["error"].as_str()), (409, Some("invalid_transition")));
@@ -436,13 +436,13 @@ async fn a_citizen_silent_after_an_agents_reply_is_nudged_then_the_conversation_
         "{:?}",
         texts(&line.sent)
     );
-    // AND four more: resolved, saying they can write again, with the survey
+    // AND four more: resolved, saying they can write again, asking for a rating, with the survey
     assert_eq!(schedules::fire_due(&line.stack, replied + SignedDuration::from_mins(482)).await.unwrap(), 1);
     line.deliver().await;
     let last = texts(&line.sent).last().unwrap().clone();
     assert!(last.starts_with("Tanquem la conversa.") && last.contains("https://example.org/enquesta"), "{last}");
     let (_, conversation) = line.desk("GET", &format!("/conversations/{CITIZEN}"), None).await;
-    assert_eq!(conversation["state"]["state"], "closed");
+    assert_eq!(conversation["state"]["state"], "rating");
     // AND the next "hola" starts again at the menu, not in the agent's transcript
     line.post_request(&fresh_text("wamid.quiet.4", "hola")).await;
     assert!(texts(&line.sent).last().unwrap().starts_with("Hola! Sóc l'assistent"));

@@ -7,6 +7,7 @@ use avisa_domain::deliveries::{DeliveryLedger, DeliveryReport};
 use avisa_domain::ids::TenantId;
 use jiff::civil::Date;
 
+use crate::args::TenantDays;
 use crate::error::CliError;
 use crate::output::{self, Output, when};
 use crate::stack::Stack;
@@ -18,14 +19,9 @@ pub const MAX_DAYS: i32 = 92;
 const STATES: [&str; 10] =
     ["pending", "sent", "delivered", "read", "letter", "soft_bounced", "bounced", "complained", "failed", "refused"];
 
-pub async fn report(
-    stack: &Stack,
-    tenant: &TenantId,
-    since: Date,
-    until: Option<Date>,
-    csv: bool,
-    out: Output,
-) -> Result<(), CliError> {
+pub async fn report(stack: &Stack, period: &TenantDays, csv: bool, out: Output) -> Result<(), CliError> {
+    let TenantDays { tenant, since, until } = period;
+    let (since, until) = (*since, *until);
     let until = until.unwrap_or_else(|| jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date());
     let days = days(since, until)?;
     let store = stack.store().await?;

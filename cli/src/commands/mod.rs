@@ -9,6 +9,7 @@ mod failures;
 mod local;
 mod operators;
 mod outages;
+mod ratings;
 mod tenants;
 
 use crate::args::{Cli, Command};
@@ -42,9 +43,10 @@ pub async fn run(cli: Cli, out: Output) -> Result<(), CliError> {
             let wait = std::time::Duration::from_secs(u64::from(wait));
             billing_submit::submit(&stack()?, &file, &tenant, usize::from(in_flight), wait, out).await
         }
-        Command::Deliveries(crate::args::Deliveries::Report { tenant, since, until, csv }) => {
-            deliveries::report(&stack()?, &tenant, since, until, csv, out).await
+        Command::Deliveries(crate::args::Deliveries::Report { days, csv }) => {
+            deliveries::report(&stack()?, &days, csv, out).await
         }
+        Command::Chat(crate::args::Chat::Ratings { days }) => ratings::summary(&stack()?, &days, out).await,
         Command::Operators(command) => operators::run(&stack()?, command, out).await,
         Command::Outage { tenant, by, action } => outages::run(&stack()?, tenant, &by, action, out).await,
     }

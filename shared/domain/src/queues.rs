@@ -12,7 +12,6 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::channel::Channel;
 use crate::contact::PhoneE164;
@@ -194,8 +193,8 @@ pub struct ChatTimerDue {
 impl ChatTimerDue {
     /// The schedule's name: one per question and stage.
     pub fn schedule_name(&self) -> String {
-        let digest = Sha256::digest(format!("{}/{}", self.tenant_id, self.phone.as_str()).as_bytes());
-        format!("chat-{}-{}-{}", &hex::encode(digest)[..16], self.asked_at.as_millisecond(), self.stage.as_str())
+        let conversation = crate::chat::conversation_digest(&self.tenant_id, &self.phone);
+        format!("chat-{conversation}-{}-{}", self.asked_at.as_millisecond(), self.stage.as_str())
     }
 }
 

@@ -81,7 +81,13 @@ impl ChatAdapters {
         ChatLine {
             conversations: store,
             replies: Replies { phrases: &self.templates, notices: store, dispatch: &self.dispatch },
-            filings: Filings { incidents: store, appointments: store, subscriptions: store, complaints },
+            filings: Filings {
+                incidents: store,
+                appointments: store,
+                subscriptions: store,
+                complaints,
+                ratings: store,
+            },
             citizens: Citizens { customers: store, accounts: store },
             timers: &self.timers,
             tenants: store,

@@ -17,7 +17,7 @@ fn conversation_pk(tenant_id: &TenantId, phone: &PhoneE164) -> String {
 }
 
 /// A record listed newest first through gsi3 (`{list}`, `{at ms}#{reference}`).
-fn listed(tenant_id: &TenantId, list: &str, at_ms: i64, reference: &str) -> [(&'static str, String); 2] {
+pub(super) fn listed(tenant_id: &TenantId, list: &str, at_ms: i64, reference: &str) -> [(&'static str, String); 2] {
     [("gsi3pk", format!("T#{tenant_id}#{list}")), ("gsi3sk", format!("{at_ms:015}#{reference}"))]
 }
 
@@ -56,7 +56,7 @@ impl DynamoStore {
     }
 
     /// Files a new record as it is (version 0); `false` when one with its key exists.
-    async fn file_record<T: Serialize>(
+    pub(super) async fn file_record<T: Serialize>(
         &self,
         operation: &'static str,
         record: &T,

@@ -35,6 +35,7 @@ mod operators;
 mod outages;
 mod print;
 mod rates;
+mod ratings;
 mod recent;
 mod rejections;
 mod retention;

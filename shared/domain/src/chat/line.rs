@@ -8,8 +8,10 @@ use serde_json::{Value, json};
 use super::machine::{self, Billing, Context, Effect, Event, State, Step};
 use super::records::{self, Appointment, AppointmentStatus, Incident, IncidentStatus};
 use super::settings::ChatSettings;
-use super::{Answered, Conversation, Inbound, refused, reply_notice};
-use crate::chat::ports::{AppointmentStore, ChatPhrases, ConversationStore, CustomerLookup, IncidentStore};
+use super::{Answered, Conversation, Inbound, Rating, refused, reply_notice};
+use crate::chat::ports::{
+    AppointmentStore, ChatPhrases, ConversationStore, CustomerLookup, IncidentStore, RatingStore,
+};
 use crate::clock::Clock;
 use crate::complaints::{ComplaintDesk, FileComplaint};
 use crate::contact::PhoneE164;
@@ -56,7 +58,8 @@ pub struct Replies<'a> {
 }
 
 /// What a conversation files: incident reports, appointment requests, outage alert
-/// subscriptions, and billing complaints ("dispute a bill"), which the staff desk moves on.
+/// subscriptions, billing complaints ("dispute a bill"), which the staff desk moves on, and the
+/// citizen's rating of the help received.
 #[allow(missing_debug_implementations)] // trait objects only
 #[derive(Clone, Copy)]
 pub struct Filings<'a> {
@@ -64,6 +67,7 @@ pub struct Filings<'a> {
     pub appointments: &'a dyn AppointmentStore,
     pub subscriptions: &'a dyn AlertSubscriptions,
     pub complaints: ComplaintDesk<'a>,
+    pub ratings: &'a dyn RatingStore,
 }
 
 /// Who a phone number is, and their bills.
@@ -368,6 +372,10 @@ impl ChatLine<'_> {
             Effect::SetLanguage(locale) => conversation.locale = locale,
             Effect::SetOptOut(opted_out) => conversation.opted_out = opted_out,
             Effect::SetName(name) => conversation.name = Some(name),
+            Effect::SetTeam(team) => conversation.team = Some(team),
+            Effect::Rate { agent, asked_at, score } => {
+                self.filings.ratings.rate(&Rating::of(conversation, agent, asked_at, score, now)).await?;
+            }
             Effect::HandOff => {}
             Effect::StartTimer { asked_at, stage } => {
                 let due =

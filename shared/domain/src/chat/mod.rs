@@ -7,6 +7,7 @@
 mod line;
 pub mod machine;
 pub mod ports;
+mod ratings;
 mod records;
 mod reply;
 mod said;
@@ -16,6 +17,7 @@ pub mod webhook;
 
 pub use line::{ChatLine, Citizens, Filings, Received, Replies, StaffAction};
 pub use machine::{Effect, ListOf, Reply, State};
+pub use ratings::{Average, Rating, RatingSummary, Score, conversation_digest};
 pub use records::{
     Appointment, AppointmentStatus, Incident, IncidentLocation, IncidentStatus, IncidentUpdate, TranscriptLine,
 };
@@ -88,6 +90,7 @@ pub const PHRASES: &[&str] = &[
     "alert_contract",
     "alert_contract_unknown",
     "alerts_subscribed",
+    "rating_thanks",
 ];
 
 /// How many lines of a conversation are kept for staff to read.
@@ -125,6 +128,9 @@ pub struct Conversation {
     /// The name given before the hand-off.
     pub name: Option<Text<100>>,
     pub agent: Option<Text<100>>,
+    /// The menu service the citizen chose to talk to a person: the team it is handed to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
     /// Opted out of non-essential messages.
     pub opted_out: bool,
     pub transcript: Vec<TranscriptLine>,
@@ -144,6 +150,7 @@ impl Conversation {
             last_inbound_at: None,
             name: None,
             agent: None,
+            team: None,
             opted_out: false,
             transcript: Vec::new(),
             answered: None,

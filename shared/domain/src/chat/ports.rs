@@ -1,8 +1,9 @@
 //! The chat line's ports: conversations, what it files for staff, and who a phone number is.
 
 use async_trait::async_trait;
+use jiff::Timestamp;
 
-use super::{Appointment, Conversation, Incident};
+use super::{Appointment, Conversation, Incident, Rating};
 use crate::PortError;
 use crate::contact::{Locale, PhoneE164};
 use crate::error::Rejection;
@@ -39,6 +40,16 @@ pub trait AppointmentStore: Send + Sync {
     /// Newest first.
     async fn appointments(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<Appointment>, PortError>;
     async fn update(&self, appointment: &Appointment) -> Result<bool, PortError>;
+}
+
+/// Citizens' ratings of resolved conversations.
+#[async_trait]
+pub trait RatingStore: Send + Sync {
+    /// `false` when this question was rated already (the first answer stands).
+    async fn rate(&self, rating: &Rating) -> Result<bool, PortError>;
+    /// The tenant's ratings given in `[since, until)`, oldest first.
+    async fn ratings(&self, tenant_id: &TenantId, since: Timestamp, until: Timestamp)
+    -> Result<Vec<Rating>, PortError>;
 }
 
 /// Who a phone number is, among the tenant's customers.

@@ -111,6 +111,7 @@ impl ChatLine<'_> {
                     description: Some(contract),
                 })
                 .collect(),
+            ListOf::Ratings => super::Score::rows(),
         };
         Ok((text, Some(Interactive::List { button: say("list_button")?, rows })))
     }

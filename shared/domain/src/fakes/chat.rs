@@ -4,8 +4,10 @@
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
-use crate::chat::ports::{AppointmentStore, ChatPhrases, ConversationStore, CustomerLookup, IncidentStore};
-use crate::chat::{Appointment, Conversation, Incident};
+use crate::chat::ports::{
+    AppointmentStore, ChatPhrases, ConversationStore, CustomerLookup, IncidentStore, RatingStore,
+};
+use crate::chat::{Appointment, Conversation, Incident, Rating};
 use crate::complaints::Complaint;
 use crate::complaints::ports::ComplaintStore;
 
@@ -15,6 +17,7 @@ pub struct InMemoryChat {
     incidents: Mutex<Vec<Incident>>,
     appointments: Mutex<Vec<Appointment>>,
     complaints: Mutex<Vec<Complaint>>,
+    ratings: Mutex<Vec<Rating>>,
 }
 
 #[async_trait]
@@ -46,6 +49,29 @@ impl ComplaintStore for InMemoryChat {
             |c| c.version,
             |c| c.version += 1,
         ))
+    }
+}
+
+#[async_trait]
+impl RatingStore for InMemoryChat {
+    async fn rate(&self, rating: &Rating) -> Result<bool, PortError> {
+        let mut all = self.ratings.lock().unwrap();
+        let same = |r: &&Rating| r.tenant_id == rating.tenant_id && r.conversation == rating.conversation;
+        if all.iter().filter(same).any(|r| r.asked_at == rating.asked_at) {
+            return Ok(false);
+        }
+        all.push(rating.clone());
+        Ok(true)
+    }
+
+    async fn ratings(
+        &self,
+        tenant_id: &TenantId,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<Rating>, PortError> {
+        let all = self.ratings.lock().unwrap();
+        Ok(all.iter().filter(|r| &r.tenant_id == tenant_id && (since..until).contains(&r.at)).cloned().collect())
     }
 }
 

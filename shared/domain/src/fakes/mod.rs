@@ -254,6 +254,7 @@ impl Fakes {
                 appointments: &self.chat,
                 subscriptions: &self.outages,
                 complaints: self.complaint_desk(),
+                ratings: &self.chat,
             },
             citizens: crate::chat::Citizens { customers: &self.accounts, accounts: &self.accounts },
             timers: &self.chat_timers,

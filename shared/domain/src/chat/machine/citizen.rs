@@ -6,9 +6,9 @@ use super::{
     Billing, Context, DISPUTE, Effect, ListOf, Reply, State, Step, invoice_rows, list, menu, say, say_with,
     typed_contract,
 };
-use crate::chat::Said;
 use crate::chat::records::IncidentLocation;
 use crate::chat::settings::ServiceAction;
+use crate::chat::{Said, Score};
 use crate::contact::Locale;
 use crate::ids::{ContractId, InvoiceNumber};
 use crate::queues::NoReply;
@@ -46,6 +46,16 @@ pub(super) fn citizen(state: &State, said: &Said, ctx: &Context<'_>) -> Step {
         let answered = State::WithAgent { agent: agent.clone(), replied_at: None, nudged: false };
         let cancel = replied_at.map(|at| Effect::CancelTimers { asked_at: at, stages: NoReply::AGENT });
         return Step::to(answered, Vec::new()).with(cancel.into_iter().collect());
+    }
+    if let State::Rating { agent, asked_at } = state {
+        return match Score::said(said) {
+            Some(score) => Step::to(State::Closed, vec![say("rating_thanks")]).with(vec![Effect::Rate {
+                agent: agent.clone(),
+                asked_at: *asked_at,
+                score,
+            }]),
+            None => citizen(&State::Closed, said, ctx),
+        };
     }
     if let Said::Unsupported { .. } = said {
         return Step::to(state.clone(), vec![say("unsupported")]);
@@ -134,8 +144,12 @@ pub(super) fn citizen(state: &State, said: &Said, ctx: &Context<'_>) -> Step {
                     Billing::Unknown | Billing::NotLoaded => Step::to(State::Menu, vec![say("billing_unknown")]),
                 },
                 ServiceAction::Agent => {
-                    Step::to(State::AskingName { asked_at: ctx.now, recontacted: false }, vec![say("ask_name")])
-                        .with(vec![Effect::StartTimer { asked_at: ctx.now, stage: NoReply::Recontact }])
+                    Step::to(State::AskingName { asked_at: ctx.now, recontacted: false }, vec![say("ask_name")]).with(
+                        vec![
+                            Effect::SetTeam(service.row.id.clone()),
+                            Effect::StartTimer { asked_at: ctx.now, stage: NoReply::Recontact },
+                        ],
+                    )
                 }
                 ServiceAction::Answer { body } => Step::to(
                     State::Menu,
@@ -243,6 +257,6 @@ pub(super) fn citizen(state: &State, said: &Said, ctx: &Context<'_>) -> Step {
             let phrase = if ctx.office_open { "still_waiting" } else { "still_waiting_closed" };
             Step::to(state.clone(), vec![say_with(phrase, json!({ "back_at": ctx.back_at }))])
         }
-        State::WithAgent { .. } => Step::to(state.clone(), Vec::new()),
+        State::WithAgent { .. } | State::Rating { .. } => Step::to(state.clone(), Vec::new()),
     }
 }

@@ -70,6 +70,12 @@ pub enum State {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         nudged: bool,
     },
+    /// Resolved, and the citizen asked to rate the help of `agent` from 1 to 5; anything but a
+    /// rating starts again, as after any close.
+    Rating {
+        agent: String,
+        asked_at: Timestamp,
+    },
     /// Over (or never started): the next message starts again at the menu.
     Closed,
 }
@@ -93,6 +99,7 @@ impl State {
             Self::AskingName { .. } => "asking_name",
             Self::WaitingForAgent { .. } => "waiting_for_agent",
             Self::WithAgent { .. } => "with_agent",
+            Self::Rating { .. } => "rating",
             Self::Closed => "closed",
         }
     }
@@ -113,6 +120,8 @@ pub enum ListOf {
     DisputeButton,
     /// The known customer's invoices, to pick the one disputed.
     Invoices,
+    /// Scores 5 to 1, to rate the help received.
+    Ratings,
 }
 
 /// One message to the citizen: a phrase of the tenant's line (rendered in the conversation's
@@ -160,6 +169,13 @@ pub enum Effect {
     SetLanguage(Locale),
     SetOptOut(bool),
     SetName(Text<100>),
+    /// The team the conversation is handed to: the menu service chosen.
+    SetTeam(String),
+    Rate {
+        agent: String,
+        asked_at: Timestamp,
+        score: super::Score,
+    },
     /// The conversation waits for staff.
     HandOff,
     StartTimer {
@@ -258,6 +274,18 @@ pub fn invoice_rows(billing: &Billing) -> Vec<(String, String, String)> {
         })
         .take(super::settings::MAX_ROWS)
         .collect()
+}
+
+/// The conversation is over: the citizen is asked to rate `agent`'s help.
+fn ask_rating(agent: &str, phrase: &'static str, ctx: &Context<'_>) -> Step {
+    Step::to(
+        State::Rating { agent: agent.to_owned(), asked_at: ctx.now },
+        vec![Reply::Say {
+            phrase,
+            values: json!({ "survey_url": ctx.settings.survey_url }),
+            list: Some(ListOf::Ratings),
+        }],
+    )
 }
 
 fn menu() -> Step {

@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::citizen::citizen;
-use super::{Context, Effect, Event, NotNow, Reply, State, Step, say, say_with};
+use super::{Context, Effect, Event, NotNow, Reply, State, Step, ask_rating, say, say_with};
 use crate::queues::NoReply;
 
 /// One transition. Staff events on a conversation that is not theirs are refused.
@@ -35,11 +35,7 @@ pub fn step(state: &State, event: &Event<'_>, ctx: &Context<'_>) -> Result<Step,
         Event::AgentResolves { agent } => match state {
             State::WithAgent { agent: holder, replied_at, .. } if holder == agent => {
                 let cancel = replied_at.map(|at| Effect::CancelTimers { asked_at: at, stages: NoReply::AGENT });
-                Ok(Step::to(
-                    State::Closed,
-                    vec![say_with("resolved", json!({ "survey_url": ctx.settings.survey_url }))],
-                )
-                .with(cancel.into_iter().collect()))
+                Ok(ask_rating(holder, "resolved", ctx).with(cancel.into_iter().collect()))
             }
             other => Err(NotNow(format!("the conversation is {}, not with {agent}", other.name()))),
         },
@@ -59,8 +55,8 @@ fn timer(state: &State, fired_for: Timestamp, which: NoReply, ctx: &Context<'_>)
             let nudged = State::WithAgent { agent: agent.clone(), replied_at: Some(*at), nudged: true };
             Step::to(nudged, vec![say("nudge")]).with(vec![Effect::StartTimer { asked_at: *at, stage: NoReply::Quiet }])
         }
-        (State::WithAgent { replied_at: Some(at), nudged: true, .. }, NoReply::Quiet) if *at == fired_for => {
-            Step::to(State::Closed, vec![say_with("closed_quiet", json!({ "survey_url": ctx.settings.survey_url }))])
+        (State::WithAgent { agent, replied_at: Some(at), nudged: true }, NoReply::Quiet) if *at == fired_for => {
+            ask_rating(agent, "closed_quiet", ctx)
         }
         // Answered meanwhile, or a timer of an earlier question: nothing to do.
         _ => Step::to(state.clone(), Vec::new()),

@@ -5,7 +5,7 @@ use crate::queues::ChatTimerMessage;
 
 // ---------------------------------------------------------------- the line over fakes
 
-async fn line_fakes() -> Fakes {
+pub(super) async fn line_fakes() -> Fakes {
     let f = Fakes::with_invoice(|_| {}).await;
     let whatsapp =
         WhatsAppSettings { phone_number_id: NUMBER_ID.into(), templates: std::collections::BTreeMap::default() };
@@ -14,7 +14,7 @@ async fn line_fakes() -> Fakes {
     f
 }
 
-fn inbound(id: &str, from: &str, what: Said) -> Inbound {
+pub(super) fn inbound(id: &str, from: &str, what: Said) -> Inbound {
     Inbound {
         message_id: id.into(),
         phone_number_id: NUMBER_ID.into(),
@@ -24,9 +24,9 @@ fn inbound(id: &str, from: &str, what: Said) -> Inbound {
     }
 }
 
-const CITIZEN: &str = "+34600999000";
+pub(super) const CITIZEN: &str = "+34600999000";
 
-async fn conversation(f: &Fakes, phone: &str) -> Conversation {
+pub(super) async fn conversation(f: &Fakes, phone: &str) -> Conversation {
     f.chat.conversation(&fakes::tenant(), &PhoneE164::parse(phone).unwrap()).await.unwrap().unwrap()
 }
 
@@ -153,7 +153,7 @@ async fn talking_to_a_person_asks_the_name_then_hands_off_and_the_agent_is_named
     assert!(taken.transcript.last().unwrap().text.contains("\"agent\":\"Jordi\""));
     line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Reply("Bon dia, Maria"), None).await.unwrap();
     let resolved = line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Resolve, None).await.unwrap();
-    assert_eq!(resolved.state, State::Closed);
+    assert_eq!(resolved.state.name(), "rating");
     assert!(resolved.transcript.last().unwrap().text.contains("survey_url"));
     let error = line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Resolve, None).await.unwrap_err();
     assert!(matches!(error, Error::Rejected(r) if r.code == RejectionCode::InvalidTransition));

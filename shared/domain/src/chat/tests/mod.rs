@@ -140,6 +140,11 @@ fn every_citizen_transition_goes_where_the_flow_says() {
         (State::WaitingForAgent { since: now() }, text("are you there?"), "waiting_for_agent", vec!["still_waiting"]),
         (with_jordi(None, false), text("thanks"), "with_agent", vec![]),
         (with_jordi(Some(now()), true), text("hola"), "with_agent", vec![]),
+        (rating(), choose("rating:4"), "closed", vec!["rating_thanks"]),
+        (rating(), text("5"), "closed", vec!["rating_thanks"]),
+        (rating(), text("hola"), "menu", vec!["welcome"]),
+        (rating(), text("my water is off again"), "menu", vec!["welcome"]),
+        (rating(), text("7"), "menu", vec!["welcome"]),
         (State::Menu, Said::Unsupported { kind: "sticker".into() }, "menu", vec!["unsupported"]),
         (State::IncidentCategory, Said::Unsupported { kind: "audio".into() }, "incident_category", vec!["unsupported"]),
     ];
@@ -158,11 +163,18 @@ fn the_steps_that_file_or_change_something_say_so() {
     );
     assert!(matches!(&filed.effects[..], [Effect::FileIncident { media_id: Some(m), .. }] if m == "media-1"));
     let requested = said(&State::AppointmentSlot { service: "census".into() }, &text("Tuesday"));
+    let rated = said(&rating(), &text("4"));
+    assert_eq!(
+        rated.effects,
+        [Effect::Rate { agent: "jordi".into(), asked_at: now(), score: Score::try_from(4).unwrap() }]
+    );
+    assert!(said(&rating(), &text("thanks")).effects.is_empty(), "no rating: nothing kept");
     assert!(matches!(&requested.effects[..], [Effect::RequestAppointment { service, .. }] if service == "census"));
     let language = said(&State::PreferenceLanguage, &choose("it"));
     assert_eq!(language.effects, [Effect::SetLanguage(Locale::It)]);
     let asked = said(&State::Menu, &choose("agent"));
-    assert_eq!(asked.effects, [Effect::StartTimer { asked_at: now(), stage: NoReply::Recontact }]);
+    let recontact = Effect::StartTimer { asked_at: now(), stage: NoReply::Recontact };
+    assert_eq!(asked.effects, [Effect::SetTeam("agent".into()), recontact], "the service chosen is the team");
     let named = said(&State::AskingName { asked_at: now(), recontacted: true }, &text("Maria"));
     assert!(named.effects.contains(&Effect::CancelTimers { asked_at: now(), stages: NoReply::NAME }));
     assert!(named.effects.contains(&Effect::HandOff));
@@ -203,6 +215,10 @@ fn the_no_reply_timers_recontact_once_then_close_and_stale_ones_do_nothing() {
     assert!(timer(&answered, now(), NoReply::Recontact).replies.is_empty(), "answered meanwhile");
 }
 
+fn rating() -> State {
+    State::Rating { agent: "jordi".into(), asked_at: now() }
+}
+
 fn with_jordi(replied_at: Option<jiff::Timestamp>, nudged: bool) -> State {
     State::WithAgent { agent: "jordi".into(), replied_at, nudged }
 }
@@ -221,7 +237,7 @@ fn a_citizen_silent_after_an_agents_reply_is_nudged_once_then_the_conversation_i
     assert_eq!((nudge.state.clone(), phrases(&nudge.replies)), (with_jordi(Some(now()), true), vec!["nudge"]));
     assert_eq!(nudge.effects, [Effect::StartTimer { asked_at: now(), stage: NoReply::Quiet }]);
     let quiet = timer(&nudge.state, now(), NoReply::Quiet);
-    assert_eq!((quiet.state.name(), phrases(&quiet.replies)), ("closed", vec!["closed_quiet"]));
+    assert_eq!((quiet.state.clone(), phrases(&quiet.replies)), (rating(), vec!["closed_quiet"]));
     // AND an answer stops the timers; a timer of an earlier reply, or one already answered, does nothing
     let answered = said(&nudge.state, &text("still here"));
     assert_eq!(answered.state, with_jordi(None, false));
@@ -249,9 +265,11 @@ fn staff_act_only_on_conversations_in_their_hands() {
     assert!(step(&taken.state, &Event::AgentReplies { agent: "anna", text: "x" }, &c).is_err(), "another agent's");
     assert!(step(&State::Menu, &Event::AgentTakes { agent: "jordi" }, &c).is_err(), "not waiting");
     let resolved = step(&taken.state, &Event::AgentResolves { agent: "jordi" }, &c).unwrap();
-    assert_eq!((resolved.state.name(), phrases(&resolved.replies)), ("closed", vec!["resolved"]));
-    let Reply::Say { values, .. } = &resolved.replies[0] else { panic!() };
-    assert_eq!(values["survey_url"], settings.survey_url);
+    assert_eq!((resolved.state.clone(), phrases(&resolved.replies)), (rating(), vec!["resolved"]));
+    let Reply::Say { values, list, .. } = &resolved.replies[0] else { panic!() };
+    assert_eq!((&values["survey_url"], *list), (&json!(settings.survey_url), Some(ListOf::Ratings)));
+    assert!(step(&resolved.state, &Event::AgentResolves { agent: "jordi" }, &c).is_err(), "resolved already");
 }
 
 mod line;
+mod ratings;
