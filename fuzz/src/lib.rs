@@ -8,7 +8,7 @@
 use avisa_domain::billing::BillingEvent;
 use avisa_domain::complaints::{Action, FileComplaint};
 use avisa_domain::outage::{OutagePlan, Reschedule, parse_body};
-use avisa_domain::queues::{ChatTimerMessage, ComposeMessage, DeliveryJob};
+use avisa_domain::queues::{ChatJob, ComposeMessage, DeliveryJob};
 use avisa_domain::tenant::TenantSettings;
 use jiff::Timestamp;
 
@@ -60,8 +60,10 @@ pub fn queue_job(data: &[u8]) {
     if let Ok(job) = serde_json::from_slice::<DeliveryJob>(data) {
         let _ = job.claim_key().to_string();
     }
-    if let Ok(ChatTimerMessage { chat_timer }) = serde_json::from_slice::<ChatTimerMessage>(data) {
-        let _ = chat_timer.schedule_name();
+    match serde_json::from_slice::<ChatJob>(data) {
+        Ok(ChatJob::ChatTimer(due)) => drop(due.schedule_name()),
+        Ok(ChatJob::KeepPhoto(due)) => drop(due.schedule_name()),
+        Err(_) => {}
     }
 }
 

@@ -24,6 +24,7 @@ pub(crate) struct Line {
     pub(crate) webhook: chat_webhook::App,
     pub(crate) desk: chat_desk::App,
     pub(crate) sent: Sent,
+    pub(crate) graph: avisa_local::graph_api::GraphApi,
 }
 
 /// The text of every message sent to the citizen, in order.
@@ -46,10 +47,10 @@ pub(crate) fn texts(sent: &Sent) -> Vec<String> {
 impl Line {
     pub(crate) async fn start(change: impl FnOnce(&mut avisa_domain::tenant::TenantSettings)) -> Self {
         let mut stack = stack().await;
-        let avisa_local::graph_api::GraphApi { base, sent } = avisa_local::graph_api::GraphApi::start(0).unwrap();
+        let graph = avisa_local::graph_api::GraphApi::start(0).unwrap();
         for spec in &mut stack.functions {
-            if spec.binary == "notice-dispatcher" {
-                spec.env.insert("WHATSAPP_API_BASE".into(), base.clone());
+            if ["notice-dispatcher", "chat-timers"].contains(&spec.binary.as_str()) {
+                spec.env.insert("WHATSAPP_API_BASE".into(), graph.base.clone());
             }
         }
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), "avisa-Table");
@@ -80,7 +81,8 @@ impl Line {
             admin: false,
         };
         outage_scheduler_free_register(&store, &operator).await;
-        Self { stack, webhook, desk, sent }
+        let sent = graph.sent.clone();
+        Self { stack, webhook, desk, sent, graph }
     }
 
     /// Posts a sample webhook; the replies it queued are delivered before this returns.

@@ -141,6 +141,18 @@ fn contract_of(text: &str) -> Option<usize> {
     })
 }
 
+/// The contract a dead letter is about: named in its body, or, for a delivery job (which carries
+/// ids only), its notice's.
+async fn dead_letter_contract(store: &DynamoStore, body: &str) -> Option<usize> {
+    use avisa_domain::ports::NoticeStore;
+    if let Some(contract) = contract_of(body) {
+        return Some(contract);
+    }
+    let job: avisa_domain::queues::DeliveryJob = serde_json::from_str(body).ok()?;
+    let notice = store.notice(&job.tenant_id, &job.notice_id).await.ok()??;
+    contract_of(notice.contract_id?.as_str())
+}
+
 #[derive(Default)]
 struct Outcome {
     expected: usize,
@@ -202,7 +214,7 @@ async fn a_billing_run_under_aws_faults_loses_nothing_and_duplicates_only_lost_a
             let reason = letter.reason.clone().unwrap_or_else(|| "(moved by SQS, no reason)".into());
             reasons.push(format!("{dlq}: {reason}"));
             assert!(letter.reason.is_some(), "a dead letter without its reason: {}", letter.body);
-            accounted.extend(contract_of(&letter.body));
+            accounted.extend(dead_letter_contract(&store, &letter.body).await);
         }
     }
     let rejections = store.list(Some(&tenant), 1000).await.unwrap();

@@ -20,7 +20,8 @@ pub async fn local_up(port: u16, drain: bool) -> Result<(), CliError> {
     samples::provision(&stack).await?;
     // The chat line's replies go to a stand-in for Meta's Graph API, as emails and SMS go to moto.
     let whatsapp = GraphApi::start(port.saturating_add(1))?;
-    for spec in stack.functions.iter_mut().filter(|f| f.binary == "notice-dispatcher") {
+    for spec in stack.functions.iter_mut().filter(|f| ["notice-dispatcher", "chat-timers"].contains(&f.binary.as_str()))
+    {
         spec.env.insert("WHATSAPP_API_BASE".into(), whatsapp.base.clone());
     }
     let outputs = local_up::outputs_path();

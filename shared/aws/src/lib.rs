@@ -11,11 +11,12 @@ mod ses;
 mod sns;
 mod sqs;
 mod whatsapp;
+mod whatsapp_media;
 
 pub use dynamo::DynamoStore;
 pub use error::AdapterError;
 pub use retry::{ses_client, sns_publisher};
-pub use s3::{S3Documents, S3PrintArchive};
+pub use s3::{S3Documents, S3MediaStore, S3PrintArchive};
 pub use scheduler::EventBridgeScheduler;
 pub use secrets::{Secret, StoredSecret};
 pub use ses::SesEmailSender;

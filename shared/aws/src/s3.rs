@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::billing::Document;
+use avisa_domain::chat::ports::MediaStore;
 use avisa_domain::ids::TenantId;
 use avisa_domain::ports::Documents;
 use avisa_domain::print::PrintArchive;
@@ -88,5 +89,34 @@ impl PrintArchive for S3PrintArchive {
             .await
             .map_err(|e| classify("s3.PutObject", e))?;
         Ok(format!("s3://{}/{key}", self.bucket))
+    }
+}
+
+/// The chat line's media bucket: `s3://{bucket}/{tenant}/incidents/{reference}/{media id}.{ext}`.
+#[derive(Debug, Clone)]
+pub struct S3MediaStore {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl S3MediaStore {
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        Self { client, bucket: bucket.into() }
+    }
+}
+
+#[async_trait]
+impl MediaStore for S3MediaStore {
+    async fn keep(&self, key: &str, content_type: &str, content: Vec<u8>) -> Result<(), PortError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(aws_sdk_s3::primitives::ByteStream::from(content))
+            .send()
+            .await
+            .map_err(|e| classify("s3.PutObject", e))?;
+        Ok(())
     }
 }

@@ -41,6 +41,13 @@ impl ComposeQueue for SqsQueue {
     }
 }
 
+#[async_trait]
+impl avisa_domain::chat::ports::ChatJobs for SqsQueue {
+    async fn send(&self, job: &avisa_domain::queues::ChatJob) -> Result<(), PortError> {
+        SqsQueue::send(self, job, None).await
+    }
+}
+
 /// SQS holds a message back for at most 15 minutes.
 const MAX_DELAY_SECONDS: i64 = 900;
 

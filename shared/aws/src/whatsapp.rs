@@ -12,10 +12,10 @@ const OPERATION: &str = "whatsapp.messages";
 /// The WhatsApp Cloud API (`POST {base}/{phone_number_id}/messages` with a bearer token).
 #[derive(Debug, Clone)]
 pub struct WhatsAppCloud {
-    client: reqwest::Client,
+    pub(crate) client: reqwest::Client,
     /// e.g. `https://graph.facebook.com/v21.0`
-    base_url: String,
-    access_token: Secret,
+    pub(crate) base_url: String,
+    pub(crate) access_token: Secret,
 }
 
 /// The Cloud API answers in well under a second; one that has not in this time is not going to.
@@ -75,16 +75,24 @@ fn failed(kind: fn(&'static str, std::io::Error) -> PortError, reason: String) -
     kind(OPERATION, std::io::Error::other(reason))
 }
 
+impl WhatsAppCloud {
+    /// The access token, or why there is none.
+    pub(crate) async fn token(&self, operation: &'static str) -> Result<secrecy::SecretString, PortError> {
+        self.access_token.value().await?.ok_or_else(|| {
+            PortError::misconfigured(
+                operation,
+                std::io::Error::other(
+                    "WhatsApp is not configured in this deployment: put access_token in the secret WhatsAppSendingSecret",
+                ),
+            )
+        })
+    }
+}
+
 #[async_trait]
 impl WhatsAppSender for WhatsAppCloud {
     async fn send(&self, message: OutgoingWhatsApp<'_>) -> Result<String, PortError> {
-        let Some(token) = self.access_token.value().await? else {
-            return Err(failed(
-                PortError::misconfigured,
-                "WhatsApp is not configured in this deployment: put access_token in the secret WhatsAppSendingSecret"
-                    .into(),
-            ));
-        };
+        let token = self.token(OPERATION).await?;
         let mut body = content(&message.message);
         body.insert("messaging_product".to_owned(), json!("whatsapp"));
         body.insert("recipient_type".to_owned(), json!("individual"));

@@ -6,12 +6,13 @@
 //! |---|---|---|
 //! | compose | [`ComposeMessage`] | billing-ingest, schedules (reminders, outage alerts, complaint deadlines), the complaint desk, the dispatcher (fallbacks to the next channel) |
 //! | dispatch | [`DeliveryJob`] | notice-composer, the chat line, schedules (quiet hours), the dispatcher itself (paced deliveries, late records) |
-//! | chat timers | [`ChatTimerMessage`] | the chat line's no-reply schedules |
+//! | chat timers | [`ChatJob`] | the chat line's no-reply schedules; the webhook (photos to keep) and its retry schedules |
 //!
 //! Jobs carry ids only, never personal data.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::channel::Channel;
 use crate::contact::PhoneE164;
@@ -172,11 +173,39 @@ impl DeliveryJob {
     }
 }
 
-/// What the chat timer queue carries: `{"chat_timer": {...}}`.
+/// What the chat timer queue carries: the chat line's deferred work, `{"chat_timer": {...}}` or
+/// `{"keep_photo": {...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatJob {
+    ChatTimer(ChatTimerDue),
+    KeepPhoto(PhotoDue),
+}
+
+/// A photo a citizen sent with an incident, to copy from WhatsApp into the tenant's part of the
+/// media bucket before Meta lets it go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ChatTimerMessage {
-    pub chat_timer: ChatTimerDue,
+pub struct PhotoDue {
+    pub tenant_id: TenantId,
+    /// The incident's reference (`INC-…`).
+    pub reference: String,
+    /// WhatsApp's media id.
+    pub media_id: String,
+    /// When it was received: Meta keeps it for a limited time from then.
+    pub received_at: Timestamp,
+    /// How many tries came before this one.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempt: u32,
+}
+
+impl PhotoDue {
+    /// The schedule of this try: one per photo and try.
+    pub fn schedule_name(&self) -> String {
+        let photo = format!("{}/{}/{}", self.tenant_id, self.reference, self.media_id);
+        let digest = hex::encode(Sha256::digest(photo.as_bytes()));
+        format!("photo-{}-{}", &digest[..16], self.attempt)
+    }
 }
 
 /// A chat timer's job, put on the chat timer queue by its schedule.

@@ -23,6 +23,8 @@ pub struct ChatConfig {
     pub reminders: ScheduleTarget,
     /// The no-reply timers go to the chat timer queue.
     pub timers: ScheduleTarget,
+    /// Work for at once (a photo to keep) goes straight onto it.
+    pub jobs_queue_url: String,
     pub defaults: TenantSettings,
 }
 
@@ -33,6 +35,7 @@ impl ChatConfig {
             dispatch_queue_url: config::dispatch_queue_url(source)?,
             compose_queue_url: config::compose_queue_url(source)?,
             timers: config::schedule_target(source, "CHAT_TIMER_QUEUE_ARN")?,
+            jobs_queue_url: config::required(source, "CHAT_TIMER_QUEUE_URL", "the template's ChatTimerQueue")?,
             reminders: config::schedule_target(source, "COMPOSE_QUEUE_ARN")?,
             defaults: config::tenant_defaults(source)?,
         })
@@ -46,6 +49,7 @@ pub struct ChatAdapters {
     pub dispatch: SqsQueue,
     pub compose: SqsQueue,
     pub timers: EventBridgeScheduler,
+    pub jobs: SqsQueue,
     pub reminders: EventBridgeScheduler,
     pub templates: Templates,
     pub defaults: TenantSettings,
@@ -60,6 +64,7 @@ impl ChatAdapters {
             dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
             compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
             timers: scheduler(sdk, &config.timers),
+            jobs: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.jobs_queue_url),
             reminders: scheduler(sdk, &config.reminders),
             templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
             defaults: config.defaults.clone(),
@@ -90,6 +95,7 @@ impl ChatAdapters {
             },
             citizens: Citizens { customers: store, accounts: store },
             timers: &self.timers,
+            jobs: &self.jobs,
             tenants: store,
             claims: store,
             clock: &self.clock,

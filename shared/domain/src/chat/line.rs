@@ -6,11 +6,11 @@ use jiff::SignedDuration;
 use serde_json::{Value, json};
 
 use super::machine::{self, Billing, Context, Effect, Event, State, Step};
-use super::records::{self, Appointment, AppointmentStatus, Incident, IncidentStatus};
+use super::records::{self, Appointment, AppointmentStatus, Incident, IncidentStatus, Photo, PhotoCopy};
 use super::settings::ChatSettings;
 use super::{Answered, Conversation, Inbound, Rating, refused, reply_notice};
 use crate::chat::ports::{
-    AppointmentStore, ChatPhrases, ConversationStore, CustomerLookup, IncidentStore, RatingStore,
+    AppointmentStore, ChatJobs, ChatPhrases, ConversationStore, CustomerLookup, IncidentStore, RatingStore,
 };
 use crate::clock::Clock;
 use crate::complaints::{ComplaintDesk, FileComplaint};
@@ -24,7 +24,7 @@ use crate::ports::{
     AccountStore, ClaimKey, Claims, DispatchQueue, NoticeScheduler, NoticeStore, Scheduled, ScheduledJob,
     TenantDirectory,
 };
-use crate::queues::{ChatTimerDue, ChatTimerMessage, DeliveryJob, NoReply};
+use crate::queues::{ChatJob, ChatTimerDue, DeliveryJob, NoReply, PhotoDue};
 use crate::tenant::TenantSettings;
 use crate::text::Text;
 
@@ -41,6 +41,8 @@ pub struct ChatLine<'a> {
     pub citizens: Citizens<'a>,
     /// One-time schedules on the chat timer queue.
     pub timers: &'a dyn NoticeScheduler,
+    /// The chat timer queue itself, for work to do at once (a photo to keep).
+    pub jobs: &'a dyn ChatJobs,
     pub tenants: &'a dyn TenantDirectory,
     pub claims: &'a dyn Claims,
     pub clock: &'a dyn Clock,
@@ -307,6 +309,48 @@ impl ChatLine<'_> {
         Ok(replies.len())
     }
 
+    /// Files an incident, and has its photo copied at once: WhatsApp keeps it only for a while.
+    async fn file_incident(
+        &self,
+        conversation: &Conversation,
+        (category, description, location): (String, Text<1000>, records::IncidentLocation),
+        media_id: Option<String>,
+        ctx: &Context<'_>,
+    ) -> Result<(), Error> {
+        let (tenant_id, now) = (&conversation.tenant_id, ctx.now);
+        let photo = |media_id: &String| Photo {
+            media_id: media_id.clone(),
+            copy: PhotoCopy::Fetching { attempts: 0, last_error: None },
+        };
+        let incident = Incident {
+            tenant_id: tenant_id.clone(),
+            reference: records::incident_reference(&ctx.reference),
+            service_code: category,
+            description,
+            location,
+            photos: media_id.iter().map(photo).collect(),
+            media_ids: media_id.into_iter().collect(),
+            status: IncidentStatus::Open,
+            reporter: conversation.phone.clone(),
+            locale: conversation.locale,
+            requested_at: now,
+            updates: Vec::new(),
+            version: 0,
+        };
+        self.filings.incidents.file(&incident).await?;
+        for photo in &incident.photos {
+            let due = PhotoDue {
+                tenant_id: tenant_id.clone(),
+                reference: incident.reference.clone(),
+                media_id: photo.media_id.clone(),
+                received_at: now,
+                attempt: 0,
+            };
+            self.jobs.send(&ChatJob::KeepPhoto(due)).await?;
+        }
+        Ok(())
+    }
+
     pub(super) async fn carry_out(
         &self,
         conversation: &mut Conversation,
@@ -317,21 +361,7 @@ impl ChatLine<'_> {
         let (tenant_id, now) = (&conversation.tenant_id, ctx.now);
         match effect {
             Effect::FileIncident { category, description, location, media_id } => {
-                let incident = Incident {
-                    tenant_id: tenant_id.clone(),
-                    reference: records::incident_reference(&ctx.reference),
-                    service_code: category,
-                    description,
-                    location,
-                    media_ids: media_id.into_iter().collect(),
-                    status: IncidentStatus::Open,
-                    reporter: conversation.phone.clone(),
-                    locale: conversation.locale,
-                    requested_at: now,
-                    updates: Vec::new(),
-                    version: 0,
-                };
-                self.filings.incidents.file(&incident).await?;
+                self.file_incident(conversation, (category, description, location), media_id, ctx).await?;
             }
             Effect::RequestAppointment { service, preferred } => {
                 let appointment = Appointment {
@@ -393,7 +423,7 @@ impl ChatLine<'_> {
                     name: due.schedule_name(),
                     at: local,
                     time_zone: settings.time_zone.as_str().to_owned(),
-                    job: Scheduled::ChatTimer(ChatTimerMessage { chat_timer: due }),
+                    job: Scheduled::Chat(ChatJob::ChatTimer(due)),
                 };
                 self.timers.schedule(&job).await?;
             }

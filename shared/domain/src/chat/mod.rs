@@ -6,6 +6,7 @@
 
 mod line;
 pub mod machine;
+pub mod photos;
 pub mod ports;
 mod ratings;
 mod records;
@@ -19,7 +20,8 @@ pub use line::{ChatLine, Citizens, Filings, Received, Replies, StaffAction};
 pub use machine::{Effect, ListOf, Reply, State};
 pub use ratings::{Average, Rating, RatingSummary, Score, conversation_digest};
 pub use records::{
-    Appointment, AppointmentStatus, Incident, IncidentLocation, IncidentStatus, IncidentUpdate, TranscriptLine,
+    Appointment, AppointmentStatus, Incident, IncidentLocation, IncidentStatus, IncidentUpdate, Photo, PhotoCopy,
+    TranscriptLine,
 };
 pub use said::Said;
 pub use settings::{ChatSettings, Institution, Voice};
@@ -91,6 +93,7 @@ pub const PHRASES: &[&str] = &[
     "alert_contract_unknown",
     "alerts_subscribed",
     "rating_thanks",
+    "photo_refused",
 ];
 
 /// How many lines of a conversation are kept for staff to read.

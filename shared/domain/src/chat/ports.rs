@@ -8,6 +8,7 @@ use crate::PortError;
 use crate::contact::{Locale, PhoneE164};
 use crate::error::Rejection;
 use crate::ids::{ContractId, CustomerId, TenantId};
+use crate::queues::ChatJob;
 
 /// Conversations of the chat line, per tenant and phone.
 #[async_trait]
@@ -63,4 +64,36 @@ pub trait CustomerLookup: Send + Sync {
 /// The chat line's sentences, in each language.
 pub trait ChatPhrases: Send + Sync {
     fn say(&self, locale: Locale, phrase: &str, values: &serde_json::Value) -> Result<String, Rejection>;
+}
+
+/// A medium a citizen sent, as WhatsApp describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaInfo {
+    pub content_type: String,
+    pub bytes: u64,
+    /// Hex SHA-256 of the content, when WhatsApp gives it.
+    pub sha256: Option<String>,
+    /// Where to download it (short-lived, needs the token).
+    pub url: String,
+}
+
+/// The media citizens send, where WhatsApp keeps them for a while (the Cloud API's media endpoint).
+#[async_trait]
+pub trait MediaSource: Send + Sync {
+    async fn describe(&self, media_id: &str) -> Result<MediaInfo, PortError>;
+    /// The content, refused (permanently) past `limit` bytes whatever `info` said.
+    async fn download(&self, info: &MediaInfo, limit: u64) -> Result<Vec<u8>, PortError>;
+}
+
+/// Where the chat line keeps media: the media bucket, each tenant under its own id.
+#[async_trait]
+pub trait MediaStore: Send + Sync {
+    /// Writes it at `key` (the same content at the same key whenever repeated).
+    async fn keep(&self, key: &str, content_type: &str, content: Vec<u8>) -> Result<(), PortError>;
+}
+
+/// The chat line's own queue of deferred work (the chat timer queue), for work to do now.
+#[async_trait]
+pub trait ChatJobs: Send + Sync {
+    async fn send(&self, job: &ChatJob) -> Result<(), PortError>;
 }

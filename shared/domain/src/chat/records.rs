@@ -56,8 +56,29 @@ pub struct IncidentUpdate {
     pub note: Option<Text<500>>,
 }
 
+/// Where the copy of a photo a citizen sent stands: WhatsApp keeps media for a short time only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum PhotoCopy {
+    /// Being copied; `attempts` tries failed so far, the last for `last_error`.
+    Fetching { attempts: u32, last_error: Option<String> },
+    /// In the media bucket at `key`.
+    Stored { key: String, content_type: String, bytes: u64 },
+    /// Not kept, and why (not an image, too large): the citizen was told.
+    Refused { reason: String },
+    /// Never copied: every try within the media's lifetime failed, or WhatsApp had let it go.
+    Lost { reason: String, attempts: u32 },
+}
+
+/// A photo sent with an incident, by WhatsApp's media id, and its copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Photo {
+    pub media_id: String,
+    pub copy: PhotoCopy,
+}
+
 /// An incident reported in the street, with Open311's fields (`service_code`, `description`,
-/// `address` / `lat` / `long`, `media_url` → here WhatsApp's media id, `status`).
+/// `address` / `lat` / `long`, `media_url` → here WhatsApp's media id and its kept copy, `status`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     pub tenant_id: TenantId,
@@ -67,6 +88,9 @@ pub struct Incident {
     pub description: Text<1000>,
     pub location: IncidentLocation,
     pub media_ids: Vec<String>,
+    /// The copies of those media in the tenant's part of the media bucket.
+    #[serde(default)]
+    pub photos: Vec<Photo>,
     pub status: IncidentStatus,
     pub reporter: PhoneE164,
     pub locale: Locale,

@@ -5,7 +5,8 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 use crate::chat::ports::{
-    AppointmentStore, ChatPhrases, ConversationStore, CustomerLookup, IncidentStore, RatingStore,
+    AppointmentStore, ChatPhrases, ConversationStore, CustomerLookup, IncidentStore, MediaInfo, MediaSource,
+    MediaStore, RatingStore,
 };
 use crate::chat::{Appointment, Conversation, Incident, Rating};
 use crate::complaints::Complaint;
@@ -228,5 +229,78 @@ impl ChatPhrases for FakePhrases {
             object.retain(|_, v| !v.is_null());
         }
         Ok(format!("{locale}:{phrase} {shown}"))
+    }
+}
+
+/// WhatsApp's media endpoint and the media bucket in one: media put here are described and
+/// downloaded; kept copies are read back by key.
+#[derive(Debug, Default)]
+pub struct FakeMedia {
+    media: Mutex<HashMap<String, (MediaInfo, Vec<u8>)>>,
+    kept: Mutex<HashMap<String, (String, Vec<u8>)>>,
+    failures: Mutex<Vec<PortError>>,
+}
+
+impl FakeMedia {
+    /// WhatsApp has `media_id`: `content` of `content_type`, described truthfully.
+    pub fn put(&self, media_id: &str, content_type: &str, content: &[u8]) {
+        use sha2::Digest;
+        let info = MediaInfo {
+            content_type: content_type.into(),
+            bytes: content.len() as u64,
+            sha256: Some(hex::encode(sha2::Sha256::digest(content))),
+            url: format!("https://lookaside.example/{media_id}"),
+        };
+        self.media.lock().unwrap().insert(media_id.into(), (info, content.to_vec()));
+    }
+
+    /// The next calls to the endpoint fail with these, in order.
+    pub fn fail_with(&self, errors: impl IntoIterator<Item = PortError>) {
+        self.failures.lock().unwrap().extend(errors);
+    }
+
+    /// WhatsApp describes `media_id` with another digest than its content has.
+    pub fn replace_digest(&self, media_id: &str, sha256: String) {
+        if let Some((info, _)) = self.media.lock().unwrap().get_mut(media_id) {
+            info.sha256 = Some(sha256);
+        }
+    }
+
+    pub fn kept(&self, key: &str) -> Option<(String, Vec<u8>)> {
+        self.kept.lock().unwrap().get(key).cloned()
+    }
+
+    fn next_failure(&self) -> Result<(), PortError> {
+        let mut failures = self.failures.lock().unwrap();
+        if failures.is_empty() { Ok(()) } else { Err(failures.remove(0)) }
+    }
+}
+
+#[async_trait]
+impl MediaSource for FakeMedia {
+    async fn describe(&self, media_id: &str) -> Result<MediaInfo, PortError> {
+        self.next_failure()?;
+        let media = self.media.lock().unwrap();
+        media.get(media_id).map(|(info, _)| info.clone()).ok_or_else(|| {
+            PortError::permanent("whatsapp.media", std::io::Error::other(format!("no media {media_id}")))
+        })
+    }
+
+    async fn download(&self, info: &MediaInfo, limit: u64) -> Result<Vec<u8>, PortError> {
+        self.next_failure()?;
+        let media = self.media.lock().unwrap();
+        let content = media.values().find(|(i, _)| i.url == info.url).map(|(_, c)| c.clone()).unwrap_or_default();
+        if content.len() as u64 > limit {
+            return Err(PortError::permanent("whatsapp.media", std::io::Error::other("over the limit")));
+        }
+        Ok(content)
+    }
+}
+
+#[async_trait]
+impl MediaStore for FakeMedia {
+    async fn keep(&self, key: &str, content_type: &str, content: Vec<u8>) -> Result<(), PortError> {
+        self.kept.lock().unwrap().insert(key.into(), (content_type.into(), content));
+        Ok(())
     }
 }

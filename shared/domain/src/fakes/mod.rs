@@ -80,6 +80,10 @@ pub struct Fakes {
     pub phrases: FakePhrases,
     /// The chat line's timers (a separate schedule target).
     pub chat_timers: InMemoryScheduler,
+    /// The chat line's queue of work to do at once.
+    pub chat_jobs: InMemoryQueue<crate::queues::ChatJob>,
+    /// WhatsApp's media endpoint, and the media bucket.
+    pub media: FakeMedia,
     /// [`UPSTREAM`] bound to the sample tenant.
     pub upstreams: InMemoryUpstreams,
 }
@@ -129,6 +133,8 @@ impl Default for Fakes {
             chat: InMemoryChat::default(),
             phrases: FakePhrases,
             chat_timers: InMemoryScheduler::default(),
+            chat_jobs: InMemoryQueue::default(),
+            media: FakeMedia::default(),
             upstreams: InMemoryUpstreams(Mutex::new(HashMap::from([(UPSTREAM.to_owned(), vec![tenant()])]))),
         }
     }
@@ -258,6 +264,7 @@ impl Fakes {
             },
             citizens: crate::chat::Citizens { customers: &self.accounts, accounts: &self.accounts },
             timers: &self.chat_timers,
+            jobs: &self.chat_jobs,
             tenants: &self.tenants,
             claims: &self.claims,
             clock: &self.clock,

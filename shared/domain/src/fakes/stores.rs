@@ -217,6 +217,13 @@ impl DispatchQueue for InMemoryQueue<DeliveryJob> {
     }
 }
 
+#[async_trait]
+impl crate::chat::ports::ChatJobs for InMemoryQueue<crate::queues::ChatJob> {
+    async fn send(&self, job: &crate::queues::ChatJob) -> Result<(), PortError> {
+        self.push(job)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct InMemoryNotices(Mutex<HashMap<(TenantId, NoticeId), Notice>>);
 

@@ -11,7 +11,7 @@ use crate::contact::{Email, Locale, PhoneE164};
 use crate::error::{PortError, Rejection};
 use crate::ids::{ContractId, CustomerId, NoticeId, TenantId};
 use crate::notice::{Destination, Interactive, Notice, NoticeKind, RenderedMessage, TemplateRef};
-use crate::queues::{ChatTimerMessage, ComposeJob, ComposeMessage, DeliveryJob};
+use crate::queues::{ChatJob, ComposeJob, ComposeMessage, DeliveryJob};
 use crate::tenant::{SmsRules, SmsSenderId, TenantSettings};
 
 mod claims;
@@ -238,8 +238,8 @@ pub enum Scheduled {
     Compose(ComposeMessage),
     /// On the dispatch queue: a delivery held back by quiet hours.
     Deliver(DeliveryJob),
-    /// On the chat timer queue: the name question got no answer.
-    ChatTimer(ChatTimerMessage),
+    /// On the chat timer queue: a question got no answer; a photo to try again.
+    Chat(ChatJob),
 }
 
 /// One-time schedules (EventBridge Scheduler in the cloud).

@@ -1,7 +1,7 @@
 //! The chat line over fakes: dedup, flows, timers, staff, complaints and subscriptions.
 
 use super::*;
-use crate::queues::ChatTimerMessage;
+use crate::queues::ChatJob;
 
 // ---------------------------------------------------------------- the line over fakes
 
@@ -165,16 +165,12 @@ async fn no_reply_to_the_name_recontacts_once_then_closes() {
     let line = f.chat_line();
     line.receive(&inbound("wamid.1", CITIZEN, choose("agent"))).await.unwrap(); // first message: menu
     line.receive(&inbound("wamid.2", CITIZEN, choose("agent"))).await.unwrap();
-    let Scheduled::ChatTimer(ChatTimerMessage { chat_timer }) = f.chat_timers.scheduled()[0].job.clone() else {
-        panic!()
-    };
+    let Scheduled::Chat(ChatJob::ChatTimer(chat_timer)) = f.chat_timers.scheduled()[0].job.clone() else { panic!() };
     f.clock.advance(SignedDuration::from_mins(20));
     f.chat_timers.cancel(&chat_timer.schedule_name()).await.unwrap(); // fired: deleted
     assert_eq!(line.timer(&chat_timer).await.unwrap(), Some("asking_name"));
     assert!(conversation(&f, CITIZEN).await.transcript.last().unwrap().text.contains(":recontact"));
-    let Scheduled::ChatTimer(ChatTimerMessage { chat_timer: close }) = f.chat_timers.scheduled()[0].job.clone() else {
-        panic!()
-    };
+    let Scheduled::Chat(ChatJob::ChatTimer(close)) = f.chat_timers.scheduled()[0].job.clone() else { panic!() };
     assert_eq!(close.stage, NoReply::Close);
     f.clock.advance(SignedDuration::from_mins(20));
     assert_eq!(line.timer(&close).await.unwrap(), Some("closed"));

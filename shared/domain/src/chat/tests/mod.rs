@@ -272,4 +272,5 @@ fn staff_act_only_on_conversations_in_their_hands() {
 }
 
 mod line;
+mod photos;
 mod ratings;
