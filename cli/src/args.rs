@@ -83,7 +83,7 @@ pub enum Command {
     /// Which tenants the upstream billing system sending on a queue may act for
     #[command(subcommand)]
     Upstreams(Upstreams),
-    /// The chat line: how citizens rated its help
+    /// The chat line: how citizens rated its help; where its information feeds stand
     #[command(subcommand)]
     Chat(Chat),
     /// Remove every item about a person (a customer, or a citizen who is no customer)
@@ -215,6 +215,11 @@ pub enum Chat {
     Ratings {
         #[command(flatten)]
         days: TenantDays,
+    },
+    /// The tenant's information feeds: items in each copy, when fetched, the latest failure
+    Feeds {
+        #[arg(long, value_parser = tenant)]
+        tenant: TenantId,
     },
 }
 

@@ -6,6 +6,7 @@
 mod adapters;
 mod cargo_lambda;
 mod chat;
+mod chat_feeds;
 mod chat_photos;
 mod chat_ratings;
 mod chat_webhook;

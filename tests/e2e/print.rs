@@ -2,6 +2,7 @@
 //! manifest per tenant and day to the print bucket.
 
 use avisa_domain::print::PrintLetter;
+use avisa_runtime::scheduled::ScheduledHandler;
 use jiff::Timestamp;
 
 use crate::support::{sample_body, stack};

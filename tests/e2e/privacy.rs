@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
+use avisa_domain::chat::ports::RatingStore;
 use avisa_domain::privacy::Erasure;
 
 use crate::chat::Line;
@@ -194,17 +195,42 @@ async fn erasing_a_customer_leaves_nothing_findable_about_them_and_touches_no_on
         let request = crate::chat::fresh_from("34600111001", &format!("wamid.erase.{step}"), content);
         assert_eq!(line.post_request(&request).await.0, 200);
     }
-    let maria =
-        ["Maria Puig", "maria.puig@example.cat", "600111001", "Sant Joan", "CU-0001", "CT-0001", "MzQ2MDAxMTEwMDE"];
+    // (and each rated a chat: ratings keep a digest of the number)
+    let store = avisa_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&line.stack.sdk), "avisa-Table");
+    let tenant = avisa_domain::ids::TenantId::parse("aigues-reus").unwrap();
+    let digest = |phone: &str| {
+        avisa_domain::chat::conversation_digest(&tenant, &avisa_domain::contact::PhoneE164::parse(phone).unwrap())
+    };
+    for phone in ["+34600111001", "+34600111902"] {
+        let at = jiff::Timestamp::now();
+        let rating = avisa_domain::chat::Rating {
+            tenant_id: tenant.clone(),
+            conversation: digest(phone),
+            asked_at: at,
+            agent: "Anna".into(),
+            team: None,
+            score: avisa_domain::chat::Score::try_from(4).unwrap(),
+            at,
+        };
+        assert!(RatingStore::rate(&store, &rating).await.unwrap());
+    }
+    let maria = [
+        "Maria Puig",
+        "maria.puig@example.cat",
+        "600111001",
+        "Sant Joan",
+        "CU-0001",
+        "CT-0001",
+        "MzQ2MDAxMTEwMDE",
+        &digest("+34600111001"),
+    ];
     let before = every_item(&line.stack).await;
     assert!(before.iter().any(|item| item.contains("600111001")), "the run stored her number");
     // WHEN she is erased
-    let store = avisa_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&line.stack.sdk), "avisa-Table");
-    let tenant = avisa_domain::ids::TenantId::parse("aigues-reus").unwrap();
     let erased =
         store.erase_customer(&tenant, &avisa_domain::ids::CustomerId::parse("CU-0001").unwrap()).await.unwrap();
     // THEN it says what it removed, and nothing in the table names her
-    for kind in ["profile", "contract", "invoice", "notice", "delivery", "conversation", "incident"] {
+    for kind in ["profile", "contract", "invoice", "notice", "delivery", "conversation", "incident", "rating"] {
         assert!(erased.items.get(kind).is_some_and(|n| *n > 0), "{kind} erased: {erased:?}");
     }
     let after = every_item(&line.stack).await;
@@ -217,6 +243,7 @@ async fn erasing_a_customer_leaves_nothing_findable_about_them_and_touches_no_on
         after.iter().filter(|item| item.contains("CU-0902") || item.contains("CT-0902")).collect();
     assert_eq!(jordi.len(), before.iter().filter(|item| item.contains("CU-0902") || item.contains("CT-0902")).count());
     assert!(!jordi.is_empty());
+    assert!(after.iter().any(|item| item.contains(&digest("+34600111902"))), "Jordi's rating stays");
     // AND erasing her again finds nothing
     let again = store.erase_customer(&tenant, &avisa_domain::ids::CustomerId::parse("CU-0001").unwrap()).await.unwrap();
     assert_eq!(again.total(), 0, "{again:?}");

@@ -7,6 +7,7 @@ use avisa_aws::DynamoStore;
 use avisa_domain::ids::TenantId;
 use avisa_domain::ports::{RejectionLog, TenantDirectory};
 use avisa_domain::tenant::TenantSettings;
+use avisa_runtime::scheduled::ScheduledHandler;
 
 use crate::LocalError;
 use crate::esm::DrainReport;

@@ -34,6 +34,7 @@ pub mod schedules;
 mod server;
 pub mod stack;
 pub mod template;
+pub mod web;
 
 pub use error::LocalError;
 pub use stack::LocalStack;

@@ -6,6 +6,7 @@ mod billing_submit;
 mod customers;
 pub mod deliveries;
 mod failures;
+mod feeds;
 mod local;
 mod operators;
 mod outages;
@@ -47,6 +48,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<(), CliError> {
             deliveries::report(&stack()?, &days, csv, out).await
         }
         Command::Chat(crate::args::Chat::Ratings { days }) => ratings::summary(&stack()?, &days, out).await,
+        Command::Chat(crate::args::Chat::Feeds { tenant }) => feeds::status(&stack()?, &tenant, out).await,
         Command::Operators(command) => operators::run(&stack()?, command, out).await,
         Command::Outage { tenant, by, action } => outages::run(&stack()?, tenant, &by, action, out).await,
     }

@@ -7,6 +7,7 @@ use avisa_domain::clock::{Clock, SystemClock};
 use avisa_domain::print::write_batches;
 use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource};
+use avisa_runtime::scheduled::ScheduledHandler;
 use jiff::civil::Date;
 use serde_json::{Value, json};
 
@@ -40,9 +41,12 @@ impl App {
             clock: SystemClock,
         }
     }
+}
 
+#[async_trait::async_trait]
+impl ScheduledHandler for App {
     /// Writes the batches of the day the request names, or of yesterday (UTC).
-    pub async fn run(&self, request: &Value) -> Result<Value, RuntimeError> {
+    async fn run(&self, request: &Value) -> Result<Value, RuntimeError> {
         let day = if let Some(day) = request.get("day").and_then(Value::as_str) {
             day.parse::<Date>().map_err(|e| RuntimeError::Invalid(format!("day {day:?} is not YYYY-MM-DD: {e}")))?
         } else {

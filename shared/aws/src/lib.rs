@@ -3,6 +3,7 @@
 
 mod dynamo;
 mod error;
+mod http_body;
 mod retry;
 mod s3;
 mod scheduler;
@@ -10,6 +11,7 @@ mod secrets;
 mod ses;
 mod sns;
 mod sqs;
+mod web_feeds;
 mod whatsapp;
 mod whatsapp_media;
 
@@ -22,4 +24,5 @@ pub use secrets::{Secret, StoredSecret};
 pub use ses::SesEmailSender;
 pub use sns::SnsSmsSender;
 pub use sqs::{SqsQueue, dead_letter_attributes};
+pub use web_feeds::WebFeeds;
 pub use whatsapp::WhatsAppCloud;

@@ -9,6 +9,7 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use crate::WhatsAppCloud;
+use crate::http_body::BodyError;
 
 const DESCRIBE: &str = "whatsapp.media";
 const DOWNLOAD: &str = "whatsapp.media.download";
@@ -17,19 +18,36 @@ fn failed(kind: fn(&'static str, std::io::Error) -> PortError, operation: &'stat
     kind(operation, std::io::Error::other(reason))
 }
 
-/// A failed answer by its status: the token is the deployment's, a missing medium is final, the
-/// rest may pass (both calls only read, so a lost answer is safe to ask again).
-fn refused(operation: &'static str, status: reqwest::StatusCode, reason: &str) -> PortError {
+/// Meta's error code for an object that does not exist (a media id it let go, or never had).
+const NO_SUCH_OBJECT: i64 = 100;
+
+/// A failed answer by its status and Meta's error code: the token is the deployment's, a missing
+/// medium is final, the rest may pass — Meta answers 400 to rate limits and passing faults too
+/// (both calls only read, so a lost answer is safe to ask again).
+fn refused(operation: &'static str, status: reqwest::StatusCode, answer: &Value) -> PortError {
+    let code = answer["error"]["code"].as_i64();
     let kind = match status.as_u16() {
         401 | 403 => PortError::misconfigured,
-        400 | 404 | 410 => PortError::permanent,
+        404 | 410 => PortError::permanent,
+        400 if code == Some(NO_SUCH_OBJECT) => PortError::permanent,
         _ => PortError::transient,
     };
+    let reason = answer["error"]["message"].as_str().unwrap_or("no reason given");
     failed(kind, operation, format!("{status}: {reason}"))
 }
 
 fn unanswered(operation: &'static str, error: &reqwest::Error) -> PortError {
     failed(PortError::transient, operation, format!("no answer from the Cloud API: {error}"))
+}
+
+/// Where Meta serves media from.
+const META_HOSTS: [&str; 3] = [".fbsbx.com", ".facebook.com", ".whatsapp.net"];
+
+fn is_meta_host(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("https://") else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.split(':').next().unwrap_or_default().to_ascii_lowercase();
+    !authority.contains('@') && META_HOSTS.iter().any(|suffix| host.ends_with(suffix))
 }
 
 #[async_trait]
@@ -47,7 +65,7 @@ impl MediaSource for WhatsAppCloud {
         let status = response.status();
         let answer: Value = response.json().await.unwrap_or(Value::Null);
         if !status.is_success() {
-            return Err(refused(DESCRIBE, status, answer["error"]["message"].as_str().unwrap_or("no reason given")));
+            return Err(refused(DESCRIBE, status, &answer));
         }
         // Meta writes the size as a number or as a string of digits.
         let bytes = answer["file_size"].as_u64().or_else(|| answer["file_size"].as_str().and_then(|s| s.parse().ok()));
@@ -67,8 +85,13 @@ impl MediaSource for WhatsAppCloud {
     }
 
     async fn download(&self, info: &MediaInfo, limit: u64) -> Result<Vec<u8>, PortError> {
+        // The token goes only to Meta's media hosts (or to the API's own origin: a local stand-in).
+        let origin = self.base_url.split('/').take(3).collect::<Vec<_>>().join("/");
+        if !(is_meta_host(&info.url) || info.url.starts_with(&format!("{origin}/"))) {
+            return Err(failed(PortError::permanent, DOWNLOAD, "the media URL is not on Meta's hosts".to_owned()));
+        }
         let token = self.token(DOWNLOAD).await?;
-        let mut response = self
+        let response = self
             .client
             .get(&info.url)
             .bearer_auth(token.expose_secret())
@@ -77,20 +100,29 @@ impl MediaSource for WhatsAppCloud {
             .map_err(|e| unanswered(DOWNLOAD, &e))?;
         let status = response.status();
         if !status.is_success() {
-            return Err(refused(DOWNLOAD, status, "the download was refused"));
+            return Err(refused(DOWNLOAD, status, &Value::Null));
         }
-        // Read no further than the limit, whatever the size announced.
-        let too_large = || failed(PortError::permanent, DOWNLOAD, format!("the content is over {limit} bytes"));
-        if response.content_length().is_some_and(|length| length > limit) {
-            return Err(too_large());
+        crate::http_body::within(response, limit).await.map_err(|error| match error {
+            BodyError::TooLarge => failed(PortError::permanent, DOWNLOAD, format!("the content is over {limit} bytes")),
+            BodyError::Read(e) => unanswered(DOWNLOAD, &e),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_meta_host;
+
+    #[test]
+    fn the_token_goes_to_metas_media_hosts_only() {
+        assert!(is_meta_host("https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1"));
+        for url in [
+            "http://lookaside.fbsbx.com/x",
+            "https://evil.example/lookaside.fbsbx.com",
+            "https://lookaside.fbsbx.com@evil.example/x",
+            "https://fbsbx.com.evil.example/x",
+        ] {
+            assert!(!is_meta_host(url), "{url}");
         }
-        let mut content = Vec::with_capacity(usize::try_from(info.bytes.min(limit)).unwrap_or(0));
-        while let Some(chunk) = response.chunk().await.map_err(|e| unanswered(DOWNLOAD, &e))? {
-            if (content.len() + chunk.len()) as u64 > limit {
-                return Err(too_large());
-            }
-            content.extend_from_slice(&chunk);
-        }
-        Ok(content)
     }
 }

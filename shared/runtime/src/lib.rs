@@ -6,6 +6,7 @@ mod error;
 pub mod http;
 pub mod metrics;
 pub mod redact;
+pub mod scheduled;
 pub mod sqs;
 pub mod telemetry;
 

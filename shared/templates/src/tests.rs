@@ -272,6 +272,14 @@ mod chat {
             "url": "https://example.org/privacitat",
             "survey_url": "https://example.org/enquesta",
             "too_large": true,
+            "title": {"ca": "Notícies", "es": "Noticias", "it": "Notizie", "en": "News"},
+            "feed": {
+                "items": [
+                    {"title": "Ple municipal", "date": "2026-11-26", "time": "19:00:00", "detail": "Sala de plens"},
+                    {"title": "Nova línia de bus", "date": null, "time": null, "detail": null},
+                ],
+                "updated": {"date": "2026-11-20", "time": "09:15"},
+            },
             "megabytes": 7,
             "max_megabytes": 5,
             "voice": {"institution": "council", "greeting": null, "sign_off": null},

@@ -96,6 +96,7 @@ impl ChatAdapters {
             citizens: Citizens { customers: store, accounts: store },
             timers: &self.timers,
             jobs: &self.jobs,
+            feeds: store,
             tenants: store,
             claims: store,
             clock: &self.clock,

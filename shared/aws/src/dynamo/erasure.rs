@@ -36,6 +36,7 @@ fn kind_of(pk: &str, sk: &str) -> &'static str {
         ("INCIDENT", _) => "incident",
         ("APPOINTMENT", _) => "appointment",
         ("COMPLAINT", _) => "complaint",
+        ("RATING", _) => "rating",
         _ if pk.starts_with("PROVIDER#") => "provider message id",
         _ if pk.starts_with("PRINT#") => "letter",
         _ => "other",
@@ -120,7 +121,7 @@ impl DynamoStore {
     }
 
     /// What is about a phone number: its conversations, the chat replies to it, the incidents
-    /// and appointments reported from it.
+    /// and appointments reported from it, its ratings.
     async fn erase_phone_records(
         &self,
         tenant: &TenantId,
@@ -131,6 +132,10 @@ impl DynamoStore {
         self.erase_notices(tenant, &phone_notices_pk(tenant, phone), erased).await?;
         self.erase_cases(tenant, "INCIDENTS", |item| text(item, "reporter") == number, erased).await?;
         self.erase_cases(tenant, "APPOINTMENTS", |item| text(item, "phone") == number, erased).await?;
+        // Ratings carry a digest of the number, not the number: one a list of numbers would undo.
+        let conversation = avisa_domain::chat::conversation_digest(tenant, phone);
+        let rated = |item: &Item| text(item, "conversation") == Some(conversation.as_str());
+        self.erase_cases(tenant, "RATINGS", rated, erased).await?;
         self.erase_partition(&format!("T#{tenant}#CONV#{}", phone.as_str()), erased).await
     }
 }

@@ -29,6 +29,7 @@ mod accounts;
 mod chat;
 mod claims;
 mod erasure;
+mod feeds;
 mod ledger;
 mod notices;
 mod operators;

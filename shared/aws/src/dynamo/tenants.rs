@@ -6,7 +6,10 @@ use avisa_domain::tenant::TenantSettings;
 
 use super::{DynamoStore, to_item};
 
-fn tenant_pk(tenant_id: &TenantId) -> String {
+/// The gsi3 list of the tenants with information feeds.
+pub(super) const FEEDS_LIST: &str = "FEEDS";
+
+pub(super) fn tenant_pk(tenant_id: &TenantId) -> String {
     format!("TENANT#{tenant_id}")
 }
 
@@ -22,8 +25,8 @@ struct NumberOwner {
 
 /// The settings sit in one map attribute: they refuse unknown fields, the item has its keys.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Stored {
-    settings: TenantSettings,
+pub(super) struct Stored {
+    pub(super) settings: TenantSettings,
 }
 
 #[async_trait]
@@ -47,7 +50,13 @@ impl TenantDirectory for DynamoStore {
         const OPERATION: &str = "dynamodb.PutItem(tenant)";
         settings.check().map_err(|reason| PortError::permanent(OPERATION, std::io::Error::other(reason)))?;
         let stored = Stored { settings: settings.clone() };
-        let item = to_item(OPERATION, &stored, &[("pk", tenant_pk(tenant_id)), ("sk", "CONFIG".to_owned())])?;
+        let mut keys = vec![("pk", tenant_pk(tenant_id)), ("sk", "CONFIG".to_owned())];
+        // A tenant with information feeds is listed for the feeds' refresh.
+        let information = settings.chat.iter().flat_map(|chat| &chat.information);
+        if information.into_iter().any(|item| item.feed.is_some()) {
+            keys.extend([("gsi3pk", FEEDS_LIST.to_owned()), ("gsi3sk", tenant_id.to_string())]);
+        }
+        let item = to_item(OPERATION, &stored, &keys)?;
         self.put(OPERATION, item).await?;
         // Inbound WhatsApp messages name the business number, not the tenant.
         if let Some(whatsapp) = &settings.whatsapp {

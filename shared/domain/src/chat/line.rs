@@ -9,6 +9,7 @@ use super::machine::{self, Billing, Context, Effect, Event, State, Step};
 use super::records::{self, Appointment, AppointmentStatus, Incident, IncidentStatus, Photo, PhotoCopy};
 use super::settings::ChatSettings;
 use super::{Answered, Conversation, Inbound, Rating, refused, reply_notice};
+use crate::chat::feeds::FeedCopies;
 use crate::chat::ports::{
     AppointmentStore, ChatJobs, ChatPhrases, ConversationStore, CustomerLookup, IncidentStore, RatingStore,
 };
@@ -43,6 +44,8 @@ pub struct ChatLine<'a> {
     pub timers: &'a dyn NoticeScheduler,
     /// The chat timer queue itself, for work to do at once (a photo to keep).
     pub jobs: &'a dyn ChatJobs,
+    /// The copies of the tenants' information feeds.
+    pub feeds: &'a dyn FeedCopies,
     pub tenants: &'a dyn TenantDirectory,
     pub claims: &'a dyn Claims,
     pub clock: &'a dyn Clock,
@@ -147,6 +150,9 @@ impl ChatLine<'_> {
         {
             ctx.contract_known = Some(self.citizens.accounts.holder(tenant_id, &contract_id).await?.is_some());
         }
+        if let Some(item_id) = machine::feed_item(&conversation.state, &inbound.said, &chat) {
+            ctx.feed = self.feed(tenant_id, item_id, &settings).await?;
+        }
         let step = machine::step(&conversation.state, &Event::Said(&inbound.said), &ctx)
             .map_err(|not_now| refused(RejectionCode::InvalidTransition, not_now.0))?;
         // An answer to a message just received is inside its 24-hour window by definition.
@@ -220,7 +226,24 @@ impl ChatLine<'_> {
             reference: records::reference_stem(tenant_id, cause, now),
             billing,
             contract_known: None,
+            feed: None,
         }
+    }
+
+    /// An information item's copy as the answer lists it; `None` before its first good fetch.
+    async fn feed(
+        &self,
+        tenant_id: &TenantId,
+        item_id: &str,
+        settings: &TenantSettings,
+    ) -> Result<Option<Value>, Error> {
+        let Some(copy) = self.feeds.copy(tenant_id, item_id).await? else { return Ok(None) };
+        let Some(fetched_at) = copy.fetched_at.filter(|_| !copy.items.is_empty()) else { return Ok(None) };
+        let local = fetched_at.to_zoned(settings.time_zone.zone());
+        Ok(Some(json!({
+            "items": copy.items,
+            "updated": { "date": local.date(), "time": local.time().strftime("%H:%M").to_string() },
+        })))
     }
 
     /// A known customer's unpaid invoices and next instalment, per contract.

@@ -4,6 +4,8 @@
 //! ([`machine`]); [`ChatLine`] runs it over the ports, and its replies leave through the
 //! dispatcher as notices, so they share its exactly-once sending and delivery statuses.
 
+mod feed;
+pub mod feeds;
 mod line;
 pub mod machine;
 pub mod photos;
@@ -94,6 +96,7 @@ pub const PHRASES: &[&str] = &[
     "alerts_subscribed",
     "rating_thanks",
     "photo_refused",
+    "feed_answer",
 ];
 
 /// How many lines of a conversation are kept for staff to read.

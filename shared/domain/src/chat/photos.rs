@@ -99,7 +99,8 @@ impl PhotoKeeper<'_> {
             return Ok(Kept::Settled);
         };
         match incident.photos.iter().find(|p| p.media_id == due.media_id) {
-            Some(Photo { copy: PhotoCopy::Fetching { .. }, .. }) => {}
+            // A try older than the last recorded (a redelivered job) would start a second chain.
+            Some(Photo { copy: PhotoCopy::Fetching { attempts, .. }, .. }) if due.attempt >= *attempts => {}
             _ => return Ok(Kept::Settled),
         }
         if !is_media_id(&due.media_id) {
@@ -114,12 +115,13 @@ impl PhotoKeeper<'_> {
         let extension = match check(&info) {
             Ok(extension) => extension,
             Err(refusal) => {
-                let reporter = incident.reporter.clone();
-                self.record(incident, due, PhotoCopy::Refused { reason: refusal.reason }).await?;
+                // Told first: a retry after a failed notice finds the photo still to settle, and
+                // the notice's cause keeps a second telling from sending twice.
                 let mut values = refusal.values;
                 values["reference"] = json!(due.reference);
                 let cause = format!("photo/{}/{}", due.reference, due.media_id);
-                self.line.notify(&due.tenant_id, &reporter, "photo_refused", values, &cause).await?;
+                self.line.notify(&due.tenant_id, &incident.reporter, "photo_refused", values, &cause).await?;
+                self.record(incident, due, PhotoCopy::Refused { reason: refusal.reason }).await?;
                 return Ok(Kept::Refused);
             }
         };

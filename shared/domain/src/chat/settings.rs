@@ -69,7 +69,10 @@ pub struct Service {
 pub struct InformationItem {
     #[serde(flatten)]
     pub row: Row,
+    /// The answer; with a feed, the answer until the feed's first copy (and when it is empty).
     pub body: Localized,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed: Option<super::feed::Feed>,
 }
 
 /// When staff answer, in the tenant's time zone.
@@ -253,6 +256,11 @@ impl ChatSettings {
                         ));
                     }
                 }
+            }
+        }
+        for item in &self.information {
+            if let Some(feed) = &item.feed {
+                feed.check().map_err(|reason| format!("chat.information {}: {reason}", item.row.id))?;
             }
         }
         Ok(())

@@ -4,6 +4,7 @@
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
+use crate::chat::feeds::{FeedCopies, FeedCopy};
 use crate::chat::ports::{
     AppointmentStore, ChatPhrases, ConversationStore, CustomerLookup, IncidentStore, MediaInfo, MediaSource,
     MediaStore, RatingStore,
@@ -302,5 +303,34 @@ impl MediaStore for FakeMedia {
     async fn keep(&self, key: &str, content_type: &str, content: Vec<u8>) -> Result<(), PortError> {
         self.kept.lock().unwrap().insert(key.into(), (content_type.into(), content));
         Ok(())
+    }
+}
+
+/// Feed copies in memory, and the tenants whose feeds a refresh reads.
+#[derive(Debug, Default)]
+pub struct InMemoryFeeds {
+    copies: Mutex<HashMap<(TenantId, String), FeedCopy>>,
+    tenants: Mutex<Vec<(TenantId, TenantSettings)>>,
+}
+
+impl InMemoryFeeds {
+    pub fn with_tenant(&self, tenant_id: TenantId, settings: TenantSettings) {
+        self.tenants.lock().unwrap().push((tenant_id, settings));
+    }
+}
+
+#[async_trait]
+impl FeedCopies for InMemoryFeeds {
+    async fn copy(&self, tenant_id: &TenantId, item_id: &str) -> Result<Option<FeedCopy>, PortError> {
+        Ok(self.copies.lock().unwrap().get(&(tenant_id.clone(), item_id.to_owned())).cloned())
+    }
+
+    async fn keep(&self, tenant_id: &TenantId, item_id: &str, copy: &FeedCopy) -> Result<(), PortError> {
+        self.copies.lock().unwrap().insert((tenant_id.clone(), item_id.to_owned()), copy.clone());
+        Ok(())
+    }
+
+    async fn tenants_with_feeds(&self) -> Result<Vec<(TenantId, TenantSettings)>, PortError> {
+        Ok(self.tenants.lock().unwrap().clone())
     }
 }

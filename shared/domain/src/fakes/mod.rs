@@ -84,6 +84,7 @@ pub struct Fakes {
     pub chat_jobs: InMemoryQueue<crate::queues::ChatJob>,
     /// WhatsApp's media endpoint, and the media bucket.
     pub media: FakeMedia,
+    pub feeds: InMemoryFeeds,
     /// [`UPSTREAM`] bound to the sample tenant.
     pub upstreams: InMemoryUpstreams,
 }
@@ -135,6 +136,7 @@ impl Default for Fakes {
             chat_timers: InMemoryScheduler::default(),
             chat_jobs: InMemoryQueue::default(),
             media: FakeMedia::default(),
+            feeds: InMemoryFeeds::default(),
             upstreams: InMemoryUpstreams(Mutex::new(HashMap::from([(UPSTREAM.to_owned(), vec![tenant()])]))),
         }
     }
@@ -265,6 +267,7 @@ impl Fakes {
             citizens: crate::chat::Citizens { customers: &self.accounts, accounts: &self.accounts },
             timers: &self.chat_timers,
             jobs: &self.chat_jobs,
+            feeds: &self.feeds,
             tenants: &self.tenants,
             claims: &self.claims,
             clock: &self.clock,

@@ -14,6 +14,9 @@ use crate::ids::{ContractId, InvoiceNumber};
 use crate::queues::NoReply;
 use crate::text::Text;
 
+/// How long the rating question waits for its answer.
+const RATING_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
 const GREETINGS: [&str; 10] =
     ["hola", "hello", "hi", "ciao", "buongiorno", "bon dia", "buenos días", "menu", "menú", "inici"];
 
@@ -48,7 +51,9 @@ pub(super) fn citizen(state: &State, said: &Said, ctx: &Context<'_>) -> Step {
         return Step::to(answered, Vec::new()).with(cancel.into_iter().collect());
     }
     if let State::Rating { agent, asked_at } = state {
-        return match Score::said(said) {
+        // A digit weeks later is a new conversation's, not an answer to the question.
+        let answers = ctx.now.duration_since(*asked_at) < RATING_WINDOW;
+        return match Score::said(said).filter(|_| answers) {
             Some(score) => Step::to(State::Closed, vec![say("rating_thanks")]).with(vec![Effect::Rate {
                 agent: agent.clone(),
                 asked_at: *asked_at,
@@ -205,7 +210,13 @@ pub(super) fn citizen(state: &State, said: &Said, ctx: &Context<'_>) -> Step {
             Step::to(State::Menu, vec![say_with("incident_filed", json!({ "reference": reference }))]).with(vec![file])
         }
         State::Information => match choice(said).and_then(|id| settings.information.iter().find(|i| i.row.id == id)) {
-            Some(item) => Step::to(State::Menu, vec![say_with("answer", json!({ "body": item.body.0 }))]),
+            Some(item) => match ctx.feed.as_ref().filter(|_| item.feed.is_some()) {
+                Some(feed) => {
+                    let values = json!({ "title": item.row.title.0, "feed": feed });
+                    Step::to(State::Menu, vec![say_with("feed_answer", values)])
+                }
+                None => Step::to(State::Menu, vec![say_with("answer", json!({ "body": item.body.0 }))]),
+            },
             None => Step::to(state.clone(), vec![list("choose_from_list", ListOf::Information)]),
         },
         State::AppointmentService => {

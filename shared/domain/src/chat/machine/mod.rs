@@ -224,6 +224,9 @@ pub struct Context<'a> {
     pub billing: Billing,
     /// For a contract number just typed: whether it is one of the tenant's.
     pub contract_known: Option<bool>,
+    /// For an information item with a feed: its copy's items and when they were fetched (in the
+    /// tenant's time), when there are any.
+    pub feed: Option<Value>,
 }
 
 /// The result of one step.
@@ -290,6 +293,12 @@ fn ask_rating(agent: &str, phrase: &'static str, ctx: &Context<'_>) -> Step {
 
 fn menu() -> Step {
     Step::to(State::Menu, vec![list("welcome", ListOf::Services)])
+}
+
+/// The information item with a feed the citizen just picked, whose copy the answer needs.
+pub fn feed_item<'s>(state: &State, said: &Said, settings: &'s ChatSettings) -> Option<&'s str> {
+    let (State::Information, Said::Choice { id, .. }) = (state, said) else { return None };
+    settings.information.iter().find(|i| i.row.id == *id && i.feed.is_some()).map(|i| i.row.id.as_str())
 }
 
 /// Whether answering this needs the citizen's bills.

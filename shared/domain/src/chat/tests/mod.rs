@@ -29,6 +29,7 @@ fn ctx(settings: &ChatSettings) -> Context<'_> {
         reference: "2611-ABCDEF".into(),
         billing: Billing::NotLoaded,
         contract_known: None,
+        feed: None,
     }
 }
 
@@ -145,6 +146,12 @@ fn every_citizen_transition_goes_where_the_flow_says() {
         (rating(), text("hola"), "menu", vec!["welcome"]),
         (rating(), text("my water is off again"), "menu", vec!["welcome"]),
         (rating(), text("7"), "menu", vec!["welcome"]),
+        (
+            State::Rating { agent: "jordi".into(), asked_at: now() - SignedDuration::from_hours(25) },
+            text("3"),
+            "menu",
+            vec!["welcome"],
+        ),
         (State::Menu, Said::Unsupported { kind: "sticker".into() }, "menu", vec!["unsupported"]),
         (State::IncidentCategory, Said::Unsupported { kind: "audio".into() }, "incident_category", vec!["unsupported"]),
     ];
@@ -271,6 +278,7 @@ fn staff_act_only_on_conversations_in_their_hands() {
     assert!(step(&resolved.state, &Event::AgentResolves { agent: "jordi" }, &c).is_err(), "resolved already");
 }
 
+mod feeds;
 mod line;
 mod photos;
 mod ratings;

@@ -1,5 +1,5 @@
-//! `avisa chat ratings` against the local stack: the tenant's ratings of some days, averaged per
-//! agent, team and week in its own time zone; another tenant's never counted.
+//! `avisa chat` against the local stack: the tenant's ratings of some days, averaged per
+//! agent, team and week in its own time zone, another tenant's never counted; its information feeds' copies.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
 
 mod common;
@@ -79,4 +79,38 @@ async fn ratings_are_averaged_per_agent_team_and_week_over_the_tenants_days() {
     assert!(!manresa.status.success() && stderr(&manresa).contains("avisa tenant-settings"), "{}", stderr(&manresa));
     let long = run(&[&args[..], &["--until", "2028-01-01"]].concat());
     assert!(!long.status.success() && stderr(&long).contains("1 to 366 days"), "{}", stderr(&long));
+}
+
+#[tokio::test]
+async fn each_information_feed_shows_its_copy_and_its_latest_failure() {
+    use avisa_domain::chat::feeds::{Feed, FeedCopies, FeedCopy, FeedFailure, FeedFormat, FeedItem};
+    use avisa_domain::ports::TenantDirectory;
+    // GIVEN the sample tenant's news come from a feed whose latest fetch failed
+    let (stack, outputs) = local("feeds").await;
+    let outputs = outputs.to_str().unwrap();
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), &stack.provisioned.tables["Table"]);
+    let tenant = TenantId::parse("aigues-reus").unwrap();
+    let mut settings = store.settings(&tenant).await.unwrap().unwrap();
+    let mut chat = settings.chat.clone().unwrap_or_default();
+    chat.information[0].feed = Some(Feed { url: "https://example.org/news.rss".into(), format: FeedFormat::Rss });
+    let item_id = chat.information[0].row.id.clone();
+    settings.chat = Some(chat);
+    store.put_settings(&tenant, &settings).await.unwrap();
+    let item = FeedItem { title: "Nova línia de bus".into(), date: None, time: None, detail: None };
+    let copy = FeedCopy {
+        items: vec![item],
+        fetched_at: Some("2026-12-01T09:00:00Z".parse().unwrap()),
+        failure: Some(FeedFailure { at: "2026-12-01T09:15:00Z".parse().unwrap(), reason: "answered 500".into() }),
+    };
+    store.keep(&tenant, &item_id, &copy).await.unwrap();
+    // WHEN staff look at the feeds
+    let table = run(&["--outputs", outputs, "chat", "feeds", "--tenant", "aigues-reus"]);
+    assert!(table.status.success(), "{}", stderr(&table));
+    // THEN the item, its one item, when it was fetched and the failure since
+    let table = stdout(&table);
+    assert!(
+        table.contains(&format!("{item_id}  rss     1      2026-12-01 09:00:00Z  2026-12-01 09:15:00Z: answered 500")),
+        "{table}"
+    );
+    assert_eq!(table.lines().count(), 2, "one feed: {table}");
 }

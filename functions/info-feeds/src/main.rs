@@ -1,0 +1,10 @@
+use avisa_runtime::config::Env;
+use info_feeds::{App, Config};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    avisa_runtime::telemetry::init();
+    let config = Config::load(&Env)?;
+    let app = App::new(&config, &avisa_runtime::aws_config().await);
+    avisa_runtime::scheduled::serve(app).await
+}
