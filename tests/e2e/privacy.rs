@@ -9,7 +9,6 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
 use avisa_domain::chat::ports::RatingStore;
-use avisa_domain::privacy::Erasure;
 
 use crate::chat::Line;
 
@@ -186,6 +185,7 @@ async fn erasing_a_customer_leaves_nothing_findable_about_them_and_touches_no_on
     // GIVEN Maria: her invoice (notice, email, SMS), a chat about her bills and an incident she
     // reported from her phone; and Jordi, another customer of the tenant
     let line = Line::start(|_| {}).await;
+    line.graph.put_media("1485210962315254", "image/jpeg", b"\xff\xd8 Maria's street"); // the sample incident's photo
     line.with_customer().await;
     line.stack.send("BillingEventsQueue", &jordi()).await.unwrap();
     line.deliver().await;
@@ -226,13 +226,27 @@ async fn erasing_a_customer_leaves_nothing_findable_about_them_and_touches_no_on
     ];
     let before = every_item(&line.stack).await;
     assert!(before.iter().any(|item| item.contains("600111001")), "the run stored her number");
-    // WHEN she is erased
-    let erased =
-        store.erase_customer(&tenant, &avisa_domain::ids::CustomerId::parse("CU-0001").unwrap()).await.unwrap();
+    let s3 = aws_sdk_s3::Client::new(&line.stack.sdk);
+    let bucket = line.stack.provisioned.buckets["ChatMediaBucket"].clone();
+    let objects = || async {
+        let listed = s3.list_object_versions().bucket(&bucket).send().await.unwrap();
+        listed.versions.unwrap_or_default().len() + listed.delete_markers.unwrap_or_default().len()
+    };
+    assert_eq!(objects().await, 1, "her incident's photo is kept");
+    // WHEN she is erased, as the staff API does it (with its role's grants)
+    let desk = line.stack.sdk_for("chat-desk");
+    let media = avisa_aws::S3MediaStore::new(aws_sdk_s3::Client::new(&desk), &bucket);
+    let records = avisa_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&desk), "avisa-Table");
+    let forget = avisa_domain::privacy::Forget { records: &records, media: &media };
+    let maria_id = avisa_domain::ids::CustomerId::parse("CU-0001").unwrap();
+    let erased = forget.customer(&tenant, &maria_id).await.unwrap();
     // THEN it says what it removed, and nothing in the table names her
-    for kind in ["profile", "contract", "invoice", "notice", "delivery", "conversation", "incident", "rating"] {
+    for kind in ["profile", "contract", "invoice", "notice", "delivery", "conversation", "incident", "rating", "photo"]
+    {
         assert!(erased.items.get(kind).is_some_and(|n| *n > 0), "{kind} erased: {erased:?}");
     }
+    assert_eq!(objects().await, 0, "no version of her photo is left");
+    assert!(line.stack.violations().is_empty(), "{:?}", line.stack.violations());
     let after = every_item(&line.stack).await;
     for trace in maria {
         let left: Vec<&String> = after.iter().filter(|item| item.contains(trace)).collect();
@@ -245,7 +259,7 @@ async fn erasing_a_customer_leaves_nothing_findable_about_them_and_touches_no_on
     assert!(!jordi.is_empty());
     assert!(after.iter().any(|item| item.contains(&digest("+34600111902"))), "Jordi's rating stays");
     // AND erasing her again finds nothing
-    let again = store.erase_customer(&tenant, &avisa_domain::ids::CustomerId::parse("CU-0001").unwrap()).await.unwrap();
+    let again = forget.customer(&tenant, &maria_id).await.unwrap();
     assert_eq!(again.total(), 0, "{again:?}");
 }
 

@@ -4,7 +4,6 @@ use std::path::Path;
 
 use avisa_domain::ids::TenantId;
 use avisa_domain::ports::TenantDirectory;
-use avisa_domain::privacy::Erasure;
 use avisa_domain::tenant::TenantSettings;
 
 use crate::args::Upstreams;
@@ -60,16 +59,21 @@ pub async fn erase(
     out: Output,
 ) -> Result<(), CliError> {
     let store = stack.store().await?;
+    let bucket = stack.output("ChatMediaBucket").ok_or_else(|| {
+        CliError::refused("the stack's outputs have no ChatMediaBucket: deploy the current infra/template.yaml first")
+    })?;
+    let media = avisa_aws::S3MediaStore::new(aws_sdk_s3::Client::new(&stack.sdk().await), bucket);
+    let forget = avisa_domain::privacy::Forget { records: &store, media: &media };
     let (who, erased) = match (customer, phone) {
         (Some(customer), _) => {
             let customer = avisa_domain::ids::CustomerId::parse(customer)
                 .map_err(|e| CliError::refused(format!("--customer: {e}")))?;
-            (format!("customer {customer}"), store.erase_customer(tenant, &customer).await?)
+            (format!("customer {customer}"), forget.customer(tenant, &customer).await?)
         }
         (None, Some(phone)) => {
             let phone = avisa_domain::contact::PhoneE164::parse(phone)
                 .map_err(|e| CliError::refused(format!("--phone: {e}")))?;
-            ("that number".to_owned(), store.erase_phone(tenant, &phone).await?)
+            ("that number".to_owned(), forget.phone(tenant, &phone).await?)
         }
         (None, None) => return Err(CliError::refused("one of --customer or --phone is required")),
     };

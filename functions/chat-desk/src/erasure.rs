@@ -5,13 +5,13 @@ use avisa_domain::Error;
 use avisa_domain::error::RejectionCode;
 use avisa_domain::ids::CustomerId;
 use avisa_domain::operators::Operator;
-use avisa_domain::privacy::Erasure;
+use avisa_domain::privacy::Forget;
 use avisa_runtime::http::{error_response, json, problem};
 use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlResponse;
 
 /// The answer to an erasure request, or `None` when the request is not one.
 pub(crate) async fn route(
-    erasure: &dyn Erasure,
+    erasure: &Forget<'_>,
     operator: &Operator,
     method: &str,
     path: &str,
@@ -31,11 +31,11 @@ pub(crate) async fn route(
     let tenant = &operator.tenant_id;
     let erased = match kind {
         "customer" => match CustomerId::parse(who) {
-            Ok(customer) => erasure.erase_customer(tenant, &customer).await.map_err(Error::from),
+            Ok(customer) => erasure.customer(tenant, &customer).await.map_err(Error::from),
             Err(e) => Err(Error::rejected(RejectionCode::InvalidField, format!("customer_id: {e}"))),
         },
         _ => match crate::routes::phone(who) {
-            Ok(phone) => erasure.erase_phone(tenant, &phone).await.map_err(Error::from),
+            Ok(phone) => erasure.phone(tenant, &phone).await.map_err(Error::from),
             Err(refused) => Err(refused),
         },
     };

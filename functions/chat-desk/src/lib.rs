@@ -7,22 +7,41 @@
 mod erasure;
 mod routes;
 
+use avisa_aws::S3MediaStore;
 use avisa_domain::clock::Clock;
+use avisa_domain::privacy::Forget;
 use avisa_runtime::RuntimeError;
+use avisa_runtime::config::{self, ConfigError, ConfigSource};
 use avisa_runtime::http::{self, HttpHandler};
-use avisa_wiring::chat::ChatAdapters;
+use avisa_wiring::chat::{ChatAdapters, ChatConfig};
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
 
-pub use avisa_wiring::chat::ChatConfig as Config;
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub chat: ChatConfig,
+    /// Erasing a person removes the photos they sent from it.
+    pub media_bucket: String,
+}
+
+impl Config {
+    pub fn load(source: &dyn ConfigSource) -> Result<Self, ConfigError> {
+        Ok(Self {
+            chat: ChatConfig::load(source)?,
+            media_bucket: config::required(source, "CHAT_MEDIA_BUCKET", "the template's ChatMediaBucket")?,
+        })
+    }
+}
 
 #[derive(Debug)]
 pub struct App {
     chat: ChatAdapters,
+    media: S3MediaStore,
 }
 
 impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
-        Ok(Self { chat: ChatAdapters::new(config, sdk)? })
+        let media = S3MediaStore::new(aws_sdk_s3::Client::new(sdk), &config.media_bucket);
+        Ok(Self { chat: ChatAdapters::new(&config.chat, sdk)?, media })
     }
 }
 
@@ -41,7 +60,8 @@ impl HttpHandler for App {
         let path = request.request_context.http.path.as_deref().or(request.raw_path.as_deref()).unwrap_or("/");
         let query = &request.query_string_parameters;
         let idempotency_key = request.headers.get("idempotency-key").and_then(|v| v.to_str().ok());
-        if let Some(response) = erasure::route(&self.chat.store, &operator, method, path).await {
+        let forget = Forget { records: &self.chat.store, media: &self.media };
+        if let Some(response) = erasure::route(&forget, &operator, method, path).await {
             return response;
         }
         let request = routes::Request { idempotency_key, method, path, query, body: &body };

@@ -5,6 +5,7 @@ use avisa_domain::chat::ports::MediaStore;
 use avisa_domain::ids::TenantId;
 use avisa_domain::ports::Documents;
 use avisa_domain::print::PrintArchive;
+use avisa_domain::privacy::MediaErasure;
 use jiff::civil::Date;
 
 use crate::error::classify;
@@ -118,5 +119,39 @@ impl MediaStore for S3MediaStore {
             .await
             .map_err(|e| classify("s3.PutObject", e))?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl MediaErasure for S3MediaStore {
+    async fn forget(&self, prefix: &str) -> Result<usize, PortError> {
+        const LIST: &str = "s3.ListObjectVersions";
+        const DELETE: &str = "s3.DeleteObject(version)";
+        let mut keys = std::collections::BTreeSet::new();
+        let mut versions = Vec::new();
+        let (mut key_marker, mut version_marker) = (None, None);
+        loop {
+            let list = self.client.list_object_versions().bucket(&self.bucket).prefix(prefix);
+            let page = list
+                .set_key_marker(key_marker)
+                .set_version_id_marker(version_marker)
+                .send()
+                .await
+                .map_err(|e| classify(LIST, e))?;
+            let markers = page.delete_markers.unwrap_or_default().into_iter().map(|m| (m.key, m.version_id));
+            versions
+                .extend(page.versions.unwrap_or_default().into_iter().map(|v| (v.key, v.version_id)).chain(markers));
+            if !page.is_truncated.unwrap_or(false) {
+                break;
+            }
+            (key_marker, version_marker) = (page.next_key_marker, page.next_version_id_marker);
+        }
+        for (key, version) in versions {
+            let Some(key) = key else { continue };
+            let delete = self.client.delete_object().bucket(&self.bucket).key(&key);
+            delete.set_version_id(version).send().await.map_err(|e| classify(DELETE, e))?;
+            keys.insert(key);
+        }
+        Ok(keys.len())
     }
 }

@@ -131,10 +131,15 @@ pub fn understand(method: &str, path: &str, query: &str, headers: &http::HeaderM
         "s3" => {
             let (bucket, key) =
                 path.trim_start_matches('/').split_once('/').unwrap_or((path.trim_start_matches('/'), ""));
+            // IAM names an action after what the request does: a version's delete, a listing of
+            // versions, are actions of their own.
+            let asks = |name: &str| query.split('&').any(|pair| pair.split('=').next() == Some(name));
             let action = match (method, key.is_empty()) {
                 ("GET" | "HEAD", false) => "GetObject",
                 ("PUT", false) => "PutObject",
+                ("DELETE", false) if asks("versionId") => "DeleteObjectVersion",
                 ("DELETE", false) => "DeleteObject",
+                ("GET" | "HEAD", true) if asks("versions") => "ListBucketVersions",
                 ("GET" | "HEAD", true) => "ListBucket",
                 ("PUT", true) => "CreateBucket",
                 _ => "Unknown",

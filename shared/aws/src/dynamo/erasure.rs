@@ -171,6 +171,16 @@ impl Erasure for DynamoStore {
         Ok(erased)
     }
 
+    async fn mobile_of(&self, tenant: &TenantId, customer: &CustomerId) -> Result<Option<PhoneE164>, PortError> {
+        Ok(self.customer(tenant, customer).await?.and_then(|profile| profile.mobile))
+    }
+
+    async fn incidents_of(&self, tenant: &TenantId, phone: &PhoneE164) -> Result<Vec<String>, PortError> {
+        let incidents = self.listed("gsi3", &format!("T#{tenant}#INCIDENTS")).await?;
+        let theirs = incidents.iter().filter(|item| text(item, "reporter") == Some(phone.as_str()));
+        Ok(theirs.filter_map(|item| text(item, "reference").map(str::to_owned)).collect())
+    }
+
     /// Removes what is about a citizen known only by their number (a chat user who is no
     /// customer): conversations, chat replies, incidents and appointments.
     async fn erase_phone(&self, tenant: &TenantId, phone: &PhoneE164) -> Result<Erased, PortError> {

@@ -30,6 +30,11 @@ pub const RETRY_AFTER: [SignedDuration; 6] = [
     SignedDuration::from_hours(72),
 ];
 
+/// Where an incident's photos are kept in the media bucket.
+pub fn incident_prefix(tenant_id: &crate::ids::TenantId, reference: &str) -> String {
+    format!("{tenant_id}/incidents/{reference}/")
+}
+
 /// How one try ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kept {
@@ -138,7 +143,7 @@ impl PhotoKeeper<'_> {
             );
             return self.failed(incident, due, &error).await;
         }
-        let key = format!("{}/incidents/{}/{}.{extension}", due.tenant_id, due.reference, due.media_id);
+        let key = format!("{}{}.{extension}", incident_prefix(&due.tenant_id, &due.reference), due.media_id);
         let bytes = content.len() as u64;
         self.store.keep(&key, &info.content_type, content).await?;
         self.record(incident, due, PhotoCopy::Stored { key, content_type: info.content_type, bytes }).await?;
