@@ -9,6 +9,7 @@ mod chat;
 mod chat_feeds;
 mod chat_photos;
 mod chat_ratings;
+mod chat_voice;
 mod chat_webhook;
 mod complaints;
 mod compose;

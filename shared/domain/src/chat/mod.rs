@@ -4,6 +4,7 @@
 //! ([`machine`]); [`ChatLine`] runs it over the ports, and its replies leave through the
 //! dispatcher as notices, so they share its exactly-once sending and delivery statuses.
 
+mod effects;
 mod feed;
 pub mod feeds;
 mod line;
