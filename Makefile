@@ -9,7 +9,7 @@ REGION := eu-west-1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test venv check-template lint local-up sam-build schemas bench rejected fuzz clean
+.PHONY: demo test venv browser check-template lint local-up sam-build schemas bench rejected fuzz clean
 
 ## demo: the whole pipeline on a throw-away local AWS (moto), with a short report
 demo: venv
@@ -17,7 +17,7 @@ demo: venv
 
 ## test: formatting, clippy, unit + end-to-end tests (against moto, each call checked against the
 ## template's roles), the grants no call used, template checks, the HTTP API document validated
-test: venv lint
+test: venv browser lint
 	rm -rf target/avisa-calls
 	# the function binaries, which the every-sample test runs over a Lambda Runtime API (built with
 	# the tests' features, so nextest reuses every artifact), and the avisa CLI
@@ -26,6 +26,14 @@ test: venv lint
 	$${CARGO_TARGET_DIR:-target}/debug/avisa grants
 	$(MAKE) --no-print-directory check-template
 	openapi-spec-validator events/schema/http-api.openapi.yaml
+
+## browser: Debian's Chromium and ChromeDriver, which the staff console's tests drive (installed once)
+browser:
+	@if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
+	fi
 
 ## venv: the pinned Python dev tools (moto, cfn-lint, sam, cargo-lambda, openapi-spec-validator) in a git-ignored venv
 venv: $(STAMP)

@@ -46,7 +46,7 @@ pub(crate) fn texts(sent: &Sent) -> Vec<String> {
 
 impl Line {
     pub(crate) async fn start(change: impl FnOnce(&mut avisa_domain::tenant::TenantSettings)) -> Self {
-        let mut stack = stack().await;
+        let mut stack = Box::pin(stack()).await;
         let graph = avisa_local::graph_api::GraphApi::start(0).unwrap();
         for spec in &mut stack.functions {
             if ["notice-dispatcher", "chat-timers"].contains(&spec.binary.as_str()) {

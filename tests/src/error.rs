@@ -56,6 +56,14 @@ pub enum LocalError {
          function with `cargo build --workspace --bins --tests` (make test does) and run again"
     )]
     BinaryStale { binary: String, newer: String },
+    #[error(
+        "Chromium's WebDriver was not found at {looked_for}: install Debian's chromium and \
+         chromium-driver with `make browser` (apt-get install chromium chromium-driver), or set \
+         CHROMEDRIVER to a chromedriver binary"
+    )]
+    BrowserMissing { looked_for: String },
+    #[error("the browser, {doing}: {detail}")]
+    Browser { doing: String, detail: String },
     #[error("{what}: {source}")]
     Io {
         what: String,

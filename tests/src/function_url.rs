@@ -10,6 +10,9 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use serde_json::{Map, Value, json};
 
+use avisa_runtime::http::HttpHandler;
+use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
+
 use crate::LocalError;
 use crate::runtime_api::{Answer, FunctionProcess};
 
@@ -29,6 +32,16 @@ impl FunctionUrl {
         let server = crate::server::start("a function URL", 0, move |request| {
             let function = Arc::clone(&function);
             async move { Ok::<_, std::convert::Infallible>(answer(&function, request).await) }
+        })?;
+        Ok(Self { url: format!("http://{}", server.address), _server: server })
+    }
+
+    /// Serves `handler` in this process on `port` (0: a free one), as its binary would answer
+    /// behind a function URL: what `make local-up` does for the staff console.
+    pub fn in_process(handler: Arc<dyn HttpHandler>, port: u16) -> Result<Self, LocalError> {
+        let server = crate::server::start_on("a function URL", port, 2, move |request| {
+            let handler = Arc::clone(&handler);
+            async move { Ok::<_, std::convert::Infallible>(answer_in_process(handler.as_ref(), request).await) }
         })?;
         Ok(Self { url: format!("http://{}", server.address), _server: server })
     }
@@ -54,6 +67,24 @@ async fn answer(
         Ok(Answer::Response(output)) => response(&output),
         Ok(Answer::Error { .. }) => plain(502, "Internal Server Error"),
         Err(error) => plain(504, &error.to_string()),
+    }
+}
+
+async fn answer_in_process(
+    handler: &dyn HttpHandler,
+    request: hyper::Request<hyper::body::Incoming>,
+) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let Ok(body) = body.collect().await.map(http_body_util::Collected::to_bytes) else {
+        return plain(400, "the request's body could not be read");
+    };
+    let Ok(event) = serde_json::from_value::<LambdaFunctionUrlRequest>(event(&parts, &body)) else {
+        return plain(502, "the request is not a function URL payload");
+    };
+    let answer = handler.handle(&event).await;
+    match serde_json::to_value(&answer) {
+        Ok(output) => response(&output),
+        Err(_) => plain(502, "the function's answer is not JSON"),
     }
 }
 

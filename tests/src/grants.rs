@@ -338,7 +338,8 @@ Resources:
         // GIVEN the template's functions and queues
         let template = Template::load(&Template::default_path()).unwrap();
         let grants = Grants::from_template(&template).unwrap();
-        let resolver = template.resolver("");
+        let placeholders = crate::cognito::placeholder_ids(&template);
+        let resolver = template.resolver("").with_assigned(&placeholders);
         let queues: Vec<String> =
             template.of_kind("AWS::SQS::Queue").map(|q| resolver.attribute(&q.logical_id, "Arn").unwrap()).collect();
         let specs = crate::functions::specs(&template, resolver).unwrap();

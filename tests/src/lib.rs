@@ -2,7 +2,8 @@
 //!
 //! - [`moto`]: starts moto server on 127.0.0.1 and reads back what SES and SNS "sent".
 //! - [`template`]: reads `infra/template.yaml` and resolves its intrinsics to local names.
-//! - [`provision`]: creates the template's tables, queues, topics and SES identity in moto.
+//! - [`provision`]: creates the template's tables, queues, topics and SES identity in moto;
+//!   [`cognito`]: its user pools, and the demo staff.
 //! - [`esm`]: does what Lambda's SQS event source mapping does, calling the functions in-process.
 //! - [`proxy`]: between the functions and moto, records their calls and injects AWS's faults.
 //! - [`grants`]: the template's roles checked against those calls.
@@ -14,6 +15,8 @@
 //! The functions and adapters reach moto only through the SDK's endpoint setting (what
 //! `AWS_ENDPOINT_URL` sets in the cloud-shaped binaries); nothing in them knows about moto.
 
+pub mod browser;
+pub mod cognito;
 pub mod dead_letters;
 pub mod demo;
 mod error;

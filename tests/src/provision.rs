@@ -43,6 +43,8 @@ pub struct Provisioned {
     pub buckets: BTreeMap<String, String>,
     /// Secrets Manager entries: logical id → the ARN the functions are given.
     pub secrets: BTreeMap<String, String>,
+    /// The ids moto chose (Cognito pools and app clients): logical id → id.
+    pub assigned: BTreeMap<String, String>,
     /// `(logical id, type, why)` of what has no local counterpart.
     pub not_created: Vec<(String, String, &'static str)>,
 }
@@ -114,7 +116,12 @@ pub async fn provision(
                 let arn = create_secret(sdk, resource, resolver).await.map_err(fail)?;
                 done.secrets.insert(resource.logical_id.clone(), arn);
             }
-            "AWS::SNS::Subscription" => {} // after every topic and queue exists
+            // Subscriptions after every topic and queue exists; pools before their clients and
+            // groups (crate::cognito creates them in order).
+            "AWS::SNS::Subscription"
+            | "AWS::Cognito::UserPool"
+            | "AWS::Cognito::UserPoolClient"
+            | "AWS::Cognito::UserPoolGroup" => {}
             kind => match NO_LOCAL_EFFECT.iter().find(|(k, _)| *k == kind) {
                 Some((_, why)) => done.not_created.push((resource.logical_id.clone(), kind.to_owned(), why)),
                 None => {
@@ -158,6 +165,7 @@ pub async fn provision(
             .await
             .map_err(|e| fail(sdk_error(e)))?;
     }
+    done.assigned = crate::cognito::provision(template, sdk, resolver).await?;
     Ok(done)
 }
 

@@ -40,11 +40,21 @@ where
     F: Future<Output = Result<hyper::Response<Full<Bytes>>, E>> + Send + 'static,
     E: Into<BoxError>,
 {
+    start_on(what, 0, workers, answer)
+}
+
+/// [`start`] on `port` (0: a free one).
+pub(crate) fn start_on<A, F, E>(what: &str, port: u16, workers: usize, answer: A) -> Result<LocalServer, LocalError>
+where
+    A: Fn(hyper::Request<hyper::body::Incoming>) -> F + Send + Sync + 'static,
+    F: Future<Output = Result<hyper::Response<Full<Bytes>>, E>> + Send + 'static,
+    E: Into<BoxError>,
+{
     let io = |doing: &str| {
         let what = format!("{doing} {what}");
         move |source| LocalError::Io { what, source }
     };
-    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io("binding"))?;
+    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).map_err(io("binding"))?;
     listener.set_nonblocking(true).map_err(io("setting up"))?;
     let address = listener.local_addr().map_err(io("binding"))?.to_string();
     let runtime = if workers == 0 {

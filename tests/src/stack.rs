@@ -100,7 +100,8 @@ impl LocalStack {
         let provisioned = provision(&template, &sdk, moto.endpoint()).await?;
         bind_demo_upstream(&template, &sdk, &provisioned).await?;
         put_local_secrets(&sdk, &provisioned).await?;
-        let functions = functions::specs(&template, template.resolver(moto.endpoint()))?;
+        let functions =
+            functions::specs(&template, template.resolver(moto.endpoint()).with_assigned(&provisioned.assigned))?;
         let proxy = AwsProxy::start(moto.endpoint())?;
         let grants = Grants::from_template(&template)?;
         let function_timeouts = TimeoutConfig::builder()

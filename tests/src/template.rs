@@ -100,7 +100,7 @@ impl Template {
     }
 
     pub fn resolver<'a>(&'a self, endpoint: &'a str) -> Resolver<'a> {
-        Resolver { template: self, endpoint }
+        Resolver { template: self, endpoint, assigned: None }
     }
 }
 
@@ -109,9 +109,24 @@ impl Template {
 pub struct Resolver<'a> {
     template: &'a Template,
     endpoint: &'a str,
+    /// The ids the provider chose when it created a resource (a Cognito pool's): logical id → id.
+    assigned: Option<&'a BTreeMap<String, String>>,
 }
 
-impl Resolver<'_> {
+impl<'a> Resolver<'a> {
+    /// This resolver, also knowing the ids the provider assigned.
+    #[must_use]
+    pub fn with_assigned(self, assigned: &'a BTreeMap<String, String>) -> Self {
+        Self { assigned: Some(assigned), ..self }
+    }
+
+    fn assigned(&self, logical_id: &str, kind: &str) -> Result<String, LocalError> {
+        self.assigned
+            .and_then(|ids| ids.get(logical_id))
+            .cloned()
+            .ok_or_else(|| invalid(format!("{logical_id} ({kind}) has an id only once the local stack has created it")))
+    }
+
     pub fn physical_name(logical_id: &str) -> String {
         format!("{STACK}-{logical_id}")
     }
@@ -139,6 +154,7 @@ impl Resolver<'_> {
         let resource = self.resource(name)?;
         let physical = Self::physical_name(name);
         Ok(match resource.kind.as_str() {
+            kind @ ("AWS::Cognito::UserPool" | "AWS::Cognito::UserPoolClient") => self.assigned(name, kind)?,
             "AWS::SQS::Queue" => format!("{}/{ACCOUNT}/{physical}", self.endpoint),
             "AWS::SNS::Topic" => format!("arn:aws:sns:{REGION}:{ACCOUNT}:{physical}"),
             // The partial ARN (without the random suffix AWS adds), which Secrets Manager accepts.
@@ -162,6 +178,9 @@ impl Resolver<'_> {
             ("AWS::IAM::Role", "Arn") => Ok(format!("arn:aws:iam::{ACCOUNT}:role/{name}")),
             // As CloudFormation gives it: the group's streams included.
             ("AWS::Logs::LogGroup", "Arn") => Ok(format!("arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*")),
+            ("AWS::Cognito::UserPool", "Arn") => {
+                Ok(format!("arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{}", self.assigned(logical_id, "pool")?))
+            }
             ("AWS::S3::Bucket", "Arn") => Ok(format!("arn:aws:s3:::{}", name.to_lowercase())),
             ("AWS::Scheduler::ScheduleGroup", "Arn") => {
                 Ok(format!("arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{name}"))

@@ -24,6 +24,7 @@ pub async fn local_up(port: u16, drain: bool) -> Result<(), CliError> {
     {
         spec.env.insert("WHATSAPP_API_BASE".into(), whatsapp.base.clone());
     }
+    let console = local_up::staff_console(&stack, port.saturating_add(local_up::STAFF_CONSOLE_PORT_OFFSET)).await?;
     let outputs = local_up::outputs_path();
     local_up::write_outputs(&stack, &outputs)?;
     crate::output::print(&format!(
@@ -39,6 +40,19 @@ pub async fn local_up(port: u16, drain: bool) -> Result<(), CliError> {
         outputs.display(),
         outputs.display(),
     ))?;
+    let mut staff =
+        format!("the staff console: {} — Maria Puig is waiting in its chat inbox; sign in as\n", console.url());
+    for user in avisa_local::cognito::DEMO_STAFF {
+        let _ = writeln!(
+            staff,
+            "  {:<8} password {}  ({}, tenant {})",
+            user.username,
+            user.password,
+            user.roles.join(", "),
+            user.tenant
+        );
+    }
+    crate::output::print(&staff)?;
     crate::output::print(
         "then, in another terminal: cargo lambda watch, and e.g.\n  cargo lambda invoke billing-ingest --data-file events/billing-ingest/customer-upserted.json\n  (events/samples.toml lists every sample, in order, with what it does)\n",
     )?;

@@ -1,6 +1,8 @@
 //! Adapters: the domain's ports implemented with the real AWS SDKs. Locally they reach moto
 //! through the SDK's standard `AWS_ENDPOINT_URL`; there is no emulator-specific code here.
 
+#[cfg(feature = "cognito")]
+mod cognito;
 mod dynamo;
 mod error;
 mod http_body;
@@ -15,6 +17,8 @@ mod web_feeds;
 mod whatsapp;
 mod whatsapp_media;
 
+#[cfg(feature = "cognito")]
+pub use cognito::{CognitoStaff, TENANT_ATTRIBUTE, UserPool};
 pub use dynamo::DynamoStore;
 pub use error::AdapterError;
 pub use retry::{ses_client, sns_publisher};

@@ -48,6 +48,7 @@ pub mod print;
 pub mod privacy;
 pub mod queues;
 pub mod retention;
+pub mod staff;
 pub mod staff_mail;
 pub mod tenant;
 pub mod text;

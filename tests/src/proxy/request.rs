@@ -87,13 +87,26 @@ fn single(action: &str) -> &str {
     action.strip_suffix("Batch").unwrap_or(action)
 }
 
+/// Cognito's operations that a client calls without AWS credentials.
+const UNSIGNED_COGNITO: &[&str] = &["InitiateAuth", "RespondToAuthChallenge", "RevokeToken", "GetUser"];
+
 /// Reads the request. `path` excludes the query, which is `query`.
 pub fn understand(method: &str, path: &str, query: &str, headers: &http::HeaderMap, body: &[u8]) -> AwsRequest {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let caller = caller(header("user-agent")).or_else(|| caller(header("x-amz-user-agent")));
     let service = signing_service(header("authorization")).unwrap_or_default();
-    let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let target = header("x-amz-target");
+    // Signing in is not signed: Cognito checks the password itself, and IAM authorises nothing.
+    if service.is_empty() && target.starts_with("AWSCognitoIdentityProviderService.") {
+        let operation = target.rsplit('.').next().unwrap_or_default();
+        let authorised = if UNSIGNED_COGNITO.contains(&operation) {
+            Vec::new()
+        } else {
+            vec![Authorised { action: format!("cognito-idp:{operation}"), resource: "*".to_owned() }]
+        };
+        return AwsRequest { caller, service: "cognito-idp".to_owned(), authorised, recipient: None };
+    }
+    let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let operation = target.rsplit('.').next().unwrap_or_default();
     let one = |action: String, resource: String| vec![Authorised { action, resource }];
     let mut recipient = None;

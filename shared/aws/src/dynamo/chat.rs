@@ -85,6 +85,15 @@ impl ConversationStore for DynamoStore {
                 conversation.phone.as_str(),
             ));
         }
+        // Nor are conversations in an agent's hands in any but theirs.
+        if let State::WithAgent { .. } = conversation.state {
+            keys.extend(listed(
+                &conversation.tenant_id,
+                "WITH_AGENT",
+                conversation.updated_at.as_millisecond(),
+                conversation.phone.as_str(),
+            ));
+        }
         // A conversation at version 0 has not been stored yet.
         let read = (conversation.version > 0).then_some(conversation.version);
         self.save_record(OPERATION, conversation, &keys, read).await
@@ -92,6 +101,10 @@ impl ConversationStore for DynamoStore {
 
     async fn waiting(&self, tenant_id: &TenantId) -> Result<Vec<Conversation>, PortError> {
         self.newest("dynamodb.Query(waiting conversations)", format!("T#{tenant_id}#WAITING"), 100, true).await
+    }
+
+    async fn with_agent(&self, tenant_id: &TenantId) -> Result<Vec<Conversation>, PortError> {
+        self.newest("dynamodb.Query(conversations with agents)", format!("T#{tenant_id}#WITH_AGENT"), 200, false).await
     }
 }
 

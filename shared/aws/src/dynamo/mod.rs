@@ -40,6 +40,7 @@ mod ratings;
 mod recent;
 mod rejections;
 mod retention;
+mod staff;
 mod suppressions;
 mod tenants;
 mod upstreams;

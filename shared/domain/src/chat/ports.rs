@@ -19,6 +19,8 @@ pub trait ConversationStore: Send + Sync {
     async fn save(&self, conversation: &Conversation) -> Result<bool, PortError>;
     /// Conversations waiting for staff, longest waiting first.
     async fn waiting(&self, tenant_id: &TenantId) -> Result<Vec<Conversation>, PortError>;
+    /// Conversations an agent has taken and not resolved, most recently changed first.
+    async fn with_agent(&self, tenant_id: &TenantId) -> Result<Vec<Conversation>, PortError>;
 }
 
 /// Incident reports.

@@ -56,6 +56,11 @@ impl ChatLine<'_> {
         Ok(self.conversations.waiting(tenant_id).await?)
     }
 
+    /// Conversations an agent has taken and not resolved, most recently changed first.
+    pub async fn with_agent(&self, tenant_id: &TenantId) -> Result<Vec<Conversation>, Error> {
+        Ok(self.conversations.with_agent(tenant_id).await?)
+    }
+
     pub async fn conversation(&self, tenant_id: &TenantId, phone: &PhoneE164) -> Result<Option<Conversation>, Error> {
         Ok(self.conversations.conversation(tenant_id, phone).await?)
     }

@@ -117,6 +117,19 @@ impl ConversationStore for InMemoryChat {
         waiting.sort_by_key(|c| c.updated_at);
         Ok(waiting)
     }
+
+    async fn with_agent(&self, tenant_id: &TenantId) -> Result<Vec<Conversation>, PortError> {
+        let mut taken: Vec<Conversation> = self
+            .conversations
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|c| &c.tenant_id == tenant_id && matches!(c.state, crate::chat::State::WithAgent { .. }))
+            .cloned()
+            .collect();
+        taken.sort_by_key(|c| std::cmp::Reverse(c.updated_at));
+        Ok(taken)
+    }
 }
 
 /// Saves `record` over the stored one with the same key if its version matches.

@@ -1,0 +1,108 @@
+//! staff-console: the web console staff work in, behind a Function URL. Server-rendered HTML
+//! (the forms work without JavaScript; a small script keeps the inbox current), sign-in against
+//! the template's Cognito user pool, sessions in the table behind an `HttpOnly` cookie, a CSRF
+//! token on every form that changes something, and each role to its own pages. A tenant's staff
+//! see and touch only that tenant's records: every read is keyed by the session's tenant.
+
+mod admin;
+mod auth;
+mod inbox;
+mod pages;
+mod web;
+
+use avisa_aws::{CognitoStaff, UserPool};
+use avisa_domain::clock::Clock;
+use avisa_runtime::RuntimeError;
+use avisa_runtime::config::{self, ConfigError, ConfigSource};
+use avisa_runtime::http::HttpHandler;
+use avisa_wiring::chat::{ChatAdapters, ChatConfig};
+use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
+
+use crate::pages::Pages;
+use crate::web::{Request, Response};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub chat: ChatConfig,
+    pub user_pool_id: String,
+    pub user_pool_client_id: String,
+}
+
+impl Config {
+    pub fn load(source: &dyn ConfigSource) -> Result<Self, ConfigError> {
+        Ok(Self {
+            chat: ChatConfig::load(source)?,
+            user_pool_id: config::required(source, "STAFF_USER_POOL_ID", "the template's StaffUserPool")?,
+            user_pool_client_id: config::required(
+                source,
+                "STAFF_USER_POOL_CLIENT_ID",
+                "the template's StaffUserPoolClient",
+            )?,
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct App {
+    chat: ChatAdapters,
+    sign_in: CognitoStaff,
+    pages: Pages,
+}
+
+impl App {
+    pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
+        let region = sdk.region().map_or_else(|| "eu-west-1".to_owned(), ToString::to_string);
+        let pool = UserPool { id: config.user_pool_id.clone(), client_id: config.user_pool_client_id.clone(), region };
+        Ok(Self {
+            chat: ChatAdapters::new(&config.chat, sdk)?,
+            sign_in: CognitoStaff::new(sdk, pool),
+            pages: Pages::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
+        })
+    }
+
+    async fn answer(&self, request: &Request<'_>) -> Response {
+        let now = self.chat.clock.now();
+        match (request.method, request.segments().as_slice()) {
+            ("GET", ["static", file]) => web::asset(file),
+            ("GET", ["sign-in"]) => auth::form(&self.pages, request, None),
+            ("POST", ["sign-in"]) => auth::sign_in(self, request, now).await,
+            _ => {
+                let session = match auth::session(&self.chat.store, request, now).await {
+                    Ok(session) => session,
+                    Err(refused) => return refused,
+                };
+                if request.method != "GET" && !session.accepts(request.form("csrf").unwrap_or_default()) {
+                    return self.pages.problem(403, &session, "This form has expired or did not come from the console: go back, reload the page and try again.");
+                }
+                self.signed_in(request, &session, now).await
+            }
+        }
+    }
+
+    async fn signed_in(
+        &self,
+        request: &Request<'_>,
+        session: &avisa_domain::staff::Session,
+        now: jiff::Timestamp,
+    ) -> Response {
+        match (request.method, request.segments().as_slice()) {
+            ("GET", [""]) => Response::see_other("/inbox"),
+            ("POST", ["sign-out"]) => auth::sign_out(self, request, session, now).await,
+            (_, ["inbox" | "conversations", ..]) => inbox::route(self, request, session, now).await,
+            (_, ["admin", ..]) => admin::route(self, request, session, now).await,
+            _ => self.pages.problem(404, session, "There is no such page in the console."),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl HttpHandler for App {
+    async fn handle(&self, request: &LambdaFunctionUrlRequest) -> LambdaFunctionUrlResponse {
+        let response = match Request::read(request) {
+            Ok(request) => self.answer(&request).await,
+            Err(refused) => refused,
+        };
+        tracing::info!(status = response.status, "console request");
+        response.into_lambda()
+    }
+}

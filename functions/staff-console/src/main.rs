@@ -1,0 +1,10 @@
+use avisa_runtime::config::Env;
+use staff_console::{App, Config};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    avisa_runtime::telemetry::init();
+    let config = Config::load(&Env)?;
+    let app = App::new(&config, &avisa_runtime::aws_config().await)?;
+    avisa_runtime::http::serve(app).await
+}

@@ -1,0 +1,69 @@
+//! The console's pages: MiniJinja templates built into the binary, HTML-escaped, each given the
+//! signed-in member (their name, their areas, the session's CSRF token for its forms).
+
+use avisa_domain::staff::{Area, Session};
+use minijinja::{Environment, Value, context};
+
+use crate::web::Response;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("layout.html", include_str!("../templates/layout.html")),
+    ("sign_in.html", include_str!("../templates/sign_in.html")),
+    ("problem.html", include_str!("../templates/problem.html")),
+    ("inbox.html", include_str!("../templates/inbox.html")),
+    ("inbox_rows.html", include_str!("../templates/inbox_rows.html")),
+    ("conversation.html", include_str!("../templates/conversation.html")),
+    ("admin.html", include_str!("../templates/admin.html")),
+];
+
+#[derive(Debug)]
+pub(crate) struct Pages {
+    env: Environment<'static>,
+}
+
+impl Pages {
+    /// Fails when a template does not compile, so a broken build never starts.
+    pub fn load() -> Result<Self, minijinja::Error> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)?;
+        }
+        Ok(Self { env })
+    }
+
+    /// `name` rendered with `values`; a template that fails to render is a bug, answered as one.
+    pub fn render(&self, name: &str, values: Value) -> Result<String, minijinja::Error> {
+        self.env.get_template(name)?.render(values)
+    }
+
+    pub fn page(&self, status: i64, name: &str, session: Option<&Session>, values: Value) -> Response {
+        let values = context! { staff => session.map(staff), ..values };
+        match self.render(name, values) {
+            Ok(html) => Response::html(status, html),
+            Err(error) => {
+                tracing::error!(template = name, error = %error, "a page did not render");
+                Response::text(500, "This page could not be shown; the error is in the console's log.")
+            }
+        }
+    }
+
+    /// A page that says what went wrong and what to do.
+    pub fn problem(&self, status: i64, session: &Session, message: &str) -> Response {
+        self.page(status, "problem.html", Some(session), context! { status, message })
+    }
+}
+
+/// The signed-in member as every page shows them.
+fn staff(session: &Session) -> Value {
+    let member = &session.member;
+    context! {
+        name => member.name.as_str(),
+        username => member.username.clone(),
+        tenant => member.tenant_id.as_str(),
+        roles => member.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        inbox => member.may_open(Area::Inbox),
+        admin => member.may_open(Area::Admin),
+        csrf => session.csrf_token.clone(),
+    }
+}

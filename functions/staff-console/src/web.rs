@@ -1,0 +1,198 @@
+//! HTTP as the console needs it over a Function URL: the request's path, query, form and cookies;
+//! HTML answers with the headers every page carries; redirects and cookies.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
+use aws_lambda_events::http::{HeaderName, HeaderValue};
+
+/// Forms are small: a reply is at most 4,096 characters.
+const MAX_FORM_BYTES: usize = 32 * 1024;
+
+/// What every answer says to the browser: scripts, styles and requests from the console only;
+/// never framed; nothing cached; no referrer leaves it.
+const SECURITY_HEADERS: &[(&str, &str)] = &[
+    (
+        "content-security-policy",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+    ("cache-control", "no-store"),
+];
+
+#[derive(Debug)]
+pub(crate) struct Request<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    query: &'a HashMap<String, String>,
+    form: HashMap<String, String>,
+    cookies: HashMap<&'a str, &'a str>,
+    /// Served on 127.0.0.1 (a developer's machine): cookies without `Secure`, which needs HTTPS.
+    pub local: bool,
+}
+
+impl<'a> Request<'a> {
+    pub fn read(request: &'a LambdaFunctionUrlRequest) -> Result<Self, Response> {
+        let method = request.request_context.http.method.as_deref().unwrap_or("GET");
+        let path = request.request_context.http.path.as_deref().or(request.raw_path.as_deref()).unwrap_or("/");
+        let body =
+            avisa_runtime::http::body(request).map_err(|_| Response::text(400, "The form could not be read."))?;
+        if body.len() > MAX_FORM_BYTES {
+            return Err(Response::text(413, "The form is too large."));
+        }
+        let form = form_urlencoded::parse(&body).into_owned().collect();
+        let cookies = request
+            .cookies
+            .iter()
+            .flatten()
+            .filter_map(|cookie| cookie.split_once('='))
+            .map(|(name, value)| (name.trim(), value.trim()))
+            .collect();
+        let host = request.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default();
+        let local = ["127.0.0.1", "localhost"].iter().any(|local| host.split(':').next() == Some(*local));
+        Ok(Self { method, path, query: &request.query_string_parameters, form, cookies, local })
+    }
+
+    pub fn segments(&self) -> Vec<&'a str> {
+        self.path.trim_matches('/').split('/').collect()
+    }
+
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.get(name).map(String::as_str)
+    }
+
+    pub fn form(&self, name: &str) -> Option<&str> {
+        self.form.get(name).map(String::as_str)
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<&'a str> {
+        self.cookies.get(name).copied()
+    }
+
+    /// A cookie for this console: `HttpOnly`, same-site only, and `Secure` but on a developer's
+    /// machine. `max_age` 0 removes it.
+    pub fn cookie_header(&self, name: &str, value: &str, path: &str, max_age: i64) -> String {
+        let secure = if self.local { "" } else { "; Secure" };
+        format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Response {
+    pub status: i64,
+    content_type: &'static str,
+    body: String,
+    location: Option<String>,
+    cookies: Vec<String>,
+}
+
+impl Response {
+    pub fn html(status: i64, body: String) -> Self {
+        Self { status, content_type: "text/html; charset=utf-8", body, location: None, cookies: Vec::new() }
+    }
+
+    pub fn text(status: i64, body: &str) -> Self {
+        Self { content_type: "text/plain; charset=utf-8", ..Self::html(status, body.to_owned()) }
+    }
+
+    pub fn json(body: &serde_json::Value) -> Self {
+        Self { content_type: "application/json", ..Self::html(200, body.to_string()) }
+    }
+
+    /// After a form: the browser goes to `location` with a GET, so a reload repeats nothing.
+    pub fn see_other(location: &str) -> Self {
+        Self { location: Some(location.to_owned()), ..Self::text(303, "") }
+    }
+
+    pub fn with_cookie(mut self, cookie: String) -> Self {
+        self.cookies.push(cookie);
+        self
+    }
+
+    pub fn into_lambda(self) -> LambdaFunctionUrlResponse {
+        let mut response = avisa_runtime::http::respond(self.status, self.content_type, self.body);
+        for (name, value) in SECURITY_HEADERS {
+            response.headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        if let Some(location) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            response.headers.insert(HeaderName::from_static("location"), location);
+        }
+        response.cookies = self.cookies;
+        response
+    }
+}
+
+/// The stylesheet and the script, built into the binary (no CDN, nothing fetched at run time).
+pub(crate) fn asset(file: &str) -> Response {
+    let (content_type, body) = match file {
+        "console.css" => ("text/css; charset=utf-8", include_str!("../static/console.css")),
+        "console.js" => ("text/javascript; charset=utf-8", include_str!("../static/console.js")),
+        _ => return Response::text(404, "No such file."),
+    };
+    Response { content_type, ..Response::html(200, body.to_owned()) }
+}
+
+/// A secret no one can guess: 32 random bytes from the operating system, in hex.
+pub(crate) fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    // The OS's generator failing is a broken host: nothing can be signed in safely.
+    getrandom::fill(&mut bytes).expect("the operating system's random number generator is available");
+    hex::encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(host: &str, cookies: &[&str], body: &str) -> LambdaFunctionUrlRequest {
+        let mut request = LambdaFunctionUrlRequest::default();
+        request.headers.insert("host", host.parse().unwrap());
+        request.cookies = Some(cookies.iter().map(|c| (*c).to_owned()).collect());
+        request.body = Some(body.to_owned());
+        request.request_context.http.method = Some("POST".into());
+        request.request_context.http.path = Some("/conversations/34600222333/reply".into());
+        request
+    }
+
+    #[test]
+    fn cookies_are_secure_except_on_a_developers_machine() {
+        let deployed = request("abc.lambda-url.eu-west-1.on.aws", &[], "");
+        let cookie = Request::read(&deployed).unwrap().cookie_header("avisa_session", "x", "/", 60);
+        assert_eq!(cookie, "avisa_session=x; Path=/; Max-Age=60; HttpOnly; SameSite=Strict; Secure");
+        let local = request("127.0.0.1:5057", &[], "");
+        assert!(!Request::read(&local).unwrap().cookie_header("avisa_session", "x", "/", 60).contains("Secure"));
+        let pretending = request("127.0.0.1.example.org", &[], "");
+        assert!(Request::read(&pretending).unwrap().cookie_header("a", "x", "/", 60).ends_with("; Secure"));
+    }
+
+    #[test]
+    fn the_form_cookies_and_path_are_read() {
+        let raw = request("127.0.0.1", &["avisa_session=abc", "other=1=2"], "csrf=t%20k&text=Bon+dia%21");
+        let read = Request::read(&raw).unwrap();
+        assert_eq!(read.segments(), ["conversations", "34600222333", "reply"]);
+        assert_eq!((read.form("csrf"), read.form("text")), (Some("t k"), Some("Bon dia!")));
+        assert_eq!((read.cookie("avisa_session"), read.cookie("other")), (Some("abc"), Some("1=2")));
+        assert_eq!(read.cookie("missing"), None);
+    }
+
+    #[test]
+    fn every_answer_forbids_framing_scripts_from_elsewhere_and_caching() {
+        let answer = Response::see_other("/inbox").with_cookie("a=b".into()).into_lambda();
+        assert_eq!(answer.status_code, 303);
+        assert_eq!(answer.headers["location"], "/inbox");
+        assert_eq!(answer.cookies, ["a=b"]);
+        let policy = answer.headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert_eq!(answer.headers["cache-control"], "no-store");
+    }
+
+    #[test]
+    fn tokens_are_256_random_bits() {
+        let (a, b) = (random_token(), random_token());
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+    }
+}

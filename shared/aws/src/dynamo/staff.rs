@@ -1,0 +1,73 @@
+//! The console's sessions (by the digest of their id, gone from the table after they expire) and
+//! each tenant's audit log of staff actions (newest first, kept two years).
+
+use async_trait::async_trait;
+use avisa_domain::PortError;
+use avisa_domain::ids::TenantId;
+use avisa_domain::staff::{AuditEntry, AuditLog, Session, SessionStore};
+
+use super::{DynamoStore, n, s, to_item};
+use crate::error::classify;
+
+fn session_pk(digest: &str) -> String {
+    format!("SESSION#{digest}")
+}
+
+fn audit_pk(tenant_id: &TenantId) -> String {
+    format!("T#{tenant_id}#AUDIT")
+}
+
+/// How long what staff did stays readable by the tenant's administrators.
+const AUDIT_KEPT_SECONDS: i64 = 2 * 366 * 24 * 3600;
+
+#[async_trait]
+impl SessionStore for DynamoStore {
+    async fn start(&self, digest: &str, session: &Session) -> Result<(), PortError> {
+        const OPERATION: &str = "dynamodb.PutItem(session)";
+        let mut item = to_item(OPERATION, session, &[("pk", session_pk(digest)), ("sk", "SESSION".to_owned())])?;
+        item.insert("expires_at".to_owned(), n(session.ends_at.as_second()));
+        self.put(OPERATION, item).await
+    }
+
+    async fn session(&self, digest: &str) -> Result<Option<Session>, PortError> {
+        self.get("dynamodb.GetItem(session)", &session_pk(digest), "SESSION").await
+    }
+
+    async fn end(&self, digest: &str) -> Result<(), PortError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(session_pk(digest)))
+            .key("sk", s("SESSION"))
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb.DeleteItem(session)", e))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AuditLog for DynamoStore {
+    async fn record(&self, entry: &AuditEntry) -> Result<(), PortError> {
+        const OPERATION: &str = "dynamodb.PutItem(audit entry)";
+        // Two actions in one millisecond stay two entries.
+        let sk = format!("{:015}#{:08x}", entry.at.as_millisecond(), fastrand::u32(..));
+        let mut item = to_item(OPERATION, entry, &[("pk", audit_pk(&entry.tenant_id)), ("sk", sk)])?;
+        item.insert("expires_at".to_owned(), n(entry.at.as_second() + AUDIT_KEPT_SECONDS));
+        self.put(OPERATION, item).await
+    }
+
+    async fn recent(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<AuditEntry>, PortError> {
+        const OPERATION: &str = "dynamodb.Query(audit log)";
+        let output = self
+            .query()
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(audit_pk(tenant_id)))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| classify(OPERATION, e))?;
+        output.items.unwrap_or_default().into_iter().map(|item| super::from_item(OPERATION, item)).collect()
+    }
+}

@@ -1,0 +1,11 @@
+//! Staff who work in the console: who they are (their tenant, name and roles, as the sign-in
+//! service vouches for them), what each role may open, their sessions, and the audit log of what
+//! they did.
+
+mod audit;
+mod roles;
+mod session;
+
+pub use audit::{AuditEntry, AuditLog};
+pub use roles::{Area, Role, StaffMember};
+pub use session::{SESSION_HOURS, Session, SessionStore, SignInRefusal, SignedIn, StaffSignIn};

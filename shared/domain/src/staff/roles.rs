@@ -1,0 +1,104 @@
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::TenantId;
+use crate::text::Text;
+
+/// A staff role: a group of the sign-in service's user pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Answers the chat line.
+    Agent,
+    /// Plans outages and their alerts.
+    Planner,
+    /// Takes billing complaints through their procedure.
+    Complaints,
+    /// Manages the tenant's staff, replies and tokens, and reads the audit log.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Agent, Role::Planner, Role::Complaints, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Planner => "planner",
+            Role::Complaints => "complaints",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The role a user pool group stands for; other groups are not roles.
+    pub fn from_group(group: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == group)
+    }
+}
+
+/// A part of the console, each open to some roles only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Area {
+    /// The chat inbox and its conversations.
+    Inbox,
+    /// The audit log and the tenant's staff.
+    Admin,
+}
+
+impl Area {
+    fn open_to(self) -> &'static [Role] {
+        match self {
+            Area::Inbox => &[Role::Agent, Role::Admin],
+            Area::Admin => &[Role::Admin],
+        }
+    }
+}
+
+/// A member of a tenant's staff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffMember {
+    pub tenant_id: TenantId,
+    /// Unique in the user pool: what sessions and the audit log name them by.
+    pub username: String,
+    /// What citizens and colleagues see (`Jordi`).
+    pub name: Text<100>,
+    pub roles: BTreeSet<Role>,
+}
+
+impl StaffMember {
+    pub fn may_open(&self, area: Area) -> bool {
+        area.open_to().iter().any(|role| self.roles.contains(role))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(roles: &[Role]) -> StaffMember {
+        StaffMember {
+            tenant_id: TenantId::parse("aigues-reus").unwrap(),
+            username: "jordi".into(),
+            name: Text::parse("Jordi").unwrap(),
+            roles: roles.iter().copied().collect(),
+        }
+    }
+
+    #[test]
+    fn each_role_opens_only_its_areas() {
+        assert!(member(&[Role::Agent]).may_open(Area::Inbox));
+        assert!(!member(&[Role::Agent]).may_open(Area::Admin));
+        assert!(!member(&[Role::Planner]).may_open(Area::Inbox));
+        assert!(!member(&[]).may_open(Area::Inbox));
+        assert!(member(&[Role::Admin]).may_open(Area::Admin));
+    }
+
+    #[test]
+    fn groups_that_are_not_roles_are_ignored() {
+        assert_eq!(Role::from_group("complaints"), Some(Role::Complaints));
+        assert_eq!(Role::from_group("Admin"), None);
+        assert_eq!(Role::from_group("us-east-1_Google"), None);
+    }
+}

@@ -1,0 +1,182 @@
+//! The staff console in a real browser: Debian's Chromium, headless, driven over `WebDriver`,
+//! against the console's handler behind a local function URL, on moto with the template's user
+//! pool and demo staff. A citizen writes through Meta's signed webhook (the samples); replies leave
+//! through the dispatcher to the WhatsApp stand-in. Screenshots of each page go to
+//! target/console-screenshots.
+
+use std::sync::Arc;
+
+use avisa_local::browser::Browser;
+use avisa_local::cognito::{self, DEMO_STAFF};
+use avisa_local::function_url::FunctionUrl;
+use avisa_local::moto::workspace_root;
+
+use crate::chat::{CITIZEN, Line, texts};
+
+struct Console {
+    line: Line,
+    url: FunctionUrl,
+    browser: Browser,
+}
+
+impl Console {
+    /// GIVEN the chat line's stack, the demo staff in the pool, the console served, a browser.
+    async fn start() -> Self {
+        let line = Line::start(|_| {}).await;
+        let pool = &line.stack.provisioned.assigned["StaffUserPool"];
+        for user in DEMO_STAFF {
+            cognito::create_staff(&line.stack.sdk, pool, user).await.unwrap();
+        }
+        let env = line.stack.function("staff-console").unwrap().env.clone();
+        let config = staff_console::Config::load(&env).unwrap();
+        let app = staff_console::App::new(&config, &line.stack.sdk_for("staff-console")).unwrap();
+        let url = FunctionUrl::in_process(Arc::new(app), 0).unwrap();
+        let screenshots = workspace_root().join("target/console-screenshots");
+        let browser = Browser::start(&screenshots).await.unwrap_or_else(|e| panic!("{e}"));
+        Self { line, url, browser }
+    }
+
+    fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url.url())
+    }
+
+    async fn sign_in(&self, username: &str, password: &str) {
+        self.browser.goto(&self.at("/sign-in")).await.unwrap();
+        self.browser.type_into("#username", username).await.unwrap();
+        self.browser.type_into("#password", password).await.unwrap();
+        self.browser.follow("form[action='/sign-in'] button").await.unwrap();
+    }
+
+    async fn sign_out(&self) {
+        self.browser.follow("form[action='/sign-out'] button").await.unwrap();
+        let (url, page) = (self.browser.url().await.unwrap(), self.browser.text("main").await.unwrap_or_default());
+        assert!(url.ends_with("/sign-in"), "signed out, at {url}: {page}");
+    }
+
+    /// What a POST from the page's own script answers (its status), sent with `fields`.
+    async fn post_from_page(&self, path: &str, fields: &str) -> u64 {
+        let script = format!(
+            "return fetch('{path}', {{method: 'POST', credentials: 'same-origin', \
+             headers: {{'content-type': 'application/x-www-form-urlencoded'}}, body: '{fields}'}}).then(r => r.status)"
+        );
+        self.browser.execute(&script).await.unwrap().as_u64().unwrap()
+    }
+}
+
+const PASSWORD: &str = "Avisa-demo-2026";
+
+#[tokio::test]
+async fn an_agent_signs_in_sees_a_citizen_arrive_takes_answers_and_resolves_the_conversation() {
+    let console = Console::start().await;
+    let browser = &console.browser;
+    // WHEN someone signs in with a wrong password THEN they are refused and stay on the form
+    console.sign_in("jordi", "not-the-password").await;
+    let refusal = browser.text("#sign-in-error").await.unwrap();
+    assert!(refusal.contains("The username or password is not right."), "{refusal}");
+    browser.screenshot("sign-in-refused").await.unwrap();
+
+    // WHEN the agent signs in THEN the inbox opens, nobody waiting
+    console.sign_in("jordi", PASSWORD).await;
+    assert!(browser.url().await.unwrap().ends_with("/inbox"));
+    assert_eq!(browser.title().await.unwrap(), "Chat inbox — avisa");
+    let cookies = browser.execute("return document.cookie").await.unwrap();
+    assert!(!cookies.as_str().unwrap_or_default().contains("avisa_session"), "the session is HttpOnly: {cookies}");
+    browser.execute("window.stillTheSamePage = true").await.unwrap();
+
+    // WHEN a citizen asks WhatsApp for a person and gives her name
+    console.line.flow("agent", 3).await;
+    // THEN she appears in the open inbox without a reload, and the title counts her
+    let rows = browser.wait_for_text("#rows", "Maria Puig", 20).await.unwrap();
+    assert!(rows.contains("+34600222333"), "{rows}");
+    assert_eq!(browser.execute("return window.stillTheSamePage === true").await.unwrap(), true, "no reload");
+    assert_eq!(browser.title().await.unwrap(), "(1) Chat inbox — avisa");
+    browser.screenshot("inbox-waiting").await.unwrap();
+
+    // WHEN the agent opens and takes the conversation THEN the citizen is told who answers
+    browser.follow("#rows a").await.unwrap();
+    assert!(browser.text("ol.transcript").await.unwrap().contains("Maria Puig"));
+    browser.follow(&format!("form[action='/conversations/{CITIZEN}/take'] button")).await.unwrap();
+    assert_eq!(browser.text("#state").await.unwrap(), "With Jordi");
+    console.line.deliver().await;
+    assert_eq!(texts(&console.line.sent).last().unwrap(), "Hola, Maria Puig! Sóc Jordi i us atendré ara.");
+
+    // WHEN the agent replies, more than 24 hours after her messages (the samples' time)
+    // THEN the page said beforehand that it goes as the approved template, and it reaches her so
+    let warning = browser.text("#window-warning").await.unwrap();
+    assert!(warning.contains("avisa_follow_up"), "{warning}");
+    browser.screenshot("conversation-taken").await.unwrap();
+    browser.type_into("#text", "En què us puc ajudar?").await.unwrap();
+    browser.follow(&format!("form[action='/conversations/{CITIZEN}/reply'] button")).await.unwrap();
+    console.line.deliver().await;
+    let last = console.line.sent.lock().unwrap().last().unwrap().clone();
+    assert_eq!(last["template"]["name"], "avisa_follow_up");
+    assert_eq!(texts(&console.line.sent).last().unwrap(), "En què us puc ajudar?");
+    assert!(browser.text("ol.transcript").await.unwrap().contains("En què us puc ajudar?"));
+
+    // WHEN a form is sent without its CSRF token THEN it is refused and nothing changes
+    let status = console.post_from_page(&format!("/conversations/{CITIZEN}/resolve"), "").await;
+    assert_eq!(status, 403);
+    let forged = console.post_from_page(&format!("/conversations/{CITIZEN}/resolve"), "csrf=guessed").await;
+    assert_eq!(forged, 403);
+    browser.goto(&console.at(&format!("/conversations/{CITIZEN}"))).await.unwrap();
+    assert_eq!(browser.text("#state").await.unwrap(), "With Jordi");
+
+    // WHEN the agent resolves THEN the citizen is asked to rate it, with the survey
+    browser.follow(&format!("form[action='/conversations/{CITIZEN}/resolve'] button")).await.unwrap();
+    assert!(browser.text("#state").await.unwrap().starts_with("Resolved by Jordi"));
+    console.line.deliver().await;
+    assert!(texts(&console.line.sent).last().unwrap().contains("https://example.org/enquesta"), "the survey link");
+    browser.screenshot("conversation-resolved").await.unwrap();
+
+    // WHEN the agent opens the administration THEN it is not for their role
+    browser.goto(&console.at("/admin")).await.unwrap();
+    assert_eq!(browser.text("h1").await.unwrap(), "This page is not for your role");
+    browser.screenshot("admin-refused-to-agent").await.unwrap();
+    console.sign_out().await;
+
+    // WHEN an administrator of the tenant signs in THEN the audit log shows who did what
+    console.sign_in("montse", PASSWORD).await;
+    browser.goto(&console.at("/admin")).await.unwrap();
+    let log = browser.text("#audit").await.unwrap();
+    for done in
+        ["jordi took conversation", "jordi replied conversation", "jordi resolved conversation", "jordi signed in"]
+    {
+        assert!(log.contains(done), "{done} in {log}");
+    }
+    browser.screenshot("admin").await.unwrap();
+    console.sign_out().await;
+
+    // WHEN another tenant's agent signs in and asks for this conversation by its address
+    console.sign_in("paola", PASSWORD).await;
+    assert_eq!(browser.execute("return document.querySelectorAll('#rows a').length").await.unwrap(), 0);
+    browser.goto(&console.at(&format!("/conversations/{CITIZEN}"))).await.unwrap();
+    // THEN it is not there for them
+    assert_eq!(browser.text(".problem").await.unwrap(), "There is no conversation with this number.");
+    browser.screenshot("other-tenant-not-found").await.unwrap();
+
+    // AND every call the console made was one its role in the template allows
+    assert_eq!(console.line.stack.violations(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn pages_need_a_session_and_a_signed_out_session_opens_nothing() {
+    let console = Console::start().await;
+    let browser = &console.browser;
+    // WHEN nobody is signed in THEN every page leads to the sign-in form
+    for path in ["/inbox", "/admin", &format!("/conversations/{CITIZEN}")] {
+        browser.goto(&console.at(path)).await.unwrap();
+        assert!(browser.url().await.unwrap().ends_with("/sign-in"), "{path}");
+    }
+    assert_eq!(browser.text("h1").await.unwrap(), "Sign in to the staff console");
+    browser.screenshot("sign-in").await.unwrap();
+    // WHEN an agent signs in, copies their session, and signs out THEN the copy opens nothing
+    console.sign_in("jordi", PASSWORD).await;
+    let session = browser.cookie("avisa_session").await.unwrap();
+    assert_eq!(session.len(), 64, "a 256-bit random id");
+    let status = console.post_from_page("/sign-out", "csrf=wrong").await;
+    assert_eq!(status, 403, "signing out is a form like any other");
+    console.sign_out().await;
+    browser.add_cookie("avisa_session", &session).await.unwrap();
+    browser.goto(&console.at("/inbox")).await.unwrap();
+    assert!(browser.url().await.unwrap().ends_with("/sign-in"), "a session ended is ended on the server");
+}
