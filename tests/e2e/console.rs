@@ -180,3 +180,47 @@ async fn pages_need_a_session_and_a_signed_out_session_opens_nothing() {
     browser.goto(&console.at("/inbox")).await.unwrap();
     assert!(browser.url().await.unwrap().ends_with("/sign-in"), "a session ended is ended on the server");
 }
+
+#[tokio::test]
+async fn the_citizen_view_shows_a_customers_notices_and_where_each_delivery_stands() {
+    // GIVEN Maria, a customer whose invoice was issued (its e-invoice emailed)
+    let console = Console::start().await;
+    console.line.with_customer().await;
+    let browser = &console.browser;
+    console.sign_in("jordi", PASSWORD).await;
+    // WHEN the agent looks her up by her mobile, written as people write it
+    browser.follow("a[href='/citizens']").await.unwrap();
+    browser.type_into("#q", "+34 600 111 001").await.unwrap();
+    browser.follow("form[action='/citizens'] button").await.unwrap();
+    // THEN her profile, her contract and each notice's deliveries are on one page
+    assert_eq!(browser.text("#citizen-name").await.unwrap(), "Maria Puig i Ferrer");
+    let contract = browser.text("section.contract").await.unwrap();
+    assert!(contract.contains("Contract CT-0001") && contract.contains("Carrer de Sant Joan 1"), "{contract}");
+    let notices = browser.text("table.notices").await.unwrap();
+    assert!(notices.contains("invoice available") && notices.contains("email: sent"), "{notices}");
+    browser.execute("document.querySelector('section.contract').scrollIntoView()").await.unwrap();
+    browser.screenshot("citizen").await.unwrap();
+    // AND the same by her contract number
+    browser.goto(&console.at("/citizens?q=CT-0001")).await.unwrap();
+    assert_eq!(browser.text("#citizen-name").await.unwrap(), "Maria Puig i Ferrer");
+    // WHEN what is typed is neither THEN the agent is told what to type
+    browser.goto(&console.at("/citizens?q=Maria%27%3B")).await.unwrap();
+    assert!(browser.text("#not-found").await.unwrap().contains("neither a phone number"));
+    console.sign_out().await;
+    // WHEN another tenant's agent looks for the same contract THEN nobody of theirs has it
+    console.sign_in("paola", PASSWORD).await;
+    browser.goto(&console.at("/citizens?q=CT-0001")).await.unwrap();
+    assert_eq!(browser.text("#not-found").await.unwrap(), "Nobody of yours has this phone or contract number.");
+    // AND looking a citizen up is in the audit log
+    let log = aws_sdk_dynamodb::Client::new(&console.line.stack.sdk)
+        .query()
+        .table_name("avisa-Table")
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S("T#aigues-reus#AUDIT".into()))
+        .send()
+        .await
+        .unwrap();
+    let viewed = log.items().iter().filter(|item| item["action"].as_s().unwrap() == "viewed").count();
+    assert_eq!(viewed, 2, "two look-ups of Maria by jordi");
+    assert_eq!(console.line.stack.violations(), Vec::<String>::new());
+}

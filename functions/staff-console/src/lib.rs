@@ -6,6 +6,7 @@
 
 mod admin;
 mod auth;
+mod citizens;
 mod inbox;
 mod pages;
 mod web;
@@ -89,6 +90,7 @@ impl App {
             ("GET", [""]) => Response::see_other("/inbox"),
             ("POST", ["sign-out"]) => auth::sign_out(self, request, session, now).await,
             (_, ["inbox" | "conversations", ..]) => inbox::route(self, request, session, now).await,
+            (_, ["citizens"]) => citizens::route(self, request, session, now).await,
             (_, ["admin", ..]) => admin::route(self, request, session, now).await,
             _ => self.pages.problem(404, session, "There is no such page in the console."),
         }

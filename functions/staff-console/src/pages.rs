@@ -14,6 +14,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("inbox_rows.html", include_str!("../templates/inbox_rows.html")),
     ("conversation.html", include_str!("../templates/conversation.html")),
     ("admin.html", include_str!("../templates/admin.html")),
+    ("citizen.html", include_str!("../templates/citizen.html")),
 ];
 
 #[derive(Debug)]
@@ -63,6 +64,7 @@ fn staff(session: &Session) -> Value {
         tenant => member.tenant_id.as_str(),
         roles => member.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         inbox => member.may_open(Area::Inbox),
+        citizens => member.may_open(Area::Citizens),
         admin => member.may_open(Area::Admin),
         csrf => session.csrf_token.clone(),
     }

@@ -111,6 +111,16 @@ pub fn understand(method: &str, path: &str, query: &str, headers: &http::HeaderM
     let one = |action: String, resource: String| vec![Authorised { action, resource }];
     let mut recipient = None;
     let authorised = match service.as_str() {
+        // A batch names its tables in RequestItems: authorised on each.
+        "dynamodb" if json["TableName"].is_null() && json["RequestItems"].is_object() => json["RequestItems"]
+            .as_object()
+            .into_iter()
+            .flat_map(|tables| tables.keys())
+            .map(|table| Authorised {
+                action: format!("dynamodb:{operation}"),
+                resource: format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"),
+            })
+            .collect(),
         "dynamodb" => {
             let table = json["TableName"].as_str().unwrap_or("*");
             let mut resource = format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}");

@@ -3,6 +3,7 @@
 //! they did.
 
 mod audit;
+pub mod citizen;
 mod roles;
 mod session;
 

@@ -43,6 +43,8 @@ impl Role {
 pub enum Area {
     /// The chat inbox and its conversations.
     Inbox,
+    /// One citizen's records: profile, contracts, notices and their deliveries, cases.
+    Citizens,
     /// The audit log and the tenant's staff.
     Admin,
 }
@@ -51,6 +53,7 @@ impl Area {
     fn open_to(self) -> &'static [Role] {
         match self {
             Area::Inbox => &[Role::Agent, Role::Admin],
+            Area::Citizens => &[Role::Agent, Role::Complaints, Role::Admin],
             Area::Admin => &[Role::Admin],
         }
     }
@@ -91,6 +94,8 @@ mod tests {
         assert!(member(&[Role::Agent]).may_open(Area::Inbox));
         assert!(!member(&[Role::Agent]).may_open(Area::Admin));
         assert!(!member(&[Role::Planner]).may_open(Area::Inbox));
+        assert!(member(&[Role::Complaints]).may_open(Area::Citizens));
+        assert!(!member(&[Role::Planner]).may_open(Area::Citizens));
         assert!(!member(&[]).may_open(Area::Inbox));
         assert!(member(&[Role::Admin]).may_open(Area::Admin));
     }

@@ -1,0 +1,179 @@
+//! The citizen view: find a citizen by phone or contract, and see everything the tenant holds
+//! about them in one page.
+
+use avisa_domain::Error;
+use avisa_domain::staff::citizen::{CitizenFile, CitizenQuery, CitizenRecords};
+use avisa_domain::staff::{Area, Session};
+use jiff::tz::TimeZone;
+use minijinja::value::Serde;
+use minijinja::{Value, context};
+use serde::Serialize;
+
+use crate::App;
+use crate::web::{Request, Response};
+
+#[derive(Debug, Serialize)]
+struct DeliveryRow {
+    channel: String,
+    state: &'static str,
+    /// Why it did not reach the citizen, when it did not.
+    reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct NoticeRow {
+    at: String,
+    kind: String,
+    deliveries: Vec<DeliveryRow>,
+}
+
+#[derive(Debug, Serialize)]
+struct ContractView {
+    id: String,
+    address: Option<String>,
+    unpaid: Vec<String>,
+    returned: Vec<String>,
+    plans: Vec<String>,
+    notices: Vec<NoticeRow>,
+    complaints: Vec<(String, String)>,
+}
+
+#[derive(Debug, Serialize)]
+struct CitizenView {
+    name: String,
+    customer_id: String,
+    language: Option<String>,
+    email: Option<String>,
+    mobile: Option<String>,
+    /// The digits of the mobile: the address of their conversation.
+    conversation: Option<(String, String)>,
+    channels: Vec<String>,
+    marketing: bool,
+    e_invoice: bool,
+    contracts: Vec<ContractView>,
+    incidents: Vec<(String, String, String)>,
+}
+
+fn name_of(value: &impl Serialize) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn view(file: CitizenFile, zone: &TimeZone) -> CitizenView {
+    let profile = file.profile;
+    let contracts = file
+        .contracts
+        .into_iter()
+        .map(|contract| {
+            let account = contract.account.as_ref();
+            let invoices = account.map(|a| a.invoices.as_slice()).unwrap_or_default();
+            let unpaid = invoices
+                .iter()
+                .filter(|(_, state)| state.is_unpaid())
+                .filter_map(|(number, state)| {
+                    let issued = &state.issued.as_ref()?.value;
+                    Some(format!("{number}: {} {} due {}", issued.amount, name_of(&issued.currency), issued.due_date))
+                })
+                .collect();
+            let returned = invoices
+                .iter()
+                .filter_map(|(number, state)| {
+                    let returned = &state.returned.as_ref()?.value;
+                    Some(format!("{number}: returned on {} ({})", returned.returned_on, returned.reason.as_str()))
+                })
+                .collect();
+            let plans = account
+                .map(|a| a.plans.iter().map(|p| format!("{}: {}", p.value.plan_id, name_of(&p.value.status))).collect())
+                .unwrap_or_default();
+            let notices = contract
+                .notices
+                .iter()
+                .map(|notice| NoticeRow {
+                    at: notice.created_at.to_zoned(zone.clone()).strftime("%d/%m/%Y %H:%M").to_string(),
+                    kind: name_of(&notice.kind),
+                    deliveries: notice
+                        .deliveries
+                        .iter()
+                        .map(|d| DeliveryRow {
+                            channel: name_of(&d.channel),
+                            state: d.state.label(),
+                            reason: d.state.failure().map(str::to_owned),
+                        })
+                        .collect(),
+                })
+                .collect();
+            ContractView {
+                id: contract.contract_id.to_string(),
+                address: account.map(|a| a.holder.supply_point.address.as_str().to_owned()),
+                unpaid,
+                returned,
+                plans,
+                notices,
+                complaints: contract.complaints.iter().map(|c| (c.reference.clone(), name_of(&c.state))).collect(),
+            }
+        })
+        .collect();
+    CitizenView {
+        name: profile.name.as_str().to_owned(),
+        customer_id: profile.customer_id.to_string(),
+        language: profile.language.map(|l| name_of(&l)),
+        email: profile.email.as_ref().map(|e| e.as_str().to_owned()),
+        mobile: profile.mobile.as_ref().map(|m| m.as_str().to_owned()),
+        conversation: file
+            .conversation
+            .as_ref()
+            .map(|c| (c.phone.as_str().trim_start_matches('+').to_owned(), c.state.name().replace('_', " "))),
+        channels: profile.channels.iter().map(name_of).collect(),
+        marketing: profile.consents.marketing,
+        e_invoice: profile.e_invoice,
+        contracts,
+        incidents: file
+            .incidents
+            .iter()
+            .map(|i| (i.reference.clone(), i.service_code.clone(), i.status.as_str().to_owned()))
+            .collect(),
+    }
+}
+
+pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, now: jiff::Timestamp) -> Response {
+    if !session.member.may_open(Area::Citizens) {
+        return app.pages.problem(403, session, "Your roles do not open the citizen view.");
+    }
+    let typed = request.query("q").unwrap_or_default().trim();
+    if typed.is_empty() {
+        return page(app, session, typed, None, None);
+    }
+    let query = match CitizenQuery::parse(typed) {
+        Ok(query) => query,
+        Err(why) => return page(app, session, typed, None, Some(&why)),
+    };
+    let store = &app.chat.store;
+    let records = CitizenRecords {
+        customers: store,
+        accounts: store,
+        notices: store,
+        ledger: store,
+        conversations: store,
+        incidents: store,
+        complaints: store,
+    };
+    match records.find(&session.member.tenant_id, &query).await {
+        Ok(Some(file)) => {
+            let subject = format!("customer {}", file.profile.customer_id);
+            crate::auth::audit(store, session, now, "viewed", &subject).await;
+            let zone = crate::inbox::zone(app, session).await.unwrap_or(TimeZone::UTC);
+            page(app, session, typed, Some(view(file, &zone)), None)
+        }
+        Ok(None) => page(app, session, typed, None, Some("Nobody of yours has this phone or contract number.")),
+        Err(error) => failed(app, session, &error),
+    }
+}
+
+fn failed(app: &App, session: &Session, error: &Error) -> Response {
+    tracing::error!(error = avisa_runtime::redact::error_chain(error), "citizen view unavailable");
+    app.pages.problem(503, session, "The citizen view is unavailable for a moment: try again.")
+}
+
+fn page(app: &App, session: &Session, typed: &str, citizen: Option<CitizenView>, message: Option<&str>) -> Response {
+    let values = context! { typed, citizen => citizen.map(|c| Value::from(Serde(c))), message };
+    app.pages.page(200, "citizen.html", Some(session), values)
+}
