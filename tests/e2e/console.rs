@@ -22,7 +22,12 @@ struct Console {
 impl Console {
     /// GIVEN the chat line's stack, the demo staff in the pool, the console served, a browser.
     async fn start() -> Self {
-        let line = Line::start(|_| {}).await;
+        Self::start_with(|_| {}).await
+    }
+
+    /// [`Console::start`], the tenant's settings changed first.
+    async fn start_with(change: impl FnOnce(&mut avisa_domain::tenant::TenantSettings)) -> Self {
+        let line = Box::pin(Line::start(change)).await;
         let pool = &line.stack.provisioned.assigned["StaffUserPool"];
         for user in DEMO_STAFF {
             cognito::create_staff(&line.stack.sdk, pool, user).await.unwrap();
@@ -64,6 +69,82 @@ impl Console {
 }
 
 const PASSWORD: &str = "Avisa-demo-2026";
+
+/// `from` writes the sample conversation `message-agent-{1,2,3}` (hello; a choice; a name) through
+/// Meta's signed webhook, choosing `service` and giving `name`.
+async fn citizen_asks_for(line: &Line, from: &str, service: &str, name: &str) {
+    for step in 1..=3 {
+        let path = workspace_root().join(format!("events/chat-webhook/message-agent-{step}.json"));
+        let mut request: aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let body = request
+            .body
+            .take()
+            .unwrap()
+            .replace(CITIZEN, from)
+            .replace("\"id\":\"agent\"", &format!("\"id\":\"{service}\""))
+            .replace("Maria Puig", name)
+            .replace("wamid.", &format!("wamid.{from}."));
+        let signature = chat_webhook::webhook::signature("local-app-secret", body.as_bytes());
+        request.headers.insert("x-hub-signature-256", signature.parse().unwrap());
+        request.body = Some(body);
+        let (status, answer) = line.post_request(&request).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+}
+
+#[tokio::test]
+async fn a_citizen_handed_to_a_team_waits_in_that_teams_queue() {
+    // GIVEN a council whose social services and business centre hand citizens to their own staff
+    let console = Console::start_with(|settings| {
+        for service in &mut settings.chat.as_mut().unwrap().services {
+            if ["social", "business"].contains(&service.row.id.as_str()) {
+                service.action = avisa_domain::chat::settings::ServiceAction::Agent;
+            }
+        }
+    })
+    .await;
+    let pool = &console.line.stack.provisioned.assigned["StaffUserPool"];
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&console.line.stack.sdk);
+    for team in ["team-social", "team-business"] {
+        cognito.create_group().user_pool_id(pool).group_name(team).send().await.unwrap();
+    }
+    for (username, team) in [("anna", "team-social"), ("pere", "team-business")] {
+        let user = cognito::StaffUser {
+            username,
+            name: username,
+            tenant: "aigues-reus",
+            roles: &["agent", team],
+            password: PASSWORD,
+        };
+        cognito::create_staff(&console.line.stack.sdk, pool, &user).await.unwrap();
+    }
+    // WHEN one citizen asks for social services and another for the business centre
+    citizen_asks_for(&console.line, "34600222333", "social", "Maria Puig").await;
+    citizen_asks_for(&console.line, "34600222444", "business", "Joan Soler").await;
+    let browser = &console.browser;
+    // THEN each waits in their team's queue only, named as the menu names the service
+    console.sign_in("anna", PASSWORD).await;
+    let rows = browser.text("#rows").await.unwrap();
+    assert!(rows.contains("Maria Puig") && rows.contains("Serveis socials"), "{rows}");
+    assert!(!rows.contains("Joan Soler"), "the business centre's citizen is not in social services' queue: {rows}");
+    assert_eq!(browser.title().await.unwrap(), "(1) Chat inbox — avisa");
+    browser.screenshot("inbox-team").await.unwrap();
+    // AND both are in everyone's list of open conversations
+    browser.goto(&console.at("/inbox?view=open")).await.unwrap();
+    let open = browser.text("#rows").await.unwrap();
+    assert!(open.contains("Maria Puig") && open.contains("Joan Soler"), "{open}");
+    console.sign_out().await;
+    console.sign_in("pere", PASSWORD).await;
+    let rows = browser.text("#rows").await.unwrap();
+    assert!(rows.contains("Joan Soler") && !rows.contains("Maria Puig"), "{rows}");
+    console.sign_out().await;
+    // AND an agent of no team waits for everyone
+    console.sign_in("jordi", PASSWORD).await;
+    let rows = browser.text("#rows").await.unwrap();
+    assert!(rows.contains("Joan Soler") && rows.contains("Maria Puig"), "{rows}");
+    assert_eq!(console.line.stack.violations(), Vec::<String>::new());
+}
 
 #[tokio::test]
 async fn an_agent_signs_in_sees_a_citizen_arrive_takes_answers_and_resolves_the_conversation() {
@@ -112,6 +193,15 @@ async fn an_agent_signs_in_sees_a_citizen_arrive_takes_answers_and_resolves_the_
     assert_eq!(last["template"]["name"], "avisa_follow_up");
     assert_eq!(texts(&console.line.sent).last().unwrap(), "En què us puc ajudar?");
     assert!(browser.text("ol.transcript").await.unwrap().contains("En què us puc ajudar?"));
+
+    // WHEN the agent leaves a note for colleagues THEN it is kept, and the citizen gets nothing
+    let sent = console.line.sent.lock().unwrap().len();
+    browser.type_into("#note", "She will send the meter photo tomorrow").await.unwrap();
+    browser.follow(&format!("form[action='/conversations/{CITIZEN}/note'] button")).await.unwrap();
+    assert!(browser.text("#notes").await.unwrap().contains("Jordi"));
+    assert!(browser.text("#notes").await.unwrap().contains("She will send the meter photo tomorrow"));
+    console.line.deliver().await;
+    assert_eq!(console.line.sent.lock().unwrap().len(), sent, "a note is not a message");
 
     // WHEN a form is sent without its CSRF token THEN it is refused and nothing changes
     let status = console.post_from_page(&format!("/conversations/{CITIZEN}/resolve"), "").await;

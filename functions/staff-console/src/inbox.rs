@@ -59,14 +59,19 @@ struct Row {
 
 /// The conversations of each list, read once.
 struct Lists {
+    /// Waiting in the member's queue: their teams'.
     waiting: Vec<Conversation>,
+    /// Waiting in other teams' queues.
+    elsewhere: Vec<Conversation>,
     with_agent: Vec<Conversation>,
 }
 
 impl Lists {
     async fn read(line: &ChatLine<'_>, session: &Session) -> Result<Self, Error> {
         let tenant = &session.member.tenant_id;
-        Ok(Self { waiting: line.waiting(tenant).await?, with_agent: line.with_agent(tenant).await? })
+        let (waiting, elsewhere) =
+            line.waiting(tenant).await?.into_iter().partition(|c| session.member.serves(c.team.as_deref()));
+        Ok(Self { waiting, elsewhere, with_agent: line.with_agent(tenant).await? })
     }
 
     fn mine<'a>(&'a self, session: &'a Session) -> impl Iterator<Item = &'a Conversation> + 'a {
@@ -78,7 +83,7 @@ impl Lists {
         match view {
             View::Waiting => self.waiting.iter().collect(),
             View::Mine => self.mine(session).collect(),
-            View::Open => self.waiting.iter().chain(&self.with_agent).collect(),
+            View::Open => self.waiting.iter().chain(&self.elsewhere).chain(&self.with_agent).collect(),
         }
     }
 
@@ -86,12 +91,40 @@ impl Lists {
         context! {
             waiting => self.waiting.len(),
             mine => self.mine(session).count(),
-            open => self.waiting.len() + self.with_agent.len(),
+            open => self.waiting.len() + self.elsewhere.len() + self.with_agent.len(),
         }
     }
 }
 
-fn row(conversation: &Conversation, zone: &TimeZone) -> Row {
+/// How the tenant names its teams: the titles of its menu services, in its own language.
+struct Tenant {
+    zone: TimeZone,
+    teams: std::collections::BTreeMap<String, String>,
+}
+
+impl Tenant {
+    async fn read(app: &App, session: &Session) -> Result<Self, Error> {
+        Ok(Self::of(app, app.chat.store.settings(&session.member.tenant_id).await?.as_ref()))
+    }
+
+    fn of(app: &App, settings: Option<&TenantSettings>) -> Self {
+        let locale = settings.map_or(app.chat.defaults.default_locale, |s| s.default_locale);
+        let services = settings.and_then(|s| s.chat.as_ref()).map(|chat| chat.services.as_slice());
+        let teams = services
+            .unwrap_or_default()
+            .iter()
+            .map(|service| (service.row.id.clone(), service.row.title.get(locale).to_owned()))
+            .collect();
+        Self { zone: zone_of(app, settings), teams }
+    }
+
+    fn team(&self, id: Option<&str>) -> Option<String> {
+        id.map(|id| self.teams.get(id).cloned().unwrap_or_else(|| id.to_owned()))
+    }
+}
+
+fn row(conversation: &Conversation, tenant: &Tenant) -> Row {
+    let zone = &tenant.zone;
     let since = match conversation.state {
         State::WaitingForAgent { since } => since,
         _ => conversation.updated_at,
@@ -102,7 +135,7 @@ fn row(conversation: &Conversation, zone: &TimeZone) -> Row {
         name: conversation.name.as_ref().map_or_else(|| "(no name given)".to_owned(), |n| n.as_str().to_owned()),
         since: local_time(since, zone),
         agent: conversation.agent.as_ref().map(|a| a.as_str().to_owned()),
-        team: conversation.team.clone(),
+        team: tenant.team(conversation.team.as_deref()),
     }
 }
 
@@ -159,8 +192,8 @@ pub(crate) async fn zone(app: &App, session: &Session) -> Result<TimeZone, Error
 }
 
 async fn rows(app: &App, lists: &Lists, view: View, session: &Session) -> Result<Vec<Row>, Error> {
-    let zone = zone(app, session).await?;
-    Ok(lists.shown(view, session).into_iter().map(|c| row(c, &zone)).collect())
+    let tenant = Tenant::read(app, session).await?;
+    Ok(lists.shown(view, session).into_iter().map(|c| row(c, &tenant)).collect())
 }
 
 async fn inbox(app: &App, line: &ChatLine<'_>, request: &Request<'_>, session: &Session) -> Result<Response, Error> {
@@ -191,6 +224,13 @@ fn phone(number: &str) -> Result<PhoneE164, Error> {
 }
 
 #[derive(Debug, Serialize)]
+struct Note {
+    at: String,
+    by: String,
+    text: String,
+}
+
+#[derive(Debug, Serialize)]
 struct Line {
     at: String,
     /// `citizen`, `bot` or `agent`: how the line is shown.
@@ -212,7 +252,8 @@ async fn conversation(
         return Ok(app.pages.problem(404, session, "There is no conversation with this number."));
     };
     let settings = app.chat.store.settings(tenant).await?;
-    let zone = zone_of(app, settings.as_ref());
+    let named = Tenant::of(app, settings.as_ref());
+    let zone = named.zone.clone();
     let follow_up = settings
         .as_ref()
         .and_then(|s| s.whatsapp.as_ref())
@@ -236,6 +277,11 @@ async fn conversation(
             text: l.text.clone(),
         })
         .collect();
+    let notes: Vec<Note> = conversation
+        .notes
+        .iter()
+        .map(|n| Note { at: local_time(n.at, &zone), by: n.by.clone(), text: n.text.as_str().to_owned() })
+        .collect();
     let me = session.member.name.as_str();
     let (state, may_take, mine) = match &conversation.state {
         State::WaitingForAgent { since } => {
@@ -246,11 +292,12 @@ async fn conversation(
         State::Closed => ("Closed".to_owned(), false, false),
         _ => ("With the menu bot".to_owned(), false, false),
     };
-    let row = row(&conversation, &zone);
+    let row = row(&conversation, &named);
     let values = context! {
         conversation => Value::from(Serde(&row)),
         state,
         transcript => Value::from(Serde(&transcript)),
+        notes => Value::from(Serde(&notes)),
         may_take,
         may_reply => mine,
         may_resolve => mine,
@@ -273,6 +320,19 @@ async fn act(
 ) -> Result<Response, Error> {
     let tenant = &session.member.tenant_id;
     let phone = phone(number)?;
+    if action == "note" {
+        let text = request.form("note").unwrap_or_default().trim();
+        if text.is_empty() {
+            return conversation(app, line, session, number, now, Some("Write the note before saving it.")).await;
+        }
+        let note = Text::<2000>::parse(text).map_err(|e| {
+            Error::rejected(avisa_domain::error::RejectionCode::InvalidField, format!("This note cannot be kept: {e}."))
+        })?;
+        line.note(tenant, &phone, session.member.name.as_str(), note).await?;
+        let subject = format!("conversation {}", conversation_digest(tenant, &phone));
+        audit(&app.chat.store, session, now, "noted", &subject).await;
+        return Ok(Response::see_other(&format!("/conversations/{number}")));
+    }
     let reply;
     let (action, done) = match action {
         "take" => (StaffAction::Take, "took"),

@@ -63,6 +63,7 @@ fn staff(session: &Session) -> Value {
         username => member.username.clone(),
         tenant => member.tenant_id.as_str(),
         roles => member.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        teams => member.teams.iter().cloned().collect::<Vec<_>>(),
         inbox => member.may_open(Area::Inbox),
         citizens => member.may_open(Area::Citizens),
         admin => member.may_open(Area::Admin),

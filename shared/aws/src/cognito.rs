@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::ids::TenantId;
-use avisa_domain::staff::{Role, SignInRefusal, SignedIn, StaffMember, StaffSignIn};
+use avisa_domain::staff::{Role, SignInRefusal, SignedIn, StaffMember, StaffSignIn, TEAM_GROUP_PREFIX};
 use avisa_domain::text::Text;
 use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthError;
 use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
@@ -146,12 +146,14 @@ fn member(claims: IdClaims) -> Result<SignedIn, SignInRefusal> {
     if roles.is_empty() {
         return Err(SignInRefusal::NotStaff("it has no role (agent, planner, complaints or admin)"));
     }
+    let teams =
+        claims.groups.iter().filter_map(|group| group.strip_prefix(TEAM_GROUP_PREFIX)).map(str::to_owned).collect();
     let name = claims.name.as_deref().and_then(|n| Text::parse(n).ok());
     let name =
         name.or_else(|| Text::parse(&claims.username).ok()).ok_or(SignInRefusal::NotStaff("its name is not usable"))?;
     let expires_at = jiff::Timestamp::from_second(claims.exp)
         .map_err(|_| SignInRefusal::NotStaff("its token has no valid expiry"))?;
-    Ok(SignedIn { member: StaffMember { tenant_id, username: claims.username, name, roles }, expires_at })
+    Ok(SignedIn { member: StaffMember { tenant_id, username: claims.username, name, roles, teams }, expires_at })
 }
 
 #[async_trait]
@@ -224,8 +226,9 @@ mod tests {
 
     #[test]
     fn a_member_needs_a_tenant_and_a_role() {
-        let signed_in = member(claims(Some("aigues-reus"), &["agent", "eu-west-1_Google"])).unwrap();
+        let signed_in = member(claims(Some("aigues-reus"), &["agent", "team-social", "eu-west-1_Google"])).unwrap();
         assert_eq!(signed_in.member.roles, [Role::Agent].into());
+        assert_eq!(signed_in.member.teams, ["social".to_owned()].into());
         assert_eq!(signed_in.member.name.as_str(), "jordi", "the username when the pool has no name");
         assert!(matches!(member(claims(None, &["agent"])), Err(SignInRefusal::NotStaff(_))));
         assert!(matches!(member(claims(Some("Not a tenant!"), &["agent"])), Err(SignInRefusal::NotStaff(_))));

@@ -24,7 +24,7 @@ pub use machine::{Effect, ListOf, Reply, State};
 pub use ratings::{Average, Rating, RatingSummary, Score, conversation_digest};
 pub use records::{
     Appointment, AppointmentStatus, Incident, IncidentLocation, IncidentStatus, IncidentUpdate, Photo, PhotoCopy,
-    TranscriptLine,
+    StaffNote, TranscriptLine,
 };
 pub use said::Said;
 pub use settings::{ChatSettings, Institution, Voice};
@@ -141,6 +141,9 @@ pub struct Conversation {
     /// Opted out of non-essential messages.
     pub opted_out: bool,
     pub transcript: Vec<TranscriptLine>,
+    /// What staff wrote for each other about it; the citizen never sees these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<StaffNote>,
     pub answered: Option<Answered>,
     pub updated_at: Timestamp,
     /// Optimistic lock: 0 for a conversation not stored yet.
@@ -160,6 +163,7 @@ impl Conversation {
             team: None,
             opted_out: false,
             transcript: Vec::new(),
+            notes: Vec::new(),
             answered: None,
             updated_at: now,
             version: 0,

@@ -18,6 +18,15 @@ pub struct TranscriptLine {
     pub text: String,
 }
 
+/// A note staff leave on a conversation for each other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffNote {
+    pub at: Timestamp,
+    /// The member's name.
+    pub by: String,
+    pub text: Text<2000>,
+}
+
 /// Where an incident is: a shared location, or an address as typed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

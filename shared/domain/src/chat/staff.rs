@@ -56,6 +56,27 @@ impl ChatLine<'_> {
         Ok(self.conversations.waiting(tenant_id).await?)
     }
 
+    /// Leaves a note on a conversation for colleagues; nothing is sent to the citizen.
+    pub async fn note(
+        &self,
+        tenant_id: &TenantId,
+        phone: &PhoneE164,
+        by: &str,
+        text: Text<2000>,
+    ) -> Result<Conversation, Error> {
+        let mut conversation = self
+            .conversations
+            .conversation(tenant_id, phone)
+            .await?
+            .ok_or_else(|| refused(RejectionCode::NotFound, "no conversation with this number"))?;
+        conversation.notes.push(super::StaffNote { at: self.clock.now(), by: by.to_owned(), text });
+        if !self.conversations.save(&conversation).await? {
+            return Err(refused(RejectionCode::ConcurrentChange, "the conversation changed meanwhile: note it again"));
+        }
+        conversation.version += 1;
+        Ok(conversation)
+    }
+
     /// Conversations an agent has taken and not resolved, most recently changed first.
     pub async fn with_agent(&self, tenant_id: &TenantId) -> Result<Vec<Conversation>, Error> {
         Ok(self.conversations.with_agent(tenant_id).await?)

@@ -8,5 +8,5 @@ mod roles;
 mod session;
 
 pub use audit::{AuditEntry, AuditLog};
-pub use roles::{Area, Role, StaffMember};
+pub use roles::{Area, Role, StaffMember, TEAM_GROUP_PREFIX};
 pub use session::{SESSION_HOURS, Session, SessionStore, SignInRefusal, SignedIn, StaffSignIn};

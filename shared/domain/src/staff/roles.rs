@@ -68,9 +68,22 @@ pub struct StaffMember {
     /// What citizens and colleagues see (`Jordi`).
     pub name: Text<100>,
     pub roles: BTreeSet<Role>,
+    /// The teams they answer for: menu services that hand citizens to a person (user pool groups
+    /// `team-{service id}`). None: they answer for every team.
+    #[serde(default)]
+    pub teams: BTreeSet<String>,
 }
 
+/// The prefix of a user pool group that makes its members a team's.
+pub const TEAM_GROUP_PREFIX: &str = "team-";
+
 impl StaffMember {
+    /// Whether a conversation handed to `team` waits in this member's queue: their own teams'
+    /// conversations, or every one for a member of no team (and for administrators).
+    pub fn serves(&self, team: Option<&str>) -> bool {
+        self.teams.is_empty() || self.roles.contains(&Role::Admin) || team.is_some_and(|t| self.teams.contains(t))
+    }
+
     pub fn may_open(&self, area: Area) -> bool {
         area.open_to().iter().any(|role| self.roles.contains(role))
     }
@@ -86,6 +99,7 @@ mod tests {
             username: "jordi".into(),
             name: Text::parse("Jordi").unwrap(),
             roles: roles.iter().copied().collect(),
+            teams: BTreeSet::new(),
         }
     }
 
@@ -98,6 +112,18 @@ mod tests {
         assert!(!member(&[Role::Planner]).may_open(Area::Citizens));
         assert!(!member(&[]).may_open(Area::Inbox));
         assert!(member(&[Role::Admin]).may_open(Area::Admin));
+    }
+
+    #[test]
+    fn a_team_member_waits_for_their_teams_conversations_and_others_for_all() {
+        let social = StaffMember { teams: ["social".to_owned()].into(), ..member(&[Role::Agent]) };
+        assert!(social.serves(Some("social")));
+        assert!(!social.serves(Some("business")));
+        assert!(!social.serves(None), "a conversation of no team is for the generalists");
+        let generalist = member(&[Role::Agent]);
+        assert!(generalist.serves(Some("business")) && generalist.serves(None));
+        let admin = StaffMember { teams: ["social".to_owned()].into(), ..member(&[Role::Admin]) };
+        assert!(admin.serves(Some("business")));
     }
 
     #[test]

@@ -92,6 +92,7 @@ mod tests {
             username: "jordi".into(),
             name: Text::parse("Jordi").unwrap(),
             roles: [super::super::Role::Agent].into(),
+            teams: std::collections::BTreeSet::new(),
         };
         SignedIn { member, expires_at }
     }

@@ -160,6 +160,33 @@ async fn talking_to_a_person_asks_the_name_then_hands_off_and_the_agent_is_named
 }
 
 #[tokio::test]
+async fn a_taken_conversation_is_listed_with_its_agent_and_notes_never_reach_the_citizen() {
+    // GIVEN a citizen waiting for a person
+    let f = line_fakes().await;
+    let line = f.chat_line();
+    line.receive(&inbound("wamid.1", CITIZEN, text("hola"))).await.unwrap();
+    line.receive(&inbound("wamid.2", CITIZEN, choose("agent"))).await.unwrap();
+    line.receive(&inbound("wamid.3", CITIZEN, text("Maria Puig"))).await.unwrap();
+    let phone = PhoneE164::parse(CITIZEN).unwrap();
+    assert!(line.with_agent(&fakes::tenant()).await.unwrap().is_empty());
+    // WHEN an agent takes it THEN it leaves the waiting list for the agents' one
+    line.staff(&fakes::tenant(), &phone, "Jordi", StaffAction::Take, None).await.unwrap();
+    assert!(line.waiting(&fakes::tenant()).await.unwrap().is_empty());
+    let taken = line.with_agent(&fakes::tenant()).await.unwrap();
+    assert_eq!(taken.iter().map(|c| c.agent.as_ref().unwrap().as_str()).collect::<Vec<_>>(), ["Jordi"]);
+    // WHEN the agent leaves a note THEN it is kept, and nothing more is sent
+    let sent = f.dispatch.jobs().len();
+    let noted = line.note(&fakes::tenant(), &phone, "Jordi", Text::parse("Called her back at 12").unwrap()).await;
+    assert_eq!(noted.unwrap().notes.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(), ["Called her back at 12"]);
+    assert_eq!(conversation(&f, CITIZEN).await.notes.len(), 1);
+    assert_eq!(f.dispatch.jobs().len(), sent, "a note is not a message");
+    // AND a note on a conversation that does not exist is refused
+    let nobody = PhoneE164::parse("+34600000009").unwrap();
+    let refused = line.note(&fakes::tenant(), &nobody, "Jordi", Text::parse("x").unwrap()).await.unwrap_err();
+    assert!(matches!(refused, Error::Rejected(r) if r.code == RejectionCode::NotFound));
+}
+
+#[tokio::test]
 async fn no_reply_to_the_name_recontacts_once_then_closes() {
     let f = line_fakes().await;
     let line = f.chat_line();
