@@ -314,3 +314,65 @@ async fn the_citizen_view_shows_a_customers_notices_and_where_each_delivery_stan
     assert_eq!(viewed, 2, "two look-ups of Maria by jordi");
     assert_eq!(console.line.stack.violations(), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn an_administrator_invites_a_member_who_sets_their_password_and_disables_one_who_is_signed_out() {
+    let console = Console::start().await;
+    let browser = &console.browser;
+    // GIVEN Jordi signed in (his session kept aside), then Montse, an administrator
+    console.sign_in("jordi", PASSWORD).await;
+    let jordis_session = browser.cookie("avisa_session").await.unwrap();
+    console.sign_in("montse", PASSWORD).await;
+    browser.goto(&console.at("/admin")).await.unwrap();
+    let staff = browser.text("#staff").await.unwrap();
+    assert!(staff.contains("jordi") && staff.contains("montse"), "{staff}");
+    assert!(!staff.contains("paola"), "another tenant's staff are not listed: {staff}");
+    // WHEN she invites Anna to social services' team, first with a form to correct
+    browser.execute("document.querySelector('details').open = true").await.unwrap();
+    browser.type_into("#username", "anna.soler").await.unwrap();
+    browser.type_into("#name", "Anna Soler").await.unwrap();
+    browser.follow("#invite button").await.unwrap();
+    assert_eq!(browser.text("#refusal p").await.unwrap(), "Choose at least one role.");
+    browser.type_into("#username", "anna.soler").await.unwrap();
+    browser.type_into("#name", "Anna Soler").await.unwrap();
+    browser.click("#role_agent").await.unwrap();
+    browser.type_into("#teams", "social").await.unwrap();
+    browser.follow("#invite button").await.unwrap();
+    // THEN she is given a temporary password to hand over, and Anna is listed as invited
+    let notice = browser.text("#notice").await.unwrap();
+    let temporary = notice.split("7 days: ").nth(1).unwrap().split('.').next().unwrap().to_owned();
+    assert_eq!(temporary.len(), 16, "{notice}");
+    let staff = browser.text("#staff").await.unwrap();
+    assert!(staff.contains("anna.soler Anna Soler agent social invited"), "{staff}");
+    browser.screenshot("admin-staff").await.unwrap();
+    // WHEN she disables Jordi THEN his session ends at once and he cannot sign in
+    browser.follow("form[action='/admin/staff/jordi/disable'] button").await.unwrap();
+    assert!(browser.text("#notice").await.unwrap().contains("jordi is disabled"));
+    console.sign_out().await;
+    browser.add_cookie("avisa_session", &jordis_session).await.unwrap();
+    browser.goto(&console.at("/inbox")).await.unwrap();
+    assert!(browser.url().await.unwrap().ends_with("/sign-in"), "Jordi's session ended with his account");
+    console.sign_in("jordi", PASSWORD).await;
+    assert!(browser.text("#sign-in-error").await.unwrap().contains("This account is disabled"));
+
+    // WHEN Anna signs in with the temporary password THEN she chooses her own first
+    console.sign_in("anna.soler", &temporary).await;
+    assert_eq!(browser.text("h1").await.unwrap(), "Choose your password");
+    browser.type_into("#password", "Anna-own-password-2026").await.unwrap();
+    browser.type_into("#repeat", "Anna-own-password-2027").await.unwrap();
+    browser.follow("form[action='/sign-in/new-password'] button").await.unwrap();
+    assert!(browser.text("#password-error").await.unwrap().contains("not the same"));
+    browser.screenshot("first-password").await.unwrap();
+    browser.type_into("#password", "Anna-own-password-2026").await.unwrap();
+    browser.type_into("#repeat", "Anna-own-password-2026").await.unwrap();
+    browser.follow("form[action='/sign-in/new-password'] button").await.unwrap();
+    // THEN she is in her team's inbox, and her own password is the one that opens it from now on
+    assert!(browser.url().await.unwrap().ends_with("/inbox"));
+    assert!(browser.text("header").await.unwrap().contains("Anna Soler · aigues-reus · agent · team social"));
+    console.sign_out().await;
+    console.sign_in("anna.soler", &temporary).await;
+    assert!(browser.text("#sign-in-error").await.unwrap().contains("not right"));
+    console.sign_in("anna.soler", "Anna-own-password-2026").await;
+    assert!(browser.url().await.unwrap().ends_with("/inbox"));
+    assert_eq!(console.line.stack.violations(), Vec::<String>::new());
+}

@@ -2,7 +2,7 @@
 //! Who is refused, and why; and a token the pool did not issue is not believed.
 
 use avisa_aws::{CognitoStaff, UserPool};
-use avisa_domain::staff::{Role, SignInRefusal, StaffSignIn};
+use avisa_domain::staff::{Role, SignInRefusal, SignInStep, StaffSignIn};
 use avisa_local::cognito::{StaffUser, create_staff};
 
 use crate::support::stack;
@@ -26,7 +26,9 @@ async fn staff_sign_in_with_their_tenant_and_roles_and_everyone_else_is_told_why
     let staff = CognitoStaff::new(&stack.sdk_for("staff-console"), pool);
 
     // WHEN the agent signs in THEN their tenant, roles and name come from the verified token
-    let signed_in = staff.sign_in("jordi", PASSWORD).await.unwrap().unwrap();
+    let Ok(SignInStep::SignedIn(signed_in)) = staff.sign_in("jordi", PASSWORD).await.unwrap() else {
+        panic!("signed in at once: the test's users have permanent passwords")
+    };
     assert_eq!(signed_in.member.tenant_id.as_str(), "aigues-reus");
     assert_eq!(signed_in.member.roles, [Role::Agent, Role::Planner].into());
     assert_eq!(signed_in.member.name.as_str(), "Staff Member");

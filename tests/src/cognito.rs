@@ -90,6 +90,11 @@ pub fn placeholder_ids(template: &Template) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// `*` for the id of every pool and app client: what the template's grants on them match locally.
+pub fn any_ids(template: &Template) -> BTreeMap<String, String> {
+    placeholder_ids(template).into_keys().map(|id| (id, "*".to_owned())).collect()
+}
+
 /// A member of staff to create in the staff pool.
 #[derive(Debug, Clone, Copy)]
 pub struct StaffUser<'a> {

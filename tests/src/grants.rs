@@ -103,7 +103,9 @@ fn policies<'a>(template: &'a Template, function: &'a Resource) -> Result<Vec<(&
 impl Grants {
     /// The statements of every function's role, intrinsics resolved.
     pub fn from_template(template: &Template) -> Result<Self, LocalError> {
-        let resolver = template.resolver("");
+        // Each local stack's pool has an id of moto's choosing: a grant on the pool matches any.
+        let any_pool = crate::cognito::any_ids(template);
+        let resolver = template.resolver("").with_assigned(&any_pool);
         let resolve = |value: &Value| resolver.string(value);
         let (mut by_function, mut denied) = (BTreeMap::new(), BTreeMap::new());
         for function in template.of_kind("AWS::Serverless::Function") {

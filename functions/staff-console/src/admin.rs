@@ -1,7 +1,10 @@
-//! The administrator's pages: the audit log of what the tenant's staff did, and the operator API
-//! tokens (listed by id, never shown, revocable).
+//! The administrator's pages: the tenant's staff (invited with a temporary password, disabled and
+//! enabled again), the operator API tokens (listed by id, never shown, revocable), and the audit
+//! log of what the tenant's staff did.
 
-use avisa_domain::staff::{Area, AuditLog, Session};
+use avisa_domain::staff::{
+    Area, AuditLog, Invitation, Role, Session, SessionStore, StaffDirectory, temporary_password,
+};
 use jiff::Timestamp;
 use minijinja::value::Serde;
 use minijinja::{Value, context};
@@ -38,12 +41,33 @@ pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, n
     match (request.method, request.segments().as_slice()) {
         ("GET", ["admin"]) => page(app, session, now, None).await,
         ("POST", ["admin", "tokens", id, "revoke"]) => revoke(app, session, id, now).await,
+        ("POST", ["admin", "staff"]) => invite(app, request, session, now).await,
+        ("POST", ["admin", "staff", username, action @ ("disable" | "enable")]) => {
+            enable(app, session, username, *action == "enable", now).await
+        }
         _ => app.pages.problem(404, session, "There is no such administration page."),
     }
 }
 
 async fn page(app: &App, session: &Session, now: Timestamp, notice: Option<&str>) -> Response {
+    page_with(app, session, now, notice, None).await
+}
+
+async fn page_with(
+    app: &App,
+    session: &Session,
+    now: Timestamp,
+    notice: Option<&str>,
+    refusal: Option<&str>,
+) -> Response {
     let tenant = &session.member.tenant_id;
+    let staff = match app.staff.members(tenant).await {
+        Ok(staff) => staff,
+        Err(error) => {
+            tracing::error!(error = avisa_runtime::redact::error_chain(&error), "staff unavailable");
+            return app.pages.problem(503, session, "This page is unavailable for a moment: reload it.");
+        }
+    };
     let (log, tokens) = match (app.chat.store.recent(tenant, AUDIT_SHOWN).await, app.chat.store.operators(tenant).await)
     {
         (Ok(log), Ok(tokens)) => (log, tokens),
@@ -71,12 +95,17 @@ async fn page(app: &App, session: &Session, now: Timestamp, notice: Option<&str>
             admin: t.operator.admin,
         })
         .collect();
-    app.pages.page(
-        200,
-        "admin.html",
-        Some(session),
-        context! { log => Value::from(Serde(&log)), tokens => Value::from(Serde(&tokens)), notice },
-    )
+    let status = if refusal.is_some() { 422 } else { 200 };
+    let values = context! {
+        log => Value::from(Serde(&log)),
+        tokens => Value::from(Serde(&tokens)),
+        members => Value::from(Serde(&staff)),
+        roles => Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        notice,
+        refusal,
+        me => session.member.username.clone(),
+    };
+    app.pages.page(status, "admin.html", Some(session), values)
 }
 
 async fn revoke(app: &App, session: &Session, id: &str, now: Timestamp) -> Response {
@@ -89,6 +118,64 @@ async fn revoke(app: &App, session: &Session, id: &str, now: Timestamp) -> Respo
         Err(error) => {
             tracing::error!(error = avisa_runtime::redact::error_chain(&error), "revoking failed");
             app.pages.problem(503, session, "The token could not be revoked just now: try again.")
+        }
+    }
+}
+
+async fn invite(app: &App, request: &Request<'_>, session: &Session, now: Timestamp) -> Response {
+    let field = |name: &str| request.form(name).unwrap_or_default();
+    let roles =
+        Role::ALL.into_iter().filter(|role| request.form(&format!("role_{}", role.as_str())).is_some()).collect();
+    let invitation = match Invitation::new(field("username"), field("name"), field("email"), roles, field("teams")) {
+        Ok(invitation) => invitation,
+        Err(why) => return page_with(app, session, now, None, Some(&why)).await,
+    };
+    let password = temporary_password(crate::web::random_bytes::<16>());
+    match app.staff.invite(&session.member.tenant_id, &invitation, &password).await {
+        Ok(Ok(())) => {
+            let subject = format!("user {}", invitation.username);
+            audit(&app.chat.store, session, now, "invited", &subject).await;
+            let notice = format!(
+                "{} is invited. Give them their username and this temporary password, which works for 7 days: \
+                 {password}. They choose their own the first time they sign in.",
+                invitation.username
+            );
+            page(app, session, now, Some(&notice)).await
+        }
+        Ok(Err(why)) => page_with(app, session, now, None, Some(&why)).await,
+        Err(error) => {
+            tracing::error!(error = avisa_runtime::redact::error_chain(&error), "inviting failed");
+            app.pages.problem(503, session, "The invitation could not be made just now: try again.")
+        }
+    }
+}
+
+async fn enable(app: &App, session: &Session, username: &str, enabled: bool, now: Timestamp) -> Response {
+    if !enabled && username == session.member.username {
+        return page_with(app, session, now, None, Some("You cannot disable yourself: ask another administrator."))
+            .await;
+    }
+    let tenant = &session.member.tenant_id;
+    let done = match app.staff.set_enabled(tenant, username, enabled).await {
+        // A disabled member's sessions end now, not when they expire.
+        Ok(true) if !enabled => app.chat.store.end_all(tenant, username).await.map(|_| true),
+        other => other,
+    };
+    match done {
+        Ok(true) => {
+            let action = if enabled { "enabled" } else { "disabled" };
+            audit(&app.chat.store, session, now, action, &format!("user {username}")).await;
+            let notice = if enabled {
+                format!("{username} can sign in again.")
+            } else {
+                format!("{username} is disabled: signed out everywhere, and cannot sign in.")
+            };
+            page(app, session, now, Some(&notice)).await
+        }
+        Ok(false) => app.pages.problem(404, session, "Your tenant has no such member of staff."),
+        Err(error) => {
+            tracing::error!(error = avisa_runtime::redact::error_chain(&error), "changing a member failed");
+            app.pages.problem(503, session, "That could not be done just now: try again.")
         }
     }
 }

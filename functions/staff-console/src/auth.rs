@@ -5,7 +5,9 @@
 //! sign a browser into an account of its choosing.
 
 use avisa_domain::PortError;
-use avisa_domain::staff::{AuditEntry, AuditLog, Session, SessionStore, StaffSignIn};
+use avisa_domain::staff::{
+    AuditEntry, AuditLog, Session, SessionStore, SignInRefusal, SignInStep, SignedIn, StaffSignIn,
+};
 use jiff::Timestamp;
 use minijinja::context;
 
@@ -31,26 +33,62 @@ pub(crate) fn form(pages: &Pages, request: &Request<'_>, refusal: Option<(i64, &
     pages.page(status, "sign_in.html", None, context! { token, message, username }).with_cookie(cookie)
 }
 
+/// The sign-in form's token, checked against its cookie; the refusal otherwise.
+fn form_token_holds(request: &Request<'_>) -> bool {
+    match (request.form("csrf"), request.cookie(SIGN_IN_COOKIE)) {
+        (Some(sent), Some(expected)) => !sent.is_empty() && sent == expected,
+        _ => false,
+    }
+}
+
 pub(crate) async fn sign_in(app: &App, request: &Request<'_>, now: Timestamp) -> Response {
-    let (Some(sent), Some(expected)) = (request.form("csrf"), request.cookie(SIGN_IN_COOKIE)) else {
-        return form(&app.pages, request, Some((403, "This form has expired: sign in again.")));
-    };
-    if sent.is_empty() || sent != expected {
+    if !form_token_holds(request) {
         return form(&app.pages, request, Some((403, "This form has expired: sign in again.")));
     }
     let (username, password) =
-        (request.form("username").unwrap_or_default(), request.form("password").unwrap_or_default());
-    if username.trim().is_empty() || password.is_empty() {
+        (request.form("username").unwrap_or_default().trim(), request.form("password").unwrap_or_default());
+    if username.is_empty() || password.is_empty() {
         return form(&app.pages, request, Some((422, "Enter your username and your password.")));
     }
-    let signed_in = match app.sign_in.sign_in(username.trim(), password).await {
-        Ok(Ok(signed_in)) => signed_in,
+    match app.staff.sign_in(username, password).await {
+        Ok(Ok(SignInStep::SignedIn(signed_in))) => start(app, request, signed_in, now).await,
+        Ok(Ok(SignInStep::NewPassword { challenge })) => {
+            let token = request.form("csrf").unwrap_or_default();
+            let values = context! { token, username, challenge, message => "" };
+            app.pages.page(200, "new_password.html", None, values)
+        }
         Ok(Err(refusal)) => {
             tracing::info!(reason = ?refusal, "sign-in refused");
-            return form(&app.pages, request, Some((401, &refusal.to_string())));
+            form(&app.pages, request, Some((401, &refusal.to_string())))
         }
-        Err(error) => return unavailable(&app.pages, request, &error),
+        Err(error) => unavailable(&app.pages, request, &error),
+    }
+}
+
+/// An invited member's first sign-in: the password they chose instead of the temporary one.
+pub(crate) async fn first_password(app: &App, request: &Request<'_>, now: Timestamp) -> Response {
+    if !form_token_holds(request) {
+        return form(&app.pages, request, Some((403, "This form has expired: sign in again.")));
+    }
+    let field = |name| request.form(name).unwrap_or_default();
+    let (username, challenge, password) = (field("username"), field("challenge"), field("password"));
+    let again = |message: &str| {
+        let values = context! { token => field("csrf"), username, challenge, message };
+        app.pages.page(422, "new_password.html", None, values)
     };
+    if password.is_empty() || password != field("repeat") {
+        return again("The two passwords are not the same: type it twice.");
+    }
+    match app.staff.first_password(username, challenge, password).await {
+        Ok(Ok(signed_in)) => start(app, request, signed_in, now).await,
+        Ok(Err(refusal @ SignInRefusal::WeakPassword(_))) => again(&refusal.to_string()),
+        Ok(Err(refusal)) => form(&app.pages, request, Some((401, &refusal.to_string()))),
+        Err(error) => unavailable(&app.pages, request, &error),
+    }
+}
+
+/// A session for whom the sign-in service vouched, in a new cookie.
+async fn start(app: &App, request: &Request<'_>, signed_in: SignedIn, now: Timestamp) -> Response {
     let id = random_token();
     let session = Session::start(signed_in, random_token(), now);
     if let Err(error) = app.chat.store.start(&Session::digest(&id), &session).await {
@@ -59,7 +97,7 @@ pub(crate) async fn sign_in(app: &App, request: &Request<'_>, now: Timestamp) ->
     audit(&app.chat.store, &session, now, "signed_in", "console").await;
     tracing::info!(tenant_id = %session.member.tenant_id, "signed in");
     let max_age = session.ends_at.as_second() - now.as_second();
-    Response::see_other("/inbox")
+    Response::see_other("/")
         .with_cookie(request.cookie_header(SESSION_COOKIE, &id, "/", max_age))
         .with_cookie(request.cookie_header(SIGN_IN_COOKIE, "", "/sign-in", 0))
 }

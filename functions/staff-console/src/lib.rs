@@ -46,7 +46,8 @@ impl Config {
 #[derive(Debug)]
 pub struct App {
     chat: ChatAdapters,
-    sign_in: CognitoStaff,
+    /// Signs staff in, and manages them for administrators.
+    staff: CognitoStaff,
     pages: Pages,
 }
 
@@ -56,7 +57,7 @@ impl App {
         let pool = UserPool { id: config.user_pool_id.clone(), client_id: config.user_pool_client_id.clone(), region };
         Ok(Self {
             chat: ChatAdapters::new(&config.chat, sdk)?,
-            sign_in: CognitoStaff::new(sdk, pool),
+            staff: CognitoStaff::new(sdk, pool),
             pages: Pages::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
         })
     }
@@ -67,6 +68,7 @@ impl App {
             ("GET", ["static", file]) => web::asset(file),
             ("GET", ["sign-in"]) => auth::form(&self.pages, request, None),
             ("POST", ["sign-in"]) => auth::sign_in(self, request, now).await,
+            ("POST", ["sign-in", "new-password"]) => auth::first_password(self, request, now).await,
             _ => {
                 let session = match auth::session(&self.chat.store, request, now).await {
                     Ok(session) => session,
@@ -87,7 +89,12 @@ impl App {
         now: jiff::Timestamp,
     ) -> Response {
         match (request.method, request.segments().as_slice()) {
-            ("GET", [""]) => Response::see_other("/inbox"),
+            ("GET", [""]) => home(session),
+            ("GET", ["no-page"]) => self.pages.problem(
+                403,
+                session,
+                "Your roles open no page of the console yet: ask your administrator for the one you need.",
+            ),
             ("POST", ["sign-out"]) => auth::sign_out(self, request, session, now).await,
             (_, ["inbox" | "conversations", ..]) => inbox::route(self, request, session, now).await,
             (_, ["citizens"]) => citizens::route(self, request, session, now).await,
@@ -95,6 +102,16 @@ impl App {
             _ => self.pages.problem(404, session, "There is no such page in the console."),
         }
     }
+}
+
+/// Where a member lands: the first part of the console their roles open.
+fn home(session: &avisa_domain::staff::Session) -> Response {
+    use avisa_domain::staff::Area;
+    let member = &session.member;
+    let first = [(Area::Inbox, "/inbox"), (Area::Citizens, "/citizens"), (Area::Admin, "/admin")]
+        .into_iter()
+        .find(|(area, _)| member.may_open(*area));
+    Response::see_other(first.map_or("/no-page", |(_, path)| path))
 }
 
 #[async_trait::async_trait]

@@ -9,6 +9,7 @@ use crate::web::Response;
 const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("../templates/layout.html")),
     ("sign_in.html", include_str!("../templates/sign_in.html")),
+    ("new_password.html", include_str!("../templates/new_password.html")),
     ("problem.html", include_str!("../templates/problem.html")),
     ("inbox.html", include_str!("../templates/inbox.html")),
     ("inbox_rows.html", include_str!("../templates/inbox_rows.html")),

@@ -135,12 +135,17 @@ pub(crate) fn asset(file: &str) -> Response {
     Response { content_type, ..Response::html(200, body.to_owned()) }
 }
 
-/// A secret no one can guess: 32 random bytes from the operating system, in hex.
-pub(crate) fn random_token() -> String {
-    let mut bytes = [0u8; 32];
+/// `N` random bytes from the operating system.
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
     // The OS's generator failing is a broken host: nothing can be signed in safely.
     getrandom::fill(&mut bytes).expect("the operating system's random number generator is available");
-    hex::encode(bytes)
+    bytes
+}
+
+/// A secret no one can guess: 32 random bytes from the operating system, in hex.
+pub(crate) fn random_token() -> String {
+    hex::encode(random_bytes::<32>())
 }
 
 #[cfg(test)]

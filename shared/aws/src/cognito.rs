@@ -1,15 +1,27 @@
 //! Staff sign in against the template's Cognito user pool. Cognito checks the password
-//! (`USER_PASSWORD_AUTH`); the ID token it answers with is verified here — its signature against
-//! the pool's published keys, its issuer, audience (the console's app client), expiry and use —
-//! before the tenant and groups it names are believed.
+//! (`USER_PASSWORD_AUTH`, and an invited member's first one); the ID token it answers with is
+//! verified here — its signature against the pool's published keys, its issuer, audience (the
+//! console's app client), expiry and use — before the tenant and groups it names are believed.
+//! Administrators manage their tenant's members through the same pool: each call checks the
+//! member's tenant attribute, so no tenant reaches another's staff.
 
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::ids::TenantId;
-use avisa_domain::staff::{Role, SignInRefusal, SignedIn, StaffMember, StaffSignIn, TEAM_GROUP_PREFIX};
+use avisa_domain::staff::{
+    Invitation, Role, SignInRefusal, SignInStep, SignedIn, StaffAccount, StaffDirectory, StaffMember, StaffSignIn,
+    TEAM_GROUP_PREFIX,
+};
 use avisa_domain::text::Text;
+use aws_sdk_cognitoidentityprovider::operation::admin_add_user_to_group::AdminAddUserToGroupError;
+use aws_sdk_cognitoidentityprovider::operation::admin_create_user::AdminCreateUserError;
+use aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserError;
 use aws_sdk_cognitoidentityprovider::operation::initiate_auth::InitiateAuthError;
-use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
+use aws_sdk_cognitoidentityprovider::operation::respond_to_auth_challenge::RespondToAuthChallengeError;
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType, GroupType, MessageActionType,
+    UserStatusType, UserType,
+};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
@@ -156,9 +168,32 @@ fn member(claims: IdClaims) -> Result<SignedIn, SignInRefusal> {
     Ok(SignedIn { member: StaffMember { tenant_id, username: claims.username, name, roles, teams }, expires_at })
 }
 
+impl CognitoStaff {
+    /// The member the tokens of a finished sign-in vouch for.
+    async fn signed_in(
+        &self,
+        operation: &'static str,
+        tokens: Option<&AuthenticationResultType>,
+    ) -> Result<Result<SignedIn, SignInRefusal>, PortError> {
+        let (Some(id_token), Some(access_token)) =
+            (tokens.and_then(|t| t.id_token()), tokens.and_then(|t| t.access_token()))
+        else {
+            return Err(PortError::permanent(operation, "Cognito answered without an ID or access token"));
+        };
+        let (mut signed_in, named) = match self.verify(id_token).await? {
+            Ok(verified) => verified,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        if !named && let Some(name) = self.name(access_token).await? {
+            signed_in.member.name = name;
+        }
+        Ok(Ok(signed_in))
+    }
+}
+
 #[async_trait]
 impl StaffSignIn for CognitoStaff {
-    async fn sign_in(&self, username: &str, password: &str) -> Result<Result<SignedIn, SignInRefusal>, PortError> {
+    async fn sign_in(&self, username: &str, password: &str) -> Result<Result<SignInStep, SignInRefusal>, PortError> {
         const OPERATION: &str = "cognito-idp.InitiateAuth";
         let answer = self
             .client
@@ -184,28 +219,203 @@ impl StaffSignIn for CognitoStaff {
                     Some(
                         InitiateAuthError::PasswordResetRequiredException(_)
                         | InitiateAuthError::UserNotConfirmedException(_),
-                    ) => Ok(Err(SignInRefusal::NewPasswordRequired)),
+                    ) => Ok(Err(SignInRefusal::ResetRequired)),
                     _ => Err(classify(OPERATION, error)),
                 };
             }
         };
         if answer.challenge_name() == Some(&ChallengeNameType::NewPasswordRequired) {
-            return Ok(Err(SignInRefusal::NewPasswordRequired));
+            let challenge = answer.session().unwrap_or_default().to_owned();
+            return Ok(Ok(SignInStep::NewPassword { challenge }));
         }
-        let tokens = answer.authentication_result();
-        let (Some(id_token), Some(access_token)) =
-            (tokens.and_then(|t| t.id_token()), tokens.and_then(|t| t.access_token()))
-        else {
-            return Err(PortError::permanent(OPERATION, "Cognito answered without an ID or access token"));
-        };
-        let (mut signed_in, named) = match self.verify(id_token).await? {
-            Ok(verified) => verified,
-            Err(refusal) => return Ok(Err(refusal)),
-        };
-        if !named && let Some(name) = self.name(access_token).await? {
-            signed_in.member.name = name;
+        Ok(self.signed_in(OPERATION, answer.authentication_result()).await?.map(SignInStep::SignedIn))
+    }
+
+    async fn first_password(
+        &self,
+        username: &str,
+        challenge: &str,
+        new_password: &str,
+    ) -> Result<Result<SignedIn, SignInRefusal>, PortError> {
+        const OPERATION: &str = "cognito-idp.RespondToAuthChallenge";
+        let answer = self
+            .client
+            .respond_to_auth_challenge()
+            .client_id(&self.pool.client_id)
+            .challenge_name(ChallengeNameType::NewPasswordRequired)
+            .session(challenge)
+            .challenge_responses("USERNAME", username)
+            .challenge_responses("NEW_PASSWORD", new_password)
+            .send()
+            .await;
+        match answer {
+            Ok(answer) => self.signed_in(OPERATION, answer.authentication_result()).await,
+            Err(error) => match error.as_service_error() {
+                Some(RespondToAuthChallengeError::InvalidPasswordException(e)) => {
+                    Ok(Err(SignInRefusal::WeakPassword(e.message().unwrap_or("too weak").to_owned())))
+                }
+                Some(
+                    RespondToAuthChallengeError::NotAuthorizedException(_)
+                    | RespondToAuthChallengeError::ExpiredCodeException(_)
+                    | RespondToAuthChallengeError::CodeMismatchException(_),
+                ) => Ok(Err(SignInRefusal::ChallengeExpired)),
+                _ => Err(classify(OPERATION, error)),
+            },
         }
-        Ok(Ok(signed_in))
+    }
+}
+
+fn attribute<'a>(attributes: &'a [AttributeType], name: &str) -> Option<&'a str> {
+    attributes.iter().find(|a| a.name() == name).and_then(AttributeType::value)
+}
+
+#[async_trait]
+impl StaffDirectory for CognitoStaff {
+    async fn members(&self, tenant_id: &TenantId) -> Result<Vec<StaffAccount>, PortError> {
+        const OPERATION: &str = "cognito-idp.ListUsers";
+        // Custom attributes cannot filter a listing: the pool's users are read and sorted here.
+        let users: Vec<UserType> = self
+            .client
+            .list_users()
+            .user_pool_id(&self.pool.id)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(|e| classify(OPERATION, e))?;
+        let mut members = Vec::new();
+        for user in users.iter().filter(|u| attribute(u.attributes(), TENANT_ATTRIBUTE) == Some(tenant_id.as_str())) {
+            let username = user.username().unwrap_or_default();
+            let groups = self
+                .client
+                .admin_list_groups_for_user()
+                .user_pool_id(&self.pool.id)
+                .username(username)
+                .send()
+                .await
+                .map_err(|e| classify("cognito-idp.AdminListGroupsForUser", e))?;
+            let names: Vec<&str> = groups.groups().iter().filter_map(GroupType::group_name).collect();
+            members.push(StaffAccount {
+                username: username.to_owned(),
+                name: attribute(user.attributes(), "name").unwrap_or(username).to_owned(),
+                email: attribute(user.attributes(), "email").map(str::to_owned),
+                roles: names.iter().filter_map(|g| Role::from_group(g)).collect(),
+                teams: names.iter().filter_map(|g| g.strip_prefix(TEAM_GROUP_PREFIX)).map(str::to_owned).collect(),
+                enabled: user.enabled(),
+                invited: user.user_status() == Some(&UserStatusType::ForceChangePassword),
+            });
+        }
+        members.sort_by(|a, b| a.username.cmp(&b.username));
+        Ok(members)
+    }
+
+    async fn invite(
+        &self,
+        tenant_id: &TenantId,
+        invitation: &Invitation,
+        temporary_password: &str,
+    ) -> Result<Result<(), String>, PortError> {
+        const OPERATION: &str = "cognito-idp.AdminCreateUser";
+        let text = |name: &str, value: &str| AttributeType::builder().name(name).value(value).build();
+        let mut attributes = vec![text(TENANT_ATTRIBUTE, tenant_id.as_str()), text("name", invitation.name.as_str())];
+        if let Some(email) = &invitation.email {
+            attributes.push(text("email", email.as_str()));
+        }
+        let attributes: Vec<AttributeType> =
+            attributes.into_iter().collect::<Result<_, _>>().map_err(|e| PortError::permanent(OPERATION, e))?;
+        let created = self
+            .client
+            .admin_create_user()
+            .user_pool_id(&self.pool.id)
+            .username(&invitation.username)
+            .set_user_attributes(Some(attributes))
+            .temporary_password(temporary_password)
+            // The administrator hands the temporary password over; Cognito sends nothing.
+            .message_action(MessageActionType::Suppress)
+            .send()
+            .await;
+        if let Err(error) = created {
+            return match error.as_service_error() {
+                Some(AdminCreateUserError::UsernameExistsException(_)) => {
+                    Ok(Err(format!("{} is taken: choose another username.", invitation.username)))
+                }
+                _ => Err(classify(OPERATION, error)),
+            };
+        }
+        let roles = invitation.roles.iter().map(|r| r.as_str().to_owned());
+        let teams = invitation.teams.iter().map(|t| format!("{TEAM_GROUP_PREFIX}{t}"));
+        for group in roles.chain(teams) {
+            self.join(&invitation.username, &group).await?;
+        }
+        Ok(Ok(()))
+    }
+
+    async fn set_enabled(&self, tenant_id: &TenantId, username: &str, enabled: bool) -> Result<bool, PortError> {
+        let user = self.client.admin_get_user().user_pool_id(&self.pool.id).username(username).send().await;
+        let user = match user {
+            Ok(user) => user,
+            Err(error) if matches!(error.as_service_error(), Some(AdminGetUserError::UserNotFoundException(_))) => {
+                return Ok(false);
+            }
+            Err(error) => return Err(classify("cognito-idp.AdminGetUser", error)),
+        };
+        if attribute(user.user_attributes(), TENANT_ATTRIBUTE) != Some(tenant_id.as_str()) {
+            return Ok(false);
+        }
+        if enabled {
+            self.client
+                .admin_enable_user()
+                .user_pool_id(&self.pool.id)
+                .username(username)
+                .send()
+                .await
+                .map_err(|e| classify("cognito-idp.AdminEnableUser", e))?;
+        } else {
+            self.client
+                .admin_disable_user()
+                .user_pool_id(&self.pool.id)
+                .username(username)
+                .send()
+                .await
+                .map_err(|e| classify("cognito-idp.AdminDisableUser", e))?;
+        }
+        Ok(true)
+    }
+}
+
+impl CognitoStaff {
+    /// Adds the user to a group; a team's group is created the first time a member joins it.
+    async fn join(&self, username: &str, group: &str) -> Result<(), PortError> {
+        const OPERATION: &str = "cognito-idp.AdminAddUserToGroup";
+        let add = || {
+            self.client
+                .admin_add_user_to_group()
+                .user_pool_id(&self.pool.id)
+                .username(username)
+                .group_name(group)
+                .send()
+        };
+        match add().await {
+            Ok(_) => Ok(()),
+            Err(error)
+                if group.starts_with(TEAM_GROUP_PREFIX)
+                    && matches!(
+                        error.as_service_error(),
+                        Some(AdminAddUserToGroupError::ResourceNotFoundException(_))
+                    ) =>
+            {
+                self.client
+                    .create_group()
+                    .user_pool_id(&self.pool.id)
+                    .group_name(group)
+                    .send()
+                    .await
+                    .map_err(|e| classify("cognito-idp.CreateGroup", e))?;
+                add().await.map(drop).map_err(|e| classify(OPERATION, e))
+            }
+            Err(error) => Err(classify(OPERATION, error)),
+        }
     }
 }
 

@@ -172,6 +172,10 @@ pub fn understand(method: &str, path: &str, query: &str, headers: &http::HeaderM
             one(format!("s3:{action}"), resource)
         }
         "scheduler" => scheduler(method, path, query, &json),
+        "cognito-idp" => {
+            let pool = json["UserPoolId"].as_str().unwrap_or("*");
+            one(format!("cognito-idp:{operation}"), format!("arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{pool}"))
+        }
         "secretsmanager" => {
             one(format!("secretsmanager:{operation}"), json["SecretId"].as_str().unwrap_or("*").to_owned())
         }

@@ -13,6 +13,10 @@ fn session_pk(digest: &str) -> String {
     format!("SESSION#{digest}")
 }
 
+fn member_sessions(tenant_id: &TenantId) -> String {
+    format!("T#{tenant_id}#SESSIONS")
+}
+
 fn audit_pk(tenant_id: &TenantId) -> String {
     format!("T#{tenant_id}#AUDIT")
 }
@@ -24,13 +28,38 @@ const AUDIT_KEPT_SECONDS: i64 = 2 * 366 * 24 * 3600;
 impl SessionStore for DynamoStore {
     async fn start(&self, digest: &str, session: &Session) -> Result<(), PortError> {
         const OPERATION: &str = "dynamodb.PutItem(session)";
-        let mut item = to_item(OPERATION, session, &[("pk", session_pk(digest)), ("sk", "SESSION".to_owned())])?;
+        // Listed per member, so that disabling them ends every session they have.
+        let listed = [
+            ("pk", session_pk(digest)),
+            ("sk", "SESSION".to_owned()),
+            ("gsi3pk", member_sessions(&session.member.tenant_id)),
+            ("gsi3sk", format!("{}#{digest}", session.member.username)),
+        ];
+        let mut item = to_item(OPERATION, session, &listed)?;
         item.insert("expires_at".to_owned(), n(session.ends_at.as_second()));
         self.put(OPERATION, item).await
     }
 
     async fn session(&self, digest: &str) -> Result<Option<Session>, PortError> {
         self.get("dynamodb.GetItem(session)", &session_pk(digest), "SESSION").await
+    }
+
+    async fn end_all(&self, tenant_id: &TenantId, username: &str) -> Result<usize, PortError> {
+        const OPERATION: &str = "dynamodb.Query(sessions of a member)";
+        let query = self
+            .query()
+            .index_name("gsi3")
+            .key_condition_expression("gsi3pk = :pk AND begins_with(gsi3sk, :member)")
+            .expression_attribute_values(":pk", s(member_sessions(tenant_id)))
+            .expression_attribute_values(":member", s(format!("{username}#")));
+        let sessions = Self::query_all(OPERATION, query).await?;
+        for item in &sessions {
+            let digest = item.get("gsi3sk").and_then(|v| v.as_s().ok()).and_then(|k| k.rsplit('#').next());
+            if let Some(digest) = digest {
+                self.end(digest).await?;
+            }
+        }
+        Ok(sessions.len())
     }
 
     async fn end(&self, digest: &str) -> Result<(), PortError> {

@@ -4,9 +4,11 @@
 
 mod audit;
 pub mod citizen;
+mod directory;
 mod roles;
 mod session;
 
 pub use audit::{AuditEntry, AuditLog};
+pub use directory::{Invitation, StaffAccount, StaffDirectory, temporary_password};
 pub use roles::{Area, Role, StaffMember, TEAM_GROUP_PREFIX};
-pub use session::{SESSION_HOURS, Session, SessionStore, SignInRefusal, SignedIn, StaffSignIn};
+pub use session::{SESSION_HOURS, Session, SessionStore, SignInRefusal, SignInStep, SignedIn, StaffSignIn};

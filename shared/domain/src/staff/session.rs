@@ -49,6 +49,8 @@ pub trait SessionStore: Send + Sync {
     async fn start(&self, digest: &str, session: &Session) -> Result<(), PortError>;
     async fn session(&self, digest: &str) -> Result<Option<Session>, PortError>;
     async fn end(&self, digest: &str) -> Result<(), PortError>;
+    /// Ends every session of a member (disabled by an administrator).
+    async fn end_all(&self, tenant_id: &crate::ids::TenantId, username: &str) -> Result<usize, PortError>;
 }
 
 /// What the sign-in service vouched for.
@@ -67,17 +69,42 @@ pub enum SignInRefusal {
     WrongCredentials,
     #[error("This account is disabled: ask your administrator.")]
     Disabled,
-    #[error("This account must set a new password first: ask your administrator for a new invitation.")]
-    NewPasswordRequired,
+    /// Cognito wants the password reset (an administrator asked for it).
+    #[error("This account's password must be reset: ask your administrator.")]
+    ResetRequired,
+    /// A first password Cognito's policy refuses, in its words.
+    #[error("Choose another password: {0}")]
+    WeakPassword(String),
+    /// The first-sign-in form was left open too long (Cognito's challenge lasts minutes).
+    #[error("This form has expired: sign in again with your temporary password.")]
+    ChallengeExpired,
     /// Signed in, but not as a tenant's staff (no tenant, or no role).
     #[error("This account is not set up for the console: {0}. Ask your administrator.")]
     NotStaff(&'static str),
 }
 
+/// Where a sign-in got to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInStep {
+    SignedIn(SignedIn),
+    /// Invited with a temporary password: they choose their own before anything else.
+    NewPassword {
+        /// What the sign-in service needs back with the new password (valid for minutes).
+        challenge: String,
+    },
+}
+
 #[async_trait]
 pub trait StaffSignIn: Send + Sync {
     /// The outer error is the service failing; the inner one, the person refused.
-    async fn sign_in(&self, username: &str, password: &str) -> Result<Result<SignedIn, SignInRefusal>, PortError>;
+    async fn sign_in(&self, username: &str, password: &str) -> Result<Result<SignInStep, SignInRefusal>, PortError>;
+    /// Sets an invited member's own password, answering [`SignInStep::NewPassword`].
+    async fn first_password(
+        &self,
+        username: &str,
+        challenge: &str,
+        new_password: &str,
+    ) -> Result<Result<SignedIn, SignInRefusal>, PortError>;
 }
 
 #[cfg(test)]
