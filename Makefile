@@ -17,6 +17,8 @@ demo: venv
 
 ## test: formatting, clippy, unit + end-to-end tests (against moto, each call checked against the
 ## template's roles), the grants no call used, template checks, the HTTP API document validated
+# A fresh clone builds everything once: incremental compilation's caches would only cost time.
+test: export CARGO_INCREMENTAL ?= 0
 test: venv browser lint
 	rm -rf target/avisa-calls
 	# the function binaries, which the every-sample test runs over a Lambda Runtime API (built with

@@ -376,3 +376,35 @@ async fn an_administrator_invites_a_member_who_sets_their_password_and_disables_
     assert!(browser.url().await.unwrap().ends_with("/inbox"));
     assert_eq!(console.line.stack.violations(), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn an_agent_answers_from_a_canned_reply_with_the_names_filled_in() {
+    let console = Console::start().await;
+    let browser = &console.browser;
+    // GIVEN an administrator who keeps a canned reply (after a typo in a placeholder)
+    console.sign_in("montse", PASSWORD).await;
+    browser.goto(&console.at("/admin")).await.unwrap();
+    browser.execute("document.querySelectorAll('details').forEach(d => d.open = true)").await.unwrap();
+    browser.type_into("#canned-title", "Greeting").await.unwrap();
+    browser.type_into("#canned-text", "Hola {ciutada}").await.unwrap();
+    browser.follow("#add-canned button").await.unwrap();
+    assert!(browser.text("#refusal p").await.unwrap().contains("{ciutada} is not a placeholder"));
+    browser.execute("document.querySelectorAll('details').forEach(d => d.open = true)").await.unwrap();
+    browser.type_into("#canned-title", "Greeting").await.unwrap();
+    browser.type_into("#canned-text", "Hola {citizen}, sóc {agent}. En què us puc ajudar?").await.unwrap();
+    browser.follow("#add-canned button").await.unwrap();
+    assert!(browser.text("#canned").await.unwrap().contains("Greeting"));
+    // WHEN a citizen waits, and the administrator (an agent too) takes her and picks the reply
+    console.line.flow("agent", 3).await;
+    browser.goto(&console.at(&format!("/conversations/{CITIZEN}"))).await.unwrap();
+    browser.follow(&format!("form[action='/conversations/{CITIZEN}/take'] button")).await.unwrap();
+    browser.follow("form.canned button").await.unwrap();
+    // THEN the reply is written for her, from Montse, and sent as written
+    let draft = browser.execute("return document.querySelector('#text').value").await.unwrap();
+    assert_eq!(draft, "Hola Maria Puig, sóc Montse. En què us puc ajudar?");
+    browser.screenshot("canned-reply").await.unwrap();
+    browser.follow(&format!("form[action='/conversations/{CITIZEN}/reply'] button")).await.unwrap();
+    console.line.deliver().await;
+    assert_eq!(texts(&console.line.sent).last().unwrap(), "Hola Maria Puig, sóc Montse. En què us puc ajudar?");
+    assert_eq!(console.line.stack.violations(), Vec::<String>::new());
+}

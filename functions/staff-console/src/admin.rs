@@ -3,7 +3,8 @@
 //! log of what the tenant's staff did.
 
 use avisa_domain::staff::{
-    Area, AuditLog, Invitation, Role, Session, SessionStore, StaffDirectory, temporary_password,
+    Area, AuditLog, CannedReplies, CannedReply, Invitation, Role, Session, SessionStore, StaffDirectory,
+    temporary_password,
 };
 use jiff::Timestamp;
 use minijinja::value::Serde;
@@ -42,6 +43,8 @@ pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, n
         ("GET", ["admin"]) => page(app, session, now, None).await,
         ("POST", ["admin", "tokens", id, "revoke"]) => revoke(app, session, id, now).await,
         ("POST", ["admin", "staff"]) => invite(app, request, session, now).await,
+        ("POST", ["admin", "canned"]) => keep_canned(app, request, session, now).await,
+        ("POST", ["admin", "canned", id, "remove"]) => remove_canned(app, session, id, now).await,
         ("POST", ["admin", "staff", username, action @ ("disable" | "enable")]) => {
             enable(app, session, username, *action == "enable", now).await
         }
@@ -65,6 +68,13 @@ async fn page_with(
         Ok(staff) => staff,
         Err(error) => {
             tracing::error!(error = avisa_runtime::redact::error_chain(&error), "staff unavailable");
+            return app.pages.problem(503, session, "This page is unavailable for a moment: reload it.");
+        }
+    };
+    let canned = match app.chat.store.canned_replies(tenant).await {
+        Ok(canned) => canned,
+        Err(error) => {
+            tracing::error!(error = avisa_runtime::redact::error_chain(&error), "canned replies unavailable");
             return app.pages.problem(503, session, "This page is unavailable for a moment: reload it.");
         }
     };
@@ -100,6 +110,7 @@ async fn page_with(
         log => Value::from(Serde(&log)),
         tokens => Value::from(Serde(&tokens)),
         members => Value::from(Serde(&staff)),
+        canned => Value::from(Serde(&canned)),
         roles => Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         notice,
         refusal,
@@ -176,6 +187,37 @@ async fn enable(app: &App, session: &Session, username: &str, enabled: bool, now
         Err(error) => {
             tracing::error!(error = avisa_runtime::redact::error_chain(&error), "changing a member failed");
             app.pages.problem(503, session, "That could not be done just now: try again.")
+        }
+    }
+}
+
+async fn keep_canned(app: &App, request: &Request<'_>, session: &Session, now: Timestamp) -> Response {
+    let field = |name: &str| request.form(name).unwrap_or_default();
+    let reply = match CannedReply::new(crate::web::random_token()[..12].to_owned(), field("title"), field("text")) {
+        Ok(reply) => reply,
+        Err(why) => return page_with(app, session, now, None, Some(&why)).await,
+    };
+    match app.chat.store.keep_canned_reply(&session.member.tenant_id, &reply).await {
+        Ok(()) => {
+            audit(&app.chat.store, session, now, "kept_canned_reply", &format!("canned reply {}", reply.id)).await;
+            page(app, session, now, Some(&format!("Agents can now start from \"{}\".", reply.title.as_str()))).await
+        }
+        Err(error) => {
+            tracing::error!(error = avisa_runtime::redact::error_chain(&error), "keeping a canned reply failed");
+            app.pages.problem(503, session, "The reply could not be kept just now: try again.")
+        }
+    }
+}
+
+async fn remove_canned(app: &App, session: &Session, id: &str, now: Timestamp) -> Response {
+    match app.chat.store.remove_canned_reply(&session.member.tenant_id, id).await {
+        Ok(()) => {
+            audit(&app.chat.store, session, now, "removed_canned_reply", &format!("canned reply {id}")).await;
+            page(app, session, now, Some("The canned reply is removed.")).await
+        }
+        Err(error) => {
+            tracing::error!(error = avisa_runtime::redact::error_chain(&error), "removing a canned reply failed");
+            app.pages.problem(503, session, "The reply could not be removed just now: try again.")
         }
     }
 }

@@ -6,7 +6,7 @@ use avisa_domain::chat::{ChatLine, Conversation, StaffAction, State, conversatio
 use avisa_domain::contact::PhoneE164;
 use avisa_domain::notice::NoticeKind;
 use avisa_domain::ports::TenantDirectory;
-use avisa_domain::staff::{Area, Session};
+use avisa_domain::staff::{Area, CannedReplies, Session};
 use avisa_domain::tenant::TenantSettings;
 use avisa_domain::text::Text;
 use jiff::Timestamp;
@@ -155,7 +155,10 @@ pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, n
     let result = match (request.method, request.segments().as_slice()) {
         ("GET", ["inbox"]) => inbox(app, &line, request, session).await,
         ("GET", ["inbox", "live"]) => live(app, &line, request, session).await,
-        ("GET", ["conversations", number]) => conversation(app, &line, session, number, now, None).await,
+        ("GET", ["conversations", number]) => {
+            let page = Page { notice: None, canned: request.query("canned") };
+            conversation(app, &line, session, number, now, page).await
+        }
         ("POST", ["conversations", number, action]) => act(app, &line, request, session, number, action, now).await,
         _ => return app.pages.problem(404, session, "There is no such page in the chat inbox."),
     };
@@ -239,14 +242,24 @@ struct Line {
     text: String,
 }
 
+/// What a conversation's page says besides the conversation.
+#[derive(Debug, Default, Clone, Copy)]
+struct Page<'a> {
+    /// Why the last form did nothing.
+    notice: Option<&'a str>,
+    /// The canned reply the agent chose, to write from.
+    canned: Option<&'a str>,
+}
+
 async fn conversation(
     app: &App,
     line: &ChatLine<'_>,
     session: &Session,
     number: &str,
     now: Timestamp,
-    notice: Option<&str>,
+    page: Page<'_>,
 ) -> Result<Response, Error> {
+    let Page { notice, canned } = page;
     let tenant = &session.member.tenant_id;
     let Some(conversation) = line.conversation(tenant, &phone(number)?).await? else {
         return Ok(app.pages.problem(404, session, "There is no conversation with this number."));
@@ -293,6 +306,13 @@ async fn conversation(
         _ => ("With the menu bot".to_owned(), false, false),
     };
     let row = row(&conversation, &named);
+    // The agent's canned replies, and the one chosen filled in for this citizen.
+    let canned_replies = if mine { app.chat.store.canned_replies(tenant).await? } else { Vec::new() };
+    let citizen = conversation.name.as_ref().map_or("", |n| n.as_str());
+    let draft = canned
+        .and_then(|id| canned_replies.iter().find(|r| r.id == id))
+        .map(|reply| reply.fill(citizen, session.member.name.as_str()))
+        .unwrap_or_default();
     let values = context! {
         conversation => Value::from(Serde(&row)),
         state,
@@ -305,8 +325,22 @@ async fn conversation(
         follow_up,
         notice,
         form_key => random_token(),
+        canned_replies => Value::from(Serde(&canned_replies)),
+        draft,
     };
     Ok(app.pages.page(200, "conversation.html", Some(session), values))
+}
+
+/// The conversation again, with why the form did nothing.
+async fn told(
+    app: &App,
+    line: &ChatLine<'_>,
+    session: &Session,
+    number: &str,
+    now: Timestamp,
+    notice: &str,
+) -> Result<Response, Error> {
+    conversation(app, line, session, number, now, Page { notice: Some(notice), canned: None }).await
 }
 
 async fn act(
@@ -323,7 +357,7 @@ async fn act(
     if action == "note" {
         let text = request.form("note").unwrap_or_default().trim();
         if text.is_empty() {
-            return conversation(app, line, session, number, now, Some("Write the note before saving it.")).await;
+            return told(app, line, session, number, now, "Write the note before saving it.").await;
         }
         let note = Text::<2000>::parse(text).map_err(|e| {
             Error::rejected(avisa_domain::error::RejectionCode::InvalidField, format!("This note cannot be kept: {e}."))
@@ -340,7 +374,7 @@ async fn act(
         "reply" => {
             let text = request.form("text").unwrap_or_default().trim();
             if text.is_empty() {
-                return conversation(app, line, session, number, now, Some("Write a reply before sending it.")).await;
+                return told(app, line, session, number, now, "Write a reply before sending it.").await;
             }
             reply = Text::<4096>::parse(text).map_err(|e| {
                 Error::rejected(

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::ids::TenantId;
-use avisa_domain::staff::{AuditEntry, AuditLog, Session, SessionStore};
+use avisa_domain::staff::{AuditEntry, AuditLog, CannedReplies, CannedReply, Session, SessionStore};
 
 use super::{DynamoStore, n, s, to_item};
 use crate::error::classify;
@@ -98,5 +98,45 @@ impl AuditLog for DynamoStore {
             .await
             .map_err(|e| classify(OPERATION, e))?;
         output.items.unwrap_or_default().into_iter().map(|item| super::from_item(OPERATION, item)).collect()
+    }
+}
+
+fn canned_pk(tenant_id: &TenantId) -> String {
+    format!("T#{tenant_id}#CANNED")
+}
+
+#[async_trait]
+impl CannedReplies for DynamoStore {
+    async fn canned_replies(&self, tenant_id: &TenantId) -> Result<Vec<CannedReply>, PortError> {
+        const OPERATION: &str = "dynamodb.Query(canned replies)";
+        let query = self
+            .query()
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(canned_pk(tenant_id)));
+        let mut replies: Vec<CannedReply> = Self::query_all(OPERATION, query)
+            .await?
+            .into_iter()
+            .map(|item| super::from_item(OPERATION, item))
+            .collect::<Result<_, _>>()?;
+        replies.sort_by(|a, b| a.title.as_str().cmp(b.title.as_str()));
+        Ok(replies)
+    }
+
+    async fn keep_canned_reply(&self, tenant_id: &TenantId, reply: &CannedReply) -> Result<(), PortError> {
+        const OPERATION: &str = "dynamodb.PutItem(canned reply)";
+        let item = to_item(OPERATION, reply, &[("pk", canned_pk(tenant_id)), ("sk", reply.id.clone())])?;
+        self.put(OPERATION, item).await
+    }
+
+    async fn remove_canned_reply(&self, tenant_id: &TenantId, id: &str) -> Result<(), PortError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(canned_pk(tenant_id)))
+            .key("sk", s(id))
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb.DeleteItem(canned reply)", e))?;
+        Ok(())
     }
 }
