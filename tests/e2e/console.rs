@@ -374,6 +374,16 @@ async fn an_administrator_invites_a_member_who_sets_their_password_and_disables_
     assert!(browser.text("#sign-in-error").await.unwrap().contains("not right"));
     console.sign_in("anna.soler", "Anna-own-password-2026").await;
     assert!(browser.url().await.unwrap().ends_with("/inbox"));
+    console.sign_out().await;
+
+    // WHEN the administrator enables Jordi again THEN his password opens the console again
+    console.sign_in("montse", PASSWORD).await;
+    browser.goto(&console.at("/admin")).await.unwrap();
+    browser.follow("form[action='/admin/staff/jordi/enable'] button").await.unwrap();
+    assert!(browser.text("#notice").await.unwrap().contains("jordi can sign in again"));
+    console.sign_out().await;
+    console.sign_in("jordi", PASSWORD).await;
+    assert!(browser.url().await.unwrap().ends_with("/inbox"));
     assert_eq!(console.line.stack.violations(), Vec::<String>::new());
 }
 
