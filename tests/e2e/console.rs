@@ -143,6 +143,32 @@ async fn a_citizen_handed_to_a_team_waits_in_that_teams_queue() {
     console.sign_in("jordi", PASSWORD).await;
     let rows = browser.text("#rows").await.unwrap();
     assert!(rows.contains("Joan Soler") && rows.contains("Maria Puig"), "{rows}");
+
+    // WHEN Jordi takes Maria and hands her to Pere THEN she is told who answers now
+    browser.goto(&console.at(&format!("/conversations/{CITIZEN}"))).await.unwrap();
+    browser.follow(&format!("form[action='/conversations/{CITIZEN}/take'] button")).await.unwrap();
+    browser.follow("#transfer").await.unwrap();
+    browser.screenshot("transfer").await.unwrap();
+    browser.execute("document.querySelector('#colleague').value = 'pere'").await.unwrap();
+    browser.follow("#to-colleague button").await.unwrap();
+    assert_eq!(browser.text("#state").await.unwrap(), "With pere");
+    console.line.deliver().await;
+    assert_eq!(texts(&console.line.sent).last().unwrap(), "Hola, Maria Puig! Sóc pere i us atendré ara.");
+    console.sign_out().await;
+    // WHEN Pere hands her on to the business centre THEN she waits in its queue, and is told so
+    console.sign_in("pere", PASSWORD).await;
+    browser.goto(&console.at("/inbox?view=mine")).await.unwrap();
+    assert!(browser.text("#rows").await.unwrap().contains("Maria Puig"));
+    browser.follow("#rows a").await.unwrap();
+    browser.follow("#transfer").await.unwrap();
+    browser.execute("document.querySelector('#team').value = 'business'").await.unwrap();
+    browser.follow("#to-team button").await.unwrap();
+    assert!(browser.text("#state").await.unwrap().starts_with("Waiting for a person"));
+    console.line.deliver().await;
+    assert!(texts(&console.line.sent).last().unwrap().starts_with("Seguiu a la cua"));
+    browser.goto(&console.at("/inbox")).await.unwrap();
+    let rows = browser.text("#rows").await.unwrap();
+    assert!(rows.contains("Maria Puig") && rows.contains("Centre d'empreses"), "{rows}");
     assert_eq!(console.line.stack.violations(), Vec::<String>::new());
 }
 

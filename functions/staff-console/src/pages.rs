@@ -16,6 +16,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("conversation.html", include_str!("../templates/conversation.html")),
     ("admin.html", include_str!("../templates/admin.html")),
     ("citizen.html", include_str!("../templates/citizen.html")),
+    ("transfer.html", include_str!("../templates/transfer.html")),
 ];
 
 #[derive(Debug)]

@@ -5,7 +5,7 @@
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 
-use super::machine::{self, Billing, Context, Event, State, Step};
+use super::machine::{self, Billing, Context, Event, Handover, State, Step};
 use super::records;
 use super::settings::ChatSettings;
 use super::{Answered, Conversation, Inbound, refused, reply_notice};
@@ -97,6 +97,7 @@ pub enum StaffAction<'a> {
     Take,
     Reply(&'a str),
     Resolve,
+    Transfer(Handover<'a>),
 }
 
 impl ChatLine<'_> {

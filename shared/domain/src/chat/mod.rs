@@ -20,7 +20,7 @@ mod staff;
 pub mod webhook;
 
 pub use line::{ChatLine, Citizens, Filings, Received, Replies, StaffAction};
-pub use machine::{Effect, ListOf, Reply, State};
+pub use machine::{Effect, Handover, ListOf, Reply, State};
 pub use ratings::{Average, Rating, RatingSummary, Score, conversation_digest};
 pub use records::{
     Appointment, AppointmentStatus, Incident, IncidentLocation, IncidentStatus, IncidentUpdate, Photo, PhotoCopy,

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::machine::{self, Billing, Event};
+use super::machine::{self, Billing, Event, Handover};
 use super::records::{Appointment, AppointmentStatus, Incident, IncidentStatus, IncidentUpdate};
 use super::{ChatLine, Conversation, StaffAction, refused};
 use crate::contact::PhoneE164;
@@ -41,11 +41,15 @@ impl ChatLine<'_> {
             StaffAction::Take => Event::AgentTakes { agent },
             StaffAction::Reply(text) => Event::AgentReplies { agent, text },
             StaffAction::Resolve => Event::AgentResolves { agent },
+            StaffAction::Transfer(to) => Event::AgentTransfers { agent, to },
         };
         let step = machine::step(&conversation.state, &event, &ctx)
             .map_err(|not_now| refused(RejectionCode::InvalidTransition, not_now.0))?;
-        if matches!(action, StaffAction::Take) {
-            conversation.agent = Text::parse(agent).ok();
+        match action {
+            StaffAction::Take => conversation.agent = Text::parse(agent).ok(),
+            StaffAction::Transfer(Handover::Colleague(colleague)) => conversation.agent = Text::parse(colleague).ok(),
+            StaffAction::Transfer(Handover::Team(_)) => conversation.agent = None,
+            StaffAction::Reply(_) | StaffAction::Resolve => {}
         }
         let follow_up = !conversation.in_window(ctx.now);
         self.apply(&mut conversation, step, &cause, &ctx, &settings, (agent, follow_up)).await?;

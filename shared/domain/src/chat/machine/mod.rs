@@ -193,10 +193,34 @@ pub enum Effect {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event<'a> {
     Said(&'a Said),
-    Timer { asked_at: Timestamp, stage: NoReply },
-    AgentTakes { agent: &'a str },
-    AgentReplies { agent: &'a str, text: &'a str },
-    AgentResolves { agent: &'a str },
+    Timer {
+        asked_at: Timestamp,
+        stage: NoReply,
+    },
+    AgentTakes {
+        agent: &'a str,
+    },
+    AgentReplies {
+        agent: &'a str,
+        text: &'a str,
+    },
+    AgentResolves {
+        agent: &'a str,
+    },
+    /// The agent hands the conversation on.
+    AgentTransfers {
+        agent: &'a str,
+        to: Handover<'a>,
+    },
+}
+
+/// Whom an agent hands a conversation to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handover<'a> {
+    /// Back to a team's queue (a menu service that hands citizens to a person).
+    Team(&'a str),
+    /// Straight to a colleague, by the name the citizen will be told.
+    Colleague(&'a str),
 }
 
 /// A known customer's bills, loaded when the citizen asks for them.

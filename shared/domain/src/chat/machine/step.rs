@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::citizen::citizen;
-use super::{Context, Effect, Event, NotNow, Reply, State, Step, ask_rating, say, say_with};
+use super::{Context, Effect, Event, Handover, NotNow, Reply, State, Step, ask_rating, say, say_with};
 use crate::queues::NoReply;
 
 /// One transition. Staff events on a conversation that is not theirs are refused.
@@ -36,6 +36,30 @@ pub fn step(state: &State, event: &Event<'_>, ctx: &Context<'_>) -> Result<Step,
             State::WithAgent { agent: holder, replied_at, .. } if holder == agent => {
                 let cancel = replied_at.map(|at| Effect::CancelTimers { asked_at: at, stages: NoReply::AGENT });
                 Ok(ask_rating(holder, "resolved", ctx).with(cancel.into_iter().collect()))
+            }
+            other => Err(NotNow(format!("the conversation is {}, not with {agent}", other.name()))),
+        },
+        // The citizen's silence timers were the agent's: they go with them.
+        Event::AgentTransfers { agent, to } => match state {
+            State::WithAgent { agent: holder, replied_at, .. } if holder == agent => {
+                let mut effects: Vec<Effect> = replied_at
+                    .map(|at| Effect::CancelTimers { asked_at: at, stages: NoReply::AGENT })
+                    .into_iter()
+                    .collect();
+                match to {
+                    Handover::Team(team) => {
+                        effects.push(Effect::SetTeam((*team).to_owned()));
+                        let waiting = State::WaitingForAgent { since: ctx.now };
+                        Ok(Step::to(waiting, vec![say("still_waiting")]).with(effects))
+                    }
+                    Handover::Colleague(colleague) if colleague == agent => {
+                        Err(NotNow(format!("the conversation is with {agent} already")))
+                    }
+                    Handover::Colleague(colleague) => {
+                        let with = State::WithAgent { agent: (*colleague).to_owned(), replied_at: None, nudged: false };
+                        Ok(Step::to(with, vec![say_with("agent_joined", json!({ "agent": colleague }))]).with(effects))
+                    }
+                }
             }
             other => Err(NotNow(format!("the conversation is {}, not with {agent}", other.name()))),
         },

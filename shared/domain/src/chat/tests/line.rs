@@ -160,6 +160,38 @@ async fn talking_to_a_person_asks_the_name_then_hands_off_and_the_agent_is_named
 }
 
 #[tokio::test]
+async fn an_agent_hands_a_conversation_to_a_colleague_or_back_to_a_teams_queue() {
+    // GIVEN a citizen Jordi is answering, after he replied (her silence timers running)
+    let f = line_fakes().await;
+    let line = f.chat_line();
+    line.receive(&inbound("wamid.1", CITIZEN, text("hola"))).await.unwrap();
+    line.receive(&inbound("wamid.2", CITIZEN, choose("agent"))).await.unwrap();
+    line.receive(&inbound("wamid.3", CITIZEN, text("Maria Puig"))).await.unwrap();
+    let (tenant, phone) = (fakes::tenant(), PhoneE164::parse(CITIZEN).unwrap());
+    line.staff(&tenant, &phone, "Jordi", StaffAction::Take, None).await.unwrap();
+    line.staff(&tenant, &phone, "Jordi", StaffAction::Reply("Un moment"), None).await.unwrap();
+    assert!(!f.chat_timers.scheduled().is_empty());
+    // WHEN he hands it to Montse THEN she has it, the citizen is told who, his timers are gone
+    let to_montse = StaffAction::Transfer(Handover::Colleague("Montse"));
+    let handed = line.staff(&tenant, &phone, "Jordi", to_montse, None).await.unwrap();
+    assert_eq!(handed.agent.as_ref().unwrap().as_str(), "Montse");
+    assert!(matches!(&handed.state, State::WithAgent { agent, .. } if agent == "Montse"));
+    assert!(f.chat_timers.scheduled().is_empty(), "Jordi's silence timers are cancelled");
+    let refused = line.staff(&tenant, &phone, "Jordi", StaffAction::Reply("Hola?"), None).await.unwrap_err();
+    assert!(matches!(refused, Error::Rejected(r) if r.code == RejectionCode::InvalidTransition));
+    // WHEN Montse hands it to social services THEN it waits in that team's queue, nobody's
+    let to_social = StaffAction::Transfer(Handover::Team("social"));
+    let queued = line.staff(&tenant, &phone, "Montse", to_social, None).await.unwrap();
+    assert!(matches!(queued.state, State::WaitingForAgent { .. }));
+    assert_eq!((queued.team.as_deref(), queued.agent.as_ref()), (Some("social"), None));
+    assert_eq!(line.waiting(&tenant).await.unwrap().len(), 1);
+    assert!(line.with_agent(&tenant).await.unwrap().is_empty());
+    // AND nobody hands on a conversation that is not theirs, nor to themselves
+    let not_hers = line.staff(&tenant, &phone, "Montse", to_social, None).await.unwrap_err();
+    assert!(matches!(not_hers, Error::Rejected(r) if r.code == RejectionCode::InvalidTransition));
+}
+
+#[tokio::test]
 async fn a_taken_conversation_is_listed_with_its_agent_and_notes_never_reach_the_citizen() {
     // GIVEN a citizen waiting for a person
     let f = line_fakes().await;
