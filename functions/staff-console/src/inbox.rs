@@ -2,12 +2,11 @@
 //! open one; a conversation's transcript; taking, answering and resolving it.
 
 use avisa_domain::Error;
-use avisa_domain::chat::settings::ServiceAction;
-use avisa_domain::chat::{ChatLine, Conversation, Handover, StaffAction, State, conversation_digest};
+use avisa_domain::chat::{ChatLine, Conversation, StaffAction, State, conversation_digest};
 use avisa_domain::contact::PhoneE164;
 use avisa_domain::notice::NoticeKind;
 use avisa_domain::ports::TenantDirectory;
-use avisa_domain::staff::{Area, CannedReplies, Role, Session, StaffDirectory};
+use avisa_domain::staff::{Area, CannedReplies, Session};
 use avisa_domain::tenant::TenantSettings;
 use avisa_domain::text::Text;
 use jiff::Timestamp;
@@ -160,8 +159,10 @@ pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, n
             let page = Page { notice: None, canned: request.query("canned") };
             conversation(app, &line, session, number, now, page).await
         }
-        ("GET", ["conversations", number, "transfer"]) => transfer_page(app, &line, session, number).await,
-        ("POST", ["conversations", number, "transfer"]) => transfer(app, &line, request, session, number, now).await,
+        ("GET", ["conversations", number, "transfer"]) => crate::transfer::page(app, &line, session, number).await,
+        ("POST", ["conversations", number, "transfer"]) => {
+            crate::transfer::hand_on(app, &line, request, session, number, now).await
+        }
         ("POST", ["conversations", number, action]) => act(app, &line, request, session, number, action, now).await,
         _ => return app.pages.problem(404, session, "There is no such page in the chat inbox."),
     };
@@ -223,7 +224,7 @@ async fn live(app: &App, line: &ChatLine<'_>, request: &Request<'_>, session: &S
     Ok(Response::json(&serde_json::json!({ "counts": counts, "rows": html })))
 }
 
-fn phone(number: &str) -> Result<PhoneE164, Error> {
+pub(crate) fn phone(number: &str) -> Result<PhoneE164, Error> {
     PhoneE164::parse(&format!("+{}", number.trim_start_matches('+'))).map_err(|_| {
         Error::rejected(avisa_domain::error::RejectionCode::NotFound, "There is no conversation with this number.")
     })
@@ -335,7 +336,7 @@ async fn conversation(
 }
 
 /// The conversation again, with why the form did nothing.
-async fn told(
+pub(crate) async fn told(
     app: &App,
     line: &ChatLine<'_>,
     session: &Session,
@@ -394,62 +395,5 @@ async fn act(
     line.staff(tenant, &phone, session.member.name.as_str(), action, key.as_deref()).await?;
     let subject = format!("conversation {}", conversation_digest(tenant, &phone));
     audit(&app.chat.store, session, now, done, &subject).await;
-    Ok(Response::see_other(&format!("/conversations/{number}")))
-}
-
-/// Where an agent may hand a conversation: the tenant's teams (menu services that hand citizens to
-/// a person) and their colleagues who answer the chat.
-async fn transfer_page(app: &App, line: &ChatLine<'_>, session: &Session, number: &str) -> Result<Response, Error> {
-    let tenant = &session.member.tenant_id;
-    let Some(conversation) = line.conversation(tenant, &phone(number)?).await? else {
-        return Ok(app.pages.problem(404, session, "There is no conversation with this number."));
-    };
-    let settings = app.chat.store.settings(tenant).await?;
-    let locale = settings.as_ref().map_or(app.chat.defaults.default_locale, |s| s.default_locale);
-    let teams: Vec<(String, String)> = settings
-        .as_ref()
-        .and_then(|s| s.chat.as_ref())
-        .map(|chat| chat.services.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .filter(|service| service.action == ServiceAction::Agent)
-        .map(|service| (service.row.id.clone(), service.row.title.get(locale).to_owned()))
-        .collect();
-    let colleagues: Vec<String> = app
-        .staff
-        .members(tenant)
-        .await?
-        .into_iter()
-        .filter(|m| m.enabled && m.roles.contains(&Role::Agent) && m.username != session.member.username)
-        .map(|m| m.name)
-        .collect();
-    let values = context! {
-        number,
-        name => conversation.name.as_ref().map_or("", |n| n.as_str()),
-        teams => Value::from(Serde(&teams)),
-        colleagues,
-    };
-    Ok(app.pages.page(200, "transfer.html", Some(session), values))
-}
-
-async fn transfer(
-    app: &App,
-    line: &ChatLine<'_>,
-    request: &Request<'_>,
-    session: &Session,
-    number: &str,
-    now: Timestamp,
-) -> Result<Response, Error> {
-    let tenant = &session.member.tenant_id;
-    let phone = phone(number)?;
-    let (to, whom) = match (request.form("team"), request.form("colleague")) {
-        (Some(team), _) if !team.is_empty() => (Handover::Team(team), format!("team {team}")),
-        (_, Some(colleague)) if !colleague.is_empty() => (Handover::Colleague(colleague), colleague.to_owned()),
-        _ => return told(app, line, session, number, now, "Choose a team or a colleague to hand it to.").await,
-    };
-    let key = request.form("key").filter(|k| !k.is_empty()).map(|k| format!("console/{k}"));
-    line.staff(tenant, &phone, session.member.name.as_str(), StaffAction::Transfer(to), key.as_deref()).await?;
-    let subject = format!("conversation {} to {whom}", conversation_digest(tenant, &phone));
-    audit(&app.chat.store, session, now, "transferred", &subject).await;
     Ok(Response::see_other(&format!("/conversations/{number}")))
 }

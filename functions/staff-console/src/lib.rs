@@ -9,6 +9,7 @@ mod auth;
 mod citizens;
 mod inbox;
 mod pages;
+mod transfer;
 mod web;
 
 use avisa_aws::{CognitoStaff, UserPool};

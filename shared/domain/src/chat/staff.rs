@@ -23,11 +23,7 @@ impl ChatLine<'_> {
         action: StaffAction<'_>,
         idempotency_key: Option<&str>,
     ) -> Result<Conversation, Error> {
-        let mut conversation = self
-            .conversations
-            .conversation(tenant_id, phone)
-            .await?
-            .ok_or_else(|| refused(RejectionCode::NotFound, "no conversation with this number"))?;
+        let mut conversation = self.existing(tenant_id, phone).await?;
         let cause = match idempotency_key {
             Some(key) => format!("staff/{agent}/key/{key}"),
             None => format!("staff/{agent}/v{}", conversation.version),
@@ -60,6 +56,14 @@ impl ChatLine<'_> {
         Ok(self.conversations.waiting(tenant_id).await?)
     }
 
+    /// The conversation with `phone`, or the refusal that says there is none.
+    async fn existing(&self, tenant_id: &TenantId, phone: &PhoneE164) -> Result<Conversation, Error> {
+        self.conversations
+            .conversation(tenant_id, phone)
+            .await?
+            .ok_or_else(|| refused(RejectionCode::NotFound, "no conversation with this number"))
+    }
+
     /// Leaves a note on a conversation for colleagues; nothing is sent to the citizen.
     pub async fn note(
         &self,
@@ -68,11 +72,7 @@ impl ChatLine<'_> {
         by: &str,
         text: Text<2000>,
     ) -> Result<Conversation, Error> {
-        let mut conversation = self
-            .conversations
-            .conversation(tenant_id, phone)
-            .await?
-            .ok_or_else(|| refused(RejectionCode::NotFound, "no conversation with this number"))?;
+        let mut conversation = self.existing(tenant_id, phone).await?;
         conversation.notes.push(super::StaffNote { at: self.clock.now(), by: by.to_owned(), text });
         if !self.conversations.save(&conversation).await? {
             return Err(refused(RejectionCode::ConcurrentChange, "the conversation changed meanwhile: note it again"));
