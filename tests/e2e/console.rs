@@ -72,6 +72,19 @@ const PASSWORD: &str = "Avisa-demo-2026";
 
 /// `from` writes the sample conversation `message-agent-{1,2,3}` (hello; a choice; a name) through
 /// Meta's signed webhook, choosing `service` and giving `name`.
+/// How many entries of aigues-reus's audit log record `action`.
+async fn audited(console: &Console, action: &str) -> usize {
+    let log = aws_sdk_dynamodb::Client::new(&console.line.stack.sdk)
+        .query()
+        .table_name("avisa-Table")
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S("T#aigues-reus#AUDIT".into()))
+        .send()
+        .await
+        .unwrap();
+    log.items().iter().filter(|item| item["action"].as_s().unwrap() == action).count()
+}
+
 async fn citizen_asks_for(line: &Line, from: &str, service: &str, name: &str) {
     for step in 1..=3 {
         let path = workspace_root().join(format!("events/chat-webhook/message-agent-{step}.json"));
@@ -328,16 +341,7 @@ async fn the_citizen_view_shows_a_customers_notices_and_where_each_delivery_stan
     browser.goto(&console.at("/citizens?q=CT-0001")).await.unwrap();
     assert_eq!(browser.text("#not-found").await.unwrap(), "Nobody of yours has this phone or contract number.");
     // AND looking a citizen up is in the audit log
-    let log = aws_sdk_dynamodb::Client::new(&console.line.stack.sdk)
-        .query()
-        .table_name("avisa-Table")
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S("T#aigues-reus#AUDIT".into()))
-        .send()
-        .await
-        .unwrap();
-    let viewed = log.items().iter().filter(|item| item["action"].as_s().unwrap() == "viewed").count();
-    assert_eq!(viewed, 2, "two look-ups of Maria by jordi");
+    assert_eq!(audited(&console, "viewed").await, 2, "two look-ups of Maria by jordi");
     assert_eq!(console.line.stack.violations(), Vec::<String>::new());
 }
 
@@ -400,16 +404,52 @@ async fn an_administrator_invites_a_member_who_sets_their_password_and_disables_
     assert!(browser.text("#sign-in-error").await.unwrap().contains("not right"));
     console.sign_in("anna.soler", "Anna-own-password-2026").await;
     assert!(browser.url().await.unwrap().ends_with("/inbox"));
-    console.sign_out().await;
+    let annas_session = browser.cookie("avisa_session").await.unwrap();
+
+    // WHEN the administrator moves Anna from the chat line to complaints, in the business team
+    console.sign_in("montse", PASSWORD).await;
+    browser.goto(&console.at("/admin")).await.unwrap();
+    browser.follow("a[href='/admin/staff/anna.soler']").await.unwrap();
+    assert_eq!(browser.text("h1").await.unwrap(), "Anna Soler's roles and teams");
+    browser.click("#role_agent").await.unwrap();
+    browser.follow("#membership button").await.unwrap();
+    assert_eq!(browser.text("#refusal p").await.unwrap(), "Choose at least one role.");
+    browser.click("#role_complaints").await.unwrap();
+    browser.clear("#teams").await.unwrap();
+    browser.type_into("#teams", "business").await.unwrap();
+    browser.screenshot("admin-member").await.unwrap();
+    browser.follow("#membership button").await.unwrap();
+    // THEN she is listed so, and the session she had is over
+    let notice = browser.text("#notice").await.unwrap();
+    assert!(notice.contains("anna.soler is now complaints, team business."), "{notice}");
+    let staff = browser.text("#staff").await.unwrap();
+    assert!(staff.contains("anna.soler Anna Soler complaints business active"), "{staff}");
+    // AND an administrator cannot give up their own administrator role
+    browser.goto(&console.at("/admin/staff/montse")).await.unwrap();
+    browser.click("#role_admin").await.unwrap();
+    browser.follow("#membership button").await.unwrap();
+    assert!(browser.text("#refusal p").await.unwrap().contains("cannot give up your own administrator role"));
 
     // WHEN the administrator enables Jordi again THEN his password opens the console again
-    console.sign_in("montse", PASSWORD).await;
     browser.goto(&console.at("/admin")).await.unwrap();
     browser.follow("form[action='/admin/staff/jordi/enable'] button").await.unwrap();
     assert!(browser.text("#notice").await.unwrap().contains("jordi can sign in again"));
     console.sign_out().await;
     console.sign_in("jordi", PASSWORD).await;
     assert!(browser.url().await.unwrap().ends_with("/inbox"));
+    console.sign_out().await;
+
+    // WHEN Anna comes back with the session she had THEN it is over; signed in again, she has
+    // the citizen view of complaints and no inbox
+    browser.add_cookie("avisa_session", &annas_session).await.unwrap();
+    browser.goto(&console.at("/inbox")).await.unwrap();
+    assert!(browser.url().await.unwrap().ends_with("/sign-in"), "Anna's session ended with the change");
+    console.sign_in("anna.soler", "Anna-own-password-2026").await;
+    assert!(browser.url().await.unwrap().ends_with("/citizens"));
+    assert!(browser.text("header").await.unwrap().contains("complaints · team business"));
+    browser.goto(&console.at("/inbox")).await.unwrap();
+    assert_eq!(browser.text("h1").await.unwrap(), "This page is not for your role");
+    assert_eq!(audited(&console, "changed_roles").await, 1, "the change is in the audit log");
     assert_eq!(console.line.stack.violations(), Vec::<String>::new());
 }
 

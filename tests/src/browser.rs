@@ -162,6 +162,12 @@ impl Browser {
         self.command("POST", &format!("/element/{id}/value"), Some(json!({ "text": text })), &doing).await.map(drop)
     }
 
+    /// Empties the field `css`.
+    pub async fn clear(&self, css: &str) -> Result<(), LocalError> {
+        let id = self.element(css).await?;
+        self.command("POST", &format!("/element/{id}/clear"), Some(json!({})), &format!("clearing {css}")).await.map(drop)
+    }
+
     /// The visible text of the element `css`.
     pub async fn text(&self, css: &str) -> Result<String, LocalError> {
         let id = self.element(css).await?;

@@ -45,6 +45,8 @@ pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, n
         ("POST", ["admin", "staff"]) => invite(app, request, session, now).await,
         ("POST", ["admin", "canned"]) => keep_canned(app, request, session, now).await,
         ("POST", ["admin", "canned", id, "remove"]) => remove_canned(app, session, id, now).await,
+        ("GET", ["admin", "staff", username]) => crate::membership::form(app, session, username, None).await,
+        ("POST", ["admin", "staff", username]) => crate::membership::change(app, request, session, username, now).await,
         ("POST", ["admin", "staff", username, action @ ("disable" | "enable")]) => {
             enable(app, session, username, *action == "enable", now).await
         }
@@ -52,7 +54,7 @@ pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, n
     }
 }
 
-async fn page(app: &App, session: &Session, now: Timestamp, notice: Option<&str>) -> Response {
+pub(crate) async fn page(app: &App, session: &Session, now: Timestamp, notice: Option<&str>) -> Response {
     page_with(app, session, now, notice, None).await
 }
 
@@ -135,8 +137,7 @@ async fn revoke(app: &App, session: &Session, id: &str, now: Timestamp) -> Respo
 
 async fn invite(app: &App, request: &Request<'_>, session: &Session, now: Timestamp) -> Response {
     let field = |name: &str| request.form(name).unwrap_or_default();
-    let roles =
-        Role::ALL.into_iter().filter(|role| request.form(&format!("role_{}", role.as_str())).is_some()).collect();
+    let roles = crate::membership::roles_ticked(request);
     let invitation = match Invitation::new(field("username"), field("name"), field("email"), roles, field("teams")) {
         Ok(invitation) => invitation,
         Err(why) => return page_with(app, session, now, None, Some(&why)).await,

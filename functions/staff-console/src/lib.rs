@@ -8,6 +8,7 @@ mod admin;
 mod auth;
 mod citizens;
 mod inbox;
+mod membership;
 mod pages;
 mod transfer;
 mod web;

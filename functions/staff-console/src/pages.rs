@@ -17,6 +17,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin.html", include_str!("../templates/admin.html")),
     ("citizen.html", include_str!("../templates/citizen.html")),
     ("transfer.html", include_str!("../templates/transfer.html")),
+    ("member.html", include_str!("../templates/member.html")),
 ];
 
 #[derive(Debug)]

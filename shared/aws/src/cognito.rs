@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::ids::TenantId;
 use avisa_domain::staff::{
-    Invitation, Role, SignInRefusal, SignInStep, SignedIn, StaffAccount, StaffDirectory, StaffMember, StaffSignIn,
+    Invitation, Membership, Role, SignInRefusal, SignInStep, SignedIn, StaffAccount, StaffDirectory, StaffMember, StaffSignIn,
     TEAM_GROUP_PREFIX,
 };
 use avisa_domain::text::Text;
@@ -287,15 +287,7 @@ impl StaffDirectory for CognitoStaff {
         let mut members = Vec::new();
         for user in users.iter().filter(|u| attribute(u.attributes(), TENANT_ATTRIBUTE) == Some(tenant_id.as_str())) {
             let username = user.username().unwrap_or_default();
-            let groups = self
-                .client
-                .admin_list_groups_for_user()
-                .user_pool_id(&self.pool.id)
-                .username(username)
-                .send()
-                .await
-                .map_err(|e| classify("cognito-idp.AdminListGroupsForUser", e))?;
-            let names: Vec<&str> = groups.groups().iter().filter_map(GroupType::group_name).collect();
+            let names = self.groups_of(username).await?;
             members.push(StaffAccount {
                 username: username.to_owned(),
                 name: attribute(user.attributes(), "name").unwrap_or(username).to_owned(),
@@ -343,24 +335,14 @@ impl StaffDirectory for CognitoStaff {
                 _ => Err(classify(OPERATION, error)),
             };
         }
-        let roles = invitation.roles.iter().map(|r| r.as_str().to_owned());
-        let teams = invitation.teams.iter().map(|t| format!("{TEAM_GROUP_PREFIX}{t}"));
-        for group in roles.chain(teams) {
+        for group in invitation.membership.groups() {
             self.join(&invitation.username, &group).await?;
         }
         Ok(Ok(()))
     }
 
     async fn set_enabled(&self, tenant_id: &TenantId, username: &str, enabled: bool) -> Result<bool, PortError> {
-        let user = self.client.admin_get_user().user_pool_id(&self.pool.id).username(username).send().await;
-        let user = match user {
-            Ok(user) => user,
-            Err(error) if matches!(error.as_service_error(), Some(AdminGetUserError::UserNotFoundException(_))) => {
-                return Ok(false);
-            }
-            Err(error) => return Err(classify("cognito-idp.AdminGetUser", error)),
-        };
-        if attribute(user.user_attributes(), TENANT_ATTRIBUTE) != Some(tenant_id.as_str()) {
+        if !self.is_member(tenant_id, username).await? {
             return Ok(false);
         }
         if enabled {
@@ -382,9 +364,60 @@ impl StaffDirectory for CognitoStaff {
         }
         Ok(true)
     }
+
+    async fn set_membership(
+        &self,
+        tenant_id: &TenantId,
+        username: &str,
+        membership: &Membership,
+    ) -> Result<bool, PortError> {
+        if !self.is_member(tenant_id, username).await? {
+            return Ok(false);
+        }
+        let now = self.groups_of(username).await?;
+        let wanted = membership.groups();
+        for group in wanted.difference(&now) {
+            self.join(username, group).await?;
+        }
+        for group in now.difference(&wanted) {
+            self.client
+                .admin_remove_user_from_group()
+                .user_pool_id(&self.pool.id)
+                .username(username)
+                .group_name(group)
+                .send()
+                .await
+                .map_err(|e| classify("cognito-idp.AdminRemoveUserFromGroup", e))?;
+        }
+        Ok(true)
+    }
 }
 
 impl CognitoStaff {
+    /// Whether `username` exists and is `tenant_id`'s: another tenant's member is as good as none.
+    async fn is_member(&self, tenant_id: &TenantId, username: &str) -> Result<bool, PortError> {
+        let user = self.client.admin_get_user().user_pool_id(&self.pool.id).username(username).send().await;
+        match user {
+            Ok(user) => Ok(attribute(user.user_attributes(), TENANT_ATTRIBUTE) == Some(tenant_id.as_str())),
+            Err(error) if matches!(error.as_service_error(), Some(AdminGetUserError::UserNotFoundException(_))) => {
+                Ok(false)
+            }
+            Err(error) => Err(classify("cognito-idp.AdminGetUser", error)),
+        }
+    }
+
+    async fn groups_of(&self, username: &str) -> Result<std::collections::BTreeSet<String>, PortError> {
+        let groups = self
+            .client
+            .admin_list_groups_for_user()
+            .user_pool_id(&self.pool.id)
+            .username(username)
+            .send()
+            .await
+            .map_err(|e| classify("cognito-idp.AdminListGroupsForUser", e))?;
+        Ok(groups.groups().iter().filter_map(GroupType::group_name).map(str::to_owned).collect())
+    }
+
     /// Adds the user to a group; a team's group is created the first time a member joins it.
     async fn join(&self, username: &str, group: &str) -> Result<(), PortError> {
         const OPERATION: &str = "cognito-idp.AdminAddUserToGroup";

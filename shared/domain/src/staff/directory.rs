@@ -3,7 +3,7 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use serde::Serialize;
 
-use super::Role;
+use super::{Role, TEAM_GROUP_PREFIX};
 use crate::PortError;
 use crate::contact::Email;
 use crate::ids::TenantId;
@@ -22,22 +22,52 @@ pub struct StaffAccount {
     pub invited: bool,
 }
 
+/// What a member may do: their roles, and the teams (menu services) whose queues they answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub roles: BTreeSet<Role>,
+    pub teams: BTreeSet<String>,
+}
+
+impl Membership {
+    /// The membership, or what to correct in the form; `teams` as typed, separated by commas.
+    pub fn new(roles: BTreeSet<Role>, teams: &str) -> Result<Self, String> {
+        if roles.is_empty() {
+            return Err("Choose at least one role.".into());
+        }
+        let teams: BTreeSet<String> =
+            teams.split([',', ' ']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase).collect();
+        if let Some(wrong) = teams.iter().find(|t| !t.chars().all(username_char)) {
+            return Err(format!("{wrong} is not a team: teams are the ids of menu services (social, business…)."));
+        }
+        Ok(Self { roles, teams })
+    }
+
+    /// The sign-in service's groups that carry this membership.
+    pub fn groups(&self) -> BTreeSet<String> {
+        let roles = self.roles.iter().map(|r| r.as_str().to_owned());
+        roles.chain(self.teams.iter().map(|t| format!("{TEAM_GROUP_PREFIX}{t}"))).collect()
+    }
+}
+
+fn username_char(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+}
+
 /// A new member, as an administrator fills the form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invitation {
     pub username: String,
     pub name: Text<100>,
     pub email: Option<Email>,
-    pub roles: BTreeSet<Role>,
-    pub teams: BTreeSet<String>,
+    pub membership: Membership,
 }
 
 impl Invitation {
     /// The invitation, or what to correct in the form.
     pub fn new(username: &str, name: &str, email: &str, roles: BTreeSet<Role>, teams: &str) -> Result<Self, String> {
         let username = username.trim().to_lowercase();
-        let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-');
-        if !(3..=64).contains(&username.len()) || !username.chars().all(valid) {
+        if !(3..=64).contains(&username.len()) || !username.chars().all(username_char) {
             return Err("The username is 3 to 64 letters (a-z), digits, dots, dashes or underscores.".into());
         }
         let name =
@@ -46,15 +76,7 @@ impl Invitation {
             "" => None,
             email => Some(Email::parse(email).map_err(|_| format!("{email} is not an email address."))?),
         };
-        if roles.is_empty() {
-            return Err("Choose at least one role.".into());
-        }
-        let teams: BTreeSet<String> =
-            teams.split([',', ' ']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase).collect();
-        if let Some(wrong) = teams.iter().find(|t| !t.chars().all(valid)) {
-            return Err(format!("{wrong} is not a team: teams are the ids of menu services (social, business…)."));
-        }
-        Ok(Self { username, name, email, roles, teams })
+        Ok(Self { username, name, email, membership: Membership::new(roles, teams)? })
     }
 }
 
@@ -88,6 +110,14 @@ pub trait StaffDirectory: Send + Sync {
     ) -> Result<Result<(), String>, PortError>;
     /// `false` when the tenant has no such member.
     async fn set_enabled(&self, tenant_id: &TenantId, username: &str, enabled: bool) -> Result<bool, PortError>;
+    /// Gives the member exactly `membership`'s roles and teams; `false` when the tenant has no such
+    /// member.
+    async fn set_membership(
+        &self,
+        tenant_id: &TenantId,
+        username: &str,
+        membership: &Membership,
+    ) -> Result<bool, PortError>;
 }
 
 #[cfg(test)]
@@ -99,7 +129,8 @@ mod tests {
         let roles: BTreeSet<Role> = [Role::Agent].into();
         let ok = Invitation::new(" Anna.Soler ", "Anna Soler", "", roles.clone(), "social, business").unwrap();
         assert_eq!(ok.username, "anna.soler");
-        assert_eq!(ok.teams, ["business".to_owned(), "social".to_owned()].into());
+        assert_eq!(ok.membership.teams, ["business".to_owned(), "social".to_owned()].into());
+        assert_eq!(ok.membership.groups(), ["agent", "team-business", "team-social"].map(str::to_owned).into());
         assert!(Invitation::new("a", "Anna", "", roles.clone(), "").unwrap_err().contains("3 to 64"));
         assert!(Invitation::new("anna", "Anna", "not-an-email", roles.clone(), "").unwrap_err().contains("email"));
         assert!(Invitation::new("anna", "Anna", "", BTreeSet::new(), "").unwrap_err().contains("role"));

@@ -11,6 +11,6 @@ mod session;
 
 pub use audit::{AuditEntry, AuditLog};
 pub use canned::{CannedReplies, CannedReply, PLACEHOLDERS};
-pub use directory::{Invitation, StaffAccount, StaffDirectory, temporary_password};
+pub use directory::{Invitation, Membership, StaffAccount, StaffDirectory, temporary_password};
 pub use roles::{Area, Role, StaffMember, TEAM_GROUP_PREFIX};
 pub use session::{SESSION_HOURS, Session, SessionStore, SignInRefusal, SignInStep, SignedIn, StaffSignIn};
