@@ -272,3 +272,68 @@ async fn a_dead_letter_carries_its_source_reason_tenant_and_time() {
     assert_eq!(letters[0].failed_at, Some(at));
     assert!(letters[0].reason.as_deref().unwrap().contains("NoSuchBucket"));
 }
+
+#[tokio::test]
+async fn staff_find_a_customer_by_the_start_of_each_word_of_their_current_name_in_their_tenant_only() {
+    use avisa_domain::names::NameQuery;
+    use avisa_domain::privacy::Erasure;
+    use avisa_domain::staff::citizen::CitizenRecords;
+    let stack = stack().await;
+    let store = store(&stack);
+    let records = CitizenRecords {
+        customers: &store,
+        names: &store,
+        accounts: &store,
+        notices: &store,
+        ledger: &store,
+        conversations: &store,
+        incidents: &store,
+        complaints: &store,
+    };
+    // GIVEN María García Puig and Mariano Soler of one tenant, and a namesake of María elsewhere
+    let tenant = TenantId::parse("aigues-reus").unwrap();
+    let other = TenantId::parse("acqua-bo").unwrap();
+    let customer = |tenant: &TenantId, id: &str, name: &str, as_of: &str| CustomerProfile {
+        tenant_id: tenant.clone(),
+        customer_id: avisa_domain::ids::CustomerId::parse(id).unwrap(),
+        name: fakes::name(name),
+        as_of: at(as_of),
+        ..fakes::customer_profile()
+    };
+    store.upsert_customer(&customer(&tenant, "CU-1", "María García Puig", "2026-11-01T00:00:00Z")).await.unwrap();
+    store.upsert_customer(&customer(&tenant, "CU-2", "Mariano Soler", "2026-11-01T00:00:00Z")).await.unwrap();
+    store.upsert_customer(&customer(&other, "CU-1", "Maria Garcia Puig", "2026-11-01T00:00:00Z")).await.unwrap();
+    let found = async |tenant: &TenantId, typed: &str| -> Vec<String> {
+        let matches = records.named(tenant, &NameQuery::parse(typed).unwrap()).await.unwrap();
+        matches.customers.iter().map(|p| format!("{} {}", p.customer_id, p.name.as_str())).collect()
+    };
+    // WHEN staff type parts of names, without accents or capitals THEN their tenant's matches
+    assert_eq!(found(&tenant, "garcia MAR").await, ["CU-1 María García Puig"]);
+    assert_eq!(found(&tenant, "mar").await, ["CU-1 María García Puig", "CU-2 Mariano Soler"]);
+    assert_eq!(found(&tenant, "puig").await, ["CU-1 María García Puig"]);
+    assert_eq!(found(&other, "puig").await, ["CU-1 Maria Garcia Puig"]);
+    assert_eq!(found(&tenant, "garcia soler").await, Vec::<String>::new());
+    // WHEN Mariano's name changes, and an older event about him comes late THEN his current name
+    // finds him and the old one does not
+    store.upsert_customer(&customer(&tenant, "CU-2", "Joan Soler", "2026-11-10T00:00:00Z")).await.unwrap();
+    store.upsert_customer(&customer(&tenant, "CU-2", "Mariano Soler", "2026-11-05T00:00:00Z")).await.unwrap();
+    assert_eq!(found(&tenant, "mariano").await, Vec::<String>::new());
+    assert_eq!(found(&tenant, "joan").await, ["CU-2 Joan Soler"]);
+    // WHEN María is erased THEN no word of her name is left to find her by
+    let erased = avisa_domain::ids::CustomerId::parse("CU-1").unwrap();
+    store.erase_customer(&tenant, &erased).await.unwrap();
+    assert_eq!(found(&tenant, "garcia").await, Vec::<String>::new());
+    let left = aws_sdk_dynamodb::Client::new(&stack.sdk)
+        .query()
+        .table_name("avisa-Table")
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(
+            ":pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("T#aigues-reus#CUST#CU-1".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.count(), 0, "{:?}", left.items());
+    assert_eq!(found(&other, "garcia").await, ["CU-1 Maria Garcia Puig"], "the namesake elsewhere stays");
+}

@@ -332,16 +332,33 @@ async fn the_citizen_view_shows_a_customers_notices_and_where_each_delivery_stan
     // AND the same by her contract number
     browser.goto(&console.at("/citizens?q=CT-0001")).await.unwrap();
     assert_eq!(browser.text("#citizen-name").await.unwrap(), "Maria Puig i Ferrer");
-    // WHEN what is typed is neither THEN the agent is told what to type
-    browser.goto(&console.at("/citizens?q=Maria%27%3B")).await.unwrap();
+    // AND by the start of words of her name, typed without capitals, picked from the matches
+    browser.goto(&console.at("/citizens")).await.unwrap();
+    browser.type_into("#q", "ferr maria").await.unwrap();
+    browser.follow("form[action='/citizens'] button").await.unwrap();
+    let matches = browser.text("#matches").await.unwrap();
+    assert!(matches.contains("1 citizen matches") && matches.contains("Maria Puig i Ferrer"), "{matches}");
+    browser.screenshot("citizen-matches").await.unwrap();
+    let her_page = browser.execute("return document.querySelector('#matches a').href").await.unwrap();
+    browser.follow("#matches a").await.unwrap();
+    assert_eq!(browser.text("#citizen-name").await.unwrap(), "Maria Puig i Ferrer");
+    browser.goto(&console.at("/citizens?q=ferrer+joan")).await.unwrap();
+    assert_eq!(browser.text("#not-found").await.unwrap(), "Nobody of yours has a name like this.");
+    // WHEN what is typed is none of these THEN the agent is told what to type
+    browser.goto(&console.at("/citizens?q=CT+1%27%3B")).await.unwrap();
     assert!(browser.text("#not-found").await.unwrap().contains("neither a phone number"));
     console.sign_out().await;
-    // WHEN another tenant's agent looks for the same contract THEN nobody of theirs has it
+    // WHEN another tenant's agent looks for the same contract, name or customer THEN nobody of
+    // theirs is found
     console.sign_in("paola", PASSWORD).await;
     browser.goto(&console.at("/citizens?q=CT-0001")).await.unwrap();
     assert_eq!(browser.text("#not-found").await.unwrap(), "Nobody of yours has this phone or contract number.");
+    browser.goto(&console.at("/citizens?q=maria+puig")).await.unwrap();
+    assert_eq!(browser.text("#not-found").await.unwrap(), "Nobody of yours has a name like this.");
+    browser.goto(her_page.as_str().unwrap()).await.unwrap();
+    assert!(browser.text("#not-found").await.unwrap().starts_with("Nobody of yours"));
     // AND looking a citizen up is in the audit log
-    assert_eq!(audited(&console, "viewed").await, 2, "two look-ups of Maria by jordi");
+    assert_eq!(audited(&console, "viewed").await, 3, "three look-ups of Maria by jordi");
     assert_eq!(console.line.stack.violations(), Vec::<String>::new());
 }
 

@@ -165,7 +165,9 @@ impl Browser {
     /// Empties the field `css`.
     pub async fn clear(&self, css: &str) -> Result<(), LocalError> {
         let id = self.element(css).await?;
-        self.command("POST", &format!("/element/{id}/clear"), Some(json!({})), &format!("clearing {css}")).await.map(drop)
+        self.command("POST", &format!("/element/{id}/clear"), Some(json!({})), &format!("clearing {css}"))
+            .await
+            .map(drop)
     }
 
     /// The visible text of the element `css`.

@@ -1,8 +1,9 @@
-//! The citizen view: find a citizen by phone or contract, and see everything the tenant holds
+//! The citizen view: find a citizen by phone, contract or name, and see everything the tenant holds
 //! about them in one page.
 
 use avisa_domain::Error;
-use avisa_domain::staff::citizen::{CitizenFile, CitizenQuery, CitizenRecords};
+use avisa_domain::ids::CustomerId;
+use avisa_domain::staff::citizen::{CitizenFile, CitizenQuery, CitizenRecords, NameMatches, Search};
 use avisa_domain::staff::{Area, Session};
 use jiff::tz::TimeZone;
 use minijinja::value::Serde;
@@ -138,17 +139,10 @@ pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, n
     if !session.member.may_open(Area::Citizens) {
         return app.pages.problem(403, session, "Your roles do not open the citizen view.");
     }
-    let typed = request.query("q").unwrap_or_default().trim();
-    if typed.is_empty() {
-        return page(app, session, typed, None, None);
-    }
-    let query = match CitizenQuery::parse(typed) {
-        Ok(query) => query,
-        Err(why) => return page(app, session, typed, None, Some(&why)),
-    };
     let store = &app.chat.store;
     let records = CitizenRecords {
         customers: store,
+        names: store,
         accounts: store,
         notices: store,
         ledger: store,
@@ -156,16 +150,65 @@ pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, n
         incidents: store,
         complaints: store,
     };
-    match records.find(&session.member.tenant_id, &query).await {
+    let tenant = &session.member.tenant_id;
+    // A customer picked from the matches of a search by name.
+    if let Some(picked) = request.query("customer") {
+        let typed = request.query("q").unwrap_or_default().trim();
+        return match CustomerId::parse(picked) {
+            Ok(customer) => one(app, &records, session, typed, &CitizenQuery::Customer(customer), now).await,
+            Err(_) => page(app, session, typed, Found::Nothing(&format!("{picked} is not a customer number."))),
+        };
+    }
+    let typed = request.query("q").unwrap_or_default().trim();
+    if typed.is_empty() {
+        return page(app, session, typed, Found::Nothing(""));
+    }
+    match Search::parse(typed) {
+        Ok(Search::One(query)) => one(app, &records, session, typed, &query, now).await,
+        Ok(Search::Name(name)) => match records.named(tenant, &name).await {
+            Ok(matches) if matches.customers.is_empty() => {
+                page(app, session, typed, Found::Nothing("Nobody of yours has a name like this."))
+            }
+            Ok(matches) => page(app, session, typed, Found::Several(matches)),
+            Err(error) => failed(app, session, &error),
+        },
+        Err(why) => page(app, session, typed, Found::Nothing(&why)),
+    }
+}
+
+async fn one(
+    app: &App,
+    records: &CitizenRecords<'_>,
+    session: &Session,
+    typed: &str,
+    query: &CitizenQuery,
+    now: jiff::Timestamp,
+) -> Response {
+    match records.find(&session.member.tenant_id, query).await {
         Ok(Some(file)) => {
             let subject = format!("customer {}", file.profile.customer_id);
-            crate::auth::audit(store, session, now, "viewed", &subject).await;
+            crate::auth::audit(&app.chat.store, session, now, "viewed", &subject).await;
             let zone = crate::inbox::zone(app, session).await.unwrap_or(TimeZone::UTC);
-            page(app, session, typed, Some(view(file, &zone)), None)
+            page(app, session, typed, Found::One(Box::new(view(file, &zone))))
         }
-        Ok(None) => page(app, session, typed, None, Some("Nobody of yours has this phone or contract number.")),
+        Ok(None) => page(app, session, typed, Found::Nothing("Nobody of yours has this phone or contract number.")),
         Err(error) => failed(app, session, &error),
     }
+}
+
+/// What a search found.
+enum Found<'a> {
+    One(Box<CitizenView>),
+    Several(NameMatches),
+    /// Nobody, and why (empty before anything was asked).
+    Nothing(&'a str),
+}
+
+#[derive(Debug, Serialize)]
+struct NameMatch {
+    name: String,
+    customer_id: String,
+    mobile: Option<String>,
 }
 
 fn failed(app: &App, session: &Session, error: &Error) -> Response {
@@ -173,7 +216,24 @@ fn failed(app: &App, session: &Session, error: &Error) -> Response {
     app.pages.problem(503, session, "The citizen view is unavailable for a moment: try again.")
 }
 
-fn page(app: &App, session: &Session, typed: &str, citizen: Option<CitizenView>, message: Option<&str>) -> Response {
-    let values = context! { typed, citizen => citizen.map(|c| Value::from(Serde(c))), message };
+fn page(app: &App, session: &Session, typed: &str, found: Found<'_>) -> Response {
+    let (mut citizen, mut matches, mut more, mut message) = (None, None, false, None);
+    match found {
+        Found::One(view) => citizen = Some(Value::from(Serde(view))),
+        Found::Several(found) => {
+            let listed: Vec<NameMatch> = found
+                .customers
+                .iter()
+                .map(|p| NameMatch {
+                    name: p.name.as_str().to_owned(),
+                    customer_id: p.customer_id.to_string(),
+                    mobile: p.mobile.as_ref().map(|m| m.as_str().to_owned()),
+                })
+                .collect();
+            (matches, more) = (Some(Value::from(Serde(listed))), found.more);
+        }
+        Found::Nothing(why) => message = Some(why).filter(|why| !why.is_empty()),
+    }
+    let values = context! { typed, citizen, matches, more, message };
     app.pages.page(200, "citizen.html", Some(session), values)
 }

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::ids::TenantId;
 use avisa_domain::staff::{
-    Invitation, Membership, Role, SignInRefusal, SignInStep, SignedIn, StaffAccount, StaffDirectory, StaffMember, StaffSignIn,
-    TEAM_GROUP_PREFIX,
+    Invitation, Membership, Role, SignInRefusal, SignInStep, SignedIn, StaffAccount, StaffDirectory, StaffMember,
+    StaffSignIn, TEAM_GROUP_PREFIX,
 };
 use avisa_domain::text::Text;
 use aws_sdk_cognitoidentityprovider::operation::admin_add_user_to_group::AdminAddUserToGroupError;

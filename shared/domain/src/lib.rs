@@ -39,6 +39,7 @@ pub mod feedback;
 pub mod ids;
 pub mod ingest;
 pub mod money;
+pub mod names;
 pub mod notice;
 pub mod once;
 pub mod operators;

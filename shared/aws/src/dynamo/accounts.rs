@@ -33,7 +33,8 @@ impl AccountStore for DynamoStore {
             keys.push(("gsi2sk", format!("CUST#{}", profile.customer_id)));
         }
         let item = to_item(OPERATION, profile, &keys)?;
-        self.update_if_newer(OPERATION, item, profile.as_of.as_millisecond()).await
+        self.update_if_newer(OPERATION, item, profile.as_of.as_millisecond()).await?;
+        self.index_name(profile).await
     }
 
     async fn upsert_holder(&self, holder: &ContractHolder) -> Result<(), PortError> {

@@ -24,6 +24,7 @@ fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
 /// A stored item's kind, as the erasure report names it.
 fn kind_of(pk: &str, sk: &str) -> &'static str {
     match (pk.split('#').nth(2).unwrap_or(""), sk.split('#').next().unwrap_or(sk)) {
+        ("CUST", "NAME") => "word of the name",
         ("CUST", _) => "profile",
         ("CONTRACT", "ACCOUNT") => "contract",
         ("CONTRACT", "INVOICE") => "invoice",

@@ -3,6 +3,7 @@
 //! | item | pk | sk |
 //! |---|---|---|
 //! | customer profile | `T#{t}#CUST#{id}` | `PROFILE` (gsi2: `T#{t}#PHONE#{e164}`) |
+//! | a word of a customer's name | `T#{t}#CUST#{id}` | `NAME#{word}` (gsi3: `T#{t}#NAMES`, `{word}#{id}`) |
 //! | conversation (chat line) | `T#{t}#CONV#{e164}` | `STATE` (gsi3 while waiting: `T#{t}#WAITING`) |
 //! | incident / appointment | `T#{t}#INCIDENT#{ref}` / `T#{t}#APPOINTMENT#{ref}` | `META` (gsi3: `T#{t}#INCIDENTS` / `…APPOINTMENTS`) |
 //! | billing complaint | `T#{t}#COMPLAINT#{ref}` | `META` (gsi3: `T#{t}#COMPLAINTS`) |
@@ -31,6 +32,7 @@ mod claims;
 mod erasure;
 mod feeds;
 mod ledger;
+mod names;
 mod notices;
 mod operators;
 mod outages;

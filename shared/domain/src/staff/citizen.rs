@@ -1,8 +1,11 @@
 //! One platform's view of a citizen, for staff: who they are, each contract and where its account
 //! stands, every notice sent about it with each delivery's status and the provider's reason, their
 //! chat conversation, the incidents they reported and the complaints about their bills. Found by
-//! phone or by contract, within one tenant only.
+//! phone, contract or name, within one tenant only.
 
+use async_trait::async_trait;
+
+use crate::PortError;
 use crate::account::{ContractAccount, CustomerProfile};
 use crate::chat::Conversation;
 use crate::chat::Incident;
@@ -12,36 +15,75 @@ use crate::complaints::ports::ComplaintStore;
 use crate::contact::PhoneE164;
 use crate::deliveries::{DeliveryLedger, NoticeDeliveries};
 use crate::error::Error;
-use crate::ids::{ContractId, TenantId};
+use crate::ids::{ContractId, CustomerId, TenantId};
+use crate::names::NameQuery;
 use crate::ports::{AccountStore, NoticeStore};
 
 /// How many notices of each contract the view shows, newest first.
 pub const NOTICES_SHOWN: usize = 20;
+/// How many customers a search by name shows; more asks for more of the name.
+pub const NAMES_SHOWN: usize = 20;
+/// How many index entries a search by name reads.
+const NAME_CANDIDATES: usize = 50;
 /// How many of the tenant's latest incidents are searched for the citizen's.
 const INCIDENTS_SEARCHED: usize = 200;
 
-/// What staff typed to find a citizen.
+/// One citizen, as staff name them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CitizenQuery {
     Phone(PhoneE164),
     Contract(ContractId),
+    /// A customer picked from a search by name.
+    Customer(CustomerId),
 }
 
-impl CitizenQuery {
-    /// A phone (international, `+34…`, or its digits) or a contract number; or why it is neither.
+/// What staff typed in the search box.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Search {
+    One(CitizenQuery),
+    Name(NameQuery),
+}
+
+impl Search {
+    /// A phone (international, `+34…`, or its digits), a contract number (it has digits) or a
+    /// name (it has none); or why it is none of them.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let raw = raw.trim();
+        if !raw.chars().any(|c| c.is_ascii_digit()) {
+            return NameQuery::parse(raw).map(Self::Name);
+        }
         let digits: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.')).collect();
         if digits.len() >= 8 && digits.trim_start_matches('+').chars().all(|c| c.is_ascii_digit()) {
             let international = format!("+{}", digits.trim_start_matches('+'));
             return PhoneE164::parse(&international)
-                .map(Self::Phone)
+                .map(|phone| Self::One(CitizenQuery::Phone(phone)))
                 .map_err(|e| format!("{raw} is not a phone number: {e}"));
         }
-        ContractId::parse(raw)
-            .map(Self::Contract)
-            .map_err(|_| format!("{raw} is neither a phone number (+34600111001) nor a contract number (CT-0001)"))
+        ContractId::parse(raw).map(|contract| Self::One(CitizenQuery::Contract(contract))).map_err(|_| {
+            format!("{raw} is neither a phone number (+34600111001), a contract number (CT-0001) nor a name")
+        })
     }
+}
+
+/// A tenant's customers by the words of their names.
+#[async_trait]
+pub trait CustomerNames: Send + Sync {
+    /// Customers of `tenant_id` with a word of their name beginning with `word` (folded, see
+    /// [`crate::names`]), at most `limit`. The index may hold a word of an older name: callers
+    /// check the name itself.
+    async fn customers_named(
+        &self,
+        tenant_id: &TenantId,
+        word: &str,
+        limit: usize,
+    ) -> Result<Vec<CustomerId>, PortError>;
+}
+
+/// The customers a search by name found, by name; `more` when there were too many to show.
+#[derive(Debug, Clone, Default)]
+pub struct NameMatches {
+    pub customers: Vec<CustomerProfile>,
+    pub more: bool,
 }
 
 /// A contract, as the citizen view shows it.
@@ -65,6 +107,7 @@ pub struct CitizenFile {
 /// The ports the citizen view reads.
 pub struct CitizenRecords<'a> {
     pub customers: &'a dyn CustomerLookup,
+    pub names: &'a dyn CustomerNames,
     pub accounts: &'a dyn AccountStore,
     pub notices: &'a dyn NoticeStore,
     pub ledger: &'a dyn DeliveryLedger,
@@ -87,6 +130,7 @@ impl CitizenRecords<'_> {
             CitizenQuery::Contract(contract) => {
                 self.accounts.holder(tenant_id, contract).await?.map(|holder| holder.customer_id)
             }
+            CitizenQuery::Customer(customer) => Some(customer.clone()),
         };
         let Some(customer_id) = customer_id else { return Ok(None) };
         let Some(profile) = self.accounts.customer(tenant_id, &customer_id).await? else { return Ok(None) };
@@ -111,6 +155,24 @@ impl CitizenRecords<'_> {
         };
         Ok(Some(CitizenFile { profile, contracts, conversation, incidents }))
     }
+
+    /// The tenant's customers whose names match `query`, by name.
+    pub async fn named(&self, tenant_id: &TenantId, query: &NameQuery) -> Result<NameMatches, Error> {
+        let candidates = self.names.customers_named(tenant_id, query.lookup(), NAME_CANDIDATES).await?;
+        let mut customers = Vec::new();
+        for customer_id in &candidates {
+            if let Some(profile) = self.accounts.customer(tenant_id, customer_id).await?
+                && query.matches(profile.name.as_str())
+            {
+                customers.push(profile);
+            }
+        }
+        // Alphabetical as people read it: "María" before "Mariano".
+        customers.sort_by_cached_key(|p| crate::names::words(p.name.as_str()));
+        let more = candidates.len() >= NAME_CANDIDATES || customers.len() > NAMES_SHOWN;
+        customers.truncate(NAMES_SHOWN);
+        Ok(NameMatches { customers, more })
+    }
 }
 
 #[cfg(test)]
@@ -118,15 +180,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn staff_find_a_citizen_by_phone_or_contract() {
-        let phone = CitizenQuery::parse("+34 600 111 001").unwrap();
-        assert_eq!(phone, CitizenQuery::Phone(PhoneE164::parse("+34600111001").unwrap()));
-        assert_eq!(CitizenQuery::parse("34600111001").unwrap(), phone);
+    fn staff_find_a_citizen_by_phone_contract_or_name() {
+        let phone = Search::parse("+34 600 111 001").unwrap();
+        assert_eq!(phone, Search::One(CitizenQuery::Phone(PhoneE164::parse("+34600111001").unwrap())));
+        assert_eq!(Search::parse("34600111001").unwrap(), phone);
         assert_eq!(
-            CitizenQuery::parse("CT-0001").unwrap(),
-            CitizenQuery::Contract(ContractId::parse("CT-0001").unwrap())
+            Search::parse("CT-0001").unwrap(),
+            Search::One(CitizenQuery::Contract(ContractId::parse("CT-0001").unwrap()))
         );
-        let refused = CitizenQuery::parse("Maria; DROP").unwrap_err();
-        assert!(refused.contains("neither a phone number"), "{refused}");
+        assert_eq!(Search::parse("García Puig").unwrap(), Search::Name(NameQuery::parse("garcia puig").unwrap()));
+        let refused = Search::parse("CT 0001; DROP").unwrap_err();
+        assert!(refused.contains("nor a name"), "{refused}");
     }
 }
