@@ -457,12 +457,12 @@ async fn an_administrator_invites_a_member_who_sets_their_password_and_disables_
     console.sign_out().await;
 
     // WHEN Anna comes back with the session she had THEN it is over; signed in again, she has
-    // the citizen view of complaints and no inbox
+    // the complaints board and no inbox
     browser.add_cookie("avisa_session", &annas_session).await.unwrap();
     browser.goto(&console.at("/inbox")).await.unwrap();
     assert!(browser.url().await.unwrap().ends_with("/sign-in"), "Anna's session ended with the change");
     console.sign_in("anna.soler", "Anna-own-password-2026").await;
-    assert!(browser.url().await.unwrap().ends_with("/citizens"));
+    assert!(browser.url().await.unwrap().ends_with("/complaints"));
     assert!(browser.text("header").await.unwrap().contains("complaints · team business"));
     browser.goto(&console.at("/inbox")).await.unwrap();
     assert_eq!(browser.text("h1").await.unwrap(), "This page is not for your role");
@@ -499,5 +499,86 @@ async fn an_agent_answers_from_a_canned_reply_with_the_names_filled_in() {
     browser.follow(&format!("form[action='/conversations/{CITIZEN}/reply'] button")).await.unwrap();
     console.line.deliver().await;
     assert_eq!(texts(&console.line.sent).last().unwrap(), "Hola Maria Puig, sóc Montse. En què us puc ajudar?");
+    assert_eq!(console.line.stack.violations(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_complaint_is_moved_two_steps_on_the_board_with_each_notice_to_the_citizen_shown() {
+    // GIVEN Maria's invoice, disputed on her behalf, its acknowledgement sent
+    let console = Console::start().await;
+    console.line.with_customer().await;
+    let body = serde_json::json!({"contract_id": "CT-0001", "invoice_number": "F-2026-110001", "reason": "48 € for an empty flat"});
+    let (status, filed) = console.line.desk("POST", "/complaints", Some(body)).await;
+    assert_eq!(status, 200, "{filed}");
+    let reference = filed["reference"].as_str().unwrap().to_owned();
+    console.line.deliver().await;
+    let browser = &console.browser;
+    // WHEN an agent looks for the board THEN it is not for their role
+    console.sign_in("jordi", PASSWORD).await;
+    assert!(!browser.text("nav").await.unwrap().contains("Complaints"));
+    browser.goto(&console.at("/complaints")).await.unwrap();
+    assert_eq!(browser.text("h1").await.unwrap(), "This page is not for your role");
+    console.sign_out().await;
+
+    // WHEN an administrator opens the board THEN the complaint is there, staff's move, with its due date
+    console.sign_in("montse", PASSWORD).await;
+    browser.follow("a[href='/complaints']").await.unwrap();
+    let open = browser.text("#open-complaints").await.unwrap();
+    assert!(open.contains(&reference) && open.contains("filed staff"), "{open}");
+    browser.screenshot("complaints-board").await.unwrap();
+    browser.follow(&format!("a[href='/complaints/{reference}']")).await.unwrap();
+    let steps = browser.text("#steps").await.unwrap();
+    assert!(steps.contains("Jordi file filed email: sent"), "the acknowledgement: {steps}");
+    // WHEN she schedules the inspection, first forgetting when
+    browser.follow("#form-schedule_inspection button").await.unwrap();
+    assert!(browser.text("#refusal p").await.unwrap().contains("Say when the inspection is"));
+    browser.type_into("#schedule_inspection-at", "dijous 3, de 9 a 11").await.unwrap();
+    browser.follow("#form-schedule_inspection button").await.unwrap();
+    // THEN the complaint moves on, and only the steps that now apply are offered
+    assert_eq!(browser.text("#state").await.unwrap(), "inspection scheduled");
+    assert!(browser.execute("return !!document.querySelector('#form-record_inspection')").await.unwrap() == true);
+    assert!(browser.execute("return !document.querySelector('#form-resolve')").await.unwrap() == true);
+    // WHEN she records what the inspection found THEN both steps' notices reach Maria and show
+    browser.click("#record_inspection-no_leak").await.unwrap();
+    browser.type_into("#record_inspection-notes", "Meter read: correct").await.unwrap();
+    browser.follow("#form-record_inspection button").await.unwrap();
+    assert_eq!(browser.text("#state").await.unwrap(), "inspected");
+    console.line.deliver().await;
+    browser.goto(&console.at(&format!("/complaints/{reference}"))).await.unwrap();
+    let steps = browser.text("#steps").await.unwrap();
+    assert!(steps.contains("Montse schedule inspection inspection scheduled email: sent"), "{steps}");
+    assert!(steps.contains("Montse record inspection\nMeter read: correct inspected email: sent"), "{steps}");
+    browser.screenshot("complaint").await.unwrap();
+    let emails = console.line.stack.moto().sent().unwrap().emails;
+    let to_maria: Vec<_> = emails.iter().filter(|e| e.destinations.to == ["maria.puig@example.cat"]).collect();
+    assert!(
+        to_maria.iter().any(|e| e.body.contains("dijous 3, de 9 a 11")),
+        "{:?}",
+        to_maria.iter().map(|e| &e.body).collect::<Vec<_>>()
+    );
+    assert!(to_maria.iter().any(|e| e.body.contains("no ha trobat cap fuita")), "the finding reached her");
+    // WHEN the same form is sent again from the page as it was (a second click) THEN nothing moves
+    let csrf = browser.execute("return document.querySelector('input[name=csrf]').value").await.unwrap();
+    let fields = format!("csrf={}&version=1&action=record_inspection&finding=leak_found", csrf.as_str().unwrap());
+    assert_eq!(console.post_from_page(&format!("/complaints/{reference}"), &fields).await, 422);
+    browser.goto(&console.at(&format!("/complaints/{reference}"))).await.unwrap();
+    assert_eq!(browser.text("#state").await.unwrap(), "inspected");
+    assert_eq!(audited(&console, "moved_complaint").await, 2);
+    console.sign_out().await;
+    // WHEN another tenant's complaints handler opens it by its address THEN it is not theirs
+    let pool = &console.line.stack.provisioned.assigned["StaffUserPool"];
+    let luca = cognito::StaffUser {
+        username: "luca",
+        name: "Luca",
+        tenant: "acqua-bo",
+        roles: &["complaints"],
+        password: PASSWORD,
+    };
+    cognito::create_staff(&console.line.stack.sdk, pool, &luca).await.unwrap();
+    console.sign_in("luca", PASSWORD).await;
+    assert!(browser.url().await.unwrap().ends_with("/complaints"), "a complaints handler lands on the board");
+    assert!(!browser.text("#open-complaints").await.unwrap().contains(&reference));
+    browser.goto(&console.at(&format!("/complaints/{reference}"))).await.unwrap();
+    assert_eq!(browser.text("h1").await.unwrap(), "Not found");
     assert_eq!(console.line.stack.violations(), Vec::<String>::new());
 }

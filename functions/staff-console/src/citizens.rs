@@ -2,6 +2,7 @@
 //! about them in one page.
 
 use avisa_domain::Error;
+use avisa_domain::deliveries::NoticeDeliveries;
 use avisa_domain::ids::CustomerId;
 use avisa_domain::staff::citizen::{CitizenFile, CitizenQuery, CitizenRecords, NameMatches, Search};
 use avisa_domain::staff::{Area, Session};
@@ -14,7 +15,7 @@ use crate::App;
 use crate::web::{Request, Response};
 
 #[derive(Debug, Serialize)]
-struct DeliveryRow {
+pub(crate) struct DeliveryRow {
     channel: String,
     state: &'static str,
     /// Why it did not reach the citizen, when it did not.
@@ -22,7 +23,7 @@ struct DeliveryRow {
 }
 
 #[derive(Debug, Serialize)]
-struct NoticeRow {
+pub(crate) struct NoticeRow {
     at: String,
     kind: String,
     deliveries: Vec<DeliveryRow>,
@@ -55,8 +56,25 @@ struct CitizenView {
     incidents: Vec<(String, String, String)>,
 }
 
-fn name_of(value: &impl Serialize) -> String {
+pub(crate) fn name_of(value: &impl Serialize) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// A notice with where each of its deliveries stands.
+pub(crate) fn notice_row(notice: &NoticeDeliveries, zone: &TimeZone) -> NoticeRow {
+    NoticeRow {
+        at: notice.created_at.to_zoned(zone.clone()).strftime("%d/%m/%Y %H:%M").to_string(),
+        kind: name_of(&notice.kind),
+        deliveries: notice
+            .deliveries
+            .iter()
+            .map(|d| DeliveryRow {
+                channel: name_of(&d.channel),
+                state: d.state.label(),
+                reason: d.state.failure().map(str::to_owned),
+            })
+            .collect(),
+    }
 }
 
 fn view(file: CitizenFile, zone: &TimeZone) -> CitizenView {
@@ -85,23 +103,7 @@ fn view(file: CitizenFile, zone: &TimeZone) -> CitizenView {
             let plans = account
                 .map(|a| a.plans.iter().map(|p| format!("{}: {}", p.value.plan_id, name_of(&p.value.status))).collect())
                 .unwrap_or_default();
-            let notices = contract
-                .notices
-                .iter()
-                .map(|notice| NoticeRow {
-                    at: notice.created_at.to_zoned(zone.clone()).strftime("%d/%m/%Y %H:%M").to_string(),
-                    kind: name_of(&notice.kind),
-                    deliveries: notice
-                        .deliveries
-                        .iter()
-                        .map(|d| DeliveryRow {
-                            channel: name_of(&d.channel),
-                            state: d.state.label(),
-                            reason: d.state.failure().map(str::to_owned),
-                        })
-                        .collect(),
-                })
-                .collect();
+            let notices = contract.notices.iter().map(|notice| notice_row(notice, zone)).collect();
             ContractView {
                 id: contract.contract_id.to_string(),
                 address: account.map(|a| a.holder.supply_point.address.as_str().to_owned()),

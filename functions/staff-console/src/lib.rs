@@ -7,6 +7,7 @@
 mod admin;
 mod auth;
 mod citizens;
+mod complaints;
 mod inbox;
 mod membership;
 mod pages;
@@ -100,6 +101,7 @@ impl App {
             ("POST", ["sign-out"]) => auth::sign_out(self, request, session, now).await,
             (_, ["inbox" | "conversations", ..]) => inbox::route(self, request, session, now).await,
             (_, ["citizens"]) => citizens::route(self, request, session, now).await,
+            (_, ["complaints", ..]) => complaints::route(self, request, session, now).await,
             (_, ["admin", ..]) => admin::route(self, request, session, now).await,
             _ => self.pages.problem(404, session, "There is no such page in the console."),
         }
@@ -110,9 +112,13 @@ impl App {
 fn home(session: &avisa_domain::staff::Session) -> Response {
     use avisa_domain::staff::Area;
     let member = &session.member;
-    let first = [(Area::Inbox, "/inbox"), (Area::Citizens, "/citizens"), (Area::Admin, "/admin")]
-        .into_iter()
-        .find(|(area, _)| member.may_open(*area));
+    let areas = [
+        (Area::Inbox, "/inbox"),
+        (Area::Complaints, "/complaints"),
+        (Area::Citizens, "/citizens"),
+        (Area::Admin, "/admin"),
+    ];
+    let first = areas.into_iter().find(|(area, _)| member.may_open(*area));
     Response::see_other(first.map_or("/no-page", |(_, path)| path))
 }
 

@@ -18,6 +18,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("citizen.html", include_str!("../templates/citizen.html")),
     ("transfer.html", include_str!("../templates/transfer.html")),
     ("member.html", include_str!("../templates/member.html")),
+    ("complaints.html", include_str!("../templates/complaints.html")),
+    ("complaint.html", include_str!("../templates/complaint.html")),
 ];
 
 #[derive(Debug)]
@@ -69,6 +71,7 @@ fn staff(session: &Session) -> Value {
         teams => member.teams.iter().cloned().collect::<Vec<_>>(),
         inbox => member.may_open(Area::Inbox),
         citizens => member.may_open(Area::Citizens),
+        complaints => member.may_open(Area::Complaints),
         admin => member.may_open(Area::Admin),
         csrf => session.csrf_token.clone(),
     }

@@ -4,7 +4,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
-use super::{Action, Complaint, ComplaintSettings, ComplaintState, ComplaintStep, transition};
+use super::{Action, Complaint, ComplaintSettings, ComplaintState, ComplaintStep, StepResult, transition};
 use crate::account::{AccountFact, Fact, InvoiceCorrection};
 use crate::clock::Clock;
 use crate::complaints::ports::ComplaintStore;
@@ -87,6 +87,8 @@ impl ComplaintDesk<'_> {
         let settings = self.settings(&tenant_id).await?;
         let reference = Complaint::derive_reference(&tenant_id, &invoice_number, reason.as_str(), now);
         let state = ComplaintState::Filed;
+        let due = deadline(&settings.complaints, &state, now);
+        let became = StepResult { state: state.clone(), deadline: due, corrected_amount: None };
         let complaint = Complaint {
             tenant_id: tenant_id.clone(),
             reference: reference.clone(),
@@ -94,7 +96,7 @@ impl ComplaintDesk<'_> {
             invoice_number,
             reason,
             filed_via: via.to_owned(),
-            deadline: deadline(&settings.complaints, &state, now),
+            deadline: due,
             state,
             filed_at: now,
             steps: vec![ComplaintStep {
@@ -103,6 +105,7 @@ impl ComplaintDesk<'_> {
                 action: "file".into(),
                 to: "filed".into(),
                 notes: None,
+                became: Some(became),
             }],
             corrected_amount: None,
             version: 0,
@@ -161,14 +164,20 @@ impl ComplaintDesk<'_> {
         if let Some(amount) = corrected_by(&complaint.state, &action) {
             complaint.corrected_amount = Some(amount);
         }
+        complaint.deadline = deadline(&settings.complaints, &next, now);
+        let became = StepResult {
+            state: next.clone(),
+            deadline: complaint.deadline,
+            corrected_amount: complaint.corrected_amount.clone(),
+        };
         complaint.steps.push(ComplaintStep {
             at: now,
             by: by.to_owned(),
             action: action.name().into(),
             to: next.name().into(),
             notes,
+            became: Some(became),
         });
-        complaint.deadline = deadline(&settings.complaints, &next, now);
         complaint.state = next;
         if !self.complaints.update(&complaint).await? {
             return Err(refused(

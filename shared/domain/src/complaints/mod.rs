@@ -5,10 +5,12 @@
 //! has a deadline from the tenant's settings, and tells the citizen through the composer; a
 //! resolution that corrects the amount updates the contract's account.
 
+mod board;
 mod desk;
 pub mod ports;
 mod recipients;
 
+pub use board::Board;
 pub use desk::{ComplaintDesk, ComplaintReminders, FileComplaint, Reminded};
 pub use recipients::ComplaintRecipients;
 
@@ -208,6 +210,18 @@ pub struct ComplaintStep {
     pub action: String,
     pub to: String,
     pub notes: Option<Text<1000>>,
+    /// Where the step left the complaint (absent on steps recorded before it was kept).
+    #[serde(default)]
+    pub became: Option<StepResult>,
+}
+
+/// Where a step left a complaint: what that step's notice tells the citizen, even when it is
+/// composed after a later step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub state: ComplaintState,
+    pub deadline: Option<Timestamp>,
+    pub corrected_amount: Option<Money>,
 }
 
 /// A billing complaint.
@@ -232,6 +246,18 @@ pub struct Complaint {
 }
 
 impl Complaint {
+    /// The complaint as its `step`th step (from 1) left it.
+    pub fn as_of_step(&self, step: usize) -> Complaint {
+        let mut then = self.clone();
+        if let Some(became) = step.checked_sub(1).and_then(|i| self.steps.get(i)).and_then(|s| s.became.clone()) {
+            then.steps.truncate(step);
+            then.state = became.state;
+            then.deadline = became.deadline;
+            then.corrected_amount = became.corrected_amount;
+        }
+        then
+    }
+
     /// The same invoice disputed with the same words on the same day is one complaint.
     pub fn derive_reference(tenant_id: &TenantId, invoice: &InvoiceNumber, reason: &str, at: Timestamp) -> String {
         let digest = Sha256::new()

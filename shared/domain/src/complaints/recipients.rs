@@ -22,7 +22,7 @@ pub struct ComplaintRecipients<'a> {
 #[async_trait]
 impl Recipients for ComplaintRecipients<'_> {
     async fn recipient(&self, job: &ComposeJob, settings: &TenantSettings) -> Result<Applies<Recipient>, Error> {
-        let NoticeSubject::Complaint { reference, .. } = &job.subject else {
+        let NoticeSubject::Complaint { reference, step } = &job.subject else {
             return Err(Error::rejected(RejectionCode::RenderFailed, "this notice is not about a complaint"));
         };
         let complaint =
@@ -37,7 +37,8 @@ impl Recipients for ComplaintRecipients<'_> {
             "locale": locale,
             "customer": { "name": customer.name },
             "contract_id": account.holder.contract_id,
-            "complaint": template_values(&complaint, &settings.time_zone),
+            // The step's own news, though a later step may have come before it was composed.
+            "complaint": template_values(&complaint.as_of_step(*step), &settings.time_zone),
         });
         Ok(Applies::Yes(Recipient {
             postal_address: account.holder.supply_point.address.to_string(),

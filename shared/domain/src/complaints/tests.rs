@@ -126,6 +126,17 @@ fn an_upheld_resolution_must_say_the_amount_and_a_rejected_one_must_not() {
     assert!(transition(&from, &rejected).unwrap_err().contains("corrects no amount"));
 }
 
+#[test]
+fn a_state_offers_exactly_the_actions_its_transition_accepts() {
+    for state in states() {
+        let accepted: Vec<&str> =
+            ACTIONS.into_iter().filter(|name| transition(&state, &action(name)).is_ok()).collect();
+        let mut offered = state.actions().to_vec();
+        offered.sort_by_key(|name| ACTIONS.iter().position(|a| a == name));
+        assert_eq!(offered, accepted, "{}", state.name());
+    }
+}
+
 async fn filed(f: &Fakes) -> Complaint {
     f.complaint_desk().file("chat", "chat", request()).await.unwrap()
 }
@@ -186,6 +197,28 @@ async fn every_step_is_recorded_with_who_and_tells_the_citizen_and_an_upheld_amo
     assert_eq!(code(&error), RejectionCode::InvalidTransition);
     assert!(error.to_string().contains("resolved"), "{error}");
     assert_eq!(f.compose.jobs().len(), 6);
+}
+
+#[tokio::test]
+async fn a_steps_notice_composed_after_the_next_step_tells_that_steps_news() {
+    // GIVEN two steps taken before the composer got to the first one's notice
+    let f = Fakes::with_invoice(|_| {}).await;
+    let desk = f.complaint_desk();
+    let complaint = filed(&f).await;
+    for name in ["schedule_inspection", "record_inspection"] {
+        desk.act("anna", &fakes::tenant(), &complaint.reference, action(name)).await.unwrap();
+    }
+    let now = desk.complaint(&fakes::tenant(), &complaint.reference).await.unwrap();
+    // WHEN each step's notice reads the complaint THEN it reads it as that step left it
+    let zone = &f.defaults.time_zone;
+    let scheduled = template_values(&now.as_of_step(2), zone);
+    assert_eq!(
+        (scheduled["step"].as_str(), scheduled["inspection_at"].as_str()),
+        (Some("inspection_scheduled"), Some("2026-11-26 10:00"))
+    );
+    let inspected = template_values(&now.as_of_step(3), zone);
+    assert_eq!((inspected["step"].as_str(), inspected["finding"].as_str()), (Some("inspected"), Some("leak_found")));
+    assert_eq!(now.as_of_step(1).state, ComplaintState::Filed);
 }
 
 #[tokio::test]

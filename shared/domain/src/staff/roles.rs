@@ -45,6 +45,8 @@ pub enum Area {
     Inbox,
     /// One citizen's records: profile, contracts, notices and their deliveries, cases.
     Citizens,
+    /// The billing complaints board.
+    Complaints,
     /// The audit log and the tenant's staff.
     Admin,
 }
@@ -54,6 +56,7 @@ impl Area {
         match self {
             Area::Inbox => &[Role::Agent, Role::Admin],
             Area::Citizens => &[Role::Agent, Role::Complaints, Role::Admin],
+            Area::Complaints => &[Role::Complaints, Role::Admin],
             Area::Admin => &[Role::Admin],
         }
     }
@@ -112,6 +115,8 @@ mod tests {
         assert!(!member(&[Role::Planner]).may_open(Area::Citizens));
         assert!(!member(&[]).may_open(Area::Inbox));
         assert!(member(&[Role::Admin]).may_open(Area::Admin));
+        assert!(member(&[Role::Complaints]).may_open(Area::Complaints));
+        assert!(!member(&[Role::Agent]).may_open(Area::Complaints));
     }
 
     #[test]
