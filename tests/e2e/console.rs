@@ -582,3 +582,53 @@ async fn a_complaint_is_moved_two_steps_on_the_board_with_each_notice_to_the_cit
     assert_eq!(browser.text("h1").await.unwrap(), "Not found");
     assert_eq!(console.line.stack.violations(), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn an_agent_moves_a_reported_incident_on_and_confirms_an_appointment_and_the_citizen_is_told() {
+    // GIVEN a citizen who reported a broken street light with a photo, and asked for an appointment
+    let console = Console::start().await;
+    console.line.flow("incident", 6).await;
+    console.line.flow("appointment", 4).await;
+    console.line.deliver().await;
+    let browser = &console.browser;
+    console.sign_in("jordi", PASSWORD).await;
+    // WHEN the agent opens the incidents THEN the report is there, with where and what
+    browser.follow("a[href='/incidents']").await.unwrap();
+    let incidents = browser.text("#incidents").await.unwrap();
+    assert!(incidents.contains("lighting") && incidents.contains("open"), "{incidents}");
+    browser.screenshot("incidents").await.unwrap();
+    browser.follow("#incidents a").await.unwrap();
+    let reference = browser.text("h1").await.unwrap().trim_start_matches("Incident ").to_owned();
+    assert!(reference.starts_with("INC-"), "{reference}");
+    assert!(browser.text("#on-the-map").await.unwrap().starts_with("41.72510,"));
+    // WHEN the agent moves it on without choosing a status THEN nothing changes, and says why
+    browser.follow("#status-form button").await.unwrap();
+    assert_eq!(browser.text("#refusal p").await.unwrap(), "Choose the incident's new status.");
+    // WHEN the agent marks it in progress with a note THEN the citizen is told, and it shows
+    browser.click("#status-in_progress").await.unwrap();
+    browser.type_into("#note", "Brigada avisada").await.unwrap();
+    browser.follow("#status-form button").await.unwrap();
+    assert_eq!(browser.text("#status").await.unwrap(), "in progress");
+    assert!(browser.text("#updates").await.unwrap().contains("Jordi in progress Brigada avisada"));
+    browser.screenshot("incident").await.unwrap();
+    console.line.deliver().await;
+    let told = texts(&console.line.sent);
+    assert!(told.last().unwrap().contains(&reference) && told.last().unwrap().contains("Brigada avisada"), "{told:?}");
+    // WHEN the agent confirms the appointment's slot THEN the citizen is told the slot
+    browser.goto(&console.at("/incidents")).await.unwrap();
+    browser.type_into("#appointments input[name=slot]", "dimarts 1, 10:30, Plaça Major 1").await.unwrap();
+    browser.follow("#appointments button").await.unwrap();
+    assert!(browser.text("#notice").await.unwrap().contains("is confirmed"));
+    assert!(browser.text("#appointments").await.unwrap().contains("dimarts 1, 10:30, Plaça Major 1 (by Jordi)"));
+    console.line.deliver().await;
+    assert!(texts(&console.line.sent).last().unwrap().contains("dimarts 1, 10:30"));
+    assert_eq!(audited(&console, "moved_incident").await, 1);
+    console.sign_out().await;
+    // WHEN another tenant's agent opens the incident by its address THEN it is not theirs
+    console.sign_in("paola", PASSWORD).await;
+    browser.goto(&console.at(&format!("/incidents/{reference}"))).await.unwrap();
+    assert_eq!(browser.text("h1").await.unwrap(), "Not found");
+    browser.goto(&console.at("/incidents")).await.unwrap();
+    assert!(!browser.text("#incidents").await.unwrap().contains(&reference));
+    assert_eq!(console.line.stack.violations(), Vec::<String>::new());
+}

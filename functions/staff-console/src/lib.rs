@@ -9,6 +9,7 @@ mod auth;
 mod citizens;
 mod complaints;
 mod inbox;
+mod incidents;
 mod membership;
 mod pages;
 mod transfer;
@@ -102,6 +103,7 @@ impl App {
             (_, ["inbox" | "conversations", ..]) => inbox::route(self, request, session, now).await,
             (_, ["citizens"]) => citizens::route(self, request, session, now).await,
             (_, ["complaints", ..]) => complaints::route(self, request, session, now).await,
+            (_, ["incidents" | "appointments", ..]) => incidents::route(self, request, session, now).await,
             (_, ["admin", ..]) => admin::route(self, request, session, now).await,
             _ => self.pages.problem(404, session, "There is no such page in the console."),
         }

@@ -20,6 +20,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("member.html", include_str!("../templates/member.html")),
     ("complaints.html", include_str!("../templates/complaints.html")),
     ("complaint.html", include_str!("../templates/complaint.html")),
+    ("incidents.html", include_str!("../templates/incidents.html")),
+    ("incident.html", include_str!("../templates/incident.html")),
 ];
 
 #[derive(Debug)]
@@ -72,6 +74,7 @@ fn staff(session: &Session) -> Value {
         inbox => member.may_open(Area::Inbox),
         citizens => member.may_open(Area::Citizens),
         complaints => member.may_open(Area::Complaints),
+        incidents => member.may_open(Area::Incidents),
         admin => member.may_open(Area::Admin),
         csrf => session.csrf_token.clone(),
     }

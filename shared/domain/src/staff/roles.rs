@@ -47,6 +47,8 @@ pub enum Area {
     Citizens,
     /// The billing complaints board.
     Complaints,
+    /// Incidents and appointment requests filed on the chat line.
+    Incidents,
     /// The audit log and the tenant's staff.
     Admin,
 }
@@ -57,6 +59,7 @@ impl Area {
             Area::Inbox => &[Role::Agent, Role::Admin],
             Area::Citizens => &[Role::Agent, Role::Complaints, Role::Admin],
             Area::Complaints => &[Role::Complaints, Role::Admin],
+            Area::Incidents => &[Role::Agent, Role::Admin],
             Area::Admin => &[Role::Admin],
         }
     }
