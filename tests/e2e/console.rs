@@ -632,3 +632,55 @@ async fn an_agent_moves_a_reported_incident_on_and_confirms_an_appointment_and_t
     assert!(!browser.text("#incidents").await.unwrap().contains(&reference));
     assert_eq!(console.line.stack.violations(), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn an_administrator_changes_the_tenants_settings_and_an_invalid_value_is_refused_with_the_reason() {
+    use avisa_domain::ports::TenantDirectory;
+    let console = Console::start().await;
+    let browser = &console.browser;
+    let store = avisa_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&console.line.stack.sdk), "avisa-Table");
+    let tenant = avisa_domain::ids::TenantId::parse("aigues-reus").unwrap();
+    // GIVEN an administrator on the settings page
+    console.sign_in("montse", PASSWORD).await;
+    browser.goto(&console.at("/admin")).await.unwrap();
+    browser.follow("#settings-link").await.unwrap();
+    let edit = |change: &str| {
+        format!(
+            "const s = JSON.parse(document.querySelector('#settings').value); {change}; document.querySelector('#settings').value = JSON.stringify(s, null, 2)"
+        )
+    };
+    // WHEN she sets more SMS parts than any message may have THEN it is refused, saying which and why
+    browser.execute(&edit("s.sms.max_segments = 99")).await.unwrap();
+    browser.follow("#settings-form button").await.unwrap();
+    assert_eq!(browser.text("#refusal p").await.unwrap(), "sms.max_segments must be 1 to 10, not 99");
+    assert!(
+        browser.execute("return document.querySelector('#settings').value.includes('99')").await.unwrap() == true,
+        "what she typed is kept"
+    );
+    // AND a misspelt field is refused naming it
+    browser.execute(&edit("s.sms.max_segments = 2; s.quiet_hourz = null")).await.unwrap();
+    browser.follow("#settings-form button").await.unwrap();
+    let refusal = browser.text("#refusal p").await.unwrap();
+    assert!(refusal.starts_with("not tenant settings") && refusal.contains("quiet_hourz"), "{refusal}");
+    browser.screenshot("settings-refused").await.unwrap();
+    // WHEN she corrects it THEN the settings are saved, and every function reads them
+    browser.execute(&edit("s.sms.max_segments = 2; delete s.quiet_hourz")).await.unwrap();
+    browser.follow("#settings-form button").await.unwrap();
+    assert!(browser.text("#notice").await.unwrap().starts_with("The settings are saved"));
+    assert_eq!(store.settings(&tenant).await.unwrap().unwrap().sms.max_segments, 2);
+    // WHEN another administrator changed them after she opened the page THEN hers is refused
+    let mut meanwhile = store.settings(&tenant).await.unwrap().unwrap();
+    meanwhile.sms.max_segments = 3;
+    store.put_settings(&tenant, &meanwhile).await.unwrap();
+    browser.execute(&edit("s.sms.max_segments = 4")).await.unwrap();
+    browser.follow("#settings-form button").await.unwrap();
+    assert!(browser.text("#refusal p").await.unwrap().contains("changed since you opened this page"));
+    assert_eq!(store.settings(&tenant).await.unwrap().unwrap().sms.max_segments, 3);
+    assert_eq!(audited(&console, "changed_settings").await, 1);
+    console.sign_out().await;
+    // AND an agent cannot open them
+    console.sign_in("jordi", PASSWORD).await;
+    browser.goto(&console.at("/admin/settings")).await.unwrap();
+    assert_eq!(browser.text("h1").await.unwrap(), "This page is not for your role");
+    assert_eq!(console.line.stack.violations(), Vec::<String>::new());
+}

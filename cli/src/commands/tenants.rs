@@ -17,9 +17,7 @@ pub async fn settings(stack: &Stack, tenant: &TenantId, put: Option<&Path>, out:
         let name = file.display().to_string();
         let text =
             std::fs::read_to_string(file).map_err(|e| CliError::File { file: name.clone(), why: e.to_string() })?;
-        let settings: TenantSettings = serde_json::from_str(&text)
-            .map_err(|e| CliError::File { file: name.clone(), why: format!("not tenant settings: {e}") })?;
-        settings.check().map_err(|why| CliError::File { file: name, why })?;
+        let settings = TenantSettings::from_json(&text).map_err(|why| CliError::File { file: name, why })?;
         store.put_settings(tenant, &settings).await?;
     }
     match store.settings(tenant).await? {

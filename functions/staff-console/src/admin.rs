@@ -45,6 +45,8 @@ pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, n
         ("POST", ["admin", "staff"]) => invite(app, request, session, now).await,
         ("POST", ["admin", "canned"]) => keep_canned(app, request, session, now).await,
         ("POST", ["admin", "canned", id, "remove"]) => remove_canned(app, session, id, now).await,
+        ("GET", ["admin", "settings"]) => crate::settings::show(app, session).await,
+        ("POST", ["admin", "settings"]) => crate::settings::save(app, request, session, now).await,
         ("GET", ["admin", "staff", username]) => crate::membership::form(app, session, username, None).await,
         ("POST", ["admin", "staff", username]) => crate::membership::change(app, request, session, username, now).await,
         ("POST", ["admin", "staff", username, action @ ("disable" | "enable")]) => {

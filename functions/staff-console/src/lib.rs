@@ -12,6 +12,7 @@ mod inbox;
 mod incidents;
 mod membership;
 mod pages;
+mod settings;
 mod transfer;
 mod web;
 

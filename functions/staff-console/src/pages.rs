@@ -22,6 +22,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("complaint.html", include_str!("../templates/complaint.html")),
     ("incidents.html", include_str!("../templates/incidents.html")),
     ("incident.html", include_str!("../templates/incident.html")),
+    ("settings.html", include_str!("../templates/settings.html")),
 ];
 
 #[derive(Debug)]

@@ -119,6 +119,18 @@ pub const MAX_SMS_SEGMENTS: usize = 10;
 pub const MAX_ALERT_HOURS_BEFORE: u32 = 720;
 
 impl TenantSettings {
+    /// Settings written as JSON by a person (a file for the CLI, the console's form), checked; or
+    /// what to correct, naming the field.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let mut reader = serde_json::Deserializer::from_str(text);
+        let settings: Self = serde_path_to_error::deserialize(&mut reader).map_err(|e| match e.path().to_string() {
+            path if path == "." => format!("not tenant settings: {}", e.inner()),
+            path => format!("not tenant settings: {path}: {}", e.inner()),
+        })?;
+        settings.check()?;
+        Ok(settings)
+    }
+
     /// Whether these settings can be used as they are: what is stored unchecked could otherwise
     /// stop every message of the tenant (an empty list of languages, an alert centuries ahead).
     pub fn check(&self) -> Result<(), String> {

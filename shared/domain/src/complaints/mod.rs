@@ -247,6 +247,7 @@ pub struct Complaint {
 
 impl Complaint {
     /// The complaint as its `step`th step (from 1) left it.
+    #[must_use]
     pub fn as_of_step(&self, step: usize) -> Complaint {
         let mut then = self.clone();
         if let Some(became) = step.checked_sub(1).and_then(|i| self.steps.get(i)).and_then(|s| s.became.clone()) {

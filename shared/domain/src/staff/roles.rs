@@ -56,10 +56,10 @@ pub enum Area {
 impl Area {
     fn open_to(self) -> &'static [Role] {
         match self {
-            Area::Inbox => &[Role::Agent, Role::Admin],
+            // The chat line's people: its conversations and what citizens filed on it.
+            Area::Inbox | Area::Incidents => &[Role::Agent, Role::Admin],
             Area::Citizens => &[Role::Agent, Role::Complaints, Role::Admin],
             Area::Complaints => &[Role::Complaints, Role::Admin],
-            Area::Incidents => &[Role::Agent, Role::Admin],
             Area::Admin => &[Role::Admin],
         }
     }

@@ -1,0 +1,78 @@
+//! An administrator edits the tenant's settings (office and quiet hours, the chat menu, outage
+//! alert hours, SMS limits…) as the JSON `avisa tenant-settings --put` takes, with the same checks.
+//! The form carries a digest of the settings it showed: saving over a colleague's change is
+//! refused rather than undoing it silently.
+
+use avisa_domain::Error;
+use avisa_domain::ports::TenantDirectory;
+use avisa_domain::staff::Session;
+use avisa_domain::tenant::TenantSettings;
+use jiff::Timestamp;
+use minijinja::context;
+use sha2::{Digest, Sha256};
+
+use crate::App;
+use crate::web::{Request, Response};
+
+/// The tenant's own settings, or the deployment's defaults it uses while it has none.
+async fn current(app: &App, session: &Session) -> Result<(TenantSettings, bool), Error> {
+    let own = app.chat.store.settings(&session.member.tenant_id).await?;
+    let has_own = own.is_some();
+    Ok((own.unwrap_or_else(|| app.chat.defaults.clone()), has_own))
+}
+
+fn pretty(settings: &TenantSettings) -> String {
+    serde_json::to_string_pretty(settings).unwrap_or_default()
+}
+
+fn digest(text: &str) -> String {
+    hex::encode(&Sha256::digest(text.as_bytes())[..8])
+}
+
+struct Shown<'a> {
+    text: &'a str,
+    notice: Option<&'a str>,
+    refusal: Option<&'a str>,
+}
+
+async fn form(app: &App, session: &Session, shown: Option<Shown<'_>>) -> Result<Response, Error> {
+    let (settings, has_own) = current(app, session).await?;
+    let stored = pretty(&settings);
+    let (text, notice, refusal) = shown.map_or((stored.as_str(), None, None), |s| (s.text, s.notice, s.refusal));
+    let values = context! { text, digest => digest(&stored), has_own, notice, refusal };
+    Ok(app.pages.page(if refusal.is_some() { 422 } else { 200 }, "settings.html", Some(session), values))
+}
+
+pub(crate) async fn show(app: &App, session: &Session) -> Response {
+    answered(app, session, form(app, session, None).await)
+}
+
+pub(crate) async fn save(app: &App, request: &Request<'_>, session: &Session, now: Timestamp) -> Response {
+    answered(app, session, saved(app, request, session, now).await)
+}
+
+async fn saved(app: &App, request: &Request<'_>, session: &Session, now: Timestamp) -> Result<Response, Error> {
+    let text = request.form("settings").unwrap_or_default();
+    let (settings, _) = current(app, session).await?;
+    if request.form("digest") != Some(digest(&pretty(&settings)).as_str()) {
+        let why = "The settings changed since you opened this page (another administrator?): \
+                   reload it, and make your change on what is there now.";
+        return form(app, session, Some(Shown { text, notice: None, refusal: Some(why) })).await;
+    }
+    let settings = match TenantSettings::from_json(text) {
+        Ok(settings) => settings,
+        Err(why) => return form(app, session, Some(Shown { text, notice: None, refusal: Some(&why) })).await,
+    };
+    app.chat.store.put_settings(&session.member.tenant_id, &settings).await?;
+    crate::auth::audit(&app.chat.store, session, now, "changed_settings", "tenant settings").await;
+    let stored = pretty(&settings);
+    let notice = "The settings are saved: every function uses them from its next message.";
+    form(app, session, Some(Shown { text: &stored, notice: Some(notice), refusal: None })).await
+}
+
+fn answered(app: &App, session: &Session, answer: Result<Response, Error>) -> Response {
+    answer.unwrap_or_else(|error| {
+        tracing::error!(error = avisa_runtime::redact::error_chain(&error), "settings unavailable");
+        app.pages.problem(503, session, "The settings are unavailable for a moment: try again.")
+    })
+}
