@@ -684,3 +684,52 @@ async fn an_administrator_changes_the_tenants_settings_and_an_invalid_value_is_r
     assert_eq!(browser.text("h1").await.unwrap(), "This page is not for your role");
     assert_eq!(console.line.stack.violations(), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn a_planner_sees_the_tenants_outages_upcoming_first_with_their_alerts_and_who_did_what() {
+    use crate::outages::{Desk, plan, start};
+    // GIVEN an outage planned and confirmed, and another planned and cancelled, through the API
+    let console = Console::start().await;
+    let desk = Desk::new(&console.line.stack).await;
+    let mut ids = Vec::new();
+    for (hours, then) in [(0, "confirm"), (24, "cancel")] {
+        let at = start() + jiff::SignedDuration::from_hours(hours);
+        let (status, planned) =
+            desk.post("/outages", plan(at, &serde_json::json!({"network_sectors": ["REUS-N1"]}))).await;
+        assert_eq!(status, 201, "{planned}");
+        let id = planned["outage"]["outage_id"].as_str().unwrap().to_owned();
+        let (status, done) = desk.post(&format!("/outages/{id}/{then}"), serde_json::json!({})).await;
+        assert_eq!(status, 200, "{then}: {done}");
+        ids.push(id);
+    }
+    let pool = &console.line.stack.provisioned.assigned["StaffUserPool"];
+    let pere = cognito::StaffUser {
+        username: "pere",
+        name: "Pere",
+        tenant: "aigues-reus",
+        roles: &["planner"],
+        password: PASSWORD,
+    };
+    cognito::create_staff(&console.line.stack.sdk, pool, &pere).await.unwrap();
+    // WHEN a planner signs in THEN the outages are their page: the confirmed one ahead, the cancelled one over
+    let browser = &console.browser;
+    console.sign_in("pere", PASSWORD).await;
+    assert!(browser.url().await.unwrap().ends_with("/outages"), "a planner lands on the outages");
+    let ahead = browser.text("#ahead").await.unwrap();
+    assert!(ahead.contains(&ids[0]) && ahead.contains("sectors REUS-N1 confirmed 2"), "{ahead}");
+    assert!(browser.text("#over").await.unwrap().contains(&format!("{} ", ids[1])));
+    browser.screenshot("outages").await.unwrap();
+    // WHEN the planner opens the confirmed one THEN its alerts and who did what are shown
+    browser.follow(&format!("a[href='/outages/{}']", ids[0])).await.unwrap();
+    let alerts = browser.text("#alerts").await.unwrap();
+    assert!(alerts.contains("48h advance scheduled") && alerts.contains("2h advance scheduled"), "{alerts}");
+    let timeline = browser.text("#timeline").await.unwrap();
+    assert!(timeline.contains("jordi.operador planned") && timeline.contains("jordi.operador confirmed"), "{timeline}");
+    browser.screenshot("outage").await.unwrap();
+    // AND the planner opens neither the inbox nor another tenant's outage
+    browser.goto(&console.at("/inbox")).await.unwrap();
+    assert_eq!(browser.text("h1").await.unwrap(), "This page is not for your role");
+    browser.goto(&console.at("/outages/o-of-someone-else")).await.unwrap();
+    assert_eq!(browser.text("h1").await.unwrap(), "Not found");
+    assert_eq!(console.line.stack.violations(), Vec::<String>::new());
+}

@@ -11,6 +11,7 @@ mod complaints;
 mod inbox;
 mod incidents;
 mod membership;
+mod outages;
 mod pages;
 mod settings;
 mod transfer;
@@ -105,6 +106,7 @@ impl App {
             (_, ["citizens"]) => citizens::route(self, request, session, now).await,
             (_, ["complaints", ..]) => complaints::route(self, request, session, now).await,
             (_, ["incidents" | "appointments", ..]) => incidents::route(self, request, session, now).await,
+            (_, ["outages", ..]) => outages::route(self, request, session, now).await,
             (_, ["admin", ..]) => admin::route(self, request, session, now).await,
             _ => self.pages.problem(404, session, "There is no such page in the console."),
         }
@@ -118,6 +120,7 @@ fn home(session: &avisa_domain::staff::Session) -> Response {
     let areas = [
         (Area::Inbox, "/inbox"),
         (Area::Complaints, "/complaints"),
+        (Area::Outages, "/outages"),
         (Area::Citizens, "/citizens"),
         (Area::Admin, "/admin"),
     ];

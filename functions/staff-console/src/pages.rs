@@ -23,6 +23,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("incidents.html", include_str!("../templates/incidents.html")),
     ("incident.html", include_str!("../templates/incident.html")),
     ("settings.html", include_str!("../templates/settings.html")),
+    ("outages.html", include_str!("../templates/outages.html")),
+    ("outage.html", include_str!("../templates/outage.html")),
 ];
 
 #[derive(Debug)]
@@ -76,6 +78,7 @@ fn staff(session: &Session) -> Value {
         citizens => member.may_open(Area::Citizens),
         complaints => member.may_open(Area::Complaints),
         incidents => member.may_open(Area::Incidents),
+        outages => member.may_open(Area::Outages),
         admin => member.may_open(Area::Admin),
         csrf => session.csrf_token.clone(),
     }

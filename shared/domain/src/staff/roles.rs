@@ -49,6 +49,8 @@ pub enum Area {
     Complaints,
     /// Incidents and appointment requests filed on the chat line.
     Incidents,
+    /// Planned outages and their alerts.
+    Outages,
     /// The audit log and the tenant's staff.
     Admin,
 }
@@ -60,6 +62,7 @@ impl Area {
             Area::Inbox | Area::Incidents => &[Role::Agent, Role::Admin],
             Area::Citizens => &[Role::Agent, Role::Complaints, Role::Admin],
             Area::Complaints => &[Role::Complaints, Role::Admin],
+            Area::Outages => &[Role::Planner, Role::Admin],
             Area::Admin => &[Role::Admin],
         }
     }
@@ -120,6 +123,8 @@ mod tests {
         assert!(member(&[Role::Admin]).may_open(Area::Admin));
         assert!(member(&[Role::Complaints]).may_open(Area::Complaints));
         assert!(!member(&[Role::Agent]).may_open(Area::Complaints));
+        assert!(member(&[Role::Planner]).may_open(Area::Outages));
+        assert!(!member(&[Role::Agent]).may_open(Area::Outages));
     }
 
     #[test]

@@ -1,0 +1,108 @@
+//! The tenant's planned outages (`planner`, `admin`): listed upcoming first, each with its window,
+//! area, the alerts its revision schedules and the timeline of who did what. Planning, with the
+//! map and the dry run, is still the outage API's (`POST /outages`).
+
+use avisa_domain::Error;
+use avisa_domain::ids::OutageId;
+use avisa_domain::outage::ports::OutageStore;
+use avisa_domain::outage::{Outage, OutageArea, OutageStatus};
+use avisa_domain::staff::{Area, Session};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use minijinja::value::Serde;
+use minijinja::{Value, context};
+use serde::Serialize;
+
+use crate::App;
+use crate::web::{Request, Response};
+
+/// How many of the tenant's outages the list shows.
+const LISTED: usize = 200;
+
+#[derive(Debug, Serialize)]
+struct Row {
+    id: String,
+    kind: String,
+    start: String,
+    end: String,
+    area: String,
+    status: &'static str,
+    alerts: usize,
+}
+
+fn shown(at: Timestamp, zone: &TimeZone) -> String {
+    at.to_zoned(zone.clone()).strftime("%d/%m/%Y %H:%M").to_string()
+}
+
+fn row(outage: &Outage, zone: &TimeZone) -> Row {
+    Row {
+        id: outage.outage_id.to_string(),
+        kind: crate::citizens::name_of(&outage.kind).replace('_', " "),
+        start: shown(outage.window.start, zone),
+        end: shown(outage.window.expected_end, zone),
+        area: match &outage.area {
+            OutageArea::NetworkSectors(sectors) => {
+                let names: Vec<String> = sectors.iter().map(ToString::to_string).collect();
+                format!("sectors {}", names.join(", "))
+            }
+            OutageArea::Polygon(_) => "an area drawn on the map".to_owned(),
+        },
+        status: outage.status.as_str(),
+        alerts: outage.alerts.len(),
+    }
+}
+
+pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, now: Timestamp) -> Response {
+    if !session.member.may_open(Area::Outages) {
+        return app.pages.problem(403, session, "Your roles do not open the outages.");
+    }
+    let answer = match (request.method, request.segments().as_slice()) {
+        ("GET", ["outages"]) => list(app, session).await,
+        ("GET", ["outages", id]) => outage(app, session, id, now).await,
+        _ => return app.pages.problem(404, session, "There is no such outages page."),
+    };
+    answer.unwrap_or_else(|error| {
+        tracing::error!(error = avisa_runtime::redact::error_chain(&error), "outages unavailable");
+        app.pages.problem(503, session, "The outages are unavailable for a moment: try again.")
+    })
+}
+
+async fn list(app: &App, session: &Session) -> Result<Response, Error> {
+    let zone = crate::inbox::zone(app, session).await?;
+    let mut outages = OutageStore::list(&app.chat.store, &session.member.tenant_id, LISTED).await?;
+    // What may still reach citizens first, soonest first; then what is over, latest first.
+    let over = |o: &Outage| matches!(o.status, OutageStatus::Cancelled | OutageStatus::Ended);
+    outages.sort_by_key(|o| (over(o), if over(o) { -o.window.start.as_second() } else { o.window.start.as_second() }));
+    let (done, ahead): (Vec<&Outage>, Vec<&Outage>) = outages.iter().partition(|o| over(o));
+    let values = context! {
+        ahead => Value::from(Serde(ahead.iter().map(|o| row(o, &zone)).collect::<Vec<_>>())),
+        done => Value::from(Serde(done.iter().map(|o| row(o, &zone)).collect::<Vec<_>>())),
+    };
+    Ok(app.pages.page(200, "outages.html", Some(session), values))
+}
+
+async fn outage(app: &App, session: &Session, id: &str, now: Timestamp) -> Result<Response, Error> {
+    let tenant = &session.member.tenant_id;
+    let found = match OutageId::parse(id) {
+        Ok(id) => OutageStore::outage(&app.chat.store, tenant, &id).await?,
+        Err(_) => None,
+    };
+    let Some(outage) = found else {
+        return Ok(app.pages.problem(404, session, "Your tenant has no outage with this id."));
+    };
+    let zone = crate::inbox::zone(app, session).await?;
+    let alerts: Vec<(String, String, &str, bool)> =
+        outage.alerts.iter().map(|a| (shown(a.at, &zone), a.label.clone(), a.stage.as_str(), a.at <= now)).collect();
+    let changes: Vec<(String, String, String)> =
+        outage.changes.iter().map(|c| (shown(c.at, &zone), c.by.clone(), c.action.replace('_', " "))).collect();
+    let values = context! {
+        outage => Value::from(Serde(row(&outage, &zone))),
+        note => outage.note.as_ref().map(|n| n.as_str().to_owned()),
+        revision => outage.revision,
+        announced => outage.announced,
+        previous => outage.previous_window.map(|w| format!("{} – {}", shown(w.start, &zone), shown(w.expected_end, &zone))),
+        alerts,
+        changes,
+    };
+    Ok(app.pages.page(200, "outage.html", Some(session), values))
+}
