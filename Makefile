@@ -9,7 +9,7 @@ REGION := eu-west-1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test venv browser check-template lint local-up sam-build schemas bench rejected fuzz clean
+.PHONY: demo test venv browser check-template lint local-up sam-build schemas bench rejected fuzz clean vendor-leaflet
 
 ## demo: the whole pipeline on a throw-away local AWS (moto), with a short report
 demo: venv
@@ -29,7 +29,16 @@ test: venv browser lint
 	$(MAKE) --no-print-directory check-template
 	openapi-spec-validator events/schema/http-api.openapi.yaml
 
-## browser: Debian's Chromium and ChromeDriver, which the staff console's tests drive (installed once)
+## ## Fetches Leaflet from npm again into the console's static files, checking the package's digest.
+LEAFLET_VERSION := 1.9.4
+LEAFLET_SHA256 := 84c65a256e50657896f54c33bd857b6849ebe94c817803be818bf32a3dde0b77
+vendor-leaflet:
+	d=$$(mktemp -d) && cd $$d && npm pack --silent leaflet@$(LEAFLET_VERSION) >/dev/null \
+	  && echo "$(LEAFLET_SHA256)  leaflet-$(LEAFLET_VERSION).tgz" | sha256sum -c - && tar xzf leaflet-$(LEAFLET_VERSION).tgz \
+	  && cp package/dist/leaflet.js package/dist/leaflet.css $(CURDIR)/functions/staff-console/static/vendor/ \
+	  && cp package/LICENSE $(CURDIR)/functions/staff-console/static/vendor/LEAFLET-LICENSE
+
+browser: Debian's Chromium and ChromeDriver, which the staff console's tests drive (installed once)
 browser:
 	@if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then \
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \

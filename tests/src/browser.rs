@@ -162,6 +162,23 @@ impl Browser {
         self.command("POST", &format!("/element/{id}/value"), Some(json!({ "text": text })), &doing).await.map(drop)
     }
 
+    /// Clicks inside the element `css`, `dx`/`dy` pixels from its centre (a point on a map).
+    pub async fn click_at(&self, css: &str, dx: i64, dy: i64) -> Result<(), LocalError> {
+        self.execute(&format!("document.querySelector({css:?}).scrollIntoView({{block: 'center'}})")).await?;
+        let id = self.element(css).await?;
+        let origin = json!({ ELEMENT: id });
+        let actions = json!({ "actions": [{
+            "type": "pointer", "id": "mouse", "parameters": { "pointerType": "mouse" },
+            "actions": [
+                { "type": "pointerMove", "duration": 0, "origin": origin, "x": dx, "y": dy },
+                { "type": "pointerDown", "button": 0 },
+                { "type": "pointerUp", "button": 0 },
+                { "type": "pause", "duration": 50 }
+            ]
+        }]});
+        self.command("POST", "/actions", Some(actions), &format!("clicking in {css}")).await.map(drop)
+    }
+
     /// Empties the field `css`.
     pub async fn clear(&self, css: &str) -> Result<(), LocalError> {
         let id = self.element(css).await?;

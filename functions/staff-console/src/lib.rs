@@ -11,6 +11,7 @@ mod complaints;
 mod inbox;
 mod incidents;
 mod membership;
+mod outage_plan;
 mod outages;
 mod pages;
 mod settings;
@@ -28,11 +29,16 @@ use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, L
 use crate::pages::Pages;
 use crate::web::{Request, Response};
 
+/// OpenStreetMap's standard tiles, unless the deployment names others (or none).
+const DEFAULT_TILES: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub chat: ChatConfig,
     pub user_pool_id: String,
     pub user_pool_client_id: String,
+    /// The outage map's tiles (`{z}/{x}/{y}`); `None`: a map without tiles (offline, tests).
+    pub tile_url: Option<String>,
 }
 
 impl Config {
@@ -45,6 +51,11 @@ impl Config {
                 "STAFF_USER_POOL_CLIENT_ID",
                 "the template's StaffUserPoolClient",
             )?,
+            tile_url: match config::optional(source, "MAP_TILE_URL") {
+                None => Some(DEFAULT_TILES.to_owned()),
+                Some(url) if url.is_empty() => None,
+                Some(url) => Some(url),
+            },
         })
     }
 }
@@ -55,6 +66,8 @@ pub struct App {
     /// Signs staff in, and manages them for administrators.
     staff: CognitoStaff,
     pages: Pages,
+    tile_url: Option<String>,
+    tiles_origin: Option<String>,
 }
 
 impl App {
@@ -65,6 +78,8 @@ impl App {
             chat: ChatAdapters::new(&config.chat, sdk)?,
             staff: CognitoStaff::new(sdk, pool),
             pages: Pages::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
+            tiles_origin: config.tile_url.as_deref().and_then(web::origin_of),
+            tile_url: config.tile_url.clone(),
         })
     }
 
@@ -136,6 +151,6 @@ impl HttpHandler for App {
             Err(refused) => refused,
         };
         tracing::info!(status = response.status, "console request");
-        response.into_lambda()
+        response.into_lambda(self.tiles_origin.as_deref())
     }
 }

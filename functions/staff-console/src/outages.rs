@@ -1,6 +1,6 @@
 //! The tenant's planned outages (`planner`, `admin`): listed upcoming first, each with its window,
-//! area, the alerts its revision schedules and the timeline of who did what. Planning, with the
-//! map and the dry run, is still the outage API's (`POST /outages`).
+//! area, the alerts its revision schedules and the timeline of who did what; planned ones with
+//! their dry run (see [`crate::outage_plan`]).
 
 use avisa_domain::Error;
 use avisa_domain::ids::OutageId;
@@ -58,7 +58,20 @@ pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, n
     }
     let answer = match (request.method, request.segments().as_slice()) {
         ("GET", ["outages"]) => list(app, session).await,
-        ("GET", ["outages", id]) => outage(app, session, id, now).await,
+        ("GET", ["outages", "new"]) => crate::outage_plan::form(app, session).await,
+        ("POST", ["outages"]) => crate::outage_plan::plan(app, request, session, now).await,
+        ("GET", ["outages", id]) => match OutageId::parse(id) {
+            Ok(id) => page(app, session, &id, now, None).await,
+            Err(_) => Ok(app.pages.problem(404, session, "Your tenant has no outage with this id.")),
+        },
+        ("GET", ["outages", id, "contracts.csv"]) => match OutageId::parse(id) {
+            Ok(id) => crate::outage_plan::contracts_csv(app, session, &id).await,
+            Err(_) => Ok(app.pages.problem(404, session, "Your tenant has no outage with this id.")),
+        },
+        ("POST", ["outages", id, action @ ("confirm" | "cancel" | "end")]) => match OutageId::parse(id) {
+            Ok(id) => crate::outage_plan::act(app, request, session, &id, action, now).await,
+            Err(_) => Ok(app.pages.problem(404, session, "Your tenant has no outage with this id.")),
+        },
         _ => return app.pages.problem(404, session, "There is no such outages page."),
     };
     answer.unwrap_or_else(|error| {
@@ -81,13 +94,15 @@ async fn list(app: &App, session: &Session) -> Result<Response, Error> {
     Ok(app.pages.page(200, "outages.html", Some(session), values))
 }
 
-async fn outage(app: &App, session: &Session, id: &str, now: Timestamp) -> Result<Response, Error> {
+pub(crate) async fn page(
+    app: &App,
+    session: &Session,
+    id: &OutageId,
+    now: Timestamp,
+    refusal: Option<&str>,
+) -> Result<Response, Error> {
     let tenant = &session.member.tenant_id;
-    let found = match OutageId::parse(id) {
-        Ok(id) => OutageStore::outage(&app.chat.store, tenant, &id).await?,
-        Err(_) => None,
-    };
-    let Some(outage) = found else {
+    let Some(outage) = OutageStore::outage(&app.chat.store, tenant, id).await? else {
         return Ok(app.pages.problem(404, session, "Your tenant has no outage with this id."));
     };
     let zone = crate::inbox::zone(app, session).await?;
@@ -95,6 +110,15 @@ async fn outage(app: &App, session: &Session, id: &str, now: Timestamp) -> Resul
         outage.alerts.iter().map(|a| (shown(a.at, &zone), a.label.clone(), a.stage.as_str(), a.at <= now)).collect();
     let changes: Vec<(String, String, String)> =
         outage.changes.iter().map(|c| (shown(c.at, &zone), c.by.clone(), c.action.replace('_', " "))).collect();
+    let planned = if outage.status == OutageStatus::Planned {
+        Some(crate::outage_plan::dry_run_values(app, &outage).await?)
+    } else {
+        None
+    };
+    let area = match &outage.area {
+        OutageArea::Polygon(polygon) => serde_json::to_string(polygon).ok(),
+        OutageArea::NetworkSectors(_) => None,
+    };
     let values = context! {
         outage => Value::from(Serde(row(&outage, &zone))),
         note => outage.note.as_ref().map(|n| n.as_str().to_owned()),
@@ -103,6 +127,12 @@ async fn outage(app: &App, session: &Session, id: &str, now: Timestamp) -> Resul
         previous => outage.previous_window.map(|w| format!("{} – {}", shown(w.start, &zone), shown(w.expected_end, &zone))),
         alerts,
         changes,
+        planned,
+        area,
+        actions => crate::outage_plan::actions(outage.status).to_vec(),
+        tiles => app.tile_url.clone(),
+        center => crate::outage_plan::center(app, session).await?,
+        refusal,
     };
-    Ok(app.pages.page(200, "outage.html", Some(session), values))
+    Ok(app.pages.page(if refusal.is_some() { 409 } else { 200 }, "outage.html", Some(session), values))
 }

@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("settings.html", include_str!("../templates/settings.html")),
     ("outages.html", include_str!("../templates/outages.html")),
     ("outage.html", include_str!("../templates/outage.html")),
+    ("outage_new.html", include_str!("../templates/outage_new.html")),
 ];
 
 #[derive(Debug)]

@@ -9,14 +9,24 @@ use aws_lambda_events::http::{HeaderName, HeaderValue};
 /// Forms are small: a reply is at most 4,096 characters.
 const MAX_FORM_BYTES: usize = 32 * 1024;
 
-/// What every answer says to the browser: scripts, styles and requests from the console only;
-/// never framed; nothing cached; no referrer leaves it.
-const SECURITY_HEADERS: &[(&str, &str)] = &[
-    (
-        "content-security-policy",
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; \
+/// What every answer says to the browser: scripts, styles and requests from the console only
+/// (images also from the map's tile server); never framed; nothing cached; no referrer leaves it.
+fn content_security_policy(tiles: Option<&str>) -> String {
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'{}; connect-src 'self'; \
          form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    ),
+        tiles.map(|origin| format!(" {origin}")).unwrap_or_default()
+    )
+}
+
+/// The origin (`https://tile.example.org`) of a tile URL template, which the policy must allow.
+pub(crate) fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split('/').next().filter(|h| !h.is_empty() && !h.contains(['{', '}', ' ', ';', '\'']))?;
+    matches!(scheme, "https" | "http").then(|| format!("{scheme}://{host}"))
+}
+
+const SECURITY_HEADERS: &[(&str, &str)] = &[
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
     ("referrer-policy", "no-referrer"),
@@ -86,12 +96,21 @@ pub(crate) struct Response {
     content_type: &'static str,
     body: String,
     location: Option<String>,
+    /// A file to save (`content-disposition: attachment`), by name.
+    attachment: Option<String>,
     cookies: Vec<String>,
 }
 
 impl Response {
     pub fn html(status: i64, body: String) -> Self {
-        Self { status, content_type: "text/html; charset=utf-8", body, location: None, cookies: Vec::new() }
+        Self {
+            status,
+            content_type: "text/html; charset=utf-8",
+            body,
+            location: None,
+            attachment: None,
+            cookies: Vec::new(),
+        }
     }
 
     pub fn text(status: i64, body: &str) -> Self {
@@ -100,6 +119,11 @@ impl Response {
 
     pub fn json(body: &serde_json::Value) -> Self {
         Self { content_type: "application/json", ..Self::html(200, body.to_string()) }
+    }
+
+    /// A CSV file the browser saves as `name`.
+    pub fn csv(name: &str, body: String) -> Self {
+        Self { content_type: "text/csv; charset=utf-8", attachment: Some(name.to_owned()), ..Self::html(200, body) }
     }
 
     /// After a form: the browser goes to `location` with a GET, so a reload repeats nothing.
@@ -112,10 +136,18 @@ impl Response {
         self
     }
 
-    pub fn into_lambda(self) -> LambdaFunctionUrlResponse {
+    /// The answer, its pages allowed to show map tiles from `tiles` (an origin).
+    pub fn into_lambda(self, tiles: Option<&str>) -> LambdaFunctionUrlResponse {
         let mut response = avisa_runtime::http::respond(self.status, self.content_type, self.body);
+        if let Ok(policy) = HeaderValue::from_str(&content_security_policy(tiles)) {
+            response.headers.insert(HeaderName::from_static("content-security-policy"), policy);
+        }
         for (name, value) in SECURITY_HEADERS {
             response.headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        let disposition = self.attachment.map(|name| format!("attachment; filename=\"{name}\""));
+        if let Some(disposition) = disposition.and_then(|d| HeaderValue::from_str(&d).ok()) {
+            response.headers.insert(HeaderName::from_static("content-disposition"), disposition);
         }
         if let Some(location) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
             response.headers.insert(HeaderName::from_static("location"), location);
@@ -130,6 +162,10 @@ pub(crate) fn asset(file: &str) -> Response {
     let (content_type, body) = match file {
         "console.css" => ("text/css; charset=utf-8", include_str!("../static/console.css")),
         "console.js" => ("text/javascript; charset=utf-8", include_str!("../static/console.js")),
+        "outage-map.js" => ("text/javascript; charset=utf-8", include_str!("../static/outage-map.js")),
+        // Leaflet 1.9.4, from npm (`make vendor-leaflet`); BSD-2-Clause, static/vendor/LEAFLET-LICENSE.
+        "leaflet.js" => ("text/javascript; charset=utf-8", include_str!("../static/vendor/leaflet.js")),
+        "leaflet.css" => ("text/css; charset=utf-8", include_str!("../static/vendor/leaflet.css")),
         _ => return Response::text(404, "No such file."),
     };
     Response { content_type, ..Response::html(200, body.to_owned()) }
@@ -185,13 +221,29 @@ mod tests {
 
     #[test]
     fn every_answer_forbids_framing_scripts_from_elsewhere_and_caching() {
-        let answer = Response::see_other("/inbox").with_cookie("a=b".into()).into_lambda();
+        let answer = Response::see_other("/inbox").with_cookie("a=b".into()).into_lambda(None);
         assert_eq!(answer.status_code, 303);
         assert_eq!(answer.headers["location"], "/inbox");
         assert_eq!(answer.cookies, ["a=b"]);
         let policy = answer.headers["content-security-policy"].to_str().unwrap();
         assert!(policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"), "{policy}");
         assert_eq!(answer.headers["cache-control"], "no-store");
+        assert!(policy.contains("img-src 'self';"), "no tiles, no other images: {policy}");
+        let with_tiles = Response::text(200, "").into_lambda(Some("https://tile.openstreetmap.org"));
+        let policy = with_tiles.headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("img-src 'self' https://tile.openstreetmap.org;"), "{policy}");
+    }
+
+    #[test]
+    fn a_tile_servers_origin_is_taken_from_its_url_template_and_nothing_else_passes() {
+        assert_eq!(
+            origin_of("https://tile.openstreetmap.org/{z}/{x}/{y}.png").as_deref(),
+            Some("https://tile.openstreetmap.org")
+        );
+        assert_eq!(origin_of("https://{s}.tile.example.org/{z}/{x}/{y}.png"), None, "a host must be one origin");
+        assert_eq!(origin_of("javascript:alert(1)"), None);
+        assert_eq!(origin_of("https://evil.example; script-src *"), None);
+        assert_eq!(origin_of(""), None);
     }
 
     #[test]

@@ -212,11 +212,27 @@ pub struct OutageSettings {
     /// What one SMS part costs the tenant, for the dry run's estimate.
     #[serde(default)]
     pub sms_part_price: Option<Money>,
+    /// Where the console's outage map opens: the middle of the tenant's network.
+    #[serde(default)]
+    pub map_center: Option<MapCenter>,
 }
+
+/// Where a map opens.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MapCenter(pub crate::billing::Coordinates);
+
+// Coordinates are checked in range when read (never NaN): equality is total.
+impl Eq for MapCenter {}
 
 impl Default for OutageSettings {
     fn default() -> Self {
-        Self { alert_hours_before: default_alert_hours(), call_centre_email: None, sms_part_price: None }
+        Self {
+            alert_hours_before: default_alert_hours(),
+            call_centre_email: None,
+            sms_part_price: None,
+            map_center: None,
+        }
     }
 }
 

@@ -1,0 +1,227 @@
+//! Planning an outage in the console: the area drawn on the map (or network sectors), the window
+//! in the tenant's local time; then the dry run — who is reached on which channel, each language's
+//! SMS with its parts, the cost, the supply points on the map, the contracts as CSV for the call
+//! centre — before anything is scheduled; then confirm, cancel or end it.
+
+use avisa_domain::Error;
+use avisa_domain::ids::OutageId;
+use avisa_domain::outage::{Audience, DryRun, Outage, OutageDesk, OutagePlan, OutageStatus};
+use avisa_domain::ports::{AccountStore, TenantDirectory};
+use avisa_domain::staff::Session;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use minijinja::value::Serde;
+use minijinja::{Value, context};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::App;
+use crate::web::{Request, Response};
+
+/// At most this many supply points are drawn on a dry run's map.
+const POINTS_SHOWN: usize = 2000;
+/// Where a tenant's map opens when its settings name no centre (Catalonia).
+const FALLBACK_CENTER: (f64, f64) = (41.59, 1.52);
+
+pub(crate) fn desk(app: &App) -> OutageDesk<'_> {
+    let store = &app.chat.store;
+    OutageDesk {
+        outages: store,
+        audience: Audience { index: store, subscriptions: store, accounts: store, suppressions: store },
+        renderer: &app.chat.templates,
+        scheduler: &app.chat.reminders,
+        tenants: store,
+        clock: &app.chat.clock,
+        defaults: &app.chat.defaults,
+    }
+}
+
+/// What the planner typed, kept when the form comes back to be corrected.
+#[derive(Debug, Default, Serialize)]
+struct Typed {
+    kind: String,
+    start: String,
+    end: String,
+    note: String,
+    sectors: String,
+    polygon: String,
+}
+
+impl Typed {
+    fn of(request: &Request<'_>) -> Self {
+        let field = |name: &str| request.form(name).unwrap_or_default().trim().to_owned();
+        Self {
+            kind: field("kind"),
+            start: field("start"),
+            end: field("end"),
+            note: field("note"),
+            sectors: field("sectors"),
+            polygon: field("polygon"),
+        }
+    }
+
+    /// The plan, or what to correct.
+    fn plan(&self, session: &Session, zone: &TimeZone) -> Result<OutagePlan, String> {
+        let at = |text: &str, what: &str| {
+            text.parse::<jiff::civil::DateTime>()
+                .ok()
+                .and_then(|local| local.to_zoned(zone.clone()).ok())
+                .map(|zoned| zoned.timestamp().to_string())
+                .ok_or_else(|| format!("Give the {what} as a date and time."))
+        };
+        let area = match (self.polygon.is_empty(), self.sectors.is_empty()) {
+            (false, true) => json!({ "polygon": serde_json::from_str::<serde_json::Value>(&self.polygon)
+                .map_err(|_| "The area drawn is not GeoJSON: clear it and draw it again.".to_owned())? }),
+            (true, false) => {
+                let sectors: Vec<&str> = self.sectors.split([',', ' ']).filter(|s| !s.is_empty()).collect();
+                json!({ "network_sectors": sectors })
+            }
+            (true, true) => return Err("Draw the area on the map, or give its network sectors.".into()),
+            (false, false) => return Err("Give the area one way: drawn on the map, or as network sectors.".into()),
+        };
+        let mut body = json!({
+            "tenant_id": session.member.tenant_id,
+            "type": if self.kind.is_empty() { "interruption" } else { self.kind.as_str() },
+            "start": at(&self.start, "start")?,
+            "expected_end": at(&self.end, "expected end")?,
+            "area": area,
+        });
+        if !self.note.is_empty() {
+            body["note"] = json!(self.note);
+        }
+        OutagePlan::parse(body.to_string().as_bytes()).map_err(|e| match e {
+            Error::Rejected(rejection) => rejection.detail,
+            other => other.to_string(),
+        })
+    }
+}
+
+pub(crate) async fn center(app: &App, session: &Session) -> Result<(f64, f64), Error> {
+    let settings = app.chat.store.settings(&session.member.tenant_id).await?;
+    let center = settings.unwrap_or_else(|| app.chat.defaults.clone()).outages.map_center;
+    Ok(center.map_or(FALLBACK_CENTER, |c| (c.0.lat, c.0.lon)))
+}
+
+pub(crate) async fn form(app: &App, session: &Session) -> Result<Response, Error> {
+    form_with(app, session, &Typed::default(), None).await
+}
+
+async fn form_with(app: &App, session: &Session, typed: &Typed, refusal: Option<&str>) -> Result<Response, Error> {
+    let (lat, lon) = center(app, session).await?;
+    let values = context! {
+        typed => Value::from(Serde(typed)),
+        lat, lon,
+        tiles => app.tile_url.clone(),
+        refusal,
+    };
+    Ok(app.pages.page(if refusal.is_some() { 422 } else { 200 }, "outage_new.html", Some(session), values))
+}
+
+pub(crate) async fn plan(
+    app: &App,
+    request: &Request<'_>,
+    session: &Session,
+    now: Timestamp,
+) -> Result<Response, Error> {
+    let typed = Typed::of(request);
+    let zone = crate::inbox::zone(app, session).await?;
+    let plan = match typed.plan(session, &zone) {
+        Ok(plan) => plan,
+        Err(why) => return form_with(app, session, &typed, Some(&why)).await,
+    };
+    match desk(app).plan(session.member.name.as_str(), plan).await {
+        Ok((outage, _)) => {
+            crate::auth::audit(
+                &app.chat.store,
+                session,
+                now,
+                "planned_outage",
+                &format!("outage {}", outage.outage_id),
+            )
+            .await;
+            Ok(Response::see_other(&format!("/outages/{}", outage.outage_id)))
+        }
+        Err(Error::Rejected(rejection)) => form_with(app, session, &typed, Some(&rejection.detail)).await,
+        Err(error) => Err(error),
+    }
+}
+
+/// The dry run of a planned outage, as its page shows it.
+pub(crate) async fn dry_run_values(app: &App, outage: &Outage) -> Result<Value, Error> {
+    let (_, dry_run): (_, DryRun) = desk(app).dry_run(&outage.tenant_id, &outage.outage_id).await?;
+    let members = desk(app).audience.members(outage).await?;
+    let mut points = Vec::new();
+    for member in members.iter().filter(|m| m.subscriber.is_none()).take(POINTS_SHOWN) {
+        if let Some(at) = app
+            .chat
+            .store
+            .holder(&outage.tenant_id, &member.contract_id)
+            .await?
+            .and_then(|h| h.supply_point.coordinates)
+        {
+            points.push([at.lat, at.lon]);
+        }
+    }
+    let cost =
+        dry_run.estimated_cost.as_ref().map(|m| format!("{} {}", m.amount, crate::citizens::name_of(&m.currency)));
+    Ok(context! {
+        dry_run => Value::from(Serde(&dry_run)),
+        cost,
+        points => serde_json::to_string(&points).unwrap_or_default(),
+    })
+}
+
+/// The contracts an outage reaches, for the call centre.
+pub(crate) async fn contracts_csv(app: &App, session: &Session, id: &OutageId) -> Result<Response, Error> {
+    let outage = desk(app).outage(&session.member.tenant_id, id).await?;
+    let members = desk(app).audience.members(&outage).await?;
+    let mut csv = String::from("contract,address,sector,subscriber\n");
+    let quoted = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
+    for member in &members {
+        let holder = app.chat.store.holder(&outage.tenant_id, &member.contract_id).await?;
+        let (address, sector) = holder.map_or((String::new(), String::new()), |h| {
+            (h.supply_point.address.as_str().to_owned(), h.supply_point.network_sector.to_string())
+        });
+        let subscriber = member.subscriber.as_ref().map(|s| s.subscriber_id.to_string()).unwrap_or_default();
+        let line = [member.contract_id.as_str(), &address, &sector, &subscriber].map(quoted).join(",");
+        csv.push_str(&line);
+        csv.push('\n');
+    }
+    Ok(Response::csv(&format!("outage-{id}-contracts.csv"), csv))
+}
+
+/// Confirm, cancel or end (`restored`: those told hear the water is back).
+pub(crate) async fn act(
+    app: &App,
+    request: &Request<'_>,
+    session: &Session,
+    id: &OutageId,
+    action: &str,
+    now: Timestamp,
+) -> Result<Response, Error> {
+    let (tenant, by) = (&session.member.tenant_id, session.member.name.as_str());
+    let done = match action {
+        "confirm" => desk(app).confirm(by, tenant, id).await,
+        "cancel" => desk(app).cancel(by, tenant, id).await,
+        _ => desk(app).end(by, tenant, id, request.form("restored").is_some()).await,
+    };
+    match done {
+        Ok(changed) => {
+            if changed.changed {
+                let what = format!("{action}_outage");
+                crate::auth::audit(&app.chat.store, session, now, &what, &format!("outage {id}")).await;
+            }
+            Ok(Response::see_other(&format!("/outages/{id}")))
+        }
+        Err(Error::Rejected(rejection)) => crate::outages::page(app, session, id, now, Some(&rejection.detail)).await,
+        Err(error) => Err(error),
+    }
+}
+
+pub(crate) fn actions(status: OutageStatus) -> &'static [&'static str] {
+    match status {
+        OutageStatus::Planned => &["confirm", "cancel"],
+        OutageStatus::Confirmed => &["end", "cancel"],
+        OutageStatus::Cancelled | OutageStatus::Ended => &[],
+    }
+}
