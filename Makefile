@@ -29,7 +29,7 @@ test: venv browser lint
 	$(MAKE) --no-print-directory check-template
 	openapi-spec-validator events/schema/http-api.openapi.yaml
 
-## ## Fetches Leaflet from npm again into the console's static files, checking the package's digest.
+## vendor-leaflet: fetches Leaflet from npm again into the console's static files, checking its digest
 LEAFLET_VERSION := 1.9.4
 LEAFLET_SHA256 := 84c65a256e50657896f54c33bd857b6849ebe94c817803be818bf32a3dde0b77
 vendor-leaflet:
@@ -38,7 +38,7 @@ vendor-leaflet:
 	  && cp package/dist/leaflet.js package/dist/leaflet.css $(CURDIR)/functions/staff-console/static/vendor/ \
 	  && cp package/LICENSE $(CURDIR)/functions/staff-console/static/vendor/LEAFLET-LICENSE
 
-browser: Debian's Chromium and ChromeDriver, which the staff console's tests drive (installed once)
+## browser: Debian's Chromium and ChromeDriver, which the staff console's tests drive (installed once)
 browser:
 	@if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then \
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
