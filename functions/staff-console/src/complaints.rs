@@ -79,10 +79,7 @@ pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, n
         ("POST", ["complaints", reference]) => act(app, request, session, reference, now).await,
         _ => return app.pages.problem(404, session, "There is no such complaints page."),
     };
-    answer.unwrap_or_else(|error| {
-        tracing::error!(error = avisa_runtime::redact::error_chain(&error), "complaints unavailable");
-        app.pages.problem(503, session, "The complaints are unavailable for a moment: try again.")
-    })
+    app.pages.or_unavailable(session, "The complaints", answer)
 }
 
 async fn board(app: &App, session: &Session, now: Timestamp) -> Result<Response, Error> {
@@ -163,8 +160,7 @@ async fn act(
     let Some(current) = ComplaintStore::complaint(&app.chat.store, tenant, reference).await? else {
         return Ok(app.pages.problem(404, session, "Your tenant has no complaint with this reference."));
     };
-    // The page's version: a second click, or a colleague's step meanwhile, changes nothing.
-    if request.form("version") != Some(current.version.to_string().as_str()) {
+    if request.is_stale(current.version) {
         let why = "This complaint changed since you opened it (a colleague, or a second click): here it is now.";
         return complaint(app, session, reference, now, Some(why)).await;
     }

@@ -76,10 +76,7 @@ pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, n
         ("POST", ["appointments", reference, "confirm"]) => confirm(app, request, session, reference, now).await,
         _ => return app.pages.problem(404, session, "There is no such page."),
     };
-    answer.unwrap_or_else(|error| {
-        tracing::error!(error = avisa_runtime::redact::error_chain(&error), "incidents unavailable");
-        app.pages.problem(503, session, "The incidents are unavailable for a moment: try again.")
-    })
+    app.pages.or_unavailable(session, "The incidents", answer)
 }
 
 async fn list(app: &App, session: &Session) -> Result<Response, Error> {
@@ -173,8 +170,7 @@ async fn status(
     let Some(current) = IncidentStore::incident(&app.chat.store, tenant, reference).await? else {
         return Ok(app.pages.problem(404, session, "Your tenant has no incident with this reference."));
     };
-    // The page's version: a second click, or a colleague's change meanwhile, changes nothing.
-    if request.form("version") != Some(current.version.to_string().as_str()) {
+    if request.is_stale(current.version) {
         let why = "This incident changed since you opened it (a colleague, or a second click): here it is now.";
         return incident(app, session, reference, Some(why)).await;
     }

@@ -74,10 +74,7 @@ pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, n
         },
         _ => return app.pages.problem(404, session, "There is no such outages page."),
     };
-    answer.unwrap_or_else(|error| {
-        tracing::error!(error = avisa_runtime::redact::error_chain(&error), "outages unavailable");
-        app.pages.problem(503, session, "The outages are unavailable for a moment: try again.")
-    })
+    app.pages.or_unavailable(session, "The outages", answer)
 }
 
 async fn list(app: &App, session: &Session) -> Result<Response, Error> {

@@ -49,6 +49,20 @@ impl Pages {
         self.env.get_template(name)?.render(values)
     }
 
+    /// The page `answer` is, or — when the records behind `what` could not be read — a 503 that
+    /// says to try again, the cause in the log.
+    pub fn or_unavailable(
+        &self,
+        session: &Session,
+        what: &str,
+        answer: Result<Response, avisa_domain::Error>,
+    ) -> Response {
+        answer.unwrap_or_else(|error| {
+            tracing::error!(what, error = avisa_runtime::redact::error_chain(&error), "records unavailable");
+            self.problem(503, session, &format!("{what} are unavailable for a moment: try again."))
+        })
+    }
+
     pub fn page(&self, status: i64, name: &str, session: Option<&Session>, values: Value) -> Response {
         let values = context! { staff => session.map(staff), ..values };
         match self.render(name, values) {

@@ -44,11 +44,11 @@ async fn form(app: &App, session: &Session, shown: Option<Shown<'_>>) -> Result<
 }
 
 pub(crate) async fn show(app: &App, session: &Session) -> Response {
-    answered(app, session, form(app, session, None).await)
+    app.pages.or_unavailable(session, "The settings", form(app, session, None).await)
 }
 
 pub(crate) async fn save(app: &App, request: &Request<'_>, session: &Session, now: Timestamp) -> Response {
-    answered(app, session, saved(app, request, session, now).await)
+    app.pages.or_unavailable(session, "The settings", saved(app, request, session, now).await)
 }
 
 async fn saved(app: &App, request: &Request<'_>, session: &Session, now: Timestamp) -> Result<Response, Error> {
@@ -68,11 +68,4 @@ async fn saved(app: &App, request: &Request<'_>, session: &Session, now: Timesta
     let stored = pretty(&settings);
     let notice = "The settings are saved: every function uses them from its next message.";
     form(app, session, Some(Shown { text: &stored, notice: Some(notice), refusal: None })).await
-}
-
-fn answered(app: &App, session: &Session, answer: Result<Response, Error>) -> Response {
-    answer.unwrap_or_else(|error| {
-        tracing::error!(error = avisa_runtime::redact::error_chain(&error), "settings unavailable");
-        app.pages.problem(503, session, "The settings are unavailable for a moment: try again.")
-    })
 }

@@ -74,6 +74,12 @@ impl<'a> Request<'a> {
         self.query.get(name).map(String::as_str)
     }
 
+    /// Whether the form was filled in on a record at another `version` than the stored one: a
+    /// second click, or a colleague's change meanwhile. Such a form changes nothing.
+    pub fn is_stale(&self, version: u32) -> bool {
+        self.form("version") != Some(version.to_string().as_str())
+    }
+
     pub fn form(&self, name: &str) -> Option<&str> {
         self.form.get(name).map(String::as_str)
     }

@@ -1,0 +1,127 @@
+//! Complaints, incidents and appointments worked in the browser.
+
+use super::{Console, PASSWORD, audited};
+use crate::chat::texts;
+
+#[tokio::test]
+async fn a_complaint_is_moved_two_steps_on_the_board_with_each_notice_to_the_citizen_shown() {
+    // GIVEN Maria's invoice, disputed on her behalf, its acknowledgement sent
+    let console = Console::start().await;
+    console.line.with_customer().await;
+    let body = serde_json::json!({"contract_id": "CT-0001", "invoice_number": "F-2026-110001", "reason": "48 € for an empty flat"});
+    let (status, filed) = console.line.desk("POST", "/complaints", Some(body)).await;
+    assert_eq!(status, 200, "{filed}");
+    let reference = filed["reference"].as_str().unwrap().to_owned();
+    console.line.deliver().await;
+    let browser = &console.browser;
+    // WHEN an agent looks for the board THEN it is not for their role
+    console.sign_in("jordi", PASSWORD).await;
+    assert!(!browser.text("nav").await.unwrap().contains("Complaints"));
+    browser.goto(&console.at("/complaints")).await.unwrap();
+    assert_eq!(browser.text("h1").await.unwrap(), "This page is not for your role");
+    console.sign_out().await;
+
+    // WHEN an administrator opens the board THEN the complaint is there, staff's move, with its due date
+    console.sign_in("montse", PASSWORD).await;
+    browser.follow("a[href='/complaints']").await.unwrap();
+    let open = browser.text("#open-complaints").await.unwrap();
+    assert!(open.contains(&reference) && open.contains("filed staff"), "{open}");
+    browser.screenshot("complaints-board").await.unwrap();
+    browser.follow(&format!("a[href='/complaints/{reference}']")).await.unwrap();
+    let steps = browser.text("#steps").await.unwrap();
+    assert!(steps.contains("Jordi file filed email: sent"), "the acknowledgement: {steps}");
+    // WHEN she schedules the inspection, first forgetting when
+    browser.follow("#form-schedule_inspection button").await.unwrap();
+    assert!(browser.text("#refusal p").await.unwrap().contains("Say when the inspection is"));
+    browser.type_into("#schedule_inspection-at", "dijous 3, de 9 a 11").await.unwrap();
+    browser.follow("#form-schedule_inspection button").await.unwrap();
+    // THEN the complaint moves on, and only the steps that now apply are offered
+    assert_eq!(browser.text("#state").await.unwrap(), "inspection scheduled");
+    assert!(browser.execute("return !!document.querySelector('#form-record_inspection')").await.unwrap() == true);
+    assert!(browser.execute("return !document.querySelector('#form-resolve')").await.unwrap() == true);
+    // WHEN she records what the inspection found THEN both steps' notices reach Maria and show
+    browser.click("#record_inspection-no_leak").await.unwrap();
+    browser.type_into("#record_inspection-notes", "Meter read: correct").await.unwrap();
+    browser.follow("#form-record_inspection button").await.unwrap();
+    assert_eq!(browser.text("#state").await.unwrap(), "inspected");
+    console.line.deliver().await;
+    browser.goto(&console.at(&format!("/complaints/{reference}"))).await.unwrap();
+    let steps = browser.text("#steps").await.unwrap();
+    assert!(steps.contains("Montse schedule inspection inspection scheduled email: sent"), "{steps}");
+    assert!(steps.contains("Montse record inspection\nMeter read: correct inspected email: sent"), "{steps}");
+    browser.screenshot("complaint").await.unwrap();
+    let emails = console.line.stack.moto().sent().unwrap().emails;
+    let to_maria: Vec<_> = emails.iter().filter(|e| e.destinations.to == ["maria.puig@example.cat"]).collect();
+    assert!(
+        to_maria.iter().any(|e| e.body.contains("dijous 3, de 9 a 11")),
+        "{:?}",
+        to_maria.iter().map(|e| &e.body).collect::<Vec<_>>()
+    );
+    assert!(to_maria.iter().any(|e| e.body.contains("no ha trobat cap fuita")), "the finding reached her");
+    // WHEN the same form is sent again from the page as it was (a second click) THEN nothing moves
+    let csrf = browser.execute("return document.querySelector('input[name=csrf]').value").await.unwrap();
+    let fields = format!("csrf={}&version=1&action=record_inspection&finding=leak_found", csrf.as_str().unwrap());
+    assert_eq!(console.post_from_page(&format!("/complaints/{reference}"), &fields).await, 422);
+    browser.goto(&console.at(&format!("/complaints/{reference}"))).await.unwrap();
+    assert_eq!(browser.text("#state").await.unwrap(), "inspected");
+    assert_eq!(audited(&console, "moved_complaint").await, 2);
+    console.sign_out().await;
+    // WHEN another tenant's complaints handler opens it by its address THEN it is not theirs
+    console.add_member("luca", "Luca", "acqua-bo", &["complaints"]).await;
+    console.sign_in("luca", PASSWORD).await;
+    assert!(browser.url().await.unwrap().ends_with("/complaints"), "a complaints handler lands on the board");
+    assert!(!browser.text("#open-complaints").await.unwrap().contains(&reference));
+    browser.goto(&console.at(&format!("/complaints/{reference}"))).await.unwrap();
+    assert_eq!(browser.text("h1").await.unwrap(), "Not found");
+    assert_eq!(console.line.stack.violations(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn an_agent_moves_a_reported_incident_on_and_confirms_an_appointment_and_the_citizen_is_told() {
+    // GIVEN a citizen who reported a broken street light with a photo, and asked for an appointment
+    let console = Console::start().await;
+    console.line.flow("incident", 6).await;
+    console.line.flow("appointment", 4).await;
+    console.line.deliver().await;
+    let browser = &console.browser;
+    console.sign_in("jordi", PASSWORD).await;
+    // WHEN the agent opens the incidents THEN the report is there, with where and what
+    browser.follow("a[href='/incidents']").await.unwrap();
+    let incidents = browser.text("#incidents").await.unwrap();
+    assert!(incidents.contains("lighting") && incidents.contains("open"), "{incidents}");
+    browser.screenshot("incidents").await.unwrap();
+    browser.follow("#incidents a").await.unwrap();
+    let reference = browser.text("h1").await.unwrap().trim_start_matches("Incident ").to_owned();
+    assert!(reference.starts_with("INC-"), "{reference}");
+    assert!(browser.text("#on-the-map").await.unwrap().starts_with("41.72510,"));
+    // WHEN the agent moves it on without choosing a status THEN nothing changes, and says why
+    browser.follow("#status-form button").await.unwrap();
+    assert_eq!(browser.text("#refusal p").await.unwrap(), "Choose the incident's new status.");
+    // WHEN the agent marks it in progress with a note THEN the citizen is told, and it shows
+    browser.click("#status-in_progress").await.unwrap();
+    browser.type_into("#note", "Brigada avisada").await.unwrap();
+    browser.follow("#status-form button").await.unwrap();
+    assert_eq!(browser.text("#status").await.unwrap(), "in progress");
+    assert!(browser.text("#updates").await.unwrap().contains("Jordi in progress Brigada avisada"));
+    browser.screenshot("incident").await.unwrap();
+    console.line.deliver().await;
+    let told = texts(&console.line.sent);
+    assert!(told.last().unwrap().contains(&reference) && told.last().unwrap().contains("Brigada avisada"), "{told:?}");
+    // WHEN the agent confirms the appointment's slot THEN the citizen is told the slot
+    browser.goto(&console.at("/incidents")).await.unwrap();
+    browser.type_into("#appointments input[name=slot]", "dimarts 1, 10:30, Plaça Major 1").await.unwrap();
+    browser.follow("#appointments button").await.unwrap();
+    assert!(browser.text("#notice").await.unwrap().contains("is confirmed"));
+    assert!(browser.text("#appointments").await.unwrap().contains("dimarts 1, 10:30, Plaça Major 1 (by Jordi)"));
+    console.line.deliver().await;
+    assert!(texts(&console.line.sent).last().unwrap().contains("dimarts 1, 10:30"));
+    assert_eq!(audited(&console, "moved_incident").await, 1);
+    console.sign_out().await;
+    // WHEN another tenant's agent opens the incident by its address THEN it is not theirs
+    console.sign_in("paola", PASSWORD).await;
+    browser.goto(&console.at(&format!("/incidents/{reference}"))).await.unwrap();
+    assert_eq!(browser.text("h1").await.unwrap(), "Not found");
+    browser.goto(&console.at("/incidents")).await.unwrap();
+    assert!(!browser.text("#incidents").await.unwrap().contains(&reference));
+    assert_eq!(console.line.stack.violations(), Vec::<String>::new());
+}
