@@ -278,8 +278,11 @@ pub enum OutageAction {
     },
     /// An outage and its dry run: who will be told, on which channel, at what cost
     Show { id: String },
-    /// Confirm a planned outage: its alerts are scheduled
+    /// Confirm a planned outage: its alerts are scheduled, or, over the tenant's approval threshold,
+    /// it waits for a second planner's `approve`
     Confirm { id: String },
+    /// Approve an outage awaiting approval (not one you confirmed): its alerts are scheduled
+    Approve { id: String },
     /// Move it (RFC 3339 times with offset); those already told are told again
     Reschedule { id: String, start: jiff::Timestamp, end: jiff::Timestamp },
     /// Cancel it; those already told are told

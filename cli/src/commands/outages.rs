@@ -44,6 +44,9 @@ pub async fn run(stack: &Stack, tenant: TenantId, by: &str, action: OutageAction
         OutageAction::Confirm { id: outage_id } => {
             (desk.confirm(&by, &tenant, &id(&outage_id)?).await.map_err(refused)?.outage, None)
         }
+        OutageAction::Approve { id: outage_id } => {
+            (desk.approve(&by, &tenant, &id(&outage_id)?).await.map_err(refused)?.outage, None)
+        }
         OutageAction::Reschedule { id: outage_id, start, end } => {
             let to = Reschedule { start, expected_end: end };
             (desk.reschedule(&by, &tenant, &id(&outage_id)?, to).await.map_err(refused)?.outage, None)
@@ -72,6 +75,16 @@ fn described(outage: &Outage, dry_run: Option<&DryRun>) -> String {
         when(outage.window.start),
         when(outage.window.expected_end),
     );
+    if let Some(approval) = &outage.approval {
+        let _ = writeln!(
+            text,
+            "confirmed by {} for {} recipient(s), more than {}; approved by {}",
+            approval.requested_by,
+            approval.recipients,
+            approval.threshold,
+            approval.approved_by.as_deref().unwrap_or("nobody yet (a second planner runs `avisa outage approve`)"),
+        );
+    }
     let Some(dry_run) = dry_run else { return text.trim_end().to_owned() };
     let channels: Vec<String> = dry_run.by_channel.iter().map(|(c, n)| format!("{} {n}", c.as_str())).collect();
     let _ = writeln!(
@@ -95,6 +108,12 @@ fn described(outage: &Outage, dry_run: Option<&DryRun>) -> String {
         "{} alert time(s), {} SMS part(s) per alert time; {cost}",
         dry_run.alerts_planned, dry_run.sms_parts_per_alert
     );
+    for p in &dry_run.priority {
+        let _ = writeln!(text, "priority: {} {} — {}", p.contract_id, p.kind.as_str(), p.address);
+    }
+    if dry_run.needs_approval {
+        let _ = writeln!(text, "it reaches more than the tenant's approval threshold: a second planner approves it");
+    }
     for sms in &dry_run.sms {
         let fit = sms.does_not_fit.as_deref().map_or_else(String::new, |why| format!(" — does not fit: {why}"));
         let _ = writeln!(

@@ -60,6 +60,9 @@ pub(crate) async fn route(
             ("POST", ["outages", outage_id, "confirm"]) => {
                 Ok((200, changed(&desk.confirm(by, tenant, &id(outage_id, OutageId::parse)?).await?)))
             }
+            ("POST", ["outages", outage_id, "approve"]) => {
+                Ok((200, changed(&desk.approve(by, tenant, &id(outage_id, OutageId::parse)?).await?)))
+            }
             ("POST", ["outages", outage_id, "reschedule"]) => {
                 let to: Reschedule = parse_body(body, "not a reschedule ({start, expected_end})")?;
                 Ok((200, changed(&desk.reschedule(by, tenant, &id(outage_id, OutageId::parse)?, to).await?)))

@@ -2,6 +2,7 @@
 //! about them in one page.
 
 use avisa_domain::Error;
+use avisa_domain::billing::PriorityKind;
 use avisa_domain::deliveries::NoticeDeliveries;
 use avisa_domain::ids::CustomerId;
 use avisa_domain::staff::citizen::{CitizenFile, CitizenQuery, CitizenRecords, NameMatches, Search};
@@ -33,6 +34,10 @@ pub(crate) struct NoticeRow {
 struct ContractView {
     id: String,
     address: Option<String>,
+    /// Why its supply point is alerted first, and who said so (`upstream` or a member of staff).
+    priority: Option<(String, String)>,
+    /// Staff's own mark, which staff may change (upstream's is upstream's).
+    staff_mark: Option<String>,
     unpaid: Vec<String>,
     returned: Vec<String>,
     plans: Vec<String>,
@@ -107,6 +112,12 @@ fn view(file: CitizenFile, zone: &TimeZone) -> CitizenView {
             ContractView {
                 id: contract.contract_id.to_string(),
                 address: account.map(|a| a.holder.supply_point.address.as_str().to_owned()),
+                priority: account.and_then(|a| {
+                    let kind = a.holder.priority()?;
+                    let by = a.holder.staff_priority.as_ref().map_or_else(|| "upstream".to_owned(), |m| m.by.clone());
+                    Some((kind.as_str().replace('_', " "), by))
+                }),
+                staff_mark: account.and_then(|a| a.holder.staff_priority.as_ref()).map(|m| m.kind.as_str().to_owned()),
                 unpaid,
                 returned,
                 plans,
@@ -140,6 +151,9 @@ fn view(file: CitizenFile, zone: &TimeZone) -> CitizenView {
 pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, now: jiff::Timestamp) -> Response {
     if !session.member.may_open(Area::Citizens) {
         return app.pages.problem(403, session, "Your roles do not open the citizen view.");
+    }
+    if request.method == "POST" {
+        return crate::priority::mark(app, request, session, now).await;
     }
     let store = &app.chat.store;
     let records = CitizenRecords {
@@ -236,6 +250,8 @@ fn page(app: &App, session: &Session, typed: &str, found: Found<'_>) -> Response
         }
         Found::Nothing(why) => message = Some(why).filter(|why| !why.is_empty()),
     }
-    let values = context! { typed, citizen, matches, more, message };
+    let kinds: Vec<&str> = PriorityKind::ALL.iter().map(|k| k.as_str()).collect();
+    let marks = session.member.may_open(Area::Outages);
+    let values = context! { typed, citizen, matches, more, message, kinds, marks };
     app.pages.page(200, "citizen.html", Some(session), values)
 }

@@ -14,6 +14,7 @@ mod membership;
 mod outage_plan;
 mod outages;
 mod pages;
+mod priority;
 mod settings;
 mod transfer;
 mod web;

@@ -4,9 +4,10 @@
 //! centre — before anything is scheduled; then confirm, cancel or end it.
 
 use avisa_domain::Error;
+use avisa_domain::billing::PriorityKind;
 use avisa_domain::ids::OutageId;
-use avisa_domain::outage::{Audience, DryRun, Outage, OutageDesk, OutagePlan, OutageStatus};
-use avisa_domain::ports::{AccountStore, TenantDirectory};
+use avisa_domain::outage::{Audience, DryRun, Outage, OutageDesk, OutagePlan, OutageStatus, Reschedule};
+use avisa_domain::ports::TenantDirectory;
 use avisa_domain::staff::Session;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -146,51 +147,51 @@ pub(crate) async fn plan(
     }
 }
 
-/// The dry run of a planned outage, as its page shows it.
+/// The dry run of an outage not yet scheduled, as its page shows it.
 pub(crate) async fn dry_run_values(app: &App, outage: &Outage) -> Result<Value, Error> {
     let (_, dry_run): (_, DryRun) = desk(app).dry_run(&outage.tenant_id, &outage.outage_id).await?;
     let members = desk(app).audience.members(outage).await?;
-    let mut points = Vec::new();
-    for member in members.iter().filter(|m| m.subscriber.is_none()).take(POINTS_SHOWN) {
-        if let Some(at) = app
-            .chat
-            .store
-            .holder(&outage.tenant_id, &member.contract_id)
-            .await?
-            .and_then(|h| h.supply_point.coordinates)
-        {
-            points.push([at.lat, at.lon]);
-        }
-    }
+    let points: Vec<[f64; 2]> = members
+        .iter()
+        .filter(|m| m.subscriber.is_none())
+        .filter_map(|m| m.holder.supply_point.coordinates)
+        .take(POINTS_SHOWN)
+        .map(|at| [at.lat, at.lon])
+        .collect();
     let cost =
         dry_run.estimated_cost.as_ref().map(|m| format!("{} {}", m.amount, crate::citizens::name_of(&m.currency)));
+    let settings = app.chat.store.settings(&outage.tenant_id).await?.unwrap_or_else(|| app.chat.defaults.clone());
+    let hours = |hours: &[u32]| hours.iter().map(|h| format!("{h} h")).collect::<Vec<_>>().join(", ");
     Ok(context! {
         dry_run => Value::from(Serde(&dry_run)),
         cost,
         points => serde_json::to_string(&points).unwrap_or_default(),
+        priority_hours => hours(&settings.outages.priority_alert_hours_before),
+        threshold => settings.outages.approval_threshold,
     })
 }
 
-/// The contracts an outage reaches, for the call centre.
+/// The contracts an outage reaches, priority supply points first, for the call centre.
 pub(crate) async fn contracts_csv(app: &App, session: &Session, id: &OutageId) -> Result<Response, Error> {
     let outage = desk(app).outage(&session.member.tenant_id, id).await?;
-    let members = desk(app).audience.members(&outage).await?;
-    let mut csv = String::from("contract,address,sector,subscriber\n");
+    let mut members = desk(app).audience.members(&outage).await?;
+    members.sort_by_key(|m| m.priority().is_none());
+    let mut csv = String::from("contract,priority,address,sector,subscriber\n");
     let quoted = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
     for member in &members {
-        let holder = app.chat.store.holder(&outage.tenant_id, &member.contract_id).await?;
-        let (address, sector) = holder.map_or((String::new(), String::new()), |h| {
-            (h.supply_point.address.as_str().to_owned(), h.supply_point.network_sector.to_string())
-        });
+        let point = &member.holder.supply_point;
         let subscriber = member.subscriber.as_ref().map(|s| s.subscriber_id.to_string()).unwrap_or_default();
-        let line = [member.contract_id.as_str(), &address, &sector, &subscriber].map(quoted).join(",");
+        let priority = member.priority().map(PriorityKind::as_str).unwrap_or_default();
+        let sector = point.network_sector.to_string();
+        let line =
+            [member.contract_id.as_str(), priority, point.address.as_str(), &sector, &subscriber].map(quoted).join(",");
         csv.push_str(&line);
         csv.push('\n');
     }
     Ok(Response::csv(&format!("outage-{id}-contracts.csv"), csv))
 }
 
-/// Confirm, cancel or end (`restored`: those told hear the water is back).
+/// Confirm, approve, reschedule, cancel or end (`restored`: those told hear the water is back).
 pub(crate) async fn act(
     app: &App,
     request: &Request<'_>,
@@ -202,7 +203,12 @@ pub(crate) async fn act(
     let (tenant, by) = (&session.member.tenant_id, session.member.name.as_str());
     let done = match action {
         "confirm" => desk(app).confirm(by, tenant, id).await,
+        "approve" => desk(app).approve(by, tenant, id).await,
         "cancel" => desk(app).cancel(by, tenant, id).await,
+        "reschedule" => match moved_to(app, request, session).await? {
+            Ok(to) => desk(app).reschedule(by, tenant, id, to).await,
+            Err(why) => return crate::outages::page(app, session, id, now, Some(&why)).await,
+        },
         _ => desk(app).end(by, tenant, id, request.form("restored").is_some()).await,
     };
     match done {
@@ -218,10 +224,31 @@ pub(crate) async fn act(
     }
 }
 
-pub(crate) fn actions(status: OutageStatus) -> &'static [&'static str] {
-    match status {
-        OutageStatus::Planned => &["confirm", "cancel"],
-        OutageStatus::Confirmed => &["end", "cancel"],
-        OutageStatus::Cancelled | OutageStatus::Ended => &[],
+/// The new window typed in the tenant's local time, or what to correct.
+async fn moved_to(app: &App, request: &Request<'_>, session: &Session) -> Result<Result<Reschedule, String>, Error> {
+    let zone = crate::inbox::zone(app, session).await?;
+    let at = |name: &str, what: &str| {
+        request
+            .form(name)
+            .unwrap_or_default()
+            .trim()
+            .parse::<jiff::civil::DateTime>()
+            .ok()
+            .and_then(|local| local.to_zoned(zone.clone()).ok())
+            .map(|zoned| zoned.timestamp())
+            .ok_or_else(|| format!("Give the new {what} as a date and time."))
+    };
+    Ok(at("start", "start").and_then(|start| Ok(Reschedule { start, expected_end: at("end", "expected end")? })))
+}
+
+/// What can be done to an outage now; `approve` only by someone other than who confirmed it.
+pub(crate) fn actions(outage: &Outage, member: &str) -> Vec<&'static str> {
+    let own_request = outage.approval.as_ref().is_some_and(|a| a.requested_by == member);
+    match outage.status {
+        OutageStatus::Planned => vec!["confirm", "cancel"],
+        OutageStatus::AwaitingApproval if own_request => vec!["cancel"],
+        OutageStatus::AwaitingApproval => vec!["approve", "cancel"],
+        OutageStatus::Confirmed => vec!["end", "cancel"],
+        OutageStatus::Cancelled | OutageStatus::Ended => vec![],
     }
 }

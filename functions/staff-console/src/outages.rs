@@ -27,11 +27,18 @@ struct Row {
     end: String,
     area: String,
     status: &'static str,
+    /// Awaiting a second planner's approval: the list shows it first.
+    waiting: bool,
     alerts: usize,
 }
 
 fn shown(at: Timestamp, zone: &TimeZone) -> String {
     at.to_zoned(zone.clone()).strftime("%d/%m/%Y %H:%M").to_string()
+}
+
+/// As a `datetime-local` input shows it.
+fn local(at: Timestamp, zone: &TimeZone) -> String {
+    at.to_zoned(zone.clone()).strftime("%Y-%m-%dT%H:%M").to_string()
 }
 
 fn row(outage: &Outage, zone: &TimeZone) -> Row {
@@ -48,6 +55,7 @@ fn row(outage: &Outage, zone: &TimeZone) -> Row {
             OutageArea::Polygon(_) => "an area drawn on the map".to_owned(),
         },
         status: outage.status.as_str(),
+        waiting: outage.status == OutageStatus::AwaitingApproval,
         alerts: outage.alerts.len(),
     }
 }
@@ -68,10 +76,12 @@ pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, n
             Ok(id) => crate::outage_plan::contracts_csv(app, session, &id).await,
             Err(_) => Ok(app.pages.problem(404, session, "Your tenant has no outage with this id.")),
         },
-        ("POST", ["outages", id, action @ ("confirm" | "cancel" | "end")]) => match OutageId::parse(id) {
-            Ok(id) => crate::outage_plan::act(app, request, session, &id, action, now).await,
-            Err(_) => Ok(app.pages.problem(404, session, "Your tenant has no outage with this id.")),
-        },
+        ("POST", ["outages", id, action @ ("confirm" | "approve" | "reschedule" | "cancel" | "end")]) => {
+            match OutageId::parse(id) {
+                Ok(id) => crate::outage_plan::act(app, request, session, &id, action, now).await,
+                Err(_) => Ok(app.pages.problem(404, session, "Your tenant has no outage with this id.")),
+            }
+        }
         _ => return app.pages.problem(404, session, "There is no such outages page."),
     };
     app.pages.or_unavailable(session, "The outages", answer)
@@ -107,7 +117,7 @@ pub(crate) async fn page(
         outage.alerts.iter().map(|a| (shown(a.at, &zone), a.label.clone(), a.stage.as_str(), a.at <= now)).collect();
     let changes: Vec<(String, String, String)> =
         outage.changes.iter().map(|c| (shown(c.at, &zone), c.by.clone(), c.action.replace('_', " "))).collect();
-    let planned = if outage.status == OutageStatus::Planned {
+    let planned = if matches!(outage.status, OutageStatus::Planned | OutageStatus::AwaitingApproval) {
         Some(crate::outage_plan::dry_run_values(app, &outage).await?)
     } else {
         None
@@ -126,7 +136,18 @@ pub(crate) async fn page(
         changes,
         planned,
         area,
-        actions => crate::outage_plan::actions(outage.status).to_vec(),
+        actions => crate::outage_plan::actions(&outage, session.member.name.as_str()),
+        approval => outage.approval.as_ref().map(|a| context! {
+            requested_by => a.requested_by.clone(),
+            requested_at => shown(a.requested_at, &zone),
+            recipients => a.recipients,
+            threshold => a.threshold,
+            approved_by => a.approved_by.clone(),
+            approved_at => a.approved_at.map(|at| shown(at, &zone)),
+            own => a.requested_by == session.member.name.as_str(),
+        }),
+        movable => !matches!(outage.status, OutageStatus::Cancelled | OutageStatus::Ended),
+        window => (local(outage.window.start, &zone), local(outage.window.expected_end, &zone)),
         tiles => app.tile_url.clone(),
         center => crate::outage_plan::center(app, session).await?,
         refusal,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::billing::{
     BillingPayload, Consents, CustomerUpserted, DirectDebitReturned, InvoiceIssued, InvoicePaid, InvoiceScheduled,
-    PaymentPlanUpdated, PlanStatus, SupplyPoint, TariffChanged, TelemetryEnabled,
+    PaymentPlanUpdated, PlanStatus, PriorityKind, SupplyPoint, TariffChanged, TelemetryEnabled,
 };
 use crate::channel::Channel;
 use crate::contact::{Email, Locale, PhoneE164};
@@ -58,6 +58,25 @@ pub struct ContractHolder {
     pub customer_id: CustomerId,
     pub supply_point: SupplyPoint,
     pub as_of: Timestamp,
+    /// Marked priority by the utility's staff (upstream's own mark is the supply point's): kept
+    /// apart so that upstream's next `customer.upserted` leaves it as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_priority: Option<StaffPriority>,
+}
+
+impl ContractHolder {
+    /// Why this supply point is alerted first, if it is: staff's mark, else upstream's.
+    pub fn priority(&self) -> Option<PriorityKind> {
+        self.staff_priority.as_ref().map(|mark| mark.kind).or(self.supply_point.priority)
+    }
+}
+
+/// A member of staff marked a supply point priority.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffPriority {
+    pub kind: PriorityKind,
+    pub by: String,
+    pub at: Timestamp,
 }
 
 /// Which record of a contract a fact belongs to.

@@ -35,6 +35,8 @@ pub enum RejectionCode {
     ForeignTenant,
     /// A document named outside the tenant's own bucket and prefix.
     ForeignDocument,
+    /// Someone else must do this: a planner approving the outage they confirmed themselves.
+    SecondPersonRequired,
 }
 
 impl Rejection {

@@ -125,6 +125,7 @@ pub fn holder_of(event: &BillingEvent, data: &CustomerUpserted) -> (CustomerProf
         customer_id: data.customer_id.clone(),
         supply_point: data.supply_point.clone(),
         as_of: event.occurred_at,
+        staff_priority: None,
     };
     (profile, holder)
 }

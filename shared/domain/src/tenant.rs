@@ -149,8 +149,16 @@ impl TenantSettings {
         if self.send_hour > 23 {
             return Err(format!("send_hour must be 0 to 23, not {}", self.send_hour));
         }
-        if let Some(hours) = self.outages.alert_hours_before.iter().find(|h| **h > MAX_ALERT_HOURS_BEFORE) {
-            return Err(format!("outages.alert_hours_before: {hours} is more than {MAX_ALERT_HOURS_BEFORE} hours"));
+        for (field, hours) in [
+            ("alert_hours_before", &self.outages.alert_hours_before),
+            ("priority_alert_hours_before", &self.outages.priority_alert_hours_before),
+        ] {
+            if let Some(hours) = hours.iter().find(|h| **h > MAX_ALERT_HOURS_BEFORE) {
+                return Err(format!("outages.{field}: {hours} is more than {MAX_ALERT_HOURS_BEFORE} hours"));
+            }
+        }
+        if self.outages.approval_threshold == Some(0) {
+            return Err("outages.approval_threshold must be 1 or more (leave it out for no approval)".to_owned());
         }
         self.retention.check()?;
         self.voice.check()?;

@@ -104,6 +104,7 @@ pub fn error_response(error: &Error) -> LambdaFunctionUrlResponse {
                 | RejectionCode::NotFound => 404,
                 RejectionCode::InvalidTransition | RejectionCode::ConcurrentChange => 409,
                 RejectionCode::InvalidJson => 400,
+                RejectionCode::SecondPersonRequired => 403,
                 _ => 422,
             };
             json(status, &serde_json::json!({ "error": rejection.code, "message": rejection.detail }))
@@ -153,6 +154,7 @@ mod tests {
         let status = |code| error_response(&Error::rejected(code, "x")).status_code;
         assert_eq!(status(RejectionCode::UnknownOutage), 404);
         assert_eq!(status(RejectionCode::InvalidTransition), 409);
+        assert_eq!(status(RejectionCode::SecondPersonRequired), 403);
         assert_eq!(status(RejectionCode::InvalidJson), 400);
         assert_eq!(status(RejectionCode::InvalidField), 422);
     }

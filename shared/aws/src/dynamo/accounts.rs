@@ -1,14 +1,15 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::account::{
-    AccountFact, ContractAccount, ContractHolder, CustomerProfile, Record, SLOT_NAMES, Slot, StoredSlot,
+    AccountFact, ContractAccount, ContractHolder, CustomerProfile, Record, SLOT_NAMES, Slot, StaffPriority, StoredSlot,
 };
 use avisa_domain::ids::{ContractId, CustomerId, InvoiceNumber, PlanId, TenantId};
 use avisa_domain::outage::geo::GridCell;
-use avisa_domain::ports::AccountStore;
+use avisa_domain::ports::{AccountStore, PriorityMarks};
 use jiff::Timestamp;
 
 use super::{AS_OF_SUFFIX, DynamoStore, Item, from_item, s, to_item};
+use crate::error::{classify, is_condition_failure};
 
 pub(crate) fn customer_pk(tenant_id: &TenantId, customer_id: &CustomerId) -> String {
     format!("T#{tenant_id}#CUST#{customer_id}")
@@ -20,6 +21,40 @@ pub(crate) fn contracts_of_pk(tenant_id: &TenantId, customer_id: &CustomerId) ->
 
 pub(crate) fn contract_pk(tenant_id: &TenantId, contract_id: &ContractId) -> String {
     format!("T#{tenant_id}#CONTRACT#{contract_id}")
+}
+
+/// Staff's mark is its own attribute of the holder's item: upstream's updates SET only the
+/// holder's fields, so they leave it as it is.
+#[async_trait]
+impl PriorityMarks for DynamoStore {
+    async fn mark_priority(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+        mark: Option<&StaffPriority>,
+    ) -> Result<bool, PortError> {
+        const OPERATION: &str = "dynamodb.UpdateItem(priority mark)";
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(contract_pk(tenant_id, contract_id)))
+            .key("sk", s("ACCOUNT"))
+            // The holder's item, not an account only facts created.
+            .condition_expression("attribute_exists(customer_id)");
+        let update = match mark {
+            Some(mark) => update.update_expression("SET staff_priority = :mark").expression_attribute_values(
+                ":mark",
+                serde_dynamo::to_attribute_value(mark).map_err(|e| PortError::permanent(OPERATION, e))?,
+            ),
+            None => update.update_expression("REMOVE staff_priority"),
+        };
+        match update.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(classify(OPERATION, e)),
+        }
+    }
 }
 
 #[async_trait]

@@ -1,7 +1,6 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::account::ContractHolder;
-use avisa_domain::billing::Coordinates;
 use avisa_domain::ids::{ContractId, OutageId, SectorId, SubscriberId, TenantId};
 use avisa_domain::outage::geo::GridCell;
 use avisa_domain::outage::ports::{AlertSubscriptions, NetworkIndex, OutageStore};
@@ -153,7 +152,7 @@ impl NetworkIndex for DynamoStore {
         &self,
         tenant_id: &TenantId,
         sectors: &[SectorId],
-    ) -> Result<Vec<ContractId>, PortError> {
+    ) -> Result<Vec<ContractHolder>, PortError> {
         const OPERATION: &str = "dynamodb.Query(gsi1 sector)";
         let keys: Vec<String> = sectors.iter().map(|sector| format!("T#{tenant_id}#SECTOR#{sector}")).collect();
         let per_sector: Vec<Vec<Item>> = stream::iter(keys)
@@ -161,18 +160,14 @@ impl NetworkIndex for DynamoStore {
             .buffer_unordered(CONCURRENCY)
             .try_collect()
             .await?;
-        per_sector
-            .into_iter()
-            .flatten()
-            .map(|item| from_item::<ContractHolder>(OPERATION, item).map(|holder| holder.contract_id))
-            .collect()
+        per_sector.into_iter().flatten().map(|item| from_item::<ContractHolder>(OPERATION, item)).collect()
     }
 
     async fn supply_points_in_cells(
         &self,
         tenant_id: &TenantId,
         cells: &[GridCell],
-    ) -> Result<Vec<(ContractId, Coordinates)>, PortError> {
+    ) -> Result<Vec<ContractHolder>, PortError> {
         const OPERATION: &str = "dynamodb.Query(gsi4 grid cell)";
         let keys: Vec<String> = cells.iter().map(|cell| cell_key(tenant_id, *cell)).collect();
         let per_cell: Vec<Vec<Item>> = stream::iter(keys)
@@ -183,8 +178,8 @@ impl NetworkIndex for DynamoStore {
         let mut points = Vec::new();
         for item in per_cell.into_iter().flatten() {
             let holder: ContractHolder = from_item(OPERATION, item)?;
-            if let Some(at) = holder.supply_point.coordinates {
-                points.push((holder.contract_id, at));
+            if holder.supply_point.coordinates.is_some() {
+                points.push(holder);
             }
         }
         Ok(points)

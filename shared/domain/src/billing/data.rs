@@ -52,6 +52,51 @@ pub struct SupplyPoint {
     /// One meter for a whole building: its residents have no contract of their own.
     #[serde(default)]
     pub shared_meter: bool,
+    /// Who must hear of an outage before everyone else: a hospital, a care home, a household
+    /// that depends on water for medical care. Absent: an ordinary supply point.
+    #[serde(default)]
+    pub priority: Option<PriorityKind>,
+}
+
+/// Why a supply point is alerted first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PriorityKind {
+    Hospital,
+    /// A health centre, clinic or dialysis unit.
+    HealthCentre,
+    CareHome,
+    /// Someone at home depends on water for medical care (home dialysis, oxygen…).
+    MedicallyDependent,
+    School,
+    /// Fire station, food industry, anything else the utility must warn first.
+    EssentialService,
+}
+
+impl PriorityKind {
+    pub const ALL: [Self; 6] = [
+        Self::Hospital,
+        Self::HealthCentre,
+        Self::CareHome,
+        Self::MedicallyDependent,
+        Self::School,
+        Self::EssentialService,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hospital => "hospital",
+            Self::HealthCentre => "health_centre",
+            Self::CareHome => "care_home",
+            Self::MedicallyDependent => "medically_dependent",
+            Self::School => "school",
+            Self::EssentialService => "essential_service",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == raw)
+    }
 }
 
 /// WGS 84 degrees.

@@ -3,7 +3,6 @@
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
-use crate::billing::Coordinates;
 use crate::ids::{OutageId, SectorId, SubscriberId};
 use crate::outage::geo::GridCell;
 use crate::outage::ports::{AlertSubscriptions, NetworkIndex, OutageStore};
@@ -96,12 +95,11 @@ impl NetworkIndex for InMemoryAccounts {
         &self,
         tenant_id: &TenantId,
         sectors: &[SectorId],
-    ) -> Result<Vec<ContractId>, PortError> {
+    ) -> Result<Vec<ContractHolder>, PortError> {
         Ok(self
             .holders()
             .into_iter()
             .filter(|h| &h.tenant_id == tenant_id && sectors.contains(&h.supply_point.network_sector))
-            .map(|h| h.contract_id)
             .collect())
     }
 
@@ -109,13 +107,12 @@ impl NetworkIndex for InMemoryAccounts {
         &self,
         tenant_id: &TenantId,
         cells: &[GridCell],
-    ) -> Result<Vec<(ContractId, Coordinates)>, PortError> {
+    ) -> Result<Vec<ContractHolder>, PortError> {
         Ok(self
             .holders()
             .into_iter()
             .filter(|h| &h.tenant_id == tenant_id)
-            .filter_map(|h| h.supply_point.coordinates.map(|at| (h.contract_id, at)))
-            .filter(|(_, at)| cells.contains(&GridCell::of(*at)))
+            .filter(|h| h.supply_point.coordinates.is_some_and(|at| cells.contains(&GridCell::of(at))))
             .collect())
     }
 }

@@ -70,6 +70,7 @@ pub fn contract_holder() -> ContractHolder {
         customer_id: data.customer_id.clone(),
         supply_point: data.supply_point.clone(),
         as_of: event.occurred_at,
+        staff_priority: None,
     }
 }
 

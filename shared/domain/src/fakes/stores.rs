@@ -3,6 +3,8 @@
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
+use crate::account::StaffPriority;
+use crate::ports::PriorityMarks;
 
 #[derive(Debug)]
 pub struct FixedClock(pub Mutex<Timestamp>);
@@ -116,7 +118,11 @@ impl AccountStore for InMemoryAccounts {
         let mut holders = self.holders.lock().unwrap();
         let key = (holder.tenant_id.clone(), holder.contract_id.clone());
         if holders.get(&key).is_none_or(|stored| stored.as_of <= holder.as_of) {
-            holders.insert(key, holder.clone());
+            // Upstream's update leaves staff's mark, as the store's SET of its own fields does.
+            let staff_priority = holders.get(&key).and_then(|stored| stored.staff_priority.clone());
+            let mut holder = holder.clone();
+            holder.staff_priority = holder.staff_priority.or(staff_priority);
+            holders.insert(key, holder);
         }
         Ok(())
     }
@@ -413,5 +419,20 @@ impl Suppressions for InMemorySuppressions {
     ) -> Result<(), PortError> {
         self.0.lock().unwrap().insert((tenant_id.clone(), destination.fingerprint()), reason.to_owned());
         Ok(())
+    }
+}
+
+#[async_trait]
+impl PriorityMarks for InMemoryAccounts {
+    async fn mark_priority(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+        mark: Option<&StaffPriority>,
+    ) -> Result<bool, PortError> {
+        let mut holders = self.holders.lock().unwrap();
+        let Some(holder) = holders.get_mut(&(tenant_id.clone(), contract_id.clone())) else { return Ok(false) };
+        holder.staff_priority = mark.cloned();
+        Ok(true)
     }
 }

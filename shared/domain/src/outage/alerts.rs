@@ -7,7 +7,7 @@ use futures_util::{StreamExt, stream};
 use serde_json::json;
 
 use super::audience::{CONCURRENCY, template_values};
-use super::{Audience, AudienceMember, Outage, OutageArea, OutageStatus};
+use super::{Audience, AudienceMember, Outage, OutageArea, OutageStatus, PriorityContract, is_priority_only};
 use crate::applies::{Applies, applies_or_return};
 use crate::channel::Channel;
 use crate::compose::{Compose, Composed};
@@ -72,7 +72,10 @@ impl OutageAlerts<'_> {
             Error::rejected(RejectionCode::InvalidField, format!("outage alert label {:?}: {e}", due.label))
         })?;
         let outage = applies_or_return!(self.announce(due).await?);
-        let members = self.audience.members(&outage).await?;
+        let mut members = self.audience.members(&outage).await?;
+        if is_priority_only(&due.label) {
+            members.retain(|m| m.priority().is_some());
+        }
         let jobs: Vec<ComposeJob> = members.iter().map(|member| alert_job(&outage, due, member, &cause)).collect();
         let compose = self.compose;
         // Each citizen's alert stands alone: one that fails never holds back the others.
@@ -113,7 +116,7 @@ impl OutageAlerts<'_> {
         }
         let mut fired =
             AlertsFired { recipients: members.len(), by_channel, unreachable, failed, briefing: String::new() };
-        fired.briefing = self.brief(&outage, due, &fired).await?;
+        fired.briefing = self.brief(&outage, due, &fired, &PriorityContract::of(&members)).await?;
         Ok(Applies::Yes(fired))
     }
 
@@ -145,7 +148,13 @@ impl OutageAlerts<'_> {
     }
 
     /// Emails the call centre what went out, once per alert.
-    async fn brief(&self, outage: &Outage, due: &OutageAlertDue, fired: &AlertsFired) -> Result<String, Error> {
+    async fn brief(
+        &self,
+        outage: &Outage,
+        due: &OutageAlertDue,
+        fired: &AlertsFired,
+        priority: &[PriorityContract],
+    ) -> Result<String, Error> {
         let settings = self.settings(outage).await?;
         let Some(to) = settings.outages.call_centre_email.as_ref() else {
             return Ok("no_call_centre_address".to_owned());
@@ -160,6 +169,9 @@ impl OutageAlerts<'_> {
             "unreachable": fired.unreachable,
             "failed": fired.failed,
         });
+        // Who the call centre phones first: the hospitals and households the cut reaches.
+        values["priority"] = json!(priority);
+        values["priority_only"] = json!(is_priority_only(&due.label));
         values["area"] = match &outage.area {
             OutageArea::NetworkSectors(sectors) => json!({ "sectors": sectors, "polygon": false }),
             OutageArea::Polygon(_) => json!({ "sectors": [], "polygon": true }),

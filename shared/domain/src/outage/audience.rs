@@ -7,7 +7,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{AlertSubscription, Outage, OutageArea};
-use crate::account::{ContractHolder, CustomerProfile};
+use crate::account::ContractHolder;
+use crate::billing::PriorityKind;
 use crate::channel::Channel;
 use crate::channels::Chooser;
 use crate::compose::{Fit, render_fitting};
@@ -24,10 +25,46 @@ use crate::tenant::TenantSettings;
 pub(super) const CONCURRENCY: usize = 16;
 
 /// One person an outage reaches: a contract's holder, or a subscriber at its supply point.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AudienceMember {
     pub contract_id: ContractId,
+    /// The contract's holder and supply point, as the network index has them.
+    pub holder: ContractHolder,
     pub subscriber: Option<AlertSubscription>,
+}
+
+impl AudienceMember {
+    /// Why this member is alerted first: the supply point's priority, told to its holder (a
+    /// subscriber behind a hospital's meter is not the hospital).
+    pub fn priority(&self) -> Option<PriorityKind> {
+        self.subscriber.is_none().then(|| self.holder.priority()).flatten()
+    }
+}
+
+/// A priority supply point an outage reaches, as the dry run and the call centre's briefing list it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PriorityContract {
+    pub contract_id: ContractId,
+    pub kind: PriorityKind,
+    pub address: String,
+}
+
+impl PriorityContract {
+    /// The members' priority contracts, hospitals first, then by contract.
+    pub fn of(members: &[AudienceMember]) -> Vec<Self> {
+        let mut listed: Vec<Self> = members
+            .iter()
+            .filter_map(|m| {
+                m.priority().map(|kind| Self {
+                    contract_id: m.contract_id.clone(),
+                    kind,
+                    address: m.holder.supply_point.address.as_str().to_owned(),
+                })
+            })
+            .collect();
+        listed.sort_by(|a, b| (a.kind, &a.contract_id).cmp(&(b.kind, &b.contract_id)));
+        listed
+    }
 }
 
 /// The ports that find an outage's audience.
@@ -64,6 +101,12 @@ pub struct DryRun {
     pub without_consent: usize,
     /// The advance SMS in each language it goes out in.
     pub sms: Vec<SmsPreview>,
+    /// Hospitals, care homes, medically dependent households… reached: listed first, alerted
+    /// earlier (the tenant's `outages.priority_alert_hours_before`).
+    pub priority: Vec<PriorityContract>,
+    /// More recipients than the tenant's `outages.approval_threshold`: a second planner approves
+    /// before anything is scheduled.
+    pub needs_approval: bool,
     /// SMS parts per alert time (what SMS providers bill).
     pub sms_parts_per_alert: usize,
     pub alerts_planned: usize,
@@ -88,49 +131,40 @@ impl Audience<'_> {
     /// Everyone the outage reaches, contract by contract, found through the sector or grid index.
     pub async fn members(&self, outage: &Outage) -> Result<Vec<AudienceMember>, Error> {
         let tenant_id = &outage.tenant_id;
-        let contracts: BTreeSet<ContractId> = match &outage.area {
-            OutageArea::NetworkSectors(sectors) => {
-                self.index.contracts_in_sectors(tenant_id, sectors).await?.into_iter().collect()
-            }
+        let holders: Vec<ContractHolder> = match &outage.area {
+            OutageArea::NetworkSectors(sectors) => self.index.contracts_in_sectors(tenant_id, sectors).await?,
             OutageArea::Polygon(polygon) => {
                 let cells = polygon
                     .cells()
                     .map_err(|reason| Error::rejected(crate::error::RejectionCode::InvalidField, reason))?;
                 let points = self.index.supply_points_in_cells(tenant_id, &cells).await?;
-                points.into_iter().filter(|(_, at)| polygon.contains(*at)).map(|(contract, _)| contract).collect()
+                points
+                    .into_iter()
+                    .filter(|h| h.supply_point.coordinates.is_some_and(|at| polygon.contains(at)))
+                    .collect()
             }
         };
-        let per_contract: Vec<Vec<AudienceMember>> = stream::iter(contracts)
-            .map(|contract_id| async move {
+        // One member per contract, in contract order, however many index entries name it.
+        let holders: BTreeMap<ContractId, ContractHolder> =
+            holders.into_iter().map(|h| (h.contract_id.clone(), h)).collect();
+        let per_contract: Vec<Vec<AudienceMember>> = stream::iter(holders)
+            .map(|(contract_id, holder)| async move {
                 let subscribers = self.subscriptions.subscribers(tenant_id, &contract_id).await?;
-                let mut members = vec![AudienceMember { contract_id: contract_id.clone(), subscriber: None }];
-                members.extend(
-                    subscribers
-                        .into_iter()
-                        .map(|s| AudienceMember { contract_id: contract_id.clone(), subscriber: Some(s) }),
-                );
+                let mut members = Vec::with_capacity(1 + subscribers.len());
+                for subscriber in subscribers {
+                    members.push(AudienceMember {
+                        contract_id: contract_id.clone(),
+                        holder: holder.clone(),
+                        subscriber: Some(subscriber),
+                    });
+                }
+                members.insert(0, AudienceMember { contract_id, holder, subscriber: None });
                 Ok::<_, Error>(members)
             })
             .buffered(CONCURRENCY)
             .try_collect()
             .await?;
         Ok(per_contract.into_iter().flatten().collect())
-    }
-
-    /// The member as the channel chooser sees them, with their contract; `None` when the
-    /// contract or its customer is not known yet.
-    pub async fn profile(
-        &self,
-        tenant_id: &TenantId,
-        contract_id: &ContractId,
-        subscriber: Option<&AlertSubscription>,
-    ) -> Result<Option<(CustomerProfile, ContractHolder)>, Error> {
-        let Some(holder) = self.accounts.holder(tenant_id, contract_id).await? else { return Ok(None) };
-        let profile = match subscriber {
-            Some(subscription) => Some(subscription.as_profile()),
-            None => self.accounts.customer(tenant_id, &holder.customer_id).await?,
-        };
-        Ok(profile.map(|p| (p, holder)))
     }
 
     async fn reach(
@@ -140,10 +174,14 @@ impl Audience<'_> {
         default: Locale,
         unusable: &[(Channel, String)],
     ) -> Result<Reach, Error> {
-        let Some((customer, holder)) = self.profile(tenant_id, &member.contract_id, member.subscriber.as_ref()).await?
-        else {
+        let customer = match &member.subscriber {
+            Some(subscription) => Some(subscription.as_profile()),
+            None => self.accounts.customer(tenant_id, &member.holder.customer_id).await?,
+        };
+        let Some(customer) = customer else {
             return Ok(Reach { channel: None, locale: default, has_mobile: false, consents: false });
         };
+        let holder = &member.holder;
         let chooser = Chooser {
             tenant_id,
             whatsapp: false,
@@ -223,7 +261,10 @@ impl Audience<'_> {
                 currency: price.currency.clone(),
             }
         });
+        let needs_approval = settings.outages.approval_threshold.is_some_and(|limit| members.len() > limit as usize);
         Ok(DryRun {
+            priority: PriorityContract::of(&members),
+            needs_approval,
             recipients: members.len(),
             contracts: members.iter().filter(|m| m.subscriber.is_none()).count(),
             subscribers: members.iter().filter(|m| m.subscriber.is_some()).count(),

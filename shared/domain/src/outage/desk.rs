@@ -7,8 +7,8 @@ use sha2::{Digest, Sha256};
 
 use super::plan::check_window;
 use super::{
-    AlertStage, AlertSubscription, Audience, DryRun, Outage, OutageChange, OutagePlan, OutageStatus, PlannedAlert,
-    Reschedule,
+    AlertStage, AlertSubscription, Approval, Audience, DryRun, Outage, OutageChange, OutagePlan, OutageStatus,
+    PlannedAlert, Reschedule, is_priority_only,
 };
 use crate::clock::Clock;
 use crate::contact::{Email, Locale, PhoneE164};
@@ -103,6 +103,7 @@ impl OutageDesk<'_> {
             previous_window: None,
             time_zone: settings.time_zone.clone(),
             changes: vec![OutageChange { at: now, by: by.to_owned(), action: "planned".to_owned() }],
+            approval: None,
             version: 0,
         };
         let outage = if self.outages.create(&outage).await? {
@@ -123,29 +124,85 @@ impl OutageDesk<'_> {
 
     async fn dry_run_with(&self, outage: &Outage, settings: &TenantSettings) -> Result<DryRun, Error> {
         let alerts = match outage.status {
-            OutageStatus::Planned => {
-                outage.advance_alerts(&settings.outages.alert_hours_before, self.clock.now()).len()
+            OutageStatus::Planned | OutageStatus::AwaitingApproval => {
+                outage.advance_alerts(&settings.outages, self.clock.now())
             }
-            _ => outage.alerts.iter().filter(|a| a.stage == AlertStage::Advance).count(),
+            _ => outage.alerts.clone(),
         };
+        // What everyone is sent (the cost): the priority supply points' earlier alerts aside.
+        let alerts = alerts.iter().filter(|a| a.stage == AlertStage::Advance && !is_priority_only(&a.label)).count();
         self.audience.dry_run(outage, settings, self.renderer, alerts).await
     }
 
-    /// Schedules the advance alerts. Confirming a confirmed outage changes nothing.
+    /// Schedules the advance alerts; or, when the outage reaches more people than the tenant lets
+    /// one planner alert, asks for a second planner's approval first. Confirming twice changes nothing.
     pub async fn confirm(&self, by: &str, tenant_id: &TenantId, outage_id: &OutageId) -> Result<Changed, Error> {
         let mut outage = self.outage(tenant_id, outage_id).await?;
         match outage.status {
-            OutageStatus::Confirmed => return Ok(Changed { outage, changed: false }),
+            OutageStatus::Confirmed | OutageStatus::AwaitingApproval => return Ok(Changed { outage, changed: false }),
             OutageStatus::Cancelled | OutageStatus::Ended => return Err(not_now(&outage, "confirmed")),
             OutageStatus::Planned => {}
         }
         let now = self.clock.now();
         check_window(outage.window, now)?;
         let settings = self.settings(tenant_id).await?;
-        outage.alerts = outage.advance_alerts(&settings.outages.alert_hours_before, now);
-        self.schedule(&outage).await?;
-        outage.status = OutageStatus::Confirmed;
+        if let Some(threshold) = settings.outages.approval_threshold {
+            let recipients = self.audience.members(&outage).await?.len();
+            if recipients > threshold as usize {
+                outage.status = OutageStatus::AwaitingApproval;
+                outage.approval = Some(Approval {
+                    requested_by: by.to_owned(),
+                    requested_at: now,
+                    recipients,
+                    threshold,
+                    approved_by: None,
+                    approved_at: None,
+                });
+                return self.save(outage, by, "approval_requested").await;
+            }
+        }
+        self.announce_ahead(&mut outage, &settings, now).await?;
         self.save(outage, by, "confirmed").await
+    }
+
+    /// A second planner approves an outage awaiting approval: its alerts are scheduled. The one
+    /// who confirmed it cannot; approving twice changes nothing.
+    pub async fn approve(&self, by: &str, tenant_id: &TenantId, outage_id: &OutageId) -> Result<Changed, Error> {
+        let mut outage = self.outage(tenant_id, outage_id).await?;
+        let Some(approval) = outage.approval.clone() else { return Err(not_now(&outage, "approved")) };
+        match outage.status {
+            OutageStatus::AwaitingApproval => {}
+            OutageStatus::Confirmed if approval.approved_by.is_some() => return Ok(Changed { outage, changed: false }),
+            _ => return Err(not_now(&outage, "approved")),
+        }
+        if approval.requested_by == by {
+            return Err(Error::rejected(
+                RejectionCode::SecondPersonRequired,
+                format!(
+                    "{by} confirmed outage {outage_id}: it reaches {} recipients (more than {}), so another \
+                     planner must approve it",
+                    approval.recipients, approval.threshold
+                ),
+            ));
+        }
+        let now = self.clock.now();
+        check_window(outage.window, now)?;
+        let settings = self.settings(tenant_id).await?;
+        self.announce_ahead(&mut outage, &settings, now).await?;
+        outage.approval = Some(Approval { approved_by: Some(by.to_owned()), approved_at: Some(now), ..approval });
+        self.save(outage, by, "approved").await
+    }
+
+    async fn announce_ahead(
+        &self,
+        outage: &mut Outage,
+        settings: &TenantSettings,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        outage.alerts = outage.advance_alerts(&settings.outages, now);
+        self.schedule(outage).await?;
+        outage.status = OutageStatus::Confirmed;
+        Ok(())
     }
 
     /// Moves the window: the old alerts go, the new ones are scheduled, and whoever was told
@@ -173,10 +230,10 @@ impl OutageDesk<'_> {
         outage.window = window;
         outage.revision += 1;
         if outage.status == OutageStatus::Confirmed {
-            let mut alerts = outage.advance_alerts(&settings.outages.alert_hours_before, now);
+            let mut alerts = outage.advance_alerts(&settings.outages, now);
             if outage.announced {
                 // The correction says it all; no second message at the same moment.
-                alerts.retain(|a| a.label != "now");
+                alerts.retain(|a| !a.label.ends_with("now"));
                 alerts.insert(0, outage.one_off(AlertStage::Correction, now));
             }
             outage.alerts = alerts;
@@ -215,7 +272,12 @@ impl OutageDesk<'_> {
             return Ok(Changed { outage, changed: false });
         }
         let allowed = match to {
-            OutageStatus::Cancelled => matches!(outage.status, OutageStatus::Planned | OutageStatus::Confirmed),
+            OutageStatus::Cancelled => {
+                matches!(
+                    outage.status,
+                    OutageStatus::Planned | OutageStatus::AwaitingApproval | OutageStatus::Confirmed
+                )
+            }
             _ => outage.status == OutageStatus::Confirmed,
         };
         if !allowed {

@@ -15,9 +15,9 @@ pub mod ports;
 mod recipients;
 
 pub use alerts::{AlertsFired, OutageAlerts};
-pub use audience::{Audience, AudienceMember, DryRun, SmsPreview, template_values};
+pub use audience::{Audience, AudienceMember, DryRun, PriorityContract, SmsPreview, template_values};
 pub use desk::{Changed, OutageDesk, Subscribe};
-pub use plan::{OutagePlan, Reschedule, parse_body};
+pub use plan::{OutagePlan, Reschedule, is_priority_only, parse_body};
 pub use recipients::OutageRecipients;
 
 use jiff::Timestamp;
@@ -59,6 +59,9 @@ pub enum OutageArea {
 pub enum OutageStatus {
     /// Planned, not announced: the dry run can be looked at; nothing is scheduled.
     Planned,
+    /// Confirmed by its planner, but it reaches more people than the tenant lets one person
+    /// alert: nothing is scheduled until a second planner approves.
+    AwaitingApproval,
     /// Alerts are scheduled.
     Confirmed,
     Cancelled,
@@ -70,6 +73,7 @@ impl OutageStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Planned => "planned",
+            Self::AwaitingApproval => "awaiting_approval",
             Self::Confirmed => "confirmed",
             Self::Cancelled => "cancelled",
             Self::Ended => "ended",
@@ -92,6 +96,19 @@ pub struct PlannedAlert {
     pub label: String,
     pub at: Timestamp,
     pub schedule_name: String,
+}
+
+/// A second planner's approval of an outage that reaches many people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// The planner who confirmed it, and the recipients it reached then.
+    pub requested_by: String,
+    pub requested_at: Timestamp,
+    pub recipients: usize,
+    /// The tenant's threshold it went over.
+    pub threshold: u32,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<Timestamp>,
 }
 
 /// Who did what to an outage, and when.
@@ -124,6 +141,9 @@ pub struct Outage {
     /// The tenant's zone when planned: the times citizens read.
     pub time_zone: TimeZoneName,
     pub changes: Vec<OutageChange>,
+    /// Asked for when it reached more recipients than the tenant's threshold.
+    #[serde(default)]
+    pub approval: Option<Approval>,
     /// Optimistic lock: every save must name the version it read.
     pub version: u32,
 }
@@ -215,6 +235,15 @@ pub struct OutageSettings {
     /// Where the console's outage map opens: the middle of the tenant's network.
     #[serde(default)]
     pub map_center: Option<MapCenter>,
+    /// Hours before the start at which priority supply points (hospitals, care homes, medically
+    /// dependent households) are alerted, ahead of everyone (e.g. 96 and 72); they hear the
+    /// ordinary alerts too. Empty: they are alerted with everyone.
+    #[serde(default)]
+    pub priority_alert_hours_before: Vec<u32>,
+    /// An outage reaching more recipients than this waits for a second planner's approval
+    /// before its alerts are scheduled. Absent: the planner who confirms it is enough.
+    #[serde(default)]
+    pub approval_threshold: Option<u32>,
 }
 
 /// Where a map opens.
@@ -232,6 +261,8 @@ impl Default for OutageSettings {
             call_centre_email: None,
             sms_part_price: None,
             map_center: None,
+            priority_alert_hours_before: Vec::new(),
+            approval_threshold: None,
         }
     }
 }

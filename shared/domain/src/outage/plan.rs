@@ -3,7 +3,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
-use super::{Outage, OutageArea, OutageType, PlannedAlert, Window};
+use super::{Outage, OutageArea, OutageSettings, OutageType, PlannedAlert, Window};
 use crate::error::{Error, Rejection, RejectionCode};
 use crate::ids::TenantId;
 use crate::notice::AlertStage;
@@ -87,10 +87,32 @@ pub(super) fn check_window(window: Window, now: Timestamp) -> Result<(), Error> 
     Ok(())
 }
 
+/// The label prefix of an alert only priority supply points get (`priority-96h`).
+const PRIORITY_ONLY: &str = "priority-";
+
+/// Whether an alert with this label goes to priority supply points only.
+pub fn is_priority_only(label: &str) -> bool {
+    label.starts_with(PRIORITY_ONLY)
+}
+
 impl Outage {
-    /// The advance alerts of the current revision: one at each of the tenant's alert times still
-    /// ahead, and one at once for those already past (told late rather than not at all).
-    pub fn advance_alerts(&self, hours_before: &[u32], now: Timestamp) -> Vec<PlannedAlert> {
+    /// The advance alerts of the current revision, soonest first: everyone's at each of the
+    /// tenant's alert times, and the priority supply points' at theirs.
+    pub fn advance_alerts(&self, settings: &OutageSettings, now: Timestamp) -> Vec<PlannedAlert> {
+        let everyone = self.alerts_at(&settings.alert_hours_before, "", now);
+        let mut alerts = self.alerts_at(&settings.priority_alert_hours_before, PRIORITY_ONLY, now);
+        // When everyone is told at once, a priority alert at once would be a second message.
+        if everyone.iter().any(|a| a.label == "now") {
+            alerts.retain(|a| a.label != format!("{PRIORITY_ONLY}now"));
+        }
+        alerts.extend(everyone);
+        alerts.sort_by_key(|a| a.at);
+        alerts
+    }
+
+    /// One alert at each of these times still ahead, and one at once for those already past (told
+    /// late rather than not at all); none when no hours are given but for `prefix` "" (everyone).
+    fn alerts_at(&self, hours_before: &[u32], prefix: &str, now: Timestamp) -> Vec<PlannedAlert> {
         let mut hours: Vec<u32> = hours_before.to_vec();
         hours.sort_unstable_by(|a, b| b.cmp(a));
         hours.dedup();
@@ -101,13 +123,13 @@ impl Outage {
             let at =
                 self.window.start.checked_sub(SignedDuration::from_hours(i64::from(hours))).unwrap_or(Timestamp::MIN);
             if at > now + AT_ONCE {
-                alerts.push(self.alert(AlertStage::Advance, &format!("{hours}h"), at));
+                alerts.push(self.alert(AlertStage::Advance, &format!("{prefix}{hours}h"), at));
             } else {
                 late = true;
             }
         }
-        if late || alerts.is_empty() {
-            alerts.insert(0, self.alert(AlertStage::Advance, "now", now + AT_ONCE));
+        if late || (alerts.is_empty() && prefix.is_empty()) {
+            alerts.insert(0, self.alert(AlertStage::Advance, &format!("{prefix}now"), now + AT_ONCE));
         }
         alerts
     }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use super::geo::GridCell;
 use super::{AlertSubscription, Outage};
 use crate::PortError;
-use crate::billing::Coordinates;
+use crate::account::ContractHolder;
 use crate::ids::{ContractId, OutageId, SectorId, SubscriberId, TenantId};
 
 /// Planned outages.
@@ -43,15 +43,16 @@ pub trait AlertSubscriptions: Send + Sync {
 /// Where supply points are on the network and on the map (indexes, never a table scan).
 #[async_trait]
 pub trait NetworkIndex: Send + Sync {
+    /// The holders of the contracts in these sectors, with their supply points.
     async fn contracts_in_sectors(
         &self,
         tenant_id: &TenantId,
         sectors: &[SectorId],
-    ) -> Result<Vec<ContractId>, PortError>;
-    /// Contracts whose supply point lies in one of `cells`, with its coordinates.
+    ) -> Result<Vec<ContractHolder>, PortError>;
+    /// The holders of the contracts whose supply point (with coordinates) lies in one of `cells`.
     async fn supply_points_in_cells(
         &self,
         tenant_id: &TenantId,
         cells: &[GridCell],
-    ) -> Result<Vec<(ContractId, Coordinates)>, PortError>;
+    ) -> Result<Vec<ContractHolder>, PortError>;
 }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::account::{AccountFact, ContractAccount, ContractHolder, CustomerProfile};
+use crate::account::{AccountFact, ContractAccount, ContractHolder, CustomerProfile, StaffPriority};
 use crate::billing::Document;
 use crate::channel::Channel;
 use crate::contact::{Email, Locale, PhoneE164};
@@ -93,6 +93,19 @@ pub trait AccountStore: Send + Sync {
         tenant_id: &TenantId,
         contract_id: &ContractId,
     ) -> Result<Option<ContractAccount>, PortError>;
+}
+
+/// Staff's marks on priority supply points (hospitals, care homes…), kept apart from upstream's.
+#[async_trait]
+pub trait PriorityMarks: Send + Sync {
+    /// Sets the contract's staff mark, or removes it with `None`; `false` when the contract has no
+    /// holder (upstream never sent its `customer.upserted`).
+    async fn mark_priority(
+        &self,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+        mark: Option<&StaffPriority>,
+    ) -> Result<bool, PortError>;
 }
 
 #[async_trait]

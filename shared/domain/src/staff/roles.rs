@@ -60,7 +60,8 @@ impl Area {
         match self {
             // The chat line's people: its conversations and what citizens filed on it.
             Area::Inbox | Area::Incidents => &[Role::Agent, Role::Admin],
-            Area::Citizens => &[Role::Agent, Role::Complaints, Role::Admin],
+            // Planners look up the hospitals and care homes they mark priority.
+            Area::Citizens => &[Role::Agent, Role::Planner, Role::Complaints, Role::Admin],
             Area::Complaints => &[Role::Complaints, Role::Admin],
             Area::Outages => &[Role::Planner, Role::Admin],
             Area::Admin => &[Role::Admin],
@@ -118,7 +119,7 @@ mod tests {
         assert!(!member(&[Role::Agent]).may_open(Area::Admin));
         assert!(!member(&[Role::Planner]).may_open(Area::Inbox));
         assert!(member(&[Role::Complaints]).may_open(Area::Citizens));
-        assert!(!member(&[Role::Planner]).may_open(Area::Citizens));
+        assert!(member(&[Role::Planner]).may_open(Area::Citizens));
         assert!(!member(&[]).may_open(Area::Inbox));
         assert!(member(&[Role::Admin]).may_open(Area::Admin));
         assert!(member(&[Role::Complaints]).may_open(Area::Complaints));

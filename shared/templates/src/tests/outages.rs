@@ -23,6 +23,7 @@ pub(super) fn outage(kind: OutageType, start: &str, end: &str, previous: Option<
         previous_window: previous.map(|(s, e)| window(s, e)),
         time_zone: fakes::default_settings().time_zone,
         changes: vec![],
+        approval: None,
         version: 3,
     }
 }
@@ -80,10 +81,17 @@ fn every_outage_message_renders_as_snapshotted() {
         values["alert"] = json!("48h");
         values["notified"] = json!({"recipients": 312, "sms": 280, "email": 20, "unreachable": 12, "failed": 2});
         values["area"] = json!({"sectors": ["REUS-N1", "REUS-N2"], "polygon": false});
+        values["priority_only"] = json!(false);
+        values["priority"] = json!([
+            {"contract_id": "CT-0001", "kind": "hospital", "address": "Av. del Doctor Josep Laporte 1, Reus"},
+            {"contract_id": "CT-0042", "kind": "medically_dependent", "address": "C. de Sant Joan 7, 2n 1a, Reus"},
+        ]);
         let _ = writeln!(out, "===== call-centre briefing =====");
         out.push_str(&render(&templates, NoticeKind::OutageBriefing, Channel::Email, locale, &values));
         values["area"] = json!({"sectors": [], "polygon": true});
-        let _ = writeln!(out, "===== call-centre briefing, polygon =====");
+        values["priority"] = json!([]);
+        values["priority_only"] = json!(true);
+        let _ = writeln!(out, "===== call-centre briefing, polygon, early alert to priority customers only =====");
         out.push_str(&render(&templates, NoticeKind::OutageBriefing, Channel::Email, locale, &values));
         insta::assert_snapshot!(format!("outage-{locale}"), out);
     }

@@ -176,25 +176,37 @@ async fn every_transition_is_allowed_or_refused_with_the_reason() {
     // (from, action, allowed)
     let f = Fakes::default();
     add(&f, &Citizen::new(1, "N1")).await;
+    add(&f, &Citizen::new(2, "N1")).await;
+    // Two recipients: over the threshold, so confirming asks for approval.
+    with_settings(&f, |s| s.outages.approval_threshold = Some(1)).await;
     let desk = f.outage_desk();
     let later = |o: &Outage| Reschedule {
         start: o.window.start + SignedDuration::from_hours(1),
         expected_end: o.window.expected_end + SignedDuration::from_hours(1),
     };
-    let cases: [(OutageStatus, &str, bool); 16] = [
+    let cases: [(OutageStatus, &str, bool); 25] = [
         (OutageStatus::Planned, "confirm", true),
+        (OutageStatus::Planned, "approve", false),
         (OutageStatus::Planned, "reschedule", true),
         (OutageStatus::Planned, "cancel", true),
         (OutageStatus::Planned, "end", false),
+        (OutageStatus::AwaitingApproval, "confirm", true),
+        (OutageStatus::AwaitingApproval, "approve", true),
+        (OutageStatus::AwaitingApproval, "reschedule", true),
+        (OutageStatus::AwaitingApproval, "cancel", true),
+        (OutageStatus::AwaitingApproval, "end", false),
         (OutageStatus::Confirmed, "confirm", true),
+        (OutageStatus::Confirmed, "approve", true),
         (OutageStatus::Confirmed, "reschedule", true),
         (OutageStatus::Confirmed, "cancel", true),
         (OutageStatus::Confirmed, "end", true),
         (OutageStatus::Cancelled, "confirm", false),
+        (OutageStatus::Cancelled, "approve", false),
         (OutageStatus::Cancelled, "reschedule", false),
         (OutageStatus::Cancelled, "cancel", true),
         (OutageStatus::Cancelled, "end", false),
         (OutageStatus::Ended, "confirm", false),
+        (OutageStatus::Ended, "approve", false),
         (OutageStatus::Ended, "reschedule", false),
         (OutageStatus::Ended, "cancel", false),
         (OutageStatus::Ended, "end", true),
@@ -205,15 +217,22 @@ async fn every_transition_is_allowed_or_refused_with_the_reason() {
         let (t, id) = (&outage.tenant_id, &outage.outage_id);
         match from {
             OutageStatus::Planned => {}
-            OutageStatus::Confirmed => drop(desk.confirm("op", t, id).await.unwrap()),
+            OutageStatus::AwaitingApproval => drop(desk.confirm("op", t, id).await.unwrap()),
+            OutageStatus::Confirmed => {
+                desk.confirm("op", t, id).await.unwrap();
+                desk.approve("second", t, id).await.unwrap();
+            }
             OutageStatus::Cancelled => drop(desk.cancel("op", t, id).await.unwrap()),
             OutageStatus::Ended => {
                 desk.confirm("op", t, id).await.unwrap();
+                desk.approve("second", t, id).await.unwrap();
                 desk.end("op", t, id, false).await.unwrap();
             }
         }
+        assert_eq!(desk.outage(t, id).await.unwrap().status, from);
         let result = match action {
             "confirm" => desk.confirm("op", t, id).await,
+            "approve" => desk.approve("second", t, id).await,
             "reschedule" => desk.reschedule("op", t, id, later(&outage)).await,
             "cancel" => desk.cancel("op", t, id).await,
             _ => desk.end("op", t, id, false).await,

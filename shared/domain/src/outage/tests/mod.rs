@@ -99,7 +99,7 @@ fn due_of(outage: &Outage, label: &str) -> OutageAlertDue {
 
 #[test]
 fn alerts_go_at_each_alert_time_and_at_once_for_those_already_past() {
-    let labels = |hours: i64| {
+    let labels = |hours: i64, priority: &[u32]| {
         let outage = Outage {
             tenant_id: fakes::tenant(),
             outage_id: OutageId::parse("o-1").unwrap(),
@@ -117,22 +117,54 @@ fn alerts_go_at_each_alert_time_and_at_once_for_those_already_past() {
             previous_window: None,
             time_zone: fakes::default_settings().time_zone,
             changes: vec![],
+            approval: None,
             version: 0,
         };
-        outage.advance_alerts(&[2, 48], now()).into_iter().map(|a| (a.label, a.at)).collect::<Vec<_>>()
+        let settings = OutageSettings {
+            alert_hours_before: vec![2, 48],
+            priority_alert_hours_before: priority.to_vec(),
+            ..OutageSettings::default()
+        };
+        outage.advance_alerts(&settings, now()).into_iter().map(|a| (a.label, a.at)).collect::<Vec<_>>()
     };
     let start = |hours: i64| now() + SignedDuration::from_hours(hours);
+    let at_once = now() + SignedDuration::from_mins(1);
     assert_eq!(
-        labels(120),
+        labels(120, &[]),
         vec![("48h".into(), start(120 - 48)), ("2h".into(), start(120 - 2))],
         "both alert times ahead"
     );
     assert_eq!(
-        labels(30),
-        vec![("now".into(), now() + SignedDuration::from_mins(1)), ("2h".into(), start(28))],
+        labels(30, &[]),
+        vec![("now".into(), at_once), ("2h".into(), start(28))],
         "48 h before is past: told at once, and again 2 h before"
     );
-    assert_eq!(labels(1), vec![("now".into(), now() + SignedDuration::from_mins(1))], "only at once");
+    assert_eq!(labels(1, &[]), vec![("now".into(), at_once)], "only at once");
+    assert_eq!(
+        labels(120, &[96, 72]),
+        vec![
+            ("priority-96h".into(), start(120 - 96)),
+            ("priority-72h".into(), start(120 - 72)),
+            ("48h".into(), start(120 - 48)),
+            ("2h".into(), start(120 - 2))
+        ],
+        "priority supply points first, soonest first"
+    );
+    assert_eq!(
+        labels(80, &[96, 72]),
+        vec![
+            ("priority-now".into(), at_once),
+            ("priority-72h".into(), start(80 - 72)),
+            ("48h".into(), start(80 - 48)),
+            ("2h".into(), start(80 - 2))
+        ],
+        "96 h before is past: priority told at once"
+    );
+    assert_eq!(
+        labels(30, &[96]),
+        vec![("now".into(), at_once), ("2h".into(), start(28))],
+        "everyone is told at once: no second message at once for priority"
+    );
 }
 
 #[tokio::test]
@@ -242,4 +274,6 @@ async fn a_polygon_reaches_the_supply_points_inside_it_only() {
     assert_eq!(dry_run.recipients, 25);
 }
 
+mod approval;
 mod firing;
+mod priority;
