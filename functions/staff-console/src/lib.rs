@@ -14,6 +14,7 @@ mod membership;
 mod outage_plan;
 mod outages;
 mod pages;
+mod previews;
 mod priority;
 mod settings;
 mod transfer;
@@ -123,6 +124,7 @@ impl App {
             (_, ["complaints", ..]) => complaints::route(self, request, session, now).await,
             (_, ["incidents" | "appointments", ..]) => incidents::route(self, request, session, now).await,
             (_, ["outages", ..]) => outages::route(self, request, session, now).await,
+            (_, ["templates", ..]) => previews::route(self, request, session, now).await,
             (_, ["admin", ..]) => admin::route(self, request, session, now).await,
             _ => self.pages.problem(404, session, "There is no such page in the console."),
         }

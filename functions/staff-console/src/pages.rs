@@ -26,6 +26,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("outages.html", include_str!("../templates/outages.html")),
     ("outage.html", include_str!("../templates/outage.html")),
     ("outage_new.html", include_str!("../templates/outage_new.html")),
+    ("templates.html", include_str!("../templates/templates.html")),
 ];
 
 #[derive(Debug)]
@@ -94,6 +95,7 @@ fn staff(session: &Session) -> Value {
         complaints => member.may_open(Area::Complaints),
         incidents => member.may_open(Area::Incidents),
         outages => member.may_open(Area::Outages),
+        templates => member.may_open(Area::Templates),
         admin => member.may_open(Area::Admin),
         csrf => session.csrf_token.clone(),
     }

@@ -170,6 +170,11 @@ pub enum NoticeSubject {
         reference: String,
         step: usize,
     },
+    /// A template's preview, sent to the member of staff who asked for it (about no contract).
+    Preview {
+        of: NoticeKind,
+        by: String,
+    },
     /// Not sent if the outage changed revision or state since the alert was scheduled.
     OutageAlert {
         outage_id: OutageId,
@@ -194,6 +199,7 @@ impl NoticeSubject {
             Self::Chat { follow_up: false } => NoticeKind::ChatReply,
             Self::Chat { follow_up: true } => NoticeKind::ChatFollowUp,
             Self::Complaint { .. } => NoticeKind::ComplaintUpdate,
+            Self::Preview { of, .. } => *of,
         }
     }
 
@@ -207,7 +213,8 @@ impl NoticeSubject {
             | Self::DirectDebitReturned { .. }
             | Self::OutageAlert { .. }
             | Self::Chat { .. }
-            | Self::Complaint { .. } => {
+            | Self::Complaint { .. }
+            | Self::Preview { .. } => {
                 return None;
             }
         };
@@ -226,7 +233,10 @@ impl NoticeSubject {
                 subscriber.as_ref().map_or("holder", SubscriberId::as_str)
             )),
             Self::Complaint { reference, step } => Some(format!("complaint/{reference}/{step}")),
-            Self::InvoiceAvailable { .. } | Self::DirectDebitReturned { .. } | Self::Chat { .. } => None,
+            Self::InvoiceAvailable { .. }
+            | Self::DirectDebitReturned { .. }
+            | Self::Chat { .. }
+            | Self::Preview { .. } => None,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! HTML output is escaped.
 
 mod format;
+mod samples;
 pub mod sms;
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value};
 use sha2::{Digest, Sha256};
 
 pub use format::{FormatterError, Formatters};
+pub use samples::sample_values;
 
 /// Every template file of a kind and channel, in every language.
 macro_rules! sources {

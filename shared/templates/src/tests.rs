@@ -10,6 +10,7 @@ use super::*;
 
 mod codes;
 mod fit;
+mod samples;
 
 /// What the account looks like when every personalised block applies: an older invoice unpaid
 /// and returned by the bank, an active payment plan, a telemetry meter and a tariff.

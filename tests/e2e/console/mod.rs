@@ -16,6 +16,7 @@ use crate::chat::{CITIZEN, Line, texts};
 mod admin;
 mod cases;
 mod outages;
+mod templates;
 
 struct Console {
     line: Line,

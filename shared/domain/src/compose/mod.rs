@@ -2,10 +2,12 @@
 
 mod fit;
 mod messages;
+mod preview;
 mod recipient;
 mod subjects;
 
 pub(crate) use fit::{Fit, render_fitting};
+pub use preview::{contract_values, preview_notice};
 pub use recipient::{AccountHolders, BySubject, Recipient, Recipients, customer_profile, unknown_contract};
 pub use subjects::MAX_ATTACHMENT_BYTES;
 

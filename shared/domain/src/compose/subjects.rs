@@ -31,7 +31,10 @@ pub(super) fn template_values(
         NoticeSubject::PaymentPlanMilestone { plan_id, due_date } => {
             payment_plan_milestone(account, plan_id, *due_date)?
         }
-        NoticeSubject::OutageAlert { .. } | NoticeSubject::Chat { .. } | NoticeSubject::Complaint { .. } => {
+        NoticeSubject::OutageAlert { .. }
+        | NoticeSubject::Chat { .. }
+        | NoticeSubject::Complaint { .. }
+        | NoticeSubject::Preview { .. } => {
             return Err(Error::rejected(RejectionCode::RenderFailed, "this notice is not about an account"));
         }
     };

@@ -51,6 +51,8 @@ pub enum Area {
     Incidents,
     /// Planned outages and their alerts.
     Outages,
+    /// Every notice's templates, previewed.
+    Templates,
     /// The audit log and the tenant's staff.
     Admin,
 }
@@ -64,6 +66,8 @@ impl Area {
             Area::Citizens => &[Role::Agent, Role::Planner, Role::Complaints, Role::Admin],
             Area::Complaints => &[Role::Complaints, Role::Admin],
             Area::Outages => &[Role::Planner, Role::Admin],
+            // Who sends notices: outage alerts, complaint steps, everything.
+            Area::Templates => &[Role::Planner, Role::Complaints, Role::Admin],
             Area::Admin => &[Role::Admin],
         }
     }
@@ -126,6 +130,8 @@ mod tests {
         assert!(!member(&[Role::Agent]).may_open(Area::Complaints));
         assert!(member(&[Role::Planner]).may_open(Area::Outages));
         assert!(!member(&[Role::Agent]).may_open(Area::Outages));
+        assert!(member(&[Role::Complaints]).may_open(Area::Templates));
+        assert!(!member(&[Role::Agent]).may_open(Area::Templates));
     }
 
     #[test]
