@@ -154,6 +154,7 @@ async fn incident(app: &App, session: &Session, reference: &str, refusal: Option
         updates,
         photos,
         statuses,
+        tiles => app.tile_url.clone(),
         refusal,
     };
     Ok(app.pages.page(if refusal.is_some() { 422 } else { 200 }, "incident.html", Some(session), values))

@@ -94,6 +94,11 @@ async fn an_agent_moves_a_reported_incident_on_and_confirms_an_appointment_and_t
     let reference = browser.text("h1").await.unwrap().trim_start_matches("Incident ").to_owned();
     assert!(reference.starts_with("INC-"), "{reference}");
     assert!(browser.text("#on-the-map").await.unwrap().starts_with("41.72510,"));
+    // AND the place is on the map, one marker where the citizen was
+    let marker = "return document.querySelectorAll('#map path.leaflet-interactive').length";
+    assert_eq!(browser.execute(marker).await.unwrap(), 1);
+    let center = browser.execute("const c = window.avisaMap.getCenter(); return [c.lat, c.lng]").await.unwrap();
+    assert!((center[0].as_f64().unwrap() - 41.7251).abs() < 1e-3, "{center}");
     // WHEN the agent moves it on without choosing a status THEN nothing changes, and says why
     browser.follow("#status-form button").await.unwrap();
     assert_eq!(browser.text("#refusal p").await.unwrap(), "Choose the incident's new status.");
