@@ -17,6 +17,7 @@ mod pages;
 mod previews;
 mod priority;
 mod settings;
+mod settings_fields;
 mod transfer;
 mod web;
 

@@ -187,6 +187,32 @@ async fn an_administrator_changes_the_tenants_settings_and_an_invalid_value_is_r
     assert!(browser.text("#refusal p").await.unwrap().contains("changed since you opened this page"));
     assert_eq!(store.settings(&tenant).await.unwrap().unwrap().sms.max_segments, 3);
     assert_eq!(audited(&console, "changed_settings").await, 1);
+    // WHEN she uses the usual settings' fields: quiet hours, a second planner above 250, priority
+    // alerts 96 and 72 h ahead — and no SMS parts at all THEN that one is refused, the rest kept
+    let fields = "document.querySelector('#quiet-start').value = '22:00'; \
+                  document.querySelector('#quiet-end').value = '08:00'; \
+                  document.querySelector('#approval-threshold').value = '250'; \
+                  document.querySelector('#priority-hours').value = '96, 72'; \
+                  document.querySelector('#sms-max').value = '0'";
+    browser.execute(fields).await.unwrap();
+    browser.follow("#fields-form button").await.unwrap();
+    assert_eq!(browser.text("#refusal p").await.unwrap(), "sms.max_segments must be 1 to 10, not 0");
+    let kept = browser.execute("return document.querySelector('#approval-threshold').value").await.unwrap();
+    assert_eq!(kept, "250", "what she typed is kept");
+    browser.execute("window.scrollTo(0, 0)").await.unwrap();
+    browser.screenshot("settings-fields-refused").await.unwrap();
+    // WHEN she corrects it THEN the settings are saved as she typed them
+    browser.execute("document.querySelector('#sms-max').value = '2'").await.unwrap();
+    browser.follow("#fields-form button").await.unwrap();
+    assert!(browser.text("#notice").await.unwrap().starts_with("The settings are saved"));
+    let saved = store.settings(&tenant).await.unwrap().unwrap();
+    let quiet = saved.quiet_hours.unwrap();
+    assert_eq!((quiet.start, quiet.end), (jiff::civil::time(22, 0, 0, 0), jiff::civil::time(8, 0, 0, 0)));
+    assert_eq!(saved.outages.approval_threshold, Some(250));
+    assert_eq!(saved.outages.priority_alert_hours_before, vec![96, 72]);
+    assert_eq!(saved.sms.max_segments, 2);
+    assert_eq!(saved.chat.unwrap().office_hours.days, (1..=7).collect::<Vec<i8>>(), "the rest as it was");
+    assert_eq!(audited(&console, "changed_settings").await, 2);
     console.sign_out().await;
     // AND an agent cannot open them
     console.sign_in("jordi", PASSWORD).await;
