@@ -3,7 +3,7 @@
 //! appointment's slot confirmed, the citizen told on WhatsApp as the staff API does.
 
 use avisa_domain::Error;
-use avisa_domain::chat::ports::{AppointmentStore, IncidentStore};
+use avisa_domain::chat::ports::{AppointmentStore, IncidentStore, MediaReader};
 use avisa_domain::chat::{AppointmentStatus, Incident, IncidentLocation, IncidentStatus, PhotoCopy};
 use avisa_domain::staff::{Area, Session};
 use avisa_domain::text::Text;
@@ -72,6 +72,7 @@ pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, n
     let answer = match (request.method, request.segments().as_slice()) {
         ("GET", ["incidents"]) => list(app, session).await,
         ("GET", ["incidents", reference]) => incident(app, session, reference, None).await,
+        ("GET", ["incidents", reference, "photos", n]) => photo(app, session, reference, n, now).await,
         ("POST", ["incidents", reference, "status"]) => status(app, request, session, reference, now).await,
         ("POST", ["appointments", reference, "confirm"]) => confirm(app, request, session, reference, now).await,
         _ => return app.pages.problem(404, session, "There is no such page."),
@@ -131,14 +132,19 @@ async fn incident(app: &App, session: &Session, reference: &str, refusal: Option
             (shown(u.at, &zone), u.by.clone(), u.status.as_str().replace('_', " "), note)
         })
         .collect();
-    let photos: Vec<String> = incident
+    // What became of each photo, and where to open the kept ones.
+    let photos: Vec<(String, Option<String>)> = incident
         .photos
         .iter()
-        .map(|p| match &p.copy {
-            PhotoCopy::Stored { content_type, bytes, .. } => format!("kept ({content_type}, {} kB)", bytes / 1024),
-            PhotoCopy::Fetching { .. } => "being copied from WhatsApp".to_owned(),
-            PhotoCopy::Refused { reason } => format!("not kept: {reason}"),
-            PhotoCopy::Lost { reason, .. } => format!("lost: {reason}"),
+        .enumerate()
+        .map(|(n, p)| match &p.copy {
+            PhotoCopy::Stored { content_type, bytes, .. } => {
+                let url = format!("/incidents/{}/photos/{n}", incident.reference);
+                (format!("kept ({content_type}, {} kB)", bytes / 1024), Some(url))
+            }
+            PhotoCopy::Fetching { .. } => ("being copied from WhatsApp".to_owned(), None),
+            PhotoCopy::Refused { reason } => (format!("not kept: {reason}"), None),
+            PhotoCopy::Lost { reason, .. } => (format!("lost: {reason}"), None),
         })
         .collect();
     let statuses: Vec<&str> = [IncidentStatus::Acknowledged, IncidentStatus::InProgress, IncidentStatus::Closed]
@@ -158,6 +164,42 @@ async fn incident(app: &App, session: &Session, reference: &str, refusal: Option
         refusal,
     };
     Ok(app.pages.page(if refusal.is_some() { 422 } else { 200 }, "incident.html", Some(session), values))
+}
+
+/// The largest photo the console serves itself: a Function URL answers at most 6 MB, base64 grows
+/// a body by a third.
+const MAX_SHOWN_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A kept photo of one of the tenant's incidents, for staff's eyes only (audited).
+async fn photo(app: &App, session: &Session, reference: &str, n: &str, now: Timestamp) -> Result<Response, Error> {
+    let tenant = &session.member.tenant_id;
+    let not_found = || app.pages.problem(404, session, "Your tenant has no such photo.");
+    let Some(incident) = IncidentStore::incident(&app.chat.store, tenant, reference).await? else {
+        return Ok(not_found());
+    };
+    let copy = n.parse::<usize>().ok().and_then(|n| incident.photos.get(n)).map(|p| &p.copy);
+    let Some(PhotoCopy::Stored { key, content_type, bytes }) = copy else { return Ok(not_found()) };
+    // Keys are the tenant's own: a record naming another's is never served.
+    if !key.starts_with(&format!("{tenant}/")) {
+        return Ok(not_found());
+    }
+    let content_type = match content_type.as_str() {
+        "image/jpeg" => "image/jpeg",
+        "image/png" => "image/png",
+        _ => return Ok(app.pages.problem(415, session, "This photo is not a JPEG or PNG image.")),
+    };
+    if *bytes > MAX_SHOWN_BYTES {
+        let why = format!(
+            "This photo is {} MB, too large to show here: it is kept in the media bucket at {key}.",
+            bytes.div_ceil(1024 * 1024)
+        );
+        return Ok(app.pages.problem(413, session, &why));
+    }
+    let Some(content) = app.media.read(key).await? else {
+        return Ok(app.pages.problem(410, session, "This photo is no longer kept (erased or expired)."));
+    };
+    crate::auth::audit(&app.chat.store, session, now, "opened_photo", &format!("incident {reference}")).await;
+    Ok(Response::image(content_type, content))
 }
 
 async fn status(

@@ -21,7 +21,7 @@ mod settings_fields;
 mod transfer;
 mod web;
 
-use avisa_aws::{CognitoStaff, UserPool};
+use avisa_aws::{CognitoStaff, S3MediaStore, UserPool};
 use avisa_domain::clock::Clock;
 use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource};
@@ -42,6 +42,8 @@ pub struct Config {
     pub user_pool_client_id: String,
     /// The outage map's tiles (`{z}/{x}/{y}`); `None`: a map without tiles (offline, tests).
     pub tile_url: Option<String>,
+    /// Where the chat line keeps incident photos.
+    pub media_bucket: String,
 }
 
 impl Config {
@@ -59,6 +61,7 @@ impl Config {
                 Some(url) if url.is_empty() => None,
                 Some(url) => Some(url),
             },
+            media_bucket: config::required(source, "CHAT_MEDIA_BUCKET", "the template's ChatMediaBucket")?,
         })
     }
 }
@@ -71,6 +74,7 @@ pub struct App {
     pages: Pages,
     tile_url: Option<String>,
     tiles_origin: Option<String>,
+    media: S3MediaStore,
 }
 
 impl App {
@@ -83,6 +87,7 @@ impl App {
             pages: Pages::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
             tiles_origin: config.tile_url.as_deref().and_then(web::origin_of),
             tile_url: config.tile_url.clone(),
+            media: S3MediaStore::new(aws_sdk_s3::Client::new(sdk), &config.media_bucket),
         })
     }
 

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
 use aws_lambda_events::http::{HeaderName, HeaderValue};
+use base64::Engine;
 
 /// Forms are small: a reply is at most 4,096 characters.
 const MAX_FORM_BYTES: usize = 32 * 1024;
@@ -100,11 +101,18 @@ impl<'a> Request<'a> {
 pub(crate) struct Response {
     pub status: i64,
     content_type: &'static str,
-    body: String,
+    body: Body,
     location: Option<String>,
     /// A file to save (`content-disposition: attachment`), by name.
     attachment: Option<String>,
     cookies: Vec<String>,
+}
+
+#[derive(Debug)]
+enum Body {
+    Text(String),
+    /// Sent base64-encoded, as Function URLs carry binary bodies.
+    Bytes(Box<[u8]>),
 }
 
 impl Response {
@@ -112,11 +120,16 @@ impl Response {
         Self {
             status,
             content_type: "text/html; charset=utf-8",
-            body,
+            body: Body::Text(body),
             location: None,
             attachment: None,
             cookies: Vec::new(),
         }
+    }
+
+    /// An image.
+    pub fn image(content_type: &'static str, bytes: Vec<u8>) -> Self {
+        Self { content_type, body: Body::Bytes(bytes.into_boxed_slice()), ..Self::html(200, String::new()) }
     }
 
     pub fn text(status: i64, body: &str) -> Self {
@@ -144,7 +157,13 @@ impl Response {
 
     /// The answer, its pages allowed to show map tiles from `tiles` (an origin).
     pub fn into_lambda(self, tiles: Option<&str>) -> LambdaFunctionUrlResponse {
-        let mut response = avisa_runtime::http::respond(self.status, self.content_type, self.body);
+        let (body, base64) = match self.body {
+            Body::Text(text) => (text, false),
+            Body::Bytes(bytes) => (base64::engine::general_purpose::STANDARD.encode(bytes), true),
+        };
+        let mut response = avisa_runtime::http::respond(self.status, self.content_type, body);
+        // Every answer is `no-store` (the security headers): a photo is not left in a shared cache.
+        response.is_base64_encoded = base64;
         if let Ok(policy) = HeaderValue::from_str(&content_security_policy(tiles)) {
             response.headers.insert(HeaderName::from_static("content-security-policy"), policy);
         }

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::billing::Document;
-use avisa_domain::chat::ports::MediaStore;
+use avisa_domain::chat::ports::{MediaReader, MediaStore};
 use avisa_domain::ids::TenantId;
 use avisa_domain::ports::Documents;
 use avisa_domain::print::PrintArchive;
@@ -119,6 +119,25 @@ impl MediaStore for S3MediaStore {
             .await
             .map_err(|e| classify("s3.PutObject", e))?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl MediaReader for S3MediaStore {
+    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>, PortError> {
+        const OPERATION: &str = "s3.GetObject(media)";
+        let object = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(object) => object,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(classify(OPERATION, e)),
+        };
+        let bytes = object.body.collect().await.map_err(|e| PortError::transient(OPERATION, e))?;
+        Ok(Some(bytes.into_bytes().to_vec()))
     }
 }
 

@@ -130,3 +130,70 @@ async fn an_agent_moves_a_reported_incident_on_and_confirms_an_appointment_and_t
     assert!(!browser.text("#incidents").await.unwrap().contains(&reference));
     assert_eq!(console.line.stack.violations(), Vec::<String>::new());
 }
+
+/// A 1 × 1 PNG: what a citizen's photo is to the console.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d,
+    0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+#[tokio::test]
+async fn an_agent_opens_an_incidents_kept_photo_and_no_one_else_does() {
+    use avisa_domain::chat::ports::IncidentStore;
+    use avisa_domain::chat::{Incident, IncidentLocation, IncidentStatus, Photo, PhotoCopy};
+    // GIVEN an incident whose photo was kept in the media bucket, and one whose record names
+    // another tenant's photo
+    let console = Console::start().await;
+    let stack = &console.line.stack;
+    let store = avisa_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), "avisa-Table");
+    let bucket = &stack.provisioned.buckets["ChatMediaBucket"];
+    let s3 = aws_sdk_s3::Client::new(&stack.sdk);
+    let key = "aigues-reus/incidents/INC-2612-PHOTO1/wamid-1.png";
+    s3.put_object().bucket(bucket).key(key).body(PNG.to_vec().into()).send().await.unwrap();
+    let incident = |reference: &str, key: &str| Incident {
+        tenant_id: avisa_domain::ids::TenantId::parse("aigues-reus").unwrap(),
+        reference: reference.into(),
+        service_code: "lighting".into(),
+        description: avisa_domain::text::Text::parse("La farola no s'encén").unwrap(),
+        location: IncidentLocation::Address { address: avisa_domain::text::Text::parse("Carrer Major 3").unwrap() },
+        media_ids: vec!["wamid-1".into()],
+        photos: vec![Photo {
+            media_id: "wamid-1".into(),
+            copy: PhotoCopy::Stored { key: key.into(), content_type: "image/png".into(), bytes: PNG.len() as u64 },
+        }],
+        status: IncidentStatus::Open,
+        reporter: avisa_domain::contact::PhoneE164::parse("+34600222333").unwrap(),
+        locale: avisa_domain::contact::Locale::Ca,
+        requested_at: jiff::Timestamp::now(),
+        updates: vec![],
+        version: 0,
+    };
+    assert!(store.file(&incident("INC-2612-PHOTO1", key)).await.unwrap());
+    assert!(store.file(&incident("INC-2612-FOREIGN", "acqua-bo/incidents/INC-X/wamid-9.png")).await.unwrap());
+    let browser = &console.browser;
+    console.sign_in("jordi", PASSWORD).await;
+    // WHEN the agent opens the incident THEN its photo shows, served by the console
+    browser.goto(&console.at("/incidents/INC-2612-PHOTO1")).await.unwrap();
+    let width = "const i = document.querySelector('img.photo'); return i.decode().then(() => i.naturalWidth)";
+    let width = browser.execute(width).await.unwrap();
+    assert_eq!(width, 1, "the image loaded");
+    let opened = audited(&console, "opened_photo").await;
+    assert!(opened >= 1, "opening it is audited");
+    let fetched = "return fetch('/incidents/INC-2612-PHOTO1/photos/0').then(r => r.status + ' ' + r.headers.get('content-type') + ' ' + r.headers.get('cache-control'))";
+    assert_eq!(browser.execute(fetched).await.unwrap(), "200 image/png no-store");
+    assert_eq!(audited(&console, "opened_photo").await, opened + 1, "each opening");
+    // AND a record naming another tenant's photo serves nothing; an erased photo says so
+    browser.goto(&console.at("/incidents/INC-2612-FOREIGN/photos/0")).await.unwrap();
+    assert_eq!(browser.text("h1").await.unwrap(), "Not found");
+    s3.delete_object().bucket(bucket).key(key).send().await.unwrap();
+    browser.goto(&console.at("/incidents/INC-2612-PHOTO1/photos/0")).await.unwrap();
+    assert!(browser.text("main").await.unwrap().contains("no longer kept"));
+    console.sign_out().await;
+    // AND another tenant's agent does not reach it by its address
+    console.sign_in("paola", PASSWORD).await;
+    browser.goto(&console.at("/incidents/INC-2612-PHOTO1/photos/0")).await.unwrap();
+    assert_eq!(browser.text("h1").await.unwrap(), "Not found");
+    assert_eq!(stack.violations(), Vec::<String>::new());
+}

@@ -94,6 +94,13 @@ pub trait MediaStore: Send + Sync {
     async fn keep(&self, key: &str, content_type: &str, content: Vec<u8>) -> Result<(), PortError>;
 }
 
+/// Kept media read back: staff opening an incident's photo.
+#[async_trait]
+pub trait MediaReader: Send + Sync {
+    /// The content at `key`; `None` when it is gone (erased with its sender, or expired).
+    async fn read(&self, key: &str) -> Result<Option<Vec<u8>>, PortError>;
+}
+
 /// The chat line's own queue of deferred work (the chat timer queue), for work to do now.
 #[async_trait]
 pub trait ChatJobs: Send + Sync {
