@@ -6,7 +6,7 @@
 use avisa_domain::Error;
 use avisa_domain::billing::PriorityKind;
 use avisa_domain::ids::OutageId;
-use avisa_domain::outage::{Audience, DryRun, Outage, OutageDesk, OutagePlan, OutageStatus, Reschedule};
+use avisa_domain::outage::{Audience, Outage, OutageDesk, OutagePlan, OutageStatus, Reschedule};
 use avisa_domain::ports::TenantDirectory;
 use avisa_domain::staff::Session;
 use jiff::Timestamp;
@@ -37,6 +37,12 @@ pub(crate) fn desk(app: &App) -> OutageDesk<'_> {
     }
 }
 
+/// A `datetime-local` input's value, in the tenant's zone.
+fn local_instant(text: &str, zone: &TimeZone) -> Option<Timestamp> {
+    let local = text.trim().parse::<jiff::civil::DateTime>().ok()?;
+    local.to_zoned(zone.clone()).ok().map(|zoned| zoned.timestamp())
+}
+
 /// What the planner typed, kept when the form comes back to be corrected.
 #[derive(Debug, Default, Serialize)]
 struct Typed {
@@ -64,12 +70,11 @@ impl Typed {
     /// The plan, or what to correct.
     fn plan(&self, session: &Session, zone: &TimeZone) -> Result<OutagePlan, String> {
         let at = |text: &str, what: &str| {
-            text.parse::<jiff::civil::DateTime>()
-                .ok()
-                .and_then(|local| local.to_zoned(zone.clone()).ok())
-                .map(|zoned| zoned.timestamp().to_string())
+            local_instant(text, zone)
+                .map(|at| at.to_string())
                 .ok_or_else(|| format!("Give the {what} as a date and time."))
         };
+
         let area = match (self.polygon.is_empty(), self.sectors.is_empty()) {
             (false, true) => json!({ "polygon": serde_json::from_str::<serde_json::Value>(&self.polygon)
                 .map_err(|_| "The area drawn is not GeoJSON: clear it and draw it again.".to_owned())? }),
@@ -149,8 +154,7 @@ pub(crate) async fn plan(
 
 /// The dry run of an outage not yet scheduled, as its page shows it.
 pub(crate) async fn dry_run_values(app: &App, outage: &Outage) -> Result<Value, Error> {
-    let (_, dry_run): (_, DryRun) = desk(app).dry_run(&outage.tenant_id, &outage.outage_id).await?;
-    let members = desk(app).audience.members(outage).await?;
+    let (_, dry_run, members) = desk(app).dry_run_and_audience(&outage.tenant_id, &outage.outage_id).await?;
     let points: Vec<[f64; 2]> = members
         .iter()
         .filter(|m| m.subscriber.is_none())
@@ -228,14 +232,7 @@ pub(crate) async fn act(
 async fn moved_to(app: &App, request: &Request<'_>, session: &Session) -> Result<Result<Reschedule, String>, Error> {
     let zone = crate::inbox::zone(app, session).await?;
     let at = |name: &str, what: &str| {
-        request
-            .form(name)
-            .unwrap_or_default()
-            .trim()
-            .parse::<jiff::civil::DateTime>()
-            .ok()
-            .and_then(|local| local.to_zoned(zone.clone()).ok())
-            .map(|zoned| zoned.timestamp())
+        local_instant(request.form(name).unwrap_or_default(), &zone)
             .ok_or_else(|| format!("Give the new {what} as a date and time."))
     };
     Ok(at("start", "start").and_then(|start| Ok(Reschedule { start, expected_end: at("end", "expected end")? })))

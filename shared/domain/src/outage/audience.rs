@@ -200,22 +200,21 @@ impl Audience<'_> {
         })
     }
 
-    /// What confirming `outage` would do, without doing any of it.
+    /// What confirming `outage` would do for its `members`, without doing any of it.
     pub async fn dry_run(
         &self,
         outage: &Outage,
+        members: &[AudienceMember],
         settings: &TenantSettings,
         renderer: &dyn NoticeRenderer,
         alerts_planned: usize,
     ) -> Result<DryRun, Error> {
-        let members = self.members(outage).await?;
         let tenant_id = &outage.tenant_id;
         let default_locale = settings.default_locale;
-        let mut reaches: Vec<Reach> = stream::iter(members.clone())
-            .map(|member| async move { self.reach(tenant_id, &member, default_locale, &[]).await })
-            .buffered(CONCURRENCY)
-            .try_collect()
-            .await?;
+        // The futures made first: a stream mapping borrowed members is not `Send` for every lifetime.
+        let reaching: Vec<_> =
+            members.iter().map(|member| self.reach(tenant_id, member, default_locale, &[])).collect();
+        let mut reaches: Vec<Reach> = stream::iter(reaching).buffered(CONCURRENCY).try_collect().await?;
         let mut sms = Vec::new();
         let sms_locales: BTreeSet<Locale> =
             reaches.iter().filter(|r| r.channel == Some(Channel::Sms)).map(|r| r.locale).collect();
@@ -234,7 +233,7 @@ impl Audience<'_> {
                 // Too long in this language: its readers go by their next channel, as the alert will.
                 Fit::TooLong(why) => {
                     let unusable = [(Channel::Sms, why.clone())];
-                    for (reach, member) in reaches.iter_mut().zip(&members) {
+                    for (reach, member) in reaches.iter_mut().zip(members) {
                         if reach.channel == Some(Channel::Sms) && reach.locale == locale {
                             *reach = self.reach(tenant_id, member, default_locale, &unusable).await?;
                         }
@@ -263,7 +262,7 @@ impl Audience<'_> {
         });
         let needs_approval = settings.outages.approval_threshold.is_some_and(|limit| members.len() > limit as usize);
         Ok(DryRun {
-            priority: PriorityContract::of(&members),
+            priority: PriorityContract::of(members),
             needs_approval,
             recipients: members.len(),
             contracts: members.iter().filter(|m| m.subscriber.is_none()).count(),

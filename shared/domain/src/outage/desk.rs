@@ -7,8 +7,8 @@ use sha2::{Digest, Sha256};
 
 use super::plan::check_window;
 use super::{
-    AlertStage, AlertSubscription, Approval, Audience, DryRun, Outage, OutageChange, OutagePlan, OutageStatus,
-    PlannedAlert, Reschedule, is_priority_only,
+    AlertStage, AlertSubscription, Approval, Audience, AudienceMember, DryRun, Outage, OutageChange, OutagePlan,
+    OutageStatus, PlannedAlert, Reschedule, is_priority_only,
 };
 use crate::clock::Clock;
 use crate::contact::{Email, Locale, PhoneE164};
@@ -116,13 +116,34 @@ impl OutageDesk<'_> {
     }
 
     pub async fn dry_run(&self, tenant_id: &TenantId, outage_id: &OutageId) -> Result<(Outage, DryRun), Error> {
-        let outage = self.outage(tenant_id, outage_id).await?;
-        let settings = self.settings(tenant_id).await?;
-        let dry_run = self.dry_run_with(&outage, &settings).await?;
+        let (outage, dry_run, _) = self.dry_run_and_audience(tenant_id, outage_id).await?;
         Ok((outage, dry_run))
     }
 
+    /// The dry run and who it counted (for a page that also maps or lists them).
+    pub async fn dry_run_and_audience(
+        &self,
+        tenant_id: &TenantId,
+        outage_id: &OutageId,
+    ) -> Result<(Outage, DryRun, Vec<AudienceMember>), Error> {
+        let outage = self.outage(tenant_id, outage_id).await?;
+        let settings = self.settings(tenant_id).await?;
+        let members = self.audience.members(&outage).await?;
+        let dry_run = self.dry_run_of(&outage, &members, &settings).await?;
+        Ok((outage, dry_run, members))
+    }
+
     async fn dry_run_with(&self, outage: &Outage, settings: &TenantSettings) -> Result<DryRun, Error> {
+        let members = self.audience.members(outage).await?;
+        self.dry_run_of(outage, &members, settings).await
+    }
+
+    async fn dry_run_of(
+        &self,
+        outage: &Outage,
+        members: &[AudienceMember],
+        settings: &TenantSettings,
+    ) -> Result<DryRun, Error> {
         let alerts = match outage.status {
             OutageStatus::Planned | OutageStatus::AwaitingApproval => {
                 outage.advance_alerts(&settings.outages, self.clock.now())
@@ -131,7 +152,7 @@ impl OutageDesk<'_> {
         };
         // What everyone is sent (the cost): the priority supply points' earlier alerts aside.
         let alerts = alerts.iter().filter(|a| a.stage == AlertStage::Advance && !is_priority_only(&a.label)).count();
-        self.audience.dry_run(outage, settings, self.renderer, alerts).await
+        self.audience.dry_run(outage, members, settings, self.renderer, alerts).await
     }
 
     /// Schedules the advance alerts; or, when the outage reaches more people than the tenant lets
