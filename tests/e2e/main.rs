@@ -19,6 +19,7 @@ mod faults;
 mod feedback;
 mod http_contract;
 mod ingest;
+mod outage_approval;
 mod outage_list;
 mod outages;
 mod pacing;

@@ -194,6 +194,11 @@ fn zone_of(app: &App, settings: Option<&TenantSettings>) -> TimeZone {
     TimeZone::get(name.as_str()).unwrap_or(TimeZone::UTC)
 }
 
+/// The zone of settings already read.
+pub(crate) fn zone_in(app: &App, settings: &TenantSettings) -> TimeZone {
+    zone_of(app, Some(settings))
+}
+
 pub(crate) async fn zone(app: &App, session: &Session) -> Result<TimeZone, Error> {
     Ok(zone_of(app, app.chat.store.settings(&session.member.tenant_id).await?.as_ref()))
 }

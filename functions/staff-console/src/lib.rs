@@ -91,6 +91,15 @@ impl App {
         })
     }
 
+    /// The tenant's settings, or the deployment's while it has none of its own.
+    async fn settings(
+        &self,
+        tenant_id: &avisa_domain::ids::TenantId,
+    ) -> Result<avisa_domain::tenant::TenantSettings, avisa_domain::Error> {
+        use avisa_domain::ports::TenantDirectory;
+        Ok(self.chat.store.settings(tenant_id).await?.unwrap_or_else(|| self.chat.defaults.clone()))
+    }
+
     async fn answer(&self, request: &Request<'_>) -> Response {
         let now = self.chat.clock.now();
         match (request.method, request.segments().as_slice()) {

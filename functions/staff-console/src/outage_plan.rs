@@ -7,8 +7,8 @@ use avisa_domain::Error;
 use avisa_domain::billing::PriorityKind;
 use avisa_domain::ids::OutageId;
 use avisa_domain::outage::{Audience, Outage, OutageDesk, OutagePlan, OutageStatus, Reschedule};
-use avisa_domain::ports::TenantDirectory;
 use avisa_domain::staff::Session;
+use avisa_domain::tenant::TenantSettings;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use minijinja::value::Serde;
@@ -102,10 +102,9 @@ impl Typed {
     }
 }
 
-pub(crate) async fn center(app: &App, session: &Session) -> Result<(f64, f64), Error> {
-    let settings = app.chat.store.settings(&session.member.tenant_id).await?;
-    let center = settings.unwrap_or_else(|| app.chat.defaults.clone()).outages.map_center;
-    Ok(center.map_or(FALLBACK_CENTER, |c| (c.0.lat, c.0.lon)))
+/// Where the tenant's map opens.
+pub(crate) fn center(settings: &TenantSettings) -> (f64, f64) {
+    settings.outages.map_center.map_or(FALLBACK_CENTER, |c| (c.0.lat, c.0.lon))
 }
 
 pub(crate) async fn form(app: &App, session: &Session) -> Result<Response, Error> {
@@ -113,7 +112,7 @@ pub(crate) async fn form(app: &App, session: &Session) -> Result<Response, Error
 }
 
 async fn form_with(app: &App, session: &Session, typed: &Typed, refusal: Option<&str>) -> Result<Response, Error> {
-    let (lat, lon) = center(app, session).await?;
+    let (lat, lon) = center(&app.settings(&session.member.tenant_id).await?);
     let values = context! {
         typed => Value::from(Serde(typed)),
         lat, lon,
@@ -153,7 +152,7 @@ pub(crate) async fn plan(
 }
 
 /// The dry run of an outage not yet scheduled, as its page shows it.
-pub(crate) async fn dry_run_values(app: &App, outage: &Outage) -> Result<Value, Error> {
+pub(crate) async fn dry_run_values(app: &App, outage: &Outage, settings: &TenantSettings) -> Result<Value, Error> {
     let (_, dry_run, members) = desk(app).dry_run_and_audience(&outage.tenant_id, &outage.outage_id).await?;
     let points: Vec<[f64; 2]> = members
         .iter()
@@ -164,7 +163,6 @@ pub(crate) async fn dry_run_values(app: &App, outage: &Outage) -> Result<Value, 
         .collect();
     let cost =
         dry_run.estimated_cost.as_ref().map(|m| format!("{} {}", m.amount, crate::citizens::name_of(&m.currency)));
-    let settings = app.chat.store.settings(&outage.tenant_id).await?.unwrap_or_else(|| app.chat.defaults.clone());
     let hours = |hours: &[u32]| hours.iter().map(|h| format!("{h} h")).collect::<Vec<_>>().join(", ");
     Ok(context! {
         dry_run => Value::from(Serde(&dry_run)),

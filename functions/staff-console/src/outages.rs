@@ -112,13 +112,14 @@ pub(crate) async fn page(
     let Some(outage) = OutageStore::outage(&app.chat.store, tenant, id).await? else {
         return Ok(app.pages.problem(404, session, "Your tenant has no outage with this id."));
     };
-    let zone = crate::inbox::zone(app, session).await?;
+    let settings = app.settings(tenant).await?;
+    let zone = crate::inbox::zone_in(app, &settings);
     let alerts: Vec<(String, String, &str, bool)> =
         outage.alerts.iter().map(|a| (shown(a.at, &zone), a.label.clone(), a.stage.as_str(), a.at <= now)).collect();
     let changes: Vec<(String, String, String)> =
         outage.changes.iter().map(|c| (shown(c.at, &zone), c.by.clone(), c.action.replace('_', " "))).collect();
     let planned = if matches!(outage.status, OutageStatus::Planned | OutageStatus::AwaitingApproval) {
-        Some(crate::outage_plan::dry_run_values(app, &outage).await?)
+        Some(crate::outage_plan::dry_run_values(app, &outage, &settings).await?)
     } else {
         None
     };
@@ -149,7 +150,7 @@ pub(crate) async fn page(
         movable => !matches!(outage.status, OutageStatus::Cancelled | OutageStatus::Ended),
         window => (local(outage.window.start, &zone), local(outage.window.expected_end, &zone)),
         tiles => app.tile_url.clone(),
-        center => crate::outage_plan::center(app, session).await?,
+        center => crate::outage_plan::center(&settings),
         refusal,
     };
     Ok(app.pages.page(if refusal.is_some() { 409 } else { 200 }, "outage.html", Some(session), values))

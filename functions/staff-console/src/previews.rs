@@ -8,7 +8,7 @@ use avisa_domain::compose::{contract_values, preview_notice};
 use avisa_domain::contact::{Email, Locale, PhoneE164};
 use avisa_domain::ids::ContractId;
 use avisa_domain::notice::{Destination, NoticeKind, RenderedMessage, TemplateRef};
-use avisa_domain::ports::{AccountStore, DispatchQueue, NoticeRenderer, NoticeStore, TemplateKey, TenantDirectory};
+use avisa_domain::ports::{AccountStore, DispatchQueue, NoticeRenderer, NoticeStore, TemplateKey};
 use avisa_domain::queues::DeliveryJob;
 use avisa_domain::staff::{Area, Session};
 use avisa_domain::tenant::TenantSettings;
@@ -58,6 +58,7 @@ impl Asked {
 
 /// A rendered preview and where its values came from.
 struct Shown {
+    key: TemplateKey,
     from: String,
     template: TemplateRef,
     message: RenderedMessage,
@@ -80,11 +81,6 @@ pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, n
         }
         _ => app.pages.problem(404, session, "There is no such templates page."),
     }
-}
-
-async fn settings(app: &App, session: &Session) -> Result<TenantSettings, Error> {
-    let stored = app.chat.store.settings(&session.member.tenant_id).await?;
-    Ok(stored.unwrap_or_else(|| app.chat.defaults.clone()))
 }
 
 /// The preview, or why it cannot be shown (a refusal the page says).
@@ -119,7 +115,7 @@ async fn render(
         }
     };
     Ok(match app.chat.templates.render(key, &values, settings.sms) {
-        Ok((template, message)) => Ok(Shown { from, template, message }),
+        Ok((template, message)) => Ok(Shown { key, from, template, message }),
         Err(rejection) => Err(rejection.detail),
     })
 }
@@ -131,7 +127,7 @@ async fn page(
     sent: Option<&str>,
     refusal: Option<&str>,
 ) -> Result<Response, Error> {
-    let settings = settings(app, session).await?;
+    let settings = app.settings(&session.member.tenant_id).await?;
     let shown = render(app, session, asked, &settings).await?;
     let (preview, problem) = match &shown {
         Ok(shown) => {
@@ -174,7 +170,7 @@ async fn page(
 /// the dispatcher (the tenant's sender, suppressions, exactly once).
 async fn send(app: &App, request: &Request<'_>, session: &Session, now: Timestamp) -> Result<Response, Error> {
     let asked = Asked::of(|name| request.form(name).map(str::to_owned));
-    let settings = settings(app, session).await?;
+    let settings = app.settings(&session.member.tenant_id).await?;
     let shown = match render(app, session, &asked, &settings).await? {
         Ok(shown) => shown,
         Err(why) => return page(app, session, &asked, None, Some(&why)).await,
@@ -191,7 +187,7 @@ async fn send(app: &App, request: &Request<'_>, session: &Session, now: Timestam
         Ok(destination) => destination,
         Err(why) => return page(app, session, &asked, None, Some(&why)).await,
     };
-    let key = asked.key().map_err(|why| Error::rejected(avisa_domain::error::RejectionCode::InvalidField, why))?;
+    let key = shown.key;
     let notice = preview_notice(
         &session.member.tenant_id,
         session.member.name.as_str(),
