@@ -9,7 +9,7 @@ REGION := eu-west-1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test venv browser check-template lint local-up sam-build schemas bench rejected fuzz clean vendor-leaflet
+.PHONY: demo test venv browser check-template lint local-up sam-build schemas bench bench-init size requests measure-build rejected fuzz clean vendor-leaflet
 
 ## demo: the whole pipeline on a throw-away local AWS (moto), with a short report
 demo: venv
@@ -104,6 +104,30 @@ bench:
 	cargo bench --locked -p avisa-domain --features fakes --bench dispatch
 	cargo bench --locked -p avisa-templates --bench compose
 	cargo bench --locked -p avisa-templates --bench billing_run_preview
+
+# The function binaries as Lambda runs them, with their symbols (profile `measure`), once for the two below.
+MEASURE_DIR := $${CARGO_TARGET_DIR:-target}/measure
+FUNCTIONS := billing-ingest notice-composer notice-dispatcher delivery-feedback chat-webhook chat-timers chat-desk \
+  outage-scheduler print-batch info-feeds staff-console
+measure-build:
+	cargo build --locked --profile measure $(foreach f,$(FUNCTIONS) bare-lambda,-p $(f))
+
+## bench-init: each function's cold start (exec → first poll of a local Runtime API) next to a bare
+## lambda_runtime binary's, alternating, 15 runs each: median and ratio
+bench-init: measure-build
+	cargo run --quiet --locked -p avisa-local --bin init-bench -- $(MEASURE_DIR) 15
+
+## size: each function's release binary, stripped and zipped, and the crates that weigh most;
+## ARM=1 also builds arm64 with `cargo lambda build --arm64` (needs zig) and sizes those
+size: measure-build
+	python3 tests/bench/size.py $(MEASURE_DIR) $(FUNCTIONS)
+	@if [ "$(ARM)" = 1 ]; then PATH=$(CURDIR)/$(VENV)/bin:$$PATH cargo lambda build --release --arm64 --locked \
+	  && python3 tests/bench/size.py $${CARGO_TARGET_DIR:-target}/lambda; fi
+
+## requests: a billing run of 100 invoices through the local stack, with the proxy counting AWS requests
+## per email notice by function, service and operation, and the implied cost per 1,000 notices
+requests: venv
+	cargo run --quiet --locked -p avisa-local --bin request-report -- 100
 
 ## local-up: local AWS on 127.0.0.1:5055, provisioned from the template, for cargo lambda (Ctrl-C stops it)
 local-up: venv

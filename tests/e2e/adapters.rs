@@ -185,6 +185,33 @@ async fn tenant_settings_round_trip_and_an_unconfigured_tenant_has_none() {
 }
 
 #[tokio::test]
+async fn a_warm_container_reads_each_tenants_settings_once_while_they_are_fresh() {
+    use avisa_domain::ports::TenantDirectory;
+    // GIVEN two tenants configured, and a function's store that keeps settings for a minute
+    let stack = stack().await;
+    let admin = store(&stack);
+    let (reus, lleida) = (TenantId::parse("aigues-reus").unwrap(), TenantId::parse("aigues-lleida").unwrap());
+    let ten_days = avisa_domain::tenant::TenantSettings { invoice_notice_days: 10, ..fakes::default_settings() };
+    admin.put_settings(&reus, &ten_days).await.unwrap();
+    admin.put_settings(&lleida, &fakes::default_settings()).await.unwrap();
+    let function = store(&stack).caching_settings_for(std::time::Duration::from_mins(1));
+    assert_eq!(function.settings(&reus).await.unwrap(), Some(ten_days.clone()));
+    // WHEN an admin changes the first tenant's settings elsewhere
+    let seven_days = avisa_domain::tenant::TenantSettings { invoice_notice_days: 7, ..ten_days.clone() };
+    admin.put_settings(&reus, &seven_days).await.unwrap();
+    // THEN the warm container still has what it read, never another tenant's, and a store that
+    // keeps nothing (or the one that wrote them) sees the change at once
+    assert_eq!(function.settings(&reus).await.unwrap(), Some(ten_days));
+    assert_eq!(function.settings(&lleida).await.unwrap(), Some(fakes::default_settings()));
+    assert_eq!(store(&stack).settings(&reus).await.unwrap(), Some(seven_days.clone()));
+    let writer = store(&stack).caching_settings_for(std::time::Duration::from_mins(1));
+    assert_eq!(writer.settings(&reus).await.unwrap(), Some(seven_days.clone()));
+    let eight_days = avisa_domain::tenant::TenantSettings { invoice_notice_days: 8, ..seven_days };
+    writer.put_settings(&reus, &eight_days).await.unwrap();
+    assert_eq!(writer.settings(&reus).await.unwrap(), Some(eight_days));
+}
+
+#[tokio::test]
 async fn unusable_tenant_settings_are_refused_when_put_and_a_deployment_fault_when_found_stored() {
     use avisa_domain::ports::TenantDirectory;
     let stack = stack().await;
@@ -245,6 +272,35 @@ async fn a_send_rate_budget_is_shared_per_tenant_channel_and_second() {
     assert!(limiter.take(&tenant, Channel::Sms, 1, 3, now).await.unwrap());
     assert!(limiter.take(&tenant, Channel::Email, 1, 3, now).await.unwrap(), "another channel, another budget");
     assert!(limiter.take(&tenant, Channel::Sms, 3, 3, at("2026-11-20T09:00:01Z")).await.unwrap(), "the next second");
+}
+
+#[tokio::test]
+async fn dispatchers_take_the_send_budget_in_blocks_and_never_more_than_it_in_all() {
+    use avisa_domain::channel::Channel;
+    use avisa_domain::ports::RateLimiter;
+    // GIVEN two warm dispatchers sharing a tenant's budget of 8 emails a second
+    let stack = stack().await;
+    let sdk = stack.sdk_for("notice-dispatcher");
+    let dispatcher = || DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), "avisa-Table");
+    let dispatchers = [dispatcher(), dispatcher()];
+    let (tenant, other) = (TenantId::parse("aigues-reus").unwrap(), TenantId::parse("aigues-lleida").unwrap());
+    let now = at("2026-11-20T09:00:00Z");
+    let updates = || stack.proxy().calls().iter().filter(|c| c.authorised[0].action == "dynamodb:UpdateItem").count();
+    // WHEN they send, one email at a time, taking turns
+    let mut taken = 0;
+    for turn in 0..8 {
+        taken += usize::from(dispatchers[turn % 2].take(&tenant, Channel::Email, 1, 8, now).await.unwrap());
+    }
+    // THEN the eight sends cost four requests (blocks of a quarter of the budget)...
+    assert_eq!(taken, 8);
+    assert_eq!(updates(), 4, "one request per block of two");
+    // ...and neither can take a ninth in that second, whatever it reserved
+    for dispatcher in &dispatchers {
+        assert!(!dispatcher.take(&tenant, Channel::Email, 1, 8, now).await.unwrap(), "over the second's budget");
+    }
+    // while another tenant's budget, and the next second's, are whole
+    assert!(dispatchers[0].take(&other, Channel::Email, 1, 8, now).await.unwrap());
+    assert!(dispatchers[1].take(&tenant, Channel::Email, 1, 8, at("2026-11-20T09:00:01Z")).await.unwrap());
 }
 
 #[tokio::test]

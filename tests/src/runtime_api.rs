@@ -45,6 +45,8 @@ struct Shared {
     in_flight: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
     init_error: Mutex<Option<Answer>>,
     next_id: std::sync::atomic::AtomicU64,
+    /// When the function first asked for an event: its init was over.
+    first_poll: std::sync::OnceLock<std::time::Instant>,
 }
 
 /// The Runtime API of one function, on 127.0.0.1 until dropped.
@@ -65,6 +67,7 @@ impl RuntimeApi {
             in_flight: Mutex::new(HashMap::new()),
             init_error: Mutex::new(None),
             next_id: std::sync::atomic::AtomicU64::new(1),
+            first_poll: std::sync::OnceLock::new(),
         });
         let serving = Arc::clone(&shared);
         let server = crate::server::start("the Runtime API", 0, move |request| {
@@ -77,6 +80,11 @@ impl RuntimeApi {
     /// `host:port`, as `AWS_LAMBDA_RUNTIME_API` gives it to the function.
     pub fn address(&self) -> &str {
         &self.server.address
+    }
+
+    /// When the function first polled for an event (the end of its init), if it has.
+    pub fn first_poll(&self) -> Option<std::time::Instant> {
+        self.shared.first_poll.get().copied()
     }
 
     /// Hands `event` to the function and waits for its answer.
@@ -133,6 +141,7 @@ async fn handle(shared: &Shared, request: hyper::Request<hyper::body::Incoming>)
 
 /// Blocks until an event is queued, as Lambda's `next` does.
 async fn next(shared: &Shared) -> hyper::Response<Full<Bytes>> {
+    shared.first_poll.get_or_init(std::time::Instant::now);
     let Some(pending) = shared.queued.lock().await.recv().await else {
         return status(500, r#"{"errorMessage":"the Runtime API is stopping"}"#);
     };
@@ -227,7 +236,7 @@ impl Drop for FunctionProcess {
 
 /// What Lambda sets in every function's environment, plus the local AWS: the SDK names the
 /// function in its user agent (`AWS_SDK_UA_APP_ID`), so the proxy checks its calls against its role.
-fn lambda_environment(binary: &str, runtime_api: &str, aws_endpoint: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn lambda_environment(binary: &str, runtime_api: &str, aws_endpoint: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_LAMBDA_RUNTIME_API", runtime_api.to_owned()),
         ("AWS_LAMBDA_FUNCTION_NAME", binary.to_owned()),

@@ -22,6 +22,7 @@ pub struct Config {
     pub compose_queue_url: String,
     pub schedules: ScheduleTarget,
     pub dead_letters: DeadLetterTarget,
+    pub settings_fresh_for: std::time::Duration,
     pub defaults: TenantSettings,
 }
 
@@ -32,6 +33,7 @@ impl Config {
             compose_queue_url: config::compose_queue_url(source)?,
             schedules: config::schedule_target(source, "COMPOSE_QUEUE_ARN")?,
             dead_letters: config::dead_letter_target(source)?,
+            settings_fresh_for: config::settings_fresh_for(source)?,
             defaults: config::tenant_defaults(source)?,
         })
     }
@@ -49,7 +51,8 @@ pub struct App {
 impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Self {
         Self {
-            batch: BatchAdapters::new(sdk, &config.table_name, &config.dead_letters),
+            batch: BatchAdapters::new(sdk, &config.table_name, &config.dead_letters)
+                .caching_settings_for(config.settings_fresh_for),
             compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
             scheduler: avisa_wiring::scheduler(sdk, &config.schedules),
             defaults: config.defaults.clone(),

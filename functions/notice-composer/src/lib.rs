@@ -29,6 +29,7 @@ pub struct Config {
     /// Who outage briefings to the call centre come from, for tenants without a sender.
     pub sender_email: String,
     pub dead_letters: DeadLetterTarget,
+    pub settings_fresh_for: std::time::Duration,
     pub defaults: TenantSettings,
 }
 
@@ -43,6 +44,7 @@ impl Config {
                 "the template parameter SenderEmail (a verified SES identity)",
             )?,
             dead_letters: config::dead_letter_target(source)?,
+            settings_fresh_for: config::settings_fresh_for(source)?,
             defaults: config::tenant_defaults(source)?,
         })
     }
@@ -61,7 +63,8 @@ impl App {
     /// Fails when a template does not compile, so a broken build never composes a notice.
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
         Ok(Self {
-            batch: BatchAdapters::new(sdk, &config.table_name, &config.dead_letters),
+            batch: BatchAdapters::new(sdk, &config.table_name, &config.dead_letters)
+                .caching_settings_for(config.settings_fresh_for),
             dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
             email: SesEmailSender::new(ses_client(sdk), &config.sender_email),
             templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,

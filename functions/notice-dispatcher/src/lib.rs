@@ -27,6 +27,7 @@ pub struct Config {
     pub dispatch_queue_url: String,
     pub schedules: ScheduleTarget,
     pub dead_letters: DeadLetterTarget,
+    pub settings_fresh_for: std::time::Duration,
     pub defaults: TenantSettings,
     pub whatsapp_api_base: String,
     /// The secret holding the WhatsApp token (`{"access_token": …}`); `None`: no WhatsApp.
@@ -47,6 +48,7 @@ impl Config {
             dispatch_queue_url: config::dispatch_queue_url(source)?,
             schedules: config::schedule_target(source, "DISPATCH_QUEUE_ARN")?,
             dead_letters: config::dead_letter_target(source)?,
+            settings_fresh_for: config::settings_fresh_for(source)?,
             whatsapp_api_base: config::required(source, "WHATSAPP_API_BASE", "the template parameter WhatsAppApiBase")?,
             whatsapp_secret: config::optional(source, "WHATSAPP_SECRET_ARN"),
             defaults: config::tenant_defaults(source)?,
@@ -70,7 +72,8 @@ pub struct App {
 impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Self {
         Self {
-            batch: BatchAdapters::new(sdk, &config.table_name, &config.dead_letters),
+            batch: BatchAdapters::new(sdk, &config.table_name, &config.dead_letters)
+                .caching_settings_for(config.settings_fresh_for),
             email: SesEmailSender::new(ses_client(sdk), &config.sender_email),
             sms: SnsSmsSender::new(sdk, config.sms_sender_id.clone()),
             documents: S3Documents::new(aws_sdk_s3::Client::new(sdk)),

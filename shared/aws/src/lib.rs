@@ -6,6 +6,7 @@ mod cognito;
 mod dynamo;
 mod error;
 mod http_body;
+mod https;
 mod retry;
 mod s3;
 mod scheduler;

@@ -67,7 +67,7 @@ impl Resolve for PublicOnly {
 impl WebFeeds {
     /// `allow_loopback`: the local stack's feeds are served on 127.0.0.1; a deployment's never.
     pub fn new(allow_loopback: bool) -> Self {
-        let client = reqwest::Client::builder()
+        let client = crate::https::client_builder()
             .timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(Arc::new(PublicOnly { allow_loopback }))

@@ -24,7 +24,7 @@ const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 impl WhatsAppCloud {
     pub fn new(base_url: impl Into<String>, access_token: Secret) -> Self {
         // Without a timeout a hung connection would hold the delivery until Lambda kills it.
-        let client = reqwest::Client::builder().timeout(TIMEOUT).build().unwrap_or_default();
+        let client = crate::https::client_builder().timeout(TIMEOUT).build().unwrap_or_default();
         Self { client, base_url: base_url.into(), access_token }
     }
 }

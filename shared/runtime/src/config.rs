@@ -76,6 +76,20 @@ pub fn table_name(source: &dyn ConfigSource) -> Result<String, ConfigError> {
     )
 }
 
+/// How long a warm container keeps a tenant's settings (`TENANT_SETTINGS_FRESH_SECONDS`, at most
+/// 15 minutes; unset or 0: read for every record).
+pub fn settings_fresh_for(source: &dyn ConfigSource) -> Result<std::time::Duration, ConfigError> {
+    const NAME: &str = "TENANT_SETTINGS_FRESH_SECONDS";
+    let Some(raw) = optional(source, NAME) else { return Ok(std::time::Duration::ZERO) };
+    match raw.trim().parse::<u64>() {
+        Ok(seconds) if seconds <= 900 => Ok(std::time::Duration::from_secs(seconds)),
+        _ => Err(ConfigError::Invalid {
+            name: NAME,
+            reason: format!("{raw:?} is not a number of seconds from 0 to 900 (infra/template.yaml sets 60)"),
+        }),
+    }
+}
+
 /// Where a function's one-time schedules go: their group, the role they act as, their queue.
 #[derive(Debug, Clone)]
 pub struct ScheduleTarget {

@@ -4,6 +4,7 @@
 pub mod config;
 mod error;
 pub mod http;
+mod https;
 pub mod metrics;
 pub mod redact;
 pub mod scheduled;
@@ -24,5 +25,9 @@ pub async fn aws_config() -> aws_config::SdkConfig {
         .operation_attempt_timeout(std::time::Duration::from_secs(10))
         .operation_timeout(std::time::Duration::from_secs(25))
         .build();
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts).load().await
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .http_client(https::sdk_http_client())
+        .load()
+        .await
 }

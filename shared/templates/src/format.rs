@@ -2,30 +2,33 @@
 //! al2023 image has no locale data). Filter output is built from typed values only (never from
 //! citizen-provided text), so it is marked safe and not HTML-escaped.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use avisa_domain::contact::Locale;
 use avisa_domain::money::Money;
 use fixed_decimal::Decimal;
+use icu_calendar::Gregorian;
 use icu_datetime::fieldsets::{YMD, YMDE};
 use icu_datetime::input::Date;
-use icu_datetime::{DateTimeFormatter, DateTimeFormatterLoadError};
+use icu_datetime::{DateTimeFormatterLoadError, FixedCalendarDateTimeFormatter};
 use icu_decimal::options::DecimalFormatterOptions;
 use icu_decimal::{DecimalFormatter, DecimalFormatterPreferences};
 use icu_locale_core::{Locale as IcuLocale, locale};
 use minijinja::value::Serde;
 use minijinja::{Error, ErrorKind, Value};
 
-/// The formatters of one language, built once.
+/// The formatters of one language. Gregorian only (every language avisa writes uses it): a
+/// formatter for any calendar links every calendar's names.
 struct LocaleFormatters {
     decimal: DecimalFormatter,
-    long_date: DateTimeFormatter<YMDE>,
-    short_date: DateTimeFormatter<YMD>,
+    long_date: FixedCalendarDateTimeFormatter<Gregorian, YMDE>,
+    short_date: FixedCalendarDateTimeFormatter<Gregorian, YMD>,
 }
 
-/// Every language's formatters.
-#[derive(Clone)]
-pub struct Formatters(Arc<Vec<(Locale, LocaleFormatters)>>);
+/// Every language's formatters, each built the first time a message in that language needs it
+/// (building all four at start was a good part of a cold start).
+#[derive(Clone, Default)]
+pub struct Formatters(Arc<[OnceLock<Result<LocaleFormatters, FormatterError>>; Locale::ALL.len()]>);
 
 impl std::fmt::Debug for Formatters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -33,7 +36,7 @@ impl std::fmt::Debug for Formatters {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum FormatterError {
     #[error("no number format for {0}")]
     Decimal(Locale),
@@ -50,30 +53,42 @@ fn icu_locale(locale: Locale) -> IcuLocale {
     }
 }
 
+impl LocaleFormatters {
+    fn build(locale: Locale) -> Result<Self, FormatterError> {
+        let icu = icu_locale(locale);
+        let decimal =
+            DecimalFormatter::try_new(DecimalFormatterPreferences::from(&icu), DecimalFormatterOptions::default())
+                .map_err(|_| FormatterError::Decimal(locale))?;
+        let long_date = FixedCalendarDateTimeFormatter::try_new((&icu).into(), YMDE::long())
+            .map_err(|e| FormatterError::Date(locale, e))?;
+        let short_date = FixedCalendarDateTimeFormatter::try_new((&icu).into(), YMD::medium())
+            .map_err(|e| FormatterError::Date(locale, e))?;
+        Ok(Self { decimal, long_date, short_date })
+    }
+}
+
 impl Formatters {
+    /// The formatters, none built yet.
     pub fn load() -> Result<Self, FormatterError> {
-        let mut all = Vec::with_capacity(Locale::ALL.len());
+        Ok(Self::default())
+    }
+
+    /// Builds every language's formatters now (a test's check that the compiled data has them).
+    pub fn build_all(&self) -> Result<(), FormatterError> {
         for locale in Locale::ALL {
-            let icu = icu_locale(locale);
-            let decimal =
-                DecimalFormatter::try_new(DecimalFormatterPreferences::from(&icu), DecimalFormatterOptions::default())
-                    .map_err(|_| FormatterError::Decimal(locale))?;
-            let long_date =
-                DateTimeFormatter::try_new((&icu).into(), YMDE::long()).map_err(|e| FormatterError::Date(locale, e))?;
-            let short_date = DateTimeFormatter::try_new((&icu).into(), YMD::medium())
-                .map_err(|e| FormatterError::Date(locale, e))?;
-            all.push((locale, LocaleFormatters { decimal, long_date, short_date }));
+            self.built(locale)?;
         }
-        Ok(Self(Arc::new(all)))
+        Ok(())
+    }
+
+    fn built(&self, locale: Locale) -> Result<&LocaleFormatters, FormatterError> {
+        let index = Locale::ALL.iter().position(|l| *l == locale).unwrap_or_default();
+        self.0[index].get_or_init(|| LocaleFormatters::build(locale)).as_ref().map_err(Clone::clone)
     }
 
     fn of(&self, code: &str) -> Result<&LocaleFormatters, Error> {
         let locale = Locale::parse(code).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
-        self.0
-            .iter()
-            .find(|(l, _)| *l == locale)
-            .map(|(_, f)| f)
-            .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, format!("no formatters for {locale}")))
+        self.built(locale).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
     }
 
     /// `{{ money|money(locale) }}`: `1.234,56 €` (ca), `1234,56 €` (es, it: CLDR groups from five
@@ -94,13 +109,13 @@ impl Formatters {
 
     /// `{{ date|date(locale) }}`: `dimarts, 1 de desembre del 2026`.
     pub fn long_date(&self, value: jiff::civil::Date, locale_code: &str) -> Result<Value, Error> {
-        let date = iso_date(value)?;
+        let date = gregorian_date(value)?;
         Ok(Value::from_safe_string(self.of(locale_code)?.long_date.format(&date).to_string()))
     }
 
     /// `{{ date|short_date(locale) }}`: `1 de set. 2026`.
     pub fn short_date(&self, value: jiff::civil::Date, locale_code: &str) -> Result<Value, Error> {
-        let date = iso_date(value)?;
+        let date = gregorian_date(value)?;
         Ok(Value::from_safe_string(self.of(locale_code)?.short_date.format(&date).to_string()))
     }
 
@@ -117,7 +132,7 @@ impl Formatters {
     }
 }
 
-fn iso_date(value: jiff::civil::Date) -> Result<Date<icu_calendar::Iso>, Error> {
-    Date::try_new_iso(i32::from(value.year()), value.month().unsigned_abs(), value.day().unsigned_abs())
+fn gregorian_date(value: jiff::civil::Date) -> Result<Date<Gregorian>, Error> {
+    Date::try_new_gregorian(i32::from(value.year()), value.month().unsigned_abs(), value.day().unsigned_abs())
         .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("date {value} cannot be formatted: {e:?}")))
 }

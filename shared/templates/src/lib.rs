@@ -1,7 +1,8 @@
 //! Notice templates and their rendering.
 //!
 //! One MiniJinja file per notice kind, channel and language under `templates/`, compiled into the
-//! binary and checked when the function starts. Email files hold three blocks (`subject`, `text`,
+//! binary. A function checks at start that none is missing, and compiles each the first time it is
+//! used (compiling all of them was most of a cold start); a test compiles them all. Email files hold three blocks (`subject`, `text`,
 //! `html`); SMS files a `text` block, and may hold `short` and `shortest` variants for when it does
 //! not fit the tenant's limit of parts. Undefined variables are errors, never blanks, and
 //! HTML output is escaped.
@@ -79,11 +80,17 @@ pub enum TemplateError {
     SyntaxSettings(#[source] minijinja::Error),
 }
 
-/// The compiled templates.
+/// The templates, each compiled when first used.
 #[derive(Debug)]
 pub struct Templates {
     env: Environment<'static>,
-    versions: HashMap<&'static str, String>,
+    /// Each template's version (a digest of its source), worked out at the first render.
+    versions: std::sync::OnceLock<HashMap<&'static str, String>>,
+}
+
+/// A template's source by name.
+fn source_of(name: &str) -> Option<&'static str> {
+    PHRASES.iter().chain(CHAT).chain(SOURCES).find(|(n, _)| *n == name).map(|(_, source)| *source)
 }
 
 impl Templates {
@@ -100,10 +107,7 @@ impl Templates {
             .map_err(TemplateError::SyntaxSettings)?;
         env.set_syntax(syntax);
         Formatters::load()?.register(&mut env);
-        for (name, source) in PHRASES.iter().chain(CHAT) {
-            env.add_template(name, source)
-                .map_err(|source| TemplateError::Syntax { name: (*name).to_owned(), source })?;
-        }
+        env.set_loader(|name| Ok(source_of(name).map(str::to_owned)));
         for (name, source) in CHAT {
             if let Some(missing) =
                 avisa_domain::chat::PHRASES.iter().find(|p| !source.contains(&format!("{{% block {p} %}}")))
@@ -111,23 +115,31 @@ impl Templates {
                 return Err(TemplateError::Missing(format!("{name}: block {missing}")));
             }
         }
-        let mut versions = HashMap::new();
-        for (name, source) in SOURCES {
-            env.add_template(name, source)
-                .map_err(|source| TemplateError::Syntax { name: (*name).to_owned(), source })?;
-            versions.insert(*name, hex::encode(&Sha256::digest(source.as_bytes())[..6]));
-        }
         for kind in NoticeKind::ALL {
             for channel in kind.channels() {
                 for locale in Locale::ALL {
                     let name = template_name(TemplateKey { kind, channel: *channel, locale });
-                    if !versions.contains_key(name.as_str()) {
+                    if !SOURCES.iter().any(|(n, _)| *n == name) {
                         return Err(TemplateError::Missing(name));
                     }
                 }
             }
         }
-        Ok(Self { env, versions })
+        Ok(Self { env, versions: std::sync::OnceLock::new() })
+    }
+
+    /// Compiles every template now, as a function would on first use of each.
+    pub fn compile_all(&self) -> Result<(), TemplateError> {
+        for (name, _) in PHRASES.iter().chain(CHAT).chain(SOURCES) {
+            self.env.get_template(name).map_err(|source| TemplateError::Syntax { name: (*name).to_owned(), source })?;
+        }
+        Ok(())
+    }
+
+    fn versions(&self) -> &HashMap<&'static str, String> {
+        self.versions.get_or_init(|| {
+            SOURCES.iter().map(|(name, source)| (*name, hex::encode(&Sha256::digest(source.as_bytes())[..6]))).collect()
+        })
     }
 
     fn render_message(
@@ -218,7 +230,7 @@ impl NoticeRenderer for Templates {
     ) -> Result<(TemplateRef, RenderedMessage), Rejection> {
         let name = template_name(key);
         let version = self
-            .versions
+            .versions()
             .get(name.as_str())
             .ok_or_else(|| Rejection::new(RejectionCode::RenderFailed, format!("no template {name}")))?;
         let message = self.render_message(&name, key.channel, context, sms)?;

@@ -93,7 +93,8 @@ fn shown(notice: &Notice) -> String {
 
 #[test]
 fn every_template_compiles_and_none_is_missing() {
-    Templates::load().unwrap();
+    Templates::load().unwrap().compile_all().unwrap();
+    Formatters::load().unwrap().build_all().unwrap();
 }
 
 #[tokio::test]

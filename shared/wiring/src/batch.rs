@@ -29,6 +29,12 @@ impl BatchAdapters {
         }
     }
 
+    /// The tenants' settings kept `fresh_for` in this container (see `DynamoStore::caching_settings_for`).
+    #[must_use]
+    pub fn caching_settings_for(self, fresh_for: std::time::Duration) -> Self {
+        Self { store: self.store.caching_settings_for(fresh_for), ..self }
+    }
+
     /// How `source`'s records that cannot go on are rejected or dead-lettered.
     pub fn rejections(&self, source: &'static str) -> Rejections<'_> {
         Rejections {

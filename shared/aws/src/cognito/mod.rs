@@ -69,7 +69,7 @@ impl CognitoStaff {
             Some(endpoint) => format!("{}/{}/.well-known/jwks.json", endpoint.trim_end_matches('/'), pool.id),
             None => format!("{}/.well-known/jwks.json", pool.issuer()),
         };
-        let http = reqwest::Client::builder()
+        let http = crate::https::client_builder()
             .timeout(std::time::Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -74,6 +74,10 @@ pub struct DynamoStore {
 struct Remembered {
     retention: recent::Recent<avisa_domain::retention::Retention>,
     upstreams: recent::Recent<Vec<avisa_domain::ids::TenantId>>,
+    /// Kept only when the function asks ([`DynamoStore::caching_settings_for`]).
+    settings: recent::Recent<Option<avisa_domain::tenant::TenantSettings>>,
+    /// What this container reserved of the current second's send budgets (see `rates`).
+    budgets: rates::Reserved,
 }
 
 impl Default for Remembered {
@@ -81,6 +85,8 @@ impl Default for Remembered {
         Self {
             retention: recent::Recent::new(retention::FRESH_FOR),
             upstreams: recent::Recent::new(std::time::Duration::from_mins(1)),
+            settings: recent::Recent::new(std::time::Duration::ZERO),
+            budgets: rates::Reserved::default(),
         }
     }
 }
@@ -88,6 +94,14 @@ impl Default for Remembered {
 impl DynamoStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into(), recent: std::sync::Arc::default() }
+    }
+
+    /// Tenants' settings read once per `fresh_for` in this container, not once per record: a
+    /// change an admin makes reaches every warm container within that time.
+    #[must_use]
+    pub fn caching_settings_for(self, fresh_for: std::time::Duration) -> Self {
+        let recent = Remembered { settings: recent::Recent::new(fresh_for), ..Remembered::default() };
+        Self { recent: std::sync::Arc::new(recent), ..self }
     }
 
     async fn get<T: DeserializeOwned>(

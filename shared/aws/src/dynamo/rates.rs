@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::channel::Channel;
@@ -11,7 +13,44 @@ use crate::error::{classify, is_condition_failure};
 /// A second's budget item lives a minute (TTL), long enough for every invocation of that second.
 const BUDGET_TTL_SECONDS: i64 = 60;
 
-/// One counter per tenant, channel and second, shared by every concurrent dispatcher.
+/// This container's unspent reservations: budget key → (second, units left).
+#[derive(Debug, Default)]
+pub(super) struct Reserved(std::sync::Mutex<HashMap<String, (i64, u32)>>);
+
+impl Reserved {
+    /// Spends `units` of what was reserved for `second`, if enough is left.
+    fn spend(&self, key: &str, second: i64, units: u32) -> bool {
+        let mut reserved = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match reserved.get_mut(key) {
+            Some((at, left)) if *at == second && *left >= units => {
+                *left -= units;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn keep(&self, key: &str, second: i64, units: u32) {
+        let mut reserved = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = reserved.entry(key.to_owned()).or_insert((second, 0));
+        if entry.0 == second {
+            entry.1 += units;
+        } else {
+            *entry = (second, units);
+        }
+    }
+}
+
+/// How much of a second's budget a send reserves: a quarter of it (so that four dispatchers
+/// share a small budget), at most ten sends' worth, and never less than the send itself.
+fn block(units: u32, per_second: u32) -> u32 {
+    units.max((per_second / 4).min(units.saturating_mul(10)))
+}
+
+/// One counter per tenant, channel and second, shared by every concurrent dispatcher. Each takes
+/// a block of it at a time and spends the block locally: a request per block, not per send. What
+/// is reserved is never more than the second's budget in all; what a container reserved and did
+/// not spend in its second is lost, and a send waits for the next second rather than exceed it.
 #[async_trait]
 impl RateLimiter for DynamoStore {
     async fn take(
@@ -22,16 +61,32 @@ impl RateLimiter for DynamoStore {
         per_second: u32,
         now: Timestamp,
     ) -> Result<bool, PortError> {
-        const OPERATION: &str = "dynamodb.UpdateItem(rate)";
         if units > per_second {
             return Ok(false);
         }
+        let key = format!("T#{tenant_id}#RATE#{}", channel.as_str());
         let second = now.as_second();
+        if self.recent.budgets.spend(&key, second, units) {
+            return Ok(true);
+        }
+        let block = block(units, per_second);
+        if block > units && self.reserve(&key, second, block, per_second).await? {
+            self.recent.budgets.keep(&key, second, block - units);
+            return Ok(true);
+        }
+        self.reserve(&key, second, units, per_second).await
+    }
+}
+
+impl DynamoStore {
+    /// Takes `units` of `second`'s budget of `per_second` for all dispatchers; `false` when too little is left.
+    async fn reserve(&self, key: &str, second: i64, units: u32, per_second: u32) -> Result<bool, PortError> {
+        const OPERATION: &str = "dynamodb.UpdateItem(rate)";
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(format!("T#{tenant_id}#RATE#{}", channel.as_str())))
+            .key("pk", s(key))
             .key("sk", s(second.to_string()))
             .update_expression("ADD used :units SET expires_at = :expires")
             .condition_expression("attribute_not_exists(used) OR used <= :room")
@@ -45,5 +100,30 @@ impl RateLimiter for DynamoStore {
             Err(e) if is_condition_failure(&e) => Ok(false),
             Err(e) => Err(classify(OPERATION, e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_is_a_quarter_of_the_budget_at_most_ten_sends_and_never_less_than_the_send() {
+        assert_eq!(block(1, 14), 3);
+        assert_eq!(block(1, 1000), 10);
+        assert_eq!(block(3, 1000), 30);
+        assert_eq!(block(2, 3), 2);
+        assert_eq!(block(5, 8), 5);
+    }
+
+    #[test]
+    fn a_reservation_is_spent_only_in_its_own_second() {
+        let reserved = Reserved::default();
+        reserved.keep("k", 10, 2);
+        assert!(reserved.spend("k", 10, 1));
+        assert!(!reserved.spend("k", 11, 1), "the next second has its own budget");
+        assert!(reserved.spend("k", 10, 1));
+        assert!(!reserved.spend("k", 10, 1), "spent");
+        assert!(!reserved.spend("other", 10, 1));
     }
 }

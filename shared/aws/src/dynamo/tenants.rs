@@ -33,8 +33,14 @@ pub(super) struct Stored {
 impl TenantDirectory for DynamoStore {
     async fn settings(&self, tenant_id: &TenantId) -> Result<Option<TenantSettings>, PortError> {
         const OPERATION: &str = "dynamodb.GetItem(tenant)";
+        if let Some(settings) = self.recent.settings.get(tenant_id.as_str()) {
+            return Ok(settings);
+        }
         let stored: Option<Stored> = self.get(OPERATION, &tenant_pk(tenant_id), "CONFIG").await?;
-        let Some(Stored { settings }) = stored else { return Ok(None) };
+        let Some(Stored { settings }) = stored else {
+            self.recent.settings.put(tenant_id.as_str(), None);
+            return Ok(None);
+        };
         // Stored by hand, perhaps: unusable settings are the deployment's to fix, not a reason to
         // guess; the messages wait (and are dead-lettered with this reason) until they are.
         settings.check().map_err(|reason| {
@@ -43,6 +49,7 @@ impl TenantDirectory for DynamoStore {
                 std::io::Error::other(format!("tenant {tenant_id}'s settings: {reason}")),
             )
         })?;
+        self.recent.settings.put(tenant_id.as_str(), Some(settings.clone()));
         Ok(Some(settings))
     }
 
@@ -58,6 +65,7 @@ impl TenantDirectory for DynamoStore {
         }
         let item = to_item(OPERATION, &stored, &keys)?;
         self.put(OPERATION, item).await?;
+        self.recent.settings.forget(tenant_id.as_str());
         // Inbound WhatsApp messages name the business number, not the tenant.
         if let Some(whatsapp) = &settings.whatsapp {
             let number = NumberOwner { tenant_id: tenant_id.clone() };

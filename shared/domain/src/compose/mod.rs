@@ -59,22 +59,31 @@ pub struct Compose<'a> {
 
 impl Compose<'_> {
     pub async fn handle(&self, job: &ComposeJob) -> Result<Composed, Error> {
+        // Nearly every job is new: it is drafted first and the conditional create tells a retry
+        // apart, instead of a read before every draft (a request per notice).
+        let not_drafted = match self.drafter().draft(job).await {
+            Ok(Applies::Yes(notice)) => return self.record(job, &notice).await,
+            Ok(Applies::No(reason)) => Ok(Composed::NotApplicable { reason }),
+            Err(error) => Err(error),
+        };
+        // A retry of a notice recorded before its account moved on delivers what was recorded.
         if let Some(existing) = self.notices.notice(&job.tenant_id, &job.notice_id).await? {
             let channels = self.enqueue_deliveries(&existing).await?;
             return Ok(Composed::AlreadyComposed { channels });
         }
-        let notice = match self.drafter().draft(job).await? {
-            Applies::Yes(notice) => notice,
-            Applies::No(reason) => return Ok(Composed::NotApplicable { reason }),
-        };
-        if !self.notices.create(&notice).await? {
+        not_drafted
+    }
+
+    /// Records the drafted notice unless another invocation did first, and queues its deliveries.
+    async fn record(&self, job: &ComposeJob, notice: &Notice) -> Result<Composed, Error> {
+        if !self.notices.create(notice).await? {
             // Another invocation composed it first; deliver what was recorded.
             let recorded = self.notices.notice(&job.tenant_id, &job.notice_id).await?;
             let recorded = recorded.ok_or_else(|| Error::InProgress { key: job.notice_id.to_string() })?;
             let channels = self.enqueue_deliveries(&recorded).await?;
             return Ok(Composed::AlreadyComposed { channels });
         }
-        let channels = self.enqueue_deliveries(&notice).await?;
+        let channels = self.enqueue_deliveries(notice).await?;
         Ok(Composed::New { channels })
     }
 

@@ -121,6 +121,28 @@ async fn a_pre_notice_for_a_moved_or_paid_invoice_is_not_sent() {
 }
 
 #[tokio::test]
+async fn a_redelivered_job_delivers_its_recorded_notice_even_once_the_notice_no_longer_applies() {
+    // GIVEN a pre-notice composed and recorded, after which the invoice was paid
+    let f = with_facts(&["invoice-scheduled"]).await;
+    compose(&f).handle(&upcoming(1)).await.unwrap();
+    let paid = fakes::sample("invoice-paid");
+    let BillingPayload::InvoicePaid(data) = paid.payload else { panic!("not a payment") };
+    let fact = AccountFact {
+        tenant_id: fakes::tenant(),
+        contract_id: fakes::contract(),
+        as_of: paid.occurred_at,
+        fact: Fact::InvoicePaid(data),
+    };
+    f.accounts.record_fact(&fact).await.unwrap();
+    // WHEN the job comes again (its deliveries may not have been queued the first time)
+    let again = compose(&f).handle(&upcoming(1)).await.unwrap();
+    // THEN the recorded notice is delivered again, not dropped as "no longer applies"
+    assert_eq!(again, Composed::AlreadyComposed { channels: vec![Channel::Sms] });
+    assert_eq!(f.notices.count(), 1);
+    assert_eq!(f.dispatch.jobs().len(), 2);
+}
+
+#[tokio::test]
 async fn a_returned_debit_is_told_until_it_is_settled() {
     let f = with_facts(&["invoice-paid", "direct-debit-returned"]).await;
     let returned = job(NoticeSubject::DirectDebitReturned { invoice_number: fakes::invoice_number() });
