@@ -1,6 +1,10 @@
 use avisa_runtime::config::Env;
 use delivery_feedback::{App, Config};
 
+// Composing and routing messages is mostly small allocations: mimalloc serves them faster.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     avisa_runtime::telemetry::init();

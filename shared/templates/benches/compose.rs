@@ -12,6 +12,10 @@ use avisa_domain::queues::ComposeJob;
 use avisa_templates::Templates;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
+// The functions' allocator, so that the figure is theirs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn compose_throughput(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let fakes = runtime.block_on(Fakes::with_invoice(|_| {}));

@@ -37,7 +37,35 @@ impl fmt::Display for SmsLength {
     }
 }
 
+/// Septets of each ASCII character (0: not in GSM 03.38): nearly every character of a notice is
+/// ASCII, and a table beats scanning the alphabet for each.
+const ASCII_SEPTETS: [u8; 128] = {
+    let mut table = [0_u8; 128];
+    // Extended first, so that the basic alphabet wins where a character is in both.
+    let alphabets: [(&[u8], u8); 2] = [(GSM_EXTENDED.as_bytes(), 2), (GSM_BASIC.as_bytes(), 1)];
+    let mut a = 0;
+    while a < alphabets.len() {
+        let (bytes, septets) = alphabets[a];
+        let mut i = 0;
+        while i < bytes.len() {
+            // In UTF-8 a byte under 128 is always a whole ASCII character.
+            if bytes[i] < 128 {
+                table[bytes[i] as usize] = septets;
+            }
+            i += 1;
+        }
+        a += 1;
+    }
+    table
+};
+
 fn gsm_septets(c: char) -> Option<usize> {
+    if c.is_ascii() {
+        return match ASCII_SEPTETS[c as usize] {
+            0 => None,
+            septets => Some(usize::from(septets)),
+        };
+    }
     if GSM_BASIC.contains(c) {
         Some(1)
     } else if GSM_EXTENDED.contains(c) {
@@ -144,6 +172,20 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn the_ascii_table_agrees_with_the_alphabets() {
+        for c in (0_u8..128).map(char::from) {
+            let scanned = if GSM_BASIC.contains(c) {
+                Some(1)
+            } else if GSM_EXTENDED.contains(c) {
+                Some(2)
+            } else {
+                None
+            };
+            assert_eq!(gsm_septets(c), scanned, "{c:?}");
+        }
+    }
 
     #[test]
     fn plain_gsm_text_counts_160_then_153_per_part() {
