@@ -96,7 +96,8 @@ pub enum Command {
         #[arg(long)]
         phone: Option<String>,
     },
-    /// The outage desk: plan, list, show, confirm, reschedule, cancel and end planned outages
+    /// The outage desk: plan, list, show, confirm, reschedule, cancel and end planned outages, and
+    /// follow their alerts' sends
     Outage {
         #[arg(long, value_parser = tenant)]
         tenant: TenantId,
@@ -278,6 +279,14 @@ pub enum OutageAction {
     },
     /// An outage and its dry run: who will be told, on which channel, at what cost
     Show { id: String },
+    /// How far each fired alert's send has got: composed, sent, refused (why), waiting, and its
+    /// estimated end at the tenant's rates
+    Status {
+        id: String,
+        /// Show it again every few seconds until every send has finished
+        #[arg(long)]
+        watch: bool,
+    },
     /// Confirm a planned outage: its alerts are scheduled, or, over the tenant's approval threshold,
     /// it waits for a second planner's `approve`
     Confirm { id: String },

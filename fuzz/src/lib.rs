@@ -49,6 +49,9 @@ pub fn queue_job(data: &[u8]) {
             Ok(ComposeMessage::OutageAlert(due)) => {
                 let _ = due.key();
             }
+            Ok(ComposeMessage::AlertChunk(chunk)) => {
+                let _ = (chunk.alert.key(), chunk.contracts.len());
+            }
             Ok(ComposeMessage::ComplaintDeadline(due)) => {
                 let _ = format!("{due:?}");
             }

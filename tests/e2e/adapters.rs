@@ -262,21 +262,29 @@ async fn a_tenants_own_verified_sender_is_used() {
 #[tokio::test]
 async fn a_send_rate_budget_is_shared_per_tenant_channel_and_second() {
     use avisa_domain::channel::Channel;
+    use avisa_domain::ports::Priority::Routine;
     use avisa_domain::ports::RateLimiter;
     let stack = stack().await;
     let limiter = store(&stack);
     let tenant = TenantId::parse("t").unwrap();
     let now = at("2026-11-20T09:00:00Z");
-    assert!(limiter.take(&tenant, Channel::Sms, 2, 3, now).await.unwrap());
-    assert!(!limiter.take(&tenant, Channel::Sms, 2, 3, now).await.unwrap(), "2 + 2 parts > 3 per second");
-    assert!(limiter.take(&tenant, Channel::Sms, 1, 3, now).await.unwrap());
-    assert!(limiter.take(&tenant, Channel::Email, 1, 3, now).await.unwrap(), "another channel, another budget");
-    assert!(limiter.take(&tenant, Channel::Sms, 3, 3, at("2026-11-20T09:00:01Z")).await.unwrap(), "the next second");
+    assert!(limiter.take(&tenant, Channel::Sms, 2, 3, Routine, now).await.unwrap());
+    assert!(!limiter.take(&tenant, Channel::Sms, 2, 3, Routine, now).await.unwrap(), "2 + 2 parts > 3 per second");
+    assert!(limiter.take(&tenant, Channel::Sms, 1, 3, Routine, now).await.unwrap());
+    assert!(
+        limiter.take(&tenant, Channel::Email, 1, 3, Routine, now).await.unwrap(),
+        "another channel, another budget"
+    );
+    assert!(
+        limiter.take(&tenant, Channel::Sms, 3, 3, Routine, at("2026-11-20T09:00:01Z")).await.unwrap(),
+        "the next second"
+    );
 }
 
 #[tokio::test]
 async fn dispatchers_take_the_send_budget_in_blocks_and_never_more_than_it_in_all() {
     use avisa_domain::channel::Channel;
+    use avisa_domain::ports::Priority::Routine;
     use avisa_domain::ports::RateLimiter;
     // GIVEN two warm dispatchers sharing a tenant's budget of 8 emails a second
     let stack = stack().await;
@@ -289,18 +297,104 @@ async fn dispatchers_take_the_send_budget_in_blocks_and_never_more_than_it_in_al
     // WHEN they send, one email at a time, taking turns
     let mut taken = 0;
     for turn in 0..8 {
-        taken += usize::from(dispatchers[turn % 2].take(&tenant, Channel::Email, 1, 8, now).await.unwrap());
+        taken += usize::from(dispatchers[turn % 2].take(&tenant, Channel::Email, 1, 8, Routine, now).await.unwrap());
     }
     // THEN the eight sends cost four requests (blocks of a quarter of the budget)...
     assert_eq!(taken, 8);
     assert_eq!(updates(), 4, "one request per block of two");
     // ...and neither can take a ninth in that second, whatever it reserved
     for dispatcher in &dispatchers {
-        assert!(!dispatcher.take(&tenant, Channel::Email, 1, 8, now).await.unwrap(), "over the second's budget");
+        assert!(
+            !dispatcher.take(&tenant, Channel::Email, 1, 8, Routine, now).await.unwrap(),
+            "over the second's budget"
+        );
     }
     // while another tenant's budget, and the next second's, are whole
-    assert!(dispatchers[0].take(&other, Channel::Email, 1, 8, now).await.unwrap());
-    assert!(dispatchers[1].take(&tenant, Channel::Email, 1, 8, at("2026-11-20T09:00:01Z")).await.unwrap());
+    assert!(dispatchers[0].take(&other, Channel::Email, 1, 8, Routine, now).await.unwrap());
+    assert!(dispatchers[1].take(&tenant, Channel::Email, 1, 8, Routine, at("2026-11-20T09:00:01Z")).await.unwrap());
+}
+
+#[tokio::test]
+async fn an_urgent_send_refused_keeps_the_next_seconds_from_routine_sends_of_its_tenant_only() {
+    use avisa_domain::channel::Channel;
+    use avisa_domain::ports::Priority::{Routine, Urgent};
+    use avisa_domain::ports::RateLimiter;
+    // GIVEN a dispatcher, and a second one for the routine sends, 2 SMS parts a second
+    let stack = stack().await;
+    let sdk = stack.sdk_for("notice-dispatcher");
+    let dispatcher = || DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), "avisa-Table");
+    let (urgent, routine) = (dispatcher(), dispatcher());
+    let (tenant, other) = (TenantId::parse("aigues-reus").unwrap(), TenantId::parse("aigues-lleida").unwrap());
+    let second = |s: u32| at(&format!("2026-11-20T09:00:{s:02}Z"));
+    // WHEN outage alerts spend the second's budget and one more is refused
+    assert!(urgent.take(&tenant, Channel::Sms, 2, 2, Urgent, second(0)).await.unwrap());
+    assert!(!urgent.take(&tenant, Channel::Sms, 1, 2, Urgent, second(0)).await.unwrap());
+    // THEN for the next seconds routine sends wait, while urgent ones take the budget
+    for s in 1..=4 {
+        assert!(!routine.take(&tenant, Channel::Sms, 1, 2, Routine, second(s)).await.unwrap(), "second {s}");
+    }
+    assert!(urgent.take(&tenant, Channel::Sms, 2, 2, Urgent, second(2)).await.unwrap());
+    // and another tenant's, another channel's, and a later second's routine sends go
+    assert!(routine.take(&other, Channel::Sms, 1, 2, Routine, second(1)).await.unwrap());
+    assert!(routine.take(&tenant, Channel::Email, 1, 2, Routine, second(1)).await.unwrap());
+    assert!(routine.take(&tenant, Channel::Sms, 1, 2, Routine, second(5)).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_sends_chunks_count_once_and_its_deliveries_add_up_for_its_tenant_only() {
+    use avisa_domain::channel::Channel;
+    use avisa_domain::sends::{ChunkTally, DeliveryOutcome, DeliveryTally, SendLog, SendPlan, SendStatuses};
+    let stack = stack().await;
+    let composer = DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk_for("notice-composer")), "avisa-Table");
+    let dispatcher =
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk_for("notice-dispatcher")), "avisa-Table");
+    let (tenant, other) = (TenantId::parse("aigues-reus").unwrap(), TenantId::parse("aigues-lleida").unwrap());
+    let now = at("2026-11-20T09:00:00Z");
+    let plan = |tenant: &TenantId| SendPlan {
+        tenant_id: tenant.clone(),
+        send_id: "outage/o-1/r1/advance/48h".into(),
+        outage_id: Some(avisa_domain::ids::OutageId::parse("o-1").unwrap()),
+        urgent: true,
+        contracts: 150,
+        parts: 2,
+        priority: Vec::new(),
+        started_at: now,
+    };
+    // GIVEN a send of two chunks, started twice (the alert fired again), and another tenant's
+    assert!(composer.start(&plan(&tenant)).await.unwrap());
+    assert!(!composer.start(&plan(&tenant)).await.unwrap(), "started once");
+    assert!(composer.start(&plan(&other)).await.unwrap());
+    let tally = ChunkTally {
+        contracts: 100,
+        recipients: 101,
+        composed: [(Channel::Sms, 90), (Channel::Email, 10)].into(),
+        unreachable: 1,
+        ..ChunkTally::default()
+    };
+    let id = "outage/o-1/r1/advance/48h";
+    // WHEN the first chunk is counted twice (a retried chunk) and a delivery is sent
+    let first = composer.chunk_done(&tenant, id, 0, &tally.counts(), now).await.unwrap().unwrap();
+    let again = composer.chunk_done(&tenant, id, 0, &tally.counts(), now).await.unwrap().unwrap();
+    dispatcher.add(&tenant, id, &DeliveryOutcome::Sent.counts(Channel::Sms), now).await.unwrap();
+    let refused = DeliveryOutcome::Refused { reason: "provider_refused" }.counts(Channel::Email);
+    dispatcher.add(&tenant, id, &refused, now).await.unwrap();
+    // THEN it counts once, and the deliveries add up
+    assert_eq!((first.parts_done, again.parts_done), (1, 1));
+    assert_eq!(again.counts["composed.sms"], 90);
+    let record = composer.send(&tenant, id).await.unwrap().unwrap();
+    let status = avisa_domain::sends::SendStatus::of(&record, &avisa_domain::tenant::RateLimits::default(), now);
+    assert_eq!((status.recipients, status.waiting, status.contracts_composed), (101, 98, 100));
+    assert_eq!(status.reasons["provider_refused"], 1);
+    // and the other tenant's send is untouched, and listed only for it
+    let others = composer.sends(&other, "outage/o-1/").await.unwrap();
+    assert_eq!((others.len(), others[0].parts_done, others[0].counts.len()), (1, 0, 0));
+    assert_eq!(composer.sends(&tenant, "outage/o-2/").await.unwrap().len(), 0);
+    // and a chunk or a delivery of a send never started adds nothing
+    assert!(
+        composer.chunk_done(&tenant, "outage/o-9/r1/advance/48h", 0, &tally.counts(), now).await.unwrap().is_none()
+    );
+    dispatcher.add(&tenant, "outage/o-9/r1/advance/48h", &refused, now).await.unwrap();
+    assert!(composer.send(&tenant, "outage/o-9/r1/advance/48h").await.unwrap().is_none());
 }
 
 #[tokio::test]

@@ -29,6 +29,7 @@ mod privacy;
 mod provisioning;
 mod redrive;
 mod samples;
+mod scale;
 mod schedules;
 mod staff_sign_in;
 mod support;

@@ -55,6 +55,9 @@ pub struct Invocations {
     pub records: usize,
     /// Records reported in `batchItemFailures` (each retry counts again).
     pub failed: usize,
+    /// The longest invocation, and the most records one invocation had.
+    pub longest: std::time::Duration,
+    pub most_records: usize,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -154,7 +157,9 @@ impl EventSourceMapping {
         let count = messages.len();
         let mut event = SqsEvent::default();
         event.records = messages.iter().map(|m| lambda_record(m, &mapping.queue_arn)).collect();
+        let started = std::time::Instant::now();
         let response = mapping.handler.handle_batch(event).await;
+        let took = started.elapsed();
         let failed: HashSet<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
 
         {
@@ -163,6 +168,8 @@ impl EventSourceMapping {
             stats.batches += 1;
             stats.records += count;
             stats.failed += failed.len();
+            stats.longest = stats.longest.max(took);
+            stats.most_records = stats.most_records.max(count);
         }
         // One call for the records that succeeded and one for those to retry, as Lambda does.
         let (retry, done): (Vec<&Message>, Vec<&Message>) =

@@ -11,6 +11,8 @@
 //!   [`function_url`]: an HTTP front for one, as a function URL.
 //! - [`samples`]: what the samples under `events/` need in a stack, and what each one does.
 //! - [`stack`]: all of it together.
+//! - [`requests`], [`scale`], [`init_bench`]: the reports `make requests`, `make scale` and
+//!   `make bench-init` print.
 //!
 //! The functions and adapters reach moto only through the SDK's endpoint setting (what
 //! `AWS_ENDPOINT_URL` sets in the cloud-shaped binaries); nothing in them knows about moto.
@@ -35,6 +37,7 @@ pub mod redrive;
 pub mod requests;
 pub mod runtime_api;
 pub mod samples;
+pub mod scale;
 pub mod schedules;
 mod server;
 pub mod stack;

@@ -119,6 +119,13 @@ impl LocalStack {
         Ok(Self { moto, sdk, template, provisioned, functions, proxy, grants, function_timeouts })
     }
 
+    /// Lets each of the functions' calls take up to `timeout` (moto's index queries scan the whole
+    /// table: with thousands of supply points they take seconds). For the functions made after.
+    pub fn allow_calls_of(&mut self, timeout: Duration) {
+        self.function_timeouts =
+            TimeoutConfig::builder().connect_timeout(Duration::from_secs(2)).operation_attempt_timeout(timeout).build();
+    }
+
     /// The SDK configuration of one function: through the proxy, named by its binary as its own
     /// role would name it, with the production retry policy but short backoffs.
     pub fn sdk_for(&self, binary: &str) -> SdkConfig {

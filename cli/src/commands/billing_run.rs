@@ -39,7 +39,11 @@ pub async fn preview(
     if let Some(e) = lines.failed {
         return Err(CliError::File { file: name, why: format!("reading stopped: {e}") });
     }
-    write_totals(&totals, out.json, &mut stdout)?;
+    let settings = avisa_domain::ports::TenantDirectory::settings(&ports.store, tenant)
+        .await
+        .map_err(|e| CliError::refused(e.to_string()))?;
+    let rates = settings.map_or(ports.defaults.rate_limits, |s| s.rate_limits);
+    write_totals(&totals, totals.send_seconds(&rates), out.json, &mut stdout)?;
     stdout.flush().map_err(written)
 }
 
@@ -193,9 +197,24 @@ fn money(amount: &Money) -> String {
     format!("{} {}", amount.amount, amount.currency.code())
 }
 
-fn write_totals(totals: &RunTotals, json: bool, sink: &mut impl Write) -> Result<(), CliError> {
+/// How long a send takes, as a person reads it.
+pub fn duration(seconds: Option<u64>) -> String {
+    match seconds {
+        None => "never: a channel it needs is paused (a rate of 0 in the tenant's settings)".to_owned(),
+        Some(s) if s < 120 => format!("about {s} s"),
+        Some(s) if s < 7200 => format!("about {} min", s.div_ceil(60)),
+        Some(s) => format!("about {} h {} min", s / 3600, (s % 3600).div_ceil(60)),
+    }
+}
+
+fn write_totals(
+    totals: &RunTotals,
+    send_seconds: Option<u64>,
+    json: bool,
+    sink: &mut impl Write,
+) -> Result<(), CliError> {
     if json {
-        serde_json::to_writer(&mut *sink, &serde_json::json!({ "totals": totals }))
+        serde_json::to_writer(&mut *sink, &serde_json::json!({ "totals": totals, "send_seconds": send_seconds }))
             .map_err(|e| CliError::refused(e.to_string()))?;
         return writeln!(sink).map_err(written);
     }
@@ -224,7 +243,8 @@ fn write_totals(totals: &RunTotals, json: bool, sink: &mut impl Write) -> Result
         totals.without_notice,
         totals.refused
     )
-    .map_err(written)
+    .map_err(written)?;
+    writeln!(sink, "At the tenant's send rates, sending it takes {}.", duration(send_seconds)).map_err(written)
 }
 
 pub fn written(e: std::io::Error) -> CliError {

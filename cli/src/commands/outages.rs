@@ -4,6 +4,8 @@ use std::fmt::Write;
 
 use avisa_domain::ids::{OutageId, TenantId};
 use avisa_domain::outage::{DryRun, Outage, OutagePlan, Reschedule};
+use avisa_domain::sends::SendStatus;
+use jiff::Timestamp;
 
 use crate::args::OutageAction;
 use crate::error::CliError;
@@ -37,6 +39,18 @@ pub async fn run(stack: &Stack, tenant: TenantId, by: &str, action: OutageAction
             let (outage, dry_run) = desk.plan(&by, plan).await.map_err(refused)?;
             (outage, Some(dry_run))
         }
+        OutageAction::Status { id: outage_id, watch } => {
+            let outage_id = id(&outage_id)?;
+            loop {
+                let sends = desk.sends(&tenant, &outage_id).await.map_err(refused)?;
+                let json = serde_json::json!({ "outage_id": outage_id, "sends": sends });
+                out.said(&progress(&outage_id, &sends, Timestamp::now()), &json)?;
+                if !watch || sends.iter().all(|s| s.finished_at.is_some()) {
+                    return Ok(());
+                }
+                tokio::time::sleep(WATCH_EVERY).await;
+            }
+        }
         OutageAction::Show { id: outage_id } => {
             let (outage, dry_run) = desk.dry_run(&tenant, &id(&outage_id)?).await.map_err(refused)?;
             (outage, Some(dry_run))
@@ -63,6 +77,77 @@ pub async fn run(stack: &Stack, tenant: TenantId, by: &str, action: OutageAction
         None => serde_json::json!({ "outage": outage }),
     };
     out.said(&described(&outage, dry_run.as_ref()), &json)
+}
+
+/// How often `status --watch` reads the sends again.
+const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+const BAR_WIDTH: u64 = 30;
+
+/// `done` of `all` as a bar of `BAR_WIDTH` characters.
+fn bar(done: u64, all: u64) -> String {
+    let filled = (done.min(all) * BAR_WIDTH).checked_div(all).unwrap_or(BAR_WIDTH);
+    let filled = usize::try_from(filled).unwrap_or(0);
+    format!("[{}{}]", "#".repeat(filled), "-".repeat(usize::try_from(BAR_WIDTH).unwrap_or(0) - filled))
+}
+
+fn channels(counts: &std::collections::BTreeMap<avisa_domain::channel::Channel, u64>) -> String {
+    if counts.is_empty() {
+        return "none".to_owned();
+    }
+    counts.iter().map(|(c, n)| format!("{} {n}", c.as_str())).collect::<Vec<_>>().join(", ")
+}
+
+/// Each send as an operator follows it: two bars (composed, delivered) and what is left.
+fn progress(outage_id: &OutageId, sends: &[SendStatus], now: Timestamp) -> String {
+    if sends.is_empty() {
+        return format!("outage {outage_id}: no alert has fired yet");
+    }
+    let mut text = String::new();
+    for send in sends {
+        let (delivered, composed) = send.done();
+        let _ = writeln!(
+            text,
+            "{}  started {}{}",
+            send.send_id,
+            when(send.started_at),
+            if send.urgent { "  urgent" } else { "" }
+        );
+        let _ = writeln!(
+            text,
+            "  composed   {} {}/{} contracts ({}/{} chunks), {} recipient(s), {} unreachable, {} failed",
+            bar(send.contracts_composed, send.contracts),
+            send.contracts_composed,
+            send.contracts,
+            send.parts_done,
+            send.parts,
+            send.recipients,
+            send.unreachable,
+            send.failed,
+        );
+        let _ = writeln!(
+            text,
+            "  delivered  {} {delivered}/{composed}: sent {}; refused {}; waiting {} ({} waited for the rate, {} held for quiet hours)",
+            bar(delivered, composed),
+            channels(&send.sent),
+            channels(&send.refused),
+            send.waiting,
+            send.waited_for_rate,
+            send.held_for_quiet_hours,
+        );
+        if !send.reasons.is_empty() {
+            let reasons: Vec<String> = send.reasons.iter().map(|(why, n)| format!("{why} {n}")).collect();
+            let _ = writeln!(text, "  why        {}", reasons.join(", "));
+        }
+        let _ = match (send.finished_at, send.estimated_end) {
+            (Some(at), _) => writeln!(text, "  finished   {}", when(at)),
+            (None, Some(end)) => {
+                let left = end.duration_since(now).as_secs().max(0);
+                writeln!(text, "  estimated end {} (in {} s, at the tenant's current rates)", when(end), left)
+            }
+            (None, None) => writeln!(text, "  no estimated end: a channel it waits for is paused (a rate of 0)"),
+        };
+    }
+    text.trim_end().to_owned()
 }
 
 /// What a planner reads: the outage, and who its alerts would reach.
@@ -105,8 +190,10 @@ fn described(outage: &Outage, dry_run: Option<&DryRun>) -> String {
     );
     let _ = writeln!(
         text,
-        "{} alert time(s), {} SMS part(s) per alert time; {cost}",
-        dry_run.alerts_planned, dry_run.sms_parts_per_alert
+        "{} alert time(s), {} SMS part(s) per alert time; {cost}; each alert sends in {}",
+        dry_run.alerts_planned,
+        dry_run.sms_parts_per_alert,
+        crate::commands::billing_run::duration(dry_run.send_seconds_per_alert),
     );
     for p in &dry_run.priority {
         let _ = writeln!(text, "priority: {} {} — {}", p.contract_id, p.kind.as_str(), p.address);

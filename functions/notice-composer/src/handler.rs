@@ -2,7 +2,7 @@ use avisa_domain::applies::Applies;
 use avisa_domain::complaints::ComplaintReminders;
 use avisa_domain::compose::{Compose, Composed};
 use avisa_domain::outage::OutageAlerts;
-use avisa_domain::queues::{ComplaintDeadlineDue, ComposeJob, ComposeMessage, OutageAlertDue};
+use avisa_domain::queues::{AlertChunk, ComplaintDeadlineDue, ComposeJob, ComposeMessage, OutageAlertDue};
 use avisa_runtime::metrics::Counts;
 use avisa_runtime::sqs::{RecordFailure, Rejections, process_batch};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -28,6 +28,7 @@ async fn handle_record(composer: &Composer<'_>, record: SqsMessage) -> Result<&'
     match ComposeMessage::parse(record.body.as_deref().unwrap_or_default())? {
         ComposeMessage::Notice(job) => compose(&composer.compose, &job).await,
         ComposeMessage::OutageAlert(due) => fire(&composer.alerts, &due).await,
+        ComposeMessage::AlertChunk(chunk) => compose_chunk(&composer.alerts, &chunk).await,
         ComposeMessage::ComplaintDeadline(due) => remind(&composer.reminders, &due).await,
     }
 }
@@ -81,17 +82,44 @@ async fn fire(alerts: &OutageAlerts<'_>, due: &OutageAlertDue) -> Result<&'stati
             tracing::info!(
                 stage = due.stage.as_str(),
                 alert = due.label,
-                recipients = fired.recipients,
-                by_channel = ?fired.by_channel,
-                unreachable = fired.unreachable,
+                contracts = fired.contracts,
+                chunks = fired.parts,
                 briefing = fired.briefing,
-                "outage alert fired"
+                "outage alert fired: its chunks are queued"
             );
             Ok("outage_alert_fired")
         }
         Applies::No(reason) => {
             tracing::info!(reason, "outage alert no longer applies");
             Ok("outage_alert_not_applicable")
+        }
+    }
+}
+
+async fn compose_chunk(alerts: &OutageAlerts<'_>, chunk: &AlertChunk) -> Result<&'static str, RecordFailure> {
+    let due = &chunk.alert;
+    avisa_runtime::sqs::record_ids(&due.tenant_id, &due.key());
+    let done = alerts.compose_chunk(chunk).await.map_err(|error| RecordFailure {
+        error,
+        tenant_id: Some(due.tenant_id.to_string()),
+        event_id: Some(format!("{}#{}", due.key(), chunk.part)),
+    })?;
+    match done {
+        Applies::Yes(done) => {
+            tracing::info!(
+                part = chunk.part,
+                contracts = done.tally.contracts,
+                recipients = done.tally.recipients,
+                by_channel = ?done.tally.composed,
+                unreachable = done.tally.unreachable,
+                briefing = done.briefing,
+                "outage alert chunk composed"
+            );
+            Ok("outage_alert_chunk")
+        }
+        Applies::No(reason) => {
+            tracing::info!(part = chunk.part, reason, "outage alert chunk no longer applies");
+            Ok("outage_alert_chunk_not_applicable")
         }
     }
 }

@@ -1,6 +1,7 @@
 //! notice-composer: compose jobs in; personalised notices per channel recorded; delivery jobs out.
-//! Outage alerts arrive on the same queue from their schedules: one notice per citizen reached,
-//! and a briefing email to the tenant's call centre.
+//! Outage alerts arrive on the same queue from their schedules: the alert is split into chunks of
+//! contracts on this same queue, each chunk composes its citizens' notices, and the last one
+//! briefs the tenant's call centre.
 
 mod handler;
 
@@ -26,6 +27,8 @@ pub const SOURCE: &str = "notice-composer";
 pub struct Config {
     pub table_name: String,
     pub dispatch_queue_url: String,
+    /// Its own queue: an outage alert's chunks go there.
+    pub compose_queue_url: String,
     /// Who outage briefings to the call centre come from, for tenants without a sender.
     pub sender_email: String,
     pub dead_letters: DeadLetterTarget,
@@ -38,6 +41,7 @@ impl Config {
         Ok(Self {
             table_name: config::table_name(source)?,
             dispatch_queue_url: config::dispatch_queue_url(source)?,
+            compose_queue_url: config::compose_queue_url(source)?,
             sender_email: config::required(
                 source,
                 "SENDER_EMAIL",
@@ -54,6 +58,7 @@ impl Config {
 pub struct App {
     batch: BatchAdapters,
     dispatch: SqsQueue,
+    compose: SqsQueue,
     email: SesEmailSender,
     templates: Templates,
     defaults: TenantSettings,
@@ -66,6 +71,7 @@ impl App {
             batch: BatchAdapters::new(sdk, &config.table_name, &config.dead_letters)
                 .caching_settings_for(config.settings_fresh_for),
             dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
+            compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
             email: SesEmailSender::new(ses_client(sdk), &config.sender_email),
             templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
             defaults: config.defaults.clone(),
@@ -99,6 +105,8 @@ impl SqsHandler for App {
             claims: store,
             email: &self.email,
             rejections: store,
+            chunks: &self.compose,
+            sends: store,
         };
         let reminders = ComplaintReminders {
             complaints: store,

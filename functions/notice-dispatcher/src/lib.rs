@@ -112,6 +112,7 @@ impl SqsHandler for App {
             },
             compose: &self.compose,
             dispatch: &self.dispatch,
+            sends: &self.batch.store,
             tenants: &self.batch.store,
             clock: &self.batch.clock,
             defaults: &self.defaults,

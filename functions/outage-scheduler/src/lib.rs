@@ -74,6 +74,7 @@ impl App {
             renderer: &self.templates,
             scheduler: &self.scheduler,
             tenants: &self.store,
+            sends: &self.store,
             clock: &self.clock,
             defaults: &self.defaults,
         }

@@ -54,8 +54,15 @@ pub(crate) async fn route(
             }
             ("GET", ["outages"]) => Ok((200, json!({ "outages": desk.list(tenant, LISTED).await? }))),
             ("GET", ["outages", outage_id]) => {
-                let (outage, dry_run) = desk.dry_run(tenant, &id(outage_id, OutageId::parse)?).await?;
-                Ok((200, planned(&outage, &dry_run)))
+                let outage_id = id(outage_id, OutageId::parse)?;
+                let (outage, dry_run) = desk.dry_run(tenant, &outage_id).await?;
+                let mut shown = planned(&outage, &dry_run);
+                shown["sends"] = json!(desk.sends(tenant, &outage_id).await?);
+                Ok((200, shown))
+            }
+            ("GET", ["outages", outage_id, "sends"]) => {
+                let outage_id = id(outage_id, OutageId::parse)?;
+                Ok((200, json!({ "outage_id": outage_id, "sends": desk.sends(tenant, &outage_id).await? })))
             }
             ("POST", ["outages", outage_id, "confirm"]) => {
                 Ok((200, changed(&desk.confirm(by, tenant, &id(outage_id, OutageId::parse)?).await?)))

@@ -16,6 +16,7 @@ mod outages;
 mod pages;
 mod previews;
 mod priority;
+mod sends;
 mod settings;
 mod settings_fields;
 mod transfer;

@@ -32,6 +32,7 @@ pub(crate) fn desk(app: &App) -> OutageDesk<'_> {
         renderer: &app.chat.templates,
         scheduler: &app.chat.reminders,
         tenants: store,
+        sends: store,
         clock: &app.chat.clock,
         defaults: &app.chat.defaults,
     }

@@ -127,7 +127,9 @@ pub(crate) async fn page(
         OutageArea::Polygon(polygon) => serde_json::to_string(polygon).ok(),
         OutageArea::NetworkSectors(_) => None,
     };
+    let sends = crate::outage_plan::desk(app).sends(tenant, id).await?;
     let values = context! {
+        sends => Value::from(Serde(crate::sends::rows(&sends, &zone))),
         outage => Value::from(Serde(row(&outage, &zone))),
         note => outage.note.as_ref().map(|n| n.as_str().to_owned()),
         revision => outage.revision,

@@ -15,6 +15,9 @@ pub enum AdapterError {
         #[source]
         source: serde_dynamo::Error,
     },
+    /// A stored item lacks what every such item has: a bug or a migration to do.
+    #[error("stored item cannot be read: {0}")]
+    Corrupt(String),
     /// A request could not be built from the domain's values.
     #[error("request could not be built")]
     Build(#[source] Box<dyn std::error::Error + Send + Sync>),

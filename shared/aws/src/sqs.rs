@@ -1,8 +1,9 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
-use avisa_domain::ports::{ComposeQueue, DeadLetter, DeadLetters, DispatchQueue};
-use avisa_domain::queues::{ComposeJob, DeliveryJob};
+use avisa_domain::ports::{ChunkQueue, ComposeQueue, DeadLetter, DeadLetters, DispatchQueue};
+use avisa_domain::queues::{AlertChunk, ComposeJob, ComposeMessage, DeliveryJob};
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+use futures_util::{StreamExt, TryStreamExt};
 use jiff::SignedDuration;
 use serde::Serialize;
 
@@ -34,6 +35,51 @@ impl SqsQueue {
     }
 }
 
+impl SqsQueue {
+    /// Up to ten messages in one request. One SQS did not take fails the whole batch, which is
+    /// retried: the messages it did take come again, and their consumers' claims make them harmless.
+    async fn send_batch(&self, batch: &[impl Serialize]) -> Result<(), PortError> {
+        const OPERATION: &str = "sqs.SendMessageBatch";
+        let mut entries = Vec::with_capacity(batch.len());
+        for (i, message) in batch.iter().enumerate() {
+            let body = serde_json::to_string(message).map_err(|e| PortError::permanent(OPERATION, e))?;
+            let entry = SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(body).build();
+            entries.push(entry.map_err(|e| PortError::permanent(OPERATION, e))?);
+        }
+        let sent = self
+            .client
+            .send_message_batch()
+            .queue_url(&self.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| classify(OPERATION, e))?;
+        if let Some(failed) = sent.failed.first() {
+            let reason = format!("{}: {}", failed.code, failed.message.as_deref().unwrap_or("no message"));
+            let source = std::io::Error::other(reason);
+            return Err(if failed.sender_fault {
+                PortError::permanent(OPERATION, source)
+            } else {
+                PortError::transient(OPERATION, source)
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Batches of chunks in flight at once: a send to a million contracts is ten thousand chunks.
+const CHUNK_BATCHES_IN_FLIGHT: usize = 8;
+
+#[async_trait]
+impl ChunkQueue for SqsQueue {
+    async fn enqueue_chunks(&self, chunks: &[AlertChunk]) -> Result<(), PortError> {
+        let messages: Vec<ComposeMessage> = chunks.iter().cloned().map(ComposeMessage::AlertChunk).collect();
+        // The futures made first: a stream mapping borrowed batches is not `Send` for every lifetime.
+        let sends: Vec<_> = messages.chunks(10).map(|batch| self.send_batch(batch)).collect();
+        futures_util::stream::iter(sends).buffer_unordered(CHUNK_BATCHES_IN_FLIGHT).try_collect::<()>().await
+    }
+}
+
 #[async_trait]
 impl ComposeQueue for SqsQueue {
     async fn enqueue(&self, job: &ComposeJob) -> Result<(), PortError> {
@@ -58,33 +104,8 @@ impl DispatchQueue for SqsQueue {
     }
 
     async fn enqueue_all(&self, jobs: &[DeliveryJob]) -> Result<(), PortError> {
-        const OPERATION: &str = "sqs.SendMessageBatch";
-        for chunk in jobs.chunks(10) {
-            let mut entries = Vec::with_capacity(chunk.len());
-            for (i, job) in chunk.iter().enumerate() {
-                let body = serde_json::to_string(job).map_err(|e| PortError::permanent(OPERATION, e))?;
-                let entry = SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(body).build();
-                entries.push(entry.map_err(|e| PortError::permanent(OPERATION, e))?);
-            }
-            let sent = self
-                .client
-                .send_message_batch()
-                .queue_url(&self.queue_url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(|e| classify(OPERATION, e))?;
-            // A job SQS did not take fails the whole record, which is retried: the jobs it did take
-            // come again, and the dispatcher's claims make them harmless.
-            if let Some(failed) = sent.failed.first() {
-                let reason = format!("{}: {}", failed.code, failed.message.as_deref().unwrap_or("no message"));
-                let source = std::io::Error::other(reason);
-                return Err(if failed.sender_fault {
-                    PortError::permanent(OPERATION, source)
-                } else {
-                    PortError::transient(OPERATION, source)
-                });
-            }
+        for batch in jobs.chunks(10) {
+            self.send_batch(batch).await?;
         }
         Ok(())
     }

@@ -49,6 +49,7 @@ pub mod print;
 pub mod privacy;
 pub mod queues;
 pub mod retention;
+pub mod sends;
 pub mod staff;
 pub mod staff_mail;
 pub mod tenant;

@@ -4,7 +4,7 @@
 //!
 //! | queue | type | put there by |
 //! |---|---|---|
-//! | compose | [`ComposeMessage`] | billing-ingest, schedules (reminders, outage alerts, complaint deadlines), the complaint desk, the dispatcher (fallbacks to the next channel) |
+//! | compose | [`ComposeMessage`] | billing-ingest, schedules (reminders, outage alerts, complaint deadlines), the complaint desk, the dispatcher (fallbacks to the next channel), the composer (an alert's chunks) |
 //! | dispatch | [`DeliveryJob`] | notice-composer, the chat line, schedules (quiet hours), the dispatcher itself (paced deliveries, late records) |
 //! | chat timers | [`ChatJob`] | the chat line's no-reply schedules; the webhook (photos to keep) and its retry schedules |
 //!
@@ -29,6 +29,8 @@ pub enum ComposeMessage {
     OutageAlert(OutageAlertDue),
     /// A complaint's step is about to be late: `{"complaint_deadline": {...}}`.
     ComplaintDeadline(ComplaintDeadlineDue),
+    /// Some of the contracts a fired outage alert reaches: `{"alert_chunk": {...}}`.
+    AlertChunk(AlertChunk),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -41,6 +43,12 @@ struct OutageAlertBody<T> {
 #[serde(deny_unknown_fields)]
 struct ComplaintDeadlineBody<T> {
     complaint_deadline: T,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertChunkBody<T> {
+    alert_chunk: T,
 }
 
 impl ComposeMessage {
@@ -59,6 +67,10 @@ impl ComposeMessage {
             let body: ComplaintDeadlineBody<ComplaintDeadlineDue> =
                 serde_json::from_value(value).map_err(|e| refused("a complaint reminder", e))?;
             Ok(Self::ComplaintDeadline(body.complaint_deadline))
+        } else if has("alert_chunk") {
+            let body: AlertChunkBody<AlertChunk> =
+                serde_json::from_value(value).map_err(|e| refused("a chunk of an outage alert", e))?;
+            Ok(Self::AlertChunk(body.alert_chunk))
         } else {
             serde_json::from_value(value).map(Self::Notice).map_err(|e| refused("a ComposeJob", e))
         }
@@ -71,6 +83,7 @@ impl Serialize for ComposeMessage {
             Self::Notice(job) => job.serialize(serializer),
             Self::OutageAlert(due) => OutageAlertBody { outage_alert: due }.serialize(serializer),
             Self::ComplaintDeadline(due) => ComplaintDeadlineBody { complaint_deadline: due }.serialize(serializer),
+            Self::AlertChunk(chunk) => AlertChunkBody { alert_chunk: chunk }.serialize(serializer),
         }
     }
 }
@@ -132,8 +145,23 @@ pub struct OutageAlertDue {
 impl OutageAlertDue {
     /// What makes two firings the same one: the notices they make have the same ids.
     pub fn key(&self) -> String {
-        format!("outage/{}/r{}/{}/{}", self.outage_id, self.revision, self.stage.as_str(), self.label)
+        alert_send_id(&self.outage_id, self.revision, self.stage, &self.label)
     }
+}
+
+/// The send of one outage alert: the key of its firing, so a second firing is the same send.
+pub fn alert_send_id(outage_id: &OutageId, revision: u32, stage: AlertStage, label: &str) -> String {
+    format!("outage/{outage_id}/r{revision}/{}/{label}", stage.as_str())
+}
+
+/// Contracts a fired alert reaches, one chunk of them: composed by one invocation, retried alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertChunk {
+    pub alert: OutageAlertDue,
+    /// This chunk's number, from 0; its tally is added to the send once.
+    pub part: u32,
+    pub contracts: Vec<ContractId>,
 }
 
 /// A deadline reminder's job, put on the compose queue by its schedule.
@@ -280,7 +308,12 @@ mod tests {
     fn each_shape_reads_back_as_it_was_written() {
         let deadline =
             ComplaintDeadlineDue { tenant_id: TenantId::parse("t-1").unwrap(), reference: "CLM-1".into(), version: 3 };
-        for message in [ComposeMessage::OutageAlert(alert()), ComposeMessage::ComplaintDeadline(deadline)] {
+        let chunk = AlertChunk { alert: alert(), part: 3, contracts: vec![ContractId::parse("CT-1").unwrap()] };
+        for message in [
+            ComposeMessage::OutageAlert(alert()),
+            ComposeMessage::ComplaintDeadline(deadline),
+            ComposeMessage::AlertChunk(chunk),
+        ] {
             let body = serde_json::to_string(&message).unwrap();
             assert_eq!(ComposeMessage::parse(&body).unwrap(), message, "{body}");
         }
@@ -294,6 +327,7 @@ mod tests {
         assert!(refused("not json").starts_with("body is not JSON"));
         assert!(refused(r#"{"outage_alert": {"tenant_id": "t"}}"#).starts_with("body is not an outage alert"));
         assert!(refused(r#"{"complaint_deadline": 1}"#).starts_with("body is not a complaint reminder"));
+        assert!(refused(r#"{"alert_chunk": {"part": 1}}"#).starts_with("body is not a chunk of an outage alert"));
         assert!(refused(r#"{"tenant_id": "t"}"#).starts_with("body is not a ComposeJob"));
         let extra = r#"{"outage_alert": {"tenant_id": "t-1", "outage_id": "o-1", "revision": 1, "stage": "advance", "label": "48h"}, "x": 1}"#;
         assert!(refused(extra).contains("unknown field `x`"), "{}", refused(extra));

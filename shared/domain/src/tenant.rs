@@ -1,6 +1,7 @@
 //! What each tenant (utility or council) decides for itself, with the deployment's defaults for
 //! a tenant that has not said.
 
+use crate::channel::Channel;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
@@ -190,6 +191,23 @@ pub struct RateLimits {
 
 fn default_whatsapp_per_second() -> u32 {
     20
+}
+
+impl RateLimits {
+    /// How long `deliveries` take on `channel` at these rates (one SMS part each); `None` when
+    /// the channel is paused (a rate of zero) and something waits for it.
+    pub fn seconds_for(&self, channel: Channel, deliveries: u64) -> Option<u64> {
+        let per_second = u64::from(match channel {
+            Channel::Email | Channel::Paper => self.email_per_second,
+            Channel::Sms => self.sms_parts_per_second,
+            Channel::Whatsapp => self.whatsapp_per_second,
+        });
+        match (deliveries, per_second) {
+            (0, _) => Some(0),
+            (_, 0) => None,
+            (n, rate) => Some(n.div_ceil(rate)),
+        }
+    }
 }
 
 impl Default for RateLimits {

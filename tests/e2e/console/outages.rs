@@ -123,6 +123,17 @@ async fn type_window(console: &Console) -> jiff::Timestamp {
     start.to_zoned(madrid).unwrap().timestamp()
 }
 
+/// The outage's page shows the priority alert's send: both contracts composed, both texted, finished.
+async fn the_page_shows_the_priority_alerts_send(console: &Console, page: &str) {
+    let browser = &console.browser;
+    browser.goto(page).await.unwrap();
+    let row = browser.text("#send-priority-96h").await.unwrap();
+    assert!(row.contains("2 of 2 contracts") && row.contains("2 of 2: sent sms 2"), "{row}");
+    assert!(row.contains("finished"), "{row}");
+    browser.execute("document.querySelector('#sends').scrollIntoView({block: 'center'})").await.unwrap();
+    browser.screenshot("outage-sends").await.unwrap();
+}
+
 #[tokio::test]
 async fn a_second_planner_approves_a_large_outage_and_priority_supply_points_hear_first() {
     use crate::outages::fire_and_deliver;
@@ -174,6 +185,7 @@ async fn a_second_planner_approves_a_large_outage_and_priority_supply_points_hea
     assert!(priority.starts_with("CT-0021 hospital") && priority.contains("CT-0042 care home"), "{priority}");
     assert!(browser.text("#priority caption").await.unwrap().contains("96 h before the start"));
     assert!(browser.text("#needs-approval").await.unwrap().contains("more than 10 recipients"));
+    assert!(browser.text("#send-time").await.unwrap().starts_with("about 1 s per alert"), "1,000 SMS parts a second");
     assert_eq!(browser.text("#form-confirm button").await.unwrap(), "Confirm: ask a second planner to approve");
     // WHEN Pere confirms THEN it awaits approval: nothing is scheduled, and he is offered no approval
     browser.follow("#form-confirm button").await.unwrap();
@@ -231,6 +243,7 @@ async fn a_second_planner_approves_a_large_outage_and_priority_supply_points_hea
     let mut texted: Vec<&str> = sent.sms.iter().map(|s| s.phone_number.as_str()).collect();
     texted.sort_unstable();
     assert_eq!(texted, ["+34600200021", "+34600200042"]);
+    the_page_shows_the_priority_alerts_send(&console, &page).await;
     assert_eq!(audited(&console, "marked_priority").await, 1);
     assert_eq!(audited(&console, "approve_outage").await, 1);
     assert_eq!(stack.violations(), Vec::<String>::new());

@@ -20,7 +20,8 @@
 //! | delivery claim and record | `T#{t}#NOTICE#{id}` | `DELIVERY#{channel}` |
 //! | rejected message | `T#{t}#REJECTED` | `{at}#{message_id}` |
 //! | letter for the print batch | `PRINT#{day}` | `T#{t}#{notice_id}` |
-//! | send-rate budget | `T#{t}#RATE#{channel}` | `{epoch second}` (TTL a minute) |
+//! | send-rate budget | `T#{t}#RATE#{channel}` | `{epoch second}` (TTL a minute; `urgent` when kept for urgent sends) |
+//! | a send's status (an outage alert's) | `T#{t}#SENDS` | `{send id}`: `outage/{id}/r{rev}/{stage}/{label}` (TTL 90 days) |
 //! | provider message id → delivery | `PROVIDER#{id}` | `DELIVERY` (WhatsApp receipts) |
 //! | tenant settings | `TENANT#{t}` | `CONFIG` |
 //! | suppressed address | `T#{t}#SUPPRESSED` | `{channel}#{fingerprint}` |
@@ -42,6 +43,7 @@ mod ratings;
 mod recent;
 mod rejections;
 mod retention;
+mod sends;
 mod staff;
 mod suppressions;
 mod tenants;

@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::channel::Channel;
 use avisa_domain::ids::TenantId;
-use avisa_domain::ports::RateLimiter;
+use avisa_domain::ports::{Priority, RateLimiter, URGENT_SECONDS_AHEAD};
+use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 
 use super::{DynamoStore, n, s};
@@ -13,9 +14,10 @@ use crate::error::{classify, is_condition_failure};
 /// A second's budget item lives a minute (TTL), long enough for every invocation of that second.
 const BUDGET_TTL_SECONDS: i64 = 60;
 
-/// This container's unspent reservations: budget key → (second, units left).
+/// This container's unspent reservations: budget key → (second, units left); and the seconds it
+/// marked as kept for urgent sends: budget key → the last second it marked, less one.
 #[derive(Debug, Default)]
-pub(super) struct Reserved(std::sync::Mutex<HashMap<String, (i64, u32)>>);
+pub(super) struct Reserved(std::sync::Mutex<HashMap<String, (i64, u32)>>, std::sync::Mutex<HashMap<String, i64>>);
 
 impl Reserved {
     /// Spends `units` of what was reserved for `second`, if enough is left.
@@ -28,6 +30,16 @@ impl Reserved {
             }
             _ => false,
         }
+    }
+
+    /// The first of the seconds after `second` this container has not yet kept for urgent sends
+    /// (`None` when it kept them all); they count as kept from now on.
+    fn keep_for_urgent(&self, key: &str, second: i64) -> Option<i64> {
+        let mut kept = self.1.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let last = kept.entry(key.to_owned()).or_insert(i64::MIN);
+        let first = (*last + 1).max(second + 1);
+        *last = second + URGENT_SECONDS_AHEAD;
+        (first <= *last).then_some(first)
     }
 
     fn keep(&self, key: &str, second: i64, units: u32) {
@@ -59,6 +71,7 @@ impl RateLimiter for DynamoStore {
         channel: Channel,
         units: u32,
         per_second: u32,
+        priority: Priority,
         now: Timestamp,
     ) -> Result<bool, PortError> {
         if units > per_second {
@@ -70,18 +83,37 @@ impl RateLimiter for DynamoStore {
             return Ok(true);
         }
         let block = block(units, per_second);
-        if block > units && self.reserve(&key, second, block, per_second).await? {
+        if block > units && self.reserve(&key, second, block, per_second, priority).await? {
             self.recent.budgets.keep(&key, second, block - units);
             return Ok(true);
         }
-        self.reserve(&key, second, units, per_second).await
+        if self.reserve(&key, second, units, per_second, priority).await? {
+            return Ok(true);
+        }
+        if priority == Priority::Urgent {
+            self.keep_for_urgent(&key, second).await?;
+        }
+        Ok(false)
     }
 }
 
 impl DynamoStore {
-    /// Takes `units` of `second`'s budget of `per_second` for all dispatchers; `false` when too little is left.
-    async fn reserve(&self, key: &str, second: i64, units: u32, per_second: u32) -> Result<bool, PortError> {
+    /// Takes `units` of `second`'s budget of `per_second` for all dispatchers; `false` when too
+    /// little is left, or, for a routine send, when the second is kept for urgent ones.
+    async fn reserve(
+        &self,
+        key: &str,
+        second: i64,
+        units: u32,
+        per_second: u32,
+        priority: Priority,
+    ) -> Result<bool, PortError> {
         const OPERATION: &str = "dynamodb.UpdateItem(rate)";
+        let room = "(attribute_not_exists(used) OR used <= :room)";
+        let condition = match priority {
+            Priority::Urgent => room.to_owned(),
+            Priority::Routine => format!("{room} AND attribute_not_exists(urgent)"),
+        };
         let result = self
             .client
             .update_item()
@@ -89,7 +121,7 @@ impl DynamoStore {
             .key("pk", s(key))
             .key("sk", s(second.to_string()))
             .update_expression("ADD used :units SET expires_at = :expires")
-            .condition_expression("attribute_not_exists(used) OR used <= :room")
+            .condition_expression(condition)
             .expression_attribute_values(":units", n(i64::from(units)))
             .expression_attribute_values(":room", n(i64::from(per_second - units)))
             .expression_attribute_values(":expires", n(second + BUDGET_TTL_SECONDS))
@@ -100,6 +132,27 @@ impl DynamoStore {
             Err(e) if is_condition_failure(&e) => Ok(false),
             Err(e) => Err(classify(OPERATION, e)),
         }
+    }
+
+    /// Marks the next seconds' budgets as kept for urgent sends (those this container has not).
+    async fn keep_for_urgent(&self, key: &str, second: i64) -> Result<(), PortError> {
+        const OPERATION: &str = "dynamodb.UpdateItem(rate, urgent)";
+        let Some(first) = self.recent.budgets.keep_for_urgent(key, second) else { return Ok(()) };
+        let marks = (first..=second + URGENT_SECONDS_AHEAD).map(|kept| {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(key))
+                .key("sk", s(kept.to_string()))
+                .update_expression("SET urgent = :yes, expires_at = :expires")
+                .expression_attribute_values(":yes", AttributeValue::Bool(true))
+                .expression_attribute_values(":expires", n(kept + BUDGET_TTL_SECONDS))
+                .send()
+        });
+        for marked in futures_util::future::join_all(marks).await {
+            marked.map_err(|e| classify(OPERATION, e))?;
+        }
+        Ok(())
     }
 }
 
@@ -114,6 +167,15 @@ mod tests {
         assert_eq!(block(3, 1000), 30);
         assert_eq!(block(2, 3), 2);
         assert_eq!(block(5, 8), 5);
+    }
+
+    #[test]
+    fn each_second_is_kept_for_urgent_sends_once_per_container() {
+        let reserved = Reserved::default();
+        assert_eq!(reserved.keep_for_urgent("k", 10), Some(11), "11 to 14");
+        assert_eq!(reserved.keep_for_urgent("k", 10), None);
+        assert_eq!(reserved.keep_for_urgent("k", 12), Some(15), "only 15 and 16 are new");
+        assert_eq!(reserved.keep_for_urgent("other", 12), Some(13));
     }
 
     #[test]

@@ -38,6 +38,19 @@ pub struct ChannelTotal {
 }
 
 impl RunTotals {
+    /// How long sending what is composed at once takes at `rates` (its slowest channel; SMS by
+    /// parts); `None` when a channel it needs is paused.
+    pub fn send_seconds(&self, rates: &crate::tenant::RateLimits) -> Option<u64> {
+        self.by_channel
+            .iter()
+            .filter(|(channel, _)| **channel != Channel::Paper)
+            .map(|(channel, total)| {
+                let units = if *channel == Channel::Sms { total.sms_parts } else { total.messages };
+                rates.seconds_for(*channel, units)
+            })
+            .try_fold(0, |longest: u64, seconds| seconds.map(|s| longest.max(s)))
+    }
+
     pub fn add(&mut self, line: &LinePreview) {
         self.lines += 1;
         let notices = match &line.outcome {

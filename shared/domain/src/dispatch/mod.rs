@@ -17,6 +17,7 @@ use crate::ports::{
     Before, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DeliveryRecords, DispatchQueue, NoticeStore, TenantDirectory,
 };
 use crate::queues::{ComposeJob, DeliveryJob};
+use crate::sends::{DeliveryOutcome, DeliveryTally, send_of};
 use crate::tenant::TenantSettings;
 
 /// Longer than the function's timeout, so a live sender never loses its claim.
@@ -59,6 +60,8 @@ pub struct Dispatch<'a> {
     pub compose: &'a dyn ComposeQueue,
     /// Its own queue: late records of sends go there.
     pub dispatch: &'a dyn DispatchQueue,
+    /// The counters of the send a delivery is part of.
+    pub sends: &'a dyn DeliveryTally,
     pub tenants: &'a dyn TenantDirectory,
     pub clock: &'a dyn Clock,
     /// The deployment's settings, for tenants with none of their own.
@@ -98,10 +101,19 @@ impl Dispatch<'_> {
         // A tenant with settings of its own but no document place uses the deployment's.
         settings.documents = settings.documents.or_else(|| self.defaults.documents.clone());
         if let Some(deferred) = self.pacing.defer_for_quiet_hours(job, &settings).await? {
+            self.tally(job, &notice, DeliveryOutcome::QuietHours).await;
             return Ok(deferred);
         }
         if !self.pacing.within_rate(job, content, &settings).await? {
-            return self.pacing.pace(job).await;
+            let paced = self.pacing.pace(job).await;
+            match &paced {
+                Ok(_) if job.paced == 0 => self.tally(job, &notice, DeliveryOutcome::Paced).await,
+                Err(Error::Deferred { .. }) => {
+                    self.tally(job, &notice, DeliveryOutcome::Refused { reason: "rate_spent" }).await;
+                }
+                _ => {}
+            }
+            return paced;
         }
         let once = self.once();
         let Some(held) = once.take(&key, DELIVERY_LEASE, job.redrive).await? else {
@@ -118,6 +130,7 @@ impl Dispatch<'_> {
         match self.providers.send(job, &notice, message, content, &settings).await {
             Ok(provider_message_id) => {
                 self.record_sent(job, &key, &provider_message_id).await?;
+                self.tally(job, &notice, DeliveryOutcome::Sent).await;
                 Ok(Dispatched::Sent { provider_message_id })
             }
             Err(refused @ PortError::Permanent { .. }) => {
@@ -127,7 +140,10 @@ impl Dispatch<'_> {
                     once.give_back(&key, &held, &unavailable).await?;
                     return Err(unavailable);
                 }
-                self.finish_rejected(&key, Rejection::new(RejectionCode::NoChannel, refused.chain())).await
+                let rejected =
+                    self.finish_rejected(&key, Rejection::new(RejectionCode::NoChannel, refused.chain())).await;
+                self.tally(job, &notice, DeliveryOutcome::Refused { reason: "provider_refused" }).await;
+                rejected
             }
             Err(failed) => {
                 // Only the send's own error can mean "maybe sent"; the reads before it cannot.
@@ -161,6 +177,29 @@ impl Dispatch<'_> {
             "sent, but its record could not be written; a job of its own will write it"
         );
         Ok(())
+    }
+
+    /// Adds a delivery's outcome to the counters of the send it is part of (an outage alert's).
+    /// The delivery stands whatever happens to them: a counter missed is logged, never retried
+    /// (a retry could send again).
+    async fn tally(&self, job: &DeliveryJob, notice: &Notice, outcome: DeliveryOutcome) {
+        let Some(send_id) = send_of(notice) else { return };
+        // A fallback's outcome is the original delivery's second chance: the original counted once.
+        let outcome = match outcome {
+            DeliveryOutcome::Sent if notice.fallback_of.is_some() => DeliveryOutcome::Recovered,
+            DeliveryOutcome::Refused { .. } if notice.fallback_of.is_some() => return,
+            outcome => outcome,
+        };
+        let counts = outcome.counts(job.channel);
+        if let Err(error) = self.sends.add(&job.tenant_id, &send_id, &counts, self.clock.now()).await {
+            tracing::warn!(
+                tenant_id = %job.tenant_id,
+                notice_id = %job.notice_id,
+                send_id,
+                error = %error.chain(),
+                "the send's counters missed this delivery"
+            );
+        }
     }
 
     /// The notice again, on the citizen's next channel; a fallback does not fall back again.

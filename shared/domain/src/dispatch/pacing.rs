@@ -7,7 +7,7 @@ use crate::channel::Channel;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::notice::RenderedMessage;
-use crate::ports::{DispatchQueue, NoticeScheduler, RateLimiter, Scheduled, ScheduledJob};
+use crate::ports::{DispatchQueue, NoticeScheduler, Priority, RateLimiter, Scheduled, ScheduledJob};
 use crate::queues::DeliveryJob;
 use crate::tenant::TenantSettings;
 
@@ -67,7 +67,8 @@ impl Pacing<'_> {
         }
         // A message costing more than a second's whole budget takes the whole of one second.
         let units = units.min(per_second);
-        Ok(self.rate_limiter.take(&job.tenant_id, job.channel, units, per_second, self.clock.now()).await?)
+        let priority = if job.urgent { Priority::Urgent } else { Priority::Routine };
+        Ok(self.rate_limiter.take(&job.tenant_id, job.channel, units, per_second, priority, self.clock.now()).await?)
     }
 
     /// Puts the job back to wait for the send rate, longer each time, without using up receives.

@@ -267,3 +267,21 @@ async fn a_job_for_an_unrecorded_notice_is_rejected() {
     let err = dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap_err();
     assert!(err.to_string().contains("unknown_notice"), "{err}");
 }
+
+#[tokio::test]
+async fn while_urgent_sends_wait_for_the_budget_routine_ones_wait_longer() {
+    // GIVEN a tenant sending one email a second, and an outage alert that took this second's
+    let f = Fakes::with_notice().await;
+    f.tenants.put_settings(&fakes::tenant(), &with_rates(&f, 1, 1)).await.unwrap();
+    let urgent = DeliveryJob { urgent: true, ..fakes::delivery_job(Channel::Email) };
+    assert!(matches!(dispatch(&f).handle(&urgent).await.unwrap(), Dispatched::Sent { .. }));
+    // WHEN another urgent one finds the budget spent
+    assert!(matches!(dispatch(&f).handle(&urgent).await.unwrap(), Dispatched::Paced { .. }));
+    // THEN in the next second a routine email waits, although that second's budget is whole
+    f.clock.advance(SignedDuration::from_secs(1));
+    let routine = fakes::delivery_job(Channel::Email);
+    assert!(matches!(dispatch(&f).handle(&routine).await.unwrap(), Dispatched::Paced { .. }));
+    // while an urgent one takes it (here: already sent, so nothing goes twice)
+    assert_eq!(dispatch(&f).handle(&urgent).await.unwrap(), Dispatched::Duplicate);
+    assert_eq!(f.email.sent().len(), 1);
+}

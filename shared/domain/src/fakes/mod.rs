@@ -8,6 +8,7 @@ mod deliveries;
 mod outages;
 mod samples;
 mod senders;
+mod sends;
 mod stores;
 mod upstreams;
 
@@ -17,6 +18,7 @@ pub use deliveries::*;
 pub use outages::*;
 pub use samples::*;
 pub use senders::*;
+pub use sends::*;
 pub use stores::*;
 pub use upstreams::*;
 
@@ -60,6 +62,9 @@ pub struct Fakes {
     pub dead_letters: InMemoryDeadLetters,
     pub accounts: InMemoryAccounts,
     pub compose: InMemoryQueue<ComposeJob>,
+    /// Outage alerts' chunks, on the same compose queue.
+    pub chunks: InMemoryQueue<crate::queues::AlertChunk>,
+    pub sends: InMemorySends,
     pub dispatch: InMemoryQueue<DeliveryJob>,
     pub notices: InMemoryNotices,
     pub suppressions: InMemorySuppressions,
@@ -129,6 +134,8 @@ impl Default for Fakes {
             )]))),
             deliveries: InMemoryDeliveries::default(),
             rate_limiter: InMemoryRateLimiter::default(),
+            chunks: InMemoryQueue::default(),
+            sends: InMemorySends::default(),
             print: InMemoryPrint::default(),
             outages: InMemoryOutages::default(),
             chat: InMemoryChat::default(),
@@ -235,6 +242,7 @@ impl Fakes {
             renderer: &self.renderer,
             scheduler: &self.scheduler,
             tenants: &self.tenants,
+            sends: &self.sends,
             clock: &self.clock,
             defaults: &self.defaults,
         }
@@ -249,6 +257,8 @@ impl Fakes {
             claims: &self.claims,
             email: &self.email,
             rejections: &self.rejections,
+            chunks: &self.chunks,
+            sends: &self.sends,
         }
     }
 
@@ -325,6 +335,7 @@ impl Fakes {
             },
             compose: &self.compose,
             dispatch: &self.dispatch,
+            sends: &self.sends,
             tenants: &self.tenants,
             clock: &self.clock,
             defaults: &self.defaults,

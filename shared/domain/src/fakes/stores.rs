@@ -190,6 +190,11 @@ impl<J: Clone> InMemoryQueue<J> {
         self.delays.lock().unwrap().clone()
     }
 
+    /// Takes every job out, as a consumer of the queue does.
+    pub fn drain(&self) -> Vec<J> {
+        std::mem::take(&mut *self.jobs.lock().unwrap())
+    }
+
     pub fn fail_next_transiently(&self) {
         *self.fail_next.lock().unwrap() = true;
     }
@@ -207,6 +212,13 @@ impl<J: Clone> InMemoryQueue<J> {
 impl ComposeQueue for InMemoryQueue<ComposeJob> {
     async fn enqueue(&self, job: &ComposeJob) -> Result<(), PortError> {
         self.push(job)
+    }
+}
+
+#[async_trait]
+impl crate::ports::ChunkQueue for InMemoryQueue<crate::queues::AlertChunk> {
+    async fn enqueue_chunks(&self, chunks: &[crate::queues::AlertChunk]) -> Result<(), PortError> {
+        chunks.iter().try_for_each(|chunk| self.push(chunk))
     }
 }
 
@@ -379,7 +391,11 @@ impl PrintArchive for InMemoryPrint {
 
 /// Budgets per tenant, channel and second.
 #[derive(Debug, Default)]
-pub struct InMemoryRateLimiter(Mutex<HashMap<(TenantId, Channel, i64), u32>>);
+pub struct InMemoryRateLimiter {
+    used: Mutex<HashMap<(TenantId, Channel, i64), u32>>,
+    /// The seconds kept for urgent sends, by tenant and channel: up to this one.
+    urgent_until: Mutex<HashMap<(TenantId, Channel), i64>>,
+}
 
 #[async_trait]
 impl RateLimiter for InMemoryRateLimiter {
@@ -389,11 +405,21 @@ impl RateLimiter for InMemoryRateLimiter {
         channel: Channel,
         units: u32,
         per_second: u32,
+        priority: crate::ports::Priority,
         now: Timestamp,
     ) -> Result<bool, PortError> {
-        let mut used = self.0.lock().unwrap();
-        let spent = used.entry((tenant_id.clone(), channel, now.as_second())).or_default();
+        let second = now.as_second();
+        let mut urgent_until = self.urgent_until.lock().unwrap();
+        let kept = urgent_until.get(&(tenant_id.clone(), channel)).is_some_and(|until| *until >= second);
+        if priority == crate::ports::Priority::Routine && kept {
+            return Ok(false);
+        }
+        let mut used = self.used.lock().unwrap();
+        let spent = used.entry((tenant_id.clone(), channel, second)).or_default();
         if *spent + units > per_second {
+            if priority == crate::ports::Priority::Urgent {
+                urgent_until.insert((tenant_id.clone(), channel), second + crate::ports::URGENT_SECONDS_AHEAD);
+            }
             return Ok(false);
         }
         *spent += units;

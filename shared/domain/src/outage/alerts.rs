@@ -3,22 +3,27 @@
 
 use std::collections::BTreeMap;
 
-use futures_util::{StreamExt, stream};
+use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::json;
 
 use super::audience::{CONCURRENCY, template_values};
-use super::{Audience, AudienceMember, Outage, OutageArea, OutageStatus, PriorityContract, is_priority_only};
+use super::{Audience, Outage, OutageArea, OutageStatus, PriorityContract, is_priority_only};
 use crate::applies::{Applies, applies_or_return};
 use crate::channel::Channel;
 use crate::compose::{Compose, Composed};
 use crate::error::{Error, RejectionCode};
-use crate::ids::{EventId, NoticeId};
+use crate::ids::{ContractId, EventId, NoticeId, SubscriberId};
 use crate::notice::{AlertStage, NoticeKind, NoticeSubject};
 use crate::outage::ports::OutageStore;
-use crate::ports::{Claims, EmailSender, RejectedMessage, RejectionLog};
-use crate::queues::{ComposeJob, OutageAlertDue};
+use crate::ports::{ChunkQueue, Claims, EmailSender, RejectedMessage, RejectionLog};
+use crate::queues::{AlertChunk, ComposeJob, OutageAlertDue};
+use crate::sends::{ChunkTally, Counts, SendLog, SendPlan, SendRecord};
 use crate::staff_mail::{StaffEmail, StaffMail};
 use crate::tenant::TenantSettings;
+
+/// Contracts per chunk: a chunk's alerts (with their subscribers') are composed well inside one
+/// invocation's timeout, and a chunk fits an SQS message many times over.
+pub const CHUNK_CONTRACTS: usize = 100;
 
 /// The ports firing an alert needs.
 #[allow(missing_debug_implementations)] // trait objects only
@@ -31,19 +36,53 @@ pub struct OutageAlerts<'a> {
     pub email: &'a dyn EmailSender,
     /// Where a citizen's alert that cannot be written is recorded, with why.
     pub rejections: &'a dyn RejectionLog,
+    /// The compose queue, for the alert's chunks.
+    pub chunks: &'a dyn ChunkQueue,
+    pub sends: &'a dyn SendLog,
 }
 
-/// What one firing did.
+/// How many contracts a firing reaches, in how many chunks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FannedOut {
+    pub contracts: usize,
+    pub parts: usize,
+    /// Set when nobody is reached: the briefing went at once.
+    pub briefing: Option<String>,
+}
+
+/// What one chunk did, and the briefing when it was the last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkDone {
+    pub tally: ChunkTally,
+    /// `sent`, `already_sent`, `no_call_centre_address` or `refused: …`.
+    pub briefing: Option<String>,
+}
+
+/// What a whole alert did, as the call centre's briefing tells it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AlertsFired {
-    pub recipients: usize,
-    pub by_channel: BTreeMap<Channel, usize>,
+    pub recipients: u64,
+    pub by_channel: BTreeMap<Channel, u64>,
     /// Reached by no channel (no consent, no contact, every address suppressed).
-    pub unreachable: usize,
+    pub unreachable: u64,
     /// Whose alert could not be written (recorded with the reason among the rejections).
-    pub failed: usize,
-    /// `sent`, `already_sent`, `no_call_centre_address` or `refused: …`.
-    pub briefing: String,
+    pub failed: u64,
+}
+
+impl AlertsFired {
+    fn of(record: &SendRecord) -> Self {
+        let count = |name: &str| record.counts.get(name).copied().unwrap_or(0);
+        Self {
+            recipients: count("recipients"),
+            by_channel: [Channel::Email, Channel::Sms, Channel::Whatsapp]
+                .into_iter()
+                .map(|c| (c, count(&format!("composed.{}", c.as_str()))))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+            unreachable: count("unreachable"),
+            failed: count("failed"),
+        }
+    }
 }
 
 /// Why an alert no longer applies, if it does not: the outage moved on since it was scheduled.
@@ -64,19 +103,61 @@ pub(crate) fn stale(outage: &Outage, revision: u32, stage: AlertStage) -> Option
 }
 
 impl OutageAlerts<'_> {
-    /// Composes the alert for everyone the outage reaches, then briefs the call centre. Firing
-    /// twice composes the same notices (their ids come from the alert), so nobody is told twice.
-    pub async fn fire(&self, due: &OutageAlertDue) -> Result<Applies<AlertsFired>, Error> {
-        // The label comes off the queue: one that cannot be part of an id refuses the alert, with why.
-        let cause = EventId::parse(&due.key().replace('/', ":")).map_err(|e| {
-            Error::rejected(RejectionCode::InvalidField, format!("outage alert label {:?}: {e}", due.label))
-        })?;
+    /// Plans the send to everyone the outage reaches and puts it on the compose queue in chunks
+    /// of contracts, so that no invocation's work grows with the audience. Firing twice plans the
+    /// same send and the same chunks (the notices' ids come from the alert): nobody is told twice.
+    pub async fn fire(&self, due: &OutageAlertDue) -> Result<Applies<FannedOut>, Error> {
+        cause_of(due)?;
         let outage = applies_or_return!(self.announce(due).await?);
-        let mut members = self.audience.members(&outage).await?;
+        let mut holders = self.audience.holders(&outage).await?;
         if is_priority_only(&due.label) {
-            members.retain(|m| m.priority().is_some());
+            holders.retain(|h| h.priority().is_some());
         }
-        let jobs: Vec<ComposeJob> = members.iter().map(|member| alert_job(&outage, due, member, &cause)).collect();
+        let contracts: Vec<ContractId> = holders.iter().map(|h| h.contract_id.clone()).collect();
+        let chunks: Vec<AlertChunk> = contracts
+            .chunks(CHUNK_CONTRACTS)
+            .zip(0..)
+            .map(|(contracts, part)| AlertChunk { alert: due.clone(), part, contracts: contracts.to_vec() })
+            .collect();
+        let plan = SendPlan {
+            tenant_id: outage.tenant_id.clone(),
+            send_id: due.key(),
+            outage_id: Some(outage.outage_id.clone()),
+            urgent: true,
+            contracts: contracts.len() as u64,
+            parts: u32::try_from(chunks.len()).unwrap_or(u32::MAX),
+            priority: PriorityContract::listed(holders.iter()),
+            started_at: self.compose.clock.now(),
+        };
+        self.sends.start(&plan).await?;
+        if chunks.is_empty() {
+            // Nobody to tell: the call centre still hears that the alert went out to no one.
+            let record =
+                SendRecord { plan: plan.clone(), parts_done: 0, counts: Counts::new(), last_at: plan.started_at };
+            let briefing = self.brief(&outage, due, &record).await?;
+            return Ok(Applies::Yes(FannedOut { contracts: 0, parts: 0, briefing: Some(briefing) }));
+        }
+        self.chunks.enqueue_chunks(&chunks).await?;
+        Ok(Applies::Yes(FannedOut { contracts: contracts.len(), parts: chunks.len(), briefing: None }))
+    }
+
+    /// Composes one chunk's alerts and adds its tally to the send; the chunk that completes the
+    /// send briefs the call centre. A retried chunk composes nothing twice and counts once.
+    pub async fn compose_chunk(&self, chunk: &AlertChunk) -> Result<Applies<ChunkDone>, Error> {
+        let due = &chunk.alert;
+        let cause = cause_of(due)?;
+        let outage = self.outages.outage(&due.tenant_id, &due.outage_id).await?.ok_or_else(|| {
+            Error::rejected(RejectionCode::UnknownOutage, format!("outage {} is not known", due.outage_id))
+        })?;
+        let mut tally = ChunkTally { contracts: chunk.contracts.len() as u64, ..ChunkTally::default() };
+        let stale = stale(&outage, due.revision, due.stage);
+        let jobs = if stale.is_some() {
+            tally.not_applicable = tally.contracts;
+            Vec::new()
+        } else {
+            self.jobs(&outage, chunk, &cause).await?
+        };
+        tally.recipients = jobs.len() as u64;
         let compose = self.compose;
         // Each citizen's alert stands alone: one that fails never holds back the others.
         let composed: Vec<(ComposeJob, Result<Composed, Error>)> = stream::iter(jobs)
@@ -87,37 +168,75 @@ impl OutageAlerts<'_> {
             .buffered(CONCURRENCY)
             .collect()
             .await;
-        let mut by_channel = BTreeMap::new();
-        let (mut unreachable, mut failed, mut retry) = (0, 0, None);
+        let mut retry = None;
         for (job, outcome) in composed {
             let channels = match outcome {
                 Ok(Composed::New { channels } | Composed::AlreadyComposed { channels }) => channels,
-                Ok(Composed::NotApplicable { .. }) => Vec::new(),
-                // The others are written: the retry of this firing finds them done.
+                Ok(Composed::NotApplicable { .. }) => {
+                    tally.not_applicable += 1;
+                    continue;
+                }
+                // The others are written: the retry of this chunk finds them done.
                 Err(error) if error.is_retryable() => {
                     retry.get_or_insert(error);
                     continue;
                 }
                 Err(error) => {
-                    failed += 1;
+                    *tally.failed.entry(reason_code(&error)).or_insert(0) += 1;
                     self.record_failure(&job, due, error).await?;
                     continue;
                 }
             };
             if channels.is_empty() {
-                unreachable += 1;
+                tally.unreachable += 1;
             }
             for channel in channels {
-                *by_channel.entry(channel).or_insert(0) += 1;
+                *tally.composed.entry(channel).or_insert(0) += 1;
             }
         }
         if let Some(error) = retry {
             return Err(error);
         }
-        let mut fired =
-            AlertsFired { recipients: members.len(), by_channel, unreachable, failed, briefing: String::new() };
-        fired.briefing = self.brief(&outage, due, &fired, &PriorityContract::of(&members)).await?;
-        Ok(Applies::Yes(fired))
+        let now = self.compose.clock.now();
+        let record = self.sends.chunk_done(&due.tenant_id, &due.key(), chunk.part, &tally.counts(), now).await?;
+        let record = record.ok_or_else(|| {
+            Error::rejected(
+                RejectionCode::NotFound,
+                format!("chunk {} of a send never started: {}", chunk.part, due.key()),
+            )
+        })?;
+        let briefing = match (&stale, record.parts_done >= record.plan.parts) {
+            (None, true) => Some(self.brief(&outage, due, &record).await?),
+            _ => None,
+        };
+        if let Some(reason) = stale {
+            return Ok(Applies::No(reason));
+        }
+        Ok(Applies::Yes(ChunkDone { tally, briefing }))
+    }
+
+    /// One compose job per holder of the chunk's contracts and per subscriber at their supply
+    /// points (holders only for a priority alert).
+    async fn jobs(&self, outage: &Outage, chunk: &AlertChunk, cause: &EventId) -> Result<Vec<ComposeJob>, Error> {
+        let due = &chunk.alert;
+        let holders_only = is_priority_only(&due.label);
+        let subscriptions = self.audience.subscriptions;
+        // The futures made first: a stream mapping borrowed ids is not `Send` for every lifetime.
+        let looked_up: Vec<_> = chunk
+            .contracts
+            .iter()
+            .map(|contract_id| async move {
+                let mut jobs = vec![alert_job(outage, due, contract_id, None, cause)];
+                if !holders_only {
+                    for subscriber in subscriptions.subscribers(&outage.tenant_id, contract_id).await? {
+                        jobs.push(alert_job(outage, due, contract_id, Some(&subscriber.subscriber_id), cause));
+                    }
+                }
+                Ok::<_, Error>(jobs)
+            })
+            .collect();
+        let per_contract: Vec<Vec<ComposeJob>> = stream::iter(looked_up).buffered(CONCURRENCY).try_collect().await?;
+        Ok(per_contract.into_iter().flatten().collect())
     }
 
     /// The outage, once it is recorded as announced (before anyone is told, so that an operator
@@ -148,13 +267,8 @@ impl OutageAlerts<'_> {
     }
 
     /// Emails the call centre what went out, once per alert.
-    async fn brief(
-        &self,
-        outage: &Outage,
-        due: &OutageAlertDue,
-        fired: &AlertsFired,
-        priority: &[PriorityContract],
-    ) -> Result<String, Error> {
+    async fn brief(&self, outage: &Outage, due: &OutageAlertDue, record: &SendRecord) -> Result<String, Error> {
+        let fired = AlertsFired::of(record);
         let settings = self.settings(outage).await?;
         let Some(to) = settings.outages.call_centre_email.as_ref() else {
             return Ok("no_call_centre_address".to_owned());
@@ -170,7 +284,7 @@ impl OutageAlerts<'_> {
             "failed": fired.failed,
         });
         // Who the call centre phones first: the hospitals and households the cut reaches.
-        values["priority"] = json!(priority);
+        values["priority"] = json!(record.plan.priority);
         values["priority_only"] = json!(is_priority_only(&due.label));
         values["area"] = match &outage.area {
             OutageArea::NetworkSectors(sectors) => json!({ "sectors": sectors, "polygon": false }),
@@ -214,13 +328,34 @@ impl OutageAlerts<'_> {
     }
 }
 
-fn alert_job(outage: &Outage, due: &OutageAlertDue, member: &AudienceMember, cause: &EventId) -> ComposeJob {
+fn alert_job(
+    outage: &Outage,
+    due: &OutageAlertDue,
+    contract_id: &ContractId,
+    subscriber: Option<&SubscriberId>,
+    cause: &EventId,
+) -> ComposeJob {
     let subject = NoticeSubject::OutageAlert {
         outage_id: outage.outage_id.clone(),
         revision: due.revision,
         stage: due.stage,
         label: due.label.clone(),
-        subscriber: member.subscriber.as_ref().map(|s| s.subscriber_id.clone()),
+        subscriber: subscriber.cloned(),
     };
-    ComposeJob::new(outage.tenant_id.clone(), member.contract_id.clone(), subject, cause.clone())
+    ComposeJob::new(outage.tenant_id.clone(), contract_id.clone(), subject, cause.clone())
+}
+
+/// The alert's label comes off the queue: one that cannot be part of an id refuses the alert, with why.
+fn cause_of(due: &OutageAlertDue) -> Result<EventId, Error> {
+    EventId::parse(&due.key().replace('/', ":"))
+        .map_err(|e| Error::rejected(RejectionCode::InvalidField, format!("outage alert label {:?}: {e}", due.label)))
+}
+
+/// A refusal's stable code, as the send's status counts it.
+fn reason_code(error: &Error) -> String {
+    let code = match error {
+        Error::Rejected(rejection) => rejection.code,
+        _ => RejectionCode::RenderFailed,
+    };
+    serde_json::to_value(code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }

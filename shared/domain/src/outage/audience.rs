@@ -42,7 +42,7 @@ impl AudienceMember {
 }
 
 /// A priority supply point an outage reaches, as the dry run and the call centre's briefing list it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PriorityContract {
     pub contract_id: ContractId,
     pub kind: PriorityKind,
@@ -52,13 +52,17 @@ pub struct PriorityContract {
 impl PriorityContract {
     /// The members' priority contracts, hospitals first, then by contract.
     pub fn of(members: &[AudienceMember]) -> Vec<Self> {
-        let mut listed: Vec<Self> = members
-            .iter()
-            .filter_map(|m| {
-                m.priority().map(|kind| Self {
-                    contract_id: m.contract_id.clone(),
+        Self::listed(members.iter().filter(|m| m.subscriber.is_none()).map(|m| &m.holder))
+    }
+
+    /// The holders' priority contracts, hospitals first, then by contract.
+    pub fn listed<'h>(holders: impl Iterator<Item = &'h ContractHolder>) -> Vec<Self> {
+        let mut listed: Vec<Self> = holders
+            .filter_map(|h| {
+                h.priority().map(|kind| Self {
+                    contract_id: h.contract_id.clone(),
                     kind,
-                    address: m.holder.supply_point.address.as_str().to_owned(),
+                    address: h.supply_point.address.as_str().to_owned(),
                 })
             })
             .collect();
@@ -112,6 +116,9 @@ pub struct DryRun {
     pub alerts_planned: usize,
     /// Parts × alert times × the tenant's price per part; `None` when the tenant set no price.
     pub estimated_cost: Option<Money>,
+    /// How long each alert takes to send at the tenant's current rates (its slowest channel);
+    /// `None` when a channel it needs is paused.
+    pub send_seconds_per_alert: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -130,6 +137,12 @@ pub struct SmsPreview {
 impl Audience<'_> {
     /// Everyone the outage reaches, contract by contract, found through the sector or grid index.
     pub async fn members(&self, outage: &Outage) -> Result<Vec<AudienceMember>, Error> {
+        let holders = self.holders(outage).await?;
+        self.members_of(&outage.tenant_id, holders).await
+    }
+
+    /// The contracts the outage reaches, once each, in contract order: index queries only.
+    pub async fn holders(&self, outage: &Outage) -> Result<Vec<ContractHolder>, Error> {
         let tenant_id = &outage.tenant_id;
         let holders: Vec<ContractHolder> = match &outage.area {
             OutageArea::NetworkSectors(sectors) => self.index.contracts_in_sectors(tenant_id, sectors).await?,
@@ -144,9 +157,19 @@ impl Audience<'_> {
                     .collect()
             }
         };
-        // One member per contract, in contract order, however many index entries name it.
+        // One per contract, in contract order, however many index entries name it.
         let holders: BTreeMap<ContractId, ContractHolder> =
             holders.into_iter().map(|h| (h.contract_id.clone(), h)).collect();
+        Ok(holders.into_values().collect())
+    }
+
+    /// The holders of these contracts, each followed by the subscribers at its supply point.
+    pub async fn members_of(
+        &self,
+        tenant_id: &TenantId,
+        holders: Vec<ContractHolder>,
+    ) -> Result<Vec<AudienceMember>, Error> {
+        let holders = holders.into_iter().map(|h| (h.contract_id.clone(), h));
         let per_contract: Vec<Vec<AudienceMember>> = stream::iter(holders)
             .map(|(contract_id, holder)| async move {
                 let subscribers = self.subscriptions.subscribers(tenant_id, &contract_id).await?;
@@ -260,6 +283,14 @@ impl Audience<'_> {
                 currency: price.currency.clone(),
             }
         });
+        let rates = &settings.rate_limits;
+        let send_seconds_per_alert = [
+            rates.seconds_for(Channel::Sms, sms_parts_per_alert as u64),
+            rates.seconds_for(Channel::Email, by_channel.get(&Channel::Email).copied().unwrap_or(0) as u64),
+            rates.seconds_for(Channel::Whatsapp, by_channel.get(&Channel::Whatsapp).copied().unwrap_or(0) as u64),
+        ]
+        .into_iter()
+        .try_fold(0, |longest: u64, s| s.map(|s| longest.max(s)));
         let needs_approval = settings.outages.approval_threshold.is_some_and(|limit| members.len() > limit as usize);
         Ok(DryRun {
             priority: PriorityContract::of(members),
@@ -275,6 +306,7 @@ impl Audience<'_> {
             sms_parts_per_alert,
             alerts_planned,
             estimated_cost,
+            send_seconds_per_alert,
         })
     }
 }

@@ -17,6 +17,7 @@ use crate::ids::{ContractId, OutageId, SubscriberId, TenantId};
 use crate::outage::ports::OutageStore;
 use crate::ports::{NoticeRenderer, NoticeScheduler, Scheduled, ScheduledJob, TenantDirectory};
 use crate::queues::ComposeMessage;
+use crate::sends::{SendStatus, SendStatuses};
 use crate::tenant::TenantSettings;
 use crate::text::Text;
 
@@ -30,6 +31,8 @@ pub struct OutageDesk<'a> {
     /// One-time schedules that put alerts on the compose queue.
     pub scheduler: &'a dyn NoticeScheduler,
     pub tenants: &'a dyn TenantDirectory,
+    /// The alerts' sends, and how far they have got.
+    pub sends: &'a dyn SendStatuses,
     pub clock: &'a dyn Clock,
     pub defaults: &'a TenantSettings,
 }
@@ -76,6 +79,16 @@ impl OutageDesk<'_> {
 
     pub async fn outage(&self, tenant_id: &TenantId, outage_id: &OutageId) -> Result<Outage, Error> {
         self.outages.outage(tenant_id, outage_id).await?.ok_or_else(|| unknown(tenant_id, outage_id))
+    }
+
+    /// The sends of the outage's alerts that fired, oldest first, each with its progress and its
+    /// estimated end at the tenant's current rates.
+    pub async fn sends(&self, tenant_id: &TenantId, outage_id: &OutageId) -> Result<Vec<SendStatus>, Error> {
+        self.outage(tenant_id, outage_id).await?;
+        let settings = self.settings(tenant_id).await?;
+        let records = self.sends.sends(tenant_id, &format!("outage/{outage_id}/")).await?;
+        let now = self.clock.now();
+        Ok(records.iter().map(|record| SendStatus::of(record, &settings.rate_limits, now)).collect())
     }
 
     /// The tenant's outages, the latest start first, at most `limit`.

@@ -113,6 +113,12 @@ pub trait ComposeQueue: Send + Sync {
     async fn enqueue(&self, job: &ComposeJob) -> Result<(), PortError>;
 }
 
+/// Puts a fired alert's chunks on the compose queue (the composer's own).
+#[async_trait]
+pub trait ChunkQueue: Send + Sync {
+    async fn enqueue_chunks(&self, chunks: &[crate::queues::AlertChunk]) -> Result<(), PortError>;
+}
+
 #[async_trait]
 pub trait DispatchQueue: Send + Sync {
     async fn enqueue(&self, job: &DeliveryJob) -> Result<(), PortError>;
@@ -203,15 +209,30 @@ pub trait DeliveryRecords: Send + Sync {
 #[async_trait]
 pub trait RateLimiter: Send + Sync {
     /// Takes `units` from the current second's budget of `per_second`; `false` when it is spent.
+    /// An urgent send refused leaves the next seconds to urgent sends: routine ones wait.
     async fn take(
         &self,
         tenant_id: &TenantId,
         channel: Channel,
         units: u32,
         per_second: u32,
+        priority: Priority,
         now: Timestamp,
     ) -> Result<bool, PortError>;
 }
+
+/// Which send goes first when both compete for a budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// An outage alert: waits for nothing but the budget itself.
+    Urgent,
+    /// Invoices, reminders, replies: wait while urgent sends are waiting.
+    Routine,
+}
+
+/// How many seconds after an urgent send was refused routine sends keep out of the budget: an
+/// urgent send paced comes back after two seconds or more.
+pub const URGENT_SECONDS_AHEAD: i64 = 4;
 
 /// Tenants' own settings.
 #[async_trait]

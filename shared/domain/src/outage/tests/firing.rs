@@ -38,7 +38,7 @@ async fn an_alert_firing_tells_everyone_reached_once_and_briefs_the_call_centre(
     add(&f, &Citizen { mobile: false, email: false, ..Citizen::new(3, "N1") }).await;
     let outage = confirmed(&f).await;
     // WHEN the 48 h alert fires
-    let fired = f.outage_alerts().fire(&due_of(&outage, "48h")).await.unwrap().unwrap();
+    let fired = fire(&f, &due_of(&outage, "48h")).await.unwrap().unwrap();
     // THEN SMS where there is a mobile, email where not, and the call centre is told the figures
     assert_eq!(fired.recipients, 3);
     assert_eq!((fired.by_channel.get(&Channel::Sms), fired.by_channel.get(&Channel::Email)), (Some(&1), Some(&1)));
@@ -55,7 +55,7 @@ async fn an_alert_firing_tells_everyone_reached_once_and_briefs_the_call_centre(
     assert!(stored.announced);
     // WHEN the same schedule fires again THEN no new notice and no second briefing
     let notices = f.notices.all().len();
-    let again = f.outage_alerts().fire(&due_of(&outage, "48h")).await.unwrap().unwrap();
+    let again = fire(&f, &due_of(&outage, "48h")).await.unwrap().unwrap();
     assert_eq!(again.briefing, "already_sent");
     assert_eq!(f.notices.all().len(), notices);
     assert_eq!(f.email.sent().len(), 1);
@@ -77,8 +77,8 @@ async fn the_2h_alert_is_a_second_notice_and_subscribers_get_their_own() {
         .await
         .unwrap();
     let outage = confirmed(&f).await;
-    f.outage_alerts().fire(&due_of(&outage, "48h")).await.unwrap().unwrap();
-    f.outage_alerts().fire(&due_of(&outage, "2h")).await.unwrap().unwrap();
+    fire(&f, &due_of(&outage, "48h")).await.unwrap().unwrap();
+    fire(&f, &due_of(&outage, "2h")).await.unwrap().unwrap();
     let notices = f.notices.all();
     assert_eq!(notices.len(), 4, "two people, two alert times");
     assert!(notices.iter().any(|n| n.locale == Locale::Es), "the subscriber's language");
@@ -95,7 +95,7 @@ async fn an_alert_of_an_older_revision_or_a_cancelled_outage_sends_nothing() {
         expected_end: outage.window.expected_end + SignedDuration::from_hours(24),
     };
     f.outage_desk().reschedule("op", &outage.tenant_id, &outage.outage_id, later).await.unwrap();
-    let reason = f.outage_alerts().fire(&old).await.unwrap().unwrap_no();
+    let reason = fire(&f, &old).await.unwrap().unwrap_no();
     assert!(reason.contains("revision 1"), "{reason}");
     assert!(f.notices.all().is_empty());
 }
@@ -108,7 +108,7 @@ async fn rescheduling_an_announced_outage_sends_a_correction_and_moves_the_alert
     let f = Fakes::default();
     add(&f, &Citizen::new(1, "N1")).await;
     let outage = confirmed(&f).await;
-    f.outage_alerts().fire(&due_of(&outage, "48h")).await.unwrap().unwrap();
+    fire(&f, &due_of(&outage, "48h")).await.unwrap().unwrap();
     f.scheduler.cancel(&outage.schedule_name(1, "48h")).await.unwrap(); // fired: deleted after completion
     // WHEN it is moved a day later
     let later = Reschedule {
@@ -126,7 +126,7 @@ async fn rescheduling_an_announced_outage_sends_a_correction_and_moves_the_alert
         vec![outage.schedule_name(2, "correction"), outage.schedule_name(2, "48h"), outage.schedule_name(2, "2h")]
     );
     // WHEN the correction fires THEN the citizen told before gets it
-    let fired = f.outage_alerts().fire(&due_of(&outage, "correction")).await.unwrap().unwrap();
+    let fired = fire(&f, &due_of(&outage, "correction")).await.unwrap().unwrap();
     assert_eq!(fired.by_channel.get(&Channel::Sms), Some(&1));
 }
 
@@ -156,18 +156,18 @@ async fn cancelling_tells_only_if_someone_was_told_and_ending_can_say_the_water_
     // announced: a cancellation goes at once
     f.clock.advance(SignedDuration::from_secs(1));
     let told = confirmed(&f).await;
-    f.outage_alerts().fire(&due_of(&told, "48h")).await.unwrap().unwrap();
+    fire(&f, &due_of(&told, "48h")).await.unwrap().unwrap();
     let cancelled = f.outage_desk().cancel("op", &told.tenant_id, &told.outage_id).await.unwrap().outage;
     assert_eq!(cancelled.alerts.iter().map(|a| a.label.as_str()).collect::<Vec<_>>(), vec!["cancellation"]);
-    let fired = f.outage_alerts().fire(&due_of(&cancelled, "cancellation")).await.unwrap().unwrap();
+    let fired = fire(&f, &due_of(&cancelled, "cancellation")).await.unwrap().unwrap();
     assert_eq!(fired.by_channel.get(&Channel::Sms), Some(&1));
     // ended with "service restored"
     f.clock.advance(SignedDuration::from_secs(1));
     let works = confirmed(&f).await;
-    f.outage_alerts().fire(&due_of(&works, "48h")).await.unwrap().unwrap();
+    fire(&f, &due_of(&works, "48h")).await.unwrap().unwrap();
     let ended = f.outage_desk().end("op", &works.tenant_id, &works.outage_id, true).await.unwrap().outage;
     assert_eq!(ended.status, OutageStatus::Ended);
-    let fired = f.outage_alerts().fire(&due_of(&ended, "restored")).await.unwrap().unwrap();
+    let fired = fire(&f, &due_of(&ended, "restored")).await.unwrap().unwrap();
     assert_eq!(fired.recipients, 1);
 }
 
@@ -277,4 +277,104 @@ async fn subscribing_needs_a_known_contract_and_a_contact() {
     let second = desk.subscribe(request("CT-0001", Some("+34600999111"))).await.unwrap();
     assert_eq!(first.subscriber_id, second.subscriber_id, "subscribing twice is one subscription");
     assert!(desk.unsubscribe(&first.tenant_id, &first.contract_id, &first.subscriber_id).await.unwrap());
+}
+
+// ---------------------------------------------------------------- chunks and the send's status
+
+#[tokio::test]
+async fn an_alert_to_many_is_composed_in_chunks_each_retried_alone_and_counted_once() {
+    use crate::applies::Applies;
+    use crate::sends::SendStatus;
+    // GIVEN 250 households in N1 and a call centre to brief
+    let f = Fakes::default();
+    with_settings(&f, |s| s.outages.call_centre_email = Some(Email::parse("centraleta@aigues-reus.cat").unwrap()))
+        .await;
+    for n in 0..250 {
+        add(&f, &Citizen::new(n, "N1")).await;
+    }
+    let outage = confirmed(&f).await;
+    let due = due_of(&outage, "48h");
+    // WHEN the 48 h alert fires
+    let alerts = f.outage_alerts();
+    let fanned = alerts.fire(&due).await.unwrap().unwrap();
+    // THEN it composes nobody itself: three chunks of at most 100 contracts wait on the queue
+    assert_eq!((fanned.contracts, fanned.parts, fanned.briefing), (250, 3, None));
+    assert!(f.notices.all().is_empty());
+    let chunks = f.chunks.drain();
+    assert_eq!(chunks.iter().map(|c| c.contracts.len()).collect::<Vec<_>>(), [100, 100, 50]);
+    // WHEN the first chunk fails half-way (the dispatch queue is down) and is retried
+    f.dispatch.fail_next_transiently();
+    let failed = alerts.compose_chunk(&chunks[0]).await.unwrap_err();
+    assert!(failed.is_retryable(), "{failed}");
+    let first = alerts.compose_chunk(&chunks[0]).await.unwrap().unwrap();
+    // and delivered twice more (SQS is at least once)
+    alerts.compose_chunk(&chunks[0]).await.unwrap().unwrap();
+    // THEN its hundred notices are written once and counted once, and nobody is briefed yet
+    assert_eq!((first.tally.recipients, first.briefing), (100, None));
+    let status = |f: &Fakes| {
+        SendStatus::of(&f.sends.record(&due.tenant_id, &due.key()), &crate::tenant::RateLimits::default(), now())
+    };
+    assert_eq!((status(&f).parts_done, status(&f).recipients, status(&f).waiting), (1, 100, 100));
+    assert_eq!(f.notices.all().len(), 100);
+    // WHEN the other chunks are composed THEN the last one briefs the call centre, once
+    alerts.compose_chunk(&chunks[1]).await.unwrap().unwrap();
+    let last = alerts.compose_chunk(&chunks[2]).await.unwrap().unwrap();
+    assert_eq!(last.briefing.as_deref(), Some("sent"));
+    assert_eq!(f.email.sent().len(), 1);
+    let done = status(&f);
+    assert_eq!((done.parts_done, done.recipients, done.composed.get(&Channel::Sms)), (3, 250, Some(&250)));
+    assert!(done.finished_at.is_none(), "composed, not yet sent");
+    // at 20 SMS parts a second, the 250 deliveries left end in 13 s
+    assert_eq!(done.estimated_end, Some(now() + SignedDuration::from_secs(13)));
+    // WHEN the outage is rescheduled before a redelivered chunk comes back THEN it sends nothing
+    let later = Reschedule {
+        start: outage.window.start + SignedDuration::from_hours(24),
+        expected_end: outage.window.expected_end + SignedDuration::from_hours(24),
+    };
+    f.outage_desk().reschedule("op", &outage.tenant_id, &outage.outage_id, later).await.unwrap();
+    let stale = alerts.compose_chunk(&chunks[2]).await.unwrap();
+    assert!(matches!(stale, Applies::No(ref reason) if reason.contains("revision 1")), "{stale:?}");
+    assert_eq!(f.notices.all().len(), 250);
+}
+
+#[tokio::test]
+async fn the_dispatcher_counts_each_delivery_into_its_alerts_send() {
+    use crate::fakes::SendFault;
+    use crate::sends::SendStatus;
+    // GIVEN an alert to three households composed, one of whose numbers the provider refuses
+    let f = Fakes::default();
+    for n in 0..3 {
+        add(&f, &Citizen::new(n, "N1")).await;
+    }
+    let outage = confirmed(&f).await;
+    let due = due_of(&outage, "48h");
+    fire(&f, &due).await.unwrap().unwrap();
+    // WHEN the dispatcher delivers them (the first refused, which falls back to email)
+    let dispatcher = f.dispatcher();
+    let jobs = f.dispatch.drain();
+    assert_eq!(jobs.len(), 3);
+    f.sms.fail_next(SendFault::Refused);
+    for job in &jobs {
+        let _ = dispatcher.handle(job).await;
+    }
+    // and the fallback to email is composed and delivered
+    for job in f.compose.drain() {
+        f.composer().handle(&job).await.unwrap();
+    }
+    for job in f.dispatch.drain() {
+        dispatcher.handle(&job).await.unwrap();
+    }
+    // THEN the send counts two sent, one refused (why), one recovered by email, none waiting
+    let record = f.sends.record(&due.tenant_id, &due.key());
+    let status = SendStatus::of(&record, &crate::tenant::RateLimits::default(), now());
+    assert_eq!(status.sent.get(&Channel::Sms), Some(&2));
+    assert_eq!(status.refused.get(&Channel::Sms), Some(&1));
+    assert_eq!((status.reasons.get("provider_refused"), status.recovered), (Some(&1), 1));
+    assert_eq!(status.waiting, 0);
+    assert!(status.finished_at.is_some());
+    // and redelivered jobs count nothing twice
+    for job in &jobs {
+        let _ = dispatcher.handle(job).await;
+    }
+    assert_eq!(f.sends.record(&due.tenant_id, &due.key()).counts, record.counts);
 }

@@ -91,6 +91,42 @@ async fn confirmed(f: &Fakes) -> Outage {
     desk.confirm("maria.operator", &outage.tenant_id, &outage.outage_id).await.unwrap().outage
 }
 
+/// What an alert did once fired and every chunk of it composed, as its send counts it.
+struct Fired {
+    recipients: u64,
+    by_channel: std::collections::BTreeMap<Channel, u64>,
+    unreachable: u64,
+    briefing: String,
+}
+
+/// Fires `due` and composes its chunks, as the compose queue's consumer does.
+async fn fire(f: &Fakes, due: &OutageAlertDue) -> Result<crate::applies::Applies<Fired>, Error> {
+    use crate::applies::Applies;
+    let alerts = f.outage_alerts();
+    let fanned = match alerts.fire(due).await? {
+        Applies::Yes(fanned) => fanned,
+        Applies::No(reason) => return Ok(Applies::No(reason)),
+    };
+    let mut briefing = fanned.briefing;
+    for chunk in f.chunks.drain() {
+        assert!(chunk.contracts.len() <= CHUNK_CONTRACTS);
+        if let Applies::Yes(done) = alerts.compose_chunk(&chunk).await? {
+            briefing = done.briefing.or(briefing);
+        }
+    }
+    let status = crate::sends::SendStatus::of(
+        &f.sends.record(&due.tenant_id, &due.key()),
+        &crate::tenant::RateLimits::default(),
+        crate::clock::Clock::now(&f.clock),
+    );
+    Ok(Applies::Yes(Fired {
+        recipients: status.recipients,
+        by_channel: status.composed,
+        unreachable: status.unreachable,
+        briefing: briefing.unwrap_or_default(),
+    }))
+}
+
 fn due_of(outage: &Outage, label: &str) -> OutageAlertDue {
     outage.due(outage.alerts.iter().find(|a| a.label == label).unwrap())
 }

@@ -56,7 +56,7 @@ async fn priority_supply_points_are_alerted_earlier_and_only_they() {
     let labels: Vec<&str> = outage.alerts.iter().map(|a| a.label.as_str()).collect();
     assert_eq!(labels, vec!["priority-96h", "48h", "2h"]);
     // WHEN the priority alert fires
-    let fired = f.outage_alerts().fire(&due_of(&outage, "priority-96h")).await.unwrap().unwrap();
+    let fired = fire(&f, &due_of(&outage, "priority-96h")).await.unwrap().unwrap();
     // THEN only the hospital and the care home are told (not the subscriber behind the meter)
     assert_eq!(fired.recipients, 2);
     let mut told: Vec<String> =
@@ -65,7 +65,7 @@ async fn priority_supply_points_are_alerted_earlier_and_only_they() {
     assert_eq!(told, vec!["CT-0001", "CT-0002"]);
     assert_eq!(fired.briefing, "sent");
     // WHEN everyone's 48 h alert fires THEN everyone is told, the priority ones a second time
-    let fired = f.outage_alerts().fire(&due_of(&outage, "48h")).await.unwrap().unwrap();
+    let fired = fire(&f, &due_of(&outage, "48h")).await.unwrap().unwrap();
     assert_eq!(fired.recipients, 4);
     assert_eq!(f.dispatch.jobs().len(), 2 + 4);
 }
