@@ -31,6 +31,7 @@ mod redrive;
 mod samples;
 mod scale;
 mod schedules;
+mod sends;
 mod staff_sign_in;
 mod support;
 mod tenancy;

@@ -130,6 +130,22 @@ pub struct SendRecord {
     pub last_at: Timestamp,
 }
 
+impl SendRecord {
+    /// A counter's value (0 when nothing added to it yet).
+    pub fn count(&self, name: &str) -> u64 {
+        self.counts.get(name).copied().unwrap_or(0)
+    }
+
+    /// The counters `{what}.{channel}` of the electronic channels, those above 0.
+    pub fn by_channel(&self, what: &str) -> BTreeMap<Channel, u64> {
+        [Channel::Email, Channel::Sms, Channel::Whatsapp]
+            .into_iter()
+            .map(|c| (c, self.count(&per_channel(what, c))))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+}
+
 /// Records a send's plan and its chunks (the composer).
 #[async_trait]
 pub trait SendLog: Send + Sync {
@@ -200,15 +216,9 @@ pub struct SendStatus {
 
 impl SendStatus {
     pub fn of(record: &SendRecord, rates: &RateLimits, now: Timestamp) -> Self {
-        let count = |name: &str| record.counts.get(name).copied().unwrap_or(0);
-        let by_channel = |what: &str| -> BTreeMap<Channel, u64> {
-            [Channel::Email, Channel::Sms, Channel::Whatsapp]
-                .into_iter()
-                .map(|c| (c, count(&per_channel(what, c))))
-                .filter(|(_, n)| *n > 0)
-                .collect()
-        };
-        let (composed, sent, refused) = (by_channel("composed"), by_channel("sent"), by_channel("refused"));
+        let count = |name: &str| record.count(name);
+        let (composed, sent, refused) =
+            (record.by_channel("composed"), record.by_channel("sent"), record.by_channel("refused"));
         let left = |c: &Channel| {
             composed
                 .get(c)

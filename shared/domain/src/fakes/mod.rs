@@ -6,6 +6,7 @@ mod chat;
 mod claims;
 mod deliveries;
 mod outages;
+mod rates;
 mod samples;
 mod senders;
 mod sends;
@@ -16,6 +17,7 @@ pub use chat::*;
 pub use claims::*;
 pub use deliveries::*;
 pub use outages::*;
+pub use rates::*;
 pub use samples::*;
 pub use senders::*;
 pub use sends::*;
@@ -45,8 +47,8 @@ use crate::outage::OutageRecipients;
 use crate::ports::{
     AccountStore, Before, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DeadLetter, DeadLetters,
     DeliveryRecords, DeliveryStatus, DispatchQueue, Documents, EmailSender, Held, NoticeRenderer, NoticeScheduler,
-    NoticeStore, OutgoingEmail, OutgoingSms, OutgoingWhatsApp, RateLimiter, RejectedMessage, RejectionLog, Release,
-    ScheduledJob, SmsSender, Suppressions, TemplateKey, TenantDirectory, WhatsAppMessage, WhatsAppSender,
+    NoticeStore, OutgoingEmail, OutgoingSms, OutgoingWhatsApp, RejectedMessage, RejectionLog, Release, ScheduledJob,
+    SmsSender, Suppressions, TemplateKey, TenantDirectory, WhatsAppMessage, WhatsAppSender,
 };
 use crate::print::{PrintArchive, PrintLetter, PrintQueue};
 use crate::queues::{ComposeJob, DeliveryJob};

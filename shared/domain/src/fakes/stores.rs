@@ -391,43 +391,6 @@ impl PrintArchive for InMemoryPrint {
 
 /// Budgets per tenant, channel and second.
 #[derive(Debug, Default)]
-pub struct InMemoryRateLimiter {
-    used: Mutex<HashMap<(TenantId, Channel, i64), u32>>,
-    /// The seconds kept for urgent sends, by tenant and channel: up to this one.
-    urgent_until: Mutex<HashMap<(TenantId, Channel), i64>>,
-}
-
-#[async_trait]
-impl RateLimiter for InMemoryRateLimiter {
-    async fn take(
-        &self,
-        tenant_id: &TenantId,
-        channel: Channel,
-        units: u32,
-        per_second: u32,
-        priority: crate::ports::Priority,
-        now: Timestamp,
-    ) -> Result<bool, PortError> {
-        let second = now.as_second();
-        let mut urgent_until = self.urgent_until.lock().unwrap();
-        let kept = urgent_until.get(&(tenant_id.clone(), channel)).is_some_and(|until| *until >= second);
-        if priority == crate::ports::Priority::Routine && kept {
-            return Ok(false);
-        }
-        let mut used = self.used.lock().unwrap();
-        let spent = used.entry((tenant_id.clone(), channel, second)).or_default();
-        if *spent + units > per_second {
-            if priority == crate::ports::Priority::Urgent {
-                urgent_until.insert((tenant_id.clone(), channel), second + crate::ports::URGENT_SECONDS_AHEAD);
-            }
-            return Ok(false);
-        }
-        *spent += units;
-        Ok(true)
-    }
-}
-
-#[derive(Debug, Default)]
 pub struct InMemorySuppressions(Mutex<HashMap<(TenantId, String), String>>);
 
 #[async_trait]

@@ -71,16 +71,11 @@ pub struct AlertsFired {
 
 impl AlertsFired {
     fn of(record: &SendRecord) -> Self {
-        let count = |name: &str| record.counts.get(name).copied().unwrap_or(0);
         Self {
-            recipients: count("recipients"),
-            by_channel: [Channel::Email, Channel::Sms, Channel::Whatsapp]
-                .into_iter()
-                .map(|c| (c, count(&format!("composed.{}", c.as_str()))))
-                .filter(|(_, n)| *n > 0)
-                .collect(),
-            unreachable: count("unreachable"),
-            failed: count("failed"),
+            recipients: record.count("recipients"),
+            by_channel: record.by_channel("composed"),
+            unreachable: record.count("unreachable"),
+            failed: record.count("failed"),
         }
     }
 }
