@@ -263,29 +263,39 @@ async fn a_tenants_own_verified_sender_is_used() {
 async fn a_send_rate_budget_is_shared_per_tenant_channel_and_second() {
     use avisa_domain::channel::Channel;
     use avisa_domain::ports::Priority::Routine;
-    use avisa_domain::ports::RateLimiter;
+    use avisa_domain::ports::{RateLimiter, RateScope};
     let stack = stack().await;
     let limiter = store(&stack);
     let tenant = TenantId::parse("t").unwrap();
     let now = at("2026-11-20T09:00:00Z");
-    assert!(limiter.take(&tenant, Channel::Sms, 2, 3, Routine, now).await.unwrap());
-    assert!(!limiter.take(&tenant, Channel::Sms, 2, 3, Routine, now).await.unwrap(), "2 + 2 parts > 3 per second");
-    assert!(limiter.take(&tenant, Channel::Sms, 1, 3, Routine, now).await.unwrap());
+    assert!(limiter.take(RateScope::Tenant(&tenant), Channel::Sms, 2, 3, Routine, now).await.unwrap());
     assert!(
-        limiter.take(&tenant, Channel::Email, 1, 3, Routine, now).await.unwrap(),
+        !limiter.take(RateScope::Tenant(&tenant), Channel::Sms, 2, 3, Routine, now).await.unwrap(),
+        "2 + 2 parts > 3 per second"
+    );
+    assert!(limiter.take(RateScope::Tenant(&tenant), Channel::Sms, 1, 3, Routine, now).await.unwrap());
+    assert!(
+        limiter.take(RateScope::Tenant(&tenant), Channel::Email, 1, 3, Routine, now).await.unwrap(),
         "another channel, another budget"
     );
     assert!(
-        limiter.take(&tenant, Channel::Sms, 3, 3, Routine, at("2026-11-20T09:00:01Z")).await.unwrap(),
+        limiter
+            .take(RateScope::Tenant(&tenant), Channel::Sms, 3, 3, Routine, at("2026-11-20T09:00:01Z"))
+            .await
+            .unwrap(),
         "the next second"
     );
+    // the deployment's shared budget is neither tenant's: whole while the tenant's is spent, then spent
+    let deployment = RateScope::Deployment;
+    assert!(limiter.take(deployment, Channel::Sms, 3, 3, Routine, now).await.unwrap(), "the deployment's own budget");
+    assert!(!limiter.take(deployment, Channel::Sms, 1, 3, Routine, now).await.unwrap(), "3 + 1 parts > 3 per second");
 }
 
 #[tokio::test]
 async fn dispatchers_take_the_send_budget_in_blocks_and_never_more_than_it_in_all() {
     use avisa_domain::channel::Channel;
     use avisa_domain::ports::Priority::Routine;
-    use avisa_domain::ports::RateLimiter;
+    use avisa_domain::ports::{RateLimiter, RateScope};
     // GIVEN two warm dispatchers sharing a tenant's budget of 8 emails a second
     let stack = stack().await;
     let sdk = stack.sdk_for("notice-dispatcher");
@@ -297,7 +307,9 @@ async fn dispatchers_take_the_send_budget_in_blocks_and_never_more_than_it_in_al
     // WHEN they send, one email at a time, taking turns
     let mut taken = 0;
     for turn in 0..8 {
-        taken += usize::from(dispatchers[turn % 2].take(&tenant, Channel::Email, 1, 8, Routine, now).await.unwrap());
+        taken += usize::from(
+            dispatchers[turn % 2].take(RateScope::Tenant(&tenant), Channel::Email, 1, 8, Routine, now).await.unwrap(),
+        );
     }
     // THEN the eight sends cost four requests (blocks of a quarter of the budget)...
     assert_eq!(taken, 8);
@@ -305,20 +317,25 @@ async fn dispatchers_take_the_send_budget_in_blocks_and_never_more_than_it_in_al
     // ...and neither can take a ninth in that second, whatever it reserved
     for dispatcher in &dispatchers {
         assert!(
-            !dispatcher.take(&tenant, Channel::Email, 1, 8, Routine, now).await.unwrap(),
+            !dispatcher.take(RateScope::Tenant(&tenant), Channel::Email, 1, 8, Routine, now).await.unwrap(),
             "over the second's budget"
         );
     }
     // while another tenant's budget, and the next second's, are whole
-    assert!(dispatchers[0].take(&other, Channel::Email, 1, 8, Routine, now).await.unwrap());
-    assert!(dispatchers[1].take(&tenant, Channel::Email, 1, 8, Routine, at("2026-11-20T09:00:01Z")).await.unwrap());
+    assert!(dispatchers[0].take(RateScope::Tenant(&other), Channel::Email, 1, 8, Routine, now).await.unwrap());
+    assert!(
+        dispatchers[1]
+            .take(RateScope::Tenant(&tenant), Channel::Email, 1, 8, Routine, at("2026-11-20T09:00:01Z"))
+            .await
+            .unwrap()
+    );
 }
 
 #[tokio::test]
 async fn an_urgent_send_refused_keeps_the_next_seconds_from_routine_sends_of_its_tenant_only() {
     use avisa_domain::channel::Channel;
     use avisa_domain::ports::Priority::{Routine, Urgent};
-    use avisa_domain::ports::RateLimiter;
+    use avisa_domain::ports::{RateLimiter, RateScope};
     // GIVEN a dispatcher, and a second one for the routine sends, 2 SMS parts a second
     let stack = stack().await;
     let sdk = stack.sdk_for("notice-dispatcher");
@@ -327,17 +344,20 @@ async fn an_urgent_send_refused_keeps_the_next_seconds_from_routine_sends_of_its
     let (tenant, other) = (TenantId::parse("aigues-reus").unwrap(), TenantId::parse("aigues-lleida").unwrap());
     let second = |s: u32| at(&format!("2026-11-20T09:00:{s:02}Z"));
     // WHEN outage alerts spend the second's budget and one more is refused
-    assert!(urgent.take(&tenant, Channel::Sms, 2, 2, Urgent, second(0)).await.unwrap());
-    assert!(!urgent.take(&tenant, Channel::Sms, 1, 2, Urgent, second(0)).await.unwrap());
+    assert!(urgent.take(RateScope::Tenant(&tenant), Channel::Sms, 2, 2, Urgent, second(0)).await.unwrap());
+    assert!(!urgent.take(RateScope::Tenant(&tenant), Channel::Sms, 1, 2, Urgent, second(0)).await.unwrap());
     // THEN for the next seconds routine sends wait, while urgent ones take the budget
     for s in 1..=4 {
-        assert!(!routine.take(&tenant, Channel::Sms, 1, 2, Routine, second(s)).await.unwrap(), "second {s}");
+        assert!(
+            !routine.take(RateScope::Tenant(&tenant), Channel::Sms, 1, 2, Routine, second(s)).await.unwrap(),
+            "second {s}"
+        );
     }
-    assert!(urgent.take(&tenant, Channel::Sms, 2, 2, Urgent, second(2)).await.unwrap());
+    assert!(urgent.take(RateScope::Tenant(&tenant), Channel::Sms, 2, 2, Urgent, second(2)).await.unwrap());
     // and another tenant's, another channel's, and a later second's routine sends go
-    assert!(routine.take(&other, Channel::Sms, 1, 2, Routine, second(1)).await.unwrap());
-    assert!(routine.take(&tenant, Channel::Email, 1, 2, Routine, second(1)).await.unwrap());
-    assert!(routine.take(&tenant, Channel::Sms, 1, 2, Routine, second(5)).await.unwrap());
+    assert!(routine.take(RateScope::Tenant(&other), Channel::Sms, 1, 2, Routine, second(1)).await.unwrap());
+    assert!(routine.take(RateScope::Tenant(&tenant), Channel::Email, 1, 2, Routine, second(1)).await.unwrap());
+    assert!(routine.take(RateScope::Tenant(&tenant), Channel::Sms, 1, 2, Routine, second(5)).await.unwrap());
 }
 
 #[tokio::test]

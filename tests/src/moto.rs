@@ -11,13 +11,9 @@ use crate::LocalError;
 
 const START_TIMEOUT: Duration = Duration::from_mins(1);
 
-/// Runs moto's server and exits when its standard input closes, i.e. when the process that started
-/// it ends, however it ends (even killed): a test run that dies leaves no moto behind.
-const WATCHDOG: &str = "import os, sys, threading\n\
-from moto.server import main\n\
-def watch():\n    sys.stdin.read()\n    os._exit(0)\n\
-threading.Thread(target=watch, daemon=True).start()\n\
-main(sys.argv[1:])\n";
+/// moto's server, exiting when its standard input closes (a test run that dies leaves no moto
+/// behind), with Queries that read one partition as DynamoDB does instead of sorting the table.
+const BOOT: &str = include_str!("../moto/boot.py");
 
 /// A running moto server; stopped when dropped.
 #[derive(Debug)]
@@ -76,7 +72,7 @@ impl Moto {
         let python = binary.parent().map(|dir| dir.join("python3")).filter(|p| p.is_file());
         let mut command = if let Some(python) = &python {
             let mut command = Command::new(python);
-            command.args(["-c", WATCHDOG]).stdin(Stdio::piped());
+            command.args(["-c", BOOT]).stdin(Stdio::piped());
             command
         } else {
             let mut command = Command::new(&binary);

@@ -126,6 +126,14 @@ impl LocalStack {
             TimeoutConfig::builder().connect_timeout(Duration::from_secs(2)).operation_attempt_timeout(timeout).build();
     }
 
+    /// Sets an environment variable of every function, as a deployment's parameter would (for
+    /// the functions run after).
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        for spec in &mut self.functions {
+            spec.env.insert(name.to_owned(), value.to_owned());
+        }
+    }
+
     /// The SDK configuration of one function: through the proxy, named by its binary as its own
     /// role would name it, with the production retry policy but short backoffs.
     pub fn sdk_for(&self, binary: &str) -> SdkConfig {

@@ -7,7 +7,7 @@ use avisa_aws::{
     EventBridgeScheduler, S3Documents, Secret, SesEmailSender, SnsSmsSender, SqsQueue, WhatsAppCloud, ses_client,
 };
 use avisa_domain::dispatch::{Dispatch, Pacing, Providers};
-use avisa_domain::tenant::TenantSettings;
+use avisa_domain::tenant::{SharedRates, TenantSettings};
 use avisa_runtime::config::{self, ConfigError, ConfigSource, DeadLetterTarget, ScheduleTarget};
 use avisa_runtime::sqs::SqsHandler;
 use avisa_wiring::batch::BatchAdapters;
@@ -29,6 +29,8 @@ pub struct Config {
     pub dead_letters: DeadLetterTarget,
     pub settings_fresh_for: std::time::Duration,
     pub defaults: TenantSettings,
+    /// The providers' quotas every tenant shares (template parameter `SharedSendRates`).
+    pub shared_rates: SharedRates,
     pub whatsapp_api_base: String,
     /// The secret holding the WhatsApp token (`{"access_token": …}`); `None`: no WhatsApp.
     pub whatsapp_secret: Option<String>,
@@ -52,6 +54,7 @@ impl Config {
             whatsapp_api_base: config::required(source, "WHATSAPP_API_BASE", "the template parameter WhatsAppApiBase")?,
             whatsapp_secret: config::optional(source, "WHATSAPP_SECRET_ARN"),
             defaults: config::tenant_defaults(source)?,
+            shared_rates: config::shared_send_rates(source)?,
         })
     }
 }
@@ -67,6 +70,7 @@ pub struct App {
     dispatch: SqsQueue,
     scheduler: EventBridgeScheduler,
     defaults: TenantSettings,
+    shared_rates: SharedRates,
 }
 
 impl App {
@@ -85,6 +89,7 @@ impl App {
             dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
             scheduler: avisa_wiring::scheduler(sdk, &config.schedules),
             defaults: config.defaults.clone(),
+            shared_rates: config.shared_rates,
         }
     }
 }
@@ -109,6 +114,7 @@ impl SqsHandler for App {
                 queue: &self.dispatch,
                 scheduler: &self.scheduler,
                 clock: &self.batch.clock,
+                shared: self.shared_rates,
             },
             compose: &self.compose,
             dispatch: &self.dispatch,

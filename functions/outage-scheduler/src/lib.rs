@@ -9,7 +9,7 @@ use avisa_aws::{DynamoStore, EventBridgeScheduler};
 use avisa_domain::clock::{Clock, SystemClock};
 use avisa_domain::operators::{Operator, OperatorDirectory, token_digest};
 use avisa_domain::outage::{Audience, OutageDesk};
-use avisa_domain::tenant::TenantSettings;
+use avisa_domain::tenant::{SharedRates, TenantSettings};
 use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource, ScheduleTarget};
 use avisa_runtime::http::{self, HttpHandler};
@@ -22,6 +22,8 @@ pub struct Config {
     /// Alert schedules put their job on the compose queue.
     pub schedules: ScheduleTarget,
     pub defaults: TenantSettings,
+    /// The providers' quotas every tenant shares, for the estimates of a send's time.
+    pub shared_rates: SharedRates,
 }
 
 impl Config {
@@ -30,6 +32,7 @@ impl Config {
             table_name: config::table_name(source)?,
             schedules: config::schedule_target(source, "COMPOSE_QUEUE_ARN")?,
             defaults: config::tenant_defaults(source)?,
+            shared_rates: config::shared_send_rates(source)?,
         })
     }
 }
@@ -41,6 +44,7 @@ pub struct App {
     scheduler: EventBridgeScheduler,
     templates: Templates,
     defaults: TenantSettings,
+    shared_rates: SharedRates,
     clock: SystemClock,
 }
 
@@ -57,6 +61,7 @@ impl App {
             ),
             templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
             defaults: config.defaults.clone(),
+            shared_rates: config.shared_rates,
             clock: SystemClock,
         })
     }
@@ -77,6 +82,7 @@ impl App {
             sends: &self.store,
             clock: &self.clock,
             defaults: &self.defaults,
+            shared_rates: self.shared_rates,
         }
     }
 

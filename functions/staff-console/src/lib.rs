@@ -24,6 +24,7 @@ mod web;
 
 use avisa_aws::{CognitoStaff, S3MediaStore, UserPool};
 use avisa_domain::clock::Clock;
+use avisa_domain::tenant::SharedRates;
 use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource};
 use avisa_runtime::http::HttpHandler;
@@ -45,6 +46,8 @@ pub struct Config {
     pub tile_url: Option<String>,
     /// Where the chat line keeps incident photos.
     pub media_bucket: String,
+    /// The providers' quotas every tenant shares, for the estimates of a send's time.
+    pub shared_rates: SharedRates,
 }
 
 impl Config {
@@ -63,6 +66,7 @@ impl Config {
                 Some(url) => Some(url),
             },
             media_bucket: config::required(source, "CHAT_MEDIA_BUCKET", "the template's ChatMediaBucket")?,
+            shared_rates: config::shared_send_rates(source)?,
         })
     }
 }
@@ -76,6 +80,7 @@ pub struct App {
     tile_url: Option<String>,
     tiles_origin: Option<String>,
     media: S3MediaStore,
+    shared_rates: SharedRates,
 }
 
 impl App {
@@ -89,6 +94,7 @@ impl App {
             tiles_origin: config.tile_url.as_deref().and_then(web::origin_of),
             tile_url: config.tile_url.clone(),
             media: S3MediaStore::new(aws_sdk_s3::Client::new(sdk), &config.media_bucket),
+            shared_rates: config.shared_rates,
         })
     }
 

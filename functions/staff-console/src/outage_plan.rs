@@ -35,6 +35,7 @@ pub(crate) fn desk(app: &App) -> OutageDesk<'_> {
         sends: store,
         clock: &app.chat.clock,
         defaults: &app.chat.defaults,
+        shared_rates: app.shared_rates,
     }
 }
 

@@ -36,6 +36,13 @@ impl SqsQueue {
 }
 
 impl SqsQueue {
+    /// Any number of messages, ten to a request, a few requests in flight.
+    async fn send_all(&self, messages: &[impl Serialize + Sync]) -> Result<(), PortError> {
+        // The futures made first: a stream mapping borrowed batches is not `Send` for every lifetime.
+        let sends: Vec<_> = messages.chunks(10).map(|batch| self.send_batch(batch)).collect();
+        futures_util::stream::iter(sends).buffer_unordered(BATCHES_IN_FLIGHT).try_collect::<()>().await
+    }
+
     /// Up to ten messages in one request. One SQS did not take fails the whole batch, which is
     /// retried: the messages it did take come again, and their consumers' claims make them harmless.
     async fn send_batch(&self, batch: &[impl Serialize]) -> Result<(), PortError> {
@@ -67,16 +74,14 @@ impl SqsQueue {
     }
 }
 
-/// Batches of chunks in flight at once: a send to a million contracts is ten thousand chunks.
-const CHUNK_BATCHES_IN_FLIGHT: usize = 8;
+/// Batches in flight at once: a send to a million contracts is ten thousand chunks.
+const BATCHES_IN_FLIGHT: usize = 8;
 
 #[async_trait]
 impl ChunkQueue for SqsQueue {
     async fn enqueue_chunks(&self, chunks: &[AlertChunk]) -> Result<(), PortError> {
         let messages: Vec<ComposeMessage> = chunks.iter().cloned().map(ComposeMessage::AlertChunk).collect();
-        // The futures made first: a stream mapping borrowed batches is not `Send` for every lifetime.
-        let sends: Vec<_> = messages.chunks(10).map(|batch| self.send_batch(batch)).collect();
-        futures_util::stream::iter(sends).buffer_unordered(CHUNK_BATCHES_IN_FLIGHT).try_collect::<()>().await
+        self.send_all(&messages).await
     }
 }
 
@@ -104,10 +109,7 @@ impl DispatchQueue for SqsQueue {
     }
 
     async fn enqueue_all(&self, jobs: &[DeliveryJob]) -> Result<(), PortError> {
-        for batch in jobs.chunks(10) {
-            self.send_batch(batch).await?;
-        }
-        Ok(())
+        self.send_all(jobs).await
     }
 
     async fn enqueue_after(&self, job: &DeliveryJob, delay: SignedDuration) -> Result<(), PortError> {

@@ -216,6 +216,58 @@ impl Default for RateLimits {
     }
 }
 
+/// The providers' quotas the tenants of a deployment share: SES's sending rate and SNS's SMS rate
+/// are per AWS account and region, whatever each tenant's own budget says. A channel without one
+/// is limited by the tenants' budgets alone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SharedRates {
+    pub email_per_second: Option<u32>,
+    pub sms_parts_per_second: Option<u32>,
+    pub whatsapp_per_second: Option<u32>,
+}
+
+impl SharedRates {
+    /// `email=14,sms=20,whatsapp=80` (sends per second; SMS in parts); empty: none.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut rates = Self::default();
+        for pair in text.split(',').map(str::trim).filter(|pair| !pair.is_empty()) {
+            let expected = || {
+                format!(
+                    "`{pair}`: expected channel=sends per second, channels email, sms, whatsapp (e.g. email=14,sms=20)"
+                )
+            };
+            let (channel, rate) = pair.split_once('=').ok_or_else(expected)?;
+            let rate: u32 = rate.trim().parse().map_err(|_| expected())?;
+            let slot = match channel.trim() {
+                "email" => &mut rates.email_per_second,
+                "sms" => &mut rates.sms_parts_per_second,
+                "whatsapp" => &mut rates.whatsapp_per_second,
+                _ => return Err(expected()),
+            };
+            *slot = Some(rate);
+        }
+        Ok(rates)
+    }
+
+    pub fn per_second(&self, channel: Channel) -> Option<u32> {
+        match channel {
+            Channel::Email | Channel::Paper => self.email_per_second,
+            Channel::Sms => self.sms_parts_per_second,
+            Channel::Whatsapp => self.whatsapp_per_second,
+        }
+    }
+
+    /// A tenant's rates as the deployment lets them be: the lower of the two on each channel.
+    pub fn limit(&self, tenant: RateLimits) -> RateLimits {
+        let lower = |own: u32, shared: Option<u32>| shared.map_or(own, |shared| own.min(shared));
+        RateLimits {
+            email_per_second: lower(tenant.email_per_second, self.email_per_second),
+            sms_parts_per_second: lower(tenant.sms_parts_per_second, self.sms_parts_per_second),
+            whatsapp_per_second: lower(tenant.whatsapp_per_second, self.whatsapp_per_second),
+        }
+    }
+}
+
 /// A tenant's own sending identity.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

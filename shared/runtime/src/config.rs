@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use avisa_domain::clock::TimeZoneName;
 use avisa_domain::contact::Locale;
-use avisa_domain::tenant::{DocumentPlace, SmsRules, TenantSettings};
+use avisa_domain::tenant::{DocumentPlace, SharedRates, SmsRules, TenantSettings};
 
 /// Where settings come from.
 pub trait ConfigSource {
@@ -148,6 +148,14 @@ pub fn tenant_defaults(source: &dyn ConfigSource) -> Result<TenantSettings, Conf
         .filter(|bucket| !bucket.trim().is_empty())
         .map(|bucket| DocumentPlace { bucket: bucket.trim().to_owned(), prefix: None });
     Ok(defaults)
+}
+
+/// The providers' quotas every tenant of the deployment shares (`email=14,sms=20`); unset or
+/// empty: none beyond each tenant's own.
+pub fn shared_send_rates(source: &dyn ConfigSource) -> Result<SharedRates, ConfigError> {
+    let name = "SHARED_SEND_RATES";
+    let raw = optional(source, name).unwrap_or_default();
+    SharedRates::parse(&raw).map_err(|reason| ConfigError::Invalid { name, reason })
 }
 
 #[cfg(test)]

@@ -3,8 +3,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::channel::Channel;
-use avisa_domain::ids::TenantId;
-use avisa_domain::ports::{Priority, RateLimiter, URGENT_SECONDS_AHEAD};
+use avisa_domain::ports::{Priority, RateLimiter, RateScope, URGENT_SECONDS_AHEAD};
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 
@@ -59,7 +58,7 @@ fn block(units: u32, per_second: u32) -> u32 {
     units.max((per_second / 4).min(units.saturating_mul(10)))
 }
 
-/// One counter per tenant, channel and second, shared by every concurrent dispatcher. Each takes
+/// One counter per tenant (or the deployment), channel and second, shared by every concurrent dispatcher. Each takes
 /// a block of it at a time and spends the block locally: a request per block, not per send. What
 /// is reserved is never more than the second's budget in all; what a container reserved and did
 /// not spend in its second is lost, and a send waits for the next second rather than exceed it.
@@ -67,7 +66,7 @@ fn block(units: u32, per_second: u32) -> u32 {
 impl RateLimiter for DynamoStore {
     async fn take(
         &self,
-        tenant_id: &TenantId,
+        scope: RateScope<'_>,
         channel: Channel,
         units: u32,
         per_second: u32,
@@ -77,7 +76,11 @@ impl RateLimiter for DynamoStore {
         if units > per_second {
             return Ok(false);
         }
-        let key = format!("T#{tenant_id}#RATE#{}", channel.as_str());
+        let key = match scope {
+            RateScope::Tenant(tenant_id) => format!("T#{tenant_id}#RATE#{}", channel.as_str()),
+            // No tenant's key can start so: every tenant's starts `T#`.
+            RateScope::Deployment => format!("DEPLOYMENT#RATE#{}", channel.as_str()),
+        };
         let second = now.as_second();
         if self.recent.budgets.spend(&key, second, units) {
             return Ok(true);

@@ -1,11 +1,13 @@
 //! Composing a notice: who it is for, on which channels, in which language, with what content.
 
+mod deferred;
 mod fit;
 mod messages;
 mod preview;
 mod recipient;
 mod subjects;
 
+pub(crate) use deferred::DeferredDispatch;
 pub(crate) use fit::{Fit, render_fitting};
 pub use preview::{contract_values, preview_notice};
 pub use recipient::{AccountHolders, BySubject, Recipient, Recipients, customer_profile, unknown_contract};

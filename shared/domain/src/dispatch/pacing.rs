@@ -7,9 +7,9 @@ use crate::channel::Channel;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::notice::RenderedMessage;
-use crate::ports::{DispatchQueue, NoticeScheduler, Priority, RateLimiter, Scheduled, ScheduledJob};
+use crate::ports::{DispatchQueue, NoticeScheduler, Priority, RateLimiter, RateScope, Scheduled, ScheduledJob};
 use crate::queues::DeliveryJob;
-use crate::tenant::TenantSettings;
+use crate::tenant::{SharedRates, TenantSettings};
 
 use super::{Dispatched, MAX_PACED};
 
@@ -22,6 +22,8 @@ pub struct Pacing<'a> {
     /// Holds deliveries back until quiet hours end.
     pub scheduler: &'a dyn NoticeScheduler,
     pub clock: &'a dyn Clock,
+    /// The providers' quotas every tenant shares, taken after the tenant's own budget.
+    pub shared: SharedRates,
 }
 
 impl Pacing<'_> {
@@ -47,7 +49,9 @@ impl Pacing<'_> {
         Ok(Some(Dispatched::Deferred { until: until.to_string() }))
     }
 
-    /// Takes this send from the tenant's per-second budget for the channel.
+    /// Takes this send from the tenant's per-second budget for the channel, then from the
+    /// deployment's. The tenant's budget first: a tenant over its own rate never spends what the
+    /// others share (a send the shared budget refuses leaves its unit of the tenant's unused).
     pub(super) async fn within_rate(
         &self,
         job: &DeliveryJob,
@@ -66,16 +70,29 @@ impl Pacing<'_> {
             return Ok(false); // the tenant paused the channel
         }
         // A message costing more than a second's whole budget takes the whole of one second.
-        let units = units.min(per_second);
         let priority = if job.urgent { Priority::Urgent } else { Priority::Routine };
-        Ok(self.rate_limiter.take(&job.tenant_id, job.channel, units, per_second, priority, self.clock.now()).await?)
+        let now = self.clock.now();
+        let tenant = RateScope::Tenant(&job.tenant_id);
+        if !self.rate_limiter.take(tenant, job.channel, units.min(per_second), per_second, priority, now).await? {
+            return Ok(false);
+        }
+        match self.shared.per_second(job.channel) {
+            None => Ok(true),
+            Some(0) => Ok(false), // the deployment paused the channel
+            Some(shared) => {
+                let units = units.min(shared);
+                Ok(self.rate_limiter.take(RateScope::Deployment, job.channel, units, shared, priority, now).await?)
+            }
+        }
     }
 
     /// Puts the job back to wait for the send rate, longer each time, without using up receives.
     pub(super) async fn pace(&self, job: &DeliveryJob) -> Result<Dispatched, Error> {
         if job.paced >= MAX_PACED {
-            let reason =
-                format!("the tenant's {} send rate stayed spent through {MAX_PACED} waits", job.channel.as_str());
+            let reason = format!(
+                "the {} send rate stayed spent through {MAX_PACED} waits (the tenant's or the deployment's)",
+                job.channel.as_str()
+            );
             return Err(Error::Deferred { reason });
         }
         let delay = pacing_delay(job);

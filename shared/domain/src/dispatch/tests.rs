@@ -155,6 +155,49 @@ async fn past_the_tenants_send_rate_a_delivery_waits_on_its_queue_without_using_
 }
 
 #[tokio::test]
+async fn the_deployments_shared_rate_holds_whatever_each_tenants_own_budget_allows() {
+    use crate::ports::{Priority, RateLimiter, RateScope};
+    // GIVEN a tenant allowed 1,000 SMS parts a second, in a deployment whose SMS account sends one
+    let mut f = Fakes::with_notice().await;
+    f.tenants.put_settings(&fakes::tenant(), &with_rates(&f, 1_000, 1_000)).await.unwrap();
+    f.shared_rates = crate::tenant::SharedRates::parse("sms=1").unwrap();
+    // and another tenant's dispatcher took this second's part
+    let now = f.clock.now();
+    assert!(f.rate_limiter.take(RateScope::Deployment, Channel::Sms, 1, 1, Priority::Routine, now).await.unwrap());
+    // WHEN this tenant's SMS is dispatched in the same second
+    let paced = dispatch(&f).handle(&fakes::delivery_job(Channel::Sms)).await.unwrap();
+    // THEN it waits on the queue, and its email (no shared email rate) goes
+    assert!(matches!(paced, Dispatched::Paced { .. }), "{paced:?}");
+    assert!(f.sms.sent().is_empty());
+    assert!(matches!(
+        dispatch(&f).handle(&fakes::delivery_job(Channel::Email)).await.unwrap(),
+        Dispatched::Sent { .. }
+    ));
+    // and a second later it goes
+    *f.clock.0.lock().unwrap() = now + SignedDuration::from_secs(1);
+    let waiting = f.dispatch.drain().into_iter().find(|j| j.paced > 0).unwrap();
+    assert!(matches!(dispatch(&f).handle(&waiting).await.unwrap(), Dispatched::Sent { .. }));
+    assert_eq!(f.sms.sent().len(), 1);
+}
+
+#[test]
+fn shared_rates_are_read_as_channel_equals_rate_and_a_mistake_is_named() {
+    use crate::tenant::{RateLimits, SharedRates};
+    let rates = SharedRates::parse(" email=14, sms=20 ").unwrap();
+    assert_eq!(
+        (rates.email_per_second, rates.sms_parts_per_second, rates.whatsapp_per_second),
+        (Some(14), Some(20), None)
+    );
+    assert_eq!(SharedRates::parse("").unwrap(), SharedRates::default());
+    let limited = rates.limit(RateLimits { email_per_second: 500, sms_parts_per_second: 5, whatsapp_per_second: 80 });
+    assert_eq!(limited, RateLimits { email_per_second: 14, sms_parts_per_second: 5, whatsapp_per_second: 80 });
+    for wrong in ["email", "sms=fast", "fax=3"] {
+        let error = SharedRates::parse(wrong).unwrap_err();
+        assert!(error.contains(&format!("`{wrong}`")) && error.contains("email=14,sms=20"), "{error}");
+    }
+}
+
+#[tokio::test]
 async fn a_delivery_that_waited_too_often_fails_to_be_dead_lettered_with_the_reason() {
     let f = Fakes::with_notice().await;
     f.tenants.put_settings(&fakes::tenant(), &with_rates(&f, 1, 0)).await.unwrap();

@@ -81,6 +81,8 @@ pub struct Fakes {
     pub documents: InMemoryDocuments,
     pub deliveries: InMemoryDeliveries,
     pub rate_limiter: InMemoryRateLimiter,
+    /// The providers' quotas every tenant shares (none unless a test sets them).
+    pub shared_rates: crate::tenant::SharedRates,
     pub print: InMemoryPrint,
     pub outages: InMemoryOutages,
     pub chat: InMemoryChat,
@@ -136,6 +138,7 @@ impl Default for Fakes {
             )]))),
             deliveries: InMemoryDeliveries::default(),
             rate_limiter: InMemoryRateLimiter::default(),
+            shared_rates: crate::tenant::SharedRates::default(),
             chunks: InMemoryQueue::default(),
             sends: InMemorySends::default(),
             print: InMemoryPrint::default(),
@@ -247,6 +250,7 @@ impl Fakes {
             sends: &self.sends,
             clock: &self.clock,
             defaults: &self.defaults,
+            shared_rates: self.shared_rates,
         }
     }
 
@@ -334,6 +338,7 @@ impl Fakes {
                 queue: &self.dispatch,
                 scheduler: &self.scheduler,
                 clock: &self.clock,
+                shared: self.shared_rates,
             },
             compose: &self.compose,
             dispatch: &self.dispatch,

@@ -12,6 +12,14 @@ use crate::outage::{AlertSubscription, Outage};
 pub struct InMemoryOutages {
     outages: Mutex<HashMap<(TenantId, OutageId), Outage>>,
     subscriptions: Mutex<Vec<AlertSubscription>>,
+    /// How many times an outage was read.
+    reads: Mutex<usize>,
+}
+
+impl InMemoryOutages {
+    pub fn reads(&self) -> usize {
+        *self.reads.lock().unwrap()
+    }
 }
 
 #[async_trait]
@@ -27,6 +35,7 @@ impl OutageStore for InMemoryOutages {
     }
 
     async fn outage(&self, tenant_id: &TenantId, outage_id: &OutageId) -> Result<Option<Outage>, PortError> {
+        *self.reads.lock().unwrap() += 1;
         Ok(self.outages.lock().unwrap().get(&(tenant_id.clone(), outage_id.clone())).cloned())
     }
 

@@ -172,11 +172,18 @@ pub struct InMemoryQueue<J> {
     jobs: Mutex<Vec<J>>,
     delays: Mutex<Vec<SignedDuration>>,
     fail_next: Mutex<bool>,
+    /// Requests a real queue would have answered (SQS takes up to ten messages in one).
+    requests: Mutex<usize>,
 }
 
 impl<J> Default for InMemoryQueue<J> {
     fn default() -> Self {
-        Self { jobs: Mutex::new(Vec::new()), delays: Mutex::new(Vec::new()), fail_next: Mutex::new(false) }
+        Self {
+            jobs: Mutex::new(Vec::new()),
+            delays: Mutex::new(Vec::new()),
+            fail_next: Mutex::new(false),
+            requests: Mutex::new(0),
+        }
     }
 }
 
@@ -199,7 +206,22 @@ impl<J: Clone> InMemoryQueue<J> {
         *self.fail_next.lock().unwrap() = true;
     }
 
+    /// How many requests the jobs so far took: one each, or one per ten put together.
+    pub fn requests(&self) -> usize {
+        *self.requests.lock().unwrap()
+    }
+
+    fn push_all(&self, jobs: &[J]) -> Result<(), PortError> {
+        *self.requests.lock().unwrap() += jobs.len().div_ceil(10);
+        jobs.iter().try_for_each(|job| self.push_one(job))
+    }
+
     fn push(&self, job: &J) -> Result<(), PortError> {
+        *self.requests.lock().unwrap() += 1;
+        self.push_one(job)
+    }
+
+    fn push_one(&self, job: &J) -> Result<(), PortError> {
         if std::mem::take(&mut *self.fail_next.lock().unwrap()) {
             return Err(PortError::transient("enqueue", std::io::Error::other("queue unavailable")));
         }
@@ -218,7 +240,7 @@ impl ComposeQueue for InMemoryQueue<ComposeJob> {
 #[async_trait]
 impl crate::ports::ChunkQueue for InMemoryQueue<crate::queues::AlertChunk> {
     async fn enqueue_chunks(&self, chunks: &[crate::queues::AlertChunk]) -> Result<(), PortError> {
-        chunks.iter().try_for_each(|chunk| self.push(chunk))
+        self.push_all(chunks)
     }
 }
 
@@ -226,6 +248,10 @@ impl crate::ports::ChunkQueue for InMemoryQueue<crate::queues::AlertChunk> {
 impl DispatchQueue for InMemoryQueue<DeliveryJob> {
     async fn enqueue(&self, job: &DeliveryJob) -> Result<(), PortError> {
         self.push(job)
+    }
+
+    async fn enqueue_all(&self, jobs: &[DeliveryJob]) -> Result<(), PortError> {
+        self.push_all(jobs)
     }
 
     async fn enqueue_after(&self, job: &DeliveryJob, delay: SignedDuration) -> Result<(), PortError> {

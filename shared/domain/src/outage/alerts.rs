@@ -7,10 +7,11 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::json;
 
 use super::audience::{CONCURRENCY, template_values};
-use super::{Audience, Outage, OutageArea, OutageStatus, PriorityContract, is_priority_only};
+use super::recipients::{KnownOutage, OutageRecipients, stale};
+use super::{Audience, Outage, OutageArea, PriorityContract, is_priority_only};
 use crate::applies::{Applies, applies_or_return};
 use crate::channel::Channel;
-use crate::compose::{Compose, Composed};
+use crate::compose::{Compose, Composed, DeferredDispatch};
 use crate::error::{Error, RejectionCode};
 use crate::ids::{ContractId, EventId, NoticeId, SubscriberId};
 use crate::notice::{AlertStage, NoticeKind, NoticeSubject};
@@ -80,23 +81,6 @@ impl AlertsFired {
     }
 }
 
-/// Why an alert no longer applies, if it does not: the outage moved on since it was scheduled.
-pub(crate) fn stale(outage: &Outage, revision: u32, stage: AlertStage) -> Option<String> {
-    if outage.revision != revision {
-        return Some(format!(
-            "alert of revision {revision}; outage {} is at revision {}",
-            outage.outage_id, outage.revision
-        ));
-    }
-    let expected = match stage {
-        AlertStage::Advance | AlertStage::Correction => OutageStatus::Confirmed,
-        AlertStage::Cancellation => OutageStatus::Cancelled,
-        AlertStage::Restored => OutageStatus::Ended,
-    };
-    (outage.status != expected)
-        .then(|| format!("a {} alert, but outage {} is {}", stage.as_str(), outage.outage_id, outage.status.as_str()))
-}
-
 impl OutageAlerts<'_> {
     /// Plans the send to everyone the outage reaches and puts it on the compose queue in chunks
     /// of contracts, so that no invocation's work grows with the audience. Firing twice plans the
@@ -153,7 +137,18 @@ impl OutageAlerts<'_> {
             self.jobs(&outage, chunk, &cause).await?
         };
         tally.recipients = jobs.len() as u64;
-        let compose = self.compose;
+        // Every job of the chunk is an alert of this outage, read a moment ago: its recipients
+        // are found without reading it again per citizen.
+        let known = KnownOutage { outage: &outage, store: self.outages };
+        let recipients = OutageRecipients {
+            outages: &known,
+            accounts: self.audience.accounts,
+            subscriptions: self.audience.subscriptions,
+        };
+        // Its deliveries are queued together once every notice is written, ten to a request.
+        let deliveries = DeferredDispatch::new(self.compose.dispatch);
+        let compose = Compose { recipients: &recipients, dispatch: &deliveries, ..self.compose };
+        let compose = &compose;
         // Each citizen's alert stands alone: one that fails never holds back the others.
         let composed: Vec<(ComposeJob, Result<Composed, Error>)> = stream::iter(jobs)
             .map(|job| async move {
@@ -189,6 +184,9 @@ impl OutageAlerts<'_> {
                 *tally.composed.entry(channel).or_insert(0) += 1;
             }
         }
+        // Queued before the chunk counts as done, and even when it is retried: a written notice
+        // whose deliveries were never queued is queued by the retry, and a repeat is harmless.
+        self.compose.dispatch.enqueue_all(&deliveries.take()).await?;
         if let Some(error) = retry {
             return Err(error);
         }

@@ -18,7 +18,7 @@ use crate::outage::ports::OutageStore;
 use crate::ports::{NoticeRenderer, NoticeScheduler, Scheduled, ScheduledJob, TenantDirectory};
 use crate::queues::ComposeMessage;
 use crate::sends::{SendStatus, SendStatuses};
-use crate::tenant::TenantSettings;
+use crate::tenant::{SharedRates, TenantSettings};
 use crate::text::Text;
 
 /// The ports the operator's side needs.
@@ -35,6 +35,8 @@ pub struct OutageDesk<'a> {
     pub sends: &'a dyn SendStatuses,
     pub clock: &'a dyn Clock,
     pub defaults: &'a TenantSettings,
+    /// The providers' quotas the tenants share: a send's time is estimated at what it will get.
+    pub shared_rates: SharedRates,
 }
 
 /// What a change did.
@@ -73,8 +75,12 @@ fn not_now(outage: &Outage, what: &str) -> Error {
 }
 
 impl OutageDesk<'_> {
+    /// The tenant's settings, its send rates as far as the deployment's shared quotas allow (the
+    /// desk only estimates with them; it never writes settings back).
     async fn settings(&self, tenant_id: &TenantId) -> Result<TenantSettings, Error> {
-        Ok(self.tenants.settings(tenant_id).await?.unwrap_or_else(|| self.defaults.clone()))
+        let mut settings = self.tenants.settings(tenant_id).await?.unwrap_or_else(|| self.defaults.clone());
+        settings.rate_limits = self.shared_rates.limit(settings.rate_limits);
+        Ok(settings)
     }
 
     pub async fn outage(&self, tenant_id: &TenantId, outage_id: &OutageId) -> Result<Outage, Error> {

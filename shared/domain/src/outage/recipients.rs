@@ -3,16 +3,35 @@
 
 use async_trait::async_trait;
 
-use super::alerts::stale;
 use super::audience::template_values;
+use crate::PortError;
 use crate::applies::{Applies, applies_or_return};
 use crate::compose::{Recipient, Recipients, customer_profile, unknown_contract};
 use crate::error::{Error, RejectionCode};
-use crate::notice::NoticeSubject;
+use crate::ids::{OutageId, TenantId};
+use crate::notice::{AlertStage, NoticeSubject};
 use crate::outage::ports::{AlertSubscriptions, OutageStore};
+use crate::outage::{Outage, OutageStatus};
 use crate::ports::AccountStore;
 use crate::queues::ComposeJob;
 use crate::tenant::TenantSettings;
+
+/// Why an alert no longer applies, if it does not: the outage moved on since it was scheduled.
+pub(crate) fn stale(outage: &Outage, revision: u32, stage: AlertStage) -> Option<String> {
+    if outage.revision != revision {
+        return Some(format!(
+            "alert of revision {revision}; outage {} is at revision {}",
+            outage.outage_id, outage.revision
+        ));
+    }
+    let expected = match stage {
+        AlertStage::Advance | AlertStage::Correction => OutageStatus::Confirmed,
+        AlertStage::Cancellation => OutageStatus::Cancelled,
+        AlertStage::Restored => OutageStatus::Ended,
+    };
+    (outage.status != expected)
+        .then(|| format!("a {} alert, but outage {} is {}", stage.as_str(), outage.outage_id, outage.status.as_str()))
+}
 
 #[allow(missing_debug_implementations)] // trait objects only
 #[derive(Clone, Copy)]
@@ -52,5 +71,34 @@ impl Recipients for OutageRecipients<'_> {
         let values = template_values(&outage, *stage, locale)?;
         let postal_address = holder.supply_point.address.to_string();
         Ok(Applies::Yes(Recipient { postal_address, customer, values, account: None }))
+    }
+}
+
+/// The outage a chunk's alerts are about, read once for the whole chunk instead of once per
+/// citizen; any other outage, and every write, goes to the store.
+pub(crate) struct KnownOutage<'a> {
+    pub outage: &'a Outage,
+    pub store: &'a dyn OutageStore,
+}
+
+#[async_trait]
+impl OutageStore for KnownOutage<'_> {
+    async fn create(&self, outage: &Outage) -> Result<bool, PortError> {
+        self.store.create(outage).await
+    }
+
+    async fn outage(&self, tenant_id: &TenantId, outage_id: &OutageId) -> Result<Option<Outage>, PortError> {
+        if (&self.outage.tenant_id, &self.outage.outage_id) == (tenant_id, outage_id) {
+            return Ok(Some(self.outage.clone()));
+        }
+        self.store.outage(tenant_id, outage_id).await
+    }
+
+    async fn save(&self, outage: &Outage) -> Result<bool, PortError> {
+        self.store.save(outage).await
+    }
+
+    async fn list(&self, tenant_id: &TenantId, limit: usize) -> Result<Vec<Outage>, PortError> {
+        self.store.list(tenant_id, limit).await
     }
 }

@@ -212,13 +212,22 @@ pub trait RateLimiter: Send + Sync {
     /// An urgent send refused leaves the next seconds to urgent sends: routine ones wait.
     async fn take(
         &self,
-        tenant_id: &TenantId,
+        scope: RateScope<'_>,
         channel: Channel,
         units: u32,
         per_second: u32,
         priority: Priority,
         now: Timestamp,
     ) -> Result<bool, PortError>;
+}
+
+/// Whose budget a send takes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RateScope<'a> {
+    /// The tenant's own (its settings' rate limits).
+    Tenant(&'a TenantId),
+    /// The one every tenant of the deployment shares (the providers' quotas).
+    Deployment,
 }
 
 /// Which send goes first when both compete for a budget.

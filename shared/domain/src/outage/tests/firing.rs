@@ -316,8 +316,12 @@ async fn an_alert_to_many_is_composed_in_chunks_each_retried_alone_and_counted_o
     };
     assert_eq!((status(&f).parts_done, status(&f).recipients, status(&f).waiting), (1, 100, 100));
     assert_eq!(f.notices.all().len(), 100);
-    // WHEN the other chunks are composed THEN the last one briefs the call centre, once
+    // WHEN the second chunk is composed THEN it reads its outage once, not once per citizen, and
+    // queues its hundred deliveries ten to a request
+    let (reads, requests) = (f.outages.reads(), f.dispatch.requests());
     alerts.compose_chunk(&chunks[1]).await.unwrap().unwrap();
+    assert_eq!((f.outages.reads() - reads, f.dispatch.requests() - requests), (1, 10));
+    // WHEN the last chunk is composed THEN it briefs the call centre, once
     let last = alerts.compose_chunk(&chunks[2]).await.unwrap().unwrap();
     assert_eq!(last.briefing.as_deref(), Some("sent"));
     assert_eq!(f.email.sent().len(), 1);

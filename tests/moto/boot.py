@@ -1,0 +1,97 @@
+"""moto's server for avisa's local stack, with changes of speed, none of behaviour.
+
+1. It exits when its standard input closes, i.e. when the process that started it ends, however
+   it ends (even killed): a test run that dies leaves no moto behind.
+2. moto's DynamoDB answers every Query by sorting the whole table (`Table.all_items`), so one
+   Query costs O(n log n) in the table's size and a city-scale run spends most of its time there.
+   DynamoDB reads one partition. Here a Query on the table's key reads only its partition, and a
+   Query on an index walks the items unsorted (moto sorts what matched afterwards either way).
+   Scans, exports and pagination keep moto's sorted order.
+3. moto's SQS works out "now" as utcnow() - utcfromtimestamp(0), two datetimes, for every message
+   of a queue on every receive (visibility, delay, retention); here it is time.time(), the same
+   number read directly.
+4. Every request lists moto's package directory (to tell a service name from a host) and inspects
+   its response class's methods; both answers never change while the server runs, so each is
+   worked out once.
+"""
+
+import functools
+import os
+import sys
+import threading
+import time
+
+from moto import backends
+from moto.core import responses
+from moto.core import utils as core_utils
+from moto.dynamodb.models.table import Table
+from moto.sqs import models as sqs_models
+from moto.server import main
+
+_query_scope = threading.local()
+_all_items_sorted = Table.all_items
+_query = Table.query
+
+
+def _all_items(self):
+    scope = getattr(_query_scope, "value", None)
+    if scope is None:
+        return _all_items_sorted(self)
+    if scope[0] == "partition":
+        # `.get`: `items` is a defaultdict, and a Query must not create a partition
+        partition = self.items.get(scope[1])
+        if partition is None:
+            return []
+        return list(partition.values()) if self.range_key_attr else [partition]
+    items = []
+    for hash_set in self.items.values():
+        if self.range_key_attr:
+            items.extend(hash_set.values())
+        else:
+            items.append(hash_set)
+    return items
+
+
+def _query_in_scope(self, hash_key, *args, **kwargs):
+    index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+    _query_scope.value = ("index", None) if index_name else ("partition", hash_key)
+    try:
+        return _query(self, hash_key, *args, **kwargs)
+    finally:
+        _query_scope.value = None
+
+
+Table.all_items = _all_items
+Table.query = _query_in_scope
+
+_unix_time = core_utils.unix_time
+
+
+def _unix_time_fast(dt=None):
+    # moto's unix_time(None) is utcnow() - utcfromtimestamp(0): time.time(), built the long way
+    return time.time() if dt is None else _unix_time(dt)
+
+
+def _unix_time_millis_fast(dt=None):
+    return _unix_time_fast(dt) * 1000.0
+
+
+for module in (core_utils, sqs_models):
+    module.unix_time = _unix_time_fast
+    module.unix_time_millis = _unix_time_millis_fast
+
+_list_moto_modules = backends.list_of_moto_modules
+_moto_modules = functools.cache(lambda: tuple(_list_moto_modules()))
+backends.list_of_moto_modules = _moto_modules
+_list_method_names = responses.method_names_from_class
+_method_names = functools.cache(lambda clazz: tuple(_list_method_names(clazz)))
+responses.method_names_from_class = lambda clazz: list(_method_names(clazz))
+
+
+def _exit_when_stdin_closes():
+    sys.stdin.read()
+    os._exit(0)
+
+
+threading.Thread(target=_exit_when_stdin_closes, daemon=True).start()
+main(sys.argv[1:])
