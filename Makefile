@@ -131,8 +131,8 @@ requests: venv
 
 ## scale: an outage alert to SCALE_POINTS (2,000) supply points through the local stack's real
 ## functions: wall time, invocations (the longest, the most records), AWS requests per message,
-## peak memory, and that everyone was told exactly once (make test runs it for 500; moto answers
-## about 80 requests a second, so 20,000 take hours)
+## peak memory, and that everyone was told exactly once (make test runs it for 2,000, about five
+## minutes; moto takes one call at a time, so 20,000 take about an hour)
 SCALE_POINTS ?= 2000
 SCALE_SMS_RATE ?= 1000
 scale: venv
