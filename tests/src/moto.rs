@@ -122,11 +122,14 @@ impl Moto {
     pub fn sent(&self) -> Result<Sent, LocalError> {
         let url = format!("{}/moto-api/data.json", self.endpoint);
         let api = |source: Box<dyn std::error::Error + Send + Sync>| LocalError::MotoApi { url: url.clone(), source };
-        // Served as application/javascript; it is JSON all the same.
+        // Served as application/javascript; it is JSON all the same. Unlimited: ureq stops at 10 MB
+        // by default, and a scale run's thousand emails (their HTML kept) are more.
         let body = ureq::get(&url)
             .call()
             .map_err(|e| api(e.into()))?
             .body_mut()
+            .with_config()
+            .limit(u64::MAX)
             .read_to_string()
             .map_err(|e| api(e.into()))?;
         let data: MotoData = serde_json::from_str(&body).map_err(|e| api(e.into()))?;

@@ -219,6 +219,8 @@ pub async fn run(run: ScaleRun) -> Result<ScaleReport, LocalError> {
     let started = Instant::now();
     load_households(&stack, run.households).await?;
     let load = started.elapsed();
+    // A large run takes long through moto: each phase says when it is done.
+    eprintln!("scale run: {} households loaded in {:.0} s; planning", run.households, load.as_secs_f64());
 
     let started = Instant::now();
     let scheduler = outage_scheduler::App::new(
@@ -245,6 +247,7 @@ pub async fn run(run: ScaleRun) -> Result<ScaleReport, LocalError> {
         desk.approve(second.name.as_str(), &tenant, &outage.outage_id).await.map_err(|e| failed("approving", e))?;
     }
     let plan = started.elapsed();
+    eprintln!("scale run: planned, confirmed and approved in {:.0} s; firing the 48 h alert", plan.as_secs_f64());
 
     let before = stack.proxy().calls().len();
     let started = Instant::now();
