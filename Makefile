@@ -129,14 +129,16 @@ size: measure-build
 requests: venv
 	cargo run --quiet --locked -p avisa-local --bin request-report -- 100
 
-## scale: an outage alert to SCALE_POINTS (2,000) supply points through the local stack's real
-## functions: wall time, invocations (the longest, the most records), AWS requests per message,
-## peak memory, and that everyone was told exactly once (make test runs it for 2,000, about five
-## minutes; moto takes one call at a time, so 20,000 take about an hour)
+## scale: an outage alert to SCALE_POINTS (2,000) supply points, then an announcement to a file of
+## SCALE_BULK (2,000) contracts, through the local stack's real functions: wall time, invocations
+## (the longest, the most records), AWS requests per message, peak memory, and that everyone was
+## told exactly once by each (make test runs it for 2,000 and 1,000; moto takes one call at a time,
+## so 20,000 supply points take over an hour)
 SCALE_POINTS ?= 2000
 SCALE_SMS_RATE ?= 1000
+SCALE_BULK ?= 2000
 scale: venv
-	cargo run --quiet --locked -p avisa-local --bin scale-report -- $(SCALE_POINTS) $(SCALE_SMS_RATE)
+	cargo run --quiet --locked -p avisa-local --bin scale-report -- $(SCALE_POINTS) $(SCALE_SMS_RATE) $(SCALE_BULK)
 
 ## local-up: local AWS on 127.0.0.1:5055, provisioned from the template, for cargo lambda (Ctrl-C stops it)
 local-up: venv

@@ -107,6 +107,17 @@ pub enum Command {
         #[command(subcommand)]
         action: OutageAction,
     },
+    /// Announcements: a message of the tenant's own to a file of contracts, sent in chunks and
+    /// followed until everyone is told
+    Announcement {
+        #[arg(long, value_parser = tenant)]
+        tenant: TenantId,
+        /// Who is sending it (recorded with it)
+        #[arg(long = "as", value_name = "NAME")]
+        by: String,
+        #[command(subcommand)]
+        action: AnnouncementAction,
+    },
     /// Send again what failed for a tenant, once its cause is fixed: redrivable rejections and dead letters
     Redrive {
         #[arg(long, value_parser = tenant)]
@@ -302,6 +313,34 @@ pub enum OutageAction {
         /// Tell those who were alerted that the water is back
         #[arg(long)]
         notify_restored: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnnouncementAction {
+    /// Send an announcement to every contract of a file (one contract id a line, or a CSV with a
+    /// `contract_id` column). Sending the same again is the same send: nobody is told twice
+    Send {
+        /// Its id, yours to choose (`new-sms-service`): the same id is the same announcement
+        #[arg(long)]
+        id: String,
+        /// Its texts by language, like events/outage-scheduler/announcement-texts.json; the
+        /// tenant's language is required
+        #[arg(long, value_name = "FILE")]
+        texts: PathBuf,
+        /// The contracts
+        contracts: PathBuf,
+        /// Follow it until everyone is told
+        #[arg(long)]
+        watch: bool,
+    },
+    /// How far an announcement's send has got: composed, sent, refused (why), waiting, and its
+    /// estimated end at the current rates
+    Status {
+        id: String,
+        /// Show it again every few seconds until it has finished
+        #[arg(long)]
+        watch: bool,
     },
 }
 

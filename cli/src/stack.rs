@@ -85,6 +85,7 @@ impl Stack {
 /// The outputs of infra/template.yaml that the functions' configuration reads, by variable.
 const OUTPUT_VARIABLES: &[(&str, &str)] = &[
     ("ComposeQueueArn", "COMPOSE_QUEUE_ARN"),
+    ("ComposeQueueUrl", "COMPOSE_QUEUE_URL"),
     ("ScheduleGroupName", "SCHEDULE_GROUP"),
     ("SchedulerRoleArn", "SCHEDULER_ROLE_ARN"),
     ("DefaultLocale", "DEFAULT_LOCALE"),

@@ -25,6 +25,7 @@ fn every_command_has_help_and_no_command_is_an_error_with_the_list() {
         "upstreams",
         "erase",
         "outage",
+        "announcement",
         "billing-run",
         "deliveries",
         "chat",
@@ -40,6 +41,7 @@ fn every_command_has_help_and_no_command_is_an_error_with_the_list() {
         ["operators", "list"],
         ["upstreams", "bind"],
         ["outage", "list"],
+        ["announcement", "send"],
         ["billing-run", "preview"],
         ["deliveries", "report"],
         ["chat", "ratings"],
@@ -365,6 +367,70 @@ async fn a_delivery_report_counts_states_by_kind_and_channel_and_names_each_fail
     assert_eq!(serde_json::from_slice::<Value>(&theirs.stdout).unwrap()["notices"], 0);
     let long = run(&["--outputs", outputs, "deliveries", "report", "--tenant", "aigues-reus", "--since", "2026-01-01"]);
     assert!(!long.status.success() && stderr(&long).contains("once per quarter"), "{}", stderr(&long));
+}
+
+#[tokio::test]
+async fn an_announcement_is_sent_to_a_file_of_contracts_and_watched_until_everyone_is_told() {
+    // GIVEN the local stack with Maria's contract, the sample texts, and a file naming her twice
+    // and a contract nobody has
+    let (stack, outputs) = local("announce").await;
+    let outputs = outputs.to_str().unwrap();
+    stack.send("BillingEventsQueue", &sample_body("customer-upserted")).await.unwrap();
+    stack.event_source_mapping().unwrap().drain().await.unwrap();
+    let texts = avisa_local::moto::workspace_root().join("events/outage-scheduler/announcement-texts.json");
+    let dir = std::env::temp_dir().join(format!("avisa-cli-announce-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let contracts = dir.join("contracts.txt");
+    std::fs::write(&contracts, "# the new SMS service\nCT-0001\nCT-0001\nCT-9999\n").unwrap();
+    let announce = ["--outputs", outputs, "announcement", "--tenant", "aigues-reus", "--as", "Anna", "send"];
+    let file_args = ["--id", "new-sms", "--texts", texts.to_str().unwrap(), contracts.to_str().unwrap()];
+    // WHEN a planner sends it and watches, while the functions run (as on AWS)
+    let args: Vec<&str> = announce.iter().chain(&file_args).copied().chain(["--watch"]).collect();
+    let child = avisa(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let waiting = tokio::task::spawn_blocking(move || child.wait_with_output());
+    let mapping = stack.event_source_mapping().unwrap();
+    while !waiting.is_finished() {
+        mapping.drain().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let watched = waiting.await.unwrap().unwrap();
+    // THEN it says what it queued and follows the send until it has finished: Maria told once,
+    // the unknown contract named with its reason
+    assert!(watched.status.success(), "{}", stderr(&watched));
+    let text = stdout(&watched);
+    println!("{text}");
+    assert!(
+        text.contains("announcement new-sms queued: 2 contract(s) in 1 chunk(s) (1 named more than once"),
+        "{text}"
+    );
+    assert!(text.contains("unknown_contract 1") && text.contains("finished"), "{text}");
+    let sent = stack.moto().sent().unwrap();
+    assert_eq!(sent.emails.len() + sent.sms.len(), 1, "{sent:?}");
+    // WHEN it is sent again THEN it is that send, and nobody is told twice
+    let args: Vec<&str> = announce.iter().chain(&file_args).copied().collect();
+    let again = run(&args);
+    assert!(again.status.success() && stdout(&again).contains("was sent before"), "{}", stdout(&again));
+    mapping.drain().await.unwrap();
+    let sent = stack.moto().sent().unwrap();
+    assert_eq!(sent.emails.len() + sent.sms.len(), 1);
+    // AND its status reads as JSON; another tenant has no such announcement
+    let status = run(&[
+        "--outputs",
+        outputs,
+        "--json",
+        "announcement",
+        "--tenant",
+        "aigues-reus",
+        "--as",
+        "A",
+        "status",
+        "new-sms",
+    ]);
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert!(status["send"]["finished_at"].is_string(), "{status}");
+    let theirs =
+        run(&["--outputs", outputs, "announcement", "--tenant", "aigues-lleida", "--as", "A", "status", "new-sms"]);
+    assert!(!theirs.status.success() && stderr(&theirs).contains("not known"), "{}", stderr(&theirs));
 }
 
 #[tokio::test]

@@ -55,6 +55,9 @@ pub fn queue_job(data: &[u8]) {
             Ok(ComposeMessage::ComplaintDeadline(due)) => {
                 let _ = format!("{due:?}");
             }
+            Ok(ComposeMessage::AnnouncementChunk(chunk)) => {
+                let _ = (avisa_domain::sends::announcement_send_id(&chunk.announcement_id), chunk.contracts.len());
+            }
             Err(rejection) => {
                 let _ = rejection.to_string();
             }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
 
 mod adapters;
+mod announcements;
 mod cargo_lambda;
 mod chat;
 mod chat_feeds;

@@ -153,6 +153,12 @@ fn parses_as_its_reader_reads_it(sample: &Sample) -> Result<(), String> {
         return Ok(());
     }
     let event = sample.event().map_err(|e| e.to_string())?;
+    if sample.file.ends_with("announcement-texts.json") {
+        // `avisa announcement send --texts`: the texts by language.
+        let texts: BTreeMap<avisa_domain::contact::Locale, avisa_domain::announcements::AnnouncementText> =
+            serde_json::from_value(event).map_err(|e| format!("not an announcement's texts: {e}"))?;
+        return if texts.is_empty() { Err("no text".into()) } else { Ok(()) };
+    }
     if sample.file.ends_with("tenant.json") {
         let settings: avisa_domain::tenant::TenantSettings =
             serde_json::from_value(event).map_err(|e| format!("not tenant settings: {e}"))?;

@@ -1,12 +1,17 @@
-//! The scale run: an outage that reaches thousands of supply points, through the local stack's
-//! real functions (the outage desk plans, confirms and approves; the schedule fires;
-//! notice-composer fans the alert out in chunks and composes them; notice-dispatcher sends), every
-//! call checked against the template's roles. `make scale`
-//! prints it (2,000 supply points by default); `make test` runs it for 500 and checks that
-//! everyone was told exactly once.
+//! The scale run: an outage that reaches thousands of supply points, then an announcement to a
+//! file of thousands of contracts, through the local stack's real functions (the outage desk
+//! plans, confirms and approves; the schedule fires; notice-composer fans the alert out in chunks
+//! and composes them; notice-dispatcher sends; the announcement desk queues its file in chunks),
+//! every call checked against the template's roles. `make scale` prints it (2,000 supply points
+//! and 2,000 contracts by default); `make test` runs it and checks that everyone was told exactly
+//! once by each.
 
 // Counts and seconds of a local run lose nothing as f64.
 #![allow(clippy::cast_precision_loss)]
+
+mod bulk;
+
+pub use bulk::BulkReport;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -30,8 +35,9 @@ use crate::demo::put_tenant_settings;
 use crate::esm::Invocations;
 use crate::stack::{DEMO_TENANT, LocalStack, SETTINGS_FRESH_SECONDS};
 
-/// The network sector every household of the run is in.
+/// The network sector the outage cuts; households past the outage's are in another.
 const SECTOR: &str = "REUS-SCALE";
+const OTHER_SECTOR: &str = "REUS-SCALE-B";
 /// Every tenth household has no mobile: its alert goes by email.
 const EMAIL_ONLY_EVERY: usize = 10;
 /// Invocations of each function at once, as Lambda runs several when a queue is busy.
@@ -40,7 +46,10 @@ const POLLERS: usize = 4;
 /// What a run is asked to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScaleRun {
+    /// Supply points the outage reaches.
     pub households: usize,
+    /// Contracts the announcement goes to (households beyond the outage's are loaded for it).
+    pub bulk: usize,
     /// The tenant's SMS parts per second for the run (what its SMS provider allows).
     pub sms_parts_per_second: u32,
 }
@@ -58,27 +67,31 @@ pub struct ScaleReport {
     pub requests: BTreeMap<String, usize>,
     /// The calls moto took longest over in all.
     pub slowest: Vec<Spent>,
-    /// Messages to the households (SMS and email), and how many households got none, or more than one.
-    pub notices: usize,
-    pub never_told: usize,
-    pub told_twice: usize,
+    /// Messages to the households, and who got none or more than one.
+    pub told: Told,
     /// Emails to the call centre: the 48 h alert's, and the priority alert's (to nobody here).
     pub briefings: usize,
     /// The alert's send as `GET /outages/{id}/sends` shows it at the end.
     pub status: SendStatus,
     /// The send's duration at SES's and SNS's starting quotas (14 emails, 20 SMS parts a second).
     pub at_default_quotas: Option<u64>,
+    /// The announcement's send, when the run has one.
+    pub bulk: Option<BulkReport>,
     /// This process's peak resident memory (every function runs in it), in KiB.
     pub peak_rss_kib: Option<u64>,
 }
 
-fn household_event(n: usize) -> serde_json::Value {
+fn contract(n: usize) -> String {
+    format!("CT-S{n:06}")
+}
+
+fn household_event(n: usize, sector: &str) -> serde_json::Value {
     let email_only = n.is_multiple_of(EMAIL_ONLY_EVERY);
     let mut data = json!({
         "customer_id": format!("CU-S{n:06}"), "name": format!("Llar {n}"), "language": if n.is_multiple_of(4) { "es" } else { "ca" },
         "email": format!("llar{n}@example.cat"), "channels": if email_only { json!(["email"]) } else { json!(["sms", "email"]) },
         "consents": { "service": true, "marketing": false }, "e_invoice": true,
-        "supply_point": { "address": format!("Carrer Llarg {n}, 43201 Reus"), "network_sector": SECTOR,
+        "supply_point": { "address": format!("Carrer Llarg {n}, 43201 Reus"), "network_sector": sector,
             "coordinates": { "lat": 41.15, "lon": 1.10 }, "shared_meter": false }
     });
     if !email_only {
@@ -86,7 +99,7 @@ fn household_event(n: usize) -> serde_json::Value {
     }
     json!({
         "schema_version": 1, "event_id": format!("evt-scale-{n:06}"), "event_type": "customer.upserted",
-        "tenant_id": DEMO_TENANT, "occurred_at": "2026-11-02T08:00:00Z", "contract_id": format!("CT-S{n:06}"),
+        "tenant_id": DEMO_TENANT, "occurred_at": "2026-11-02T08:00:00Z", "contract_id": contract(n),
         "data": data,
     })
 }
@@ -102,13 +115,14 @@ fn failed(what: &str, why: impl fmt::Display) -> LocalError {
 /// Writes the households as billing-ingest would from their `customer.upserted` events (the
 /// same domain function makes the records), straight to the table: loading is the harness's
 /// part, not what the run measures, and moto takes a few hundred requests a second.
-async fn load_households(stack: &LocalStack, households: usize) -> Result<(), LocalError> {
+async fn load_households(stack: &LocalStack, run: ScaleRun) -> Result<(), LocalError> {
     let store =
         avisa_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), &stack.provisioned.tables["Table"]);
     let store = &store;
-    stream::iter(0..households)
+    stream::iter(0..run.households.max(run.bulk))
         .map(|n| async move {
-            let event = BillingEvent::parse(&household_event(n).to_string())
+            let sector = if n < run.households { SECTOR } else { OTHER_SECTOR };
+            let event = BillingEvent::parse(&household_event(n, sector).to_string())
                 .map_err(|e| failed("household", format!("{e:?}")))?;
             let BillingPayload::CustomerUpserted(data) = &event.payload else {
                 return Err(failed("household", "not a customer.upserted"));
@@ -156,6 +170,30 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Messages to the households a send was for (SMS and email), and how many got none, or more
+/// than one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Told {
+    pub notices: usize,
+    pub never: usize,
+    pub twice: usize,
+}
+
+impl Told {
+    /// From each household's count of messages.
+    fn of(per_household: &[usize]) -> Self {
+        Self {
+            notices: per_household.iter().sum(),
+            never: per_household.iter().filter(|n| **n == 0).count(),
+            twice: per_household.iter().filter(|n| **n > 1).count(),
+        }
+    }
+
+    pub fn each_once(self) -> bool {
+        self.never + self.twice == 0
+    }
+}
+
 /// A function and action, its calls, and the milliseconds moto took over them in all.
 pub type Spent = (String, usize, u64);
 
@@ -175,9 +213,13 @@ fn calls_since(stack: &LocalStack, before: usize) -> (BTreeMap<String, usize>, V
     (requests, slowest)
 }
 
-/// How many messages each household got (by SMS and by email), and how many briefings the call
-/// centre got.
-fn told(stack: &LocalStack, run: ScaleRun, settings: &TenantSettings) -> Result<(Vec<usize>, usize), LocalError> {
+/// How many messages each of the first `households` got (by SMS and by email), and how many
+/// briefings the call centre got.
+fn told(
+    stack: &LocalStack,
+    households: usize,
+    settings: Option<&TenantSettings>,
+) -> Result<(Vec<usize>, usize), LocalError> {
     let sent = stack.moto().sent()?;
     let mut messages: HashMap<String, usize> = HashMap::new();
     for to in sent.sms.iter().map(|s| s.phone_number.clone()) {
@@ -186,14 +228,15 @@ fn told(stack: &LocalStack, run: ScaleRun, settings: &TenantSettings) -> Result<
     let mut briefings = 0;
     for email in &sent.emails {
         for to in &email.destinations.to {
-            if settings.outages.call_centre_email.as_ref().is_some_and(|c| c.as_str() == to) {
+            let call_centre = settings.and_then(|s| s.outages.call_centre_email.as_ref());
+            if call_centre.is_some_and(|c| c.as_str() == to) {
                 briefings += 1;
             } else {
                 *messages.entry(to.clone()).or_default() += 1;
             }
         }
     }
-    let told = (0..run.households)
+    let told = (0..households)
         .map(|n| {
             let by_sms = messages.get(&mobile(n)).copied().unwrap_or(0);
             by_sms + messages.get(&format!("llar{n}@example.cat")).copied().unwrap_or(0)
@@ -217,10 +260,11 @@ pub async fn run(run: ScaleRun) -> Result<ScaleReport, LocalError> {
     let settings = put_run_settings(&stack, run).await?;
 
     let started = Instant::now();
-    load_households(&stack, run.households).await?;
+    load_households(&stack, run).await?;
     let load = started.elapsed();
     // A large run takes long through moto: each phase says when it is done.
-    eprintln!("scale run: {} households loaded in {:.0} s; planning", run.households, load.as_secs_f64());
+    let loaded = run.households.max(run.bulk);
+    eprintln!("scale run: {loaded} households loaded in {:.0} s; planning", load.as_secs_f64());
 
     let started = Instant::now();
     let scheduler = outage_scheduler::App::new(
@@ -255,7 +299,7 @@ pub async fn run(run: ScaleRun) -> Result<ScaleReport, LocalError> {
     let drained = esm.drain_with(POLLERS).await?;
     let sending = started.elapsed();
     let (requests, slowest) = calls_since(&stack, before);
-    let (told, briefings) = told(&stack, run, &settings)?;
+    let (told, briefings) = told(&stack, run.households, Some(&settings))?;
     let statuses = desk.sends(&tenant, &outage.outage_id).await.map_err(|e| failed("the send's status", e))?;
     // The priority alert fires too (its time is past), to nobody here: the 48 h alert is the send.
     let status = statuses
@@ -269,6 +313,12 @@ pub async fn run(run: ScaleRun) -> Result<ScaleReport, LocalError> {
     ]
     .into_iter()
     .try_fold(0, |longest: u64, s| s.map(|s| longest.max(s)));
+    eprintln!("scale run: the alert was sent in {:.0} s; announcing", sending.as_secs_f64());
+    let bulk = if run.bulk > 0 {
+        Some(Box::pin(bulk::announce(&stack, &esm, &scheduler, loaded, run.bulk)).await?)
+    } else {
+        None
+    };
     if let Some(violation) = stack.violations().first() {
         return Err(LocalError::Template(format!("a function called what its role does not allow: {violation}")));
     }
@@ -280,76 +330,110 @@ pub async fn run(run: ScaleRun) -> Result<ScaleReport, LocalError> {
         invocations: drained.by_function,
         requests,
         slowest,
-        notices: told.iter().sum(),
-        never_told: told.iter().filter(|n| **n == 0).count(),
-        told_twice: told.iter().filter(|n| **n > 1).count(),
+        told: Told::of(&told),
         briefings,
         status,
         at_default_quotas,
+        bulk,
         peak_rss_kib: peak_rss_kib(),
     })
+}
+
+/// Each function's invocations and requests, and where moto spent its time.
+fn functions(
+    f: &mut fmt::Formatter<'_>,
+    invocations: &BTreeMap<String, Invocations>,
+    requests: &BTreeMap<String, usize>,
+    slowest: &[Spent],
+) -> fmt::Result {
+    writeln!(
+        f,
+        "{:<20} {:>11} {:>9} {:>12} {:>16} {:>12}",
+        "function", "invocations", "records", "most records", "longest (ms)", "requests"
+    )?;
+    for (function, i) in invocations {
+        writeln!(
+            f,
+            "{function:<20} {:>11} {:>9} {:>12} {:>16} {:>12}",
+            i.batches,
+            i.records,
+            i.most_records,
+            i.longest.as_millis(),
+            requests.get(function).copied().unwrap_or(0)
+        )?;
+    }
+    writeln!(f, "\nwhere the local stack spent its time (moto, through the proxy):")?;
+    for (what, calls, ms) in slowest {
+        writeln!(f, "  {what:<50} {calls:>8} calls {:>10.1} s", *ms as f64 / 1000.0)?;
+    }
+    writeln!(f)
+}
+
+fn status(f: &mut fmt::Formatter<'_>, s: &SendStatus) -> fmt::Result {
+    writeln!(
+        f,
+        "send status: {} contracts in {} chunks ({} done); {} recipients; sent {:?}; refused {:?}; waiting {}; \
+         failed {} {:?}; waited for the rate {}; finished {}",
+        s.contracts,
+        s.parts,
+        s.parts_done,
+        s.recipients,
+        s.sent,
+        s.refused,
+        s.waiting,
+        s.failed,
+        s.reasons,
+        s.waited_for_rate,
+        s.finished_at.map_or_else(|| "no".to_owned(), |at| at.to_string())
+    )
 }
 
 impl fmt::Display for ScaleReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let run = self.run;
+        let email_rate = RateLimits::default().email_per_second;
         writeln!(f, "== scale run: an outage alert to {} supply points through the local stack ==", run.households)?;
         writeln!(f, "households loaded (as billing-ingest would): {:>6.1} s", self.load.as_secs_f64())?;
         writeln!(f, "planned (dry run), confirmed, approved:    {:>8.1} s", self.plan.as_secs_f64())?;
         writeln!(
             f,
-            "alert fired → last message sent:          {:>8.1} s  (SMS at {} parts/s, email at {}/s)",
+            "alert fired → last message sent:          {:>8.1} s  (SMS at {} parts/s, email at {email_rate}/s)",
             self.send.as_secs_f64(),
             run.sms_parts_per_second,
-            RateLimits::default().email_per_second
         )?;
         if let Some(seconds) = self.at_default_quotas {
             writeln!(f, "the same send at SNS's and SES's starting quotas (20 SMS parts/s, 14 emails/s): {seconds} s")?;
         }
         writeln!(f)?;
-        writeln!(
-            f,
-            "{:<20} {:>11} {:>9} {:>12} {:>16} {:>12}",
-            "function", "invocations", "records", "most records", "longest (ms)", "requests"
-        )?;
-        for (function, i) in &self.invocations {
-            writeln!(
-                f,
-                "{function:<20} {:>11} {:>9} {:>12} {:>16} {:>12}",
-                i.batches,
-                i.records,
-                i.most_records,
-                i.longest.as_millis(),
-                self.requests.get(function).copied().unwrap_or(0)
-            )?;
-        }
-        let requests: usize = self.requests.values().sum();
-        writeln!(f, "\nwhere the local stack spent its time (moto, through the proxy):")?;
-        for (what, calls, ms) in &self.slowest {
-            writeln!(f, "  {what:<50} {calls:>8} calls {:>10.1} s", *ms as f64 / 1000.0)?;
-        }
-        writeln!(f)?;
+        functions(f, &self.invocations, &self.requests, &self.slowest)?;
         writeln!(
             f,
             "messages to households: {}; never told: {}; told twice: {}; call-centre briefings: {}",
-            self.notices, self.never_told, self.told_twice, self.briefings
+            self.told.notices, self.told.never, self.told.twice, self.briefings
         )?;
-        writeln!(f, "AWS requests per message: {:.2}", requests as f64 / self.notices.max(1) as f64)?;
-        let s = &self.status;
-        writeln!(
-            f,
-            "send status: {} contracts in {} chunks ({} done); {} recipients; sent {:?}; refused {:?}; waiting {}; \
-             waited for the rate {}; finished {}",
-            s.contracts,
-            s.parts,
-            s.parts_done,
-            s.recipients,
-            s.sent,
-            s.refused,
-            s.waiting,
-            s.waited_for_rate,
-            s.finished_at.map_or_else(|| "no".to_owned(), |at| at.to_string())
-        )?;
+        let requests: usize = self.requests.values().sum();
+        writeln!(f, "AWS requests per message: {:.2}", requests as f64 / self.told.notices.max(1) as f64)?;
+        status(f, &self.status)?;
+        if let Some(bulk) = &self.bulk {
+            writeln!(f, "\n== then an announcement to a file of {} contracts ==", bulk.recipients)?;
+            writeln!(f, "submitted (checked, recorded, chunks queued): {:>6.1} s", bulk.submit.as_secs_f64())?;
+            writeln!(
+                f,
+                "submitted → last message sent:             {:>8.1} s  (SMS at {} parts/s, email at {email_rate}/s)",
+                bulk.send.as_secs_f64(),
+                run.sms_parts_per_second,
+            )?;
+            writeln!(f)?;
+            functions(f, &bulk.invocations, &bulk.requests, &bulk.slowest)?;
+            writeln!(
+                f,
+                "messages to the file's households: {}; never told: {}; told twice: {}",
+                bulk.told.notices, bulk.told.never, bulk.told.twice
+            )?;
+            let requests: usize = bulk.requests.values().sum();
+            writeln!(f, "AWS requests per message: {:.2}", requests as f64 / bulk.told.notices.max(1) as f64)?;
+            status(f, &bulk.status)?;
+        }
         if let Some(kib) = self.peak_rss_kib {
             writeln!(f, "peak memory of this process (every function in it, and the harness): {} MiB", kib / 1024)?;
         }

@@ -1,5 +1,6 @@
 //! One module per group of commands; each takes the deployment and the output.
 
+mod announcements;
 mod billing_queue;
 pub mod billing_run;
 mod billing_submit;
@@ -11,6 +12,7 @@ mod local;
 mod operators;
 mod outages;
 mod ratings;
+mod sends;
 mod tenants;
 
 use crate::args::{Cli, Command};
@@ -51,5 +53,6 @@ pub async fn run(cli: Cli, out: Output) -> Result<(), CliError> {
         Command::Chat(crate::args::Chat::Feeds { tenant }) => feeds::status(&stack()?, &tenant, out).await,
         Command::Operators(command) => operators::run(&stack()?, command, out).await,
         Command::Outage { tenant, by, action } => outages::run(&stack()?, tenant, &by, action, out).await,
+        Command::Announcement { tenant, by, action } => announcements::run(&stack()?, tenant, &by, action, out).await,
     }
 }

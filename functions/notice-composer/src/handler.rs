@@ -1,8 +1,11 @@
+use avisa_domain::announcements::AnnouncementSends;
 use avisa_domain::applies::Applies;
 use avisa_domain::complaints::ComplaintReminders;
 use avisa_domain::compose::{Compose, Composed};
 use avisa_domain::outage::OutageAlerts;
-use avisa_domain::queues::{AlertChunk, ComplaintDeadlineDue, ComposeJob, ComposeMessage, OutageAlertDue};
+use avisa_domain::queues::{
+    AlertChunk, AnnouncementChunk, ComplaintDeadlineDue, ComposeJob, ComposeMessage, OutageAlertDue,
+};
 use avisa_runtime::metrics::Counts;
 use avisa_runtime::sqs::{RecordFailure, Rejections, process_batch};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -14,6 +17,7 @@ pub struct Composer<'a> {
     pub compose: Compose<'a>,
     pub alerts: OutageAlerts<'a>,
     pub reminders: ComplaintReminders<'a>,
+    pub announcements: AnnouncementSends<'a>,
 }
 
 pub async fn handle_batch(
@@ -30,6 +34,7 @@ async fn handle_record(composer: &Composer<'_>, record: SqsMessage) -> Result<&'
         ComposeMessage::OutageAlert(due) => fire(&composer.alerts, &due).await,
         ComposeMessage::AlertChunk(chunk) => compose_chunk(&composer.alerts, &chunk).await,
         ComposeMessage::ComplaintDeadline(due) => remind(&composer.reminders, &due).await,
+        ComposeMessage::AnnouncementChunk(chunk) => announce(&composer.announcements, &chunk).await,
     }
 }
 
@@ -124,6 +129,27 @@ async fn compose_chunk(alerts: &OutageAlerts<'_>, chunk: &AlertChunk) -> Result<
     }
 }
 
+async fn announce(sends: &AnnouncementSends<'_>, chunk: &AnnouncementChunk) -> Result<&'static str, RecordFailure> {
+    let send_id = avisa_domain::sends::announcement_send_id(&chunk.announcement_id);
+    avisa_runtime::sqs::record_ids(&chunk.tenant_id, &send_id);
+    let (tally, record) = sends.compose_chunk(chunk).await.map_err(|error| RecordFailure {
+        error,
+        tenant_id: Some(chunk.tenant_id.to_string()),
+        event_id: Some(format!("{send_id}#{}", chunk.part)),
+    })?;
+    tracing::info!(
+        part = chunk.part,
+        contracts = tally.contracts,
+        by_channel = ?tally.composed,
+        unreachable = tally.unreachable,
+        failed = tally.failed.values().sum::<u64>(),
+        parts_done = record.parts_done,
+        parts = record.plan.parts,
+        "announcement chunk composed"
+    );
+    Ok("announcement_chunk")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,10 +157,18 @@ mod tests {
     use avisa_domain::fakes::{self, Fakes};
     use avisa_runtime::sqs::sqs_event;
 
+    fn composer(f: &Fakes) -> Composer<'_> {
+        Composer {
+            compose: f.composer(),
+            alerts: f.outage_alerts(),
+            reminders: f.complaint_reminders(),
+            announcements: f.announcement_sends(),
+        }
+    }
+
     async fn run(f: &Fakes, body: &str) -> Vec<String> {
         let rejections = Rejections::in_fakes(crate::SOURCE, f);
-        let reminders = f.complaint_reminders();
-        let composer = Composer { compose: f.composer(), alerts: f.outage_alerts(), reminders };
+        let composer = composer(f);
         let (response, _) = handle_batch(composer, &rejections, sqs_event([body])).await;
         response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
     }
@@ -173,9 +207,7 @@ mod tests {
         let bad = r#"{"outage_alert": {"tenant_id": "aigues-reus", "outage_id": "o-1", "revision": 1, "stage": "advance", "label": "48 h"}}"#.to_owned();
         let good = serde_json::to_string(&fakes::compose_job()).unwrap();
         let rejections = Rejections::in_fakes(crate::SOURCE, &f);
-        let composer =
-            Composer { compose: f.composer(), alerts: f.outage_alerts(), reminders: f.complaint_reminders() };
-        let (response, counts) = handle_batch(composer, &rejections, sqs_event([bad, good])).await;
+        let (response, counts) = handle_batch(composer(&f), &rejections, sqs_event([bad, good])).await;
         // THEN the alert is refused with the reason, not a crash, and the job is composed
         assert!(response.batch_item_failures.is_empty());
         assert_eq!(counts.get("composed"), Some(&1));
@@ -195,5 +227,23 @@ mod tests {
         assert!(failures.is_empty());
         let rejected = f.rejections.0.lock().unwrap();
         assert_eq!(rejected[0].rejection.code, RejectionCode::UnknownOutage);
+    }
+
+    #[tokio::test]
+    async fn a_chunk_of_an_announcement_nobody_submitted_or_of_no_shape_is_rejected_not_retried() {
+        let f = Fakes::default();
+        let unknown = r#"{"announcement_chunk": {"tenant_id": "aigues-reus", "announcement_id": "never", "part": 0, "contracts": ["CT-0001"]}}"#;
+        let malformed = r#"{"announcement_chunk": {"tenant_id": "aigues-reus", "part": 0}}"#;
+        assert!(run(&f, unknown).await.is_empty());
+        assert!(run(&f, malformed).await.is_empty());
+        let rejected = f.rejections.0.lock().unwrap();
+        assert_eq!(rejected[0].rejection.code, RejectionCode::NotFound);
+        assert!(rejected[0].rejection.detail.contains("announcement never is not known"));
+        assert!(
+            rejected[1].rejection.detail.contains("not a chunk of an announcement"),
+            "{}",
+            rejected[1].rejection.detail
+        );
+        assert!(f.notices.all().is_empty());
     }
 }

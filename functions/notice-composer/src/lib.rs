@@ -7,6 +7,7 @@ mod handler;
 
 use async_trait::async_trait;
 use avisa_aws::{SesEmailSender, SqsQueue, ses_client};
+use avisa_domain::announcements::{AnnouncementRecipients, AnnouncementSends};
 use avisa_domain::complaints::{ComplaintRecipients, ComplaintReminders};
 use avisa_domain::compose::{AccountHolders, BySubject, Compose};
 use avisa_domain::outage::{Audience, OutageAlerts, OutageRecipients};
@@ -86,7 +87,13 @@ impl SqsHandler for App {
         let accounts = AccountHolders { accounts: store };
         let outages = OutageRecipients { outages: store, accounts: store, subscriptions: store };
         let complaints = ComplaintRecipients { complaints: store, accounts: store };
-        let recipients = BySubject { accounts: &accounts, outages: &outages, complaints: &complaints };
+        let announcements = AnnouncementRecipients { announcements: store, accounts: store, known: None };
+        let recipients = BySubject {
+            accounts: &accounts,
+            outages: &outages,
+            complaints: &complaints,
+            announcements: &announcements,
+        };
         let compose = Compose {
             recipients: &recipients,
             notices: store,
@@ -114,6 +121,9 @@ impl SqsHandler for App {
             staff: StaffMail { claims: store, email: &self.email, renderer: &self.templates, clock: &self.batch.clock },
             defaults: &self.defaults,
         };
-        handle_batch(Composer { compose, alerts, reminders }, &self.batch.rejections(SOURCE), event).await.0
+        let announcements =
+            AnnouncementSends { compose, announcements: store, accounts: store, rejections: store, sends: store };
+        let composer = Composer { compose, alerts, reminders, announcements };
+        handle_batch(composer, &self.batch.rejections(SOURCE), event).await.0
     }
 }

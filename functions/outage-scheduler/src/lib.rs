@@ -1,11 +1,13 @@
-//! outage-scheduler: the operator API for planned outages, behind a Function URL. Operators plan
-//! an outage, read its dry run, confirm it (one-time alert schedules), reschedule, cancel or end
-//! it; and subscribe citizens without a contract to a supply point's alerts. Every request
-//! carries an operator's bearer token, which names the tenant it may act for.
+//! outage-scheduler: the operator API for planned outages and announcements, behind a Function
+//! URL. Operators plan an outage, read its dry run, confirm it (one-time alert schedules),
+//! reschedule, cancel or end it; subscribe citizens without a contract to a supply point's alerts;
+//! and send an announcement to a file of contracts, in chunks on the compose queue, and follow it.
+//! Every request carries an operator's bearer token, which names the tenant it may act for.
 
 mod routes;
 
-use avisa_aws::{DynamoStore, EventBridgeScheduler};
+use avisa_aws::{DynamoStore, EventBridgeScheduler, SqsQueue};
+use avisa_domain::announcements::AnnouncementDesk;
 use avisa_domain::clock::{Clock, SystemClock};
 use avisa_domain::operators::{Operator, OperatorDirectory, token_digest};
 use avisa_domain::outage::{Audience, OutageDesk};
@@ -16,11 +18,16 @@ use avisa_runtime::http::{self, HttpHandler};
 use avisa_templates::Templates;
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
 
+/// The most an announcement's body may be: a Function URL takes 6 MB in all.
+const ANNOUNCEMENT_BYTES: usize = 4 * 1024 * 1024;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub table_name: String,
     /// Alert schedules put their job on the compose queue.
     pub schedules: ScheduleTarget,
+    /// Announcements' chunks go on the compose queue at once.
+    pub compose_queue_url: String,
     pub defaults: TenantSettings,
     /// The providers' quotas every tenant shares, for the estimates of a send's time.
     pub shared_rates: SharedRates,
@@ -31,6 +38,7 @@ impl Config {
         Ok(Self {
             table_name: config::table_name(source)?,
             schedules: config::schedule_target(source, "COMPOSE_QUEUE_ARN")?,
+            compose_queue_url: config::compose_queue_url(source)?,
             defaults: config::tenant_defaults(source)?,
             shared_rates: config::shared_send_rates(source)?,
         })
@@ -42,6 +50,7 @@ impl Config {
 pub struct App {
     store: DynamoStore,
     scheduler: EventBridgeScheduler,
+    compose: SqsQueue,
     templates: Templates,
     defaults: TenantSettings,
     shared_rates: SharedRates,
@@ -59,6 +68,7 @@ impl App {
                 &config.schedules.role_arn,
                 &config.schedules.target_arn,
             ),
+            compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
             templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
             defaults: config.defaults.clone(),
             shared_rates: config.shared_rates,
@@ -86,6 +96,21 @@ impl App {
         }
     }
 
+    /// The announcement desk on this function's adapters (the CLI uses it directly).
+    pub fn announcements(&self) -> AnnouncementDesk<'_> {
+        AnnouncementDesk {
+            announcements: &self.store,
+            renderer: &self.templates,
+            tenants: &self.store,
+            chunks: &self.compose,
+            sends: &self.store,
+            statuses: &self.store,
+            clock: &self.clock,
+            defaults: &self.defaults,
+            shared_rates: self.shared_rates,
+        }
+    }
+
     /// Registers an operator's token (only its digest is kept).
     pub async fn register_operator(&self, token: &str, operator: &Operator) -> Result<(), avisa_domain::PortError> {
         self.store.register(&token_digest(token), operator).await
@@ -99,13 +124,16 @@ impl HttpHandler for App {
             Ok(operator) => operator,
             Err(refused) => return refused,
         };
-        let body = match http::body(request) {
+        let method = request.request_context.http.method.as_deref().unwrap_or_default();
+        let path = request.request_context.http.path.as_deref().or(request.raw_path.as_deref()).unwrap_or("/");
+        // An announcement carries its file of contracts (100,000 of them are about 2 MB).
+        let limit =
+            if path.trim_end_matches('/') == "/announcements" { ANNOUNCEMENT_BYTES } else { http::MAX_BODY_BYTES };
+        let body = match http::body_of_at_most(request, limit) {
             Ok(body) => body,
             Err(refused) => return refused,
         };
-        let method = request.request_context.http.method.as_deref().unwrap_or_default();
-        let path = request.request_context.http.path.as_deref().or(request.raw_path.as_deref()).unwrap_or("/");
-        let response = routes::route(&self.desk(), &operator, method, path, &body).await;
+        let response = routes::route(&self.desk(), &self.announcements(), &operator, method, path, &body).await;
         tracing::info!(tenant_id = %operator.tenant_id, method, path, status = response.status_code, "operator request");
         response
     }

@@ -1,8 +1,10 @@
-//! The operator API's routes: each one parses its input, calls the desk, and answers JSON.
+//! The operator API's routes: each one parses its input, calls its desk (outages, announcements),
+//! and answers JSON.
 
 use avisa_domain::Error;
+use avisa_domain::announcements::{AnnouncementDesk, AnnouncementRequest};
 use avisa_domain::error::RejectionCode;
-use avisa_domain::ids::{ContractId, OutageId, SubscriberId};
+use avisa_domain::ids::{AnnouncementId, ContractId, OutageId, SubscriberId};
 use avisa_domain::operators::Operator;
 use avisa_domain::outage::{Changed, DryRun, Outage, OutageDesk, OutagePlan, Reschedule, Subscribe, parse_body};
 use avisa_runtime::http::{error_response, json};
@@ -34,6 +36,7 @@ const LISTED: usize = 100;
 
 pub(crate) async fn route(
     desk: &OutageDesk<'_>,
+    announcements: &AnnouncementDesk<'_>,
     operator: &Operator,
     method: &str,
     path: &str,
@@ -102,6 +105,15 @@ pub(crate) async fn route(
                 } else {
                     Ok((404, json!({ "error": format!("no subscription {subscriber_id} at contract {contract_id}") })))
                 }
+            }
+            ("POST", ["announcements"]) => {
+                let announced = announcements.submit(by, tenant, AnnouncementRequest::parse(body)?).await?;
+                Ok((if announced.new { 201 } else { 200 }, json!(announced)))
+            }
+            ("GET", ["announcements", announcement_id]) => {
+                let (announcement, send) =
+                    announcements.status(tenant, &id(announcement_id, AnnouncementId::parse)?).await?;
+                Ok((200, json!({ "announcement": announcement, "send": send })))
             }
             _ => Ok((404, json!({ "error": format!("no route {method} {path}: see the operator API in README.md") }))),
         }

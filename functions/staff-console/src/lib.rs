@@ -5,6 +5,7 @@
 //! see and touch only that tenant's records: every read is keyed by the session's tenant.
 
 mod admin;
+mod announcements;
 mod auth;
 mod citizens;
 mod complaints;
@@ -146,6 +147,7 @@ impl App {
             (_, ["complaints", ..]) => complaints::route(self, request, session, now).await,
             (_, ["incidents" | "appointments", ..]) => incidents::route(self, request, session, now).await,
             (_, ["outages", ..]) => outages::route(self, request, session, now).await,
+            (_, ["announcements", ..]) => announcements::route(self, request, session, now).await,
             (_, ["templates", ..]) => previews::route(self, request, session, now).await,
             (_, ["admin", ..]) => admin::route(self, request, session, now).await,
             _ => self.pages.problem(404, session, "There is no such page in the console."),

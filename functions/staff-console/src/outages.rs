@@ -94,9 +94,11 @@ async fn list(app: &App, session: &Session) -> Result<Response, Error> {
     let over = |o: &Outage| matches!(o.status, OutageStatus::Cancelled | OutageStatus::Ended);
     outages.sort_by_key(|o| (over(o), if over(o) { -o.window.start.as_second() } else { o.window.start.as_second() }));
     let (done, ahead): (Vec<&Outage>, Vec<&Outage>) = outages.iter().partition(|o| over(o));
+    let announcements = crate::announcements::listed(app, session, &zone).await?;
     let values = context! {
         ahead => Value::from(Serde(ahead.iter().map(|o| row(o, &zone)).collect::<Vec<_>>())),
         done => Value::from(Serde(done.iter().map(|o| row(o, &zone)).collect::<Vec<_>>())),
+        announcements => Value::from(Serde(announcements)),
     };
     Ok(app.pages.page(200, "outages.html", Some(session), values))
 }

@@ -27,6 +27,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("outage.html", include_str!("../templates/outage.html")),
     ("outage_new.html", include_str!("../templates/outage_new.html")),
     ("templates.html", include_str!("../templates/templates.html")),
+    ("announcement_new.html", include_str!("../templates/announcement_new.html")),
+    ("announcement.html", include_str!("../templates/announcement.html")),
 ];
 
 #[derive(Debug)]

@@ -9,6 +9,8 @@ use base64::Engine;
 
 /// Forms are small: a reply is at most 4,096 characters.
 const MAX_FORM_BYTES: usize = 32 * 1024;
+/// About 150,000 contract ids, form-encoded: more than one announcement takes.
+const MAX_ANNOUNCEMENT_FORM_BYTES: usize = 4 * 1024 * 1024;
 
 /// What every answer says to the browser: scripts, styles and requests from the console only
 /// (images also from the map's tile server); never framed; nothing cached; no referrer leaves it.
@@ -49,9 +51,15 @@ impl<'a> Request<'a> {
     pub fn read(request: &'a LambdaFunctionUrlRequest) -> Result<Self, Response> {
         let method = request.request_context.http.method.as_deref().unwrap_or("GET");
         let path = request.request_context.http.path.as_deref().or(request.raw_path.as_deref()).unwrap_or("/");
-        let body =
-            avisa_runtime::http::body(request).map_err(|_| Response::text(400, "The form could not be read."))?;
-        if body.len() > MAX_FORM_BYTES {
+        // An announcement's form carries its file of contracts.
+        let (raw, max) = if method == "POST" && path.trim_end_matches('/') == "/announcements" {
+            (MAX_ANNOUNCEMENT_FORM_BYTES, MAX_ANNOUNCEMENT_FORM_BYTES)
+        } else {
+            (avisa_runtime::http::MAX_BODY_BYTES, MAX_FORM_BYTES)
+        };
+        let body = avisa_runtime::http::body_of_at_most(request, raw)
+            .map_err(|_| Response::text(400, "The form could not be read."))?;
+        if body.len() > max {
             return Err(Response::text(413, "The form is too large."));
         }
         let form = form_urlencoded::parse(&body).into_owned().collect();

@@ -20,3 +20,16 @@
   }
   window.setInterval(refresh, 3000);
 })();
+
+// An announcement's file of contracts, read into the box the form sends. Without JavaScript the
+// contracts are pasted.
+(function () {
+  "use strict";
+  var file = document.getElementById("contracts-file");
+  var box = document.getElementById("contracts");
+  if (!file || !box) { return; }
+  file.addEventListener("change", function () {
+    if (!file.files.length) { return; }
+    file.files[0].text().then(function (text) { box.value = text; });
+  });
+})();

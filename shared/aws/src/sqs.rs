@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::ports::{ChunkQueue, ComposeQueue, DeadLetter, DeadLetters, DispatchQueue};
-use avisa_domain::queues::{AlertChunk, ComposeJob, ComposeMessage, DeliveryJob};
+use avisa_domain::queues::{ComposeJob, ComposeMessage, DeliveryJob};
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use futures_util::{StreamExt, TryStreamExt};
 use jiff::SignedDuration;
@@ -79,9 +79,8 @@ const BATCHES_IN_FLIGHT: usize = 8;
 
 #[async_trait]
 impl ChunkQueue for SqsQueue {
-    async fn enqueue_chunks(&self, chunks: &[AlertChunk]) -> Result<(), PortError> {
-        let messages: Vec<ComposeMessage> = chunks.iter().cloned().map(ComposeMessage::AlertChunk).collect();
-        self.send_all(&messages).await
+    async fn enqueue_chunks(&self, chunks: &[ComposeMessage]) -> Result<(), PortError> {
+        self.send_all(chunks).await
     }
 }
 

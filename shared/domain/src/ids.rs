@@ -139,6 +139,11 @@ identifier!(
     OutageId, "outage_id", 64
 );
 identifier!(
+    /// A message to many citizens at once (`spring-works-2027`): chosen by whoever sends it, so a
+    /// second submission of the same announcement is the same send.
+    AnnouncementId, "announcement_id", 64
+);
+identifier!(
     /// A citizen subscribed to a supply point's outage alerts without a contract of their own.
     SubscriberId, "subscriber_id", 64
 );

@@ -22,6 +22,7 @@ macro_rules! string_schema {
 }
 
 pub mod account;
+pub mod announcements;
 pub mod applies;
 pub mod billing;
 pub mod billing_run;

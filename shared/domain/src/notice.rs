@@ -8,7 +8,9 @@ use sha2::{Digest, Sha256};
 use crate::billing::Document;
 use crate::channel::Channel;
 use crate::contact::{Email, Locale, PhoneE164};
-use crate::ids::{ContractId, EventId, InvoiceNumber, NoticeId, OutageId, PlanId, SubscriberId, TenantId};
+use crate::ids::{
+    AnnouncementId, ContractId, EventId, InvoiceNumber, NoticeId, OutageId, PlanId, SubscriberId, TenantId,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -33,10 +35,13 @@ pub enum NoticeKind {
     ComplaintUpdate,
     /// For staff: a complaint's step is about to be late.
     ComplaintReminder,
+    /// A message from the utility or council to many citizens at once (a new service, works in
+    /// the area): staff's own text, in each citizen's language.
+    Announcement,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 10] = [
+    pub const ALL: [NoticeKind; 11] = [
         Self::InvoiceAvailable,
         Self::InvoiceUpcoming,
         Self::DirectDebitReturned,
@@ -47,6 +52,7 @@ impl NoticeKind {
         Self::ChatFollowUp,
         Self::ComplaintUpdate,
         Self::ComplaintReminder,
+        Self::Announcement,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +67,7 @@ impl NoticeKind {
             Self::ChatFollowUp => "chat_follow_up",
             Self::ComplaintUpdate => "complaint_update",
             Self::ComplaintReminder => "complaint_reminder",
+            Self::Announcement => "announcement",
         }
     }
 
@@ -81,7 +88,8 @@ impl NoticeKind {
             | Self::DirectDebitReturned
             | Self::PaymentPlanMilestone
             | Self::OutageAlert
-            | Self::ComplaintUpdate => &[Channel::Email, Channel::Sms],
+            | Self::ComplaintUpdate
+            | Self::Announcement => &[Channel::Email, Channel::Sms],
         }
     }
 
@@ -176,6 +184,10 @@ pub enum NoticeSubject {
         by: String,
     },
     /// Not sent if the outage changed revision or state since the alert was scheduled.
+    /// Staff's announcement, to a contract's holder.
+    Announcement {
+        announcement_id: AnnouncementId,
+    },
     OutageAlert {
         outage_id: OutageId,
         revision: u32,
@@ -200,6 +212,7 @@ impl NoticeSubject {
             Self::Chat { follow_up: true } => NoticeKind::ChatFollowUp,
             Self::Complaint { .. } => NoticeKind::ComplaintUpdate,
             Self::Preview { of, .. } => *of,
+            Self::Announcement { .. } => NoticeKind::Announcement,
         }
     }
 
@@ -214,7 +227,8 @@ impl NoticeSubject {
             | Self::OutageAlert { .. }
             | Self::Chat { .. }
             | Self::Complaint { .. }
-            | Self::Preview { .. } => {
+            | Self::Preview { .. }
+            | Self::Announcement { .. } => {
                 return None;
             }
         };
@@ -233,6 +247,7 @@ impl NoticeSubject {
                 subscriber.as_ref().map_or("holder", SubscriberId::as_str)
             )),
             Self::Complaint { reference, step } => Some(format!("complaint/{reference}/{step}")),
+            Self::Announcement { announcement_id } => Some(format!("announcement/{announcement_id}")),
             Self::InvoiceAvailable { .. }
             | Self::DirectDebitReturned { .. }
             | Self::Chat { .. }

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::channel::Channel;
 use crate::contact::PhoneE164;
 use crate::error::{Rejection, RejectionCode};
-use crate::ids::{ContractId, EventId, NoticeId, OutageId, TenantId};
+use crate::ids::{AnnouncementId, ContractId, EventId, NoticeId, OutageId, TenantId};
 use crate::notice::{AlertStage, Notice, NoticeSubject};
 
 /// What the compose queue carries.
@@ -31,6 +31,8 @@ pub enum ComposeMessage {
     ComplaintDeadline(ComplaintDeadlineDue),
     /// Some of the contracts a fired outage alert reaches: `{"alert_chunk": {...}}`.
     AlertChunk(AlertChunk),
+    /// Some of the contracts an announcement goes to: `{"announcement_chunk": {...}}`.
+    AnnouncementChunk(AnnouncementChunk),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -49,6 +51,12 @@ struct ComplaintDeadlineBody<T> {
 #[serde(deny_unknown_fields)]
 struct AlertChunkBody<T> {
     alert_chunk: T,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnnouncementChunkBody<T> {
+    announcement_chunk: T,
 }
 
 impl ComposeMessage {
@@ -71,6 +79,10 @@ impl ComposeMessage {
             let body: AlertChunkBody<AlertChunk> =
                 serde_json::from_value(value).map_err(|e| refused("a chunk of an outage alert", e))?;
             Ok(Self::AlertChunk(body.alert_chunk))
+        } else if has("announcement_chunk") {
+            let body: AnnouncementChunkBody<AnnouncementChunk> =
+                serde_json::from_value(value).map_err(|e| refused("a chunk of an announcement", e))?;
+            Ok(Self::AnnouncementChunk(body.announcement_chunk))
         } else {
             serde_json::from_value(value).map(Self::Notice).map_err(|e| refused("a ComposeJob", e))
         }
@@ -84,6 +96,7 @@ impl Serialize for ComposeMessage {
             Self::OutageAlert(due) => OutageAlertBody { outage_alert: due }.serialize(serializer),
             Self::ComplaintDeadline(due) => ComplaintDeadlineBody { complaint_deadline: due }.serialize(serializer),
             Self::AlertChunk(chunk) => AlertChunkBody { alert_chunk: chunk }.serialize(serializer),
+            Self::AnnouncementChunk(chunk) => AnnouncementChunkBody { announcement_chunk: chunk }.serialize(serializer),
         }
     }
 }
@@ -162,6 +175,22 @@ pub struct AlertChunk {
     /// This chunk's number, from 0; its tally is added to the send once.
     pub part: u32,
     pub contracts: Vec<ContractId>,
+}
+
+/// Contracts an announcement goes to, one chunk of them: composed by one invocation, retried alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnnouncementChunk {
+    pub tenant_id: TenantId,
+    pub announcement_id: AnnouncementId,
+    /// This chunk's number, from 0; its tally is added to the send once.
+    pub part: u32,
+    pub contracts: Vec<ContractId>,
+}
+
+/// The send of an announcement: one per announcement, however often it is submitted.
+pub fn announcement_send_id(announcement_id: &AnnouncementId) -> String {
+    format!("announcement/{announcement_id}")
 }
 
 /// A deadline reminder's job, put on the compose queue by its schedule.
@@ -309,10 +338,17 @@ mod tests {
         let deadline =
             ComplaintDeadlineDue { tenant_id: TenantId::parse("t-1").unwrap(), reference: "CLM-1".into(), version: 3 };
         let chunk = AlertChunk { alert: alert(), part: 3, contracts: vec![ContractId::parse("CT-1").unwrap()] };
+        let announced = AnnouncementChunk {
+            tenant_id: TenantId::parse("t-1").unwrap(),
+            announcement_id: AnnouncementId::parse("new-sms-service").unwrap(),
+            part: 0,
+            contracts: vec![ContractId::parse("CT-2").unwrap()],
+        };
         for message in [
             ComposeMessage::OutageAlert(alert()),
             ComposeMessage::ComplaintDeadline(deadline),
             ComposeMessage::AlertChunk(chunk),
+            ComposeMessage::AnnouncementChunk(announced),
         ] {
             let body = serde_json::to_string(&message).unwrap();
             assert_eq!(ComposeMessage::parse(&body).unwrap(), message, "{body}");
@@ -328,6 +364,7 @@ mod tests {
         assert!(refused(r#"{"outage_alert": {"tenant_id": "t"}}"#).starts_with("body is not an outage alert"));
         assert!(refused(r#"{"complaint_deadline": 1}"#).starts_with("body is not a complaint reminder"));
         assert!(refused(r#"{"alert_chunk": {"part": 1}}"#).starts_with("body is not a chunk of an outage alert"));
+        assert!(refused(r#"{"announcement_chunk": {}}"#).starts_with("body is not a chunk of an announcement"));
         assert!(refused(r#"{"tenant_id": "t"}"#).starts_with("body is not a ComposeJob"));
         let extra = r#"{"outage_alert": {"tenant_id": "t-1", "outage_id": "o-1", "revision": 1, "stage": "advance", "label": "48h"}, "x": 1}"#;
         assert!(refused(extra).contains("unknown field `x`"), "{}", refused(extra));

@@ -1,5 +1,5 @@
-//! A send to many people (an outage alert and its corrections, cancellation, "restored"): how far
-//! it has got and when it will end.
+//! A send to many people (an outage alert and its corrections, cancellation, "restored"; an
+//! announcement): how far it has got and when it will end.
 //!
 //! A send is planned as chunks of recipients on the compose queue. Each chunk, once composed, adds
 //! its tally once (by its part number); each delivery adds its outcome. Only counters: a send's
@@ -16,7 +16,7 @@ use crate::error::PortError;
 use crate::ids::{OutageId, TenantId};
 use crate::notice::{Notice, NoticeSubject};
 use crate::outage::PriorityContract;
-pub use crate::queues::alert_send_id;
+pub use crate::queues::{alert_send_id, announcement_send_id};
 use crate::tenant::RateLimits;
 
 /// The send a notice is part of, if any.
@@ -25,6 +25,7 @@ pub fn send_of(notice: &Notice) -> Option<String> {
         NoticeSubject::OutageAlert { outage_id, revision, stage, label, .. } => {
             Some(alert_send_id(outage_id, *revision, *stage, label))
         }
+        NoticeSubject::Announcement { announcement_id } => Some(announcement_send_id(announcement_id)),
         _ => None,
     }
 }

@@ -53,6 +53,12 @@ pub fn problem(status: i64, reason: &str) -> LambdaFunctionUrlResponse {
 /// refuses it.
 #[allow(clippy::result_large_err)] // the refusal is the answer itself, returned at once
 pub fn body(request: &LambdaFunctionUrlRequest) -> Result<Vec<u8>, LambdaFunctionUrlResponse> {
+    body_of_at_most(request, MAX_BODY_BYTES)
+}
+
+/// [`body`] for a route that takes more (a file of contracts), up to `max` bytes.
+#[allow(clippy::result_large_err)] // the refusal is the answer itself, returned at once
+pub fn body_of_at_most(request: &LambdaFunctionUrlRequest, max: usize) -> Result<Vec<u8>, LambdaFunctionUrlResponse> {
     let raw = request.body.as_deref().unwrap_or_default();
     let bytes = if request.is_base64_encoded {
         base64::engine::general_purpose::STANDARD
@@ -61,8 +67,8 @@ pub fn body(request: &LambdaFunctionUrlRequest) -> Result<Vec<u8>, LambdaFunctio
     } else {
         raw.as_bytes().to_vec()
     };
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(problem(413, &format!("the body is {} bytes; at most {MAX_BODY_BYTES} are accepted", bytes.len())));
+    if bytes.len() > max {
+        return Err(problem(413, &format!("the body is {} bytes; at most {max} are accepted", bytes.len())));
     }
     Ok(bytes)
 }

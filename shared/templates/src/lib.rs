@@ -62,6 +62,8 @@ const SOURCES: &[(&str, &str)] = sources!(
     "complaint_update" / "email",
     "complaint_update" / "sms",
     "complaint_reminder" / "email",
+    "announcement" / "email",
+    "announcement" / "sms",
 );
 
 #[derive(Debug, thiserror::Error)]

@@ -22,6 +22,7 @@ pub(crate) const SAMPLES: &[(NoticeKind, &str)] = samples!(
     OutageBriefing => "outage_briefing",
     ComplaintUpdate => "complaint_update",
     ComplaintReminder => "complaint_reminder",
+    Announcement => "announcement",
 );
 
 /// The sample values of `kind` in `locale`; `None` for a kind without templates (the chat line

@@ -14,6 +14,7 @@ use avisa_local::moto::workspace_root;
 use crate::chat::{CITIZEN, Line, texts};
 
 mod admin;
+mod announcements;
 mod cases;
 mod outages;
 mod templates;

@@ -28,6 +28,7 @@
 //! | upstream → the tenants it may act for | `UPSTREAM#{queue arn}` | `TENANTS` |
 
 mod accounts;
+mod announcements;
 mod chat;
 mod claims;
 mod erasure;

@@ -1,5 +1,6 @@
 //! Composing a notice: who it is for, on which channels, in which language, with what content.
 
+mod chunk;
 mod deferred;
 mod fit;
 mod messages;
@@ -7,6 +8,7 @@ mod preview;
 mod recipient;
 mod subjects;
 
+pub(crate) use chunk::ChunkOfSend;
 pub(crate) use deferred::DeferredDispatch;
 pub(crate) use fit::{Fit, render_fitting};
 pub use preview::{contract_values, preview_notice};

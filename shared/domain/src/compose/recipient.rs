@@ -1,5 +1,5 @@
 //! Who a notice is for and what its templates get, found by the kind of its subject: the
-//! contract's holder for billing notices (here); outages and complaints bring their own
+//! contract's holder for billing notices (here); outages, complaints and announcements bring their own
 //! [`Recipients`], so composing knows none of their stores.
 
 use async_trait::async_trait;
@@ -39,6 +39,7 @@ pub struct BySubject<'a> {
     pub accounts: &'a dyn Recipients,
     pub outages: &'a dyn Recipients,
     pub complaints: &'a dyn Recipients,
+    pub announcements: &'a dyn Recipients,
 }
 
 #[async_trait]
@@ -47,6 +48,7 @@ impl Recipients for BySubject<'_> {
         let finder = match &job.subject {
             NoticeSubject::OutageAlert { .. } => self.outages,
             NoticeSubject::Complaint { .. } => self.complaints,
+            NoticeSubject::Announcement { .. } => self.announcements,
             _ => self.accounts,
         };
         finder.recipient(job, settings).await

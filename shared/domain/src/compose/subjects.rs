@@ -34,7 +34,8 @@ pub(super) fn template_values(
         NoticeSubject::OutageAlert { .. }
         | NoticeSubject::Chat { .. }
         | NoticeSubject::Complaint { .. }
-        | NoticeSubject::Preview { .. } => {
+        | NoticeSubject::Preview { .. }
+        | NoticeSubject::Announcement { .. } => {
             return Err(Error::rejected(RejectionCode::RenderFailed, "this notice is not about an account"));
         }
     };

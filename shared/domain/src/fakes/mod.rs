@@ -2,6 +2,7 @@
 //! Enabled by the `fakes` feature; never part of a Lambda binary.
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
+mod announcements;
 mod chat;
 mod claims;
 mod deliveries;
@@ -13,6 +14,7 @@ mod sends;
 mod stores;
 mod upstreams;
 
+pub use announcements::*;
 pub use chat::*;
 pub use claims::*;
 pub use deliveries::*;
@@ -31,6 +33,7 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::account::{AccountFact, ContractAccount, ContractHolder, CustomerProfile, Slot, StoredSlot};
+use crate::announcements::AnnouncementRecipients;
 use crate::applies::Applies;
 use crate::billing::{BillingEvent, BillingPayload, Document};
 use crate::channel::Channel;
@@ -51,7 +54,7 @@ use crate::ports::{
     SmsSender, Suppressions, TemplateKey, TenantDirectory, WhatsAppMessage, WhatsAppSender,
 };
 use crate::print::{PrintArchive, PrintLetter, PrintQueue};
-use crate::queues::{ComposeJob, DeliveryJob};
+use crate::queues::{ComposeJob, ComposeMessage, DeliveryJob};
 use crate::tenant::{DocumentPlace, SmsRules, TenantSettings};
 use crate::text::Text;
 
@@ -64,8 +67,8 @@ pub struct Fakes {
     pub dead_letters: InMemoryDeadLetters,
     pub accounts: InMemoryAccounts,
     pub compose: InMemoryQueue<ComposeJob>,
-    /// Outage alerts' chunks, on the same compose queue.
-    pub chunks: InMemoryQueue<crate::queues::AlertChunk>,
+    /// Sends' chunks (outage alerts', announcements'), on the same compose queue.
+    pub chunks: InMemoryQueue<ComposeMessage>,
     pub sends: InMemorySends,
     pub dispatch: InMemoryQueue<DeliveryJob>,
     pub notices: InMemoryNotices,
@@ -85,6 +88,7 @@ pub struct Fakes {
     pub shared_rates: crate::tenant::SharedRates,
     pub print: InMemoryPrint,
     pub outages: InMemoryOutages,
+    pub announcements: InMemoryAnnouncements,
     pub chat: InMemoryChat,
     pub phrases: FakePhrases,
     /// The chat line's timers (a separate schedule target).
@@ -109,7 +113,15 @@ impl Recipients for Fakes {
         let outages =
             OutageRecipients { outages: &self.outages, accounts: &self.accounts, subscriptions: &self.outages };
         let complaints = ComplaintRecipients { complaints: &self.chat, accounts: &self.accounts };
-        BySubject { accounts: &accounts, outages: &outages, complaints: &complaints }.recipient(job, settings).await
+        let announcements =
+            AnnouncementRecipients { announcements: &self.announcements, accounts: &self.accounts, known: None };
+        let by_subject = BySubject {
+            accounts: &accounts,
+            outages: &outages,
+            complaints: &complaints,
+            announcements: &announcements,
+        };
+        by_subject.recipient(job, settings).await
     }
 }
 
@@ -143,6 +155,7 @@ impl Default for Fakes {
             sends: InMemorySends::default(),
             print: InMemoryPrint::default(),
             outages: InMemoryOutages::default(),
+            announcements: InMemoryAnnouncements::default(),
             chat: InMemoryChat::default(),
             phrases: FakePhrases,
             chat_timers: InMemoryScheduler::default(),
@@ -236,6 +249,48 @@ impl Fakes {
             subscriptions: &self.outages,
             accounts: &self.accounts,
             suppressions: &self.suppressions,
+        }
+    }
+
+    /// The outage alerts' chunks waiting on the compose queue, taken off it.
+    pub fn alert_chunks(&self) -> Vec<crate::queues::AlertChunk> {
+        let taken = self.chunks.drain();
+        taken.into_iter().filter_map(|m| if let ComposeMessage::AlertChunk(c) = m { Some(c) } else { None }).collect()
+    }
+
+    /// The announcements' chunks waiting on the compose queue, taken off it.
+    pub fn announcement_chunks(&self) -> Vec<crate::queues::AnnouncementChunk> {
+        let taken = self.chunks.drain();
+        let chunks = taken.into_iter().filter_map(|m| match m {
+            ComposeMessage::AnnouncementChunk(c) => Some(c),
+            _ => None,
+        });
+        chunks.collect()
+    }
+
+    /// The announcement desk on these fakes, with the fake renderer.
+    pub fn announcement_desk(&self) -> crate::announcements::AnnouncementDesk<'_> {
+        crate::announcements::AnnouncementDesk {
+            announcements: &self.announcements,
+            renderer: &self.renderer,
+            tenants: &self.tenants,
+            chunks: &self.chunks,
+            sends: &self.sends,
+            statuses: &self.sends,
+            clock: &self.clock,
+            defaults: &self.defaults,
+            shared_rates: self.shared_rates,
+        }
+    }
+
+    /// Announcements' chunks composed on these fakes.
+    pub fn announcement_sends(&self) -> crate::announcements::AnnouncementSends<'_> {
+        crate::announcements::AnnouncementSends {
+            compose: self.composer(),
+            announcements: &self.announcements,
+            accounts: &self.accounts,
+            rejections: &self.rejections,
+            sends: &self.sends,
         }
     }
 

@@ -238,8 +238,8 @@ impl ComposeQueue for InMemoryQueue<ComposeJob> {
 }
 
 #[async_trait]
-impl crate::ports::ChunkQueue for InMemoryQueue<crate::queues::AlertChunk> {
-    async fn enqueue_chunks(&self, chunks: &[crate::queues::AlertChunk]) -> Result<(), PortError> {
+impl crate::ports::ChunkQueue for InMemoryQueue<ComposeMessage> {
+    async fn enqueue_chunks(&self, chunks: &[ComposeMessage]) -> Result<(), PortError> {
         self.push_all(chunks)
     }
 }

@@ -11,13 +11,13 @@ use super::recipients::{KnownOutage, OutageRecipients, stale};
 use super::{Audience, Outage, OutageArea, PriorityContract, is_priority_only};
 use crate::applies::{Applies, applies_or_return};
 use crate::channel::Channel;
-use crate::compose::{Compose, Composed, DeferredDispatch};
+use crate::compose::{ChunkOfSend, Compose};
 use crate::error::{Error, RejectionCode};
 use crate::ids::{ContractId, EventId, NoticeId, SubscriberId};
 use crate::notice::{AlertStage, NoticeKind, NoticeSubject};
 use crate::outage::ports::OutageStore;
-use crate::ports::{ChunkQueue, Claims, EmailSender, RejectedMessage, RejectionLog};
-use crate::queues::{AlertChunk, ComposeJob, OutageAlertDue};
+use crate::ports::{ChunkQueue, Claims, EmailSender, RejectionLog};
+use crate::queues::{AlertChunk, ComposeJob, ComposeMessage, OutageAlertDue};
 use crate::sends::{ChunkTally, Counts, SendLog, SendPlan, SendRecord};
 use crate::staff_mail::{StaffEmail, StaffMail};
 use crate::tenant::TenantSettings;
@@ -93,10 +93,12 @@ impl OutageAlerts<'_> {
             holders.retain(|h| h.priority().is_some());
         }
         let contracts: Vec<ContractId> = holders.iter().map(|h| h.contract_id.clone()).collect();
-        let chunks: Vec<AlertChunk> = contracts
+        let chunks: Vec<ComposeMessage> = contracts
             .chunks(CHUNK_CONTRACTS)
             .zip(0..)
-            .map(|(contracts, part)| AlertChunk { alert: due.clone(), part, contracts: contracts.to_vec() })
+            .map(|(contracts, part)| {
+                ComposeMessage::AlertChunk(AlertChunk { alert: due.clone(), part, contracts: contracts.to_vec() })
+            })
             .collect();
         let plan = SendPlan {
             tenant_id: outage.tenant_id.clone(),
@@ -130,13 +132,7 @@ impl OutageAlerts<'_> {
         })?;
         let mut tally = ChunkTally { contracts: chunk.contracts.len() as u64, ..ChunkTally::default() };
         let stale = stale(&outage, due.revision, due.stage);
-        let jobs = if stale.is_some() {
-            tally.not_applicable = tally.contracts;
-            Vec::new()
-        } else {
-            self.jobs(&outage, chunk, &cause).await?
-        };
-        tally.recipients = jobs.len() as u64;
+        let send_id = due.key();
         // Every job of the chunk is an alert of this outage, read a moment ago: its recipients
         // are found without reading it again per citizen.
         let known = KnownOutage { outage: &outage, store: self.outages };
@@ -145,59 +141,19 @@ impl OutageAlerts<'_> {
             accounts: self.audience.accounts,
             subscriptions: self.audience.subscriptions,
         };
-        // Its deliveries are queued together once every notice is written, ten to a request.
-        let deliveries = DeferredDispatch::new(self.compose.dispatch);
-        let compose = Compose { recipients: &recipients, dispatch: &deliveries, ..self.compose };
-        let compose = &compose;
-        // Each citizen's alert stands alone: one that fails never holds back the others.
-        let composed: Vec<(ComposeJob, Result<Composed, Error>)> = stream::iter(jobs)
-            .map(|job| async move {
-                let outcome = compose.handle(&job).await;
-                (job, outcome)
-            })
-            .buffered(CONCURRENCY)
-            .collect()
-            .await;
-        let mut retry = None;
-        for (job, outcome) in composed {
-            let channels = match outcome {
-                Ok(Composed::New { channels } | Composed::AlreadyComposed { channels }) => channels,
-                Ok(Composed::NotApplicable { .. }) => {
-                    tally.not_applicable += 1;
-                    continue;
-                }
-                // The others are written: the retry of this chunk finds them done.
-                Err(error) if error.is_retryable() => {
-                    retry.get_or_insert(error);
-                    continue;
-                }
-                Err(error) => {
-                    *tally.failed.entry(reason_code(&error)).or_insert(0) += 1;
-                    self.record_failure(&job, due, error).await?;
-                    continue;
-                }
-            };
-            if channels.is_empty() {
-                tally.unreachable += 1;
-            }
-            for channel in channels {
-                *tally.composed.entry(channel).or_insert(0) += 1;
-            }
+        let chunk_of_send = ChunkOfSend {
+            compose: Compose { recipients: &recipients, ..self.compose },
+            rejections: self.rejections,
+            source: "outage-alert",
+            send_id: &send_id,
+        };
+        if stale.is_some() {
+            tally.not_applicable = tally.contracts;
+        } else {
+            chunk_of_send.compose_all(self.jobs(&outage, chunk, &cause).await?, &mut tally).await?;
         }
-        // Queued before the chunk counts as done, and even when it is retried: a written notice
-        // whose deliveries were never queued is queued by the retry, and a repeat is harmless.
-        self.compose.dispatch.enqueue_all(&deliveries.take()).await?;
-        if let Some(error) = retry {
-            return Err(error);
-        }
-        let now = self.compose.clock.now();
-        let record = self.sends.chunk_done(&due.tenant_id, &due.key(), chunk.part, &tally.counts(), now).await?;
-        let record = record.ok_or_else(|| {
-            Error::rejected(
-                RejectionCode::NotFound,
-                format!("chunk {} of a send never started: {}", chunk.part, due.key()),
-            )
-        })?;
+        let record =
+            chunk_of_send.count(self.sends, &due.tenant_id, chunk.part, &tally, self.compose.clock.now()).await?;
         let briefing = match (&stale, record.parts_done >= record.plan.parts) {
             (None, true) => Some(self.brief(&outage, due, &record).await?),
             _ => None,
@@ -297,25 +253,6 @@ impl OutageAlerts<'_> {
         self.staff_mail().send_once(mail, &settings).await
     }
 
-    /// Records why one citizen's alert could not be written, against that citizen's notice.
-    async fn record_failure(&self, job: &ComposeJob, due: &OutageAlertDue, error: Error) -> Result<(), Error> {
-        let rejection = match error {
-            Error::Rejected(rejection) => rejection,
-            other => crate::Rejection::new(RejectionCode::RenderFailed, other.to_string()),
-        };
-        let rejected = RejectedMessage {
-            body: rejection.code.redrivable().then(|| serde_json::to_string(job).unwrap_or_default()),
-            redriven_at: None,
-            source: "outage-alert".to_owned(),
-            message_id: job.notice_id.to_string(),
-            tenant_id: Some(job.tenant_id.to_string()),
-            event_id: Some(format!("{}/{}", due.key(), job.contract_id)),
-            rejection,
-            at: self.compose.clock.now(),
-        };
-        Ok(self.rejections.record(&rejected).await?)
-    }
-
     fn staff_mail(&self) -> StaffMail<'_> {
         StaffMail { claims: self.claims, email: self.email, renderer: self.compose.renderer, clock: self.compose.clock }
     }
@@ -342,13 +279,4 @@ fn alert_job(
 fn cause_of(due: &OutageAlertDue) -> Result<EventId, Error> {
     EventId::parse(&due.key().replace('/', ":"))
         .map_err(|e| Error::rejected(RejectionCode::InvalidField, format!("outage alert label {:?}: {e}", due.label)))
-}
-
-/// A refusal's stable code, as the send's status counts it.
-fn reason_code(error: &Error) -> String {
-    let code = match error {
-        Error::Rejected(rejection) => rejection.code,
-        _ => RejectionCode::RenderFailed,
-    };
-    serde_json::to_value(code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }

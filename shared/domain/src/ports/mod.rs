@@ -116,7 +116,8 @@ pub trait ComposeQueue: Send + Sync {
 /// Puts a fired alert's chunks on the compose queue (the composer's own).
 #[async_trait]
 pub trait ChunkQueue: Send + Sync {
-    async fn enqueue_chunks(&self, chunks: &[crate::queues::AlertChunk]) -> Result<(), PortError>;
+    /// Chunks of a send (an alert's, an announcement's): all of them, or an error.
+    async fn enqueue_chunks(&self, chunks: &[ComposeMessage]) -> Result<(), PortError>;
 }
 
 #[async_trait]

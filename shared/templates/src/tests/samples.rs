@@ -97,6 +97,17 @@ async fn expected(kind: NoticeKind) -> serde_json::Value {
             "contract_id": "CT-0001",
             "complaint": complaint_values(&complaints::at_step(ComplaintState::Filed), &zone),
         }),
+        NoticeKind::Announcement => {
+            let text = avisa_domain::announcements::AnnouncementText {
+                subject: "Nou servei: avisos de talls d'aigua per SMS".into(),
+                body: "A partir d'ara us avisarem per SMS dels talls d'aigua i de les baixades de pressió \
+                       previstos al vostre subministrament, amb antelació.\n\nSi canvieu de mòbil, digueu-nos-ho \
+                       a l'oficina virtual."
+                    .into(),
+            };
+            let customer = "Maria Puig i Ferrer";
+            avisa_domain::announcements::template_values(&text, customer, &fakes::contract(), Locale::Ca)
+        }
         NoticeKind::ChatReply | NoticeKind::ChatFollowUp => unreachable!("the chat line writes its own"),
     }
 }

@@ -300,7 +300,7 @@ async fn an_alert_to_many_is_composed_in_chunks_each_retried_alone_and_counted_o
     // THEN it composes nobody itself: three chunks of at most 100 contracts wait on the queue
     assert_eq!((fanned.contracts, fanned.parts, fanned.briefing), (250, 3, None));
     assert!(f.notices.all().is_empty());
-    let chunks = f.chunks.drain();
+    let chunks = f.alert_chunks();
     assert_eq!(chunks.iter().map(|c| c.contracts.len()).collect::<Vec<_>>(), [100, 100, 50]);
     // WHEN the first chunk fails half-way (the dispatch queue is down) and is retried
     f.dispatch.fail_next_transiently();

@@ -108,7 +108,7 @@ async fn fire(f: &Fakes, due: &OutageAlertDue) -> Result<crate::applies::Applies
         Applies::No(reason) => return Ok(Applies::No(reason)),
     };
     let mut briefing = fanned.briefing;
-    for chunk in f.chunks.drain() {
+    for chunk in f.alert_chunks() {
         assert!(chunk.contracts.len() <= CHUNK_CONTRACTS);
         if let Applies::Yes(done) = alerts.compose_chunk(&chunk).await? {
             briefing = done.briefing.or(briefing);

@@ -1,0 +1,190 @@
+//! Submitting an announcement and following it: checked, recorded once, planned as a send and
+//! put on the compose queue in chunks; the same submission twice is the same send.
+
+use super::{Announcement, AnnouncementRequest, AnnouncementStore, CHUNK_CONTRACTS, digest, invalid};
+use crate::channel::Channel;
+use crate::clock::Clock;
+use crate::error::{Error, RejectionCode};
+use crate::ids::{AnnouncementId, ContractId, TenantId};
+use crate::notice::NoticeKind;
+use crate::ports::{ChunkQueue, NoticeRenderer, TemplateKey, TenantDirectory};
+use crate::queues::{AnnouncementChunk, ComposeMessage, announcement_send_id};
+use crate::sends::{SendLog, SendPlan, SendStatus, SendStatuses};
+use crate::tenant::{SharedRates, TenantSettings};
+
+/// The ports the announcement desk uses.
+#[allow(missing_debug_implementations)] // trait objects only
+#[derive(Clone, Copy)]
+pub struct AnnouncementDesk<'a> {
+    pub announcements: &'a dyn AnnouncementStore,
+    /// To check that each text fits the tenant's SMS parts before anyone is sent it.
+    pub renderer: &'a dyn NoticeRenderer,
+    pub tenants: &'a dyn TenantDirectory,
+    /// The compose queue.
+    pub chunks: &'a dyn ChunkQueue,
+    pub sends: &'a dyn SendLog,
+    pub statuses: &'a dyn SendStatuses,
+    pub clock: &'a dyn Clock,
+    pub defaults: &'a TenantSettings,
+    /// The providers' quotas the tenants share: a send's time is estimated at what it will get.
+    pub shared_rates: SharedRates,
+}
+
+/// What submitting did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Announced {
+    pub announcement: Announcement,
+    /// Contracts named more than once in the file (each is told once).
+    pub repeated_contracts: usize,
+    /// `false`: it had been submitted before, and this is that send.
+    pub new: bool,
+    pub send: SendStatus,
+}
+
+impl AnnouncementDesk<'_> {
+    /// Checks the announcement, records it and starts its send. Submitting the same announcement
+    /// again (a retry, a double click) is the same send, never a second one; the same id with other
+    /// texts or contracts is refused.
+    pub async fn submit(
+        &self,
+        by: &str,
+        tenant_id: &TenantId,
+        request: AnnouncementRequest,
+    ) -> Result<Announced, Error> {
+        request.check_texts()?;
+        let (contracts, repeated_contracts) = request.audience()?;
+        let settings = self.settings(tenant_id).await?;
+        self.check_fits(&request, &settings)?;
+        let parts = contracts.len().div_ceil(CHUNK_CONTRACTS);
+        let submitted = Announcement {
+            tenant_id: tenant_id.clone(),
+            announcement_id: request.announcement_id.clone(),
+            digest: digest(&request.texts, &contracts),
+            texts: request.texts,
+            contracts: contracts.len() as u64,
+            parts: u32::try_from(parts).unwrap_or(u32::MAX),
+            created_by: by.to_owned(),
+            created_at: self.clock.now(),
+        };
+        let new = self.announcements.create(&submitted).await?;
+        let announcement = if new {
+            submitted
+        } else {
+            let recorded = self.announcement(tenant_id, &submitted.announcement_id).await?;
+            if recorded.digest != submitted.digest {
+                return Err(Error::rejected(
+                    RejectionCode::InvalidTransition,
+                    format!(
+                        "announcement {} was submitted before with other texts or contracts: give this one another id",
+                        submitted.announcement_id
+                    ),
+                ));
+            }
+            recorded
+        };
+        let send_id = announcement_send_id(&announcement.announcement_id);
+        let plan = SendPlan {
+            tenant_id: tenant_id.clone(),
+            send_id: send_id.clone(),
+            outage_id: None,
+            urgent: NoticeKind::Announcement.urgent(),
+            contracts: announcement.contracts,
+            parts: announcement.parts,
+            priority: Vec::new(),
+            started_at: announcement.created_at,
+        };
+        self.sends.start(&plan).await?;
+        let record = self.statuses.send(tenant_id, &send_id).await?;
+        // A repeat before every chunk was composed queues them again: the first attempt may have
+        // stopped before they were all queued, and a chunk composed twice counts once.
+        if record.as_ref().is_none_or(|r| r.parts_done < r.plan.parts) {
+            self.chunks.enqueue_chunks(&chunks_of(&announcement, &contracts)).await?;
+        }
+        let send = self.status_of(tenant_id, &send_id, &settings).await?;
+        Ok(Announced { announcement, repeated_contracts, new, send })
+    }
+
+    /// The announcement and how far its send has got.
+    pub async fn status(
+        &self,
+        tenant_id: &TenantId,
+        announcement_id: &AnnouncementId,
+    ) -> Result<(Announcement, SendStatus), Error> {
+        let announcement = self.announcement(tenant_id, announcement_id).await?;
+        let settings = self.settings(tenant_id).await?;
+        let send = self.status_of(tenant_id, &announcement_send_id(announcement_id), &settings).await?;
+        Ok((announcement, send))
+    }
+
+    async fn announcement(&self, tenant_id: &TenantId, id: &AnnouncementId) -> Result<Announcement, Error> {
+        self.announcements.announcement(tenant_id, id).await?.ok_or_else(|| {
+            Error::rejected(RejectionCode::NotFound, format!("announcement {id} is not known for tenant {tenant_id}"))
+        })
+    }
+
+    async fn status_of(
+        &self,
+        tenant_id: &TenantId,
+        send_id: &str,
+        settings: &TenantSettings,
+    ) -> Result<SendStatus, Error> {
+        let record =
+            self.statuses.send(tenant_id, send_id).await?.ok_or_else(|| {
+                Error::rejected(RejectionCode::NotFound, format!("the send {send_id} was never started"))
+            })?;
+        Ok(SendStatus::of(&record, &settings.rate_limits, self.clock.now()))
+    }
+
+    async fn settings(&self, tenant_id: &TenantId) -> Result<TenantSettings, Error> {
+        let mut settings = self.tenants.settings(tenant_id).await?.unwrap_or_else(|| self.defaults.clone());
+        settings.rate_limits = self.shared_rates.limit(settings.rate_limits);
+        Ok(settings)
+    }
+
+    /// The tenant's language has a text, and every text fits the tenant's SMS parts: found now,
+    /// not as thousands of notices that cannot be written.
+    fn check_fits(&self, request: &AnnouncementRequest, settings: &TenantSettings) -> Result<(), Error> {
+        let default = settings.default_locale;
+        if !request.texts.contains_key(&default) {
+            return Err(invalid(format!(
+                "texts.{}: the tenant's language needs a text (citizens whose language has none get it)",
+                default.code()
+            )));
+        }
+        let contract = ContractId::parse("CT-0").map_err(|e| invalid(e.to_string()))?;
+        for (locale, text) in &request.texts {
+            let values = super::template_values(text, "", &contract, *locale);
+            let key = TemplateKey { kind: NoticeKind::Announcement, channel: Channel::Sms, locale: *locale };
+            match self.renderer.render(key, &values, settings.sms) {
+                Ok(_) => {}
+                Err(rejection) if rejection.code == RejectionCode::SmsTooLong => {
+                    return Err(Error::rejected(
+                        RejectionCode::SmsTooLong,
+                        format!(
+                            "texts.{}.body: longer than the tenant's {} SMS part(s): shorten it",
+                            locale.code(),
+                            settings.sms.max_segments
+                        ),
+                    ));
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn chunks_of(announcement: &Announcement, contracts: &[ContractId]) -> Vec<ComposeMessage> {
+    contracts
+        .chunks(CHUNK_CONTRACTS)
+        .zip(0..)
+        .map(|(contracts, part)| {
+            ComposeMessage::AnnouncementChunk(AnnouncementChunk {
+                tenant_id: announcement.tenant_id.clone(),
+                announcement_id: announcement.announcement_id.clone(),
+                part,
+                contracts: contracts.to_vec(),
+            })
+        })
+        .collect()
+}
