@@ -5,6 +5,7 @@
 
 mod adapters;
 mod announcements;
+mod batch_reads;
 mod cargo_lambda;
 mod chat;
 mod chat_feeds;
@@ -28,6 +29,7 @@ mod pipeline;
 mod print;
 mod privacy;
 mod provisioning;
+mod rates;
 mod redrive;
 mod samples;
 mod scale;

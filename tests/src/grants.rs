@@ -250,6 +250,7 @@ mod tests {
             recipient: None,
             fault: None,
             millis: 0,
+            batch_keys: 0,
         }
     }
 

@@ -56,6 +56,8 @@ pub struct RequestReport {
     pub calls: BTreeMap<Operation, usize>,
     /// Lambda invocations, by function.
     pub invocations: BTreeMap<String, usize>,
+    /// Items the functions' DynamoDB batch reads asked for (a read unit each).
+    pub batch_read_items: usize,
 }
 
 impl RequestReport {
@@ -68,7 +70,8 @@ impl RequestReport {
                 Operation { function: call.function.clone(), service: call.service.clone(), name: name.to_owned() };
             *counted.entry(operation).or_insert(0) += 1;
         }
-        Self { invoices, notices, calls: counted, invocations }
+        let batch_read_items = calls.iter().map(|call| call.batch_keys).sum();
+        Self { invoices, notices, calls: counted, invocations, batch_read_items }
     }
 
     pub fn requests(&self) -> usize {
@@ -89,13 +92,15 @@ impl RequestReport {
         })
     }
 
-    /// DynamoDB read request units (strongly consistent: one per item read).
+    /// DynamoDB read request units (strongly consistent: one per item read; a batch read's
+    /// items are counted from its keys).
     pub fn read_units(&self) -> usize {
-        self.dynamodb(|op| match op {
-            "GetItem" | "Query" | "BatchGetItem" | "Scan" => 1,
-            "TransactGetItems" => 2,
-            _ => 0,
-        })
+        self.batch_read_items
+            + self.dynamodb(|op| match op {
+                "GetItem" | "Query" | "Scan" => 1,
+                "TransactGetItems" => 2,
+                _ => 0,
+            })
     }
 
     fn dynamodb(&self, units: impl Fn(&str) -> usize) -> usize {
@@ -238,26 +243,28 @@ mod tests {
             recipient: None,
             fault: None,
             millis: 0,
+            batch_keys: 0,
         }
     }
 
     #[test]
     fn calls_are_counted_per_operation_and_per_notice() {
-        // GIVEN two notices, whose functions made five calls
+        // GIVEN two notices, whose functions made six calls (one a batch read of 30 items)
         let calls = [
             call("notice-composer", "dynamodb", "dynamodb:GetItem"),
             call("notice-composer", "dynamodb", "dynamodb:GetItem"),
             call("notice-composer", "dynamodb", "dynamodb:TransactWriteItems"),
             call("notice-dispatcher", "ses", "ses:SendEmail"),
             call("notice-dispatcher", "ses", "ses:SendEmail"),
+            Call { batch_keys: 30, ..call("notice-composer", "dynamodb", "dynamodb:BatchGetItem") },
         ];
         let report = RequestReport::count(2, 2, &calls, BTreeMap::from([("notice-composer".into(), 1)]));
         // THEN each operation is a line, and the units follow DynamoDB's rules
         let get = Operation { function: "notice-composer".into(), service: "dynamodb".into(), name: "GetItem".into() };
         assert_eq!(report.calls[&get], 2);
-        assert!((report.per_notice(report.requests()) - 2.5).abs() < 1e-9);
+        assert!((report.per_notice(report.requests()) - 3.0).abs() < 1e-9);
         assert_eq!(report.write_units(), 2);
-        assert_eq!(report.read_units(), 2);
-        assert!(report.to_string().contains("AWS requests per notice:          2.50"), "{report}");
+        assert_eq!(report.read_units(), 32, "a batch read is a unit per item");
+        assert!(report.to_string().contains("AWS requests per notice:          3.00"), "{report}");
     }
 }

@@ -35,3 +35,10 @@ pub async fn local(test: &str) -> (LocalStack, PathBuf) {
     avisa_local::local_up::write_outputs(&stack, &outputs).unwrap();
     (stack, outputs)
 }
+
+/// The body of a sample billing event (`events/billing-ingest/{name}.json`).
+pub fn sample_body(name: &str) -> String {
+    let path = avisa_local::moto::workspace_root().join(format!("events/billing-ingest/{name}.json"));
+    let sqs: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    sqs["Records"][0]["body"].as_str().unwrap().to_owned()
+}

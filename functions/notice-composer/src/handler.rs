@@ -1,7 +1,8 @@
 use avisa_domain::announcements::AnnouncementSends;
 use avisa_domain::applies::Applies;
 use avisa_domain::complaints::ComplaintReminders;
-use avisa_domain::compose::{Compose, Composed};
+use avisa_domain::compose::{Compose, Composed, DeferredDispatch};
+use avisa_domain::ids::{ContractId, TenantId};
 use avisa_domain::outage::OutageAlerts;
 use avisa_domain::queues::{
     AlertChunk, AnnouncementChunk, ComplaintDeadlineDue, ComposeJob, ComposeMessage, OutageAlertDue,
@@ -25,7 +26,43 @@ pub async fn handle_batch(
     rejections: &Rejections<'_>,
     event: SqsEvent,
 ) -> (SqsBatchResponse, Counts) {
-    process_batch(event, rejections, |record| handle_record(&composer, record)).await
+    // The batch's notices' deliveries are queued together after it, ten to a request.
+    let deliveries = DeferredDispatch::new(composer.compose.dispatch);
+    let holding = Composer { compose: Compose { dispatch: &deliveries, ..composer.compose }, ..composer };
+    let waiting = std::sync::Mutex::new(Vec::new());
+    let (mut response, counts) = process_batch(event, rejections, |record| {
+        let (deliveries, waiting, holding) = (&deliveries, &waiting, &holding);
+        async move {
+            let (message_id, before) = (record.message_id.clone().unwrap_or_default(), deliveries.held_count());
+            let handled = handle_record(holding, record).await;
+            if deliveries.held_count() > before {
+                waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(message_id);
+            }
+            handled
+        }
+    })
+    .await;
+    if let Err(error) = composer.compose.dispatch.enqueue_all(&deliveries.take()).await {
+        // Composing those records again finds their notices and queues their deliveries.
+        let waiting = waiting.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        tracing::warn!(records = waiting.len(), error = %error.chain(), "the batch's deliveries could not be queued: their records are retried");
+        for message_id in waiting {
+            if !response.batch_item_failures.iter().any(|f| f.item_identifier == message_id) {
+                response.add_failure(message_id);
+            }
+        }
+    }
+    (response, counts)
+}
+
+/// The tenant and contract of each notice job in the batch (the other messages read their own).
+pub fn citizens_of(event: &SqsEvent) -> Vec<(TenantId, ContractId)> {
+    let jobs = event.records.iter().filter_map(|record| ComposeMessage::parse(record.body.as_deref()?).ok());
+    jobs.filter_map(|message| match message {
+        ComposeMessage::Notice(job) => Some((job.tenant_id, job.contract_id)),
+        _ => None,
+    })
+    .collect()
 }
 
 async fn handle_record(composer: &Composer<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
@@ -179,6 +216,32 @@ mod tests {
         let failures = run(&f, &serde_json::to_string(&fakes::compose_job()).unwrap()).await;
         assert!(failures.is_empty());
         assert_eq!(f.dispatch.jobs().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_batchs_deliveries_are_queued_together_and_if_they_cannot_be_the_whole_batch_is_retried() {
+        // GIVEN a batch with a compose job, its redelivery and a body that is not a job
+        let f = Fakes::with_invoice(|_| {}).await;
+        let job = serde_json::to_string(&fakes::compose_job()).unwrap();
+        let batch = || sqs_event([job.as_str(), job.as_str(), r#"{"tenant_id":"t"}"#]);
+        let retried = || sqs_event([job.as_str(), job.as_str()]);
+        let rejections = Rejections::in_fakes(crate::SOURCE, &f);
+        // WHEN the dispatch queue is down as the batch ends
+        f.dispatch.fail_next_transiently();
+        let (response, _) = handle_batch(composer(&f), &rejections, batch()).await;
+        // THEN the two records whose deliveries were not queued are retried, the malformed one is
+        // not (it was rejected with its reason), and nothing was queued
+        let failed: Vec<String> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
+        assert_eq!(failed, ["m0", "m1"]);
+        assert!(f.dispatch.jobs().is_empty());
+        assert_eq!(f.rejections.0.lock().unwrap().len(), 1);
+        // WHEN the batch comes back THEN the notice's two deliveries are queued, twice (once per
+        // record: the dispatcher's claims make that harmless), in one request
+        let requests = f.dispatch.requests();
+        let (response, _) = handle_batch(composer(&f), &rejections, retried()).await;
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!((f.dispatch.jobs().len(), f.dispatch.requests() - requests), (4, 1));
+        assert_eq!(f.notices.all().len(), 1);
     }
 
     #[tokio::test]

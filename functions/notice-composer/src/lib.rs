@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use avisa_aws::{SesEmailSender, SqsQueue, ses_client};
 use avisa_domain::announcements::{AnnouncementRecipients, AnnouncementSends};
 use avisa_domain::complaints::{ComplaintRecipients, ComplaintReminders};
-use avisa_domain::compose::{AccountHolders, BySubject, Compose};
+use avisa_domain::compose::{AccountHolders, BySubject, Compose, Prefetched};
 use avisa_domain::outage::{Audience, OutageAlerts, OutageRecipients};
 use avisa_domain::staff_mail::StaffMail;
 use avisa_domain::tenant::TenantSettings;
@@ -84,7 +84,9 @@ impl App {
 impl SqsHandler for App {
     async fn handle_batch(&self, event: SqsEvent) -> SqsBatchResponse {
         let store = &self.batch.store;
-        let accounts = AccountHolders { accounts: store };
+        // The batch's notices' holders, customers and suppressions, read together.
+        let citizens = Prefetched::read_for(store, store, handler::citizens_of(&event)).await;
+        let accounts = AccountHolders { accounts: &citizens };
         let outages = OutageRecipients { outages: store, accounts: store, subscriptions: store };
         let complaints = ComplaintRecipients { complaints: store, accounts: store };
         let announcements = AnnouncementRecipients { announcements: store, accounts: store, known: None };
@@ -99,7 +101,7 @@ impl SqsHandler for App {
             notices: store,
             renderer: &self.templates,
             dispatch: &self.dispatch,
-            suppressions: store,
+            suppressions: &citizens,
             tenants: store,
             print: store,
             clock: &self.batch.clock,

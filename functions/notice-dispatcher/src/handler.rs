@@ -1,4 +1,4 @@
-use avisa_domain::dispatch::{Dispatch, Dispatched};
+use avisa_domain::dispatch::{Dispatch, Dispatched, HeldTally};
 use avisa_domain::queues::DeliveryJob;
 use avisa_runtime::metrics::Counts;
 use avisa_runtime::sqs::{RecordFailure, Rejections, parse_job, process_batch};
@@ -9,7 +9,12 @@ pub async fn handle_batch(
     rejections: &Rejections<'_>,
     event: SqsEvent,
 ) -> (SqsBatchResponse, Counts) {
-    process_batch(event, rejections, |record| handle_record(&dispatch, record)).await
+    // A batch's deliveries are counted into their sends together, after the batch.
+    let tally = HeldTally::new(dispatch.sends);
+    let dispatch = Dispatch { sends: &tally, ..dispatch };
+    let handled = process_batch(event, rejections, |record| handle_record(&dispatch, record)).await;
+    tally.flush().await;
+    handled
 }
 
 async fn handle_record(dispatch: &Dispatch<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {

@@ -7,7 +7,6 @@ use avisa_domain::Error;
 use avisa_domain::announcements::{AnnouncementDesk, AnnouncementRequest, AnnouncementText, contracts_in};
 use avisa_domain::contact::Locale;
 use avisa_domain::ids::AnnouncementId;
-use avisa_domain::sends::SendStatuses;
 use avisa_domain::staff::{Area, Session};
 use jiff::Timestamp;
 use minijinja::value::Serde;
@@ -201,11 +200,6 @@ pub(crate) async fn listed(
     session: &Session,
     zone: &jiff::tz::TimeZone,
 ) -> Result<Vec<crate::sends::SendRow>, Error> {
-    let records = app.chat.store.sends(&session.member.tenant_id, "announcement/").await?;
-    let settings = app.settings(&session.member.tenant_id).await?;
-    let rates = app.shared_rates.limit(settings.rate_limits);
-    let now = avisa_domain::clock::Clock::now(&app.chat.clock);
-    let statuses: Vec<_> =
-        records.iter().rev().map(|record| avisa_domain::sends::SendStatus::of(record, &rates, now)).collect();
+    let statuses = desk(app).list(&session.member.tenant_id).await?;
     Ok(crate::sends::rows(&statuses, zone))
 }

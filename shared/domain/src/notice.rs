@@ -272,7 +272,7 @@ impl NoticeId {
 }
 
 /// Where one channel of a notice goes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "channel", content = "to", rename_all = "snake_case")]
 pub enum Destination {
     Email(Email),

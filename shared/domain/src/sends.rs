@@ -16,8 +16,23 @@ use crate::error::PortError;
 use crate::ids::{OutageId, TenantId};
 use crate::notice::{Notice, NoticeSubject};
 use crate::outage::PriorityContract;
+use crate::ports::TenantDirectory;
 pub use crate::queues::{alert_send_id, announcement_send_id};
-use crate::tenant::RateLimits;
+use crate::tenant::{RateLimits, SharedRates, TenantSettings};
+
+/// The settings a send's time is estimated with: the tenant's (the deployment's defaults for a
+/// tenant with none), its send rates as far as the deployment's shared quotas allow. Only for
+/// estimating: never written back.
+pub async fn settings_for_sending(
+    tenants: &dyn TenantDirectory,
+    defaults: &TenantSettings,
+    shared: SharedRates,
+    tenant_id: &TenantId,
+) -> Result<TenantSettings, PortError> {
+    let mut settings = tenants.settings(tenant_id).await?.unwrap_or_else(|| defaults.clone());
+    settings.rate_limits = shared.limit(settings.rate_limits);
+    Ok(settings)
+}
 
 /// The send a notice is part of, if any.
 pub fn send_of(notice: &Notice) -> Option<String> {

@@ -37,6 +37,9 @@ pub struct Call {
     /// How long the call took through the proxy (moto's time, and the wait for its turn).
     #[serde(default)]
     pub millis: u64,
+    /// The items a DynamoDB batch read asked for.
+    #[serde(default)]
+    pub batch_keys: usize,
 }
 
 /// How the sends to one recipient fail, for a test that needs one person's send to fail.
@@ -164,6 +167,7 @@ async fn handle(
                 recipient: understood.recipient.clone(),
                 fault,
                 millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                batch_keys: understood.batch_keys,
             });
         }
     };
@@ -215,6 +219,7 @@ fn send_fault(shared: &Shared, understood: &AwsRequest) -> Option<http::Response
             recipient: Some(recipient.clone()),
             fault: kind,
             millis: 0,
+            batch_keys: 0,
         });
     }
     Some(answer)

@@ -24,6 +24,8 @@ pub struct AwsRequest {
     pub authorised: Vec<Authorised>,
     /// Who a send goes to (an SMS's number, an email's first recipient), to explain duplicates.
     pub recipient: Option<String>,
+    /// The items a DynamoDB batch read asks for (its read units), 0 for anything else.
+    pub batch_keys: usize,
 }
 
 impl AwsRequest {
@@ -104,7 +106,7 @@ pub fn understand(method: &str, path: &str, query: &str, headers: &http::HeaderM
         } else {
             vec![Authorised { action: format!("cognito-idp:{operation}"), resource: "*".to_owned() }]
         };
-        return AwsRequest { caller, service: "cognito-idp".to_owned(), authorised, recipient: None };
+        return AwsRequest { caller, service: "cognito-idp".to_owned(), authorised, ..AwsRequest::default() };
     }
     let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let operation = target.rsplit('.').next().unwrap_or_default();
@@ -181,7 +183,11 @@ pub fn understand(method: &str, path: &str, query: &str, headers: &http::HeaderM
         }
         other => one(format!("{other}:{operation}"), "*".to_owned()),
     };
-    AwsRequest { caller, service, authorised, recipient }
+    let batch_keys = json["RequestItems"]
+        .as_object()
+        .filter(|_| operation == "BatchGetItem")
+        .map_or(0, |tables| tables.values().map(|t| t["Keys"].as_array().map_or(0, Vec::len)).sum());
+    AwsRequest { caller, service, authorised, recipient, batch_keys }
 }
 
 fn scheduler(method: &str, path: &str, query: &str, json: &Value) -> Vec<Authorised> {
@@ -217,6 +223,19 @@ mod tests {
     }
 
     const AUTH: &str = "AWS4-HMAC-SHA256 Credential=testing/20261201/eu-west-1/{service}/aws4_request, SignedHeaders=host, Signature=x";
+
+    #[test]
+    fn a_dynamodb_batch_read_is_authorised_on_its_table_and_counts_its_keys() {
+        let h = headers(&[
+            ("authorization", &AUTH.replace("{service}", "dynamodb")),
+            ("x-amz-target", "DynamoDB_20120810.BatchGetItem"),
+            ("user-agent", "aws-sdk-rust/1.3 os/linux app/notice-composer"),
+        ]);
+        let body = br#"{"RequestItems":{"avisa-Table":{"Keys":[{"pk":{"S":"a"}},{"pk":{"S":"b"}},{"pk":{"S":"c"}}]}}}"#;
+        let request = understand("POST", "/", "", &h, body);
+        assert_eq!(request.action(), "dynamodb:BatchGetItem");
+        assert_eq!(request.batch_keys, 3);
+    }
 
     #[test]
     fn a_dynamodb_query_on_an_index_is_authorised_on_the_index() {

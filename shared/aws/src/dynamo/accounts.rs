@@ -117,6 +117,22 @@ impl AccountStore for DynamoStore {
         self.get("dynamodb.GetItem(account)", &contract_pk(tenant_id, contract_id), "ACCOUNT").await
     }
 
+    async fn holders(&self, tenant_id: &TenantId, contracts: &[ContractId]) -> Result<Vec<ContractHolder>, PortError> {
+        const OPERATION: &str = "dynamodb.BatchGetItem(accounts)";
+        let keys = contracts.iter().map(|id| (contract_pk(tenant_id, id), "ACCOUNT".to_owned())).collect();
+        self.batch_get(OPERATION, keys).await?.into_iter().map(|item| from_item(OPERATION, item)).collect()
+    }
+
+    async fn customers(
+        &self,
+        tenant_id: &TenantId,
+        customers: &[CustomerId],
+    ) -> Result<Vec<CustomerProfile>, PortError> {
+        const OPERATION: &str = "dynamodb.BatchGetItem(customers)";
+        let keys = customers.iter().map(|id| (customer_pk(tenant_id, id), "PROFILE".to_owned())).collect();
+        self.batch_get(OPERATION, keys).await?.into_iter().map(|item| from_item(OPERATION, item)).collect()
+    }
+
     async fn account(
         &self,
         tenant_id: &TenantId,
@@ -179,4 +195,65 @@ fn stored_slots(operation: &'static str, record: &Record, item: &Item) -> Result
         slots.push(StoredSlot { slot: Slot { record: record.clone(), name }, as_of, value });
     }
     Ok(slots)
+}
+
+/// What DynamoDB does that moto never does: leave some of a batch's keys unprocessed when it
+/// throttles. Against a mocked client (the batch reads themselves are tested against moto).
+#[cfg(test)]
+mod tests {
+    use avisa_domain::fakes;
+    use avisa_domain::ids::{ContractId, TenantId};
+    use avisa_domain::ports::AccountStore;
+    use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
+    use aws_sdk_dynamodb::types::KeysAndAttributes;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::{DynamoStore, to_item};
+
+    fn asked(request: &aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemInput) -> usize {
+        request.request_items().and_then(|r| r.get("t")).map_or(0, |k| k.keys().len())
+    }
+
+    #[tokio::test]
+    async fn keys_left_unprocessed_by_a_throttled_batch_are_asked_for_again_and_a_repeated_key_once() {
+        let tenant = TenantId::parse("aigues-reus").unwrap();
+        let holder_item = |n: u32| {
+            let mut holder = fakes::contract_holder();
+            holder.contract_id = ContractId::parse(&format!("CT-{n}")).unwrap();
+            to_item(
+                "test",
+                &holder,
+                &[("pk", super::contract_pk(&tenant, &holder.contract_id)), ("sk", "ACCOUNT".to_owned())],
+            )
+            .unwrap()
+        };
+        let (first, second) = (holder_item(1), holder_item(2));
+        let unprocessed = KeysAndAttributes::builder()
+            .keys(
+                second.iter().filter(|(k, _)| *k == "pk" || *k == "sk").map(|(k, v)| (k.clone(), v.clone())).collect(),
+            )
+            .build()
+            .unwrap();
+        // GIVEN DynamoDB answers the two-key request with one item and the other key unprocessed
+        let throttled =
+            mock!(aws_sdk_dynamodb::Client::batch_get_item).match_requests(|r| asked(r) == 2).then_output(move || {
+                BatchGetItemOutput::builder()
+                    .responses("t", vec![first.clone()])
+                    .unprocessed_keys("t", unprocessed.clone())
+                    .build()
+            });
+        let again = mock!(aws_sdk_dynamodb::Client::batch_get_item)
+            .match_requests(|r| asked(r) == 1)
+            .then_output(move || BatchGetItemOutput::builder().responses("t", vec![second.clone()]).build());
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&throttled, &again]);
+        let store = DynamoStore::new(client, "t");
+        // WHEN three contracts are asked for, one of them twice
+        let contracts = ["CT-1", "CT-2", "CT-1"].map(|c| ContractId::parse(c).unwrap());
+        let holders = store.holders(&tenant, &contracts).await.unwrap();
+        // THEN the repeat was asked for once, the unprocessed key again, and both holders found
+        let mut found: Vec<String> = holders.iter().map(|h| h.contract_id.to_string()).collect();
+        found.sort();
+        assert_eq!(found, ["CT-1", "CT-2"]);
+        assert_eq!((throttled.num_calls(), again.num_calls()), (1, 1));
+    }
 }

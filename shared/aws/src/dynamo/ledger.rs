@@ -2,8 +2,6 @@
 //! a city's billing run does not write one hot index partition), each with its delivery records
 //! read in batches of a hundred.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::channel::Channel;
@@ -11,13 +9,11 @@ use avisa_domain::deliveries::{Delivery, DeliveryLedger, DeliveryState, NoticeDe
 use avisa_domain::ids::{ContractId, NoticeId, TenantId};
 use avisa_domain::notice::NoticeKind;
 use avisa_domain::ports::DeliveryStatus;
-use aws_sdk_dynamodb::types::KeysAndAttributes;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
 use super::notices::notice_pk;
-use super::{DynamoStore, Item, from_item, s};
-use crate::error::classify;
+use super::{DynamoStore, from_item, s};
 
 /// Index partitions per tenant and day: each takes a quarter of a day's notices.
 pub(crate) const DAY_SHARDS: u8 = 4;
@@ -170,43 +166,5 @@ impl DynamoStore {
                 }
             })
             .collect())
-    }
-
-    /// The items with these keys that exist, a hundred keys a request; keys DynamoDB leaves
-    /// unprocessed (throttled) are asked for again, backing off.
-    async fn batch_get(&self, operation: &'static str, keys: Vec<(String, String)>) -> Result<Vec<Item>, PortError> {
-        let mut found = Vec::new();
-        for chunk in keys.chunks(100) {
-            let mut pending: Vec<Item> =
-                chunk.iter().map(|(pk, sk)| Item::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])).collect();
-            for round in 0_u32.. {
-                let request = KeysAndAttributes::builder()
-                    .set_keys(Some(pending))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| PortError::permanent(operation, e))?;
-                let output = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(|e| classify(operation, e))?;
-                found.extend(output.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
-                pending =
-                    output.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
-                if pending.is_empty() {
-                    break;
-                }
-                if round >= 8 {
-                    return Err(PortError::transient(
-                        operation,
-                        std::io::Error::other("DynamoDB kept leaving keys unprocessed (throttled): try again later"),
-                    ));
-                }
-                tokio::time::sleep(Duration::from_millis(50 << round)).await;
-            }
-        }
-        Ok(found)
     }
 }

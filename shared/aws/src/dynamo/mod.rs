@@ -51,9 +51,10 @@ mod tenants;
 mod upstreams;
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use avisa_domain::PortError;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -87,8 +88,8 @@ impl Default for Remembered {
     fn default() -> Self {
         Self {
             retention: recent::Recent::new(retention::FRESH_FOR),
-            upstreams: recent::Recent::new(std::time::Duration::from_mins(1)),
-            settings: recent::Recent::new(std::time::Duration::ZERO),
+            upstreams: recent::Recent::new(Duration::from_mins(1)),
+            settings: recent::Recent::new(Duration::ZERO),
             budgets: rates::Reserved::default(),
         }
     }
@@ -102,7 +103,7 @@ impl DynamoStore {
     /// Tenants' settings read once per `fresh_for` in this container, not once per record: a
     /// change an admin makes reaches every warm container within that time.
     #[must_use]
-    pub fn caching_settings_for(self, fresh_for: std::time::Duration) -> Self {
+    pub fn caching_settings_for(self, fresh_for: Duration) -> Self {
         let recent = Remembered { settings: recent::Recent::new(fresh_for), ..Remembered::default() };
         Self { recent: std::sync::Arc::new(recent), ..self }
     }
@@ -124,6 +125,51 @@ impl DynamoStore {
             .await
             .map_err(|e| classify(operation, e))?;
         output.item.map(|item| from_item(operation, item)).transpose()
+    }
+
+    /// The items with these keys that exist, a hundred keys a request; keys DynamoDB leaves
+    /// unprocessed (throttled) are asked for again, backing off. A key given twice is asked for
+    /// once (DynamoDB refuses a request that names a key twice).
+    pub(crate) async fn batch_get(
+        &self,
+        operation: &'static str,
+        mut keys: Vec<(String, String)>,
+    ) -> Result<Vec<Item>, PortError> {
+        let mut seen = std::collections::HashSet::new();
+        keys.retain(|key| seen.insert(key.clone()));
+        let mut found = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut pending: Vec<Item> =
+                chunk.iter().map(|(pk, sk)| Item::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])).collect();
+            for round in 0_u32.. {
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(pending))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| PortError::permanent(operation, e))?;
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| classify(operation, e))?;
+                found.extend(output.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
+                pending =
+                    output.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
+                if pending.is_empty() {
+                    break;
+                }
+                if round >= 8 {
+                    return Err(PortError::transient(
+                        operation,
+                        std::io::Error::other("DynamoDB kept leaving keys unprocessed (throttled): try again later"),
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(50 << round)).await;
+            }
+        }
+        Ok(found)
     }
 
     /// A query on the table, to be narrowed by the caller.

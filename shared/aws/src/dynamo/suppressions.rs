@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::ids::TenantId;
@@ -20,6 +22,24 @@ impl Suppressions for DynamoStore {
         struct Suppressed {}
         let (pk, sk) = keys(tenant_id, destination);
         Ok(self.get::<Suppressed>("dynamodb.GetItem(suppression)", &pk, &sk).await?.is_some())
+    }
+
+    async fn suppressed_among(
+        &self,
+        tenant_id: &TenantId,
+        destinations: &[Destination],
+    ) -> Result<Vec<Destination>, PortError> {
+        const OPERATION: &str = "dynamodb.BatchGetItem(suppressions)";
+        let by_key: HashMap<(String, String), &Destination> =
+            destinations.iter().map(|d| (keys(tenant_id, d), d)).collect();
+        let found = self.batch_get(OPERATION, by_key.keys().cloned().collect()).await?;
+        Ok(found
+            .iter()
+            .filter_map(|item| {
+                let key = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+                by_key.get(&(key("pk")?, key("sk")?)).map(|d| (*d).clone())
+            })
+            .collect())
     }
 
     async fn suppress(

@@ -9,7 +9,7 @@ use crate::ids::{AnnouncementId, ContractId, TenantId};
 use crate::notice::NoticeKind;
 use crate::ports::{ChunkQueue, NoticeRenderer, TemplateKey, TenantDirectory};
 use crate::queues::{AnnouncementChunk, ComposeMessage, announcement_send_id};
-use crate::sends::{SendLog, SendPlan, SendStatus, SendStatuses};
+use crate::sends::{SendLog, SendPlan, SendRecord, SendStatus, SendStatuses, settings_for_sending};
 use crate::tenant::{SharedRates, TenantSettings};
 
 /// The ports the announcement desk uses.
@@ -100,8 +100,16 @@ impl AnnouncementDesk<'_> {
         if record.as_ref().is_none_or(|r| r.parts_done < r.plan.parts) {
             self.chunks.enqueue_chunks(&chunks_of(&announcement, &contracts)).await?;
         }
-        let send = self.status_of(tenant_id, &send_id, &settings).await?;
+        let send = self.status_from(record, &send_id, &settings)?;
         Ok(Announced { announcement, repeated_contracts, new, send })
+    }
+
+    /// Every announcement's send of the tenant, newest first.
+    pub async fn list(&self, tenant_id: &TenantId) -> Result<Vec<SendStatus>, Error> {
+        let records = self.statuses.sends(tenant_id, "announcement/").await?;
+        let settings = self.settings(tenant_id).await?;
+        let now = self.clock.now();
+        Ok(records.iter().rev().map(|record| SendStatus::of(record, &settings.rate_limits, now)).collect())
     }
 
     /// The announcement and how far its send has got.
@@ -128,17 +136,22 @@ impl AnnouncementDesk<'_> {
         send_id: &str,
         settings: &TenantSettings,
     ) -> Result<SendStatus, Error> {
-        let record =
-            self.statuses.send(tenant_id, send_id).await?.ok_or_else(|| {
-                Error::rejected(RejectionCode::NotFound, format!("the send {send_id} was never started"))
-            })?;
+        self.status_from(self.statuses.send(tenant_id, send_id).await?, send_id, settings)
+    }
+
+    fn status_from(
+        &self,
+        record: Option<SendRecord>,
+        send_id: &str,
+        settings: &TenantSettings,
+    ) -> Result<SendStatus, Error> {
+        let record = record
+            .ok_or_else(|| Error::rejected(RejectionCode::NotFound, format!("the send {send_id} was never started")))?;
         Ok(SendStatus::of(&record, &settings.rate_limits, self.clock.now()))
     }
 
     async fn settings(&self, tenant_id: &TenantId) -> Result<TenantSettings, Error> {
-        let mut settings = self.tenants.settings(tenant_id).await?.unwrap_or_else(|| self.defaults.clone());
-        settings.rate_limits = self.shared_rates.limit(settings.rate_limits);
-        Ok(settings)
+        Ok(settings_for_sending(self.tenants, self.defaults, self.shared_rates, tenant_id).await?)
     }
 
     /// The tenant's language has a text, and every text fits the tenant's SMS parts: found now,

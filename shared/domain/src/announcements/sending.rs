@@ -1,7 +1,7 @@
 //! Composing one chunk of an announcement's send.
 
 use super::{AnnouncementRecipients, AnnouncementStore};
-use crate::compose::{ChunkOfSend, Compose};
+use crate::compose::{ChunkOfSend, Compose, Prefetched};
 use crate::error::{Error, RejectionCode};
 use crate::ids::EventId;
 use crate::notice::NoticeSubject;
@@ -31,14 +31,13 @@ impl AnnouncementSends<'_> {
             .announcement(&chunk.tenant_id, id)
             .await?
             .ok_or_else(|| Error::rejected(RejectionCode::NotFound, format!("announcement {id} is not known")))?;
-        let recipients = AnnouncementRecipients {
-            announcements: self.announcements,
-            accounts: self.accounts,
-            known: Some(&announcement),
-        };
+        let read =
+            Prefetched::read(self.accounts, self.compose.suppressions, &chunk.tenant_id, &chunk.contracts).await?;
+        let recipients =
+            AnnouncementRecipients { announcements: self.announcements, accounts: &read, known: Some(&announcement) };
         let send_id = announcement_send_id(id);
         let of_send = ChunkOfSend {
-            compose: Compose { recipients: &recipients, ..self.compose },
+            compose: Compose { recipients: &recipients, suppressions: &read, ..self.compose },
             rejections: self.rejections,
             source: "announcement",
             send_id: &send_id,

@@ -3,11 +3,14 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::channel::Channel;
 use crate::contact::{Email, PhoneE164};
 use crate::error::RejectionCode;
 use crate::fakes::{self, Fakes};
 use crate::ids::CustomerId;
+use crate::notice::Destination;
 use crate::ports::AccountStore;
+use crate::ports::Suppressions;
 use crate::sends::SendStatus;
 use crate::tenant::RateLimits;
 
@@ -77,6 +80,9 @@ async fn an_announcement_to_a_file_of_contracts_tells_each_holder_once_in_chunks
     file.push(contracts[7].clone());
     file.push(ContractId::parse("CT-7777").unwrap());
     file.push(foreign.clone());
+    // and one holder whose email bounced
+    let bounced = Destination::Email(Email::parse("c3@example.cat").unwrap());
+    f.suppressions.suppress(&tenant, &bounced, "bounced", crate::clock::Clock::now(&f.clock)).await.unwrap();
     // WHEN staff submit the announcement in Catalan and Spanish
     let announced = f.announcement_desk().submit("planner@aigues-reus.cat", &tenant, request("new-sms", file)).await;
     let announced = announced.unwrap();
@@ -97,8 +103,10 @@ async fn an_announcement_to_a_file_of_contracts_tells_each_holder_once_in_chunks
     for _ in 0..3 {
         sends.compose_chunk(&chunks[0]).await.unwrap();
     }
-    // THEN a chunk reads its announcement once, not once per citizen
+    // THEN a chunk reads its announcement once, and its holders, their customers and their
+    // addresses' suppressions together: none of them once per citizen
     assert_eq!(f.announcements.reads() - reads, 3);
+    assert_eq!((f.accounts.single_reads(), f.suppressions.single_reads()), (0, 0));
     for chunk in &chunks[1..] {
         sends.compose_chunk(chunk).await.unwrap();
     }
@@ -122,6 +130,12 @@ async fn an_announcement_to_a_file_of_contracts_tells_each_holder_once_in_chunks
     let deliveries = f.dispatch.drain();
     let unique: std::collections::HashSet<_> = deliveries.iter().map(|d| (&d.notice_id, d.channel)).collect();
     assert_eq!(unique.len(), 250);
+    // by email, but by SMS to the holder whose email bounced
+    let channel_of = |contract: &ContractId| {
+        let notice = notices.iter().find(|n| n.contract_id.as_ref() == Some(contract)).unwrap();
+        notice.messages.iter().map(|m| m.destination.channel()).collect::<Vec<_>>()
+    };
+    assert_eq!((channel_of(&contracts[3]), channel_of(&contracts[4])), (vec![Channel::Sms], vec![Channel::Email]));
 }
 
 #[tokio::test]

@@ -12,18 +12,24 @@ use crate::queues::DeliveryJob;
 
 /// Keeps what is enqueued until [`DeferredDispatch::take`]; a delayed delivery goes at once (it
 /// waits on the queue, not here).
-pub(crate) struct DeferredDispatch<'a> {
+#[allow(missing_debug_implementations)] // trait objects only
+pub struct DeferredDispatch<'a> {
     queue: &'a dyn DispatchQueue,
     held: Mutex<Vec<DeliveryJob>>,
 }
 
 impl<'a> DeferredDispatch<'a> {
-    pub(crate) fn new(queue: &'a dyn DispatchQueue) -> Self {
+    pub fn new(queue: &'a dyn DispatchQueue) -> Self {
         Self { queue, held: Mutex::new(Vec::new()) }
     }
 
+    /// How many deliveries are held.
+    pub fn held_count(&self) -> usize {
+        self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+    }
+
     /// Everything held so far, in the order it was enqueued.
-    pub(crate) fn take(&self) -> Vec<DeliveryJob> {
+    pub fn take(&self) -> Vec<DeliveryJob> {
         std::mem::take(&mut *self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 }

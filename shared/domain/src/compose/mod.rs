@@ -4,13 +4,15 @@ mod chunk;
 mod deferred;
 mod fit;
 mod messages;
+mod prefetched;
 mod preview;
 mod recipient;
 mod subjects;
 
 pub(crate) use chunk::ChunkOfSend;
-pub(crate) use deferred::DeferredDispatch;
+pub use deferred::DeferredDispatch;
 pub(crate) use fit::{Fit, render_fitting};
+pub use prefetched::Prefetched;
 pub use preview::{contract_values, preview_notice};
 pub use recipient::{AccountHolders, BySubject, Recipient, Recipients, customer_profile, unknown_contract};
 pub use subjects::MAX_ATTACHMENT_BYTES;

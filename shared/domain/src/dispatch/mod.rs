@@ -1,8 +1,10 @@
 //! Delivering one channel of a notice, exactly once.
 
+mod held_tally;
 mod pacing;
 mod providers;
 
+pub use held_tally::HeldTally;
 pub use pacing::Pacing;
 pub use providers::Providers;
 

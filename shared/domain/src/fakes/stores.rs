@@ -1,10 +1,11 @@
-//! In-memory stores: claims, accounts, queues, notices, settings, schedules, budgets.
+//! In-memory stores: claims, accounts, notices, settings, schedules, budgets.
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
 use crate::account::StaffPriority;
 use crate::ports::PriorityMarks;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Debug)]
 pub struct FixedClock(pub Mutex<Timestamp>);
@@ -84,6 +85,8 @@ pub struct InMemoryAccounts {
     customers: Mutex<HashMap<(TenantId, CustomerId), CustomerProfile>>,
     holders: Mutex<HashMap<(TenantId, ContractId), ContractHolder>>,
     slots: Mutex<HashMap<SlotKey, (Timestamp, serde_json::Value)>>,
+    /// Holders and customers read one at a time (a real store's request each).
+    single_reads: AtomicUsize,
 }
 
 impl InMemoryAccounts {
@@ -100,6 +103,19 @@ impl InMemoryAccounts {
     /// How many facts are kept.
     pub fn fact_count(&self) -> usize {
         self.slots.lock().unwrap().len()
+    }
+
+    /// How many holders and customers were read one at a time rather than in a batch.
+    pub fn single_reads(&self) -> usize {
+        self.single_reads.load(Ordering::SeqCst)
+    }
+
+    fn holder_of(&self, tenant_id: &TenantId, contract_id: &ContractId) -> Option<ContractHolder> {
+        self.holders.lock().unwrap().get(&(tenant_id.clone(), contract_id.clone())).cloned()
+    }
+
+    fn customer_of(&self, tenant_id: &TenantId, customer_id: &CustomerId) -> Option<CustomerProfile> {
+        self.customers.lock().unwrap().get(&(tenant_id.clone(), customer_id.clone())).cloned()
     }
 }
 
@@ -141,7 +157,8 @@ impl AccountStore for InMemoryAccounts {
         tenant_id: &TenantId,
         customer_id: &CustomerId,
     ) -> Result<Option<CustomerProfile>, PortError> {
-        Ok(self.customers.lock().unwrap().get(&(tenant_id.clone(), customer_id.clone())).cloned())
+        self.single_reads.fetch_add(1, Ordering::SeqCst);
+        Ok(self.customer_of(tenant_id, customer_id))
     }
 
     async fn holder(
@@ -149,7 +166,20 @@ impl AccountStore for InMemoryAccounts {
         tenant_id: &TenantId,
         contract_id: &ContractId,
     ) -> Result<Option<ContractHolder>, PortError> {
-        Ok(self.holders.lock().unwrap().get(&(tenant_id.clone(), contract_id.clone())).cloned())
+        self.single_reads.fetch_add(1, Ordering::SeqCst);
+        Ok(self.holder_of(tenant_id, contract_id))
+    }
+
+    async fn holders(&self, tenant_id: &TenantId, contracts: &[ContractId]) -> Result<Vec<ContractHolder>, PortError> {
+        Ok(contracts.iter().filter_map(|contract_id| self.holder_of(tenant_id, contract_id)).collect())
+    }
+
+    async fn customers(
+        &self,
+        tenant_id: &TenantId,
+        customers: &[CustomerId],
+    ) -> Result<Vec<CustomerProfile>, PortError> {
+        Ok(customers.iter().filter_map(|customer_id| self.customer_of(tenant_id, customer_id)).collect())
     }
 
     async fn account(
@@ -163,108 +193,6 @@ impl AccountStore for InMemoryAccounts {
             |((_, _, slot), (as_of, value))| StoredSlot { slot: slot.clone(), as_of: *as_of, value: value.clone() },
         );
         ContractAccount::assemble(holder, stored).map(Some).map_err(|e| PortError::permanent("account", e))
-    }
-}
-
-/// A queue that keeps what was enqueued, and can be told to fail once.
-#[derive(Debug)]
-pub struct InMemoryQueue<J> {
-    jobs: Mutex<Vec<J>>,
-    delays: Mutex<Vec<SignedDuration>>,
-    fail_next: Mutex<bool>,
-    /// Requests a real queue would have answered (SQS takes up to ten messages in one).
-    requests: Mutex<usize>,
-}
-
-impl<J> Default for InMemoryQueue<J> {
-    fn default() -> Self {
-        Self {
-            jobs: Mutex::new(Vec::new()),
-            delays: Mutex::new(Vec::new()),
-            fail_next: Mutex::new(false),
-            requests: Mutex::new(0),
-        }
-    }
-}
-
-impl<J: Clone> InMemoryQueue<J> {
-    pub fn jobs(&self) -> Vec<J> {
-        self.jobs.lock().unwrap().clone()
-    }
-
-    /// The delays of the jobs put back to wait, in order.
-    pub fn delays(&self) -> Vec<SignedDuration> {
-        self.delays.lock().unwrap().clone()
-    }
-
-    /// Takes every job out, as a consumer of the queue does.
-    pub fn drain(&self) -> Vec<J> {
-        std::mem::take(&mut *self.jobs.lock().unwrap())
-    }
-
-    pub fn fail_next_transiently(&self) {
-        *self.fail_next.lock().unwrap() = true;
-    }
-
-    /// How many requests the jobs so far took: one each, or one per ten put together.
-    pub fn requests(&self) -> usize {
-        *self.requests.lock().unwrap()
-    }
-
-    fn push_all(&self, jobs: &[J]) -> Result<(), PortError> {
-        *self.requests.lock().unwrap() += jobs.len().div_ceil(10);
-        jobs.iter().try_for_each(|job| self.push_one(job))
-    }
-
-    fn push(&self, job: &J) -> Result<(), PortError> {
-        *self.requests.lock().unwrap() += 1;
-        self.push_one(job)
-    }
-
-    fn push_one(&self, job: &J) -> Result<(), PortError> {
-        if std::mem::take(&mut *self.fail_next.lock().unwrap()) {
-            return Err(PortError::transient("enqueue", std::io::Error::other("queue unavailable")));
-        }
-        self.jobs.lock().unwrap().push(job.clone());
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl ComposeQueue for InMemoryQueue<ComposeJob> {
-    async fn enqueue(&self, job: &ComposeJob) -> Result<(), PortError> {
-        self.push(job)
-    }
-}
-
-#[async_trait]
-impl crate::ports::ChunkQueue for InMemoryQueue<ComposeMessage> {
-    async fn enqueue_chunks(&self, chunks: &[ComposeMessage]) -> Result<(), PortError> {
-        self.push_all(chunks)
-    }
-}
-
-#[async_trait]
-impl DispatchQueue for InMemoryQueue<DeliveryJob> {
-    async fn enqueue(&self, job: &DeliveryJob) -> Result<(), PortError> {
-        self.push(job)
-    }
-
-    async fn enqueue_all(&self, jobs: &[DeliveryJob]) -> Result<(), PortError> {
-        self.push_all(jobs)
-    }
-
-    async fn enqueue_after(&self, job: &DeliveryJob, delay: SignedDuration) -> Result<(), PortError> {
-        self.push(job)?;
-        self.delays.lock().unwrap().push(delay);
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl crate::chat::ports::ChatJobs for InMemoryQueue<crate::queues::ChatJob> {
-    async fn send(&self, job: &crate::queues::ChatJob) -> Result<(), PortError> {
-        self.push(job)
     }
 }
 
@@ -417,12 +345,36 @@ impl PrintArchive for InMemoryPrint {
 
 /// Budgets per tenant, channel and second.
 #[derive(Debug, Default)]
-pub struct InMemorySuppressions(Mutex<HashMap<(TenantId, String), String>>);
+pub struct InMemorySuppressions {
+    suppressed: Mutex<HashMap<(TenantId, String), String>>,
+    /// Addresses looked up one at a time (a real store's request each).
+    single_reads: AtomicUsize,
+}
+
+impl InMemorySuppressions {
+    /// How many addresses were looked up one at a time rather than in a batch.
+    pub fn single_reads(&self) -> usize {
+        self.single_reads.load(Ordering::SeqCst)
+    }
+
+    fn holds(&self, tenant_id: &TenantId, destination: &Destination) -> bool {
+        self.suppressed.lock().unwrap().contains_key(&(tenant_id.clone(), destination.fingerprint()))
+    }
+}
 
 #[async_trait]
 impl Suppressions for InMemorySuppressions {
     async fn is_suppressed(&self, tenant_id: &TenantId, destination: &Destination) -> Result<bool, PortError> {
-        Ok(self.0.lock().unwrap().contains_key(&(tenant_id.clone(), destination.fingerprint())))
+        self.single_reads.fetch_add(1, Ordering::SeqCst);
+        Ok(self.holds(tenant_id, destination))
+    }
+
+    async fn suppressed_among(
+        &self,
+        tenant_id: &TenantId,
+        destinations: &[Destination],
+    ) -> Result<Vec<Destination>, PortError> {
+        Ok(destinations.iter().filter(|d| self.holds(tenant_id, d)).cloned().collect())
     }
 
     async fn suppress(
@@ -432,7 +384,7 @@ impl Suppressions for InMemorySuppressions {
         reason: &str,
         _at: Timestamp,
     ) -> Result<(), PortError> {
-        self.0.lock().unwrap().insert((tenant_id.clone(), destination.fingerprint()), reason.to_owned());
+        self.suppressed.lock().unwrap().insert((tenant_id.clone(), destination.fingerprint()), reason.to_owned());
         Ok(())
     }
 }

@@ -11,7 +11,7 @@ use super::recipients::{KnownOutage, OutageRecipients, stale};
 use super::{Audience, Outage, OutageArea, PriorityContract, is_priority_only};
 use crate::applies::{Applies, applies_or_return};
 use crate::channel::Channel;
-use crate::compose::{ChunkOfSend, Compose};
+use crate::compose::{ChunkOfSend, Compose, Prefetched};
 use crate::error::{Error, RejectionCode};
 use crate::ids::{ContractId, EventId, NoticeId, SubscriberId};
 use crate::notice::{AlertStage, NoticeKind, NoticeSubject};
@@ -136,13 +136,15 @@ impl OutageAlerts<'_> {
         // Every job of the chunk is an alert of this outage, read a moment ago: its recipients
         // are found without reading it again per citizen.
         let known = KnownOutage { outage: &outage, store: self.outages };
-        let recipients = OutageRecipients {
-            outages: &known,
-            accounts: self.audience.accounts,
-            subscriptions: self.audience.subscriptions,
-        };
+        // So are the holders, their customers and whether their addresses are suppressed (none
+        // for a chunk that sends nothing).
+        let contracts = if stale.is_some() { &[][..] } else { &chunk.contracts[..] };
+        let accounts = self.audience.accounts;
+        let read = Prefetched::read(accounts, self.compose.suppressions, &due.tenant_id, contracts).await?;
+        let recipients =
+            OutageRecipients { outages: &known, accounts: &read, subscriptions: self.audience.subscriptions };
         let chunk_of_send = ChunkOfSend {
-            compose: Compose { recipients: &recipients, ..self.compose },
+            compose: Compose { recipients: &recipients, suppressions: &read, ..self.compose },
             rejections: self.rejections,
             source: "outage-alert",
             send_id: &send_id,

@@ -17,7 +17,7 @@ use crate::ids::{ContractId, OutageId, SubscriberId, TenantId};
 use crate::outage::ports::OutageStore;
 use crate::ports::{NoticeRenderer, NoticeScheduler, Scheduled, ScheduledJob, TenantDirectory};
 use crate::queues::ComposeMessage;
-use crate::sends::{SendStatus, SendStatuses};
+use crate::sends::{SendStatus, SendStatuses, settings_for_sending};
 use crate::tenant::{SharedRates, TenantSettings};
 use crate::text::Text;
 
@@ -78,9 +78,7 @@ impl OutageDesk<'_> {
     /// The tenant's settings, its send rates as far as the deployment's shared quotas allow (the
     /// desk only estimates with them; it never writes settings back).
     async fn settings(&self, tenant_id: &TenantId) -> Result<TenantSettings, Error> {
-        let mut settings = self.tenants.settings(tenant_id).await?.unwrap_or_else(|| self.defaults.clone());
-        settings.rate_limits = self.shared_rates.limit(settings.rate_limits);
-        Ok(settings)
+        Ok(settings_for_sending(self.tenants, self.defaults, self.shared_rates, tenant_id).await?)
     }
 
     pub async fn outage(&self, tenant_id: &TenantId, outage_id: &OutageId) -> Result<Outage, Error> {

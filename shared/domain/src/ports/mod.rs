@@ -87,6 +87,27 @@ pub trait AccountStore: Send + Sync {
     ) -> Result<Option<CustomerProfile>, PortError>;
     async fn holder(&self, tenant_id: &TenantId, contract_id: &ContractId)
     -> Result<Option<ContractHolder>, PortError>;
+    /// The holders of those of `contracts` that have one. One read each unless the store can
+    /// batch them (a chunk of a send reads its hundred contracts' this way).
+    async fn holders(&self, tenant_id: &TenantId, contracts: &[ContractId]) -> Result<Vec<ContractHolder>, PortError> {
+        let mut found = Vec::with_capacity(contracts.len());
+        for contract_id in contracts {
+            found.extend(self.holder(tenant_id, contract_id).await?);
+        }
+        Ok(found)
+    }
+    /// The profiles of those of `customers` that are known; batched where the store can.
+    async fn customers(
+        &self,
+        tenant_id: &TenantId,
+        customers: &[CustomerId],
+    ) -> Result<Vec<CustomerProfile>, PortError> {
+        let mut found = Vec::with_capacity(customers.len());
+        for customer_id in customers {
+            found.extend(self.customer(tenant_id, customer_id).await?);
+        }
+        Ok(found)
+    }
     /// The contract's whole state; `None` for a contract with no holder yet.
     async fn account(
         &self,
@@ -299,6 +320,20 @@ pub trait NoticeScheduler: Send + Sync {
 #[async_trait]
 pub trait Suppressions: Send + Sync {
     async fn is_suppressed(&self, tenant_id: &TenantId, destination: &Destination) -> Result<bool, PortError>;
+    /// Those of `destinations` that are suppressed; batched where the store can.
+    async fn suppressed_among(
+        &self,
+        tenant_id: &TenantId,
+        destinations: &[Destination],
+    ) -> Result<Vec<Destination>, PortError> {
+        let mut suppressed = Vec::new();
+        for destination in destinations {
+            if self.is_suppressed(tenant_id, destination).await? {
+                suppressed.push(destination.clone());
+            }
+        }
+        Ok(suppressed)
+    }
     async fn suppress(
         &self,
         tenant_id: &TenantId,

@@ -316,11 +316,14 @@ async fn an_alert_to_many_is_composed_in_chunks_each_retried_alone_and_counted_o
     };
     assert_eq!((status(&f).parts_done, status(&f).recipients, status(&f).waiting), (1, 100, 100));
     assert_eq!(f.notices.all().len(), 100);
-    // WHEN the second chunk is composed THEN it reads its outage once, not once per citizen, and
-    // queues its hundred deliveries ten to a request
+    // WHEN the second chunk is composed THEN it reads its outage once, and its holders, their
+    // customers and their suppressions together, not once per citizen; and queues its hundred
+    // deliveries ten to a request
     let (reads, requests) = (f.outages.reads(), f.dispatch.requests());
+    let single_reads = (f.accounts.single_reads(), f.suppressions.single_reads());
     alerts.compose_chunk(&chunks[1]).await.unwrap().unwrap();
     assert_eq!((f.outages.reads() - reads, f.dispatch.requests() - requests), (1, 10));
+    assert_eq!((f.accounts.single_reads(), f.suppressions.single_reads()), single_reads);
     // WHEN the last chunk is composed THEN it briefs the call centre, once
     let last = alerts.compose_chunk(&chunks[2]).await.unwrap().unwrap();
     assert_eq!(last.briefing.as_deref(), Some("sent"));
