@@ -219,7 +219,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_batchs_deliveries_are_queued_together_and_if_they_cannot_be_the_whole_batch_is_retried() {
+    async fn a_batchs_deliveries_are_queued_together_and_records_whose_deliveries_could_not_be_are_retried() {
         // GIVEN a batch with a compose job, its redelivery and a body that is not a job
         let f = Fakes::with_invoice(|_| {}).await;
         let job = serde_json::to_string(&fakes::compose_job()).unwrap();
