@@ -5,7 +5,7 @@
 use std::sync::{Arc, OnceLock};
 
 use avisa_domain::contact::Locale;
-use avisa_domain::money::Money;
+use avisa_domain::money::{Amount, Currency, Money};
 use fixed_decimal::Decimal;
 use icu_calendar::Gregorian;
 use icu_datetime::fieldsets::{YMD, YMDE};
@@ -14,7 +14,6 @@ use icu_datetime::{DateTimeFormatterLoadError, FixedCalendarDateTimeFormatter};
 use icu_decimal::options::DecimalFormatterOptions;
 use icu_decimal::{DecimalFormatter, DecimalFormatterPreferences};
 use icu_locale_core::{Locale as IcuLocale, locale};
-use minijinja::value::Serde;
 use minijinja::{Error, ErrorKind, Value};
 
 /// The formatters of one language. Gregorian only (every language avisa writes uses it): a
@@ -119,17 +118,38 @@ impl Formatters {
         Ok(Value::from_safe_string(self.of(locale_code)?.short_date.format(&date).to_string()))
     }
 
-    /// Registers the filters on `env`.
+    /// Registers the filters on `env`. Their arguments are read from the values as they are
+    /// (an amount's string and currency, a date's ISO string), not deserialized through serde:
+    /// a notice formats a dozen of them.
     pub fn register(&self, env: &mut minijinja::Environment<'_>) {
         let money = self.clone();
-        env.add_filter("money", move |value: Serde<Money>, locale: &str| money.money(&value, locale));
+        env.add_filter("money", move |value: &Value, locale: &str| money.money(&money_of(value)?, locale));
         let long = self.clone();
-        env.add_filter("date", move |value: Serde<jiff::civil::Date>, locale: &str| long.long_date(*value, locale));
+        env.add_filter("date", move |value: &Value, locale: &str| long.long_date(date_of(value)?, locale));
         let short = self.clone();
-        env.add_filter("short_date", move |value: Serde<jiff::civil::Date>, locale: &str| {
-            short.short_date(*value, locale)
-        });
+        env.add_filter("short_date", move |value: &Value, locale: &str| short.short_date(date_of(value)?, locale));
     }
+}
+
+/// A `Money` value of the context: `{"amount": "12.30", "currency": "EUR"}`.
+fn money_of(value: &Value) -> Result<Money, Error> {
+    let field = |name: &str| {
+        let field = value.get_attr(name)?;
+        field.as_str().map(str::to_owned).ok_or_else(|| {
+            Error::new(ErrorKind::InvalidOperation, format!("money needs an amount and a currency, not {value}"))
+        })
+    };
+    let invalid = |e: avisa_domain::money::InvalidMoney| Error::new(ErrorKind::InvalidOperation, e.to_string());
+    Ok(Money {
+        amount: Amount::parse(&field("amount")?).map_err(invalid)?,
+        currency: Currency::parse(&field("currency")?).map_err(invalid)?,
+    })
+}
+
+/// A date of the context: `2026-12-01`.
+fn date_of(value: &Value) -> Result<jiff::civil::Date, Error> {
+    let invalid = || Error::new(ErrorKind::InvalidOperation, format!("not a date: {value}"));
+    value.as_str().ok_or_else(invalid)?.parse().map_err(|_| invalid())
 }
 
 fn gregorian_date(value: jiff::civil::Date) -> Result<Date<Gregorian>, Error> {

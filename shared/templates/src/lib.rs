@@ -7,6 +7,7 @@
 //! not fit the tenant's limit of parts. Undefined variables are errors, never blanks, and
 //! HTML output is escaped.
 
+mod context;
 mod format;
 mod samples;
 pub mod sms;
@@ -22,7 +23,7 @@ use avisa_domain::notice::{NoticeKind, RenderedMessage, TemplateRef};
 use avisa_domain::ports::{NoticeRenderer, TemplateKey};
 use avisa_domain::tenant::SmsRules;
 use minijinja::syntax::SyntaxConfig;
-use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior, Value};
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use sha2::{Digest, Sha256};
 
 pub use format::{FormatterError, Formatters};
@@ -159,7 +160,8 @@ impl Templates {
             Rejection::new(RejectionCode::RenderFailed, detail)
         };
         let template = self.env.get_template(name).map_err(failed)?;
-        let mut captured = template.render_captured(Value::from(minijinja::value::Serde(context))).map_err(failed)?;
+        let context = context::template_value(context);
+        let mut captured = template.render_captured(context).map_err(failed)?;
         let mut block =
             |block: &str| captured.with_state_mut(|state| state.render_block(block)).map(|s| collapse_blank_lines(&s));
         if channel == Channel::Email {
@@ -171,17 +173,22 @@ impl Templates {
                 interactive: None,
             });
         }
-        let text = block("text").map_err(failed)?;
-        // The shorter variants are optional: a template without them fails when too long.
-        let mut shorter = Vec::new();
-        for variant in ["short", "shortest"] {
-            match block(variant) {
-                Ok(text) => shorter.push(text),
-                Err(e) if e.kind() == ErrorKind::UnknownBlock => break,
-                Err(e) => return Err(failed(e)),
+        // The shorter variants are optional, and rendered only when the one before does not fit:
+        // a template without them fails when too long.
+        let mut failure = None;
+        let variants = SMS_VARIANTS.iter().map_while(|variant| match block(variant) {
+            Ok(text) => Some(text),
+            Err(e) if *variant != "text" && e.kind() == ErrorKind::UnknownBlock => None,
+            Err(e) => {
+                failure = Some(e);
+                None
             }
+        });
+        let fitted = sms::fit(variants, sms);
+        if let Some(e) = failure {
+            return Err(failed(e));
         }
-        let (text, length) = sms::fit(std::iter::once(text.as_str()).chain(shorter.iter().map(String::as_str)), sms)
+        let (text, length) = fitted
             .map_err(|too_long| Rejection::new(RejectionCode::SmsTooLong, format!("template {name}: {too_long}")))?;
         Ok(RenderedMessage { subject: None, text, html: None, parts: Some(length.segments), interactive: None })
     }
@@ -201,6 +208,9 @@ fn collapse_blank_lines(text: &str) -> String {
     out.trim().to_owned()
 }
 
+/// An SMS template's blocks, longest first.
+const SMS_VARIANTS: [&str; 3] = ["text", "short", "shortest"];
+
 fn template_name(key: TemplateKey) -> String {
     format!("{}/{}.{}.j2", key.kind.as_str(), key.channel.as_str(), key.locale)
 }
@@ -218,7 +228,7 @@ impl ChatPhrases for Templates {
         let template = self.env.get_template(&name).map_err(failed)?;
         // The file renders to nothing as a whole (its blocks sit in `{% if false %}`); each block
         // is rendered alone, with this phrase's values.
-        let mut captured = template.render_captured(Value::from(minijinja::value::Serde(values))).map_err(failed)?;
+        let mut captured = template.render_captured(context::template_value(values)).map_err(failed)?;
         captured.with_state_mut(|state| state.render_block(phrase)).map(|text| text.trim().to_owned()).map_err(failed)
     }
 }

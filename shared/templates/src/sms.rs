@@ -153,9 +153,13 @@ pub struct TooLong {
 
 /// The first of `variants` (full text first, short variant after) that fits the policy, prepared
 /// as it will be sent. Never splits past the limit: with no variant that fits, it fails.
-pub fn fit<'a>(variants: impl IntoIterator<Item = &'a str>, policy: SmsRules) -> Result<(String, SmsLength), TooLong> {
+pub fn fit(
+    variants: impl IntoIterator<Item = impl AsRef<str>>,
+    policy: SmsRules,
+) -> Result<(String, SmsLength), TooLong> {
     let mut shortest: Option<SmsLength> = None;
     for variant in variants {
+        let variant = variant.as_ref();
         let text = if policy.transliterate { transliterate(variant) } else { variant.to_owned() };
         let length = measure(&text);
         if length.segments <= policy.max_segments {

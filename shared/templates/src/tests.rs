@@ -177,6 +177,26 @@ async fn amounts_and_dates_follow_the_language() {
     assert!(email.text.contains("Tuesday, December 1, 2026"), "{}", email.text);
 }
 
+/// A value that is not money or not a date fails the render and says which, rather than
+/// printing something made up.
+#[test]
+fn a_filter_given_the_wrong_kind_of_value_says_so() {
+    let templates = Templates::load().unwrap();
+    let render = |source: &str, values: serde_json::Value| {
+        templates.env.render_str(source, context::template_value(&values)).map_err(|e| format!("{e:#}"))
+    };
+    let money = |value| render("{{ v|money('ca') }}", json!({ "v": value }));
+    assert_eq!(money(json!({"amount": "1234.50", "currency": "EUR"})).unwrap(), "1.234,50 €");
+    let error = money(json!(12)).unwrap_err();
+    assert!(error.contains("money needs an amount and a currency, not 12"), "{error}");
+    let error = money(json!({"amount": "twelve", "currency": "EUR"})).unwrap_err();
+    assert!(error.contains("twelve"), "{error}");
+    let date = |value| render("{{ v|short_date('es') }}", json!({ "v": value }));
+    assert_eq!(date(json!("2026-09-01")).unwrap(), "1 sept 2026");
+    let error = date(json!("2026-02-30")).unwrap_err();
+    assert!(error.contains("not a date: 2026-02-30"), "{error}");
+}
+
 #[tokio::test]
 async fn html_is_escaped_in_the_html_part_only() {
     let notice = compose(Locale::Es, true, "<script>alert(1)</script>", SmsRules::default()).await.unwrap();

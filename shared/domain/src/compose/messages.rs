@@ -89,7 +89,8 @@ impl Writer<'_> {
                         }
                     };
                 if let Some(content) = &content {
-                    hasher.update(serde_json::to_vec(content).unwrap_or_default());
+                    // Streamed into the hash: the same bytes as its JSON, without holding them.
+                    let _ = serde_json::to_writer(&mut hasher, content);
                 }
                 let attachment = match (channel, &recipient.account) {
                     (Channel::Email, Some(account)) => subjects::attachment(&job.subject, account),

@@ -209,6 +209,11 @@ impl InMemoryNotices {
         self.0.lock().unwrap().len()
     }
 
+    /// Forgets every notice (a bench's store would otherwise grow with its iterations).
+    pub fn clear(&self) {
+        self.0.lock().unwrap().clear();
+    }
+
     pub fn all(&self) -> Vec<Notice> {
         self.0.lock().unwrap().values().cloned().collect()
     }

@@ -163,3 +163,34 @@ fn every_complaint_sms_fits_with_the_longest_words_of_staff() {
         }
     }
 }
+
+/// A shorter variant is rendered only when the one before it does not fit, so a mistake in one
+/// would not show in a notice that fits: every variant of every SMS renders here, with its
+/// kind's sample values.
+#[test]
+fn every_variant_of_every_sms_renders_with_the_sample_values() {
+    let templates = Templates::load().unwrap();
+    let mut rendered = 0;
+    for kind in NoticeKind::ALL {
+        if !kind.channels().contains(&Channel::Sms) {
+            continue;
+        }
+        for locale in Locale::ALL {
+            let name = template_name(TemplateKey { kind, channel: Channel::Sms, locale });
+            let values = sample_values(kind, locale).unwrap_or_else(|| panic!("{name}: no sample values"));
+            let template = templates.env.get_template(&name).unwrap();
+            let mut captured = template.render_captured(context::template_value(&values)).unwrap();
+            for variant in SMS_VARIANTS {
+                match captured.with_state_mut(|state| state.render_block(variant)) {
+                    Ok(text) => {
+                        assert!(!text.trim().is_empty(), "{name}, block {variant}: empty");
+                        rendered += 1;
+                    }
+                    Err(e) if variant != "text" && e.kind() == ErrorKind::UnknownBlock => {}
+                    Err(e) => panic!("{name}, block {variant}: {e:#}"),
+                }
+            }
+        }
+    }
+    assert!(rendered > 4 * NoticeKind::ALL.len(), "only {rendered} variants rendered");
+}
