@@ -1,12 +1,13 @@
-//! The reads a chunk of a send makes in batches (holders, customers, suppressions) against moto:
-//! more keys than one request takes, keys that are missing, and another tenant's with the same ids.
+//! The reads made in batches against moto — a chunk's holders, customers and suppressions, a
+//! dispatcher batch's notices: more keys than one request takes, keys that are missing, and
+//! another tenant's with the same ids.
 
 use avisa_aws::DynamoStore;
 use avisa_domain::contact::{Email, PhoneE164};
 use avisa_domain::fakes;
-use avisa_domain::ids::{ContractId, CustomerId, TenantId};
+use avisa_domain::ids::{ContractId, CustomerId, NoticeId, TenantId};
 use avisa_domain::notice::Destination;
-use avisa_domain::ports::{AccountStore, Suppressions};
+use avisa_domain::ports::{AccountStore, NoticeStore, Suppressions};
 
 use crate::support::stack;
 
@@ -79,4 +80,36 @@ async fn a_chunks_holders_customers_and_suppressions_are_read_in_batches_of_the_
     assert_eq!(store.suppressed_among(&reus, &addresses).await.unwrap(), [bounced]);
     assert_eq!(store.suppressed_among(&lleida, &addresses).await.unwrap(), [opted_out]);
     assert!(store.suppressed_among(&reus, &[]).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_dispatcher_batchs_notices_are_read_in_batches_of_the_tenants_own() {
+    let stack = stack().await;
+    let store = store(&stack);
+    let (reus, lleida) = (TenantId::parse("aigues-reus").unwrap(), TenantId::parse("aigues-lleida").unwrap());
+    // GIVEN 120 notices of one tenant, and the other tenant's with the same ids for 5 of them
+    let composed = fakes::Fakes::with_notice().await.notices.only();
+    let notice = |tenant: &TenantId, n: u32| avisa_domain::notice::Notice {
+        tenant_id: tenant.clone(),
+        notice_id: NoticeId::parse(&format!("ntc-{n:04}")).unwrap(),
+        channel_reason: format!("{tenant} {n}"),
+        ..composed.clone()
+    };
+    for n in 0..120 {
+        assert!(store.create(&notice(&reus, n)).await.unwrap());
+    }
+    for n in 115..120 {
+        assert!(store.create(&notice(&lleida, n)).await.unwrap());
+    }
+    // WHEN 130 are asked for (more than one request takes), ten nobody's, one twice
+    let mut asked: Vec<NoticeId> = (0..130).map(|n| NoticeId::parse(&format!("ntc-{n:04}")).unwrap()).collect();
+    asked.push(asked[0].clone());
+    let found = store.notices_among(&reus, &asked).await.unwrap();
+    // THEN the tenant's 120 come back whole, once each, none of the other tenant's
+    assert_eq!(found.len(), 120);
+    assert!(found.iter().all(|n| n.tenant_id == reus && n.channel_reason.starts_with("aigues-reus")));
+    assert!(found.iter().all(|n| n.messages == composed.messages));
+    let theirs = store.notices_among(&lleida, &asked).await.unwrap();
+    assert_eq!(theirs.len(), 5);
+    assert!(store.notices_among(&reus, &[]).await.unwrap().is_empty());
 }

@@ -1,4 +1,5 @@
-use avisa_domain::dispatch::{Dispatch, Dispatched, HeldTally};
+use avisa_domain::dispatch::{Dispatch, Dispatched, HeldTally, PrefetchedNotices};
+use avisa_domain::ids::{NoticeId, TenantId};
 use avisa_domain::queues::DeliveryJob;
 use avisa_runtime::metrics::Counts;
 use avisa_runtime::sqs::{RecordFailure, Rejections, parse_job, process_batch};
@@ -9,12 +10,21 @@ pub async fn handle_batch(
     rejections: &Rejections<'_>,
     event: SqsEvent,
 ) -> (SqsBatchResponse, Counts) {
-    // A batch's deliveries are counted into their sends together, after the batch.
+    // A batch's notices are read together, before it; its deliveries are counted into their
+    // sends together, after it.
+    let notices = PrefetchedNotices::read_for(dispatch.notices, notices_of(&event)).await;
     let tally = HeldTally::new(dispatch.sends);
-    let dispatch = Dispatch { sends: &tally, ..dispatch };
+    let dispatch = Dispatch { sends: &tally, notices: &notices, ..dispatch };
     let handled = process_batch(event, rejections, |record| handle_record(&dispatch, record)).await;
     tally.flush().await;
     handled
+}
+
+/// The notices a batch's deliveries send (not its late records, which read none).
+pub fn notices_of(event: &SqsEvent) -> Vec<(TenantId, NoticeId)> {
+    let jobs =
+        event.records.iter().filter_map(|record| serde_json::from_str::<DeliveryJob>(record.body.as_deref()?).ok());
+    jobs.filter(|job| job.sent.is_none()).map(|job| (job.tenant_id, job.notice_id)).collect()
 }
 
 async fn handle_record(dispatch: &Dispatch<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
@@ -64,5 +74,25 @@ mod tests {
         .await;
         assert!(response.batch_item_failures.is_empty());
         assert_eq!(f.sms.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_batchs_notices_are_read_together_and_a_broken_record_spares_the_rest() {
+        // GIVEN a batch with the notice's SMS and email deliveries, and a record that is not a job
+        let f = Fakes::with_notice().await;
+        let jobs = [fakes::delivery_job(Channel::Sms), fakes::delivery_job(Channel::Email)];
+        let mut bodies: Vec<String> = jobs.iter().map(|j| serde_json::to_string(j).unwrap()).collect();
+        bodies.push("{\"tenant_id\": 7}".to_owned());
+        // WHEN the dispatcher handles it
+        let rejections = Rejections::in_fakes(crate::SOURCE, &f);
+        let (response, _) = handle_batch(f.dispatcher(), &rejections, sqs_event(bodies)).await;
+        // THEN both are sent, their notice read in one batch read, none one at a time
+        assert_eq!((f.sms.sent().len(), f.email.sent().len()), (1, 1));
+        assert_eq!(f.notices.single_reads(), 0);
+        // AND the broken record is rejected with its reason, not retried
+        assert!(response.batch_item_failures.is_empty());
+        let rejected = f.rejections.0.lock().unwrap();
+        assert_eq!(rejected.len(), 1);
+        assert!(rejected[0].rejection.detail.contains("body is not a DeliveryJob"), "{:?}", rejected[0]);
     }
 }

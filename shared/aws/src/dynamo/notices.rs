@@ -51,6 +51,12 @@ impl NoticeStore for DynamoStore {
         self.get("dynamodb.GetItem(notice)", &notice_pk(tenant_id, notice_id), "NOTICE").await
     }
 
+    async fn notices_among(&self, tenant_id: &TenantId, notice_ids: &[NoticeId]) -> Result<Vec<Notice>, PortError> {
+        const OPERATION: &str = "dynamodb.BatchGetItem(notices)";
+        let keys = notice_ids.iter().map(|id| (notice_pk(tenant_id, id), "NOTICE".to_owned())).collect();
+        self.batch_get(OPERATION, keys).await?.into_iter().map(|item| from_item(OPERATION, item)).collect()
+    }
+
     async fn history(
         &self,
         tenant_id: &TenantId,

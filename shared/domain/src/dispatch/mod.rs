@@ -2,10 +2,12 @@
 
 mod held_tally;
 mod pacing;
+mod prefetched;
 mod providers;
 
 pub use held_tally::HeldTally;
 pub use pacing::Pacing;
+pub use prefetched::PrefetchedNotices;
 pub use providers::Providers;
 
 use jiff::SignedDuration;

@@ -197,9 +197,14 @@ impl AccountStore for InMemoryAccounts {
 }
 
 #[derive(Debug, Default)]
-pub struct InMemoryNotices(Mutex<HashMap<(TenantId, NoticeId), Notice>>);
+pub struct InMemoryNotices(Mutex<HashMap<(TenantId, NoticeId), Notice>>, AtomicUsize);
 
 impl InMemoryNotices {
+    /// How many notices were read one at a time (`notice`), not in a batch.
+    pub fn single_reads(&self) -> usize {
+        self.1.load(Ordering::SeqCst)
+    }
+
     /// Puts `notice` in place of the recorded one with its id.
     pub fn replace(&self, notice: Notice) {
         self.0.lock().unwrap().insert((notice.tenant_id.clone(), notice.notice_id.clone()), notice);
@@ -239,7 +244,13 @@ impl NoticeStore for InMemoryNotices {
     }
 
     async fn notice(&self, tenant_id: &TenantId, notice_id: &NoticeId) -> Result<Option<Notice>, PortError> {
+        self.1.fetch_add(1, Ordering::SeqCst);
         Ok(self.0.lock().unwrap().get(&(tenant_id.clone(), notice_id.clone())).cloned())
+    }
+
+    async fn notices_among(&self, tenant_id: &TenantId, notice_ids: &[NoticeId]) -> Result<Vec<Notice>, PortError> {
+        let notices = self.0.lock().unwrap();
+        Ok(notice_ids.iter().filter_map(|id| notices.get(&(tenant_id.clone(), id.clone())).cloned()).collect())
     }
 
     async fn history(

@@ -161,6 +161,15 @@ pub trait NoticeStore: Send + Sync {
     /// Records a new notice; `false` when one with this id already exists (it is left as it was).
     async fn create(&self, notice: &Notice) -> Result<bool, PortError>;
     async fn notice(&self, tenant_id: &TenantId, notice_id: &NoticeId) -> Result<Option<Notice>, PortError>;
+    /// Those of one tenant's `notice_ids` that are recorded, in no order: one read each, unless
+    /// the store can read many at once.
+    async fn notices_among(&self, tenant_id: &TenantId, notice_ids: &[NoticeId]) -> Result<Vec<Notice>, PortError> {
+        let mut found = Vec::with_capacity(notice_ids.len());
+        for notice_id in notice_ids {
+            found.extend(self.notice(tenant_id, notice_id).await?);
+        }
+        Ok(found)
+    }
     /// A contract's notices, newest first (the citizen's "virtual office" view).
     async fn history(
         &self,
