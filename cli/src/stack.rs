@@ -93,6 +93,7 @@ const OUTPUT_VARIABLES: &[(&str, &str)] = &[
     ("SmsMaxSegments", "SMS_MAX_SEGMENTS"),
     ("SmsTransliterate", "SMS_TRANSLITERATE"),
     ("InvoiceDocumentsBucket", "INVOICE_DOCUMENTS_BUCKET"),
+    ("SharedSendRates", "SHARED_SEND_RATES"),
 ];
 
 /// `[{"OutputKey", "OutputValue", …}]` (CloudFormation's and SAM's form) or `{"key": "value"}`.

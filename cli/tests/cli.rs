@@ -244,6 +244,42 @@ async fn a_billing_run_is_previewed_line_by_line_with_totals_and_nothing_is_sent
     assert_eq!(totals["already_composed"], 1);
 }
 
+/// The SES and SNS quotas belong to the AWS account: a run takes as long as the lower of the
+/// tenant's rates and the deployment's shared ones, and the preview says so.
+#[tokio::test]
+async fn a_billing_runs_preview_times_the_send_within_the_deployments_shared_quotas() {
+    // GIVEN a run file of a customer and 28 of their invoices (an email each; the tenant's own
+    // rate is 14 emails a second)
+    let (_stack, outputs) = local("shared-rates").await;
+    let outputs = outputs.to_str().unwrap();
+    let (customer, invoice) = (sample_body("customer-upserted"), sample_body("invoice-issued"));
+    let mut lines = vec![customer];
+    for n in 0..28 {
+        let number = format!("F-2026-12{n:04}");
+        lines.push(invoice.replace("F-2026-110001", &number).replace("evt-", &format!("evt-{n}-")));
+    }
+    let file = std::env::temp_dir().join(format!("avisa-cli-shared-{}.jsonl", std::process::id()));
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let file = file.to_str().unwrap();
+    let preview = |shared: Option<&str>| {
+        let mut command =
+            avisa(&["--outputs", outputs, "--json", "billing-run", "preview", file, "--tenant", "aigues-reus"]);
+        if let Some(rates) = shared {
+            command.env("SHARED_SEND_RATES", rates);
+        }
+        let shown = command.output().unwrap();
+        assert!(shown.status.success(), "{}", stderr(&shown));
+        let last: Value = serde_json::from_str(stdout(&shown).lines().last().unwrap()).unwrap();
+        (last["totals"]["notices"].as_u64(), last["send_seconds"].as_u64())
+    };
+    // WHEN it is previewed with no shared quota, THEN it takes the tenant's rate: 28 at 14/s
+    assert_eq!(preview(None), (Some(28), Some(2)));
+    // WHEN the deployment shares 2 emails a second among its tenants, THEN 14 s
+    assert_eq!(preview(Some("email=2,sms=20")), (Some(28), Some(14)));
+    // AND a shared quota above the tenant's changes nothing
+    assert_eq!(preview(Some("email=100")), (Some(28), Some(2)));
+}
+
 #[tokio::test]
 async fn a_delivery_report_counts_states_by_kind_and_channel_and_names_each_failure() {
     // GIVEN the sample invoice sent by email and SMS, and its email bounced since

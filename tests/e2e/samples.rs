@@ -201,6 +201,7 @@ async fn a_function_process_that_exits_is_reported_at_once() {
         binary: "avisa".into(),
         env: std::collections::HashMap::new(),
         sqs_sources: Vec::new(),
+        timeout_seconds: 3,
     };
     let process = FunctionProcess::start(&spec, "http://127.0.0.1:9").unwrap();
     let error = process.invoke(&serde_json::json!({})).await.unwrap_err();

@@ -2,7 +2,7 @@
 //! through the real functions (minutes here: moto answers a few hundred requests a second). `make
 //! scale` runs the same for more.
 
-use avisa_domain::outage::CHUNK_CONTRACTS;
+use avisa_domain::sends::CHUNK_CONTRACTS;
 use avisa_local::scale::{self, ScaleRun};
 
 const HOUSEHOLDS: usize = 2_000;
@@ -22,7 +22,7 @@ async fn an_alert_and_an_announcement_to_two_thousand_households_tell_each_exact
     // and the call centre is briefed once per alert: the 48 h one, and the priority one (to nobody)
     assert_eq!(report.briefings, 2, "{report}");
     // and the firings composed nobody themselves: the composer read two firings (the 48 h and the
-    // priority alert), twenty chunks of 100 and the fallbacks to email, at most ten a batch
+    // priority alert), eighty chunks of 25 and the fallbacks to email, at most ten a batch
     let status = &report.status;
     assert_eq!(status.parts as usize, HOUSEHOLDS.div_ceil(CHUNK_CONTRACTS));
     let composer = &report.invocations["notice-composer"];
@@ -37,11 +37,12 @@ async fn an_alert_and_an_announcement_to_two_thousand_households_tell_each_exact
     assert_eq!((status.waiting, status.parts_done), (0, status.parts));
     assert!(status.finished_at.is_some(), "{status:?}");
     // WHEN then an announcement goes to a file of 1,000 of the same contracts
-    // THEN each of them hears it exactly once (and nobody outside the file), from ten chunks of at
+    // THEN each of them hears it exactly once (and nobody outside the file), from forty chunks of at
     // most ten records an invocation, and its send is finished
     let bulk = report.bulk.as_ref().unwrap();
     assert_eq!((bulk.told.never, bulk.told.twice, bulk.told.notices), (0, 0, FILE), "{report}");
-    assert_eq!((bulk.status.parts, bulk.status.parts_done), (10, 10));
+    let parts = u32::try_from(FILE.div_ceil(CHUNK_CONTRACTS)).unwrap();
+    assert_eq!((bulk.status.parts, bulk.status.parts_done), (parts, parts));
     assert!(bulk.invocations["notice-composer"].most_records <= 10, "{report}");
     let (sent, refused): (u64, u64) = (bulk.status.sent.values().sum(), bulk.status.refused.values().sum());
     assert_eq!(
@@ -51,4 +52,12 @@ async fn an_alert_and_an_announcement_to_two_thousand_households_tell_each_exact
         bulk.status
     );
     assert!(bulk.status.finished_at.is_some(), "{:?}", bulk.status);
+    // AND on AWS every invocation of either send would end well inside its timeout: its busiest,
+    // its calls made one after another at 10 ms, in under a third of it
+    let on_aws = report.on_aws();
+    assert!(on_aws.iter().any(|o| o.function == "notice-composer" && o.calls > 100), "{report}");
+    for o in on_aws {
+        let timeout = f64::from(u32::try_from(o.timeout_seconds).unwrap());
+        assert!(timeout > 0.0 && o.seconds * 3.0 < timeout, "{o:?}\n{report}");
+    }
 }

@@ -58,6 +58,9 @@ pub struct Invocations {
     /// The longest invocation, and the most records one invocation had.
     pub longest: std::time::Duration,
     pub most_records: usize,
+    /// The most AWS calls one invocation made: known where the proxy's calls are attributed to
+    /// invocations, as the scale run does (`scale::busiest_invocations`).
+    pub most_calls: usize,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -158,7 +161,7 @@ impl EventSourceMapping {
         let mut event = SqsEvent::default();
         event.records = messages.iter().map(|m| lambda_record(m, &mapping.queue_arn)).collect();
         let started = std::time::Instant::now();
-        let response = mapping.handler.handle_batch(event).await;
+        let response = crate::invocation::tagged(mapping.handler.handle_batch(event)).await;
         let took = started.elapsed();
         let failed: HashSet<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
 

@@ -19,6 +19,8 @@ pub struct FunctionSpec {
     pub env: HashMap<String, String>,
     /// `(queue ARN, batch size)` of each SQS event source.
     pub sqs_sources: Vec<(String, usize)>,
+    /// How long an invocation may take (its `Timeout`, the globals', or Lambda's 3 s).
+    pub timeout_seconds: u64,
 }
 
 pub fn specs(template: &Template, resolver: Resolver<'_>) -> Result<Vec<FunctionSpec>, LocalError> {
@@ -46,7 +48,8 @@ pub fn specs(template: &Template, resolver: Resolver<'_>) -> Result<Vec<Function
                     sqs_sources.push((queue_arn, usize::try_from(batch.min(10)).unwrap_or(10)));
                 }
             }
-            Ok(FunctionSpec { logical_id: id.clone(), binary, env, sqs_sources })
+            let timeout_seconds = resource.properties["Timeout"].as_u64().or(template.global_timeout).unwrap_or(3);
+            Ok(FunctionSpec { logical_id: id.clone(), binary, env, sqs_sources, timeout_seconds })
         })
         .collect()
 }

@@ -251,6 +251,7 @@ mod tests {
             fault: None,
             millis: 0,
             batch_keys: 0,
+            invocation: None,
         }
     }
 

@@ -28,6 +28,7 @@ pub mod functions;
 pub mod grants;
 pub mod graph_api;
 pub mod init_bench;
+pub mod invocation;
 pub mod local_up;
 pub mod moto;
 pub mod ops;

@@ -33,6 +33,7 @@ use serde_json::json;
 use crate::LocalError;
 use crate::demo::put_tenant_settings;
 use crate::esm::Invocations;
+use crate::requests::ASSUMED_MILLIS_PER_CALL;
 use crate::stack::{DEMO_TENANT, LocalStack, SETTINGS_FRESH_SECONDS};
 
 /// The network sector the outage cuts; households past the outage's are in another.
@@ -79,6 +80,8 @@ pub struct ScaleReport {
     pub bulk: Option<BulkReport>,
     /// This process's peak resident memory (every function runs in it), in KiB.
     pub peak_rss_kib: Option<u64>,
+    /// Each function's timeout in the template, in seconds.
+    pub timeouts: BTreeMap<String, u64>,
 }
 
 fn contract(n: usize) -> String {
@@ -213,6 +216,62 @@ fn calls_since(stack: &LocalStack, before: usize) -> (BTreeMap<String, usize>, V
     (requests, slowest)
 }
 
+/// For each function, the most calls one invocation of it made since call `before`.
+pub fn busiest_invocations(stack: &LocalStack, before: usize) -> BTreeMap<String, usize> {
+    let mut per_invocation: HashMap<(String, u64), usize> = HashMap::new();
+    for call in &stack.proxy().calls()[before..] {
+        if let Some(invocation) = call.invocation {
+            *per_invocation.entry((call.function.clone(), invocation)).or_default() += 1;
+        }
+    }
+    let mut busiest = BTreeMap::new();
+    for ((function, _), calls) in per_invocation {
+        let most: &mut usize = busiest.entry(function).or_default();
+        *most = (*most).max(calls);
+    }
+    busiest
+}
+
+/// Records in `invocations` the most calls an invocation of each function made since `before`.
+fn count_calls(stack: &LocalStack, before: usize, invocations: &mut BTreeMap<String, Invocations>) {
+    for (function, calls) in busiest_invocations(stack, before) {
+        invocations.entry(function).or_default().most_calls = calls;
+    }
+}
+
+/// A function's busiest invocation as it would run on AWS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnAws {
+    /// `alert` or `announcement`.
+    pub send: &'static str,
+    pub function: String,
+    pub calls: usize,
+    /// Its calls made one after another at [`ASSUMED_MILLIS_PER_CALL`] (they are not: a chunk's
+    /// run 16 at a time). moto's time says nothing of this: it answers one call at a time, so a
+    /// call there waits for every other function's.
+    pub seconds: f64,
+    /// The function's timeout in the template.
+    pub timeout_seconds: u64,
+}
+
+impl ScaleReport {
+    /// The busiest invocation of each function of the alert's send and the announcement's, on AWS.
+    pub fn on_aws(&self) -> Vec<OnAws> {
+        let alert = self.invocations.iter().map(|i| ("alert", i));
+        let bulk = self.bulk.iter().flat_map(|b| b.invocations.iter().map(|i| ("announcement", i)));
+        alert
+            .chain(bulk)
+            .map(|(send, (function, i))| OnAws {
+                send,
+                function: function.clone(),
+                calls: i.most_calls,
+                seconds: i.most_calls as f64 * ASSUMED_MILLIS_PER_CALL / 1000.0,
+                timeout_seconds: self.timeouts.get(function).copied().unwrap_or(0),
+            })
+            .collect()
+    }
+}
+
 /// How many messages each of the first `households` got (by SMS and by email), and how many
 /// briefings the call centre got.
 fn told(
@@ -296,9 +355,10 @@ pub async fn run(run: ScaleRun) -> Result<ScaleReport, LocalError> {
     let before = stack.proxy().calls().len();
     let started = Instant::now();
     crate::schedules::fire_due(&stack, start - SignedDuration::from_hours(48)).await?;
-    let drained = esm.drain_with(POLLERS).await?;
+    let mut drained = esm.drain_with(POLLERS).await?;
     let sending = started.elapsed();
     let (requests, slowest) = calls_since(&stack, before);
+    count_calls(&stack, before, &mut drained.by_function);
     let (told, briefings) = told(&stack, run.households, Some(&settings))?;
     let statuses = desk.sends(&tenant, &outage.outage_id).await.map_err(|e| failed("the send's status", e))?;
     // The priority alert fires too (its time is past), to nobody here: the 48 h alert is the send.
@@ -336,6 +396,7 @@ pub async fn run(run: ScaleRun) -> Result<ScaleReport, LocalError> {
         at_default_quotas,
         bulk,
         peak_rss_kib: peak_rss_kib(),
+        timeouts: stack.functions.iter().map(|f| (f.binary.clone(), f.timeout_seconds)).collect(),
     })
 }
 
@@ -348,18 +409,19 @@ fn functions(
 ) -> fmt::Result {
     writeln!(
         f,
-        "{:<20} {:>11} {:>9} {:>12} {:>16} {:>12}",
-        "function", "invocations", "records", "most records", "longest (ms)", "requests"
+        "{:<20} {:>11} {:>9} {:>12} {:>16} {:>12} {:>10}",
+        "function", "invocations", "records", "most records", "longest (ms)", "requests", "most calls"
     )?;
     for (function, i) in invocations {
         writeln!(
             f,
-            "{function:<20} {:>11} {:>9} {:>12} {:>16} {:>12}",
+            "{function:<20} {:>11} {:>9} {:>12} {:>16} {:>12} {:>10}",
             i.batches,
             i.records,
             i.most_records,
             i.longest.as_millis(),
-            requests.get(function).copied().unwrap_or(0)
+            requests.get(function).copied().unwrap_or(0),
+            i.most_calls,
         )?;
     }
     writeln!(f, "\nwhere the local stack spent its time (moto, through the proxy):")?;
@@ -433,6 +495,18 @@ impl fmt::Display for ScaleReport {
             let requests: usize = bulk.requests.values().sum();
             writeln!(f, "AWS requests per message: {:.2}", requests as f64 / bulk.told.notices.max(1) as f64)?;
             status(f, &bulk.status)?;
+        }
+        writeln!(
+            f,
+            "\nthe busiest invocation of each function on AWS, its calls one after another at \
+                     {ASSUMED_MILLIS_PER_CALL} ms:"
+        )?;
+        for on_aws in self.on_aws() {
+            writeln!(
+                f,
+                "  {:<13} {:<20} {:>5} calls {:>6.1} s  (timeout {} s)",
+                on_aws.send, on_aws.function, on_aws.calls, on_aws.seconds, on_aws.timeout_seconds
+            )?;
         }
         if let Some(kib) = self.peak_rss_kib {
             writeln!(f, "peak memory of this process (every function in it, and the harness): {} MiB", kib / 1024)?;

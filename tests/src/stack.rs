@@ -135,11 +135,13 @@ impl LocalStack {
     }
 
     /// The SDK configuration of one function: through the proxy, named by its binary as its own
-    /// role would name it, with the production retry policy but short backoffs.
+    /// role would name it, with the production HTTP client (each call naming its invocation) and
+    /// retry policy, but short backoffs.
     pub fn sdk_for(&self, binary: &str) -> SdkConfig {
         let mut builder = self.sdk.to_builder();
         builder
             .set_endpoint_url(Some(self.proxy.endpoint().to_owned()))
+            .set_http_client(Some(crate::invocation::client(avisa_runtime::sdk_http_client())))
             .set_app_name(AppName::new(binary.to_owned()).ok())
             .set_retry_config(Some(RetryConfig::standard().with_initial_backoff(Duration::from_millis(20))))
             .set_timeout_config(Some(self.function_timeouts.clone()));

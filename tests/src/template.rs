@@ -29,6 +29,8 @@ pub struct Template {
     pub resources: BTreeMap<String, Resource>,
     /// `Globals.Function.Environment.Variables`.
     pub global_env: serde_yaml::Mapping,
+    /// `Globals.Function.Timeout`, in seconds.
+    pub global_timeout: Option<u64>,
     /// `Outputs`: each output's `Value`.
     pub outputs: BTreeMap<String, Value>,
 }
@@ -91,8 +93,10 @@ impl Template {
             .and_then(Value::as_mapping)
             .cloned()
             .unwrap_or_default();
+        let global_timeout = root.get("Globals").and_then(|g| g.get("Function")).and_then(|f| f.get("Timeout"));
+        let global_timeout = global_timeout.and_then(Value::as_u64);
         let outputs = each_field(&root, "Outputs", "Value");
-        Ok(Self { path: path.to_owned(), parameters, resources, global_env, outputs })
+        Ok(Self { path: path.to_owned(), parameters, resources, global_env, global_timeout, outputs })
     }
 
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {

@@ -14,7 +14,8 @@ use avisa_domain::billing_run::{
 use avisa_domain::clock::SystemClock;
 use avisa_domain::ids::TenantId;
 use avisa_domain::money::Money;
-use avisa_domain::tenant::TenantSettings;
+use avisa_domain::sends::settings_for_sending;
+use avisa_domain::tenant::{SharedRates, TenantSettings};
 use avisa_templates::Templates;
 
 use crate::error::CliError;
@@ -39,11 +40,11 @@ pub async fn preview(
     if let Some(e) = lines.failed {
         return Err(CliError::File { file: name, why: format!("reading stopped: {e}") });
     }
-    let settings = avisa_domain::ports::TenantDirectory::settings(&ports.store, tenant)
+    // The tenant's rates, within the deployment's shared quotas: what the dispatcher keeps to.
+    let settings = settings_for_sending(&ports.store, &ports.defaults, ports.shared_rates, tenant)
         .await
         .map_err(|e| CliError::refused(e.to_string()))?;
-    let rates = settings.map_or(ports.defaults.rate_limits, |s| s.rate_limits);
-    write_totals(&totals, totals.send_seconds(&rates), out.json, &mut stdout)?;
+    write_totals(&totals, totals.send_seconds(&settings.rate_limits), out.json, &mut stdout)?;
     stdout.flush().map_err(written)
 }
 
@@ -55,15 +56,21 @@ pub struct PreviewPorts {
     documents: S3Documents,
     templates: Templates,
     defaults: TenantSettings,
+    /// The providers' quotas every tenant shares (the stack's output `SharedSendRates`).
+    shared_rates: SharedRates,
 }
 
 impl PreviewPorts {
     pub async fn of(stack: &Stack) -> Result<Self, CliError> {
-        let defaults = avisa_runtime::config::tenant_defaults(&stack.function_env()?)
-            .map_err(|e| CliError::refused(format!("{e} — the stack's outputs (--outputs) give it")))?;
+        let env = stack.function_env()?;
+        let from_outputs = |e: avisa_runtime::config::ConfigError| {
+            CliError::refused(format!("{e} — the stack's outputs (--outputs) give it"))
+        };
+        let defaults = avisa_runtime::config::tenant_defaults(&env).map_err(from_outputs)?;
+        let shared_rates = avisa_runtime::config::shared_send_rates(&env).map_err(from_outputs)?;
         let templates = Templates::load().map_err(|e| CliError::refused(e.to_string()))?;
         let documents = S3Documents::new(aws_sdk_s3::Client::new(&stack.sdk().await));
-        Ok(Self { store: stack.store().await?, documents, templates, defaults })
+        Ok(Self { store: stack.store().await?, documents, templates, defaults, shared_rates })
     }
 
     /// The preview, with tenant settings read once (`tenants` caches `self.store`'s).

@@ -12,6 +12,7 @@ pub mod sqs;
 pub mod telemetry;
 
 pub use error::RuntimeError;
+pub use https::sdk_http_client;
 
 /// The SDK configuration every client is built from, read once per cold start. `AWS_ENDPOINT_URL`
 /// (the local stack) and the region come from the environment as the SDK defines them.
@@ -27,7 +28,7 @@ pub async fn aws_config() -> aws_config::SdkConfig {
         .build();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .timeout_config(timeouts)
-        .http_client(https::sdk_http_client())
+        .http_client(sdk_http_client())
         .load()
         .await
 }

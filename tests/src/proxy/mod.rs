@@ -40,6 +40,9 @@ pub struct Call {
     /// The items a DynamoDB batch read asked for.
     #[serde(default)]
     pub batch_keys: usize,
+    /// The invocation that made it (the harness's `invocation::tagged`), when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invocation: Option<u64>,
 }
 
 /// How the sends to one recipient fail, for a test that needs one person's send to fail.
@@ -145,6 +148,7 @@ async fn handle(
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().unwrap_or_default().to_owned();
     let understood = understand(parts.method.as_str(), &path, &query, &parts.headers, &body);
+    let invocation = parts.headers.get(crate::invocation::HEADER).and_then(|v| v.to_str().ok()?.parse().ok());
     if let Some(answer) = send_fault(shared, &understood) {
         return Ok(answer.map(Full::new));
     }
@@ -168,6 +172,7 @@ async fn handle(
                 fault,
                 millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                 batch_keys: understood.batch_keys,
+                invocation,
             });
         }
     };
@@ -220,6 +225,7 @@ fn send_fault(shared: &Shared, understood: &AwsRequest) -> Option<http::Response
             fault: kind,
             millis: 0,
             batch_keys: 0,
+            invocation: None,
         });
     }
     Some(answer)

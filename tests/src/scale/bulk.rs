@@ -9,7 +9,7 @@ use avisa_domain::contact::Locale;
 use avisa_domain::ids::{AnnouncementId, ContractId, TenantId};
 use avisa_domain::sends::SendStatus;
 
-use super::{POLLERS, Spent, Told, calls_since, contract, failed, told};
+use super::{POLLERS, Spent, Told, calls_since, contract, count_calls, failed, told};
 use crate::LocalError;
 use crate::esm::{EventSourceMapping, Invocations};
 use crate::stack::{DEMO_TENANT, LocalStack};
@@ -63,9 +63,10 @@ pub(super) async fn announce(
     let desk = scheduler.announcements();
     desk.submit("planner.one", &tenant, request).await.map_err(|e| failed("announcing", e))?;
     let submit = started.elapsed();
-    let drained = esm.drain_with(POLLERS).await?;
+    let mut drained = esm.drain_with(POLLERS).await?;
     let send = started.elapsed();
     let (requests, slowest) = calls_since(stack, calls);
+    count_calls(stack, calls, &mut drained.by_function);
     let (after, _) = told(stack, households, None)?;
     let bulk: Vec<usize> = (0..recipients).map(|n| after[n] - before[n]).collect();
     let id = AnnouncementId::parse("scale-bulk").map_err(|e| failed("announcement id", e))?;

@@ -1,7 +1,7 @@
 //! Submitting an announcement and following it: checked, recorded once, planned as a send and
 //! put on the compose queue in chunks; the same submission twice is the same send.
 
-use super::{Announcement, AnnouncementRequest, AnnouncementStore, CHUNK_CONTRACTS, digest, invalid};
+use super::{Announcement, AnnouncementRequest, AnnouncementStore, digest, invalid};
 use crate::channel::Channel;
 use crate::clock::Clock;
 use crate::error::{Error, RejectionCode};
@@ -9,7 +9,7 @@ use crate::ids::{AnnouncementId, ContractId, TenantId};
 use crate::notice::NoticeKind;
 use crate::ports::{ChunkQueue, NoticeRenderer, TemplateKey, TenantDirectory};
 use crate::queues::{AnnouncementChunk, ComposeMessage, announcement_send_id};
-use crate::sends::{SendLog, SendPlan, SendRecord, SendStatus, SendStatuses, settings_for_sending};
+use crate::sends::{CHUNK_CONTRACTS, SendLog, SendPlan, SendRecord, SendStatus, SendStatuses, settings_for_sending};
 use crate::tenant::{SharedRates, TenantSettings};
 
 /// The ports the announcement desk uses.

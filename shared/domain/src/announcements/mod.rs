@@ -29,8 +29,6 @@ use crate::ids::{AnnouncementId, ContractId, TenantId};
 
 /// The most contracts one announcement goes to: a file larger than this is split into several.
 pub const MAX_CONTRACTS: usize = 100_000;
-/// Contracts per chunk on the compose queue (as an outage alert's).
-pub const CHUNK_CONTRACTS: usize = 100;
 const MAX_SUBJECT: usize = 120;
 const MAX_BODY: usize = 2_000;
 

@@ -18,13 +18,9 @@ use crate::notice::{AlertStage, NoticeKind, NoticeSubject};
 use crate::outage::ports::OutageStore;
 use crate::ports::{ChunkQueue, Claims, EmailSender, RejectionLog};
 use crate::queues::{AlertChunk, ComposeJob, ComposeMessage, OutageAlertDue};
-use crate::sends::{ChunkTally, Counts, SendLog, SendPlan, SendRecord};
+use crate::sends::{CHUNK_CONTRACTS, ChunkTally, Counts, SendLog, SendPlan, SendRecord};
 use crate::staff_mail::{StaffEmail, StaffMail};
 use crate::tenant::TenantSettings;
-
-/// Contracts per chunk: a chunk's alerts (with their subscribers') are composed well inside one
-/// invocation's timeout, and a chunk fits an SQS message many times over.
-pub const CHUNK_CONTRACTS: usize = 100;
 
 /// The ports firing an alert needs.
 #[allow(missing_debug_implementations)] // trait objects only

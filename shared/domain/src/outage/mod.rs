@@ -14,7 +14,7 @@ mod plan;
 pub mod ports;
 mod recipients;
 
-pub use alerts::{AlertsFired, CHUNK_CONTRACTS, ChunkDone, FannedOut, OutageAlerts};
+pub use alerts::{AlertsFired, ChunkDone, FannedOut, OutageAlerts};
 pub use audience::{Audience, AudienceMember, DryRun, PriorityContract, SmsPreview, template_values};
 pub use desk::{Changed, OutageDesk, Subscribe};
 pub use plan::{OutagePlan, Reschedule, is_priority_only, parse_body};

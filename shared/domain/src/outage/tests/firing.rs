@@ -285,11 +285,11 @@ async fn subscribing_needs_a_known_contract_and_a_contact() {
 async fn an_alert_to_many_is_composed_in_chunks_each_retried_alone_and_counted_once() {
     use crate::applies::Applies;
     use crate::sends::SendStatus;
-    // GIVEN 250 households in N1 and a call centre to brief
+    // GIVEN 60 households in N1 and a call centre to brief
     let f = Fakes::default();
     with_settings(&f, |s| s.outages.call_centre_email = Some(Email::parse("centraleta@aigues-reus.cat").unwrap()))
         .await;
-    for n in 0..250 {
+    for n in 0..60 {
         add(&f, &Citizen::new(n, "N1")).await;
     }
     let outage = confirmed(&f).await;
@@ -297,11 +297,11 @@ async fn an_alert_to_many_is_composed_in_chunks_each_retried_alone_and_counted_o
     // WHEN the 48 h alert fires
     let alerts = f.outage_alerts();
     let fanned = alerts.fire(&due).await.unwrap().unwrap();
-    // THEN it composes nobody itself: three chunks of at most 100 contracts wait on the queue
-    assert_eq!((fanned.contracts, fanned.parts, fanned.briefing), (250, 3, None));
+    // THEN it composes nobody itself: three chunks of at most 25 contracts wait on the queue
+    assert_eq!((fanned.contracts, fanned.parts, fanned.briefing), (60, 3, None));
     assert!(f.notices.all().is_empty());
     let chunks = f.alert_chunks();
-    assert_eq!(chunks.iter().map(|c| c.contracts.len()).collect::<Vec<_>>(), [100, 100, 50]);
+    assert_eq!(chunks.iter().map(|c| c.contracts.len()).collect::<Vec<_>>(), [25, 25, 10]);
     // WHEN the first chunk fails half-way (the dispatch queue is down) and is retried
     f.dispatch.fail_next_transiently();
     let failed = alerts.compose_chunk(&chunks[0]).await.unwrap_err();
@@ -309,30 +309,30 @@ async fn an_alert_to_many_is_composed_in_chunks_each_retried_alone_and_counted_o
     let first = alerts.compose_chunk(&chunks[0]).await.unwrap().unwrap();
     // and delivered twice more (SQS is at least once)
     alerts.compose_chunk(&chunks[0]).await.unwrap().unwrap();
-    // THEN its hundred notices are written once and counted once, and nobody is briefed yet
-    assert_eq!((first.tally.recipients, first.briefing), (100, None));
+    // THEN its 25 notices are written once and counted once, and nobody is briefed yet
+    assert_eq!((first.tally.recipients, first.briefing), (25, None));
     let status = |f: &Fakes| {
         SendStatus::of(&f.sends.record(&due.tenant_id, &due.key()), &crate::tenant::RateLimits::default(), now())
     };
-    assert_eq!((status(&f).parts_done, status(&f).recipients, status(&f).waiting), (1, 100, 100));
-    assert_eq!(f.notices.all().len(), 100);
+    assert_eq!((status(&f).parts_done, status(&f).recipients, status(&f).waiting), (1, 25, 25));
+    assert_eq!(f.notices.all().len(), 25);
     // WHEN the second chunk is composed THEN it reads its outage once, and its holders, their
-    // customers and their suppressions together, not once per citizen; and queues its hundred
+    // customers and their suppressions together, not once per citizen; and queues its 25
     // deliveries ten to a request
     let (reads, requests) = (f.outages.reads(), f.dispatch.requests());
     let single_reads = (f.accounts.single_reads(), f.suppressions.single_reads());
     alerts.compose_chunk(&chunks[1]).await.unwrap().unwrap();
-    assert_eq!((f.outages.reads() - reads, f.dispatch.requests() - requests), (1, 10));
+    assert_eq!((f.outages.reads() - reads, f.dispatch.requests() - requests), (1, 3));
     assert_eq!((f.accounts.single_reads(), f.suppressions.single_reads()), single_reads);
     // WHEN the last chunk is composed THEN it briefs the call centre, once
     let last = alerts.compose_chunk(&chunks[2]).await.unwrap().unwrap();
     assert_eq!(last.briefing.as_deref(), Some("sent"));
     assert_eq!(f.email.sent().len(), 1);
     let done = status(&f);
-    assert_eq!((done.parts_done, done.recipients, done.composed.get(&Channel::Sms)), (3, 250, Some(&250)));
+    assert_eq!((done.parts_done, done.recipients, done.composed.get(&Channel::Sms)), (3, 60, Some(&60)));
     assert!(done.finished_at.is_none(), "composed, not yet sent");
-    // at 20 SMS parts a second, the 250 deliveries left end in 13 s
-    assert_eq!(done.estimated_end, Some(now() + SignedDuration::from_secs(13)));
+    // at 20 SMS parts a second, the 60 deliveries left end in 3 s
+    assert_eq!(done.estimated_end, Some(now() + SignedDuration::from_secs(3)));
     // WHEN the outage is rescheduled before a redelivered chunk comes back THEN it sends nothing
     let later = Reschedule {
         start: outage.window.start + SignedDuration::from_hours(24),
@@ -341,7 +341,7 @@ async fn an_alert_to_many_is_composed_in_chunks_each_retried_alone_and_counted_o
     f.outage_desk().reschedule("op", &outage.tenant_id, &outage.outage_id, later).await.unwrap();
     let stale = alerts.compose_chunk(&chunks[2]).await.unwrap();
     assert!(matches!(stale, Applies::No(ref reason) if reason.contains("revision 1")), "{stale:?}");
-    assert_eq!(f.notices.all().len(), 250);
+    assert_eq!(f.notices.all().len(), 60);
 }
 
 #[tokio::test]

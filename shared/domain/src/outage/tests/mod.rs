@@ -109,7 +109,7 @@ async fn fire(f: &Fakes, due: &OutageAlertDue) -> Result<crate::applies::Applies
     };
     let mut briefing = fanned.briefing;
     for chunk in f.alert_chunks() {
-        assert!(chunk.contracts.len() <= CHUNK_CONTRACTS);
+        assert!(chunk.contracts.len() <= crate::sends::CHUNK_CONTRACTS);
         if let Applies::Yes(done) = alerts.compose_chunk(&chunk).await? {
             briefing = done.briefing.or(briefing);
         }
