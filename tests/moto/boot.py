@@ -19,6 +19,9 @@
    message at once (a handle not remembered, or another queue's, goes moto's way: the same error).
 6. The server logs a line for every request (a tenth of its time at city scale); the proxy in
    front of it records the calls, so only warnings and errors are logged.
+7. For every message it hands out, moto's SQS checks its retention by reading all the queue's
+   attributes, its message counts among them (each a pass over the queue): O(n) a message
+   received. Here the retention period is read alone.
 """
 
 import functools
@@ -126,6 +129,12 @@ def _delete_message_found(self, receipt_handle):
 
 WSGIRequestHandler.log_request = lambda self, code="-", size="-": None
 
+def _within_retention(self, queue_name, message):
+    retention_period = self.get_queue(queue_name).message_retention_period
+    return retention_period + message.sent_timestamp / 1000 > sqs_models.unix_time()
+
+
+sqs_models.SQSBackend.is_message_valid_based_on_retention_period = _within_retention
 sqs_models.Message.mark_received = _mark_received_remembered
 sqs_models.Queue.delete_message = _delete_message_found
 
