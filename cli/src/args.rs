@@ -331,8 +331,12 @@ pub enum AnnouncementAction {
         /// The contracts
         contracts: PathBuf,
         /// Follow it until everyone is told
-        #[arg(long)]
+        #[arg(long, conflicts_with = "dry_run")]
         watch: bool,
+        /// Check it and say what sending it would be — contracts, chunks, SMS parts, the most
+        /// it can take and cost at the tenant's rates — without sending it
+        #[arg(long)]
+        dry_run: bool,
     },
     /// How far an announcement's send has got: composed, sent, refused (why), waiting, and its
     /// estimated end at the current rates

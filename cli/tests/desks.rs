@@ -73,6 +73,18 @@ async fn an_announcement_is_sent_to_a_file_of_contracts_and_watched_until_everyo
     std::fs::write(&contracts, "# the new SMS service\nCT-0001\nCT-0001\nCT-9999\n").unwrap();
     let announce = ["--outputs", outputs, "announcement", "--tenant", "aigues-reus", "--as", "Anna", "send"];
     let file_args = ["--id", "new-sms", "--texts", texts.to_str().unwrap(), contracts.to_str().unwrap()];
+    // WHEN a planner first tries it dry
+    let args: Vec<&str> = announce.iter().chain(&file_args).copied().chain(["--dry-run"]).collect();
+    let dry = run(&args);
+    // THEN it says what sending it would be, and how long it can take, and sends nothing
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    let text = stdout(&dry);
+    assert!(
+        text.contains("announcement new-sms would go to 2 contract(s) in 1 chunk(s) (1 named more than once"),
+        "{text}"
+    );
+    assert!(text.contains("sending it takes at most about 1 s") && text.contains("nothing was sent"), "{text}");
+    assert_eq!(stack.depth("ComposeQueue").await.unwrap(), 0);
     // WHEN a planner sends it and watches, while the functions run (as on AWS)
     let args: Vec<&str> = announce.iter().chain(&file_args).copied().chain(["--watch"]).collect();
     let child = avisa(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
@@ -99,6 +111,9 @@ async fn an_announcement_is_sent_to_a_file_of_contracts_and_watched_until_everyo
     let args: Vec<&str> = announce.iter().chain(&file_args).copied().collect();
     let again = run(&args);
     assert!(again.status.success() && stdout(&again).contains("was sent before"), "{}", stdout(&again));
+    let args: Vec<&str> = announce.iter().chain(&file_args).copied().chain(["--dry-run"]).collect();
+    let dry = run(&args);
+    assert!(stdout(&dry).contains("sending it again is that send"), "{}", stdout(&dry));
     mapping.drain().await.unwrap();
     let sent = stack.moto().sent().unwrap();
     assert_eq!(sent.emails.len() + sent.sms.len(), 1);

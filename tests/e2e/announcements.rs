@@ -193,3 +193,52 @@ async fn an_announcement_that_cannot_be_sent_is_refused_with_why_and_nothing_is_
     assert_eq!((status, answer["announcement"]["parts"].as_u64()), (201, Some(parts as u64)), "{answer}");
     assert_eq!(stack.depth("ComposeQueue").await.unwrap(), 1 + parts);
 }
+
+#[tokio::test]
+async fn a_preview_says_how_long_sending_a_file_can_take_and_queues_nothing_for_either_tenant() {
+    // GIVEN Reus at 10 emails and 50 SMS parts a second, 6 cents a part, and an operator of Lleida
+    let stack = stack().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), "avisa-Table");
+    let mut settings = avisa_domain::fakes::default_settings();
+    (settings.rate_limits.email_per_second, settings.rate_limits.sms_parts_per_second) = (10, 50);
+    settings.outages.sms_part_price = Some(avisa_domain::money::Money {
+        amount: avisa_domain::money::Amount::from_minor(6),
+        currency: avisa_domain::money::Currency::parse("EUR").unwrap(),
+    });
+    store.put_settings(&avisa_domain::ids::TenantId::parse(TENANT).unwrap(), &settings).await.unwrap();
+    let desk = Desk::new(&stack).await;
+    lleida_operator(&desk).await;
+    // WHEN Reus previews a file of 10,000 contracts (over the 64 KiB other requests may be), one
+    // named twice
+    let mut contracts: Vec<String> = (0..10_000).map(|i| format!("CT-{i:06}")).collect();
+    contracts.push("CT-000042".into());
+    let body = json!({"announcement_id": "whole-town", "texts": texts(), "contracts": contracts});
+    let (status, preview) = desk.post("/announcements/preview", body.clone()).await;
+    // THEN it says the file's contracts, chunks and each language's SMS parts
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!((preview["contracts"].as_u64(), preview["repeated_contracts"].as_u64()), (Some(10_000), Some(1)));
+    assert_eq!(preview["chunks"].as_u64(), Some(10_000_u64.div_ceil(CHUNK_CONTRACTS as u64)));
+    assert_eq!(preview["sms_parts"], json!({"ca": 1, "es": 1}), "{preview}");
+    // and the most it can take: 10,000 emails at 10 a second, slower than the SMS at 50 (or
+    // fewer, within the deployment's shared quotas), and what the SMS would cost at most
+    assert_eq!(preview["at_most_seconds"].as_u64(), Some(1_000), "{preview}");
+    assert_eq!(preview["at_most_sms_cost"], json!({"amount": "600.00", "currency": "EUR"}));
+    assert!(preview.get("submitted_before").is_none(), "{preview}");
+    // and nothing is recorded or queued
+    assert_eq!(stack.depth("ComposeQueue").await.unwrap(), 0);
+    assert_eq!(desk.call("GET", "/announcements/whole-town", None, Some(crate::outages::TOKEN)).await.0, 404);
+    // WHEN Reus sends it, then previews it again, and Lleida previews the same id
+    assert_eq!(desk.post("/announcements", body.clone()).await.0, 201);
+    let (_, again) = desk.post("/announcements/preview", body.clone()).await;
+    let lleida = desk.call("POST", "/announcements/preview", Some(body), Some(OTHER_TOKEN)).await;
+    // THEN Reus's preview says it is that send, and Lleida's knows nothing of Reus's
+    assert_eq!(again["submitted_before"], json!("same"), "{again}");
+    assert_eq!(lleida.0, 200, "{}", lleida.1);
+    assert!(lleida.1.get("submitted_before").is_none(), "{}", lleida.1);
+    // and a text longer than the tenant's SMS parts is refused as sending would refuse it
+    let long = "Molt important. ".repeat(40);
+    let body = json!({"announcement_id": "long", "texts": {"ca": {"subject": "Avís", "body": long}}, "contracts": ["CT-0001"]});
+    let (status, answer) = desk.post("/announcements/preview", body).await;
+    assert_eq!((status, answer["error"].as_str()), (422, Some("sms_too_long")), "{answer}");
+    assert_eq!(stack.violations(), Vec::<String>::new());
+}

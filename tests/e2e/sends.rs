@@ -2,6 +2,7 @@
 
 use avisa_aws::DynamoStore;
 use avisa_domain::ids::TenantId;
+use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 
 use crate::support::stack;
@@ -55,6 +56,24 @@ async fn a_sends_chunks_count_once_and_its_deliveries_add_up_for_its_tenant_only
     let status = avisa_domain::sends::SendStatus::of(&record, &avisa_domain::tenant::RateLimits::default(), now);
     assert_eq!((status.recipients, status.waiting, status.contracts_composed), (101, 98, 100));
     assert_eq!(status.reasons["provider_refused"], 1);
+    // and the deliveries are counted in an item of their own, which no chunk's part makes larger
+    let deliveries = aws_sdk_dynamodb::Client::new(&stack.sdk)
+        .get_item()
+        .table_name("avisa-Table")
+        .key("pk", AttributeValue::S("T#aigues-reus#SENDS".into()))
+        .key("sk", AttributeValue::S(format!("{id}#deliveries")))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the deliveries' item");
+    assert_eq!(deliveries["count:sent.sms"], AttributeValue::N("1".into()));
+    assert!(!deliveries.contains_key("done") && !deliveries.contains_key("plan"), "{deliveries:?}");
+    assert!(deliveries.contains_key("expires_at"), "kept no longer than the send: {deliveries:?}");
+    // and the tenant's sends list it once, its deliveries added in
+    let listed = composer.sends(&tenant, "outage/o-1/").await.unwrap();
+    assert_eq!(listed, vec![record.clone()]);
+    assert_eq!((listed[0].count("sent.sms"), listed[0].count("composed.sms")), (1, 90));
     // and the other tenant's send is untouched, and listed only for it
     let others = composer.sends(&other, "outage/o-1/").await.unwrap();
     assert_eq!((others.len(), others[0].parts_done, others[0].counts.len()), (1, 0, 0));
@@ -65,4 +84,5 @@ async fn a_sends_chunks_count_once_and_its_deliveries_add_up_for_its_tenant_only
     );
     dispatcher.add(&tenant, "outage/o-9/r1/advance/48h", &refused, now).await.unwrap();
     assert!(composer.send(&tenant, "outage/o-9/r1/advance/48h").await.unwrap().is_none());
+    assert_eq!(composer.sends(&tenant, "outage/o-9/").await.unwrap(), Vec::new());
 }

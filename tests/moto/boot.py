@@ -22,17 +22,25 @@
 7. For every message it hands out, moto's SQS checks its retention by reading all the queue's
    attributes, its message counts among them (each a pass over the queue): O(n) a message
    received. Here the retention period is read alone.
+8. Every send asks its queue's attributes whether it deduplicates by content, and moto works out
+   every attribute to answer, its three message counts among them: O(n) a message sent. Here a
+   queue's attributes are each worked out when asked for (all of them when all are asked for).
+9. Every receive lists every visible message of its queue (two clock reads a message) before
+   taking the first ten; here a receive walks the queue only as far as it takes.
 """
 
 import functools
+import json
 import os
 import sys
 import threading
 import time
+from collections.abc import Mapping
 
 from moto import backends
 from moto.core import responses
 from moto.core import utils as core_utils
+from moto.core.utils import camelcase_to_underscores
 from moto.dynamodb.models.table import Table
 from moto.sqs import models as sqs_models
 from moto.server import main
@@ -137,6 +145,53 @@ def _within_retention(self, queue_name, message):
 sqs_models.SQSBackend.is_message_valid_based_on_retention_period = _within_retention
 sqs_models.Message.mark_received = _mark_received_remembered
 sqs_models.Queue.delete_message = _delete_message_found
+
+
+class _QueueAttributes(Mapping):
+    """A queue's attributes as moto's `Queue.attributes` lists them, each worked out when read."""
+
+    def __init__(self, queue):
+        self._queue = queue
+        names = list(queue.BASE_ATTRIBUTES)
+        if queue.fifo_queue:
+            names += queue.FIFO_ATTRIBUTES
+        if queue.kms_master_key_id:
+            names += queue.KMS_ATTRIBUTES
+        self._names = names
+
+    def __getitem__(self, name):
+        if name not in self._names:
+            raise KeyError(name)
+        if name == "RedrivePolicy" and self._queue.redrive_policy:
+            return json.dumps(self._queue.redrive_policy)
+        value = getattr(self._queue, camelcase_to_underscores(name))
+        return str(value).lower() if isinstance(value, bool) else value
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self):
+        return len(self._names)
+
+
+class _VisibleMessages:
+    """A queue's visible messages, found as a receive walks them."""
+
+    def __init__(self, messages):
+        self._messages = messages
+
+    def __iter__(self):
+        return (m for m in self._messages if m.visible and not m.delayed)
+
+    def __bool__(self):
+        return any(True for _ in self)
+
+    def __len__(self):
+        return sum(1 for _ in self)
+
+
+sqs_models.Queue.attributes = property(_QueueAttributes)
+sqs_models.Queue.messages = property(lambda self: _VisibleMessages(self._messages))
 
 
 def _exit_when_stdin_closes():

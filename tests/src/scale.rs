@@ -10,8 +10,12 @@
 #![allow(clippy::cast_precision_loss)]
 
 mod bulk;
+mod invocations;
+mod report;
 
 pub use bulk::BulkReport;
+use invocations::count_calls;
+pub use invocations::{OnAws, busiest_invocations};
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -33,7 +37,6 @@ use serde_json::json;
 use crate::LocalError;
 use crate::demo::put_tenant_settings;
 use crate::esm::Invocations;
-use crate::requests::ASSUMED_MILLIS_PER_CALL;
 use crate::stack::{DEMO_TENANT, LocalStack, SETTINGS_FRESH_SECONDS};
 
 /// The network sector the outage cuts; households past the outage's are in another.
@@ -216,62 +219,6 @@ fn calls_since(stack: &LocalStack, before: usize) -> (BTreeMap<String, usize>, V
     (requests, slowest)
 }
 
-/// For each function, the most calls one invocation of it made since call `before`.
-pub fn busiest_invocations(stack: &LocalStack, before: usize) -> BTreeMap<String, usize> {
-    let mut per_invocation: HashMap<(String, u64), usize> = HashMap::new();
-    for call in &stack.proxy().calls()[before..] {
-        if let Some(invocation) = call.invocation {
-            *per_invocation.entry((call.function.clone(), invocation)).or_default() += 1;
-        }
-    }
-    let mut busiest = BTreeMap::new();
-    for ((function, _), calls) in per_invocation {
-        let most: &mut usize = busiest.entry(function).or_default();
-        *most = (*most).max(calls);
-    }
-    busiest
-}
-
-/// Records in `invocations` the most calls an invocation of each function made since `before`.
-fn count_calls(stack: &LocalStack, before: usize, invocations: &mut BTreeMap<String, Invocations>) {
-    for (function, calls) in busiest_invocations(stack, before) {
-        invocations.entry(function).or_default().most_calls = calls;
-    }
-}
-
-/// A function's busiest invocation as it would run on AWS.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OnAws {
-    /// `alert` or `announcement`.
-    pub send: &'static str,
-    pub function: String,
-    pub calls: usize,
-    /// Its calls made one after another at [`ASSUMED_MILLIS_PER_CALL`] (they are not: a chunk's
-    /// run 16 at a time). moto's time says nothing of this: it answers one call at a time, so a
-    /// call there waits for every other function's.
-    pub seconds: f64,
-    /// The function's timeout in the template.
-    pub timeout_seconds: u64,
-}
-
-impl ScaleReport {
-    /// The busiest invocation of each function of the alert's send and the announcement's, on AWS.
-    pub fn on_aws(&self) -> Vec<OnAws> {
-        let alert = self.invocations.iter().map(|i| ("alert", i));
-        let bulk = self.bulk.iter().flat_map(|b| b.invocations.iter().map(|i| ("announcement", i)));
-        alert
-            .chain(bulk)
-            .map(|(send, (function, i))| OnAws {
-                send,
-                function: function.clone(),
-                calls: i.most_calls,
-                seconds: i.most_calls as f64 * ASSUMED_MILLIS_PER_CALL / 1000.0,
-                timeout_seconds: self.timeouts.get(function).copied().unwrap_or(0),
-            })
-            .collect()
-    }
-}
-
 /// How many messages each of the first `households` got (by SMS and by email), and how many
 /// briefings the call centre got.
 fn told(
@@ -398,119 +345,4 @@ pub async fn run(run: ScaleRun) -> Result<ScaleReport, LocalError> {
         peak_rss_kib: peak_rss_kib(),
         timeouts: stack.functions.iter().map(|f| (f.binary.clone(), f.timeout_seconds)).collect(),
     })
-}
-
-/// Each function's invocations and requests, and where moto spent its time.
-fn functions(
-    f: &mut fmt::Formatter<'_>,
-    invocations: &BTreeMap<String, Invocations>,
-    requests: &BTreeMap<String, usize>,
-    slowest: &[Spent],
-) -> fmt::Result {
-    writeln!(
-        f,
-        "{:<20} {:>11} {:>9} {:>12} {:>16} {:>12} {:>10}",
-        "function", "invocations", "records", "most records", "longest (ms)", "requests", "most calls"
-    )?;
-    for (function, i) in invocations {
-        writeln!(
-            f,
-            "{function:<20} {:>11} {:>9} {:>12} {:>16} {:>12} {:>10}",
-            i.batches,
-            i.records,
-            i.most_records,
-            i.longest.as_millis(),
-            requests.get(function).copied().unwrap_or(0),
-            i.most_calls,
-        )?;
-    }
-    writeln!(f, "\nwhere the local stack spent its time (moto, through the proxy):")?;
-    for (what, calls, ms) in slowest {
-        writeln!(f, "  {what:<50} {calls:>8} calls {:>10.1} s", *ms as f64 / 1000.0)?;
-    }
-    writeln!(f)
-}
-
-fn status(f: &mut fmt::Formatter<'_>, s: &SendStatus) -> fmt::Result {
-    writeln!(
-        f,
-        "send status: {} contracts in {} chunks ({} done); {} recipients; sent {:?}; refused {:?}; waiting {}; \
-         failed {} {:?}; waited for the rate {}; finished {}",
-        s.contracts,
-        s.parts,
-        s.parts_done,
-        s.recipients,
-        s.sent,
-        s.refused,
-        s.waiting,
-        s.failed,
-        s.reasons,
-        s.waited_for_rate,
-        s.finished_at.map_or_else(|| "no".to_owned(), |at| at.to_string())
-    )
-}
-
-impl fmt::Display for ScaleReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let run = self.run;
-        let email_rate = RateLimits::default().email_per_second;
-        writeln!(f, "== scale run: an outage alert to {} supply points through the local stack ==", run.households)?;
-        writeln!(f, "households loaded (as billing-ingest would): {:>6.1} s", self.load.as_secs_f64())?;
-        writeln!(f, "planned (dry run), confirmed, approved:    {:>8.1} s", self.plan.as_secs_f64())?;
-        writeln!(
-            f,
-            "alert fired → last message sent:          {:>8.1} s  (SMS at {} parts/s, email at {email_rate}/s)",
-            self.send.as_secs_f64(),
-            run.sms_parts_per_second,
-        )?;
-        if let Some(seconds) = self.at_default_quotas {
-            writeln!(f, "the same send at SNS's and SES's starting quotas (20 SMS parts/s, 14 emails/s): {seconds} s")?;
-        }
-        writeln!(f)?;
-        functions(f, &self.invocations, &self.requests, &self.slowest)?;
-        writeln!(
-            f,
-            "messages to households: {}; never told: {}; told twice: {}; call-centre briefings: {}",
-            self.told.notices, self.told.never, self.told.twice, self.briefings
-        )?;
-        let requests: usize = self.requests.values().sum();
-        writeln!(f, "AWS requests per message: {:.2}", requests as f64 / self.told.notices.max(1) as f64)?;
-        status(f, &self.status)?;
-        if let Some(bulk) = &self.bulk {
-            writeln!(f, "\n== then an announcement to a file of {} contracts ==", bulk.recipients)?;
-            writeln!(f, "submitted (checked, recorded, chunks queued): {:>6.1} s", bulk.submit.as_secs_f64())?;
-            writeln!(
-                f,
-                "submitted → last message sent:             {:>8.1} s  (SMS at {} parts/s, email at {email_rate}/s)",
-                bulk.send.as_secs_f64(),
-                run.sms_parts_per_second,
-            )?;
-            writeln!(f)?;
-            functions(f, &bulk.invocations, &bulk.requests, &bulk.slowest)?;
-            writeln!(
-                f,
-                "messages to the file's households: {}; never told: {}; told twice: {}",
-                bulk.told.notices, bulk.told.never, bulk.told.twice
-            )?;
-            let requests: usize = bulk.requests.values().sum();
-            writeln!(f, "AWS requests per message: {:.2}", requests as f64 / bulk.told.notices.max(1) as f64)?;
-            status(f, &bulk.status)?;
-        }
-        writeln!(
-            f,
-            "\nthe busiest invocation of each function on AWS, its calls one after another at \
-                     {ASSUMED_MILLIS_PER_CALL} ms:"
-        )?;
-        for on_aws in self.on_aws() {
-            writeln!(
-                f,
-                "  {:<13} {:<20} {:>5} calls {:>6.1} s  (timeout {} s)",
-                on_aws.send, on_aws.function, on_aws.calls, on_aws.seconds, on_aws.timeout_seconds
-            )?;
-        }
-        if let Some(kib) = self.peak_rss_kib {
-            writeln!(f, "peak memory of this process (every function in it, and the harness): {} MiB", kib / 1024)?;
-        }
-        Ok(())
-    }
 }

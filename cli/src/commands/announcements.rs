@@ -2,9 +2,10 @@
 //! deployment: the file's contracts in chunks on the compose queue, then followed.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
-use avisa_domain::announcements::{AnnouncementRequest, AnnouncementText};
+use avisa_domain::announcements::{AnnouncementPreview, AnnouncementRequest, AnnouncementText, SubmittedBefore};
 use avisa_domain::contact::Locale;
 use avisa_domain::ids::{AnnouncementId, ContractId, TenantId};
 use jiff::Timestamp;
@@ -33,12 +34,16 @@ pub async fn run(
     let parse_id =
         |raw: &str| AnnouncementId::parse(raw).map_err(|e| CliError::refused(format!("announcement id {raw}: {e}")));
     let (id, watch) = match action {
-        AnnouncementAction::Send { id, texts, contracts, watch } => {
+        AnnouncementAction::Send { id, texts, contracts, watch, dry_run } => {
             let request = AnnouncementRequest {
                 announcement_id: parse_id(&id)?,
                 texts: texts_in(&texts)?,
                 contracts: contracts_in(&contracts)?,
             };
+            if dry_run {
+                let preview = desk.preview(&tenant, request).await.map_err(refused)?;
+                return out.said(&previewed(&id, &preview), &preview);
+            }
             let announced = desk.submit(&format!("cli:{by}"), &tenant, request).await.map_err(refused)?;
             let said = if announced.new {
                 format!(
@@ -68,6 +73,32 @@ pub async fn run(
         }
         tokio::time::sleep(WATCH_EVERY).await;
     }
+}
+
+/// What sending would be, as `--dry-run` says it.
+fn previewed(id: &str, preview: &AnnouncementPreview) -> String {
+    let parts: Vec<String> = preview.sms_parts.iter().map(|(locale, n)| format!("{} {n}", locale.code())).collect();
+    let mut said = format!(
+        "announcement {id} would go to {} contract(s) in {} chunk(s){}\n  SMS parts by language: {}\n  \
+         at the tenant's send rates, sending it takes at most {} (every holder texted, or every one \
+         emailed, whichever is slower)",
+        preview.contracts,
+        preview.chunks,
+        repeats(preview.repeated_contracts),
+        parts.join(", "),
+        super::billing_run::duration(preview.at_most_seconds),
+    );
+    if let Some(cost) = &preview.at_most_sms_cost {
+        let _ = write!(said, "\n  its SMS cost at most {} {}", cost.amount, cost.currency.code());
+    }
+    said.push_str(match preview.submitted_before {
+        None => "\nnothing was sent: send it without --dry-run",
+        Some(SubmittedBefore::Same) => "\nit was sent before: sending it again is that send, nobody is told twice",
+        Some(SubmittedBefore::Other) => {
+            "\nthis id was sent before with other texts or contracts: sending it would be refused — give it another id"
+        }
+    });
+    said
 }
 
 fn repeats(n: usize) -> String {

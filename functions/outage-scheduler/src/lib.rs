@@ -126,9 +126,9 @@ impl HttpHandler for App {
         };
         let method = request.request_context.http.method.as_deref().unwrap_or_default();
         let path = request.request_context.http.path.as_deref().or(request.raw_path.as_deref()).unwrap_or("/");
-        // An announcement carries its file of contracts (100,000 of them are about 2 MB).
-        let limit =
-            if path.trim_end_matches('/') == "/announcements" { ANNOUNCEMENT_BYTES } else { http::MAX_BODY_BYTES };
+        // An announcement, and its preview, carry its file of contracts (100,000 are about 2 MB).
+        let carries_a_file = matches!(path.trim_end_matches('/'), "/announcements" | "/announcements/preview");
+        let limit = if carries_a_file { ANNOUNCEMENT_BYTES } else { http::MAX_BODY_BYTES };
         let body = match http::body_of_at_most(request, limit) {
             Ok(body) => body,
             Err(refused) => return refused,

@@ -106,6 +106,9 @@ pub(crate) async fn route(
                     Ok((404, json!({ "error": format!("no subscription {subscriber_id} at contract {contract_id}") })))
                 }
             }
+            ("POST", ["announcements", "preview"]) => {
+                Ok((200, json!(announcements.preview(tenant, AnnouncementRequest::parse(body)?).await?)))
+            }
             ("POST", ["announcements"]) => {
                 let announced = announcements.submit(by, tenant, AnnouncementRequest::parse(body)?).await?;
                 Ok((if announced.new { 201 } else { 200 }, json!(announced)))

@@ -115,6 +115,15 @@ pub struct Money {
     pub currency: Currency,
 }
 
+impl Money {
+    /// `units` of this price (SMS parts at a price a part); saturating, never wrapping.
+    #[must_use]
+    pub fn times(&self, units: usize) -> Self {
+        let units = i64::try_from(units).unwrap_or(i64::MAX);
+        Self { amount: Amount::from_minor(self.amount.minor().saturating_mul(units)), currency: self.currency.clone() }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

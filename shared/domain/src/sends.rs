@@ -173,7 +173,8 @@ impl SendRecord {
 pub trait SendLog: Send + Sync {
     /// `false` when it was recorded already (the alert fired again).
     async fn start(&self, plan: &SendPlan) -> Result<bool, PortError>;
-    /// Adds one chunk's counts, once per part; the send as it stands after (`None`: no such send).
+    /// Adds one chunk's counts, once per part; the send as it stands after, its deliveries not
+    /// counted (`None`: no such send).
     async fn chunk_done(
         &self,
         tenant_id: &TenantId,

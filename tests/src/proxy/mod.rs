@@ -79,7 +79,8 @@ impl AwsProxy {
     pub fn start(upstream: &str) -> Result<Self, LocalError> {
         let shared = Arc::new(Shared {
             upstream: upstream.trim_end_matches('/').to_owned(),
-            client: reqwest::Client::builder().pool_max_idle_per_host(4).build().unwrap_or_default(),
+            // Connections kept open: each new one costs moto a thread of its own.
+            client: reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap_or_default(),
             calls: Mutex::new(Vec::new()),
             faults: Mutex::new(None),
             recipients: Mutex::new(BTreeMap::new()),

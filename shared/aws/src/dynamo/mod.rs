@@ -22,6 +22,7 @@
 //! | letter for the print batch | `PRINT#{day}` | `T#{t}#{notice_id}` |
 //! | send-rate budget | `T#{t}#RATE#{channel}` | `{epoch second}` (TTL a minute; `urgent` when kept for urgent sends) |
 //! | a send's status (an outage alert's) | `T#{t}#SENDS` | `{send id}`: `outage/{id}/r{rev}/{stage}/{label}` (TTL 90 days) |
+//! | its deliveries' counters | `T#{t}#SENDS` | `{send id}#deliveries` (TTL 90 days) |
 //! | provider message id → delivery | `PROVIDER#{id}` | `DELIVERY` (WhatsApp receipts) |
 //! | tenant settings | `TENANT#{t}` | `CONFIG` |
 //! | suppressed address | `T#{t}#SUPPRESSED` | `{channel}#{fingerprint}` |

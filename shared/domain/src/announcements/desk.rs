@@ -1,11 +1,15 @@
 //! Submitting an announcement and following it: checked, recorded once, planned as a send and
 //! put on the compose queue in chunks; the same submission twice is the same send.
 
+use std::collections::BTreeMap;
+
 use super::{Announcement, AnnouncementRequest, AnnouncementStore, digest, invalid};
 use crate::channel::Channel;
 use crate::clock::Clock;
+use crate::contact::Locale;
 use crate::error::{Error, RejectionCode};
 use crate::ids::{AnnouncementId, ContractId, TenantId};
+use crate::money::Money;
 use crate::notice::NoticeKind;
 use crate::ports::{ChunkQueue, NoticeRenderer, TemplateKey, TenantDirectory};
 use crate::queues::{AnnouncementChunk, ComposeMessage, announcement_send_id};
@@ -41,7 +45,77 @@ pub struct Announced {
     pub send: SendStatus,
 }
 
+/// What sending an announcement would be, worked out before anything is recorded or queued.
+/// Its citizens are not read (a file may name 100,000 of them): the time and the cost are the
+/// most they can be, with every holder told on the slower channel.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AnnouncementPreview {
+    /// Contracts it would go to (each once), and those the file names more than once.
+    pub contracts: usize,
+    pub repeated_contracts: usize,
+    /// Chunks of contracts on the compose queue.
+    pub chunks: usize,
+    /// Each language's SMS, in parts.
+    pub sms_parts: BTreeMap<Locale, u32>,
+    /// The longest the send can take at the tenant's current rates, within the deployment's
+    /// shared quotas: every holder texted in the language of the most parts, or every one
+    /// emailed, whichever is slower. `None`: a channel is paused (a rate of 0).
+    pub at_most_seconds: Option<u64>,
+    /// What its SMS cost were every holder texted so, at the tenant's price of a part.
+    pub at_most_sms_cost: Option<Money>,
+    /// The id names an announcement submitted before: sending this is that send (`same`), or is
+    /// refused (`other`: other texts or contracts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submitted_before: Option<SubmittedBefore>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmittedBefore {
+    Same,
+    Other,
+}
+
 impl AnnouncementDesk<'_> {
+    /// Checks an announcement as submitting it would, and says what sending it would be and how
+    /// long it can take; records and queues nothing.
+    pub async fn preview(
+        &self,
+        tenant_id: &TenantId,
+        request: AnnouncementRequest,
+    ) -> Result<AnnouncementPreview, Error> {
+        request.check_texts()?;
+        let (contracts, repeated_contracts) = request.audience()?;
+        let settings = self.settings(tenant_id).await?;
+        let sms_parts = self.check_fits(&request, &settings)?;
+        let submitted_before =
+            self.announcements.announcement(tenant_id, &request.announcement_id).await?.map(|before| {
+                if before.digest == digest(&request.texts, &contracts) {
+                    SubmittedBefore::Same
+                } else {
+                    SubmittedBefore::Other
+                }
+            });
+        let everyone = contracts.len() as u64;
+        let most_parts = u64::from(sms_parts.values().copied().max().unwrap_or(1));
+        let rates = &settings.rate_limits;
+        let at_most_seconds =
+            [rates.seconds_for(Channel::Sms, everyone * most_parts), rates.seconds_for(Channel::Email, everyone)]
+                .into_iter()
+                .try_fold(0, |longest: u64, s| s.map(|s| longest.max(s)));
+        let texted = usize::try_from(everyone * most_parts).unwrap_or(usize::MAX);
+        let at_most_sms_cost = settings.outages.sms_part_price.as_ref().map(|price| price.times(texted));
+        Ok(AnnouncementPreview {
+            chunks: contracts.len().div_ceil(CHUNK_CONTRACTS),
+            contracts: contracts.len(),
+            repeated_contracts,
+            sms_parts,
+            at_most_seconds,
+            at_most_sms_cost,
+            submitted_before,
+        })
+    }
+
     /// Checks the announcement, records it and starts its send. Submitting the same announcement
     /// again (a retry, a double click) is the same send, never a second one; the same id with other
     /// texts or contracts is refused.
@@ -155,8 +229,12 @@ impl AnnouncementDesk<'_> {
     }
 
     /// The tenant's language has a text, and every text fits the tenant's SMS parts: found now,
-    /// not as thousands of notices that cannot be written.
-    fn check_fits(&self, request: &AnnouncementRequest, settings: &TenantSettings) -> Result<(), Error> {
+    /// not as thousands of notices that cannot be written. Each language's SMS parts.
+    fn check_fits(
+        &self,
+        request: &AnnouncementRequest,
+        settings: &TenantSettings,
+    ) -> Result<BTreeMap<Locale, u32>, Error> {
         let default = settings.default_locale;
         if !request.texts.contains_key(&default) {
             return Err(invalid(format!(
@@ -165,11 +243,14 @@ impl AnnouncementDesk<'_> {
             )));
         }
         let contract = ContractId::parse("CT-0").map_err(|e| invalid(e.to_string()))?;
+        let mut parts = BTreeMap::new();
         for (locale, text) in &request.texts {
             let values = super::template_values(text, "", &contract, *locale);
             let key = TemplateKey { kind: NoticeKind::Announcement, channel: Channel::Sms, locale: *locale };
             match self.renderer.render(key, &values, settings.sms) {
-                Ok(_) => {}
+                Ok((_, sms)) => {
+                    parts.insert(*locale, u32::try_from(sms.parts.unwrap_or(1)).unwrap_or(u32::MAX));
+                }
                 Err(rejection) if rejection.code == RejectionCode::SmsTooLong => {
                     return Err(Error::rejected(
                         RejectionCode::SmsTooLong,
@@ -183,7 +264,7 @@ impl AnnouncementDesk<'_> {
                 Err(other) => return Err(other.into()),
             }
         }
-        Ok(())
+        Ok(parts)
     }
 }
 

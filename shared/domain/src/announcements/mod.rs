@@ -11,7 +11,7 @@ mod sending;
 #[cfg(test)]
 mod tests;
 
-pub use desk::{Announced, AnnouncementDesk};
+pub use desk::{Announced, AnnouncementDesk, AnnouncementPreview, SubmittedBefore};
 pub use file::contracts_in;
 pub use ports::AnnouncementStore;
 pub use recipients::{AnnouncementRecipients, template_values};

@@ -11,6 +11,7 @@ use crate::ids::CustomerId;
 use crate::notice::Destination;
 use crate::ports::AccountStore;
 use crate::ports::Suppressions;
+use crate::ports::TenantDirectory;
 use crate::sends::SendStatus;
 use crate::tenant::RateLimits;
 
@@ -198,6 +199,56 @@ async fn submitting_the_same_announcement_again_is_the_same_send_and_its_id_with
     // and the status is read per tenant
     let (announcement, send) = desk.status(&tenant, &AnnouncementId::parse("new-sms").unwrap()).await.unwrap();
     assert_eq!((announcement.contracts, send.contracts), (2, 2));
+}
+
+#[tokio::test]
+async fn a_preview_says_what_sending_would_be_and_how_long_it_can_take_and_records_nothing() {
+    // GIVEN a tenant that pays 4 cents an SMS part, at its rates (20 SMS parts, 14 emails a
+    // second), and a file of 60 contracts that names one twice
+    let f = Fakes::default();
+    let tenant = fakes::tenant();
+    let mut settings = f.defaults.clone();
+    settings.outages.sms_part_price = Some(crate::money::Money {
+        amount: crate::money::Amount::from_minor(4),
+        currency: crate::money::Currency::parse("EUR").unwrap(),
+    });
+    f.tenants.put_settings(&tenant, &settings).await.unwrap();
+    let mut file: Vec<ContractId> = (0..60).map(|n| ContractId::parse(&format!("CT-{n:04}")).unwrap()).collect();
+    file.push(file[7].clone());
+    let desk = f.announcement_desk();
+    // WHEN staff preview it
+    let preview = desk.preview(&tenant, request("new-sms", file.clone())).await.unwrap();
+    // THEN it says the contracts, the chunks and each language's SMS parts
+    assert_eq!((preview.contracts, preview.repeated_contracts, preview.chunks), (60, 1, 3));
+    assert_eq!(preview.sms_parts, BTreeMap::from([(Locale::Ca, 1), (Locale::Es, 1)]));
+    // and the most it can take: 60 emails at 14 a second (5 s) are slower than 60 SMS at 20 (3 s)
+    assert_eq!(preview.at_most_seconds, Some(5));
+    assert_eq!(preview.at_most_sms_cost.map(|m| m.amount.minor()), Some(240));
+    assert_eq!(preview.submitted_before, None);
+    // and nothing was recorded or queued
+    assert!(f.announcement_chunks().is_empty());
+    assert!(f.announcements.announcement(&tenant, &AnnouncementId::parse("new-sms").unwrap()).await.unwrap().is_none());
+    // WHEN it is sent, then previewed again, and previewed with other texts under its id
+    desk.submit("planner", &tenant, request("new-sms", file.clone())).await.unwrap();
+    let again = desk.preview(&tenant, request("new-sms", file.clone())).await.unwrap();
+    let mut other = request("new-sms", file);
+    other.texts.insert(Locale::Es, text("Otro", "Otro texto"));
+    let other = desk.preview(&tenant, other).await.unwrap();
+    // THEN the preview says sending it is that send, or would be refused
+    assert_eq!(
+        (again.submitted_before, other.submitted_before),
+        (Some(SubmittedBefore::Same), Some(SubmittedBefore::Other))
+    );
+    // and a paused channel means it would never finish
+    settings.rate_limits.email_per_second = 0;
+    f.tenants.put_settings(&tenant, &settings).await.unwrap();
+    let paused = desk.preview(&tenant, request("later", vec![ContractId::parse("CT-0001").unwrap()])).await.unwrap();
+    assert_eq!(paused.at_most_seconds, None);
+    // and what submitting refuses, a preview refuses too
+    let mut only_spanish = request("c", vec![ContractId::parse("CT-0001").unwrap()]);
+    only_spanish.texts.remove(&Locale::Ca);
+    let error = desk.preview(&tenant, only_spanish).await.unwrap_err();
+    assert!(error.to_string().contains("texts.ca"), "{error}");
 }
 
 #[tokio::test]

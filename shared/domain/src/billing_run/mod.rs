@@ -28,7 +28,7 @@ use crate::contact::Locale;
 use crate::error::{Error, RejectionCode};
 use crate::ids::NoticeId;
 use crate::ingest::{Planned, Planner, unknown_contract};
-use crate::money::{Amount, Money};
+use crate::money::Money;
 use crate::notice::{Notice, NoticeKind};
 use crate::ports::{AccountStore, Documents, NoticeRenderer, NoticeStore, Scheduled, Suppressions, TenantDirectory};
 use crate::queues::{ComposeJob, ComposeMessage};
@@ -219,12 +219,7 @@ impl Preview<'_> {
             }
         }
         let settings = self.tenants.settings(&job.tenant_id).await?.unwrap_or_else(|| self.defaults.clone());
-        let cost = settings.outages.sms_part_price.map(|price| Money {
-            amount: Amount::from_minor(
-                price.amount.minor().saturating_mul(i64::try_from(sms_parts).unwrap_or(i64::MAX)),
-            ),
-            currency: price.currency,
-        });
+        let cost = settings.outages.sms_part_price.map(|price| price.times(sms_parts));
         Ok(PreviewedNotice {
             notice_id: notice.notice_id,
             kind: notice.kind,

@@ -4,7 +4,7 @@ use crate::billing::{BillingPayload, Refused};
 use crate::contact::Locale;
 use crate::fakes::{self, Fakes};
 use crate::ids::TenantId;
-use crate::money::Currency;
+use crate::money::{Amount, Currency};
 use crate::ports::TenantDirectory;
 
 fn preview(f: &Fakes) -> Preview<'_> {

@@ -15,7 +15,7 @@ use crate::compose::{Fit, render_fitting};
 use crate::contact::Locale;
 use crate::error::Error;
 use crate::ids::{ContractId, TenantId};
-use crate::money::{Amount, Money};
+use crate::money::Money;
 use crate::notice::{AlertStage, NoticeKind};
 use crate::outage::ports::{AlertSubscriptions, NetworkIndex};
 use crate::ports::{AccountStore, NoticeRenderer, Suppressions, TemplateKey};
@@ -276,13 +276,8 @@ impl Audience<'_> {
             *by_channel.entry(channel).or_insert(0) += 1;
         }
         let sms_parts_per_alert: usize = sms.iter().map(|p| p.recipients * p.parts).sum();
-        let estimated_cost = settings.outages.sms_part_price.as_ref().map(|price| {
-            let units = i64::try_from(sms_parts_per_alert * alerts_planned).unwrap_or(i64::MAX);
-            Money {
-                amount: Amount::from_minor(price.amount.minor().saturating_mul(units)),
-                currency: price.currency.clone(),
-            }
-        });
+        let estimated_cost =
+            settings.outages.sms_part_price.as_ref().map(|price| price.times(sms_parts_per_alert * alerts_planned));
         let rates = &settings.rate_limits;
         let send_seconds_per_alert = [
             rates.seconds_for(Channel::Sms, sms_parts_per_alert as u64),
