@@ -84,10 +84,7 @@ impl AnnouncementDesk<'_> {
         tenant_id: &TenantId,
         request: AnnouncementRequest,
     ) -> Result<AnnouncementPreview, Error> {
-        request.check_texts()?;
-        let (contracts, repeated_contracts) = request.audience()?;
-        let settings = self.settings(tenant_id).await?;
-        let sms_parts = self.check_fits(&request, &settings)?;
+        let Checked { contracts, repeated_contracts, settings, sms_parts } = self.check(tenant_id, &request).await?;
         let submitted_before =
             self.announcements.announcement(tenant_id, &request.announcement_id).await?.map(|before| {
                 if before.digest == digest(&request.texts, &contracts) {
@@ -125,10 +122,7 @@ impl AnnouncementDesk<'_> {
         tenant_id: &TenantId,
         request: AnnouncementRequest,
     ) -> Result<Announced, Error> {
-        request.check_texts()?;
-        let (contracts, repeated_contracts) = request.audience()?;
-        let settings = self.settings(tenant_id).await?;
-        self.check_fits(&request, &settings)?;
+        let Checked { contracts, repeated_contracts, settings, .. } = self.check(tenant_id, &request).await?;
         let parts = contracts.len().div_ceil(CHUNK_CONTRACTS);
         let submitted = Announcement {
             tenant_id: tenant_id.clone(),
@@ -224,6 +218,15 @@ impl AnnouncementDesk<'_> {
         Ok(SendStatus::of(&record, &settings.rate_limits, self.clock.now()))
     }
 
+    /// What submitting and previewing check first: the texts, the file, each text's SMS parts.
+    async fn check(&self, tenant_id: &TenantId, request: &AnnouncementRequest) -> Result<Checked, Error> {
+        request.check_texts()?;
+        let (contracts, repeated_contracts) = request.audience()?;
+        let settings = self.settings(tenant_id).await?;
+        let sms_parts = self.check_fits(request, &settings)?;
+        Ok(Checked { contracts, repeated_contracts, settings, sms_parts })
+    }
+
     async fn settings(&self, tenant_id: &TenantId) -> Result<TenantSettings, Error> {
         Ok(settings_for_sending(self.tenants, self.defaults, self.shared_rates, tenant_id).await?)
     }
@@ -266,6 +269,15 @@ impl AnnouncementDesk<'_> {
         }
         Ok(parts)
     }
+}
+
+/// An announcement as checked: its contracts (each once), the repeats, the tenant's settings for
+/// sending, and each language's SMS parts.
+struct Checked {
+    contracts: Vec<ContractId>,
+    repeated_contracts: usize,
+    settings: TenantSettings,
+    sms_parts: BTreeMap<Locale, u32>,
 }
 
 fn chunks_of(announcement: &Announcement, contracts: &[ContractId]) -> Vec<ComposeMessage> {
