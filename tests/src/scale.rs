@@ -65,6 +65,8 @@ pub struct ScaleReport {
     /// Ingesting the households, planning (dry run, confirm, approve), and firing → last send.
     pub load: Duration,
     pub plan: Duration,
+    /// The AWS calls of each planning request (plan, confirm, approve): one invocation each.
+    pub planning: Vec<(&'static str, usize)>,
     pub send: Duration,
     /// Of the send, by function.
     pub invocations: BTreeMap<String, Invocations>,
@@ -289,12 +291,21 @@ pub async fn run(run: ScaleRun) -> Result<ScaleReport, LocalError> {
     });
     let plan = OutagePlan::parse(plan.to_string().as_bytes()).map_err(|e| failed("plan", e))?;
     let (planner, second) = (operator("planner.one")?, operator("planner.two")?);
+    // Each of the three is one request to the operator API, one invocation on AWS.
+    let calls = || stack.proxy().calls().len();
+    let mut planning = Vec::new();
+    let before = calls();
     let (outage, dry_run) = desk.plan(planner.name.as_str(), plan).await.map_err(|e| failed("planning", e))?;
+    planning.push(("plan (its dry run)", calls() - before));
     let tenant = outage.tenant_id.clone();
+    let before = calls();
     let confirmed =
         desk.confirm(planner.name.as_str(), &tenant, &outage.outage_id).await.map_err(|e| failed("confirming", e))?;
+    planning.push(("confirm", calls() - before));
     if confirmed.outage.approval.as_ref().is_some_and(|a| a.approved_by.is_none()) {
+        let before = calls();
         desk.approve(second.name.as_str(), &tenant, &outage.outage_id).await.map_err(|e| failed("approving", e))?;
+        planning.push(("approve", calls() - before));
     }
     let plan = started.elapsed();
     eprintln!("scale run: planned, confirmed and approved in {:.0} s; firing the 48 h alert", plan.as_secs_f64());
@@ -333,6 +344,7 @@ pub async fn run(run: ScaleRun) -> Result<ScaleReport, LocalError> {
         run,
         load,
         plan,
+        planning,
         send: sending,
         invocations: drained.by_function,
         requests,

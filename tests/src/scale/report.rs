@@ -70,6 +70,11 @@ impl fmt::Display for ScaleReport {
         writeln!(f, "== scale run: an outage alert to {} supply points through the local stack ==", run.households)?;
         writeln!(f, "households loaded (as billing-ingest would): {:>6.1} s", self.load.as_secs_f64())?;
         writeln!(f, "planned (dry run), confirmed, approved:    {:>8.1} s", self.plan.as_secs_f64())?;
+        for (request, calls) in &self.planning {
+            // An operator API request runs its reads 16 at a time.
+            let seconds = *calls as f64 * ASSUMED_MILLIS_PER_CALL / 1000.0 / 16.0;
+            writeln!(f, "  {request:<20} {calls:>7} AWS calls: on AWS, 16 at a time, about {seconds:.1} s")?;
+        }
         writeln!(
             f,
             "alert fired → last message sent:          {:>8.1} s  (SMS at {} parts/s, email at {email_rate}/s)",

@@ -11,7 +11,7 @@ use crate::account::ContractHolder;
 use crate::billing::PriorityKind;
 use crate::channel::Channel;
 use crate::channels::Chooser;
-use crate::compose::{Fit, render_fitting};
+use crate::compose::{Fit, Prefetched, render_fitting};
 use crate::contact::Locale;
 use crate::error::Error;
 use crate::ids::{ContractId, TenantId};
@@ -23,6 +23,8 @@ use crate::tenant::TenantSettings;
 
 /// How many index queries or profile reads run at once.
 pub(super) const CONCURRENCY: usize = 16;
+/// Members whose customers and addresses a dry run reads together (a batch read takes 100 keys).
+const READ_TOGETHER: usize = 100;
 
 /// One person an outage reaches: a contract's holder, or a subscriber at its supply point.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,6 +192,24 @@ impl Audience<'_> {
         Ok(per_contract.into_iter().flatten().collect())
     }
 
+    /// How each of `members` would be told, their customers and addresses read in a few batch
+    /// requests rather than a few reads each (an outage may reach tens of thousands).
+    async fn reach_all(
+        &self,
+        tenant_id: &TenantId,
+        members: &[AudienceMember],
+        default: Locale,
+    ) -> Result<Vec<Reach>, Error> {
+        let contracts: Vec<ContractId> = members.iter().map(|m| m.contract_id.clone()).collect();
+        let read = Prefetched::read(self.accounts, self.suppressions, tenant_id, &contracts).await?;
+        let audience = Audience { accounts: &read, suppressions: &read, ..*self };
+        let mut reaches = Vec::with_capacity(members.len());
+        for member in members {
+            reaches.push(audience.reach(tenant_id, member, default, &[]).await?);
+        }
+        Ok(reaches)
+    }
+
     async fn reach(
         &self,
         tenant_id: &TenantId,
@@ -236,8 +256,9 @@ impl Audience<'_> {
         let default_locale = settings.default_locale;
         // The futures made first: a stream mapping borrowed members is not `Send` for every lifetime.
         let reaching: Vec<_> =
-            members.iter().map(|member| self.reach(tenant_id, member, default_locale, &[])).collect();
-        let mut reaches: Vec<Reach> = stream::iter(reaching).buffered(CONCURRENCY).try_collect().await?;
+            members.chunks(READ_TOGETHER).map(|members| self.reach_all(tenant_id, members, default_locale)).collect();
+        let reaches: Vec<Vec<Reach>> = stream::iter(reaching).buffered(CONCURRENCY).try_collect().await?;
+        let mut reaches: Vec<Reach> = reaches.into_iter().flatten().collect();
         let mut sms = Vec::new();
         let sms_locales: BTreeSet<Locale> =
             reaches.iter().filter(|r| r.channel == Some(Channel::Sms)).map(|r| r.locale).collect();
