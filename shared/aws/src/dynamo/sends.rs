@@ -81,7 +81,7 @@ fn record_of(operation: &'static str, item: &Item, deliveries: Option<&Item>) ->
     })
 }
 
-/// Each send among `items` (plans' and deliveries' items, by sort key), the send's id and record.
+/// The record of each send among `items` (plans' and deliveries' items, told apart by sort key).
 fn records_of(operation: &'static str, items: &[Item]) -> Result<Vec<SendRecord>, PortError> {
     let sort_key = |item: &Item| item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
     let deliveries: std::collections::HashMap<String, &Item> =
