@@ -96,6 +96,9 @@ pub enum Command {
         #[arg(long)]
         phone: Option<String>,
     },
+    /// Once after upgrading a deployment with outage alert subscriptions from before 2026-12: mark
+    /// each on its contract, where planning an outage finds it (scans the table; safe to rerun)
+    MarkSubscriptions,
     /// The outage desk: plan, list, show, confirm, reschedule, cancel and end planned outages, and
     /// follow their alerts' sends
     Outage {

@@ -25,6 +25,7 @@ fn every_command_has_help_and_no_command_is_an_error_with_the_list() {
         "operators",
         "upstreams",
         "erase",
+        "mark-subscriptions",
         "outage",
         "announcement",
         "billing-run",

@@ -27,20 +27,56 @@ async fn outages_are_planned_and_listed_from_the_stacks_outputs_alone() {
     let plan = outputs.with_file_name("plan.json");
     std::fs::write(&plan, sample["body"].as_str().unwrap()).unwrap();
     let (outputs, plan) = (outputs.to_str().unwrap(), plan.to_str().unwrap());
+    // and a neighbour's subscription to the contract's alerts, made before subscriptions were
+    // marked on their contract
+    let table = stack.provisioned.tables["Table"].clone();
+    let store = avisa_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), &table);
+    let contract_id = avisa_domain::ids::ContractId::parse("CT-0001").unwrap();
+    let tenant_id = avisa_domain::ids::TenantId::parse("aigues-reus").unwrap();
+    let mobile = avisa_domain::contact::PhoneE164::parse("+34699000111").unwrap();
+    let subscription = avisa_domain::outage::AlertSubscription {
+        subscriber_id: avisa_domain::outage::AlertSubscription::derive_id(
+            &tenant_id,
+            &contract_id,
+            Some(&mobile),
+            None,
+        ),
+        tenant_id,
+        contract_id,
+        name: None,
+        mobile: Some(mobile),
+        email: None,
+        language: avisa_domain::contact::Locale::It,
+        subscribed_at: jiff::Timestamp::now(),
+    };
+    avisa_domain::outage::ports::AlertSubscriptions::subscribe(&store, &subscription).await.unwrap();
+    let holder = aws_sdk_dynamodb::types::AttributeValue::S("T#aigues-reus#CONTRACT#CT-0001".to_owned());
+    let account = aws_sdk_dynamodb::types::AttributeValue::S("ACCOUNT".to_owned());
+    let unmark = aws_sdk_dynamodb::Client::new(&stack.sdk).update_item().table_name(&table).key("pk", holder);
+    unmark.key("sk", account).update_expression("REMOVE alert_subscribers").send().await.unwrap();
     // WHEN a planner plans it with nothing but --outputs (no environment variables)
     let planned =
         run(&["--outputs", outputs, "--json", "outage", "--tenant", "aigues-reus", "--as", "Anna", "plan", plan]);
     assert!(planned.status.success(), "{}", stderr(&planned));
     let planned: Value = serde_json::from_slice(&planned.stdout).unwrap();
-    assert_eq!(planned["dry_run"]["contracts"], 1, "{planned}");
+    assert_eq!(
+        (planned["dry_run"]["contracts"].as_u64(), planned["dry_run"]["subscribers"].as_u64()),
+        (Some(1), Some(0))
+    );
     let id = planned["outage"]["outage_id"].as_str().unwrap();
-    // AND a person reads its dry run in sentences
+    // THEN the unmarked subscriber is not in its audience until the subscriptions are marked, once
+    let marked = run(&["--outputs", outputs, "mark-subscriptions"]);
+    assert!(marked.status.success(), "{}", stderr(&marked));
+    assert_eq!(stdout(&marked), "1 outage alert subscriptions marked on their contracts\n");
+    // AND a person reads its dry run in sentences, the subscriber counted now
     let shown = run(&["--outputs", outputs, "outage", "--tenant", "aigues-reus", "--as", "Anna", "show", id]);
     assert!(shown.status.success(), "{}", stderr(&shown));
     let shown = stdout(&shown);
     assert!(shown.contains(&format!("outage {id}  planned  interruption")), "{shown}");
     assert!(
-        shown.contains("reaches 1 recipient(s): 1 contract(s)") && shown.contains("SMS in ca, to 1 recipient(s)"),
+        shown.contains("reaches 2 recipient(s): 1 contract(s), 1 subscriber(s)")
+            && shown.contains("SMS in ca, to 1 recipient(s)")
+            && shown.contains("SMS in it, to 1 recipient(s)"),
         "{shown}"
     );
     // THEN it is in the tenant's list, as a table and as JSON

@@ -308,7 +308,9 @@ pub async fn run(run: ScaleRun) -> Result<ScaleReport, LocalError> {
         planning.push(("approve", calls() - before));
     }
     let plan = started.elapsed();
-    eprintln!("scale run: planned, confirmed and approved in {:.0} s; firing the 48 h alert", plan.as_secs_f64());
+    let each: Vec<String> = planning.iter().map(|(step, calls)| format!("{step} {calls}")).collect();
+    let calls = each.join(", ");
+    eprintln!("scale run: planned in {:.0} s (AWS calls: {calls}); firing the 48 h alert", plan.as_secs_f64());
 
     let before = stack.proxy().calls().len();
     let started = Instant::now();

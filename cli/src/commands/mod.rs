@@ -33,6 +33,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<(), CliError> {
         Command::Erase { tenant, customer, phone } => {
             tenants::erase(&stack()?, &tenant, customer.as_deref(), phone.as_deref(), out).await
         }
+        Command::MarkSubscriptions => outages::mark_subscriptions(&stack()?, out).await,
         Command::OperatorToken { tenant, name, days, admin } => {
             operators::issue(&stack()?, tenant, &name, days, admin, out).await
         }

@@ -12,6 +12,15 @@ use crate::error::CliError;
 use crate::output::{Output, when};
 use crate::stack::Stack;
 
+/// Marks the subscriptions stored before marks existed, so that planning finds them.
+pub async fn mark_subscriptions(stack: &Stack, out: Output) -> Result<(), CliError> {
+    let marked = stack.store().await?.mark_existing_subscriptions().await?;
+    if out.json {
+        return crate::output::print_json(&serde_json::json!({ "marked": marked }));
+    }
+    crate::output::print(&format!("{marked} outage alert subscriptions marked on their contracts\n"))
+}
+
 pub async fn run(stack: &Stack, tenant: TenantId, by: &str, action: OutageAction, out: Output) -> Result<(), CliError> {
     let config = outage_scheduler::Config::load(&stack.function_env()?).map_err(|e| {
         CliError::refused(format!("{e} — the stack's outputs (--outputs) give it; an older stack may lack the output"))

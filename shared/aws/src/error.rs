@@ -78,6 +78,22 @@ pub(crate) fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E,
     err.as_service_error().and_then(ProvideErrorMetadata::code) == Some("ConditionalCheckFailedException")
 }
 
+/// A conditional write's outcome: `true` when it was applied, `false` when its condition did not
+/// hold (nothing written), or the error classified.
+pub(crate) fn condition_held<T, E>(
+    operation: &'static str,
+    result: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<bool, PortError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if is_condition_failure(&e) => Ok(false),
+        Err(e) => Err(classify(operation, e)),
+    }
+}
+
 /// What kind of failure an SDK error is, whether or not the call may have been applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {

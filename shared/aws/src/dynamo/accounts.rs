@@ -9,7 +9,7 @@ use avisa_domain::ports::{AccountStore, PriorityMarks};
 use jiff::Timestamp;
 
 use super::{AS_OF_SUFFIX, DynamoStore, Item, from_item, s, to_item};
-use crate::error::{classify, is_condition_failure};
+use crate::error::condition_held;
 
 pub(crate) fn customer_pk(tenant_id: &TenantId, customer_id: &CustomerId) -> String {
     format!("T#{tenant_id}#CUST#{customer_id}")
@@ -49,11 +49,7 @@ impl PriorityMarks for DynamoStore {
             ),
             None => update.update_expression("REMOVE staff_priority"),
         };
-        match update.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(classify(OPERATION, e)),
-        }
+        condition_held(OPERATION, update.send().await)
     }
 }
 

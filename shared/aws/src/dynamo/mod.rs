@@ -9,7 +9,7 @@
 //! | billing complaint | `T#{t}#COMPLAINT#{ref}` | `META` (gsi3: `T#{t}#COMPLAINTS`) |
 //! | inbound WhatsApp message claim | `T#{t}#INBOUND#{wamid}` | `INBOUND` (TTL 35 days) |
 //! | WhatsApp number → tenant | `WANUMBER#{phone_number_id}` | `TENANT` |
-//! | contract holder / account | `T#{t}#CONTRACT#{id}` | `ACCOUNT` (gsi1: `T#{t}#SECTOR#{sector}`; gsi2: `T#{t}#CUST#{customer}#CONTRACTS`; gsi4: `T#{t}#CELL#{lat}:{lon}`) |
+//! | contract holder / account | `T#{t}#CONTRACT#{id}` | `ACCOUNT` (gsi1: `T#{t}#SECTOR#{sector}`; gsi2: `T#{t}#CUST#{customer}#CONTRACTS`; gsi4: `T#{t}#CELL#{lat}:{lon}`; `alert_subscribers`: its subscribers' ids) |
 //! | outage alert subscriber | `T#{t}#CONTRACT#{id}` | `ALERTSUB#{subscriber_id}` |
 //! | planned outage | `T#{t}#OUTAGE#{id}` | `META` |
 //! | operator (API token) | `OPERATOR#{sha256 of token}` | `OPERATOR` |
@@ -59,7 +59,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{AdapterError, classify, is_condition_failure};
+use crate::error::{AdapterError, classify, condition_held, is_condition_failure};
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
@@ -216,11 +216,7 @@ impl DynamoStore {
                 .expression_attribute_names("#version", "version")
                 .expression_attribute_values(":read", n(i64::from(read))),
         };
-        match put.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(classify(operation, e)),
-        }
+        condition_held(operation, put.send().await)
     }
 
     /// Puts `item` unless one exists with its key; `false` when one did.
@@ -234,11 +230,7 @@ impl DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(classify(operation, e)),
-        }
+        condition_held(operation, result)
     }
 
     /// Sets every attribute of `item` on its key, unless the stored item is newer (`as_of_ms`):

@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::account::ContractHolder;
@@ -5,10 +7,11 @@ use avisa_domain::ids::{ContractId, OutageId, SectorId, SubscriberId, TenantId};
 use avisa_domain::outage::geo::GridCell;
 use avisa_domain::outage::ports::{AlertSubscriptions, NetworkIndex, OutageStore};
 use avisa_domain::outage::{AlertSubscription, Outage};
+use aws_sdk_dynamodb::types::AttributeValue;
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::{DynamoStore, Item, from_item, s, to_item};
-use crate::error::classify;
+use crate::error::{classify, condition_held};
 
 /// Index queries in flight at once (one per sector or grid cell).
 const CONCURRENCY: usize = 8;
@@ -99,14 +102,80 @@ impl OutageStore for DynamoStore {
     }
 }
 
+/// The holder item's set of the subscriber ids at its supply point: read with the holders, it
+/// tells which supply points have subscribers without a query per supply point. It may name a
+/// subscription that is gone (written before it, removed after it), never miss one.
+const SUBSCRIBERS_MARK: &str = "alert_subscribers";
+
+fn subscription_sk(subscriber_id: &SubscriberId) -> String {
+    format!("ALERTSUB#{subscriber_id}")
+}
+
+impl DynamoStore {
+    /// Adds (`ADD`) or removes (`DELETE`) a subscriber from its supply point's mark; `false` when
+    /// the contract has no holder item (never creates one).
+    async fn mark_subscriber(
+        &self,
+        operation: &'static str,
+        action: &str,
+        tenant_id: &TenantId,
+        contract_id: &ContractId,
+        subscriber_id: &SubscriberId,
+    ) -> Result<bool, PortError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(contract_pk(tenant_id, contract_id)))
+            .key("sk", s("ACCOUNT"))
+            .update_expression(format!("{action} #mark :subscriber"))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#mark", SUBSCRIBERS_MARK)
+            .expression_attribute_values(":subscriber", AttributeValue::Ss(vec![subscriber_id.to_string()]))
+            .send()
+            .await;
+        condition_held(operation, result)
+    }
+
+    /// Marks every stored subscription on its holder item; returns how many it marked. For
+    /// subscriptions written before the mark existed: run once after upgrading, safe to rerun.
+    /// Scans the whole table.
+    pub async fn mark_existing_subscriptions(&self) -> Result<usize, PortError> {
+        const OPERATION: &str = "dynamodb.Scan(alert subscriptions)";
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(sk, :prefix)")
+            .expression_attribute_values(":prefix", s("ALERTSUB#"))
+            .into_paginator()
+            .items()
+            .send();
+        let mut marked = 0;
+        while let Some(item) = pages.next().await {
+            let subscription: AlertSubscription = from_item(OPERATION, item.map_err(|e| classify(OPERATION, e))?)?;
+            let AlertSubscription { tenant_id, contract_id, subscriber_id, .. } = &subscription;
+            if self.mark_subscriber(OPERATION, "ADD", tenant_id, contract_id, subscriber_id).await? {
+                marked += 1;
+            }
+        }
+        Ok(marked)
+    }
+}
+
 #[async_trait]
 impl AlertSubscriptions for DynamoStore {
     async fn subscribe(&self, subscription: &AlertSubscription) -> Result<(), PortError> {
         const OPERATION: &str = "dynamodb.PutItem(alert subscription)";
-        let keys = [
-            ("pk", contract_pk(&subscription.tenant_id, &subscription.contract_id)),
-            ("sk", format!("ALERTSUB#{}", subscription.subscriber_id)),
-        ];
+        let AlertSubscription { tenant_id, contract_id, subscriber_id, .. } = subscription;
+        // The mark first: a subscription stored without it would be missed by every outage.
+        if !self.mark_subscriber(OPERATION, "ADD", tenant_id, contract_id, subscriber_id).await? {
+            return Err(PortError::permanent(
+                OPERATION,
+                std::io::Error::other(format!("contract {contract_id} has no holder: subscribe to a known contract")),
+            ));
+        }
+        let keys = [("pk", contract_pk(tenant_id, contract_id)), ("sk", subscription_sk(subscriber_id))];
         self.put(OPERATION, to_item(OPERATION, subscription, &keys)?).await
     }
 
@@ -122,11 +191,13 @@ impl AlertSubscriptions for DynamoStore {
             .delete_item()
             .table_name(&self.table)
             .key("pk", s(contract_pk(tenant_id, contract_id)))
-            .key("sk", s(format!("ALERTSUB#{subscriber_id}")))
+            .key("sk", s(subscription_sk(subscriber_id)))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await
             .map_err(|e| classify(OPERATION, e))?;
+        // Unmarked after: a mark left by a failure here costs a read, never a missed subscriber.
+        self.mark_subscriber(OPERATION, "DELETE", tenant_id, contract_id, subscriber_id).await?;
         Ok(deleted.attributes.is_some_and(|a| !a.is_empty()))
     }
 
@@ -143,6 +214,35 @@ impl AlertSubscriptions for DynamoStore {
             .expression_attribute_values(":prefix", s("ALERTSUB#"));
         let items = Self::query_all(OPERATION, query).await?;
         items.into_iter().map(|item| from_item(OPERATION, item)).collect()
+    }
+
+    /// Two batch reads a hundred contracts: their holder items' marks, then the subscriptions
+    /// they name.
+    async fn subscribers_of(
+        &self,
+        tenant_id: &TenantId,
+        contracts: &[ContractId],
+    ) -> Result<BTreeMap<ContractId, Vec<AlertSubscription>>, PortError> {
+        const OPERATION: &str = "dynamodb.BatchGetItem(alert subscriptions)";
+        let holders = contracts.iter().map(|id| (contract_pk(tenant_id, id), "ACCOUNT".to_owned())).collect();
+        let mut marked = Vec::new();
+        for holder in self.batch_get(OPERATION, holders).await? {
+            let (Some(AttributeValue::S(pk)), Some(AttributeValue::Ss(subscribers))) =
+                (holder.get("pk"), holder.get(SUBSCRIBERS_MARK))
+            else {
+                continue;
+            };
+            marked.extend(subscribers.iter().map(|id| (pk.clone(), format!("ALERTSUB#{id}"))));
+        }
+        let mut found: BTreeMap<ContractId, Vec<AlertSubscription>> = BTreeMap::new();
+        for item in self.batch_get(OPERATION, marked).await? {
+            let subscription: AlertSubscription = from_item(OPERATION, item)?;
+            found.entry(subscription.contract_id.clone()).or_default().push(subscription);
+        }
+        for subscribers in found.values_mut() {
+            subscribers.sort_by(|a, b| a.subscriber_id.cmp(&b.subscriber_id));
+        }
+        Ok(found)
     }
 }
 

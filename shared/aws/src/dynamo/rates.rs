@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 
 use super::{DynamoStore, n, s};
-use crate::error::{classify, is_condition_failure};
+use crate::error::{classify, condition_held};
 
 /// A second's budget item lives a minute (TTL), long enough for every invocation of that second.
 const BUDGET_TTL_SECONDS: i64 = 60;
@@ -130,11 +130,7 @@ impl DynamoStore {
             .expression_attribute_values(":expires", n(second + BUDGET_TTL_SECONDS))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(classify(OPERATION, e)),
-        }
+        condition_held(OPERATION, result)
     }
 
     /// Marks the next seconds' budgets as kept for urgent sends (those this container has not).

@@ -1,6 +1,8 @@
 //! In-memory outages, alert subscriptions, and the network index over the in-memory accounts.
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
+use std::collections::BTreeMap;
+
 #[allow(clippy::wildcard_imports)]
 use super::*;
 use crate::ids::{OutageId, SectorId, SubscriberId};
@@ -14,11 +16,17 @@ pub struct InMemoryOutages {
     subscriptions: Mutex<Vec<AlertSubscription>>,
     /// How many times an outage was read.
     reads: Mutex<usize>,
+    /// How many times one contract's subscribers were asked for.
+    subscriber_reads: Mutex<usize>,
 }
 
 impl InMemoryOutages {
     pub fn reads(&self) -> usize {
         *self.reads.lock().unwrap()
+    }
+
+    pub fn subscriber_reads(&self) -> usize {
+        *self.subscriber_reads.lock().unwrap()
     }
 }
 
@@ -89,12 +97,26 @@ impl AlertSubscriptions for InMemoryOutages {
         tenant_id: &TenantId,
         contract_id: &ContractId,
     ) -> Result<Vec<AlertSubscription>, PortError> {
+        *self.subscriber_reads.lock().unwrap() += 1;
         let subscriptions = self.subscriptions.lock().unwrap();
         Ok(subscriptions
             .iter()
             .filter(|s| &s.tenant_id == tenant_id && &s.contract_id == contract_id)
             .cloned()
             .collect())
+    }
+
+    async fn subscribers_of(
+        &self,
+        tenant_id: &TenantId,
+        contracts: &[ContractId],
+    ) -> Result<BTreeMap<ContractId, Vec<AlertSubscription>>, PortError> {
+        let subscriptions = self.subscriptions.lock().unwrap();
+        let mut found: BTreeMap<ContractId, Vec<AlertSubscription>> = BTreeMap::new();
+        for s in subscriptions.iter().filter(|s| &s.tenant_id == tenant_id && contracts.contains(&s.contract_id)) {
+            found.entry(s.contract_id.clone()).or_default().push(s.clone());
+        }
+        Ok(found)
     }
 }
 

@@ -3,10 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::json;
 
-use super::audience::{CONCURRENCY, template_values};
+use super::audience::template_values;
 use super::recipients::{KnownOutage, OutageRecipients, stale};
 use super::{Audience, Outage, OutageArea, PriorityContract, is_priority_only};
 use crate::applies::{Applies, applies_or_return};
@@ -166,24 +165,19 @@ impl OutageAlerts<'_> {
     /// points (holders only for a priority alert).
     async fn jobs(&self, outage: &Outage, chunk: &AlertChunk, cause: &EventId) -> Result<Vec<ComposeJob>, Error> {
         let due = &chunk.alert;
-        let holders_only = is_priority_only(&due.label);
-        let subscriptions = self.audience.subscriptions;
-        // The futures made first: a stream mapping borrowed ids is not `Send` for every lifetime.
-        let looked_up: Vec<_> = chunk
-            .contracts
-            .iter()
-            .map(|contract_id| async move {
-                let mut jobs = vec![alert_job(outage, due, contract_id, None, cause)];
-                if !holders_only {
-                    for subscriber in subscriptions.subscribers(&outage.tenant_id, contract_id).await? {
-                        jobs.push(alert_job(outage, due, contract_id, Some(&subscriber.subscriber_id), cause));
-                    }
-                }
-                Ok::<_, Error>(jobs)
-            })
-            .collect();
-        let per_contract: Vec<Vec<ComposeJob>> = stream::iter(looked_up).buffered(CONCURRENCY).try_collect().await?;
-        Ok(per_contract.into_iter().flatten().collect())
+        let mut subscribers = if is_priority_only(&due.label) {
+            BTreeMap::new()
+        } else {
+            self.audience.subscriptions.subscribers_of(&outage.tenant_id, &chunk.contracts).await?
+        };
+        let mut jobs = Vec::with_capacity(chunk.contracts.len());
+        for contract_id in &chunk.contracts {
+            jobs.push(alert_job(outage, due, contract_id, None, cause));
+            for subscriber in subscribers.remove(contract_id).unwrap_or_default() {
+                jobs.push(alert_job(outage, due, contract_id, Some(&subscriber.subscriber_id), cause));
+            }
+        }
+        Ok(jobs)
     }
 
     /// The outage, once it is recorded as announced (before anyone is told, so that an operator

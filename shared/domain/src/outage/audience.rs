@@ -22,7 +22,7 @@ use crate::ports::{AccountStore, NoticeRenderer, Suppressions, TemplateKey};
 use crate::tenant::TenantSettings;
 
 /// How many index queries or profile reads run at once.
-pub(super) const CONCURRENCY: usize = 16;
+const CONCURRENCY: usize = 16;
 /// Members whose customers and addresses a dry run reads together (a batch read takes 100 keys).
 const READ_TOGETHER: usize = 100;
 
@@ -171,25 +171,29 @@ impl Audience<'_> {
         tenant_id: &TenantId,
         holders: Vec<ContractHolder>,
     ) -> Result<Vec<AudienceMember>, Error> {
-        let holders = holders.into_iter().map(|h| (h.contract_id.clone(), h));
-        let per_contract: Vec<Vec<AudienceMember>> = stream::iter(holders)
-            .map(|(contract_id, holder)| async move {
-                let subscribers = self.subscriptions.subscribers(tenant_id, &contract_id).await?;
-                let mut members = Vec::with_capacity(1 + subscribers.len());
-                for subscriber in subscribers {
-                    members.push(AudienceMember {
-                        contract_id: contract_id.clone(),
-                        holder: holder.clone(),
-                        subscriber: Some(subscriber),
-                    });
-                }
-                members.insert(0, AudienceMember { contract_id, holder, subscriber: None });
-                Ok::<_, Error>(members)
-            })
-            .buffered(CONCURRENCY)
-            .try_collect()
-            .await?;
-        Ok(per_contract.into_iter().flatten().collect())
+        let contracts: Vec<ContractId> = holders.iter().map(|h| h.contract_id.clone()).collect();
+        // The futures made first: a stream mapping borrowed ids is not `Send` for every lifetime.
+        let reading: Vec<_> = contracts
+            .chunks(READ_TOGETHER)
+            .map(|contracts| self.subscriptions.subscribers_of(tenant_id, contracts))
+            .collect();
+        let found: Vec<BTreeMap<ContractId, Vec<AlertSubscription>>> =
+            stream::iter(reading).buffered(CONCURRENCY).try_collect().await?;
+        let mut subscribers: BTreeMap<ContractId, Vec<AlertSubscription>> = found.into_iter().flatten().collect();
+        let mut members = Vec::with_capacity(holders.len());
+        for holder in holders {
+            let contract_id = holder.contract_id.clone();
+            let theirs = subscribers.remove(&contract_id).unwrap_or_default();
+            members.push(AudienceMember { contract_id: contract_id.clone(), holder: holder.clone(), subscriber: None });
+            for subscriber in theirs {
+                members.push(AudienceMember {
+                    contract_id: contract_id.clone(),
+                    holder: holder.clone(),
+                    subscriber: Some(subscriber),
+                });
+            }
+        }
+        Ok(members)
     }
 
     /// How each of `members` would be told, their customers and addresses read in a few batch

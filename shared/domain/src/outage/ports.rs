@@ -1,5 +1,7 @@
 //! Planned outages' ports: the outages, the subscribers without a contract, and the network.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 
 use super::geo::GridCell;
@@ -38,6 +40,13 @@ pub trait AlertSubscriptions: Send + Sync {
         tenant_id: &TenantId,
         contract_id: &ContractId,
     ) -> Result<Vec<AlertSubscription>, PortError>;
+    /// The subscribers at each of these contracts' supply points, contracts without any left out:
+    /// an outage's audience in a few requests rather than one per supply point.
+    async fn subscribers_of(
+        &self,
+        tenant_id: &TenantId,
+        contracts: &[ContractId],
+    ) -> Result<BTreeMap<ContractId, Vec<AlertSubscription>>, PortError>;
 }
 
 /// Where supply points are on the network and on the map (indexes, never a table scan).

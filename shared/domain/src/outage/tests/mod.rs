@@ -265,10 +265,13 @@ async fn the_dry_run_counts_who_is_reached_how_and_who_is_not() {
     .unwrap();
     // WHEN the operator plans an outage of N1
     let single_reads = (f.accounts.single_reads(), f.suppressions.single_reads());
+    let subscriber_reads = f.outages.subscriber_reads();
     let (outage, dry_run) = desk.plan("op", plan(120, sectors(&["N1"]))).await.unwrap();
-    // THEN it read the households' customers and their addresses together, not one by one (an
-    // outage may reach tens of thousands): only the subscriber's own mobile was asked alone
+    // THEN it read the households' customers, their addresses and the supply points' subscribers
+    // together, not one by one (an outage may reach tens of thousands): only the subscriber's own
+    // mobile was asked alone
     assert_eq!((f.accounts.single_reads(), f.suppressions.single_reads()), (single_reads.0, single_reads.1 + 1));
+    assert_eq!(f.outages.subscriber_reads(), subscriber_reads, "no supply point's subscribers asked alone");
     // and the dry run says who is reached on which channel, and who is not and why
     assert_eq!(outage.status, OutageStatus::Planned);
     assert_eq!((dry_run.recipients, dry_run.contracts, dry_run.subscribers), (6, 5, 1));
