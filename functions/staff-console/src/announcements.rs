@@ -4,7 +4,9 @@
 //! it passes.
 
 use avisa_domain::Error;
-use avisa_domain::announcements::{AnnouncementDesk, AnnouncementRequest, AnnouncementText, contracts_in};
+use avisa_domain::announcements::{
+    AnnouncementDesk, AnnouncementPreview, AnnouncementRequest, AnnouncementText, contracts_in,
+};
 use avisa_domain::contact::Locale;
 use avisa_domain::ids::AnnouncementId;
 use avisa_domain::staff::{Area, Session};
@@ -137,12 +139,32 @@ pub(crate) async fn route(app: &App, request: &Request<'_>, session: &Session, n
 }
 
 async fn form(app: &App, session: &Session, typed: Option<Typed>, refusal: Option<&str>) -> Result<Response, Error> {
+    form_with(app, session, typed, refusal, None).await
+}
+
+/// The form, with what the planner typed, why it was refused, or what sending it would be.
+async fn form_with(
+    app: &App,
+    session: &Session,
+    typed: Option<Typed>,
+    refusal: Option<&str>,
+    preview: Option<AnnouncementPreview>,
+) -> Result<Response, Error> {
     let settings = app.settings(&session.member.tenant_id).await?;
     let typed = typed.unwrap_or_else(|| Typed::empty(settings.default_locale));
+    let cost = preview
+        .as_ref()
+        .and_then(|p| p.at_most_sms_cost.as_ref())
+        .map(|m| format!("{} {}", m.amount, crate::citizens::name_of(&m.currency)));
+    let sms_parts: Vec<(&str, u32)> =
+        preview.iter().flat_map(|p| p.sms_parts.iter().map(|(l, parts)| (language_of(*l), *parts))).collect();
     let values = context! {
         typed => Value::from(Serde(typed)),
         max_segments => settings.sms.max_segments,
         refusal,
+        preview => preview.as_ref().map(|p| Value::from(Serde(p))),
+        sms_parts,
+        cost,
     };
     Ok(app.pages.page(if refusal.is_some() { 422 } else { 200 }, "announcement_new.html", Some(session), values))
 }
@@ -155,6 +177,14 @@ async fn submit(app: &App, request: &Request<'_>, session: &Session, now: Timest
         Ok(asked) => asked,
         Err(why) => return form(app, session, Some(typed), Some(&why)).await,
     };
+    // "Check it first": checked as sending checks it, and what sending would be shown; nothing sent.
+    if request.form("intent") == Some("preview") {
+        return match desk(app).preview(tenant, asked).await {
+            Ok(preview) => form_with(app, session, Some(typed), None, Some(preview)).await,
+            Err(error @ Error::Rejected(_)) => form(app, session, Some(typed), Some(&refusal(&error))).await,
+            Err(other) => Err(other),
+        };
+    }
     let id = asked.announcement_id.clone();
     match desk(app).submit(session.member.name.as_str(), tenant, asked).await {
         Ok(announced) => {

@@ -43,8 +43,8 @@ async fn a_planner_sends_an_announcement_to_a_file_of_contracts_and_follows_it_u
         box_value.starts_with("name,contract_id\nHousehold 100,CT-0100"),
         "the file is read into the box: {box_value:?}"
     );
-    browser.follow("#announcement-form button[type=submit]").await.unwrap();
-    // THEN it is refused, saying which text to shorten, with what he typed kept, and nothing queued
+    browser.follow("#check").await.unwrap();
+    // THEN checking it refuses it, saying which text to shorten, with what he typed kept, and nothing queued
     let refusal = browser.text("#refusal").await.unwrap();
     assert!(refusal.contains("The Catalan text") && refusal.contains("3 SMS part"), "{refusal}");
     let kept = browser.execute("return document.querySelector('#contracts').value").await.unwrap();
@@ -56,8 +56,20 @@ async fn a_planner_sends_an_announcement_to_a_file_of_contracts_and_follows_it_u
     browser.type_into("#body_ca", "Del 12 al 16 de desembre renovem la canonada del carrer Llarg.").await.unwrap();
     browser.type_into("#subject_es", "Obras en la calle Llarg").await.unwrap();
     browser.type_into("#body_es", "Del 12 al 16 de diciembre renovamos la tubería de la calle Llarg.").await.unwrap();
+    // and checks it first
+    browser.follow("#check").await.unwrap();
+    // THEN he sees what sending it would be before anything is sent: 40 contracts in two chunks,
+    // one SMS part in each language, how long it can take at the tenant's rates
+    let contracts = browser.text("#preview-contracts").await.unwrap();
+    assert_eq!(contracts, "40, in 2 chunks");
+    assert_eq!(browser.text("#preview-sms").await.unwrap(), "Catalan: 1 part; Spanish: 1 part");
+    let time = browser.text("#preview-time").await.unwrap();
+    assert!(time.starts_with("at most 1 s at your send rates"), "{time}");
+    assert!(browser.execute("return document.querySelector('#preview-before')").await.unwrap().is_null());
     browser.screenshot("announcement-new").await.unwrap();
-    browser.follow("#announcement-form button[type=submit]").await.unwrap();
+    assert_eq!(stack.depth("ComposeQueue").await.unwrap(), 0);
+    // WHEN he sends it
+    browser.follow("#send").await.unwrap();
     // THEN its page shows it queued for the 40 contracts
     assert!(browser.url().await.unwrap().ends_with("/announcements/obres-carrer-llarg"));
     assert_eq!(browser.text("#contracts").await.unwrap(), "40");
@@ -73,6 +85,25 @@ async fn a_planner_sends_an_announcement_to_a_file_of_contracts_and_follows_it_u
     assert_eq!(sent.emails.len(), 38, "40 less the two without consent (CT-0100, CT-0125)");
     assert!(sent.emails.iter().any(|e| e.subject == "Obras en la calle Llarg"));
     assert!(sent.emails.iter().any(|e| e.subject == "Obres al carrer Llarg"));
+    // AND checking the same announcement again says it was sent, and that sending it again sends
+    // nothing twice
+    browser.goto(&console.at("/announcements/new")).await.unwrap();
+    browser.type_into("#id", "obres-carrer-llarg").await.unwrap();
+    browser.type_into("#subject_ca", "Obres al carrer Llarg").await.unwrap();
+    browser.type_into("#body_ca", "Del 12 al 16 de desembre renovem la canonada del carrer Llarg.").await.unwrap();
+    browser.type_into("#subject_es", "Obras en la calle Llarg").await.unwrap();
+    browser.type_into("#body_es", "Del 12 al 16 de diciembre renovamos la tubería de la calle Llarg.").await.unwrap();
+    browser.type_into("#contracts", &format!("name,contract_id\n{}\n", rows.join("\n"))).await.unwrap();
+    browser.follow("#check").await.unwrap();
+    let before = browser.text("#preview-before").await.unwrap();
+    assert!(before.contains("sending it again sends nothing twice"), "{before}");
+    // and with one contract fewer it is another announcement: he is told to rename it
+    browser.clear("#contracts").await.unwrap();
+    browser.type_into("#contracts", &format!("name,contract_id\n{}", rows[1..].join("\n"))).await.unwrap();
+    browser.follow("#check").await.unwrap();
+    let other = browser.text("#preview-before").await.unwrap();
+    assert!(other.starts_with("Not sendable as it is") && other.contains("another name"), "{other}");
+    browser.screenshot("announcement-checked-again").await.unwrap();
     // AND the outages page lists it; another tenant's announcement of that name is not found
     browser.goto(&console.at("/outages")).await.unwrap();
     assert!(browser.text("#announcements").await.unwrap().contains("obres-carrer-llarg"));
