@@ -9,6 +9,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), lambda_runtime::Error> {
     avisa_runtime::telemetry::init();
     let config = Config::load(&Env)?;
-    let app = App::new(&config, &avisa_runtime::aws_config().await);
+    let app = App::new(&config, &avisa_runtime::lambda_sdk_config(&Env)?);
     avisa_runtime::scheduled::serve(app).await
 }

@@ -152,10 +152,7 @@ async fn form_with(
 ) -> Result<Response, Error> {
     let settings = app.settings(&session.member.tenant_id).await?;
     let typed = typed.unwrap_or_else(|| Typed::empty(settings.default_locale));
-    let cost = preview
-        .as_ref()
-        .and_then(|p| p.at_most_sms_cost.as_ref())
-        .map(|m| format!("{} {}", m.amount, crate::citizens::name_of(&m.currency)));
+    let cost = preview.as_ref().and_then(|p| p.at_most_sms_cost.as_ref()).map(crate::citizens::money_text);
     let sms_parts: Vec<(&str, u32)> =
         preview.iter().flat_map(|p| p.sms_parts.iter().map(|(l, parts)| (language_of(*l), *parts))).collect();
     let values = context! {

@@ -65,6 +65,11 @@ pub(crate) fn name_of(value: &impl Serialize) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
+/// An amount as staff read it on a page: "12.40 EUR".
+pub(crate) fn money_text(money: &avisa_domain::money::Money) -> String {
+    format!("{} {}", money.amount, name_of(&money.currency))
+}
+
 /// A notice with where each of its deliveries stands.
 pub(crate) fn notice_row(notice: &NoticeDeliveries, zone: &TimeZone) -> NoticeRow {
     NoticeRow {

@@ -91,7 +91,7 @@ impl App {
         Ok(Self {
             chat: ChatAdapters::new(&config.chat, sdk)?,
             staff: CognitoStaff::new(sdk, pool),
-            pages: Pages::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
+            pages: Pages::load(),
             tiles_origin: config.tile_url.as_deref().and_then(web::origin_of),
             tile_url: config.tile_url.clone(),
             media: S3MediaStore::new(aws_sdk_s3::Client::new(sdk), &config.media_bucket),

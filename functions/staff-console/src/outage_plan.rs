@@ -163,8 +163,7 @@ pub(crate) async fn dry_run_values(app: &App, outage: &Outage, settings: &Tenant
         .take(POINTS_SHOWN)
         .map(|at| [at.lat, at.lon])
         .collect();
-    let cost =
-        dry_run.estimated_cost.as_ref().map(|m| format!("{} {}", m.amount, crate::citizens::name_of(&m.currency)));
+    let cost = dry_run.estimated_cost.as_ref().map(crate::citizens::money_text);
     let hours = |hours: &[u32]| hours.iter().map(|h| format!("{h} h")).collect::<Vec<_>>().join(", ");
     Ok(context! {
         dry_run => Value::from(Serde(&dry_run)),

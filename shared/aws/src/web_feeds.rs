@@ -18,7 +18,7 @@ const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 pub struct WebFeeds {
-    client: reqwest::Client,
+    client: crate::https::LazyClient,
     allow_loopback: bool,
 }
 
@@ -67,13 +67,13 @@ impl Resolve for PublicOnly {
 impl WebFeeds {
     /// `allow_loopback`: the local stack's feeds are served on 127.0.0.1; a deployment's never.
     pub fn new(allow_loopback: bool) -> Self {
-        let client = crate::https::client_builder()
-            .timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(PublicOnly { allow_loopback }))
-            .user_agent(concat!("avisa/", env!("CARGO_PKG_VERSION"), " (information feeds)"))
-            .build()
-            .unwrap_or_default();
+        let client = crate::https::LazyClient::new(move |builder| {
+            builder
+                .timeout(TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
+                .dns_resolver(Arc::new(PublicOnly { allow_loopback }))
+                .user_agent(concat!("avisa/", env!("CARGO_PKG_VERSION"), " (information feeds)"))
+        });
         Self { client, allow_loopback }
     }
 
@@ -100,6 +100,7 @@ impl FeedSource for WebFeeds {
         self.check_address(url)?;
         let response = self
             .client
+            .get()
             .get(url)
             .send()
             .await

@@ -12,7 +12,7 @@ const OPERATION: &str = "whatsapp.messages";
 /// The WhatsApp Cloud API (`POST {base}/{phone_number_id}/messages` with a bearer token).
 #[derive(Debug, Clone)]
 pub struct WhatsAppCloud {
-    pub(crate) client: reqwest::Client,
+    pub(crate) client: crate::https::LazyClient,
     /// e.g. `https://graph.facebook.com/v21.0`
     pub(crate) base_url: String,
     pub(crate) access_token: Secret,
@@ -24,7 +24,7 @@ const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 impl WhatsAppCloud {
     pub fn new(base_url: impl Into<String>, access_token: Secret) -> Self {
         // Without a timeout a hung connection would hold the delivery until Lambda kills it.
-        let client = crate::https::client_builder().timeout(TIMEOUT).build().unwrap_or_default();
+        let client = crate::https::LazyClient::new(|builder| builder.timeout(TIMEOUT));
         Self { client, base_url: base_url.into(), access_token }
     }
 }
@@ -99,7 +99,7 @@ impl WhatsAppSender for WhatsAppCloud {
         body.insert("to".to_owned(), json!(message.to.as_str().trim_start_matches('+')));
         let url = format!("{}/{}/messages", self.base_url.trim_end_matches('/'), message.phone_number_id);
         let response =
-            self.client.post(url).bearer_auth(token.expose_secret()).json(&body).send().await.map_err(|e| {
+            self.client.get().post(url).bearer_auth(token.expose_secret()).json(&body).send().await.map_err(|e| {
                 // Not connected: nothing left. Anything later: the message may have gone.
                 let kind = if e.is_connect() { PortError::transient } else { PortError::unknown };
                 failed(kind, format!("no answer from the Cloud API: {e}"))

@@ -57,6 +57,7 @@ impl MediaSource for WhatsAppCloud {
         let url = format!("{}/{media_id}", self.base_url.trim_end_matches('/'));
         let response = self
             .client
+            .get()
             .get(url)
             .bearer_auth(token.expose_secret())
             .send()
@@ -93,6 +94,7 @@ impl MediaSource for WhatsAppCloud {
         let token = self.token(DOWNLOAD).await?;
         let response = self
             .client
+            .get()
             .get(&info.url)
             .bearer_auth(token.expose_secret())
             .send()

@@ -97,7 +97,8 @@ fn source_of(name: &str) -> Option<&'static str> {
 }
 
 impl Templates {
-    /// Compiles every template and checks that none is missing.
+    /// The templates, none compiled yet: a cold start does no template work ([`Self::compile_all`]
+    /// checks the whole set, and a test runs it).
     pub fn load() -> Result<Self, TemplateError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -111,6 +112,12 @@ impl Templates {
         env.set_syntax(syntax);
         Formatters::load()?.register(&mut env);
         env.set_loader(|name| Ok(source_of(name).map(str::to_owned)));
+        Ok(Self { env, versions: std::sync::OnceLock::new() })
+    }
+
+    /// Checks that no template is missing (every chat phrase's block, every notice's kind, channel
+    /// and language) and compiles every one now, as a function would on first use of each.
+    pub fn compile_all(&self) -> Result<(), TemplateError> {
         for (name, source) in CHAT {
             if let Some(missing) =
                 avisa_domain::chat::PHRASES.iter().find(|p| !source.contains(&format!("{{% block {p} %}}")))
@@ -128,11 +135,6 @@ impl Templates {
                 }
             }
         }
-        Ok(Self { env, versions: std::sync::OnceLock::new() })
-    }
-
-    /// Compiles every template now, as a function would on first use of each.
-    pub fn compile_all(&self) -> Result<(), TemplateError> {
         for (name, _) in PHRASES.iter().chain(CHAT).chain(SOURCES) {
             self.env.get_template(name).map_err(|source| TemplateError::Syntax { name: (*name).to_owned(), source })?;
         }

@@ -57,7 +57,7 @@ pub struct CognitoStaff {
     client: aws_sdk_cognitoidentityprovider::Client,
     pool: UserPool,
     keys_url: String,
-    http: reqwest::Client,
+    http: crate::https::LazyClient,
     keys: tokio::sync::RwLock<Option<JwkSet>>,
 }
 
@@ -69,11 +69,9 @@ impl CognitoStaff {
             Some(endpoint) => format!("{}/{}/.well-known/jwks.json", endpoint.trim_end_matches('/'), pool.id),
             None => format!("{}/.well-known/jwks.json", pool.issuer()),
         };
-        let http = crate::https::client_builder()
-            .timeout(std::time::Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
+        let http = crate::https::LazyClient::new(|builder| {
+            builder.timeout(std::time::Duration::from_secs(5)).redirect(reqwest::redirect::Policy::none())
+        });
         Self {
             client: aws_sdk_cognitoidentityprovider::Client::new(sdk),
             pool,
@@ -90,9 +88,10 @@ impl CognitoStaff {
         if let Some(jwk) = self.keys.read().await.as_ref().and_then(|keys| keys.find(kid)) {
             return DecodingKey::from_jwk(jwk).map_err(|e| PortError::misconfigured(OPERATION, e));
         }
-        let fetched: JwkSet = async { self.http.get(&self.keys_url).send().await?.error_for_status()?.json().await }
-            .await
-            .map_err(|e| PortError::transient(OPERATION, e))?;
+        let fetched: JwkSet =
+            async { self.http.get().get(&self.keys_url).send().await?.error_for_status()?.json().await }
+                .await
+                .map_err(|e| PortError::transient(OPERATION, e))?;
         let key = fetched.find(kid).map(DecodingKey::from_jwk);
         *self.keys.write().await = Some(fetched);
         match key {

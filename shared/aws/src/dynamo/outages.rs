@@ -107,8 +107,12 @@ impl OutageStore for DynamoStore {
 /// subscription that is gone (written before it, removed after it), never miss one.
 const SUBSCRIBERS_MARK: &str = "alert_subscribers";
 
-fn subscription_sk(subscriber_id: &SubscriberId) -> String {
-    format!("ALERTSUB#{subscriber_id}")
+/// The sort key prefix of a contract's alert subscriptions.
+const SUBSCRIPTION_PREFIX: &str = "ALERTSUB#";
+
+/// A subscription's sort key: the subscriber's id (read back from the holder's mark as text).
+fn subscription_sk(subscriber_id: &impl std::fmt::Display) -> String {
+    format!("{SUBSCRIPTION_PREFIX}{subscriber_id}")
 }
 
 impl DynamoStore {
@@ -147,7 +151,7 @@ impl DynamoStore {
             .scan()
             .table_name(&self.table)
             .filter_expression("begins_with(sk, :prefix)")
-            .expression_attribute_values(":prefix", s("ALERTSUB#"))
+            .expression_attribute_values(":prefix", s(SUBSCRIPTION_PREFIX))
             .into_paginator()
             .items()
             .send();
@@ -211,7 +215,7 @@ impl AlertSubscriptions for DynamoStore {
             .query()
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", s(contract_pk(tenant_id, contract_id)))
-            .expression_attribute_values(":prefix", s("ALERTSUB#"));
+            .expression_attribute_values(":prefix", s(SUBSCRIPTION_PREFIX));
         let items = Self::query_all(OPERATION, query).await?;
         items.into_iter().map(|item| from_item(OPERATION, item)).collect()
     }
@@ -232,7 +236,7 @@ impl AlertSubscriptions for DynamoStore {
             else {
                 continue;
             };
-            marked.extend(subscribers.iter().map(|id| (pk.clone(), format!("ALERTSUB#{id}"))));
+            marked.extend(subscribers.iter().map(|id| (pk.clone(), subscription_sk(id))));
         }
         let mut found: BTreeMap<ContractId, Vec<AlertSubscription>> = BTreeMap::new();
         for item in self.batch_get(OPERATION, marked).await? {
