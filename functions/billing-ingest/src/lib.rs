@@ -8,6 +8,7 @@ use avisa_domain::ingest::Ingest;
 use avisa_domain::tenant::TenantSettings;
 use avisa_runtime::config::{self, ConfigError, ConfigSource, DeadLetterTarget, ScheduleTarget};
 use avisa_runtime::sqs::SqsHandler;
+use avisa_wiring::Clients;
 use avisa_wiring::batch::BatchAdapters;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 
@@ -50,11 +51,12 @@ pub struct App {
 
 impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Self {
+        let clients = Clients::new(sdk);
         Self {
-            batch: BatchAdapters::new(sdk, &config.table_name, &config.dead_letters)
+            batch: BatchAdapters::new(&clients, &config.table_name, &config.dead_letters)
                 .caching_settings_for(config.settings_fresh_for),
-            compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
-            scheduler: avisa_wiring::scheduler(sdk, &config.schedules),
+            compose: clients.queue(&config.compose_queue_url),
+            scheduler: avisa_wiring::scheduler(&clients, &config.schedules),
             defaults: config.defaults.clone(),
         }
     }

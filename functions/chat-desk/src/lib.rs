@@ -13,6 +13,7 @@ use avisa_domain::privacy::Forget;
 use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource};
 use avisa_runtime::http::{self, HttpHandler};
+use avisa_wiring::Clients;
 use avisa_wiring::chat::{ChatAdapters, ChatConfig};
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
 
@@ -41,7 +42,7 @@ pub struct App {
 impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
         let media = S3MediaStore::new(aws_sdk_s3::Client::new(sdk), &config.media_bucket);
-        Ok(Self { chat: ChatAdapters::new(&config.chat, sdk)?, media })
+        Ok(Self { chat: ChatAdapters::new(&config.chat, &Clients::new(sdk))?, media })
     }
 }
 

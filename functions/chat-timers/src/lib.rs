@@ -14,6 +14,7 @@ use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource, DeadLetterTarget};
 use avisa_runtime::metrics::Counts;
 use avisa_runtime::sqs::{RecordFailure, Rejections, SqsHandler, process_batch};
+use avisa_wiring::Clients;
 use avisa_wiring::batch::BatchAdapters;
 use avisa_wiring::chat::{ChatAdapters, ChatConfig};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -52,8 +53,9 @@ pub struct App {
 
 impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
-        let chat = ChatAdapters::new(&config.chat, sdk)?;
-        let batch = BatchAdapters::sharing(chat.store.clone(), sdk, &config.dead_letters);
+        let clients = Clients::new(sdk);
+        let chat = ChatAdapters::new(&config.chat, &clients)?;
+        let batch = BatchAdapters::sharing(chat.store.clone(), &clients, &config.dead_letters);
         let token = Secret::stored(sdk, config.whatsapp_secret.as_deref(), "access_token");
         let whatsapp = WhatsAppCloud::new(&config.whatsapp_api_base, token);
         let media = S3MediaStore::new(aws_sdk_s3::Client::new(sdk), &config.media_bucket);

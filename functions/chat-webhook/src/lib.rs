@@ -15,6 +15,7 @@ use avisa_domain::{Error, Rejection};
 use avisa_runtime::config::{self, ConfigError, ConfigSource};
 use avisa_runtime::http::{self, HttpHandler, problem, respond};
 use avisa_runtime::{RuntimeError, redact};
+use avisa_wiring::Clients;
 use avisa_wiring::chat::{ChatAdapters, ChatConfig};
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
 use secrecy::ExposeSecret;
@@ -48,7 +49,7 @@ impl App {
         let secret = config.webhook_secret.as_deref().map(|id| StoredSecret::new(sdk, id));
         let field = |name| secret.clone().map_or(Secret::Unset, |secret| Secret::Stored(secret, name));
         Ok(Self {
-            chat: ChatAdapters::new(&config.chat, sdk)?,
+            chat: ChatAdapters::new(&config.chat, &Clients::new(sdk))?,
             verify_token: field("verify_token"),
             signing_secret: field("app_secret"),
         })

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use avisa_domain::feedback::Feedback;
 use avisa_runtime::config::{self, ConfigError, ConfigSource, DeadLetterTarget};
 use avisa_runtime::sqs::SqsHandler;
+use avisa_wiring::Clients;
 use avisa_wiring::batch::BatchAdapters;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 
@@ -34,7 +35,7 @@ pub struct App {
 
 impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Self {
-        Self { batch: BatchAdapters::new(sdk, &config.table_name, &config.dead_letters) }
+        Self { batch: BatchAdapters::new(&Clients::new(sdk), &config.table_name, &config.dead_letters) }
     }
 }
 

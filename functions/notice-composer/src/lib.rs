@@ -17,6 +17,7 @@ use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource, DeadLetterTarget};
 use avisa_runtime::sqs::SqsHandler;
 use avisa_templates::Templates;
+use avisa_wiring::Clients;
 use avisa_wiring::batch::BatchAdapters;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 
@@ -68,11 +69,12 @@ pub struct App {
 impl App {
     /// Fails when a template does not compile, so a broken build never composes a notice.
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
+        let clients = Clients::new(sdk);
         Ok(Self {
-            batch: BatchAdapters::new(sdk, &config.table_name, &config.dead_letters)
+            batch: BatchAdapters::new(&clients, &config.table_name, &config.dead_letters)
                 .caching_settings_for(config.settings_fresh_for),
-            dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
-            compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
+            dispatch: clients.queue(&config.dispatch_queue_url),
+            compose: clients.queue(&config.compose_queue_url),
             email: SesEmailSender::new(ses_client(sdk), &config.sender_email),
             templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
             defaults: config.defaults.clone(),

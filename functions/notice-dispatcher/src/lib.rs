@@ -10,6 +10,7 @@ use avisa_domain::dispatch::{Dispatch, Pacing, Providers};
 use avisa_domain::tenant::{SharedRates, TenantSettings};
 use avisa_runtime::config::{self, ConfigError, ConfigSource, DeadLetterTarget, ScheduleTarget};
 use avisa_runtime::sqs::SqsHandler;
+use avisa_wiring::Clients;
 use avisa_wiring::batch::BatchAdapters;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 
@@ -75,8 +76,9 @@ pub struct App {
 
 impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Self {
+        let clients = Clients::new(sdk);
         Self {
-            batch: BatchAdapters::new(sdk, &config.table_name, &config.dead_letters)
+            batch: BatchAdapters::new(&clients, &config.table_name, &config.dead_letters)
                 .caching_settings_for(config.settings_fresh_for),
             email: SesEmailSender::new(ses_client(sdk), &config.sender_email),
             sms: SnsSmsSender::new(sdk, config.sms_sender_id.clone()),
@@ -85,9 +87,9 @@ impl App {
                 &config.whatsapp_api_base,
                 Secret::stored(sdk, config.whatsapp_secret.as_deref(), "access_token"),
             ),
-            compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
-            dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
-            scheduler: avisa_wiring::scheduler(sdk, &config.schedules),
+            compose: clients.queue(&config.compose_queue_url),
+            dispatch: clients.queue(&config.dispatch_queue_url),
+            scheduler: avisa_wiring::scheduler(&clients, &config.schedules),
             defaults: config.defaults.clone(),
             shared_rates: config.shared_rates,
         }

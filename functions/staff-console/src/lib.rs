@@ -29,6 +29,7 @@ use avisa_domain::tenant::SharedRates;
 use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource};
 use avisa_runtime::http::HttpHandler;
+use avisa_wiring::Clients;
 use avisa_wiring::chat::{ChatAdapters, ChatConfig};
 use aws_lambda_events::event::lambda_function_urls::{LambdaFunctionUrlRequest, LambdaFunctionUrlResponse};
 
@@ -89,7 +90,7 @@ impl App {
         let region = sdk.region().map_or_else(|| "eu-west-1".to_owned(), ToString::to_string);
         let pool = UserPool { id: config.user_pool_id.clone(), client_id: config.user_pool_client_id.clone(), region };
         Ok(Self {
-            chat: ChatAdapters::new(&config.chat, sdk)?,
+            chat: ChatAdapters::new(&config.chat, &Clients::new(sdk))?,
             staff: CognitoStaff::new(sdk, pool),
             pages: Pages::load(),
             tiles_origin: config.tile_url.as_deref().and_then(web::origin_of),

@@ -6,6 +6,8 @@ use avisa_domain::clock::SystemClock;
 use avisa_runtime::config::DeadLetterTarget;
 use avisa_runtime::sqs::Rejections;
 
+use crate::Clients;
+
 #[derive(Debug)]
 pub struct BatchAdapters {
     pub store: DynamoStore,
@@ -15,15 +17,15 @@ pub struct BatchAdapters {
 }
 
 impl BatchAdapters {
-    pub fn new(sdk: &aws_config::SdkConfig, table_name: &str, dead_letters: &DeadLetterTarget) -> Self {
-        Self::sharing(DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table_name), sdk, dead_letters)
+    pub fn new(clients: &Clients<'_>, table_name: &str, dead_letters: &DeadLetterTarget) -> Self {
+        Self::sharing(clients.store(table_name), clients, dead_letters)
     }
 
-    /// On a store the function already has (the chat line's), not a second client.
-    pub fn sharing(store: DynamoStore, sdk: &aws_config::SdkConfig, dead_letters: &DeadLetterTarget) -> Self {
+    /// On a store the function already has (the chat line's, with its settings cache).
+    pub fn sharing(store: DynamoStore, clients: &Clients<'_>, dead_letters: &DeadLetterTarget) -> Self {
         Self {
             store,
-            dead_letters: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &dead_letters.queue_url),
+            dead_letters: clients.queue(&dead_letters.queue_url),
             max_receive_count: dead_letters.max_receive_count,
             clock: SystemClock,
         }

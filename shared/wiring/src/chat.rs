@@ -10,7 +10,7 @@ use avisa_runtime::RuntimeError;
 use avisa_runtime::config::{self, ConfigError, ConfigSource, ScheduleTarget};
 use avisa_templates::Templates;
 
-use crate::scheduler;
+use crate::{Clients, scheduler};
 
 /// What every function of the chat line (webhook, timers, staff desk) is configured with.
 #[derive(Debug, Clone)]
@@ -58,14 +58,14 @@ pub struct ChatAdapters {
 
 impl ChatAdapters {
     /// Fails when a template does not compile, so a broken build never answers a citizen.
-    pub fn new(config: &ChatConfig, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
+    pub fn new(config: &ChatConfig, clients: &Clients<'_>) -> Result<Self, RuntimeError> {
         Ok(Self {
-            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
-            dispatch: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.dispatch_queue_url),
-            compose: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.compose_queue_url),
-            timers: scheduler(sdk, &config.timers),
-            jobs: SqsQueue::new(aws_sdk_sqs::Client::new(sdk), &config.jobs_queue_url),
-            reminders: scheduler(sdk, &config.reminders),
+            store: clients.store(&config.table_name),
+            dispatch: clients.queue(&config.dispatch_queue_url),
+            compose: clients.queue(&config.compose_queue_url),
+            timers: scheduler(clients, &config.timers),
+            jobs: clients.queue(&config.jobs_queue_url),
+            reminders: scheduler(clients, &config.reminders),
             templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
             defaults: config.defaults.clone(),
             clock: SystemClock,

@@ -5,11 +5,14 @@
 
 pub mod batch;
 pub mod chat;
+mod clients;
 
 use avisa_aws::EventBridgeScheduler;
 use avisa_runtime::config::ScheduleTarget;
 
+pub use clients::Clients;
+
 /// One-time schedules that put their job on `target`'s queue.
-pub fn scheduler(sdk: &aws_config::SdkConfig, target: &ScheduleTarget) -> EventBridgeScheduler {
-    EventBridgeScheduler::new(aws_sdk_scheduler::Client::new(sdk), &target.group, &target.role_arn, &target.target_arn)
+pub fn scheduler(clients: &Clients<'_>, target: &ScheduleTarget) -> EventBridgeScheduler {
+    EventBridgeScheduler::new(clients.scheduler(), &target.group, &target.role_arn, &target.target_arn)
 }
