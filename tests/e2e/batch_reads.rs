@@ -18,7 +18,7 @@ fn store(stack: &avisa_local::LocalStack) -> DynamoStore {
     DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), "avisa-Table")
 }
 
-fn contract(n: u32) -> ContractId {
+pub(crate) fn contract(n: u32) -> ContractId {
     ContractId::parse(&format!("CT-{n:04}")).unwrap()
 }
 
@@ -27,7 +27,7 @@ fn customer(n: u32) -> CustomerId {
 }
 
 /// Household `n` of `tenant`: a holder and its customer, named after the tenant.
-async fn household(store: &DynamoStore, tenant: &TenantId, n: u32) {
+pub(crate) async fn household(store: &DynamoStore, tenant: &TenantId, n: u32) {
     let mut profile = fakes::customer_profile();
     profile.tenant_id = tenant.clone();
     profile.customer_id = customer(n);
@@ -118,7 +118,7 @@ async fn a_dispatcher_batchs_notices_are_read_in_batches_of_the_tenants_own() {
 }
 
 /// A subscription of `tenant` to contract `n`'s outage alerts, for the mobile `+3469900{mobile}`.
-fn subscription(tenant: &TenantId, n: u32, mobile: u32) -> AlertSubscription {
+pub(crate) fn subscription(tenant: &TenantId, n: u32, mobile: u32) -> AlertSubscription {
     let contract_id = contract(n);
     let mobile = PhoneE164::parse(&format!("+3469900{mobile:04}")).unwrap();
     AlertSubscription {

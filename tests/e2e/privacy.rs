@@ -353,3 +353,66 @@ async fn only_a_tenants_administrator_erases_a_person_through_the_staff_api() {
         .collect();
     assert!(left.is_empty(), "{left:#?}");
 }
+
+#[tokio::test]
+async fn erasing_a_number_ends_its_outage_alerts_at_every_contract_of_its_tenant_only() {
+    use avisa_domain::outage::ports::AlertSubscriptions;
+    use avisa_domain::privacy::Erasure;
+
+    use crate::batch_reads::{contract, household, subscription};
+    let stack = crate::support::stack().await;
+    let store = avisa_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), "avisa-Table");
+    let (reus, lleida) = (
+        avisa_domain::ids::TenantId::parse("aigues-reus").unwrap(),
+        avisa_domain::ids::TenantId::parse("aigues-lleida").unwrap(),
+    );
+    for n in 1..=3 {
+        household(&store, &reus, n).await;
+    }
+    household(&store, &lleida, 1).await;
+    // GIVEN +34699000001, no customer, subscribed to outage alerts at CT-0001 and CT-0002 of one
+    // tenant and at CT-0001 of another; a neighbour (+34699000002) at CT-0001 too
+    for (tenant, n, mobile) in [(&reus, 1, 1), (&reus, 2, 1), (&lleida, 1, 1), (&reus, 1, 2)] {
+        store.subscribe(&subscription(tenant, n, mobile)).await.unwrap();
+    }
+    // and at CT-0003 since before subscriptions were listed under their number (marked and listed
+    // by `avisa mark-subscriptions` after the upgrade)
+    let old = subscription(&reus, 3, 1);
+    let mut item: std::collections::HashMap<String, AttributeValue> = serde_dynamo::to_item(&old).unwrap();
+    item.insert("pk".into(), AttributeValue::S(format!("T#{reus}#CONTRACT#CT-0003")));
+    item.insert("sk".into(), AttributeValue::S(format!("ALERTSUB#{}", old.subscriber_id)));
+    let client = aws_sdk_dynamodb::Client::new(&stack.sdk);
+    client.put_item().table_name("avisa-Table").set_item(Some(item)).send().await.unwrap();
+    assert_eq!(store.mark_existing_subscriptions().await.unwrap(), 5);
+    let contracts = [contract(1), contract(2), contract(3)];
+    let reached = async |tenant| -> Vec<String> {
+        let found = store.subscribers_of(tenant, &contracts).await.unwrap();
+        let all = found
+            .iter()
+            .flat_map(|(c, subs)| subs.iter().map(move |s| format!("{c} {}", s.mobile.as_ref().unwrap().as_str())));
+        all.collect()
+    };
+    assert_eq!(reached(&reus).await.len(), 4);
+    // WHEN the number is erased in the first tenant, as the staff API does it (with its role's grants)
+    let desk = avisa_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk_for("chat-desk")), "avisa-Table");
+    let phone = avisa_domain::contact::PhoneE164::parse("+34699000001").unwrap();
+    let erased = desk.erase_phone(&reus, &phone).await.unwrap();
+    // THEN its three subscriptions there are gone, and no outage reaches it; the neighbour's stays
+    assert_eq!(erased.items.get("outage alert subscription"), Some(&3), "{erased:?}");
+    assert_eq!(reached(&reus).await, ["CT-0001 +34699000002"]);
+    assert!(stack.violations().is_empty(), "{:?}", stack.violations());
+    // AND nothing of the first tenant names the number, not even a contract's mark
+    let subscriber_ids: Vec<String> = [1, 2, 3].map(|n| subscription(&reus, n, 1).subscriber_id.to_string()).into();
+    for item in every_item(&stack).await.iter().filter(|item| item.contains("aigues-reus")) {
+        assert!(!item.contains("+34699000001"), "the number is still in {item}");
+        assert!(!subscriber_ids.iter().any(|id| item.contains(id.as_str())), "a subscriber id is still in {item}");
+    }
+    // AND the other tenant still alerts it; erasing again finds nothing
+    assert_eq!(reached(&lleida).await, ["CT-0001 +34699000001"]);
+    assert_eq!(desk.erase_phone(&reus, &phone).await.unwrap().total(), 0);
+    // AND a neighbour who unsubscribes leaves no entry under their number
+    let neighbour = subscription(&reus, 1, 2);
+    assert!(store.unsubscribe(&reus, &neighbour.contract_id, &neighbour.subscriber_id).await.unwrap());
+    let left = every_item(&stack).await;
+    assert!(!left.iter().any(|item| item.contains("+34699000002")), "{left:#?}");
+}

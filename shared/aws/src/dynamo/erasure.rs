@@ -12,6 +12,7 @@ use avisa_domain::contact::PhoneE164;
 
 use super::accounts::{contracts_of_pk, customer_pk};
 use super::notices::phone_notices_pk;
+use super::outages::{subscriber_pk, subscription_sk};
 use super::{DynamoStore, Item, s};
 use crate::error::classify;
 
@@ -30,6 +31,7 @@ fn kind_of(pk: &str, sk: &str) -> &'static str {
         ("CONTRACT", "INVOICE") => "invoice",
         ("CONTRACT", "PLAN") => "payment plan",
         ("CONTRACT", "ALERTSUB") => "outage alert subscription",
+        ("SUBSCRIBER", _) => "number's subscription list entry",
         ("CONTRACT", _) => "contract record",
         ("NOTICE", "NOTICE") => "notice",
         ("NOTICE", "DELIVERY") => "delivery",
@@ -122,7 +124,7 @@ impl DynamoStore {
     }
 
     /// What is about a phone number: its conversations, the chat replies to it, the incidents
-    /// and appointments reported from it, its ratings.
+    /// and appointments reported from it, its ratings, its outage alert subscriptions.
     async fn erase_phone_records(
         &self,
         tenant: &TenantId,
@@ -137,7 +139,28 @@ impl DynamoStore {
         let conversation = avisa_domain::chat::conversation_digest(tenant, phone);
         let rated = |item: &Item| text(item, "conversation") == Some(conversation.as_str());
         self.erase_cases(tenant, "RATINGS", rated, erased).await?;
-        self.erase_partition(&format!("T#{tenant}#CONV#{}", phone.as_str()), erased).await
+        self.erase_partition(&format!("T#{tenant}#CONV#{}", phone.as_str()), erased).await?;
+        self.erase_subscriptions_of(tenant, phone, erased).await
+    }
+
+    /// The outage alerts the number subscribed to, at any contract (found through its list), each
+    /// taken off its contract's mark too; then the list.
+    async fn erase_subscriptions_of(
+        &self,
+        tenant: &TenantId,
+        phone: &PhoneE164,
+        erased: &mut Erased,
+    ) -> Result<(), PortError> {
+        let list = subscriber_pk(tenant, phone);
+        for entry in self.partition(&list).await? {
+            if let (Some(holder_pk), Some(subscriber_id)) =
+                (text(&entry, "subscription_pk"), text(&entry, "subscriber_id"))
+            {
+                self.erase_item(holder_pk, &subscription_sk(&subscriber_id), erased).await?;
+                self.mark_subscriber(OPERATION, "DELETE", holder_pk.to_owned(), subscriber_id).await?;
+            }
+        }
+        self.erase_partition(&list, erased).await
     }
 }
 
@@ -183,7 +206,8 @@ impl Erasure for DynamoStore {
     }
 
     /// Removes what is about a citizen known only by their number (a chat user who is no
-    /// customer): conversations, chat replies, incidents and appointments.
+    /// customer): conversations, chat replies, incidents and appointments, ratings, outage alert
+    /// subscriptions.
     async fn erase_phone(&self, tenant: &TenantId, phone: &PhoneE164) -> Result<Erased, PortError> {
         let mut erased = Erased::default();
         self.erase_phone_records(tenant, phone, &mut erased).await?;

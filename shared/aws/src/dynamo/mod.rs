@@ -11,6 +11,7 @@
 //! | WhatsApp number → tenant | `WANUMBER#{phone_number_id}` | `TENANT` |
 //! | contract holder / account | `T#{t}#CONTRACT#{id}` | `ACCOUNT` (gsi1: `T#{t}#SECTOR#{sector}`; gsi2: `T#{t}#CUST#{customer}#CONTRACTS`; gsi4: `T#{t}#CELL#{lat}:{lon}`; `alert_subscribers`: its subscribers' ids) |
 //! | outage alert subscriber | `T#{t}#CONTRACT#{id}` | `ALERTSUB#{subscriber_id}` |
+//! | a number's outage alert subscription (to find it when the number is erased) | `T#{t}#SUBSCRIBER#{e164}` | `CONTRACT#{id}` (`subscription_pk`, `subscriber_id`) |
 //! | planned outage | `T#{t}#OUTAGE#{id}` | `META` |
 //! | operator (API token) | `OPERATOR#{sha256 of token}` | `OPERATOR` |
 //! | invoice facts (slots) | `T#{t}#CONTRACT#{id}` | `INVOICE#{number}` |

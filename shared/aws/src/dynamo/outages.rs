@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::account::ContractHolder;
+use avisa_domain::contact::PhoneE164;
 use avisa_domain::ids::{ContractId, OutageId, SectorId, SubscriberId, TenantId};
 use avisa_domain::outage::geo::GridCell;
 use avisa_domain::outage::ports::{AlertSubscriptions, NetworkIndex, OutageStore};
@@ -111,39 +112,66 @@ const SUBSCRIBERS_MARK: &str = "alert_subscribers";
 const SUBSCRIPTION_PREFIX: &str = "ALERTSUB#";
 
 /// A subscription's sort key: the subscriber's id (read back from the holder's mark as text).
-fn subscription_sk(subscriber_id: &impl std::fmt::Display) -> String {
+pub(super) fn subscription_sk(subscriber_id: &impl std::fmt::Display) -> String {
     format!("{SUBSCRIPTION_PREFIX}{subscriber_id}")
 }
 
+/// Where a number's subscriptions are listed (one item per contract, naming the subscription's
+/// keys), so that erasing the number finds them: they live under their contracts.
+pub(super) fn subscriber_pk(tenant_id: &TenantId, mobile: &PhoneE164) -> String {
+    format!("T#{tenant_id}#SUBSCRIBER#{}", mobile.as_str())
+}
+
+/// A number's entry for one contract (not `ALERTSUB#…`: the backfill scans for those).
+fn listed_sk(contract_id: &ContractId) -> String {
+    format!("CONTRACT#{contract_id}")
+}
+
 impl DynamoStore {
-    /// Adds (`ADD`) or removes (`DELETE`) a subscriber from its supply point's mark; `false` when
-    /// the contract has no holder item (never creates one).
-    async fn mark_subscriber(
+    /// Adds (`ADD`) or removes (`DELETE`) a subscriber from the mark on its contract's holder item
+    /// (`holder_pk`); `false` when the contract has no holder item (never creates one).
+    pub(super) async fn mark_subscriber(
         &self,
         operation: &'static str,
         action: &str,
-        tenant_id: &TenantId,
-        contract_id: &ContractId,
-        subscriber_id: &SubscriberId,
+        holder_pk: String,
+        subscriber_id: &str,
     ) -> Result<bool, PortError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(contract_pk(tenant_id, contract_id)))
+            .key("pk", s(holder_pk))
             .key("sk", s("ACCOUNT"))
             .update_expression(format!("{action} #mark :subscriber"))
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#mark", SUBSCRIBERS_MARK)
-            .expression_attribute_values(":subscriber", AttributeValue::Ss(vec![subscriber_id.to_string()]))
+            .expression_attribute_values(":subscriber", AttributeValue::Ss(vec![subscriber_id.to_owned()]))
             .send()
             .await;
         condition_held(operation, result)
     }
 
-    /// Marks every stored subscription on its holder item; returns how many it marked. For
-    /// subscriptions written before the mark existed: run once after upgrading, safe to rerun.
-    /// Scans the whole table.
+    /// Lists a subscription with a mobile number under that number (see [`subscriber_pk`]).
+    async fn list_under_number(
+        &self,
+        operation: &'static str,
+        subscription: &AlertSubscription,
+    ) -> Result<(), PortError> {
+        let AlertSubscription { tenant_id, contract_id, subscriber_id, mobile, .. } = subscription;
+        let Some(mobile) = mobile else { return Ok(()) };
+        let entry = Item::from([
+            ("pk".to_owned(), s(subscriber_pk(tenant_id, mobile))),
+            ("sk".to_owned(), s(listed_sk(contract_id))),
+            ("subscription_pk".to_owned(), s(contract_pk(tenant_id, contract_id))),
+            ("subscriber_id".to_owned(), s(subscriber_id.to_string())),
+        ]);
+        self.put(operation, entry).await
+    }
+
+    /// Marks every stored subscription on its holder item, and lists it under its number; returns
+    /// how many it marked. For subscriptions written before the mark and the list existed: run once
+    /// after upgrading, safe to rerun. Scans the whole table.
     pub async fn mark_existing_subscriptions(&self) -> Result<usize, PortError> {
         const OPERATION: &str = "dynamodb.Scan(alert subscriptions)";
         let mut pages = self
@@ -159,7 +187,11 @@ impl DynamoStore {
         while let Some(item) = pages.next().await {
             let subscription: AlertSubscription = from_item(OPERATION, item.map_err(|e| classify(OPERATION, e))?)?;
             let AlertSubscription { tenant_id, contract_id, subscriber_id, .. } = &subscription;
-            if self.mark_subscriber(OPERATION, "ADD", tenant_id, contract_id, subscriber_id).await? {
+            if self
+                .mark_subscriber(OPERATION, "ADD", contract_pk(tenant_id, contract_id), subscriber_id.as_str())
+                .await?
+            {
+                self.list_under_number(OPERATION, &subscription).await?;
                 marked += 1;
             }
         }
@@ -173,12 +205,14 @@ impl AlertSubscriptions for DynamoStore {
         const OPERATION: &str = "dynamodb.PutItem(alert subscription)";
         let AlertSubscription { tenant_id, contract_id, subscriber_id, .. } = subscription;
         // The mark first: a subscription stored without it would be missed by every outage.
-        if !self.mark_subscriber(OPERATION, "ADD", tenant_id, contract_id, subscriber_id).await? {
+        if !self.mark_subscriber(OPERATION, "ADD", contract_pk(tenant_id, contract_id), subscriber_id.as_str()).await? {
             return Err(PortError::permanent(
                 OPERATION,
                 std::io::Error::other(format!("contract {contract_id} has no holder: subscribe to a known contract")),
             ));
         }
+        // Listed under the number before it is stored: erasing the number must find it.
+        self.list_under_number(OPERATION, subscription).await?;
         let keys = [("pk", contract_pk(tenant_id, contract_id)), ("sk", subscription_sk(subscriber_id))];
         self.put(OPERATION, to_item(OPERATION, subscription, &keys)?).await
     }
@@ -200,9 +234,21 @@ impl AlertSubscriptions for DynamoStore {
             .send()
             .await
             .map_err(|e| classify(OPERATION, e))?;
-        // Unmarked after: a mark left by a failure here costs a read, never a missed subscriber.
-        self.mark_subscriber(OPERATION, "DELETE", tenant_id, contract_id, subscriber_id).await?;
-        Ok(deleted.attributes.is_some_and(|a| !a.is_empty()))
+        // Unmarked and unlisted after: a mark or an entry left by a failure here costs a read,
+        // never a missed subscriber or one erasure cannot find.
+        self.mark_subscriber(OPERATION, "DELETE", contract_pk(tenant_id, contract_id), subscriber_id.as_str()).await?;
+        let old = deleted.attributes.unwrap_or_default();
+        if let Some(mobile) = old.get("mobile").and_then(|v| v.as_s().ok()).and_then(|m| PhoneE164::parse(m).ok()) {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", s(subscriber_pk(tenant_id, &mobile)))
+                .key("sk", s(listed_sk(contract_id)))
+                .send()
+                .await
+                .map_err(|e| classify(OPERATION, e))?;
+        }
+        Ok(!old.is_empty())
     }
 
     async fn subscribers(
