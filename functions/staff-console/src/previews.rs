@@ -114,7 +114,7 @@ async fn render(
             Err(other) => return Err(other),
         }
     };
-    Ok(match app.chat.templates.render(key, &values, settings.sms) {
+    Ok(match app.chat.templates.render(key, &values.into(), settings.sms) {
         Ok((template, message)) => Ok(Shown { key, from, template, message }),
         Err(rejection) => Err(rejection.detail),
     })

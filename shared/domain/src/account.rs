@@ -357,12 +357,6 @@ impl ContractAccount {
                 }),
             })
             .collect();
-        let last_invoice = self
-            .invoices
-            .iter()
-            .filter_map(|(_, s)| s.issued.as_ref())
-            .max_by_key(|i| (i.value.issue_date, i.as_of))
-            .map(|i| i.value.clone());
         AccountSummary {
             unpaid_count: unpaid.len(),
             unpaid_totals: totals(unpaid.into_iter()),
@@ -370,8 +364,13 @@ impl ContractAccount {
             active_plans,
             telemetry: self.telemetry.as_ref().map(|t| t.value.clone()),
             tariff: self.tariff.as_ref().map(|t| t.value.clone()),
-            last_invoice,
         }
+    }
+
+    /// The invoice issued last (by issue date, then by when it was recorded).
+    pub fn last_issued(&self) -> Option<&InvoiceIssued> {
+        let issued = self.invoices.iter().filter_map(|(_, s)| s.issued.as_ref());
+        issued.max_by_key(|i| (i.value.issue_date, i.as_of)).map(|i| &i.value)
     }
 }
 
@@ -397,7 +396,6 @@ pub struct AccountSummary {
     pub active_plans: Vec<ActivePlan>,
     pub telemetry: Option<TelemetryEnabled>,
     pub tariff: Option<TariffChanged>,
-    pub last_invoice: Option<InvoiceIssued>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -47,7 +47,7 @@ impl StaffMail<'_> {
         };
         // Rendered before the claim: a template that fails is fixed and redriven, not remembered.
         let template = TemplateKey { kind: mail.kind, channel: Channel::Email, locale: settings.default_locale };
-        let (_, message) = self.renderer.render(template, &mail.values, settings.sms)?;
+        let (_, message) = self.renderer.render(template, &mail.values.into(), settings.sms)?;
         let once = Once { claims: self.claims, clock: self.clock };
         let Some(held) = once.take(&key, LEASE, false).await? else { return Ok("already_sent".to_owned()) };
         let email = OutgoingEmail {

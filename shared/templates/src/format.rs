@@ -2,7 +2,8 @@
 //! al2023 image has no locale data). Filter output is built from typed values only (never from
 //! citizen-provided text), so it is marked safe and not HTML-escaped.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use avisa_domain::contact::Locale;
 use avisa_domain::money::{Amount, Currency, Money};
@@ -25,9 +26,27 @@ struct LocaleFormatters {
 }
 
 /// Every language's formatters, each built the first time a message in that language needs it
-/// (building all four at start was a good part of a cold start).
+/// (building all four at start was a good part of a cold start), and the dates they wrote last.
 #[derive(Clone, Default)]
-pub struct Formatters(Arc<[OnceLock<Result<LocaleFormatters, FormatterError>>; Locale::ALL.len()]>);
+pub struct Formatters {
+    built: Arc<[OnceLock<Result<LocaleFormatters, FormatterError>>; Locale::ALL.len()]>,
+    dates: Arc<Mutex<WrittenDates>>,
+}
+
+/// Dates as written, by date, language and style.
+type WrittenDates = HashMap<(jiff::civil::Date, Locale, DateStyle), Value>;
+
+/// How a date is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum DateStyle {
+    Long,
+    Short,
+}
+
+/// Dates kept written: a billing run's notices share their periods and due dates, and a notice's
+/// text and HTML write the same ones (ICU's date formatting was a twentieth of composing). Past
+/// this many, the cache starts again.
+const DATES_KEPT: usize = 512;
 
 impl std::fmt::Debug for Formatters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -82,12 +101,11 @@ impl Formatters {
 
     fn built(&self, locale: Locale) -> Result<&LocaleFormatters, FormatterError> {
         let index = Locale::ALL.iter().position(|l| *l == locale).unwrap_or_default();
-        self.0[index].get_or_init(|| LocaleFormatters::build(locale)).as_ref().map_err(Clone::clone)
+        self.built[index].get_or_init(|| LocaleFormatters::build(locale)).as_ref().map_err(Clone::clone)
     }
 
     fn of(&self, code: &str) -> Result<&LocaleFormatters, Error> {
-        let locale = Locale::parse(code).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
-        self.built(locale).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+        self.built(locale_of(code)?).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
     }
 
     /// `{{ money|money(locale) }}`: `1.234,56 €` (ca), `1234,56 €` (es, it: CLDR groups from five
@@ -108,14 +126,36 @@ impl Formatters {
 
     /// `{{ date|date(locale) }}`: `dimarts, 1 de desembre del 2026`.
     pub fn long_date(&self, value: jiff::civil::Date, locale_code: &str) -> Result<Value, Error> {
-        let date = gregorian_date(value)?;
-        Ok(Value::from_safe_string(self.of(locale_code)?.long_date.format(&date).to_string()))
+        self.date(value, locale_code, DateStyle::Long)
     }
 
     /// `{{ date|short_date(locale) }}`: `1 de set. 2026`.
     pub fn short_date(&self, value: jiff::civil::Date, locale_code: &str) -> Result<Value, Error> {
+        self.date(value, locale_code, DateStyle::Short)
+    }
+
+    fn kept_dates(&self) -> std::sync::MutexGuard<'_, WrittenDates> {
+        // Poisoned only by a panic while inserting, which leaves the map whole.
+        self.dates.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn date(&self, value: jiff::civil::Date, locale_code: &str, style: DateStyle) -> Result<Value, Error> {
+        let key = (value, locale_of(locale_code)?, style);
+        if let Some(written) = self.kept_dates().get(&key) {
+            return Ok(written.clone());
+        }
         let date = gregorian_date(value)?;
-        Ok(Value::from_safe_string(self.of(locale_code)?.short_date.format(&date).to_string()))
+        let formatters = self.of(locale_code)?;
+        let written = Value::from_safe_string(match style {
+            DateStyle::Long => formatters.long_date.format(&date).to_string(),
+            DateStyle::Short => formatters.short_date.format(&date).to_string(),
+        });
+        let mut dates = self.kept_dates();
+        if dates.len() >= DATES_KEPT {
+            dates.clear();
+        }
+        dates.insert(key, written.clone());
+        Ok(written)
     }
 
     /// Registers the filters on `env`. Their arguments are read from the values as they are
@@ -129,6 +169,10 @@ impl Formatters {
         let short = self.clone();
         env.add_filter("short_date", move |value: &Value, locale: &str| short.short_date(date_of(value)?, locale));
     }
+}
+
+fn locale_of(code: &str) -> Result<Locale, Error> {
+    Locale::parse(code).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
 }
 
 /// A `Money` value of the context: `{"amount": "12.30", "currency": "EUR"}`.

@@ -20,7 +20,7 @@ use avisa_domain::chat::ports::ChatPhrases;
 use avisa_domain::contact::Locale;
 use avisa_domain::error::RejectionCode;
 use avisa_domain::notice::{NoticeKind, RenderedMessage, TemplateRef};
-use avisa_domain::ports::{NoticeRenderer, TemplateKey};
+use avisa_domain::ports::{NoticeRenderer, TemplateKey, TemplateValues};
 use avisa_domain::tenant::SmsRules;
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
@@ -151,7 +151,7 @@ impl Templates {
         &self,
         name: &str,
         channel: Channel,
-        context: &serde_json::Value,
+        context: minijinja::Value,
         sms: SmsRules,
     ) -> Result<RenderedMessage, Rejection> {
         let failed = |e: minijinja::Error| {
@@ -162,7 +162,6 @@ impl Templates {
             Rejection::new(RejectionCode::RenderFailed, detail)
         };
         let template = self.env.get_template(name).map_err(failed)?;
-        let context = context::template_value(context);
         let mut captured = template.render_captured(context).map_err(failed)?;
         let mut block =
             |block: &str| captured.with_state_mut(|state| state.render_block(block)).map(|s| collapse_blank_lines(&s));
@@ -239,7 +238,7 @@ impl NoticeRenderer for Templates {
     fn render(
         &self,
         key: TemplateKey,
-        context: &serde_json::Value,
+        values: &TemplateValues,
         sms: SmsRules,
     ) -> Result<(TemplateRef, RenderedMessage), Rejection> {
         let name = template_name(key);
@@ -247,6 +246,11 @@ impl NoticeRenderer for Templates {
             .versions()
             .get(name.as_str())
             .ok_or_else(|| Rejection::new(RejectionCode::RenderFailed, format!("no template {name}")))?;
+        // The notice's other channels use the same conversion (a value is a reference count).
+        let context = match values.prepared(context::template_value) {
+            Some(prepared) => prepared.clone(),
+            None => context::template_value(values.json()),
+        };
         let message = self.render_message(&name, key.channel, context, sms)?;
         Ok((TemplateRef { id: name, version: version.clone() }, message))
     }

@@ -214,7 +214,7 @@ fn a_missing_variable_fails_the_notice_instead_of_rendering_blank() {
     let templates = Templates::load().unwrap();
     let key = TemplateKey { kind: NoticeKind::InvoiceAvailable, channel: Channel::Sms, locale: Locale::It };
     let context = json!({"locale": "it", "invoice": {"total": {"amount": "1.00", "currency": "EUR"}}});
-    let rejection = templates.render(key, &context, SmsRules::default()).unwrap_err();
+    let rejection = templates.render(key, &context.clone().into(), SmsRules::default()).unwrap_err();
     assert_eq!(rejection.code, RejectionCode::RenderFailed);
     assert!(rejection.detail.contains("sms.it.j2"), "{}", rejection.detail);
 }
@@ -230,17 +230,17 @@ fn a_long_sms_falls_back_to_its_short_variant_and_never_past_the_limit() {
                     "due_date": "2026-12-01", "direct_debit": true},
         "account": {"returned_debits": [returned]},
     });
-    let (_, full) = templates.render(key, &context, SmsRules::default()).unwrap();
+    let (_, full) = templates.render(key, &context.clone().into(), SmsRules::default()).unwrap();
     assert!(sms::measure(&full.text).segments > 1, "{}", full.text);
     let one_part = SmsRules { max_segments: 1, transliterate: false, critical_max_segments: None };
-    let (_, short) = templates.render(key, &context, one_part).unwrap();
+    let (_, short) = templates.render(key, &context.clone().into(), one_part).unwrap();
     assert_eq!(
         short.text,
         "Fattura F-2026-110001-RECTIFICATIVA-DEL-CONSUM-ESTIMAT-DEL-SEGON-SEMESTRE-000042: 48,20 €, 1 dic 2026."
     );
     let mut too_long = context.clone();
     too_long["invoice"]["number"] = json!("F".repeat(150));
-    let rejection = templates.render(key, &too_long, one_part).unwrap_err();
+    let rejection = templates.render(key, &too_long.clone().into(), one_part).unwrap_err();
     assert!(rejection.detail.contains("the limit is 1 part(s)"), "{}", rejection.detail);
 }
 
@@ -272,6 +272,32 @@ fn negative_and_large_amounts_are_formatted_per_language() {
     assert_eq!(money("0.5", "it"), "0,50 €");
     assert_eq!(money("1234.56", "ca"), "1.234,56 €");
     assert_eq!(money("1234567.00", "en"), "€1,234,567.00");
+}
+
+#[test]
+fn a_date_written_again_reads_the_same_in_its_language_and_style_however_many_came_between() {
+    let formatters = Formatters::load().unwrap();
+    let date = jiff::civil::date(2026, 12, 1);
+    let first = [
+        formatters.long_date(date, "ca").unwrap().to_string(),
+        formatters.short_date(date, "ca").unwrap().to_string(),
+        formatters.long_date(date, "en").unwrap().to_string(),
+    ];
+    assert_eq!(first[0], "dimarts, 1 de desembre del 2026");
+    assert_eq!(first[1], "1 de des. del 2026");
+    assert!(first[2].contains("December"), "{}", first[2]);
+    // more dates than are kept, then the first ones again
+    for day in 0..1_000 {
+        let other = date.checked_add(jiff::Span::new().days(day)).unwrap();
+        formatters.short_date(other, "it").unwrap();
+    }
+    let again = [
+        formatters.long_date(date, "ca").unwrap().to_string(),
+        formatters.short_date(date, "ca").unwrap().to_string(),
+        formatters.long_date(date, "en").unwrap().to_string(),
+    ];
+    assert_eq!(again, first);
+    assert_eq!(formatters.short_date(jiff::civil::date(2027, 1, 5), "it").unwrap().to_string(), "5 gen 2027");
 }
 
 pub(super) mod outages;

@@ -250,7 +250,7 @@ impl AnnouncementDesk<'_> {
         for (locale, text) in &request.texts {
             let values = super::template_values(text, "", &contract, *locale);
             let key = TemplateKey { kind: NoticeKind::Announcement, channel: Channel::Sms, locale: *locale };
-            match self.renderer.render(key, &values, settings.sms) {
+            match self.renderer.render(key, &values.into(), settings.sms) {
                 Ok((_, sms)) => {
                     parts.insert(*locale, u32::try_from(sms.parts.unwrap_or(1)).unwrap_or(u32::MAX));
                 }

@@ -57,7 +57,7 @@ impl Recipients for AnnouncementRecipients<'_> {
         customer.language = Some(locale);
         let values = template_values(text, customer.name.as_str(), &job.contract_id, locale);
         let postal_address = holder.supply_point.address.to_string();
-        Ok(Applies::Yes(Recipient { postal_address, customer, values, account: None }))
+        Ok(Applies::Yes(Recipient { postal_address, customer, values: values.into(), account: None }))
     }
 }
 

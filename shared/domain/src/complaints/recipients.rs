@@ -43,7 +43,7 @@ impl Recipients for ComplaintRecipients<'_> {
         Ok(Applies::Yes(Recipient {
             postal_address: account.holder.supply_point.address.to_string(),
             customer,
-            values,
+            values: values.into(),
             account: Some(account),
         }))
     }

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, RejectionCode};
 use crate::notice::{RenderedMessage, TemplateRef};
-use crate::ports::{NoticeRenderer, TemplateKey};
+use crate::ports::{NoticeRenderer, TemplateKey, TemplateValues};
 use crate::tenant::SmsRules;
 
 /// A message rendered within its limit, or why it cannot be.
@@ -22,7 +22,7 @@ pub(crate) enum Fit {
 pub(crate) fn render_fitting(
     renderer: &dyn NoticeRenderer,
     key: TemplateKey,
-    values: &serde_json::Value,
+    values: &TemplateValues,
     rules: SmsRules,
 ) -> Result<Fit, Error> {
     let too_long = match renderer.render(key, values, rules) {

@@ -14,7 +14,7 @@ use crate::channels::{ChannelChoice, Chooser};
 use crate::contact::Locale;
 use crate::error::Error;
 use crate::notice::{ChannelMessage, NoticeKind, RenderedMessage, TemplateRef};
-use crate::ports::{NoticeRenderer, NoticeStore, Suppressions, TemplateKey};
+use crate::ports::{NoticeRenderer, NoticeStore, Suppressions, TemplateKey, TemplateValues};
 use crate::queues::ComposeJob;
 use crate::tenant::TenantSettings;
 
@@ -115,7 +115,7 @@ impl Writer<'_> {
         kind: NoticeKind,
         channel: Channel,
         locale: Locale,
-        values: &serde_json::Value,
+        values: &TemplateValues,
         settings: &TenantSettings,
         notes: &mut Vec<String>,
     ) -> Result<Rendered, Error> {

@@ -10,7 +10,7 @@ use crate::applies::Applies;
 use crate::error::{Error, RejectionCode};
 use crate::ids::CustomerId;
 use crate::notice::NoticeSubject;
-use crate::ports::AccountStore;
+use crate::ports::{AccountStore, TemplateValues};
 use crate::queues::ComposeJob;
 use crate::tenant::TenantSettings;
 
@@ -21,7 +21,7 @@ pub struct Recipient {
     pub postal_address: String,
     /// The contract's account, for billing notices (their attachments come from it).
     pub account: Option<ContractAccount>,
-    pub values: serde_json::Value,
+    pub values: TemplateValues,
 }
 
 /// Finds the recipient of one kind of notice.
@@ -72,7 +72,7 @@ impl Recipients for AccountHolders<'_> {
         Ok(subjects::template_values(&job.subject, &customer, &account, locale)?.map(|values| Recipient {
             postal_address: account.holder.supply_point.address.to_string(),
             customer,
-            values,
+            values: values.into(),
             account: Some(account),
         }))
     }

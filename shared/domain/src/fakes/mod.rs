@@ -53,7 +53,7 @@ use crate::ports::{
     AccountStore, Before, Claim, ClaimKey, ClaimOutcome, Claims, ComposeQueue, DeadLetter, DeadLetters,
     DeliveryRecords, DeliveryStatus, DispatchQueue, Documents, EmailSender, Held, NoticeRenderer, NoticeScheduler,
     NoticeStore, OutgoingEmail, OutgoingSms, OutgoingWhatsApp, RejectedMessage, RejectionLog, Release, ScheduledJob,
-    SmsSender, Suppressions, TemplateKey, TenantDirectory, WhatsAppMessage, WhatsAppSender,
+    SmsSender, Suppressions, TemplateKey, TemplateValues, TenantDirectory, WhatsAppMessage, WhatsAppSender,
 };
 use crate::print::{PrintArchive, PrintLetter, PrintQueue};
 use crate::queues::{ComposeJob, ComposeMessage, DeliveryJob};

@@ -12,7 +12,7 @@ impl NoticeRenderer for FakeRenderer {
     fn render(
         &self,
         key: TemplateKey,
-        context: &serde_json::Value,
+        values: &TemplateValues,
         _sms: SmsRules,
     ) -> Result<(TemplateRef, RenderedMessage), Rejection> {
         let text = format!(
@@ -20,8 +20,8 @@ impl NoticeRenderer for FakeRenderer {
             key.kind.as_str(),
             key.channel.as_str(),
             key.locale,
-            context["invoice"]["number"].as_str().unwrap_or("?"),
-            context["invoice"]["total"]["amount"].as_str().unwrap_or("?"),
+            values.json()["invoice"]["number"].as_str().unwrap_or("?"),
+            values.json()["invoice"]["total"]["amount"].as_str().unwrap_or("?"),
         );
         let template = TemplateRef {
             id: format!("{}.{}.{}", key.kind.as_str(), key.channel.as_str(), key.locale),

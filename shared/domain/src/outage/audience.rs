@@ -270,7 +270,7 @@ impl Audience<'_> {
             let key = TemplateKey { kind: NoticeKind::OutageAlert, channel: Channel::Sms, locale };
             let values = template_values(outage, AlertStage::Advance, locale)?;
             let texted = reaches.iter().filter(|r| r.channel == Some(Channel::Sms) && r.locale == locale).count();
-            match render_fitting(renderer, key, &values, settings.sms)? {
+            match render_fitting(renderer, key, &values.into(), settings.sms)? {
                 Fit::Fits { content: message, .. } => sms.push(SmsPreview {
                     locale,
                     recipients: texted,

@@ -70,7 +70,7 @@ impl Recipients for OutageRecipients<'_> {
         let locale = customer.language.unwrap_or(settings.default_locale);
         let values = template_values(&outage, *stage, locale)?;
         let postal_address = holder.supply_point.address.to_string();
-        Ok(Applies::Yes(Recipient { postal_address, customer, values, account: None }))
+        Ok(Applies::Yes(Recipient { postal_address, customer, values: values.into(), account: None }))
     }
 }
 

@@ -6,17 +6,18 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::account::{AccountFact, ContractAccount, ContractHolder, CustomerProfile, StaffPriority};
 use crate::channel::Channel;
-use crate::contact::Locale;
 use crate::error::{PortError, Rejection};
 use crate::ids::{ContractId, CustomerId, NoticeId, TenantId};
-use crate::notice::{Destination, Notice, NoticeKind, RenderedMessage, TemplateRef};
+use crate::notice::{Destination, Notice};
 use crate::queues::{ChatJob, ComposeJob, ComposeMessage, DeliveryJob};
-use crate::tenant::{SmsRules, TenantSettings};
+use crate::tenant::TenantSettings;
 
 mod claims;
+mod rendering;
 mod senders;
 
 pub use claims::*;
+pub use rendering::*;
 pub use senders::*;
 
 /// A message that could not be understood at all, kept with its reason.
@@ -351,22 +352,4 @@ pub trait Suppressions: Send + Sync {
         reason: &str,
         at: Timestamp,
     ) -> Result<(), PortError>;
-}
-
-/// Which template to render.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TemplateKey {
-    pub kind: NoticeKind,
-    pub channel: Channel,
-    pub locale: Locale,
-}
-
-/// Renders a notice's content. Synchronous: templates are loaded and checked at start-up.
-pub trait NoticeRenderer: Send + Sync {
-    fn render(
-        &self,
-        key: TemplateKey,
-        context: &serde_json::Value,
-        sms: SmsRules,
-    ) -> Result<(TemplateRef, RenderedMessage), Rejection>;
 }

@@ -72,8 +72,9 @@ fn every_complaint_value_reaches_citizens_and_staff_as_a_phrase_in_their_languag
                 (NoticeKind::ComplaintReminder, Channel::Email),
             ]
             .map(|(kind, channel)| {
-                let (_, message) =
-                    templates.render(TemplateKey { kind, channel, locale }, &values, SmsRules::default()).unwrap();
+                let (_, message) = templates
+                    .render(TemplateKey { kind, channel, locale }, &values.clone().into(), SmsRules::default())
+                    .unwrap();
                 format!(
                     "{}\n{}\n{}",
                     message.subject.unwrap_or_default(),

@@ -52,7 +52,7 @@ fn every_complaint_step_renders_as_snapshotted() {
             });
             for channel in [Channel::Sms, Channel::Email] {
                 let key = TemplateKey { kind: NoticeKind::ComplaintUpdate, channel, locale };
-                let (_, message) = templates.render(key, &values, SmsRules::default()).unwrap();
+                let (_, message) = templates.render(key, &values.clone().into(), SmsRules::default()).unwrap();
                 let _ = writeln!(out, "===== {} {} =====", state.name(), channel.as_str());
                 if let Some(subject) = &message.subject {
                     let _ = writeln!(out, "Subject: {subject}");
@@ -62,7 +62,7 @@ fn every_complaint_step_renders_as_snapshotted() {
         }
         let values = json!({"locale": locale, "contract_id": "CT-0001", "complaint": template_values(&at_step(ComplaintState::Filed), &zone)});
         let key = TemplateKey { kind: NoticeKind::ComplaintReminder, channel: Channel::Email, locale };
-        let (_, reminder) = templates.render(key, &values, SmsRules::default()).unwrap();
+        let (_, reminder) = templates.render(key, &values.clone().into(), SmsRules::default()).unwrap();
         let _ =
             writeln!(out, "===== reminder to staff =====\nSubject: {}\n{}", reminder.subject.unwrap(), reminder.text);
         insta::assert_snapshot!(format!("complaint-{locale}"), out);

@@ -32,7 +32,7 @@ fn long_text<const N: usize>(word: &str) -> Text<N> {
 
 fn fits(templates: &Templates, kind: NoticeKind, locale: Locale, values: &serde_json::Value, what: &str) {
     let key = TemplateKey { kind, channel: Channel::Sms, locale };
-    if let Err(too_long) = templates.render(key, values, limit()) {
+    if let Err(too_long) = templates.render(key, &values.clone().into(), limit()) {
         panic!(
             "{} SMS in {locale} ({what}) does not fit {} parts: {}",
             kind.as_str(),

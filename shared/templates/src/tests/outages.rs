@@ -36,7 +36,7 @@ fn render(
     values: &serde_json::Value,
 ) -> String {
     let key = TemplateKey { kind, channel, locale };
-    let (_, message) = templates.render(key, values, SmsRules::default()).unwrap();
+    let (_, message) = templates.render(key, &values.clone().into(), SmsRules::default()).unwrap();
     let mut out = String::new();
     if let Some(subject) = &message.subject {
         let _ = writeln!(out, "Subject: {subject}");

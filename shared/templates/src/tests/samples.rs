@@ -21,11 +21,11 @@ impl NoticeRenderer for Recording<'_> {
     fn render(
         &self,
         key: TemplateKey,
-        context: &serde_json::Value,
+        values: &TemplateValues,
         sms: SmsRules,
     ) -> Result<(TemplateRef, RenderedMessage), Rejection> {
-        self.seen.lock().unwrap().push(context.clone());
-        self.templates.render(key, context, sms)
+        self.seen.lock().unwrap().push(values.json().clone());
+        self.templates.render(key, values, sms)
     }
 }
 
@@ -135,7 +135,7 @@ async fn every_sample_is_what_the_composer_gives_and_renders_in_every_language_a
             let values = sample_values(kind, locale).unwrap();
             for channel in kind.channels() {
                 let key = TemplateKey { kind, channel: *channel, locale };
-                let rendered = templates.render(key, &values, SmsRules::default());
+                let rendered = templates.render(key, &values.clone().into(), SmsRules::default());
                 assert!(rendered.is_ok(), "{kind:?} {channel:?} {locale}: {rendered:?}");
             }
         }
