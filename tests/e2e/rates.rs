@@ -77,6 +77,12 @@ async fn dispatchers_take_the_send_budget_in_blocks_and_never_more_than_it_in_al
             "over the second's budget"
         );
     }
+    // ...nor asks again in that second once refused: the rest of a batch waits without a request
+    let asked = updates();
+    for dispatcher in &dispatchers {
+        assert!(!dispatcher.take(RateScope::Tenant(&tenant), Channel::Email, 1, 8, Routine, now).await.unwrap());
+    }
+    assert_eq!(updates(), asked, "refused again without asking");
     // while another tenant's budget, and the next second's, are whole
     assert!(dispatchers[0].take(RateScope::Tenant(&other), Channel::Email, 1, 8, Routine, now).await.unwrap());
     assert!(

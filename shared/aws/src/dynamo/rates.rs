@@ -13,10 +13,15 @@ use crate::error::{classify, condition_held};
 /// A second's budget item lives a minute (TTL), long enough for every invocation of that second.
 const BUDGET_TTL_SECONDS: i64 = 60;
 
-/// This container's unspent reservations: budget key → (second, units left); and the seconds it
-/// marked as kept for urgent sends: budget key → the last second it marked, less one.
+/// This container's unspent reservations: budget key → (second, units left); the seconds it
+/// marked as kept for urgent sends: budget key → the last second it marked, less one; and the
+/// least it was refused: (budget key, urgent?) → (second, units).
 #[derive(Debug, Default)]
-pub(super) struct Reserved(std::sync::Mutex<HashMap<String, (i64, u32)>>, std::sync::Mutex<HashMap<String, i64>>);
+pub(super) struct Reserved(
+    std::sync::Mutex<HashMap<String, (i64, u32)>>,
+    std::sync::Mutex<HashMap<String, i64>>,
+    std::sync::Mutex<HashMap<(String, bool), (i64, u32)>>,
+);
 
 impl Reserved {
     /// Spends `units` of what was reserved for `second`, if enough is left.
@@ -39,6 +44,24 @@ impl Reserved {
         let first = (*last + 1).max(second + 1);
         *last = second + URGENT_SECONDS_AHEAD;
         (first <= *last).then_some(first)
+    }
+
+    /// Whether asking for `units` of `second`'s budget would be refused, as a smaller or equal ask
+    /// was: within its second a budget only fills up (and is only ever kept for urgent sends), so
+    /// a paced delivery costs no request once its second is known to be spent.
+    fn refused(&self, key: &str, second: i64, units: u32, priority: Priority) -> bool {
+        let refused = self.2.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        refused
+            .get(&(key.to_owned(), priority == Priority::Urgent))
+            .is_some_and(|&(at, least)| at == second && units >= least)
+    }
+
+    fn note_refused(&self, key: &str, second: i64, units: u32, priority: Priority) {
+        let mut refused = self.2.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = refused.entry((key.to_owned(), priority == Priority::Urgent)).or_insert((second, units));
+        if entry.0 != second || units < entry.1 {
+            *entry = (second, units);
+        }
     }
 
     fn keep(&self, key: &str, second: i64, units: u32) {
@@ -86,12 +109,18 @@ impl RateLimiter for DynamoStore {
             return Ok(true);
         }
         let block = block(units, per_second);
-        if block > units && self.reserve(&key, second, block, per_second, priority).await? {
-            self.recent.budgets.keep(&key, second, block - units);
-            return Ok(true);
-        }
-        if self.reserve(&key, second, units, per_second, priority).await? {
-            return Ok(true);
+        // A block first, then the send alone; neither asked again once refused in this second.
+        for ask in [Some(block).filter(|block| *block > units), Some(units)].into_iter().flatten() {
+            if self.recent.budgets.refused(&key, second, ask, priority) {
+                continue;
+            }
+            if self.reserve(&key, second, ask, per_second, priority).await? {
+                if ask > units {
+                    self.recent.budgets.keep(&key, second, ask - units);
+                }
+                return Ok(true);
+            }
+            self.recent.budgets.note_refused(&key, second, ask, priority);
         }
         if priority == Priority::Urgent {
             self.keep_for_urgent(&key, second).await?;
@@ -175,6 +204,25 @@ mod tests {
         assert_eq!(reserved.keep_for_urgent("k", 10), None);
         assert_eq!(reserved.keep_for_urgent("k", 12), Some(15), "only 15 and 16 are new");
         assert_eq!(reserved.keep_for_urgent("other", 12), Some(13));
+    }
+
+    #[test]
+    fn what_was_refused_in_a_second_is_refused_again_without_asking_and_only_then() {
+        use Priority::{Routine, Urgent};
+        let reserved = Reserved::default();
+        reserved.note_refused("k", 10, 3, Routine);
+        assert!(reserved.refused("k", 10, 3, Routine));
+        assert!(reserved.refused("k", 10, 5, Routine), "more than was refused");
+        assert!(!reserved.refused("k", 10, 2, Routine), "less may still fit");
+        assert!(!reserved.refused("k", 11, 3, Routine), "the next second has its own budget");
+        assert!(!reserved.refused("k", 10, 3, Urgent), "an urgent send is not kept out by urgent marks");
+        assert!(!reserved.refused("other", 10, 3, Routine));
+        reserved.note_refused("k", 10, 1, Routine);
+        assert!(reserved.refused("k", 10, 2, Routine), "the least refused is what counts");
+        reserved.note_refused("k", 10, 4, Routine);
+        assert!(reserved.refused("k", 10, 1, Routine), "a larger refusal does not forget a smaller one");
+        reserved.note_refused("k", 12, 4, Routine);
+        assert!(!reserved.refused("k", 12, 1, Routine), "a new second starts afresh");
     }
 
     #[test]
