@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use avisa_domain::PortError;
@@ -13,21 +14,26 @@ use crate::error::{classify, condition_held};
 /// A second's budget item lives a minute (TTL), long enough for every invocation of that second.
 const BUDGET_TTL_SECONDS: i64 = 60;
 
-/// This container's unspent reservations: budget key → (second, units left); the seconds it
-/// marked as kept for urgent sends: budget key → the last second it marked, less one; and the
-/// least it was refused: (budget key, urgent?) → (second, units).
+/// What this container knows of the budgets it used, each by budget key.
 #[derive(Debug, Default)]
-pub(super) struct Reserved(
-    std::sync::Mutex<HashMap<String, (i64, u32)>>,
-    std::sync::Mutex<HashMap<String, i64>>,
-    std::sync::Mutex<HashMap<(String, bool), (i64, u32)>>,
-);
+pub(super) struct Reserved {
+    /// Reserved and not spent yet: (second, units left).
+    unspent: Mutex<HashMap<String, (i64, u32)>>,
+    /// The last second it marked as kept for urgent sends.
+    kept_for_urgent: Mutex<HashMap<String, i64>>,
+    /// The least it was refused, for urgent sends or not: (second, units).
+    refused: Mutex<HashMap<(String, bool), (i64, u32)>>,
+}
+
+/// Poisoned only by a panic between reading and writing a number, which leaves the map whole.
+fn locked<T>(map: &Mutex<T>) -> MutexGuard<'_, T> {
+    map.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 impl Reserved {
     /// Spends `units` of what was reserved for `second`, if enough is left.
     fn spend(&self, key: &str, second: i64, units: u32) -> bool {
-        let mut reserved = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match reserved.get_mut(key) {
+        match locked(&self.unspent).get_mut(key) {
             Some((at, left)) if *at == second && *left >= units => {
                 *left -= units;
                 true
@@ -39,7 +45,7 @@ impl Reserved {
     /// The first of the seconds after `second` this container has not yet kept for urgent sends
     /// (`None` when it kept them all); they count as kept from now on.
     fn keep_for_urgent(&self, key: &str, second: i64) -> Option<i64> {
-        let mut kept = self.1.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut kept = locked(&self.kept_for_urgent);
         let last = kept.entry(key.to_owned()).or_insert(i64::MIN);
         let first = (*last + 1).max(second + 1);
         *last = second + URGENT_SECONDS_AHEAD;
@@ -50,14 +56,13 @@ impl Reserved {
     /// was: within its second a budget only fills up (and is only ever kept for urgent sends), so
     /// a paced delivery costs no request once its second is known to be spent.
     fn refused(&self, key: &str, second: i64, units: u32, priority: Priority) -> bool {
-        let refused = self.2.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        refused
+        locked(&self.refused)
             .get(&(key.to_owned(), priority == Priority::Urgent))
             .is_some_and(|&(at, least)| at == second && units >= least)
     }
 
     fn note_refused(&self, key: &str, second: i64, units: u32, priority: Priority) {
-        let mut refused = self.2.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut refused = locked(&self.refused);
         let entry = refused.entry((key.to_owned(), priority == Priority::Urgent)).or_insert((second, units));
         if entry.0 != second || units < entry.1 {
             *entry = (second, units);
@@ -65,8 +70,8 @@ impl Reserved {
     }
 
     fn keep(&self, key: &str, second: i64, units: u32) {
-        let mut reserved = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let entry = reserved.entry(key.to_owned()).or_insert((second, 0));
+        let mut unspent = locked(&self.unspent);
+        let entry = unspent.entry(key.to_owned()).or_insert((second, 0));
         if entry.0 == second {
             entry.1 += units;
         } else {
