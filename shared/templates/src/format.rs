@@ -16,6 +16,7 @@ use icu_decimal::options::DecimalFormatterOptions;
 use icu_decimal::{DecimalFormatter, DecimalFormatterPreferences};
 use icu_locale_core::{Locale as IcuLocale, locale};
 use minijinja::{Error, ErrorKind, Value};
+use writeable::Writeable;
 
 /// The formatters of one language. Gregorian only (every language avisa writes uses it): a
 /// formatter for any calendar links every calendar's names.
@@ -114,13 +115,20 @@ impl Formatters {
         let formatters = self.of(locale_code)?;
         let mut decimal = Decimal::from(value.amount.minor());
         decimal.multiply_pow10(-2);
-        let number = formatters.decimal.format(&decimal).to_string();
+        let number = formatters.decimal.format(&decimal);
         // CLDR's currency patterns for these languages: symbol after (with a space) but in English.
-        let formatted = match (locale_code, value.currency.code()) {
-            ("en", "EUR") => format!("€{number}"),
-            (_, "EUR") => format!("{number} €"),
-            (_, other) => format!("{number} {other}"),
-        };
+        let mut formatted = String::with_capacity(16);
+        match (locale_code, value.currency.code()) {
+            ("en", "EUR") => {
+                formatted.push('€');
+                number.write_to(&mut formatted).map_err(unwritable)?;
+            }
+            (_, code) => {
+                number.write_to(&mut formatted).map_err(unwritable)?;
+                formatted.push(' ');
+                formatted.push_str(if code == "EUR" { "€" } else { code });
+            }
+        }
         Ok(Value::from_safe_string(formatted))
     }
 
@@ -145,7 +153,7 @@ impl Formatters {
             return Ok(written.clone());
         }
         let date = gregorian_date(value)?;
-        let formatters = self.of(locale_code)?;
+        let formatters = self.built(key.1).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
         let written = Value::from_safe_string(match style {
             DateStyle::Long => formatters.long_date.format(&date).to_string(),
             DateStyle::Short => formatters.short_date.format(&date).to_string(),
@@ -171,23 +179,26 @@ impl Formatters {
     }
 }
 
+/// Writing into a `String` never fails; the error is kept rather than unwrapped.
+fn unwritable(e: std::fmt::Error) -> Error {
+    Error::new(ErrorKind::WriteFailure, e.to_string())
+}
+
 fn locale_of(code: &str) -> Result<Locale, Error> {
     Locale::parse(code).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
 }
 
 /// A `Money` value of the context: `{"amount": "12.30", "currency": "EUR"}`.
 fn money_of(value: &Value) -> Result<Money, Error> {
-    let field = |name: &str| {
-        let field = value.get_attr(name)?;
-        field.as_str().map(str::to_owned).ok_or_else(|| {
-            Error::new(ErrorKind::InvalidOperation, format!("money needs an amount and a currency, not {value}"))
-        })
-    };
     let invalid = |e: avisa_domain::money::InvalidMoney| Error::new(ErrorKind::InvalidOperation, e.to_string());
-    Ok(Money {
-        amount: Amount::parse(&field("amount")?).map_err(invalid)?,
-        currency: Currency::parse(&field("currency")?).map_err(invalid)?,
-    })
+    let (amount, currency) = (value.get_attr("amount")?, value.get_attr("currency")?);
+    match (amount.as_str(), currency.as_str()) {
+        (Some(amount), Some(currency)) => Ok(Money {
+            amount: Amount::parse(amount).map_err(invalid)?,
+            currency: Currency::parse(currency).map_err(invalid)?,
+        }),
+        _ => Err(Error::new(ErrorKind::InvalidOperation, format!("money needs an amount and a currency, not {value}"))),
+    }
 }
 
 /// A date of the context: `2026-12-01`.
