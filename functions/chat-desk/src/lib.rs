@@ -7,7 +7,7 @@
 mod erasure;
 mod routes;
 
-use avisa_aws::S3MediaStore;
+use avisa_aws::{S3MediaStore, SdkClient};
 use avisa_domain::clock::Clock;
 use avisa_domain::privacy::Forget;
 use avisa_runtime::RuntimeError;
@@ -41,7 +41,7 @@ pub struct App {
 
 impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Result<Self, RuntimeError> {
-        let media = S3MediaStore::new(aws_sdk_s3::Client::new(sdk), &config.media_bucket);
+        let media = S3MediaStore::new(SdkClient::lazy(sdk, aws_sdk_s3::Client::new), &config.media_bucket);
         Ok(Self { chat: ChatAdapters::new(&config.chat, &Clients::new(sdk))?, media })
     }
 }

@@ -6,7 +6,7 @@
 //! fails.
 
 use async_trait::async_trait;
-use avisa_aws::{S3MediaStore, Secret, WhatsAppCloud};
+use avisa_aws::{S3MediaStore, SdkClient, Secret, WhatsAppCloud};
 use avisa_domain::chat::ChatLine;
 use avisa_domain::chat::photos::PhotoKeeper;
 use avisa_domain::queues::ChatJob;
@@ -58,7 +58,7 @@ impl App {
         let batch = BatchAdapters::sharing(chat.store.clone(), &clients, &config.dead_letters);
         let token = Secret::stored(sdk, config.whatsapp_secret.as_deref(), "access_token");
         let whatsapp = WhatsAppCloud::new(&config.whatsapp_api_base, token);
-        let media = S3MediaStore::new(aws_sdk_s3::Client::new(sdk), &config.media_bucket);
+        let media = S3MediaStore::new(SdkClient::lazy(sdk, aws_sdk_s3::Client::new), &config.media_bucket);
         Ok(Self { chat, batch, whatsapp, media })
     }
 }

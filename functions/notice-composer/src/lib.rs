@@ -6,7 +6,7 @@
 mod handler;
 
 use async_trait::async_trait;
-use avisa_aws::{SesEmailSender, SqsQueue, ses_client};
+use avisa_aws::{SdkClient, SesEmailSender, SqsQueue, ses_client};
 use avisa_domain::announcements::{AnnouncementRecipients, AnnouncementSends};
 use avisa_domain::complaints::{ComplaintRecipients, ComplaintReminders};
 use avisa_domain::compose::{AccountHolders, BySubject, Compose, Prefetched};
@@ -75,7 +75,7 @@ impl App {
                 .caching_settings_for(config.settings_fresh_for),
             dispatch: clients.queue(&config.dispatch_queue_url),
             compose: clients.queue(&config.compose_queue_url),
-            email: SesEmailSender::new(ses_client(sdk), &config.sender_email),
+            email: SesEmailSender::new(SdkClient::lazy(sdk, ses_client), &config.sender_email),
             templates: Templates::load().map_err(|e| RuntimeError::Templates(Box::new(e)))?,
             defaults: config.defaults.clone(),
         })

@@ -4,7 +4,8 @@ mod handler;
 
 use async_trait::async_trait;
 use avisa_aws::{
-    EventBridgeScheduler, S3Documents, Secret, SesEmailSender, SnsSmsSender, SqsQueue, WhatsAppCloud, ses_client,
+    EventBridgeScheduler, S3Documents, SdkClient, Secret, SesEmailSender, SnsSmsSender, SqsQueue, WhatsAppCloud,
+    ses_client,
 };
 use avisa_domain::dispatch::{Dispatch, Pacing, Providers};
 use avisa_domain::tenant::{SharedRates, TenantSettings};
@@ -80,9 +81,9 @@ impl App {
         Self {
             batch: BatchAdapters::new(&clients, &config.table_name, &config.dead_letters)
                 .caching_settings_for(config.settings_fresh_for),
-            email: SesEmailSender::new(ses_client(sdk), &config.sender_email),
+            email: SesEmailSender::new(SdkClient::lazy(sdk, ses_client), &config.sender_email),
             sms: SnsSmsSender::new(sdk, config.sms_sender_id.clone()),
-            documents: S3Documents::new(aws_sdk_s3::Client::new(sdk)),
+            documents: S3Documents::new(SdkClient::lazy(sdk, aws_sdk_s3::Client::new)),
             whatsapp: WhatsAppCloud::new(
                 &config.whatsapp_api_base,
                 Secret::stored(sdk, config.whatsapp_secret.as_deref(), "access_token"),

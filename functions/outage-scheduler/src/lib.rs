@@ -6,7 +6,7 @@
 
 mod routes;
 
-use avisa_aws::{DynamoStore, EventBridgeScheduler, SqsQueue};
+use avisa_aws::{DynamoStore, EventBridgeScheduler, SdkClient, SqsQueue};
 use avisa_domain::announcements::AnnouncementDesk;
 use avisa_domain::clock::{Clock, SystemClock};
 use avisa_domain::operators::{Operator, OperatorDirectory, token_digest};
@@ -63,7 +63,7 @@ impl App {
         Ok(Self {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
             scheduler: EventBridgeScheduler::new(
-                aws_sdk_scheduler::Client::new(sdk),
+                SdkClient::lazy(sdk, aws_sdk_scheduler::Client::new),
                 &config.schedules.group,
                 &config.schedules.role_arn,
                 &config.schedules.target_arn,

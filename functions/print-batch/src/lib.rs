@@ -2,7 +2,7 @@
 //! letters, written to the print bucket. Invoked with `{"day": "YYYY-MM-DD"}` it (re)writes that
 //! day's batches instead: a rerun is safe.
 
-use avisa_aws::{DynamoStore, S3PrintArchive};
+use avisa_aws::{DynamoStore, S3PrintArchive, SdkClient};
 use avisa_domain::clock::{Clock, SystemClock};
 use avisa_domain::print::write_batches;
 use avisa_runtime::RuntimeError;
@@ -37,7 +37,7 @@ impl App {
     pub fn new(config: &Config, sdk: &aws_config::SdkConfig) -> Self {
         Self {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
-            archive: S3PrintArchive::new(aws_sdk_s3::Client::new(sdk), &config.print_bucket),
+            archive: S3PrintArchive::new(SdkClient::lazy(sdk, aws_sdk_s3::Client::new), &config.print_bucket),
             clock: SystemClock,
         }
     }

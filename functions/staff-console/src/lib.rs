@@ -23,7 +23,7 @@ mod settings_fields;
 mod transfer;
 mod web;
 
-use avisa_aws::{CognitoStaff, S3MediaStore, UserPool};
+use avisa_aws::{CognitoStaff, S3MediaStore, SdkClient, UserPool};
 use avisa_domain::clock::Clock;
 use avisa_domain::tenant::SharedRates;
 use avisa_runtime::RuntimeError;
@@ -95,7 +95,7 @@ impl App {
             pages: Pages::load(),
             tiles_origin: config.tile_url.as_deref().and_then(web::origin_of),
             tile_url: config.tile_url.clone(),
-            media: S3MediaStore::new(aws_sdk_s3::Client::new(sdk), &config.media_bucket),
+            media: S3MediaStore::new(SdkClient::lazy(sdk, aws_sdk_s3::Client::new), &config.media_bucket),
             shared_rates: config.shared_rates,
         })
     }

@@ -8,6 +8,7 @@ use avisa_domain::print::PrintArchive;
 use avisa_domain::privacy::MediaErasure;
 use jiff::civil::Date;
 
+use crate::SdkClient;
 use crate::error::classify;
 
 const OPERATION: &str = "s3.GetObject";
@@ -15,12 +16,12 @@ const OPERATION: &str = "s3.GetObject";
 /// Documents (invoice PDFs) in S3, named `s3://bucket/key` by upstream.
 #[derive(Debug, Clone)]
 pub struct S3Documents {
-    client: aws_sdk_s3::Client,
+    client: SdkClient<aws_sdk_s3::Client>,
 }
 
 impl S3Documents {
-    pub fn new(client: aws_sdk_s3::Client) -> Self {
-        Self { client }
+    pub fn new(client: impl Into<SdkClient<aws_sdk_s3::Client>>) -> Self {
+        Self { client: client.into() }
     }
 }
 
@@ -66,13 +67,13 @@ fn bucket_and_key(document: &Document) -> Result<(&str, &str), PortError> {
 /// Print batches in the print bucket: `s3://{bucket}/{tenant}/{day}.jsonl`.
 #[derive(Debug, Clone)]
 pub struct S3PrintArchive {
-    client: aws_sdk_s3::Client,
+    client: SdkClient<aws_sdk_s3::Client>,
     bucket: String,
 }
 
 impl S3PrintArchive {
-    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
-        Self { client, bucket: bucket.into() }
+    pub fn new(client: impl Into<SdkClient<aws_sdk_s3::Client>>, bucket: impl Into<String>) -> Self {
+        Self { client: client.into(), bucket: bucket.into() }
     }
 }
 
@@ -96,13 +97,13 @@ impl PrintArchive for S3PrintArchive {
 /// The chat line's media bucket: `s3://{bucket}/{tenant}/incidents/{reference}/{media id}.{ext}`.
 #[derive(Debug, Clone)]
 pub struct S3MediaStore {
-    client: aws_sdk_s3::Client,
+    client: SdkClient<aws_sdk_s3::Client>,
     bucket: String,
 }
 
 impl S3MediaStore {
-    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
-        Self { client, bucket: bucket.into() }
+    pub fn new(client: impl Into<SdkClient<aws_sdk_s3::Client>>, bucket: impl Into<String>) -> Self {
+        Self { client: client.into(), bucket: bucket.into() }
     }
 }
 

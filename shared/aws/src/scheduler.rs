@@ -3,6 +3,7 @@ use avisa_domain::PortError;
 use avisa_domain::ports::{NoticeScheduler, ScheduledJob};
 use aws_sdk_scheduler::types::{ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, Target};
 
+use crate::SdkClient;
 use crate::error::{AdapterError, classify};
 
 const OPERATION: &str = "scheduler.CreateSchedule";
@@ -11,7 +12,7 @@ const OPERATION: &str = "scheduler.CreateSchedule";
 /// and delete themselves once fired.
 #[derive(Debug, Clone)]
 pub struct EventBridgeScheduler {
-    client: aws_sdk_scheduler::Client,
+    client: SdkClient<aws_sdk_scheduler::Client>,
     group: String,
     /// The role the scheduler assumes to send to the queue.
     role_arn: String,
@@ -21,12 +22,12 @@ pub struct EventBridgeScheduler {
 
 impl EventBridgeScheduler {
     pub fn new(
-        client: aws_sdk_scheduler::Client,
+        client: impl Into<SdkClient<aws_sdk_scheduler::Client>>,
         group: impl Into<String>,
         role_arn: impl Into<String>,
         target_arn: impl Into<String>,
     ) -> Self {
-        Self { client, group: group.into(), role_arn: role_arn.into(), target_arn: target_arn.into() }
+        Self { client: client.into(), group: group.into(), role_arn: role_arn.into(), target_arn: target_arn.into() }
     }
 
     fn parts(&self, scheduled: &ScheduledJob) -> Result<(String, FlexibleTimeWindow, Target), PortError> {

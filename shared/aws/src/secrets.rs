@@ -7,6 +7,7 @@ use std::sync::Arc;
 use avisa_domain::PortError;
 use secrecy::SecretString;
 
+use crate::SdkClient;
 use crate::error::classify;
 
 /// A JSON secret (`{"access_token": "…"}`) in Secrets Manager, read on its first use and kept
@@ -15,7 +16,7 @@ use crate::error::classify;
 /// again.
 #[derive(Debug)]
 pub struct StoredSecret {
-    client: aws_sdk_secretsmanager::Client,
+    client: SdkClient<aws_sdk_secretsmanager::Client>,
     /// Its ARN (as the template's `!Ref` gives it) or name.
     id: String,
     fields: tokio::sync::OnceCell<HashMap<String, SecretString>>,
@@ -24,7 +25,7 @@ pub struct StoredSecret {
 impl StoredSecret {
     pub fn new(sdk: &aws_config::SdkConfig, id: impl Into<String>) -> Arc<Self> {
         Arc::new(Self {
-            client: aws_sdk_secretsmanager::Client::new(sdk),
+            client: SdkClient::lazy(sdk, aws_sdk_secretsmanager::Client::new),
             id: id.into(),
             fields: tokio::sync::OnceCell::new(),
         })

@@ -7,6 +7,7 @@ use aws_sdk_sesv2::types::{
     Attachment, AttachmentContentDisposition, Body, Content, Destination, EmailContent, Message, MessageTag,
 };
 
+use crate::SdkClient;
 use crate::error::{AdapterError, classify_send};
 
 const OPERATION: &str = "ses.SendEmail";
@@ -14,14 +15,14 @@ const OPERATION: &str = "ses.SendEmail";
 /// Email through SES v2, from the deployment's verified sender identity.
 #[derive(Debug, Clone)]
 pub struct SesEmailSender {
-    client: aws_sdk_sesv2::Client,
+    client: SdkClient<aws_sdk_sesv2::Client>,
     from: String,
 }
 
 impl SesEmailSender {
     /// `client` should come from [`crate::ses_client`], which never retries a send that may have gone.
-    pub fn new(client: aws_sdk_sesv2::Client, from: impl Into<String>) -> Self {
-        Self { client, from: from.into() }
+    pub fn new(client: impl Into<SdkClient<aws_sdk_sesv2::Client>>, from: impl Into<String>) -> Self {
+        Self { client: client.into(), from: from.into() }
     }
 }
 

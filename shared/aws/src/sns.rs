@@ -5,6 +5,7 @@ use avisa_domain::ports::{OutgoingSms, SmsSender};
 use avisa_domain::tenant::SmsSenderId;
 use aws_sdk_sns::types::MessageAttributeValue;
 
+use crate::SdkClient;
 use crate::error::{AdapterError, classify, classify_send};
 
 const OPERATION: &str = "sns.Publish";
@@ -12,15 +13,19 @@ const OPERATION: &str = "sns.Publish";
 /// SMS through SNS: transactional (service messages), with the sender ID where the country allows.
 #[derive(Debug, Clone)]
 pub struct SnsSmsSender {
-    client: aws_sdk_sns::Client,
+    client: SdkClient<aws_sdk_sns::Client>,
     /// For publishing: never retried by the SDK once it may have gone (see [`crate::sns_publisher`]).
-    publisher: aws_sdk_sns::Client,
+    publisher: SdkClient<aws_sdk_sns::Client>,
     sender_id: Option<String>,
 }
 
 impl SnsSmsSender {
     pub fn new(sdk: &aws_types::SdkConfig, sender_id: Option<String>) -> Self {
-        Self { client: aws_sdk_sns::Client::new(sdk), publisher: crate::sns_publisher(sdk), sender_id }
+        Self {
+            client: SdkClient::lazy(sdk, aws_sdk_sns::Client::new),
+            publisher: SdkClient::lazy(sdk, crate::sns_publisher),
+            sender_id,
+        }
     }
 }
 

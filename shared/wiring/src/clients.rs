@@ -2,7 +2,7 @@
 
 use std::cell::OnceCell;
 
-use avisa_aws::{DynamoStore, SqsQueue};
+use avisa_aws::{DynamoStore, SdkClient, SqsQueue};
 
 /// A function's SDK clients, each made when an adapter first needs it and then shared (an SDK
 /// client is a handle: its clones share one connection pool). Making a client parses the SDK's
@@ -12,7 +12,8 @@ pub struct Clients<'a> {
     sdk: &'a aws_config::SdkConfig,
     dynamodb: OnceCell<aws_sdk_dynamodb::Client>,
     sqs: OnceCell<aws_sdk_sqs::Client>,
-    scheduler: OnceCell<aws_sdk_scheduler::Client>,
+    /// Made at its first call: only some events schedule.
+    scheduler: OnceCell<SdkClient<aws_sdk_scheduler::Client>>,
 }
 
 impl<'a> Clients<'a> {
@@ -33,7 +34,7 @@ impl<'a> Clients<'a> {
         SqsQueue::new(self.sqs.get_or_init(|| aws_sdk_sqs::Client::new(self.sdk)).clone(), queue_url)
     }
 
-    pub fn scheduler(&self) -> aws_sdk_scheduler::Client {
-        self.scheduler.get_or_init(|| aws_sdk_scheduler::Client::new(self.sdk)).clone()
+    pub fn scheduler(&self) -> SdkClient<aws_sdk_scheduler::Client> {
+        self.scheduler.get_or_init(|| SdkClient::lazy(self.sdk, aws_sdk_scheduler::Client::new)).clone()
     }
 }

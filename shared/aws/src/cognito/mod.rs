@@ -54,7 +54,8 @@ struct IdClaims {
 
 #[derive(Debug)]
 pub struct CognitoStaff {
-    client: aws_sdk_cognitoidentityprovider::Client,
+    /// Made at the first staff change: signing in checks tokens with the pool's keys only.
+    client: crate::SdkClient<aws_sdk_cognitoidentityprovider::Client>,
     pool: UserPool,
     keys_url: String,
     http: crate::https::LazyClient,
@@ -73,7 +74,7 @@ impl CognitoStaff {
             builder.timeout(std::time::Duration::from_secs(5)).redirect(reqwest::redirect::Policy::none())
         });
         Self {
-            client: aws_sdk_cognitoidentityprovider::Client::new(sdk),
+            client: crate::SdkClient::lazy(sdk, aws_sdk_cognitoidentityprovider::Client::new),
             pool,
             keys_url,
             http,
