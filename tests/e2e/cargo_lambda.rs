@@ -37,3 +37,31 @@ fn cargo_lambda_metadata_matches_what_the_template_gives_each_function() {
         }
     }
 }
+
+/// `e_type` of an ELF header: 2 a fixed-address executable, 3 a position-independent one.
+fn elf_type(path: &std::path::Path) -> u16 {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(bytes.get(..4), Some(&b"\x7fELF"[..]), "{} is not an ELF file", path.display());
+    u16::from_le_bytes([bytes[16], bytes[17]])
+}
+
+#[test]
+fn every_function_the_template_deploys_is_linked_at_a_fixed_address() {
+    // GIVEN every function of the template, as `make test` built it
+    let template = Template::load(&Template::default_path()).unwrap();
+    let assigned = avisa_local::cognito::placeholder_ids(&template);
+    let resolver = template.resolver("http://127.0.0.1:5055").with_assigned(&assigned);
+    let functions = specs(&template, resolver).unwrap();
+    assert!(functions.len() >= 11, "the template's functions: {}", functions.len());
+    for spec in functions {
+        // WHEN its manifest and its binary are read
+        let text =
+            std::fs::read_to_string(workspace_root().join(format!("functions/{}/Cargo.toml", spec.binary))).unwrap();
+        let manifest: toml::Table = text.parse().unwrap();
+        let build = manifest.get("package").and_then(|p| p.get("build")).and_then(toml::Value::as_str);
+        // THEN it links through functions/link.rs, and the loader has no relocations to apply
+        assert_eq!(build, Some("../link.rs"), "functions/{}/Cargo.toml: add `build = \"../link.rs\"`", spec.binary);
+        let binary = avisa_local::runtime_api::binary_path(&spec.binary).unwrap();
+        assert_eq!(elf_type(&binary), 2, "{} is position-independent: see functions/link.rs", binary.display());
+    }
+}
