@@ -28,6 +28,7 @@ impl<C: 'static> SdkClient<C> {
 impl<C: Clone + Send + Sync + 'static> From<C> for SdkClient<C> {
     /// A client made already (tests, and clients every event needs).
     fn from(client: C) -> Self {
+        // Never called, the client being there already: a maker that cannot fail keeps `Deref` total.
         let copy = client.clone();
         Self(Arc::new(Made { client: OnceLock::from(client), make: Box::new(move || copy.clone()) }))
     }
