@@ -105,14 +105,14 @@ impl Formatters {
         self.built[index].get_or_init(|| LocaleFormatters::build(locale)).as_ref().map_err(Clone::clone)
     }
 
-    fn of(&self, code: &str) -> Result<&LocaleFormatters, Error> {
-        self.built(locale_of(code)?).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+    fn of(&self, locale: Locale) -> Result<&LocaleFormatters, Error> {
+        self.built(locale).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
     }
 
     /// `{{ money|money(locale) }}`: `1.234,56 €` (ca), `1234,56 €` (es, it: CLDR groups from five
     /// digits), `€1,234.56` (en).
     pub fn money(&self, value: &Money, locale_code: &str) -> Result<Value, Error> {
-        let formatters = self.of(locale_code)?;
+        let formatters = self.of(locale_of(locale_code)?)?;
         let mut decimal = Decimal::from(value.amount.minor());
         decimal.multiply_pow10(-2);
         let number = formatters.decimal.format(&decimal);
@@ -153,7 +153,7 @@ impl Formatters {
             return Ok(written.clone());
         }
         let date = gregorian_date(value)?;
-        let formatters = self.built(key.1).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+        let formatters = self.of(key.1)?;
         let written = Value::from_safe_string(match style {
             DateStyle::Long => formatters.long_date.format(&date).to_string(),
             DateStyle::Short => formatters.short_date.format(&date).to_string(),
