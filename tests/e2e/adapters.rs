@@ -91,6 +91,39 @@ async fn a_rejected_claim_is_taken_again_only_when_asked_to() {
     assert_eq!(acquired(claims.acquire(&key, now, lease, true).await.unwrap()).before, Some(Before::Rejected));
 }
 
+#[tokio::test]
+async fn a_batchs_events_are_recorded_as_applied_together_and_kept_35_days() {
+    // GIVEN thirty billing events claimed (more than one batch write takes), and a delivery claimed
+    let stack = stack().await;
+    let claims = store(&stack);
+    let (now, lease) = (at("2026-11-20T09:00:00Z"), SignedDuration::from_secs(120));
+    let events: Vec<ClaimKey> = (0..30).map(|i| event_key(&format!("e-batch-{i}"))).collect();
+    let delivery = ClaimKey::Delivery {
+        tenant_id: TenantId::parse("t").unwrap(),
+        notice_id: NoticeId::parse("n-batch").unwrap(),
+        channel: avisa_domain::channel::Channel::Email,
+    };
+    for key in events.iter().chain([&delivery]) {
+        acquired(claims.acquire(key, now, lease, false).await.unwrap());
+    }
+    // WHEN they are all recorded as applied at once
+    let all: Vec<ClaimKey> = events.iter().cloned().chain([delivery.clone()]).collect();
+    claims.complete_applied(&all, now).await.unwrap();
+    // THEN each is done: taken again, it says so
+    for key in &all {
+        assert_eq!(claims.acquire(key, now, lease, false).await.unwrap(), Claim::Completed, "{key}");
+    }
+    // AND an event's claim is kept 35 days, with no lease left on it
+    let item = stack_item(&stack, "T#t#EVENT#e-batch-29", "EVENT").await;
+    assert_eq!(item["status"].as_s().unwrap(), "APPLIED");
+    let kept = at("2026-12-25T09:00:00Z").as_second().to_string();
+    assert_eq!(item["expires_at"].as_n().unwrap(), &kept);
+    assert!(!item.contains_key("lease_until") && !item.contains_key("claim_token"), "{item:?}");
+    // AND the delivery's record, which holds more than its claim, was completed in place
+    let record = stack_item(&stack, "T#t#NOTICE#n-batch", "DELIVERY#email").await;
+    assert_eq!(record["attempts"].as_n().unwrap(), "1");
+}
+
 async fn stack_item(
     stack: &avisa_local::LocalStack,
     pk: &str,

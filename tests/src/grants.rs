@@ -250,7 +250,7 @@ mod tests {
             recipient: None,
             fault: None,
             millis: 0,
-            batch_keys: 0,
+            batch_items: 0,
             invocation: None,
         }
     }

@@ -58,6 +58,8 @@ pub struct RequestReport {
     pub invocations: BTreeMap<String, usize>,
     /// Items the functions' DynamoDB batch reads asked for (a read unit each).
     pub batch_read_items: usize,
+    /// Items the functions' DynamoDB batch writes wrote (a write unit each).
+    pub batch_write_items: usize,
 }
 
 impl RequestReport {
@@ -70,8 +72,16 @@ impl RequestReport {
                 Operation { function: call.function.clone(), service: call.service.clone(), name: name.to_owned() };
             *counted.entry(operation).or_insert(0) += 1;
         }
-        let batch_read_items = calls.iter().map(|call| call.batch_keys).sum();
-        Self { invoices, notices, calls: counted, invocations, batch_read_items }
+        let batch_items_of = |action: &str| -> usize {
+            calls
+                .iter()
+                .filter(|call| call.authorised.first().is_some_and(|a| a.action == action))
+                .map(|c| c.batch_items)
+                .sum()
+        };
+        let batch_read_items = batch_items_of("dynamodb:BatchGetItem");
+        let batch_write_items = batch_items_of("dynamodb:BatchWriteItem");
+        Self { invoices, notices, calls: counted, invocations, batch_read_items, batch_write_items }
     }
 
     pub fn requests(&self) -> usize {
@@ -83,13 +93,15 @@ impl RequestReport {
         count as f64 / self.notices.max(1) as f64
     }
 
-    /// DynamoDB write request units (a transaction's writes count twice).
+    /// DynamoDB write request units (a transaction's writes count twice; a batch write's items
+    /// are counted from the items it wrote).
     pub fn write_units(&self) -> usize {
-        self.dynamodb(|op| match op {
-            "PutItem" | "UpdateItem" | "DeleteItem" | "BatchWriteItem" => 1,
-            "TransactWriteItems" => 2,
-            _ => 0,
-        })
+        self.batch_write_items
+            + self.dynamodb(|op| match op {
+                "PutItem" | "UpdateItem" | "DeleteItem" => 1,
+                "TransactWriteItems" => 2,
+                _ => 0,
+            })
     }
 
     /// DynamoDB read request units (strongly consistent: one per item read; a batch read's
@@ -243,29 +255,31 @@ mod tests {
             recipient: None,
             fault: None,
             millis: 0,
-            batch_keys: 0,
+            batch_items: 0,
             invocation: None,
         }
     }
 
     #[test]
     fn calls_are_counted_per_operation_and_per_notice() {
-        // GIVEN two notices, whose functions made six calls (one a batch read of 30 items)
+        // GIVEN two notices, whose functions made seven calls (a batch read of 30 items, a batch
+        // write of 4)
         let calls = [
             call("notice-composer", "dynamodb", "dynamodb:GetItem"),
             call("notice-composer", "dynamodb", "dynamodb:GetItem"),
             call("notice-composer", "dynamodb", "dynamodb:TransactWriteItems"),
             call("notice-dispatcher", "ses", "ses:SendEmail"),
             call("notice-dispatcher", "ses", "ses:SendEmail"),
-            Call { batch_keys: 30, ..call("notice-composer", "dynamodb", "dynamodb:BatchGetItem") },
+            Call { batch_items: 30, ..call("notice-composer", "dynamodb", "dynamodb:BatchGetItem") },
+            Call { batch_items: 4, ..call("billing-ingest", "dynamodb", "dynamodb:BatchWriteItem") },
         ];
         let report = RequestReport::count(2, 2, &calls, BTreeMap::from([("notice-composer".into(), 1)]));
         // THEN each operation is a line, and the units follow DynamoDB's rules
         let get = Operation { function: "notice-composer".into(), service: "dynamodb".into(), name: "GetItem".into() };
         assert_eq!(report.calls[&get], 2);
-        assert!((report.per_notice(report.requests()) - 3.0).abs() < 1e-9);
-        assert_eq!(report.write_units(), 2);
+        assert!((report.per_notice(report.requests()) - 3.5).abs() < 1e-9);
+        assert_eq!(report.write_units(), 6, "a transaction's write is two units, a batch write a unit per item");
         assert_eq!(report.read_units(), 32, "a batch read is a unit per item");
-        assert!(report.to_string().contains("AWS requests per notice:          3.00"), "{report}");
+        assert!(report.to_string().contains("AWS requests per notice:          3.50"), "{report}");
     }
 }

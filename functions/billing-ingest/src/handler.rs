@@ -1,8 +1,9 @@
 use avisa_domain::Error;
-use avisa_domain::billing::BillingEvent;
-use avisa_domain::ingest::{Ingest, Ingested};
+use avisa_domain::billing::{BillingEvent, holder_needed_by};
+use avisa_domain::ids::{ContractId, TenantId};
+use avisa_domain::ingest::{HeldJobs, Ingest, Ingested, PrefetchedHolders};
 use avisa_runtime::metrics::Counts;
-use avisa_runtime::sqs::{RecordFailure, Rejections, process_batch, receive_count};
+use avisa_runtime::sqs::{RecordFailure, Rejections, process_batch_holding, receive_count};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 
 /// Parses each record as a billing event and ingests it; see [`process_batch`] for what happens to
@@ -12,13 +13,37 @@ pub async fn handle_batch(
     rejections: &Rejections<'_>,
     event: SqsEvent,
 ) -> (SqsBatchResponse, Counts) {
-    process_batch(event, rejections, |record| handle_record(ingest, record)).await
+    // The holders its events need, read together before it; the compose jobs they ask for, queued
+    // together after it.
+    let holders =
+        PrefetchedHolders::read_for(ingest.accounts, ingest.bound_contracts(contracts_of(&event)).await).await;
+    let held = HeldJobs::new(ingest.compose, ingest.claims);
+    let holding = Ingest { accounts: &holders, compose: &held, claims: &held, ..ingest };
+    let (mut response, counts, waiting) =
+        process_batch_holding(event, rejections, || held.waiting_count(), |record| handle_record(holding, record))
+            .await;
+    for position in held.queue_then_complete().await {
+        if let Some(message_id) = waiting.get(position) {
+            response.add_failure(message_id.clone());
+        }
+    }
+    (response, counts)
+}
+
+/// The queue, tenant and contract of each event in the batch that needs its contract's holder.
+pub fn contracts_of(event: &SqsEvent) -> Vec<(String, TenantId, ContractId)> {
+    let records = event.records.iter();
+    let needing = records.filter_map(|record| Some((record, holder_needed_by(record.body.as_deref()?)?)));
+    needing.map(|(record, (tenant_id, contract_id))| (source_of(record), tenant_id, contract_id)).collect()
+}
+
+/// Stamped by Lambda: the queue, hence the upstream, a record came from.
+fn source_of(record: &SqsMessage) -> String {
+    record.event_source_arn.clone().unwrap_or_default()
 }
 
 async fn handle_record(ingest: Ingest<'_>, record: SqsMessage) -> Result<&'static str, RecordFailure> {
-    let attempt = receive_count(&record);
-    // Stamped by Lambda: the queue, hence the upstream, it came from.
-    let source = record.event_source_arn.unwrap_or_default();
+    let (attempt, source) = (receive_count(&record), source_of(&record));
     let body = record.body.unwrap_or_default();
     let event = BillingEvent::parse(&body).map_err(|refused| RecordFailure {
         error: Error::Rejected(refused.rejection),
@@ -102,6 +127,104 @@ mod tests {
         run(&f, &[sample("invalid-event-type"), sample("invalid-schema-version")]).await;
         let codes: Vec<_> = f.rejections.0.lock().unwrap().iter().map(|r| r.rejection.code).collect();
         assert_eq!(codes, [RejectionCode::UnknownEventType, RejectionCode::UnsupportedSchemaVersion]);
+    }
+
+    /// The sample `name` with its envelope's `changes` (tenant, contract, event id).
+    fn sample_with(name: &str, changes: serde_json::Value) -> String {
+        let mut body: serde_json::Value = serde_json::from_str(&sample(name)).unwrap();
+        let serde_json::Value::Object(changes) = changes else { panic!("the changes are an object") };
+        body.as_object_mut().unwrap().extend(changes);
+        body.to_string()
+    }
+
+    #[tokio::test]
+    async fn a_batchs_holders_are_read_together_and_only_for_tenants_its_upstream_is_bound_to() {
+        // GIVEN the sample customer, ingested before
+        let f = Fakes::default();
+        run(&f, &[sample("customer-upserted")]).await;
+        let foreign = serde_json::json!({"tenant_id": "aigues-tarragona", "event_id": "evt-t-1"});
+        // WHEN a batch brings their invoice, a new customer's contract and its invoice, and an invoice
+        // of a tenant the upstream is not bound to
+        let batch = [
+            sample("invoice-issued"),
+            sample_with("customer-upserted", serde_json::json!({"contract_id": "CT-0002", "event_id": "evt-c-2"})),
+            sample_with("invoice-issued", serde_json::json!({"contract_id": "CT-0002", "event_id": "evt-i-2"})),
+            sample_with("invoice-issued", foreign),
+        ];
+        let reads_before = f.accounts.single_reads();
+        let (failures, counts) = run_counted(&f, &batch).await;
+        // THEN both invoices apply, the foreign one is refused, and nothing is retried
+        assert!(failures.is_empty(), "{failures:?}");
+        assert_eq!(counts, Counts::from([("applied", 3), ("rejected", 1)]));
+        assert_eq!(f.compose.jobs().len(), 2);
+        // AND the invoices' holders were asked for in one batch read, the foreign tenant's never
+        let asked: Vec<String> = f.accounts.batch_asked().iter().map(|(t, c)| format!("{t}/{c}")).collect();
+        assert_eq!(asked, ["aigues-reus/CT-0001", "aigues-reus/CT-0002"]);
+        // AND only the contract whose holder the batch itself made was read again, after it was made
+        assert_eq!(f.accounts.single_reads() - reads_before, 1);
+    }
+
+    /// The sample invoice as event `event_id`.
+    fn invoice(event_id: &str) -> String {
+        sample_with("invoice-issued", serde_json::json!({ "event_id": event_id }))
+    }
+
+    #[tokio::test]
+    async fn a_batchs_compose_jobs_are_queued_in_one_request_after_it_and_its_events_completed_then() {
+        // GIVEN a known customer
+        let f = Fakes::default();
+        run(&f, &[sample("customer-upserted")]).await;
+        let completions_before = f.claims.completion_requests();
+        // WHEN a batch brings three invoice events, one of them twice
+        let batch = [invoice("evt-i-1"), invoice("evt-i-2"), invoice("evt-i-1"), invoice("evt-i-3")];
+        let (failures, counts) = run_counted(&f, &batch).await;
+        // THEN their three jobs were queued in one request, the repeated event's once, and the
+        // three events recorded as applied in one more
+        assert!(failures.is_empty(), "{failures:?}");
+        assert_eq!(counts, Counts::from([("applied", 3), ("duplicate", 1)]));
+        assert_eq!((f.compose.jobs().len(), f.compose.requests()), (3, 1));
+        assert_eq!(f.claims.completion_requests() - completions_before, 1);
+        // AND each event is recorded as applied: the batch delivered again queues nothing
+        let (failures, counts) = run_counted(&f, &batch).await;
+        assert!(failures.is_empty(), "{failures:?}");
+        assert_eq!(counts, Counts::from([("duplicate", 4)]));
+        assert_eq!(f.compose.jobs().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn events_whose_jobs_could_not_be_queued_are_retried_and_apply_when_they_come_again() {
+        // GIVEN a known customer, and a compose queue that fails the next request
+        let f = Fakes::default();
+        run(&f, &[sample("customer-upserted")]).await;
+        f.compose.fail_next_transiently();
+        // WHEN a batch brings two invoice events (the first twice) and a customer update, which
+        // asks for no notice
+        let update = sample_with("customer-upserted", serde_json::json!({"event_id": "evt-c-9"}));
+        let batch = [invoice("evt-i-1"), update, invoice("evt-i-2"), invoice("evt-i-1")];
+        let failures = run(&f, &batch).await;
+        // THEN the two invoices are retried (the repeat rides on the first), nothing was queued,
+        // and the update is done
+        assert_eq!(failures, ["m0", "m2"]);
+        assert!(f.compose.jobs().is_empty());
+        // AND their claims were given back, not completed: delivered again, they apply and queue
+        let (failures, counts) = run_counted(&f, &batch).await;
+        assert!(failures.is_empty(), "{failures:?}");
+        assert_eq!(counts, Counts::from([("applied", 2), ("duplicate", 2)]));
+        assert_eq!(f.compose.jobs().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn events_whose_jobs_were_queued_but_not_recorded_as_applied_are_retried() {
+        // GIVEN a known customer, and claims that fail the next completion
+        let f = Fakes::default();
+        run(&f, &[sample("customer-upserted")]).await;
+        f.claims.fail_next_complete();
+        // WHEN a batch brings two invoice events
+        let failures = run(&f, &[invoice("evt-i-1"), invoice("evt-i-2")]).await;
+        // THEN their jobs are queued, and both records are retried (not acknowledged as done)
+        assert_eq!(f.compose.jobs().len(), 2);
+        assert_eq!(failures, ["m0", "m1"]);
+        assert_eq!(f.claims.outcome_of("evt-i-1"), None);
     }
 
     #[tokio::test]

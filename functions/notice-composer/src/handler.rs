@@ -8,7 +8,7 @@ use avisa_domain::queues::{
     AlertChunk, AnnouncementChunk, ComplaintDeadlineDue, ComposeJob, ComposeMessage, OutageAlertDue,
 };
 use avisa_runtime::metrics::Counts;
-use avisa_runtime::sqs::{RecordFailure, Rejections, process_batch};
+use avisa_runtime::sqs::{RecordFailure, Rejections, process_batch_holding};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 
 /// The use cases behind the compose queue, one per shape of [`ComposeMessage`].
@@ -29,22 +29,11 @@ pub async fn handle_batch(
     // The batch's notices' deliveries are queued together after it, ten to a request.
     let deliveries = DeferredDispatch::new(composer.compose.dispatch);
     let holding = Composer { compose: Compose { dispatch: &deliveries, ..composer.compose }, ..composer };
-    let waiting = std::sync::Mutex::new(Vec::new());
-    let (mut response, counts) = process_batch(event, rejections, |record| {
-        let (deliveries, waiting, holding) = (&deliveries, &waiting, &holding);
-        async move {
-            let (message_id, before) = (record.message_id.clone().unwrap_or_default(), deliveries.held_count());
-            let handled = handle_record(holding, record).await;
-            if deliveries.held_count() > before {
-                waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(message_id);
-            }
-            handled
-        }
-    })
-    .await;
+    let (mut response, counts, waiting) =
+        process_batch_holding(event, rejections, || deliveries.held_count(), |record| handle_record(&holding, record))
+            .await;
     if let Err(error) = composer.compose.dispatch.enqueue_all(&deliveries.take()).await {
         // Composing those records again finds their notices and queues their deliveries.
-        let waiting = waiting.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
         tracing::warn!(records = waiting.len(), error = %error.chain(), "the batch's deliveries could not be queued: their records are retried");
         for message_id in waiting {
             if !response.batch_item_failures.iter().any(|f| f.item_identifier == message_id) {

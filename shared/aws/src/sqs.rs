@@ -89,6 +89,10 @@ impl ComposeQueue for SqsQueue {
     async fn enqueue(&self, job: &ComposeJob) -> Result<(), PortError> {
         self.send(job, None).await
     }
+
+    async fn enqueue_all(&self, jobs: &[ComposeJob]) -> Result<(), PortError> {
+        self.send_all(jobs).await
+    }
 }
 
 #[async_trait]

@@ -148,6 +148,15 @@ identifier!(
     SubscriberId, "subscriber_id", 64
 );
 
+/// Ids grouped by their tenant, for the batch reads a store answers one tenant at a time.
+pub fn by_tenant<T>(pairs: impl IntoIterator<Item = (TenantId, T)>) -> std::collections::BTreeMap<TenantId, Vec<T>> {
+    let mut grouped = std::collections::BTreeMap::<TenantId, Vec<T>>::new();
+    for (tenant_id, id) in pairs {
+        grouped.entry(tenant_id).or_default().push(id);
+    }
+    grouped
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use crate::account::{AccountFact, ContractHolder, CustomerProfile, Fact};
 use crate::billing::{BillingEvent, BillingPayload, CustomerUpserted, InvoiceIssued, PlanStatus};
 use crate::clock::Clock;
 use crate::error::{Error, RejectionCode};
-use crate::ids::TenantId;
+use crate::ids::{ContractId, TenantId};
 use crate::notice::NoticeSubject;
 use crate::once::Once;
 use crate::ports::{
@@ -108,6 +108,21 @@ impl Ingest<'_> {
             }
         }
         Ok(notices.len())
+    }
+
+    /// Of a batch's events (`(source, tenant, contract)`), the contracts their upstreams are bound
+    /// to: what the batch may read ahead of them, so a foreign event reads nothing.
+    pub async fn bound_contracts(
+        &self,
+        events: impl IntoIterator<Item = (String, TenantId, ContractId)>,
+    ) -> Vec<(TenantId, ContractId)> {
+        let mut bound = Vec::new();
+        for (source, tenant_id, contract_id) in events {
+            if self.upstreams.tenants_of(&source).await.is_ok_and(|tenants| tenants.contains(&tenant_id)) {
+                bound.push((tenant_id, contract_id));
+            }
+        }
+        bound
     }
 
     /// What plans the notices, reading only.
@@ -246,6 +261,11 @@ enum Reminder {
     Invoice,
     Instalment,
 }
+
+mod held_jobs;
+mod prefetched;
+pub use held_jobs::HeldJobs;
+pub use prefetched::PrefetchedHolders;
 
 #[cfg(test)]
 mod tests;

@@ -238,6 +238,35 @@ where
     (response, counts)
 }
 
+/// [`process_batch`], also naming the records after which `held()` grew, in order: those whose
+/// work waits on something done for the whole batch after it (their jobs queued together).
+pub async fn process_batch_holding<F, Fut>(
+    event: SqsEvent,
+    rejections: &Rejections<'_>,
+    held: impl Fn() -> usize,
+    mut handle: F,
+) -> (SqsBatchResponse, Counts, Vec<String>)
+where
+    F: FnMut(SqsMessage) -> Fut,
+    Fut: Future<Output = Result<&'static str, RecordFailure>>,
+{
+    let holding = std::sync::Mutex::new(Vec::new());
+    let (response, counts) = process_batch(event, rejections, |record| {
+        let (message_id, before) = (record.message_id.clone().unwrap_or_default(), held());
+        let handled = handle(record);
+        let (held, holding) = (&held, &holding);
+        async move {
+            let handled = handled.await;
+            if held() > before {
+                holding.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(message_id);
+            }
+            handled
+        }
+    })
+    .await;
+    (response, counts, holding.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,9 +37,9 @@ pub struct Call {
     /// How long the call took through the proxy (moto's time, and the wait for its turn).
     #[serde(default)]
     pub millis: u64,
-    /// The items a DynamoDB batch read asked for.
+    /// The items a DynamoDB batch read asked for or a batch write wrote.
     #[serde(default)]
-    pub batch_keys: usize,
+    pub batch_items: usize,
     /// The invocation that made it (the harness's `invocation::tagged`), when one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invocation: Option<u64>,
@@ -172,7 +172,7 @@ async fn handle(
                 recipient: understood.recipient.clone(),
                 fault,
                 millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                batch_keys: understood.batch_keys,
+                batch_items: understood.batch_items,
                 invocation,
             });
         }
@@ -225,7 +225,7 @@ fn send_fault(shared: &Shared, understood: &AwsRequest) -> Option<http::Response
             recipient: Some(recipient.clone()),
             fault: kind,
             millis: 0,
-            batch_keys: 0,
+            batch_items: 0,
             invocation: None,
         });
     }

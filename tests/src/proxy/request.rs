@@ -24,8 +24,9 @@ pub struct AwsRequest {
     pub authorised: Vec<Authorised>,
     /// Who a send goes to (an SMS's number, an email's first recipient), to explain duplicates.
     pub recipient: Option<String>,
-    /// The items a DynamoDB batch read asks for (its read units), 0 for anything else.
-    pub batch_keys: usize,
+    /// The items a DynamoDB batch read asks for or a batch write writes (its units), 0 for anything
+    /// else.
+    pub batch_items: usize,
 }
 
 impl AwsRequest {
@@ -183,11 +184,12 @@ pub fn understand(method: &str, path: &str, query: &str, headers: &http::HeaderM
         }
         other => one(format!("{other}:{operation}"), "*".to_owned()),
     };
-    let batch_keys = json["RequestItems"]
-        .as_object()
-        .filter(|_| operation == "BatchGetItem")
-        .map_or(0, |tables| tables.values().map(|t| t["Keys"].as_array().map_or(0, Vec::len)).sum());
-    AwsRequest { caller, service, authorised, recipient, batch_keys }
+    let batch_items = json["RequestItems"].as_object().map_or(0, |tables| match operation {
+        "BatchGetItem" => tables.values().map(|t| t["Keys"].as_array().map_or(0, Vec::len)).sum(),
+        "BatchWriteItem" => tables.values().map(|t| t.as_array().map_or(0, Vec::len)).sum(),
+        _ => 0,
+    });
+    AwsRequest { caller, service, authorised, recipient, batch_items }
 }
 
 fn scheduler(method: &str, path: &str, query: &str, json: &Value) -> Vec<Authorised> {
@@ -234,7 +236,20 @@ mod tests {
         let body = br#"{"RequestItems":{"avisa-Table":{"Keys":[{"pk":{"S":"a"}},{"pk":{"S":"b"}},{"pk":{"S":"c"}}]}}}"#;
         let request = understand("POST", "/", "", &h, body);
         assert_eq!(request.action(), "dynamodb:BatchGetItem");
-        assert_eq!(request.batch_keys, 3);
+        assert_eq!(request.batch_items, 3);
+    }
+
+    #[test]
+    fn a_dynamodb_batch_write_counts_its_items() {
+        let h = headers(&[
+            ("authorization", &AUTH.replace("{service}", "dynamodb")),
+            ("x-amz-target", "DynamoDB_20120810.BatchWriteItem"),
+        ]);
+        let put = r#"{"PutRequest":{"Item":{"pk":{"S":"a"},"sk":{"S":"b"}}}}"#;
+        let body = format!(r#"{{"RequestItems":{{"avisa-Table":[{put},{put}]}}}}"#);
+        let request = understand("POST", "/", "", &h, body.as_bytes());
+        assert_eq!(request.action(), "dynamodb:BatchWriteItem");
+        assert_eq!(request.batch_items, 2);
     }
 
     #[test]

@@ -35,6 +35,7 @@ fn keys(key: &ClaimKey) -> (String, String) {
 
 /// The claim's state names, as stored.
 mod status {
+    pub const APPLIED: &str = "APPLIED";
     pub const IN_PROGRESS: &str = "IN_PROGRESS";
     pub const RELEASED: &str = "RELEASED";
     pub const UNKNOWN: &str = "UNKNOWN";
@@ -166,7 +167,7 @@ impl Claims for DynamoStore {
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":completed_at", s(now.to_string()));
         let (status, extra) = match outcome {
-            ClaimOutcome::Applied => ("APPLIED", String::new()),
+            ClaimOutcome::Applied => (status::APPLIED, String::new()),
             ClaimOutcome::Sent { provider_message_id } => {
                 update = update.expression_attribute_values(":provider_message_id", s(provider_message_id));
                 ("SENT", ", provider_message_id = :provider_message_id".to_owned())
@@ -188,6 +189,30 @@ impl Claims for DynamoStore {
             .await
             .map_err(|e| classify(OPERATION, e))?;
         Ok(())
+    }
+
+    /// A batch's billing events in one `BatchWriteItem`: each claim's item put whole, as
+    /// [`Claims::complete`] would leave it (a completion keeps no condition either). Any other
+    /// claim, whose item holds more (a delivery's record), is completed alone.
+    async fn complete_applied(&self, events: &[ClaimKey], now: Timestamp) -> Result<(), PortError> {
+        const OPERATION: &str = "dynamodb.BatchWriteItem(claims)";
+        let expires = now.checked_add(EVENT_RETENTION).map_err(|e| PortError::permanent(OPERATION, e))?.as_second();
+        let mut items = Vec::new();
+        for key in events {
+            if !matches!(key, ClaimKey::Event { .. }) {
+                self.complete(key, now, &ClaimOutcome::Applied).await?;
+                continue;
+            }
+            let (pk, sk) = keys(key);
+            items.push(Item::from([
+                ("pk".to_owned(), s(pk)),
+                ("sk".to_owned(), s(sk)),
+                ("status".to_owned(), s(status::APPLIED)),
+                ("completed_at".to_owned(), s(now.to_string())),
+                ("expires_at".to_owned(), n(expires)),
+            ]));
+        }
+        self.batch_put(OPERATION, items).await
     }
 
     async fn release(&self, key: &ClaimKey, held: &Held, how: Release<'_>) -> Result<(), PortError> {

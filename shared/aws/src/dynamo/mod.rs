@@ -56,7 +56,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use avisa_domain::PortError;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -172,6 +172,41 @@ impl DynamoStore {
             }
         }
         Ok(found)
+    }
+
+    /// Puts these whole items, twenty-five a request; writes DynamoDB leaves unprocessed
+    /// (throttled) are sent again, backing off. A put keeps no condition: for items no other
+    /// writer changes, or whose every writer writes the same.
+    pub(crate) async fn batch_put(&self, operation: &'static str, items: Vec<Item>) -> Result<(), PortError> {
+        let mut puts = Vec::with_capacity(items.len());
+        for item in items {
+            let put =
+                PutRequest::builder().set_item(Some(item)).build().map_err(|e| PortError::permanent(operation, e))?;
+            puts.push(WriteRequest::builder().put_request(put).build());
+        }
+        while !puts.is_empty() {
+            let rest = puts.split_off(puts.len().min(25));
+            let mut pending = std::mem::replace(&mut puts, rest);
+            for round in 0_u32.. {
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(|e| classify(operation, e))?;
+                pending = output.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+                if pending.is_empty() {
+                    break;
+                }
+                if round >= 8 {
+                    let why = "DynamoDB kept leaving writes unprocessed (throttled): try again later";
+                    return Err(PortError::transient(operation, std::io::Error::other(why)));
+                }
+                tokio::time::sleep(Duration::from_millis(50 << round)).await;
+            }
+        }
+        Ok(())
     }
 
     /// A query on the table, to be narrowed by the caller.

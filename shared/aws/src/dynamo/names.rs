@@ -2,14 +2,11 @@
 //! (`NAME#{word}`), listed in gsi3 under `T#{t}#NAMES` as `{word}#{customer}`. They go when the
 //! customer is erased, with the partition, and expire with the profile.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use avisa_domain::PortError;
 use avisa_domain::account::CustomerProfile;
 use avisa_domain::ids::{CustomerId, TenantId};
 use avisa_domain::staff::citizen::CustomerNames;
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 
 use super::accounts::customer_pk;
 use super::{DynamoStore, Item, s};
@@ -25,7 +22,7 @@ impl DynamoStore {
     pub(super) async fn index_name(&self, profile: &CustomerProfile) -> Result<(), PortError> {
         const OPERATION: &str = "dynamodb.BatchWriteItem(customer name)";
         let pk = customer_pk(&profile.tenant_id, &profile.customer_id);
-        let mut writes = Vec::new();
+        let mut items = Vec::new();
         for word in avisa_domain::names::words(profile.name.as_str()) {
             let mut item = Item::from([
                 ("pk".to_owned(), s(&pk)),
@@ -34,31 +31,9 @@ impl DynamoStore {
                 ("gsi3sk".to_owned(), s(format!("{word}#{}", profile.customer_id))),
             ]);
             self.stamp_expiry(&mut item).await?;
-            let put =
-                PutRequest::builder().set_item(Some(item)).build().map_err(|e| PortError::permanent(OPERATION, e))?;
-            writes.push(WriteRequest::builder().put_request(put).build());
+            items.push(item);
         }
-        for round in 0_u32.. {
-            if writes.is_empty() {
-                return Ok(());
-            }
-            if round > 0 {
-                if round > 8 {
-                    let why = "DynamoDB kept leaving writes unprocessed (throttled): try again later";
-                    return Err(PortError::transient(OPERATION, std::io::Error::other(why)));
-                }
-                tokio::time::sleep(Duration::from_millis(50 << round)).await;
-            }
-            let output = self
-                .client
-                .batch_write_item()
-                .request_items(&self.table, writes)
-                .send()
-                .await
-                .map_err(|e| classify(OPERATION, e))?;
-            writes = output.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
-        }
-        Ok(())
+        self.batch_put(OPERATION, items).await
     }
 }
 

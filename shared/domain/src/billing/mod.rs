@@ -99,6 +99,21 @@ struct EnvelopeIds {
     tenant_id: Option<String>,
 }
 
+/// The envelope's contract, read ahead of the whole event.
+#[derive(Deserialize)]
+struct EnvelopeContract {
+    tenant_id: TenantId,
+    contract_id: ContractId,
+    event_type: String,
+}
+
+/// The tenant and contract of an event that needs the contract to have a holder: every event but
+/// the `customer.upserted` that makes one. `None` for a body that is not such an event.
+pub fn holder_needed_by(body: &str) -> Option<(TenantId, ContractId)> {
+    let envelope: EnvelopeContract = serde_json::from_str(body).ok()?;
+    (envelope.event_type != "customer.upserted").then_some((envelope.tenant_id, envelope.contract_id))
+}
+
 /// A refused event, with whatever ids could be read from it for the rejection record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refused {

@@ -4,14 +4,14 @@
 //! not fetched (a subscriber's address, a contract not asked for) and every write still goes to
 //! the store.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::account::{AccountFact, ContractAccount, ContractHolder, CustomerProfile};
 use crate::error::PortError;
-use crate::ids::{ContractId, CustomerId, TenantId};
+use crate::ids::{ContractId, CustomerId, TenantId, by_tenant};
 use crate::notice::Destination;
 use crate::ports::{AccountStore, Suppressions};
 
@@ -52,12 +52,8 @@ impl<'a> Prefetched<'a> {
         suppressions: &'a dyn Suppressions,
         jobs: impl IntoIterator<Item = (TenantId, ContractId)>,
     ) -> Self {
-        let mut by_tenant: BTreeMap<TenantId, Vec<ContractId>> = BTreeMap::new();
-        for (tenant_id, contract_id) in jobs {
-            by_tenant.entry(tenant_id).or_default().push(contract_id);
-        }
         let mut prefetched = Self::nothing(accounts, suppressions);
-        for (tenant_id, contracts) in by_tenant {
+        for (tenant_id, contracts) in by_tenant(jobs) {
             if let Err(error) = prefetched.fetch(&tenant_id, &contracts).await {
                 tracing::info!(%tenant_id, error = %error.chain(), "batch read failed: reading one at a time");
             }

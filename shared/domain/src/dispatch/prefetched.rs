@@ -2,12 +2,12 @@
 //! of a read each. Notices are never changed once recorded, so a copy read at the start of the
 //! batch is the notice. Anything not fetched, and every write, goes to the store.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 
 use crate::error::PortError;
-use crate::ids::{ContractId, NoticeId, TenantId};
+use crate::ids::{ContractId, NoticeId, TenantId, by_tenant};
 use crate::notice::Notice;
 use crate::ports::NoticeStore;
 
@@ -24,12 +24,8 @@ impl<'a> PrefetchedNotices<'a> {
         store: &'a dyn NoticeStore,
         deliveries: impl IntoIterator<Item = (TenantId, NoticeId)>,
     ) -> Self {
-        let mut by_tenant: BTreeMap<TenantId, Vec<NoticeId>> = BTreeMap::new();
-        for (tenant_id, notice_id) in deliveries {
-            by_tenant.entry(tenant_id).or_default().push(notice_id);
-        }
         let mut notices = HashMap::new();
-        for (tenant_id, ids) in by_tenant {
+        for (tenant_id, ids) in by_tenant(deliveries) {
             match store.notices_among(&tenant_id, &ids).await {
                 Ok(found) => notices.extend(found.into_iter().map(|n| ((n.tenant_id.clone(), n.notice_id.clone()), n))),
                 Err(error) => {

@@ -16,12 +16,19 @@ pub struct InMemoryClaims(
     Mutex<HashMap<ClaimKey, ClaimState>>,
     std::sync::atomic::AtomicU64,
     std::sync::atomic::AtomicBool,
+    /// Requests that completed claims: one per `complete`, one per `complete_applied`.
+    std::sync::atomic::AtomicUsize,
 );
 
 impl InMemoryClaims {
     /// The next `complete` fails as a throttled write would.
     pub fn fail_next_complete(&self) {
         self.2.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many requests completed claims (a batch of them counts once).
+    pub fn completion_requests(&self) -> usize {
+        self.3.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Whether nothing was ever claimed.
@@ -55,6 +62,18 @@ impl InMemoryClaims {
     }
 }
 
+impl InMemoryClaims {
+    fn complete_all(&self, keys: &[ClaimKey], outcome: &ClaimOutcome) -> Result<(), PortError> {
+        self.3.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if self.2.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Err(PortError::transient("complete", std::io::Error::other("ProvisionedThroughputExceeded")));
+        }
+        let mut claims = self.0.lock().unwrap();
+        claims.extend(keys.iter().map(|key| (key.clone(), ClaimState::Done(outcome.clone()))));
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Claims for InMemoryClaims {
     async fn acquire(
@@ -80,11 +99,11 @@ impl Claims for InMemoryClaims {
     }
 
     async fn complete(&self, key: &ClaimKey, _now: Timestamp, outcome: &ClaimOutcome) -> Result<(), PortError> {
-        if self.2.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            return Err(PortError::transient("complete", std::io::Error::other("ProvisionedThroughputExceeded")));
-        }
-        self.0.lock().unwrap().insert(key.clone(), ClaimState::Done(outcome.clone()));
-        Ok(())
+        self.complete_all(std::slice::from_ref(key), outcome)
+    }
+
+    async fn complete_applied(&self, keys: &[ClaimKey], _now: Timestamp) -> Result<(), PortError> {
+        self.complete_all(keys, &ClaimOutcome::Applied)
     }
 
     async fn release(&self, key: &ClaimKey, held: &Held, how: Release<'_>) -> Result<(), PortError> {

@@ -73,6 +73,10 @@ impl ComposeQueue for InMemoryQueue<ComposeJob> {
     async fn enqueue(&self, job: &ComposeJob) -> Result<(), PortError> {
         self.push(job)
     }
+
+    async fn enqueue_all(&self, jobs: &[ComposeJob]) -> Result<(), PortError> {
+        self.push_all(jobs)
+    }
 }
 
 #[async_trait]

@@ -87,6 +87,8 @@ pub struct InMemoryAccounts {
     slots: Mutex<HashMap<SlotKey, (Timestamp, serde_json::Value)>>,
     /// Holders and customers read one at a time (a real store's request each).
     single_reads: AtomicUsize,
+    /// Every contract whose holder was asked for in a batch read, by tenant.
+    batch_asked: Mutex<Vec<(TenantId, ContractId)>>,
 }
 
 impl InMemoryAccounts {
@@ -108,6 +110,11 @@ impl InMemoryAccounts {
     /// How many holders and customers were read one at a time rather than in a batch.
     pub fn single_reads(&self) -> usize {
         self.single_reads.load(Ordering::SeqCst)
+    }
+
+    /// The contracts whose holders were asked for in batch reads.
+    pub fn batch_asked(&self) -> Vec<(TenantId, ContractId)> {
+        self.batch_asked.lock().unwrap().clone()
     }
 
     fn holder_of(&self, tenant_id: &TenantId, contract_id: &ContractId) -> Option<ContractHolder> {
@@ -171,6 +178,7 @@ impl AccountStore for InMemoryAccounts {
     }
 
     async fn holders(&self, tenant_id: &TenantId, contracts: &[ContractId]) -> Result<Vec<ContractHolder>, PortError> {
+        self.batch_asked.lock().unwrap().extend(contracts.iter().map(|c| (tenant_id.clone(), c.clone())));
         Ok(contracts.iter().filter_map(|contract_id| self.holder_of(tenant_id, contract_id)).collect())
     }
 

@@ -89,6 +89,14 @@ pub trait Claims: Send + Sync {
         retake_rejected: bool,
     ) -> Result<Claim, PortError>;
     async fn complete(&self, key: &ClaimKey, now: Timestamp, outcome: &ClaimOutcome) -> Result<(), PortError>;
+    /// Several events recorded as applied at once (a batch of them on stores that can): all of
+    /// them, or an error, after which some may be recorded and some not.
+    async fn complete_applied(&self, keys: &[ClaimKey], now: Timestamp) -> Result<(), PortError> {
+        for key in keys {
+            self.complete(key, now, &ClaimOutcome::Applied).await?;
+        }
+        Ok(())
+    }
     /// Gives the key back after a failure worth retrying (only if `held` still holds it).
     async fn release(&self, key: &ClaimKey, held: &Held, how: Release<'_>) -> Result<(), PortError>;
 }

@@ -134,6 +134,13 @@ pub trait PriorityMarks: Send + Sync {
 #[async_trait]
 pub trait ComposeQueue: Send + Sync {
     async fn enqueue(&self, job: &ComposeJob) -> Result<(), PortError>;
+    /// Several jobs at once (one request for up to ten on SQS); all of them, or an error.
+    async fn enqueue_all(&self, jobs: &[ComposeJob]) -> Result<(), PortError> {
+        for job in jobs {
+            self.enqueue(job).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Puts a fired alert's chunks on the compose queue (the composer's own).
