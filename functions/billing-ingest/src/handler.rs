@@ -6,8 +6,8 @@ use avisa_runtime::metrics::Counts;
 use avisa_runtime::sqs::{RecordFailure, Rejections, process_batch_holding, receive_count};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 
-/// Parses each record as a billing event and ingests it; see [`process_batch`] for what happens to
-/// the ones that fail.
+/// Parses each record as a billing event and ingests it; see [`avisa_runtime::sqs::process_batch`]
+/// for what happens to the ones that fail.
 pub async fn handle_batch(
     ingest: Ingest<'_>,
     rejections: &Rejections<'_>,
@@ -19,15 +19,9 @@ pub async fn handle_batch(
         PrefetchedHolders::read_for(ingest.accounts, ingest.bound_contracts(contracts_of(&event)).await).await;
     let held = HeldJobs::new(ingest.compose, ingest.claims);
     let holding = Ingest { accounts: &holders, compose: &held, claims: &held, ..ingest };
-    let (mut response, counts, waiting) =
-        process_batch_holding(event, rejections, || held.waiting_count(), |record| handle_record(holding, record))
-            .await;
-    for position in held.queue_then_complete().await {
-        if let Some(message_id) = waiting.get(position) {
-            response.add_failure(message_id.clone());
-        }
-    }
-    (response, counts)
+    let waiting = || held.waiting_count();
+    let settle = |_| held.queue_then_complete();
+    process_batch_holding(event, rejections, waiting, |record| handle_record(holding, record), settle).await
 }
 
 /// The queue, tenant and contract of each event in the batch that needs its contract's holder.
@@ -201,10 +195,11 @@ mod tests {
         // asks for no notice
         let update = sample_with("customer-upserted", serde_json::json!({"event_id": "evt-c-9"}));
         let batch = [invoice("evt-i-1"), update, invoice("evt-i-2"), invoice("evt-i-1")];
-        let failures = run(&f, &batch).await;
+        let (failures, counts) = run_counted(&f, &batch).await;
         // THEN the two invoices are retried (the repeat rides on the first), nothing was queued,
         // and the update is done
         assert_eq!(failures, ["m0", "m2"]);
+        assert_eq!(counts, Counts::from([("applied", 1), ("duplicate", 1), ("retried", 2)]));
         assert!(f.compose.jobs().is_empty());
         // AND their claims were given back, not completed: delivered again, they apply and queue
         let (failures, counts) = run_counted(&f, &batch).await;
@@ -220,10 +215,11 @@ mod tests {
         run(&f, &[sample("customer-upserted")]).await;
         f.claims.fail_next_complete();
         // WHEN a batch brings two invoice events
-        let failures = run(&f, &[invoice("evt-i-1"), invoice("evt-i-2")]).await;
+        let (failures, counts) = run_counted(&f, &[invoice("evt-i-1"), invoice("evt-i-2")]).await;
         // THEN their jobs are queued, and both records are retried (not acknowledged as done)
         assert_eq!(f.compose.jobs().len(), 2);
         assert_eq!(failures, ["m0", "m1"]);
+        assert_eq!(counts, Counts::from([("retried", 2)]));
         assert_eq!(f.claims.outcome_of("evt-i-1"), None);
     }
 

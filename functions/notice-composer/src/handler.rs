@@ -29,19 +29,15 @@ pub async fn handle_batch(
     // The batch's notices' deliveries are queued together after it, ten to a request.
     let deliveries = DeferredDispatch::new(composer.compose.dispatch);
     let holding = Composer { compose: Compose { dispatch: &deliveries, ..composer.compose }, ..composer };
-    let (mut response, counts, waiting) =
-        process_batch_holding(event, rejections, || deliveries.held_count(), |record| handle_record(&holding, record))
-            .await;
-    if let Err(error) = composer.compose.dispatch.enqueue_all(&deliveries.take()).await {
+    let (queue, deliveries) = (composer.compose.dispatch, &deliveries);
+    let settle = |records: usize| async move {
+        let Err(error) = queue.enqueue_all(&deliveries.take()).await else { return Vec::new() };
         // Composing those records again finds their notices and queues their deliveries.
-        tracing::warn!(records = waiting.len(), error = %error.chain(), "the batch's deliveries could not be queued: their records are retried");
-        for message_id in waiting {
-            if !response.batch_item_failures.iter().any(|f| f.item_identifier == message_id) {
-                response.add_failure(message_id);
-            }
-        }
-    }
-    (response, counts)
+        tracing::warn!(records, error = %error.chain(), "the batch's deliveries could not be queued: their records are retried");
+        (0..records).collect()
+    };
+    let held = || deliveries.held_count();
+    process_batch_holding(event, rejections, held, |record| handle_record(&holding, record), settle).await
 }
 
 /// The tenant and contract of each notice job in the batch (the other messages read their own).
@@ -217,11 +213,12 @@ mod tests {
         let rejections = Rejections::in_fakes(crate::SOURCE, &f);
         // WHEN the dispatch queue is down as the batch ends
         f.dispatch.fail_next_transiently();
-        let (response, _) = handle_batch(composer(&f), &rejections, batch()).await;
-        // THEN the two records whose deliveries were not queued are retried, the malformed one is
-        // not (it was rejected with its reason), and nothing was queued
+        let (response, counts) = handle_batch(composer(&f), &rejections, batch()).await;
+        // THEN the two records whose deliveries were not queued are retried (and counted so), the
+        // malformed one is not (it was rejected with its reason), and nothing was queued
         let failed: Vec<String> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
         assert_eq!(failed, ["m0", "m1"]);
+        assert_eq!(counts, Counts::from([("rejected", 1), ("retried", 2)]));
         assert!(f.dispatch.jobs().is_empty());
         assert_eq!(f.rejections.0.lock().unwrap().len(), 1);
         // WHEN the batch comes back THEN the notice's two deliveries are queued, twice (once per

@@ -202,6 +202,64 @@ pub fn record_ids(tenant_id: &dyn std::fmt::Display, subject: &dyn std::fmt::Dis
 pub async fn process_batch<F, Fut>(
     event: SqsEvent,
     rejections: &Rejections<'_>,
+    handle: F,
+) -> (SqsBatchResponse, Counts)
+where
+    F: FnMut(SqsMessage) -> Fut,
+    Fut: Future<Output = Result<&'static str, RecordFailure>>,
+{
+    let (response, counts) = process_records(event, rejections, handle).await;
+    published(rejections, response, counts)
+}
+
+/// [`process_batch`] for records whose work ends with something done for the whole batch after
+/// them (their jobs queued together): `held()` grows while a record leaves work to it, and
+/// `settle`, told how many records did, does it and names which of them (by position, in order)
+/// must be retried. Those are retried and counted so, not as what their handling returned.
+pub async fn process_batch_holding<F, Fut, Settled>(
+    event: SqsEvent,
+    rejections: &Rejections<'_>,
+    held: impl Fn() -> usize,
+    mut handle: F,
+    settle: impl FnOnce(usize) -> Settled,
+) -> (SqsBatchResponse, Counts)
+where
+    F: FnMut(SqsMessage) -> Fut,
+    Fut: Future<Output = Result<&'static str, RecordFailure>>,
+    Settled: Future<Output = Vec<usize>>,
+{
+    let holding = std::sync::Mutex::new(Vec::new());
+    let (mut response, mut counts) = process_records(event, rejections, |record| {
+        let (message_id, before) = (record.message_id.clone().unwrap_or_default(), held());
+        let handled = handle(record);
+        let (held, holding) = (&held, &holding);
+        async move {
+            let handled = handled.await;
+            if let Ok(outcome) = handled
+                && held() > before
+            {
+                holding.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((message_id, outcome));
+            }
+            handled
+        }
+    })
+    .await;
+    let holding = holding.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for position in settle(holding.len()).await {
+        let Some((message_id, outcome)) = holding.get(position) else { continue };
+        response.add_failure(message_id.clone());
+        if let Some(count) = counts.get_mut(outcome) {
+            *count = count.saturating_sub(1);
+        }
+        *counts.entry("retried").or_default() += 1;
+    }
+    counts.retain(|_, count| *count > 0);
+    published(rejections, response, counts)
+}
+
+async fn process_records<F, Fut>(
+    event: SqsEvent,
+    rejections: &Rejections<'_>,
     mut handle: F,
 ) -> (SqsBatchResponse, Counts)
 where
@@ -233,38 +291,13 @@ where
             }
         }
     }
-    crate::metrics::publish(rejections.source, &counts);
-    tracing::info!(source = rejections.source, counts = ?counts, "batch processed");
     (response, counts)
 }
 
-/// [`process_batch`], also naming the records after which `held()` grew, in order: those whose
-/// work waits on something done for the whole batch after it (their jobs queued together).
-pub async fn process_batch_holding<F, Fut>(
-    event: SqsEvent,
-    rejections: &Rejections<'_>,
-    held: impl Fn() -> usize,
-    mut handle: F,
-) -> (SqsBatchResponse, Counts, Vec<String>)
-where
-    F: FnMut(SqsMessage) -> Fut,
-    Fut: Future<Output = Result<&'static str, RecordFailure>>,
-{
-    let holding = std::sync::Mutex::new(Vec::new());
-    let (response, counts) = process_batch(event, rejections, |record| {
-        let (message_id, before) = (record.message_id.clone().unwrap_or_default(), held());
-        let handled = handle(record);
-        let (held, holding) = (&held, &holding);
-        async move {
-            let handled = handled.await;
-            if held() > before {
-                holding.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(message_id);
-            }
-            handled
-        }
-    })
-    .await;
-    (response, counts, holding.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner))
+fn published(rejections: &Rejections<'_>, response: SqsBatchResponse, counts: Counts) -> (SqsBatchResponse, Counts) {
+    crate::metrics::publish(rejections.source, &counts);
+    tracing::info!(source = rejections.source, counts = ?counts, "batch processed");
+    (response, counts)
 }
 
 #[cfg(test)]
