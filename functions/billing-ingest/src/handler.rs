@@ -209,6 +209,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_event_whose_jobs_cannot_be_queued_on_its_last_receive_is_dead_lettered_with_the_reason() {
+        // GIVEN a known customer, and a compose queue that fails the next request
+        let f = Fakes::default();
+        run(&f, &[sample("customer-upserted")]).await;
+        f.compose.fail_next_transiently();
+        // WHEN their invoice comes for the fifth and last time
+        let mut event = sqs_event([invoice("evt-i-1")]);
+        event.records[0].attributes.insert("ApproximateReceiveCount".to_owned(), "5".to_owned());
+        let rejections = Rejections::in_fakes(crate::SOURCE, &f);
+        let (response, counts) = handle_batch(f.ingest(), &rejections, event).await;
+        // THEN it is not left to SQS's redrive: it is dead-lettered with the reason, and counted so
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!(counts, Counts::from([("dead_lettered", 1)]));
+        let letters = f.dead_letters.0.lock().unwrap().clone();
+        assert_eq!(letters.len(), 1);
+        assert!(letters[0].2.contains("compose jobs could not be queued"), "{}", letters[0].2);
+        // AND its claim was given back, so a redrive applies it
+        assert_eq!(f.claims.outcome_of("evt-i-1"), None);
+        let (failures, counts) = run_counted(&f, &[invoice("evt-i-1")]).await;
+        assert!(failures.is_empty(), "{failures:?}");
+        assert_eq!(counts, Counts::from([("applied", 1)]));
+    }
+
+    #[tokio::test]
     async fn events_whose_jobs_were_queued_but_not_recorded_as_applied_are_retried() {
         // GIVEN a known customer, and claims that fail the next completion
         let f = Fakes::default();

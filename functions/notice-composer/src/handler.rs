@@ -34,7 +34,8 @@ pub async fn handle_batch(
         let Err(error) = queue.enqueue_all(&deliveries.take()).await else { return Vec::new() };
         // Composing those records again finds their notices and queues their deliveries.
         tracing::warn!(records, error = %error.chain(), "the batch's deliveries could not be queued: their records are retried");
-        (0..records).collect()
+        let why = format!("the batch's deliveries could not be queued: {}", error.chain());
+        (0..records).map(|position| (position, why.clone())).collect()
     };
     let held = || deliveries.held_count();
     process_batch_holding(event, rejections, held, |record| handle_record(&holding, record), settle).await

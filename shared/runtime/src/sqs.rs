@@ -110,6 +110,46 @@ pub fn receive_count(record: &SqsMessage) -> u32 {
     record.attributes.get("ApproximateReceiveCount").and_then(|count| count.parse().ok()).unwrap_or(1)
 }
 
+/// A record that failed in a way worth retrying.
+struct Retried<'a> {
+    message_id: &'a str,
+    body: &'a str,
+    receives: u32,
+    tenant_id: Option<&'a str>,
+}
+
+impl Retried<'_> {
+    /// On its last receive the record goes to the dead-letter queue with the reason, by us, rather
+    /// than by SQS's redrive without it; `true` when it did.
+    async fn dead_lettered(&self, rejections: &Rejections<'_>, reason: &str) -> bool {
+        if self.receives < rejections.max_receive_count {
+            return false;
+        }
+        let letter = DeadLetter {
+            source: rejections.source,
+            message_id: self.message_id,
+            body: self.body,
+            tenant_id: self.tenant_id,
+            reason,
+            receive_count: self.receives,
+            at: rejections.clock.now(),
+        };
+        match rejections.dead_letters.dead_letter(&letter).await {
+            Ok(()) => {
+                tracing::error!(error = reason, "record failed every receive; dead-lettered with the reason");
+                true
+            }
+            Err(error) => {
+                tracing::error!(
+                    error = error_chain(&error),
+                    "could not dead-letter the record; SQS's redrive will move it without its reason"
+                );
+                false
+            }
+        }
+    }
+}
+
 /// How one record ended: counted under a name, or to be retried (and maybe counted too).
 enum Ended {
     Counted(&'static str),
@@ -141,26 +181,10 @@ where
     }
     if failure.error.is_retryable() {
         let reason = error_chain(&failure.error);
-        if receives >= rejections.max_receive_count {
-            let letter = DeadLetter {
-                source: rejections.source,
-                message_id: &message_id,
-                body: &body,
-                tenant_id: failure.tenant_id.as_deref(),
-                reason: &reason,
-                receive_count: receives,
-                at: rejections.clock.now(),
-            };
-            match rejections.dead_letters.dead_letter(&letter).await {
-                Ok(()) => {
-                    tracing::error!(error = reason, "record failed every receive; dead-lettered with the reason");
-                    return Ended::Counted("dead_lettered");
-                }
-                Err(error) => tracing::error!(
-                    error = error_chain(&error),
-                    "could not dead-letter the record; SQS's redrive will move it without its reason"
-                ),
-            }
+        let record =
+            Retried { message_id: &message_id, body: &body, receives, tenant_id: failure.tenant_id.as_deref() };
+        if record.dead_lettered(rejections, &reason).await {
+            return Ended::Counted("dead_lettered");
         }
         tracing::warn!(error = reason, "record will be retried");
         return Ended::Retry { message_id, counted: Some("retried") };
@@ -215,7 +239,8 @@ where
 /// [`process_batch`] for records whose work ends with something done for the whole batch after
 /// them (their jobs queued together): `held()` grows while a record leaves work to it, and
 /// `settle`, told how many records did, does it and names which of them (by position, in order)
-/// must be retried. Those are retried and counted so, not as what their handling returned.
+/// must be retried, and why. Those are retried (or, on their last receive, dead-lettered with the
+/// reason) and counted so, not as what their handling returned.
 pub async fn process_batch_holding<F, Fut, Settled>(
     event: SqsEvent,
     rejections: &Rejections<'_>,
@@ -226,11 +251,12 @@ pub async fn process_batch_holding<F, Fut, Settled>(
 where
     F: FnMut(SqsMessage) -> Fut,
     Fut: Future<Output = Result<&'static str, RecordFailure>>,
-    Settled: Future<Output = Vec<usize>>,
+    Settled: Future<Output = Vec<(usize, String)>>,
 {
     let holding = std::sync::Mutex::new(Vec::new());
     let (mut response, mut counts) = process_records(event, rejections, |record| {
         let (message_id, before) = (record.message_id.clone().unwrap_or_default(), held());
+        let (body, receives) = (record.body.clone().unwrap_or_default(), receive_count(&record));
         let handled = handle(record);
         let (held, holding) = (&held, &holding);
         async move {
@@ -238,20 +264,27 @@ where
             if let Ok(outcome) = handled
                 && held() > before
             {
-                holding.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((message_id, outcome));
+                let record = (message_id, body, receives, outcome);
+                holding.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(record);
             }
             handled
         }
     })
     .await;
     let holding = holding.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-    for position in settle(holding.len()).await {
-        let Some((message_id, outcome)) = holding.get(position) else { continue };
-        response.add_failure(message_id.clone());
+    for (position, reason) in settle(holding.len()).await {
+        let Some((message_id, body, receives, outcome)) = holding.get(position) else { continue };
         if let Some(count) = counts.get_mut(outcome) {
             *count = count.saturating_sub(1);
         }
-        *counts.entry("retried").or_default() += 1;
+        let record = Retried { message_id, body, receives: *receives, tenant_id: None };
+        let ended = if record.dead_lettered(rejections, &reason).await {
+            "dead_lettered"
+        } else {
+            response.add_failure(message_id.clone());
+            "retried"
+        };
+        *counts.entry(ended).or_default() += 1;
     }
     counts.retain(|_, count| *count > 0);
     published(rejections, response, counts)

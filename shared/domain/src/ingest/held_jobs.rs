@@ -54,24 +54,25 @@ impl<'a> HeldJobs<'a> {
     }
 
     /// Queues the held jobs, then completes the claims of the events that asked for them. Returns
-    /// the positions (in the order they began waiting) of the events to retry: every waiting one
+    /// the positions (in the order they began waiting) of the events to retry, and why: every waiting one
     /// when the jobs could not be queued (their claims given back), else those whose completion
     /// failed (their claims stay taken until the lease ends, as a completion that fails in
     /// [`crate::once::Once`] leaves them).
-    pub async fn queue_then_complete(&self) -> Vec<usize> {
+    pub async fn queue_then_complete(&self) -> Vec<(usize, String)> {
         let jobs = std::mem::take(&mut *locked(&self.jobs));
         let waiting = std::mem::take(&mut *locked(&self.waiting));
         if jobs.is_empty() {
             return Vec::new();
         }
         if let Err(error) = self.queue.enqueue_all(&jobs).await {
+            let why = format!("the batch's compose jobs could not be queued: {}", error.chain());
             tracing::warn!(events = waiting.len(), error = %error.chain(), "the batch's compose jobs could not be queued: their events are retried");
             for event in &waiting {
                 if let Err(error) = self.claims.release(&event.key, &event.held, Release::NotDone).await {
                     tracing::warn!(key = %event.key, error = %error.chain(), "claim not given back: taken again when its lease ends");
                 }
             }
-            return (0..waiting.len()).collect();
+            return (0..waiting.len()).map(|position| (position, why.clone())).collect();
         }
         let (applied, other): (Vec<_>, Vec<_>) =
             waiting.iter().enumerate().partition(|(_, event)| event.outcome == ClaimOutcome::Applied);
@@ -80,13 +81,14 @@ impl<'a> HeldJobs<'a> {
             let keys: Vec<ClaimKey> = applied.iter().map(|(_, event)| event.key.clone()).collect();
             if let Err(error) = self.claims.complete_applied(&keys, at).await {
                 tracing::warn!(events = keys.len(), error = %error.chain(), "jobs queued, claims not all completed: the events are retried");
-                retry.extend(applied.iter().map(|(position, _)| *position));
+                let why = format!("jobs queued, the event not recorded as applied: {}", error.chain());
+                retry.extend(applied.iter().map(|(position, _)| (*position, why.clone())));
             }
         }
         for (position, event) in other {
             if let Err(error) = self.claims.complete(&event.key, event.at, &event.outcome).await {
                 tracing::warn!(key = %event.key, error = %error.chain(), "jobs queued, claim not completed: the event is retried");
-                retry.push(position);
+                retry.push((position, format!("jobs queued, the event not recorded as done: {}", error.chain())));
             }
         }
         retry.sort_unstable();
