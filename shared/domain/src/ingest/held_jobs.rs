@@ -54,10 +54,10 @@ impl<'a> HeldJobs<'a> {
     }
 
     /// Queues the held jobs, then completes the claims of the events that asked for them. Returns
-    /// the positions (in the order they began waiting) of the events to retry, and why: every waiting one
-    /// when the jobs could not be queued (their claims given back), else those whose completion
-    /// failed (their claims stay taken until the lease ends, as a completion that fails in
-    /// [`crate::once::Once`] leaves them).
+    /// the positions (in the order they began waiting) of the events to retry, and why: every
+    /// waiting one when the jobs could not be queued (their claims given back), else those whose
+    /// completion failed (their claims stay taken until the lease ends, as a completion that
+    /// fails in [`crate::once::Once`] leaves them).
     pub async fn queue_then_complete(&self) -> Vec<(usize, String)> {
         let jobs = std::mem::take(&mut *locked(&self.jobs));
         let waiting = std::mem::take(&mut *locked(&self.waiting));
