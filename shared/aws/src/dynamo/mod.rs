@@ -162,13 +162,7 @@ impl DynamoStore {
                 if pending.is_empty() {
                     break;
                 }
-                if round >= 8 {
-                    return Err(PortError::transient(
-                        operation,
-                        std::io::Error::other("DynamoDB kept leaving keys unprocessed (throttled): try again later"),
-                    ));
-                }
-                tokio::time::sleep(Duration::from_millis(50 << round)).await;
+                back_off(operation, round, "keys").await?;
             }
         }
         Ok(found)
@@ -199,11 +193,7 @@ impl DynamoStore {
                 if pending.is_empty() {
                     break;
                 }
-                if round >= 8 {
-                    let why = "DynamoDB kept leaving writes unprocessed (throttled): try again later";
-                    return Err(PortError::transient(operation, std::io::Error::other(why)));
-                }
-                tokio::time::sleep(Duration::from_millis(50 << round)).await;
+                back_off(operation, round, "writes").await?;
             }
         }
         Ok(())
@@ -338,6 +328,17 @@ impl DynamoStore {
             Err(e) => Err(classify(operation, e)),
         }
     }
+}
+
+/// Waits before sending again what DynamoDB left unprocessed (throttled) in a batch's `round`;
+/// an error, worth retrying later, once it kept doing so.
+async fn back_off(operation: &'static str, round: u32, what: &str) -> Result<(), PortError> {
+    if round >= 8 {
+        let why = format!("DynamoDB kept leaving {what} unprocessed (throttled): try again later");
+        return Err(PortError::transient(operation, std::io::Error::other(why)));
+    }
+    tokio::time::sleep(Duration::from_millis(50 << round)).await;
+    Ok(())
 }
 
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {

@@ -61,9 +61,6 @@ impl<'a> HeldJobs<'a> {
     pub async fn queue_then_complete(&self) -> Vec<(usize, String)> {
         let jobs = std::mem::take(&mut *locked(&self.jobs));
         let waiting = std::mem::take(&mut *locked(&self.waiting));
-        if jobs.is_empty() {
-            return Vec::new();
-        }
         if let Err(error) = self.queue.enqueue_all(&jobs).await {
             let why = format!("the batch's compose jobs could not be queued: {}", error.chain());
             tracing::warn!(events = waiting.len(), error = %error.chain(), "the batch's compose jobs could not be queued: their events are retried");
