@@ -224,7 +224,9 @@ mod tests {
         assert_eq!(counts, Counts::from([("dead_lettered", 1)]));
         let letters = f.dead_letters.0.lock().unwrap().clone();
         assert_eq!(letters.len(), 1);
-        assert!(letters[0].2.contains("compose jobs could not be queued"), "{}", letters[0].2);
+        assert!(letters[0].reason.contains("compose jobs could not be queued"), "{}", letters[0].reason);
+        // AND under its tenant, so that `avisa rejected --tenant` and a redrive of that tenant find it
+        assert_eq!(letters[0].tenant_id.as_deref(), Some("aigues-reus"));
         // AND its claim was given back, so a redrive applies it
         assert_eq!(f.claims.outcome_of("evt-i-1"), None);
         let (failures, counts) = run_counted(&f, &[invoice("evt-i-1")]).await;

@@ -110,6 +110,18 @@ pub fn receive_count(record: &SqsMessage) -> u32 {
     record.attributes.get("ApproximateReceiveCount").and_then(|count| count.parse().ok()).unwrap_or(1)
 }
 
+tokio::task_local! {
+    /// The tenant the record being processed belongs to, once its handler has named it
+    /// ([`record_ids`]): what fails after the handler returned (its held work) or without naming
+    /// it is still dead-lettered or rejected under that tenant.
+    static RECORD_TENANT: std::cell::RefCell<Option<String>>;
+}
+
+/// The tenant the current record's handler named, if any.
+fn named_tenant() -> Option<String> {
+    RECORD_TENANT.try_with(|tenant| tenant.borrow().clone()).ok().flatten()
+}
+
 /// A record that failed in a way worth retrying.
 struct Retried<'a> {
     message_id: &'a str,
@@ -168,10 +180,11 @@ where
     Fut: Future<Output = Result<&'static str, RecordFailure>>,
 {
     let body = record.body.clone().unwrap_or_default();
-    let failure = match handle(record).await {
+    let mut failure = match handle(record).await {
         Ok(outcome) => return Ended::Counted(outcome),
         Err(failure) => failure,
     };
+    failure.tenant_id = failure.tenant_id.or_else(named_tenant);
     let span = tracing::Span::current();
     if let Some(tenant_id) = &failure.tenant_id {
         span.record("tenant_id", tenant_id.as_str());
@@ -215,6 +228,8 @@ where
 /// Names the tenant and the subject (event, notice, conversation…) of the record being
 /// processed, so every line logged for it from here on carries them.
 pub fn record_ids(tenant_id: &dyn std::fmt::Display, subject: &dyn std::fmt::Display) {
+    // Outside a batch (a test calling a handler alone) there is no record to name.
+    let _ = RECORD_TENANT.try_with(|tenant| *tenant.borrow_mut() = Some(tenant_id.to_string()));
     let span = tracing::Span::current();
     span.record("tenant_id", tracing::field::display(tenant_id));
     span.record("subject", tracing::field::display(subject));
@@ -264,7 +279,7 @@ where
             if let Ok(outcome) = handled
                 && held() > before
             {
-                let record = (message_id, body, receives, outcome);
+                let record = (message_id, body, receives, outcome, named_tenant());
                 holding.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(record);
             }
             handled
@@ -273,11 +288,11 @@ where
     .await;
     let holding = holding.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     for (position, reason) in settle(holding.len()).await {
-        let Some((message_id, body, receives, outcome)) = holding.get(position) else { continue };
+        let Some((message_id, body, receives, outcome, tenant_id)) = holding.get(position) else { continue };
         if let Some(count) = counts.get_mut(outcome) {
             *count = count.saturating_sub(1);
         }
-        let record = Retried { message_id, body, receives: *receives, tenant_id: None };
+        let record = Retried { message_id, body, receives: *receives, tenant_id: tenant_id.as_deref() };
         let ended = if record.dead_lettered(rejections, &reason).await {
             "dead_lettered"
         } else {
@@ -313,7 +328,8 @@ where
             tenant_id = tracing::field::Empty,
             subject = tracing::field::Empty,
         );
-        let ended = process_record(record, message_id, receives, rejections, &mut handle).instrument(span).await;
+        let processed = process_record(record, message_id, receives, rejections, &mut handle).instrument(span);
+        let ended = RECORD_TENANT.scope(std::cell::RefCell::new(None), processed).await;
         match ended {
             Ended::Counted(outcome) => *counts.entry(outcome).or_default() += 1,
             Ended::Retry { message_id, counted } => {
@@ -388,8 +404,70 @@ mod tests {
         assert_eq!(counts, Counts::from([("dead_lettered", 1), ("retried", 1)]));
         let letters = dead_letters.0.lock().unwrap();
         assert_eq!(letters.len(), 1);
-        assert_eq!((letters[0].0.as_str(), letters[0].1.as_str()), ("test", "throttled"));
-        assert!(letters[0].2.contains("slow down"), "{}", letters[0].2);
+        assert_eq!((letters[0].source.as_str(), letters[0].body.as_str()), ("test", "throttled"));
+        assert!(letters[0].reason.contains("slow down"), "{}", letters[0].reason);
+    }
+
+    #[tokio::test]
+    async fn a_dead_letter_is_kept_under_the_tenant_its_handler_named_and_no_other() {
+        // GIVEN three records on their last receive: tenant A's and tenant B's fail without naming
+        // their tenant in the failure, and a third names none at all
+        let (log, dead_letters, clock) =
+            (InMemoryRejections::default(), InMemoryDeadLetters::default(), FixedClock::default());
+        let rejections =
+            Rejections { source: "test", log: &log, dead_letters: &dead_letters, max_receive_count: 5, clock: &clock };
+        let mut event = sqs_event(["tenant-a", "tenant-b", "nobody"]);
+        for record in &mut event.records {
+            record.attributes.insert("ApproximateReceiveCount".to_owned(), "5".to_owned());
+        }
+        // WHEN each handler names what it read, then fails transiently
+        process_batch(event, &rejections, |m| async move {
+            let body = m.body.unwrap_or_default();
+            if let Some(tenant) = body.strip_prefix("tenant-") {
+                record_ids(&tenant, &"e-1");
+            }
+            outcome("throttled")
+        })
+        .await;
+        // THEN each letter carries its own record's tenant: none leaks into the next record
+        let tenants: Vec<_> = dead_letters.0.lock().unwrap().iter().map(|l| l.tenant_id.clone()).collect();
+        assert_eq!(tenants, [Some("a".to_owned()), Some("b".to_owned()), None]);
+    }
+
+    #[tokio::test]
+    async fn a_record_whose_held_work_fails_on_its_last_receive_is_dead_lettered_under_its_tenant() {
+        // GIVEN two tenants' records on their last receive, each leaving work to the batch's end
+        let (log, dead_letters, clock) =
+            (InMemoryRejections::default(), InMemoryDeadLetters::default(), FixedClock::default());
+        let rejections =
+            Rejections { source: "test", log: &log, dead_letters: &dead_letters, max_receive_count: 5, clock: &clock };
+        let mut event = sqs_event(["a", "b"]);
+        for record in &mut event.records {
+            record.attributes.insert("ApproximateReceiveCount".to_owned(), "5".to_owned());
+        }
+        let held = std::sync::atomic::AtomicUsize::new(0);
+        // WHEN the work held for the second cannot be done
+        let (response, counts) = process_batch_holding(
+            event,
+            &rejections,
+            || held.load(std::sync::atomic::Ordering::SeqCst),
+            |m| {
+                held.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async move {
+                    record_ids(&m.body.unwrap_or_default(), &"e-1");
+                    Ok("applied")
+                }
+            },
+            |_| async { vec![(1, "the queue said no".to_owned())] },
+        )
+        .await;
+        // THEN that record is dead-lettered with the reason, under tenant b
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!(counts, Counts::from([("applied", 1), ("dead_lettered", 1)]));
+        let letters = dead_letters.0.lock().unwrap();
+        assert_eq!(letters.len(), 1);
+        assert_eq!((letters[0].body.as_str(), letters[0].tenant_id.as_deref()), ("b", Some("b")));
+        assert_eq!(letters[0].reason, "the queue said no");
     }
 
     /// Log lines as the Lambda binary writes them, kept in memory.

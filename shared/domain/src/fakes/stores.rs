@@ -65,15 +65,27 @@ impl RejectionLog for InMemoryRejections {
     }
 }
 
-/// Dead letters as `(source, body, reason)`.
+/// A dead letter as kept by [`InMemoryDeadLetters`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptDeadLetter {
+    pub source: String,
+    pub body: String,
+    pub tenant_id: Option<String>,
+    pub reason: String,
+}
+
 #[derive(Debug, Default)]
-pub struct InMemoryDeadLetters(pub Mutex<Vec<(String, String, String)>>);
+pub struct InMemoryDeadLetters(pub Mutex<Vec<KeptDeadLetter>>);
 
 #[async_trait]
 impl DeadLetters for InMemoryDeadLetters {
     async fn dead_letter(&self, letter: &DeadLetter<'_>) -> Result<(), PortError> {
-        let entry = (letter.source.to_owned(), letter.body.to_owned(), letter.reason.to_owned());
-        self.0.lock().unwrap().push(entry);
+        self.0.lock().unwrap().push(KeptDeadLetter {
+            source: letter.source.to_owned(),
+            body: letter.body.to_owned(),
+            tenant_id: letter.tenant_id.map(str::to_owned),
+            reason: letter.reason.to_owned(),
+        });
         Ok(())
     }
 }
