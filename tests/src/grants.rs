@@ -250,7 +250,8 @@ mod tests {
             recipient: None,
             fault: None,
             millis: 0,
-            batch_items: 0,
+            write_units: 0,
+            read_units: 0.0,
             invocation: None,
         }
     }

@@ -56,67 +56,39 @@ pub struct RequestReport {
     pub calls: BTreeMap<Operation, usize>,
     /// Lambda invocations, by function.
     pub invocations: BTreeMap<String, usize>,
-    /// Items the functions' DynamoDB batch reads asked for (a read unit each).
-    pub batch_read_items: usize,
-    /// Items the functions' DynamoDB batch writes wrote (a write unit each).
-    pub batch_write_items: usize,
+    /// DynamoDB capacity units, as the proxy measured them by the size of what each call read
+    /// and wrote (indexes included).
+    pub write_units: u64,
+    pub read_units: f64,
+    /// The same, by operation.
+    pub units: BTreeMap<Operation, (u64, f64)>,
 }
 
 impl RequestReport {
     /// Counts `calls` (the functions' own; the harness's are not named) for `notices` notices.
     pub fn count(invoices: usize, notices: usize, calls: &[Call], invocations: BTreeMap<String, usize>) -> Self {
         let mut counted = BTreeMap::new();
+        let mut units: BTreeMap<Operation, (u64, f64)> = BTreeMap::new();
         for call in calls {
             let name = call.authorised.first().map_or("?", |a| a.action.split_once(':').map_or("?", |(_, op)| op));
             let operation =
                 Operation { function: call.function.clone(), service: call.service.clone(), name: name.to_owned() };
+            let (written, read) = units.entry(operation.clone()).or_default();
+            (*written, *read) = (*written + call.write_units, *read + call.read_units);
             *counted.entry(operation).or_insert(0) += 1;
         }
-        let batch_items_of = |action: &str| -> usize {
-            calls
-                .iter()
-                .filter(|call| call.authorised.first().is_some_and(|a| a.action == action))
-                .map(|c| c.batch_items)
-                .sum()
-        };
-        let batch_read_items = batch_items_of("dynamodb:BatchGetItem");
-        let batch_write_items = batch_items_of("dynamodb:BatchWriteItem");
-        Self { invoices, notices, calls: counted, invocations, batch_read_items, batch_write_items }
+        let write_units = calls.iter().map(|call| call.write_units).sum();
+        let read_units = calls.iter().map(|call| call.read_units).sum();
+        Self { invoices, notices, calls: counted, invocations, write_units, read_units, units }
     }
 
     pub fn requests(&self) -> usize {
         self.calls.values().sum()
     }
 
-    /// Requests per notice.
-    pub fn per_notice(&self, count: usize) -> f64 {
-        count as f64 / self.notices.max(1) as f64
-    }
-
-    /// DynamoDB write request units (a transaction's writes count twice; a batch write's items
-    /// are counted from the items it wrote).
-    pub fn write_units(&self) -> usize {
-        self.batch_write_items
-            + self.dynamodb(|op| match op {
-                "PutItem" | "UpdateItem" | "DeleteItem" => 1,
-                "TransactWriteItems" => 2,
-                _ => 0,
-            })
-    }
-
-    /// DynamoDB read request units (strongly consistent: one per item read; a batch read's
-    /// items are counted from its keys).
-    pub fn read_units(&self) -> usize {
-        self.batch_read_items
-            + self.dynamodb(|op| match op {
-                "GetItem" | "Query" | "Scan" => 1,
-                "TransactGetItems" => 2,
-                _ => 0,
-            })
-    }
-
-    fn dynamodb(&self, units: impl Fn(&str) -> usize) -> usize {
-        self.calls.iter().filter(|(op, _)| op.service == "dynamodb").map(|(op, n)| units(&op.name) * n).sum()
+    /// Requests (or units) per notice.
+    pub fn per_notice(&self, count: f64) -> f64 {
+        count / self.notices.max(1) as f64
     }
 
     fn of_service(&self, service: &str, names: &[&str]) -> usize {
@@ -138,8 +110,8 @@ impl RequestReport {
         let total = invocations as f64 * price::LAMBDA_REQUEST
             + lambda_seconds * LAMBDA_GB * price::LAMBDA_ARM_GB_SECOND
             + sqs as f64 * price::SQS_REQUEST
-            + self.write_units() as f64 * price::DYNAMODB_WRU
-            + self.read_units() as f64 * price::DYNAMODB_RRU
+            + self.write_units as f64 * price::DYNAMODB_WRU
+            + self.read_units * price::DYNAMODB_RRU
             + self.of_service("s3", &["GetObject", "HeadObject"]) as f64 * price::S3_GET
             + self.of_service("s3", &["PutObject"]) as f64 * price::S3_PUT
             + self.of_service("scheduler", &["CreateSchedule"]) as f64 * price::SCHEDULER;
@@ -150,16 +122,27 @@ impl RequestReport {
 impl fmt::Display for RequestReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{} invoices → {} email notices sent", self.invoices, self.notices)?;
-        writeln!(f, "{:<20} {:<10} {:<22} {:>8} {:>12}", "function", "service", "operation", "calls", "per notice")?;
+        writeln!(
+            f,
+            "{:<20} {:<10} {:<22} {:>8} {:>12} {:>14}",
+            "function", "service", "operation", "calls", "per notice", "units (w / r)"
+        )?;
         for (op, n) in &self.calls {
+            let units = match self.units.get(op) {
+                Some(&(written, read)) if written > 0 || read > 0.0 => {
+                    format!("{:.2} / {:.2}", self.per_notice(written as f64), self.per_notice(read))
+                }
+                _ => String::new(),
+            };
             writeln!(
                 f,
-                "{:<20} {:<10} {:<22} {:>8} {:>12.2}",
+                "{:<20} {:<10} {:<22} {:>8} {:>12.2} {:>14}",
                 op.function,
                 op.service,
                 op.name,
                 n,
-                self.per_notice(*n)
+                self.per_notice(*n as f64),
+                units
             )?;
         }
         let mut by_function: BTreeMap<&str, usize> = BTreeMap::new();
@@ -169,12 +152,16 @@ impl fmt::Display for RequestReport {
         writeln!(f)?;
         for (function, n) in by_function {
             let invocations = self.invocations.get(function).copied().unwrap_or_default();
-            writeln!(f, "{function:<20} {:>6.2} requests per notice, {invocations} invocations", self.per_notice(n))?;
+            writeln!(
+                f,
+                "{function:<20} {:>6.2} requests per notice, {invocations} invocations",
+                self.per_notice(n as f64)
+            )?;
         }
         writeln!(f)?;
-        writeln!(f, "AWS requests per notice:          {:.2}  (goal ≤ 6)", self.per_notice(self.requests()))?;
-        writeln!(f, "DynamoDB write units per notice:  {:.2}  (goal ≤ 3)", self.per_notice(self.write_units()))?;
-        writeln!(f, "DynamoDB read units per notice:   {:.2}", self.per_notice(self.read_units()))?;
+        writeln!(f, "AWS requests per notice:          {:.2}  (goal ≤ 6)", self.per_notice(self.requests() as f64))?;
+        writeln!(f, "DynamoDB write units per notice:  {:.2}  (goal ≤ 3)", self.per_notice(self.write_units as f64))?;
+        writeln!(f, "DynamoDB read units per notice:   {:.2}", self.per_notice(self.read_units))?;
         writeln!(
             f,
             "infra cost per 1,000 notices:     ${:.4}  (goal ≤ $0.003; Lambda arm64 128 MB at {ASSUMED_MILLIS_PER_CALL} ms per AWS call, SQS, DynamoDB on-demand, S3, Scheduler; list prices, eu-west-1)",
@@ -227,6 +214,7 @@ pub async fn run(invoices: usize) -> Result<RequestReport, LocalError> {
     }
     esm.drain().await?;
     let before = stack.proxy().calls().len();
+    stack.proxy().measure_capacity();
     let bills: Vec<String> = (0..invoices).map(|n| invoice_event(n).to_string()).collect();
     stack.put_invoice_pdfs(bills.iter().map(String::as_str)).await?;
     for body in &bills {
@@ -255,31 +243,34 @@ mod tests {
             recipient: None,
             fault: None,
             millis: 0,
-            batch_items: 0,
+            write_units: 0,
+            read_units: 0.0,
             invocation: None,
         }
     }
 
     #[test]
     fn calls_are_counted_per_operation_and_per_notice() {
-        // GIVEN two notices, whose functions made seven calls (a batch read of 30 items, a batch
-        // write of 4)
+        // GIVEN two notices, whose functions made seven calls, the DynamoDB ones with the units
+        // the proxy measured
         let calls = [
-            call("notice-composer", "dynamodb", "dynamodb:GetItem"),
-            call("notice-composer", "dynamodb", "dynamodb:GetItem"),
-            call("notice-composer", "dynamodb", "dynamodb:TransactWriteItems"),
+            Call { read_units: 0.5, ..call("notice-composer", "dynamodb", "dynamodb:GetItem") },
+            Call { read_units: 1.0, ..call("notice-composer", "dynamodb", "dynamodb:GetItem") },
+            Call { write_units: 6, ..call("notice-composer", "dynamodb", "dynamodb:TransactWriteItems") },
             call("notice-dispatcher", "ses", "ses:SendEmail"),
             call("notice-dispatcher", "ses", "ses:SendEmail"),
-            Call { batch_items: 30, ..call("notice-composer", "dynamodb", "dynamodb:BatchGetItem") },
-            Call { batch_items: 4, ..call("billing-ingest", "dynamodb", "dynamodb:BatchWriteItem") },
+            Call { read_units: 30.0, ..call("notice-composer", "dynamodb", "dynamodb:BatchGetItem") },
+            Call { write_units: 4, ..call("billing-ingest", "dynamodb", "dynamodb:BatchWriteItem") },
         ];
         let report = RequestReport::count(2, 2, &calls, BTreeMap::from([("notice-composer".into(), 1)]));
-        // THEN each operation is a line, and the units follow DynamoDB's rules
+        // THEN each operation is a line, and the units are the calls' own
         let get = Operation { function: "notice-composer".into(), service: "dynamodb".into(), name: "GetItem".into() };
         assert_eq!(report.calls[&get], 2);
-        assert!((report.per_notice(report.requests()) - 3.5).abs() < 1e-9);
-        assert_eq!(report.write_units(), 6, "a transaction's write is two units, a batch write a unit per item");
-        assert_eq!(report.read_units(), 32, "a batch read is a unit per item");
-        assert!(report.to_string().contains("AWS requests per notice:          3.50"), "{report}");
+        assert!((report.per_notice(report.requests() as f64) - 3.5).abs() < 1e-9);
+        assert_eq!(report.write_units, 10);
+        assert!((report.read_units - 31.5).abs() < 1e-9);
+        let printed = report.to_string();
+        assert!(printed.contains("AWS requests per notice:          3.50"), "{printed}");
+        assert!(printed.contains("DynamoDB write units per notice:  5.00"), "{printed}");
     }
 }

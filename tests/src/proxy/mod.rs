@@ -10,10 +10,12 @@
 //! Calls reach moto one at a time: moto's conditional writes are not atomic under concurrent
 //! requests, as DynamoDB's are, and a race inside moto must not pass for one of ours.
 
+mod capacity;
 mod faults;
 mod request;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -25,7 +27,7 @@ pub use request::{Authorised, AwsRequest, understand};
 use crate::LocalError;
 
 /// One call a function made, and the fault it met, if any.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Call {
     pub function: String,
     pub service: String,
@@ -37,9 +39,12 @@ pub struct Call {
     /// How long the call took through the proxy (moto's time, and the wait for its turn).
     #[serde(default)]
     pub millis: u64,
-    /// The items a DynamoDB batch read asked for or a batch write wrote.
+    /// The DynamoDB capacity units it would cost, by the size of what it read and wrote (only
+    /// while the proxy measures them: [`AwsProxy::measure_capacity`]).
     #[serde(default)]
-    pub batch_items: usize,
+    pub write_units: u64,
+    #[serde(default)]
+    pub read_units: f64,
     /// The invocation that made it (the harness's `invocation::tagged`), when one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invocation: Option<u64>,
@@ -64,6 +69,10 @@ struct Shared {
     recipients: Mutex<BTreeMap<String, SendFault>>,
     /// moto answers one call at a time (see the module's docs).
     one_at_a_time: tokio::sync::Mutex<()>,
+    /// Whether the functions' DynamoDB calls are measured in capacity units.
+    measuring: AtomicBool,
+    /// The tables' keys and indexes, described once each.
+    shapes: Mutex<HashMap<String, capacity::TableShape>>,
 }
 
 /// The proxy, listening on 127.0.0.1 until dropped.
@@ -85,6 +94,8 @@ impl AwsProxy {
             faults: Mutex::new(None),
             recipients: Mutex::new(BTreeMap::new()),
             one_at_a_time: tokio::sync::Mutex::new(()),
+            measuring: AtomicBool::new(false),
+            shapes: Mutex::new(HashMap::new()),
         });
         let serving = Arc::clone(&shared);
         let server = crate::server::start("the AWS proxy", 2, move |request| {
@@ -101,6 +112,12 @@ impl AwsProxy {
     /// From now on, fail the functions' calls as `plan` says.
     pub fn inject(&self, plan: FaultPlan) {
         *lock(&self.shared.faults) = Some(faults::Injector::new(plan));
+    }
+
+    /// From now on, the functions' DynamoDB calls are measured in the capacity units DynamoDB
+    /// would bill (each write reads its items before and after it: slower, so only on request).
+    pub fn measure_capacity(&self) {
+        self.shared.measuring.store(true, Ordering::SeqCst);
     }
 
     /// No more faults.
@@ -163,7 +180,7 @@ async fn handle(
         None => (None, None),
     };
     let started = std::time::Instant::now();
-    let record = |fault: Option<FaultKind>| {
+    let record = |fault: Option<FaultKind>, (write_units, read_units): (u64, f64)| {
         if let Some(function) = understood.caller.clone() {
             lock(&shared.calls).push(Call {
                 function,
@@ -172,36 +189,121 @@ async fn handle(
                 recipient: understood.recipient.clone(),
                 fault,
                 millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                batch_items: understood.batch_items,
+                write_units,
+                read_units,
                 invocation,
             });
         }
     };
     match fault {
         Some(kind @ (FaultKind::Throttled | FaultKind::ServerError)) => {
-            record(fault);
+            record(fault, (0, 0.0));
             return Ok(faults::error_response(&understood.service, kind).map(Full::new));
         }
         Some(FaultKind::Reset) => {
-            record(fault);
+            record(fault, (0, 0.0));
             return Err(Dropped("connection reset"));
         }
         Some(FaultKind::Timeout) => {
-            record(fault);
+            record(fault, (0, 0.0));
             tokio::time::sleep(hang.unwrap_or_default()).await;
             return Err(Dropped("no answer in time"));
         }
         Some(FaultKind::AnswerLost | FaultKind::TooSlow) | None => {}
     }
-    let answer = forward(shared, &parts, &path, &query, body).await;
+    let measured =
+        understood.caller.is_some() && understood.service == "dynamodb" && shared.measuring.load(Ordering::SeqCst);
+    let turn = shared.one_at_a_time.lock().await;
+    let (answer, units) = if measured {
+        measured_forward(shared, &parts, &path, &query, body, understood.action()).await
+    } else {
+        (forward(shared, &parts, &path, &query, body).await, (0, 0.0))
+    };
+    drop(turn);
     if fault == Some(FaultKind::AnswerLost) {
-        record(fault);
+        record(fault, units);
         return Err(Dropped("applied, answer lost"));
     }
     // moto itself was slower than the client waits: the call applied, its answer came too late.
     let too_slow = started.elapsed() >= crate::stack::LOCAL_ATTEMPT_TIMEOUT;
-    record(too_slow.then_some(FaultKind::TooSlow));
+    record(too_slow.then_some(FaultKind::TooSlow), units);
     Ok(answer.map(Full::new))
+}
+
+/// Forwards a DynamoDB call, reading the items it writes before and after it: the answer, and the
+/// call's (write, read) capacity units.
+async fn measured_forward(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    path: &str,
+    query: &str,
+    body: Bytes,
+    action: &str,
+) -> (http::Response<Bytes>, (u64, f64)) {
+    let operation = action.split_once(':').map_or("", |(_, operation)| operation);
+    let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    for table in capacity::tables_named(&request) {
+        if !lock(&shared.shapes).contains_key(&table) {
+            let described =
+                moto_dynamodb(shared, parts, "DescribeTable", serde_json::json!({ "TableName": table })).await;
+            lock(&shared.shapes).insert(table, capacity::TableShape::described(&described));
+        }
+    }
+    let shape_of = |table: &str| lock(&shared.shapes).get(table).cloned().unwrap_or_default();
+    let (touched, transaction) = capacity::written(operation, &request, shape_of);
+    let mut before = Vec::with_capacity(touched.len());
+    for (table, key) in &touched {
+        before.push(stored_item(shared, parts, table, key).await);
+    }
+    let answer = forward(shared, parts, path, query, body).await;
+    let mut write_units = 0;
+    for ((table, key), before) in touched.iter().zip(&before) {
+        let after = stored_item(shared, parts, table, key).await;
+        write_units += shape_of(table).write_units(before.as_ref(), after.as_ref());
+    }
+    if transaction {
+        write_units *= 2;
+    }
+    let answered: serde_json::Value = serde_json::from_slice(answer.body()).unwrap_or_default();
+    let read_units =
+        if answer.status().is_success() { capacity::read_units(operation, &request, &answered) } else { 0.0 };
+    (answer, (write_units, read_units))
+}
+
+/// The item stored under `key` in `table`, read from moto directly (the harness's read: neither
+/// counted nor failed).
+async fn stored_item(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    table: &str,
+    key: &capacity::Item,
+) -> Option<capacity::Item> {
+    let request = serde_json::json!({ "TableName": table, "Key": key, "ConsistentRead": true });
+    moto_dynamodb(shared, parts, "GetItem", request).await["Item"].as_object().cloned()
+}
+
+/// One DynamoDB call of the harness's own to moto, signed as the call it measures was.
+async fn moto_dynamodb(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    operation: &str,
+    request: serde_json::Value,
+) -> serde_json::Value {
+    let mut call = shared
+        .client
+        .post(format!("{}/", shared.upstream))
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amz-target", format!("DynamoDB_20120810.{operation}"))
+        .body(request.to_string());
+    for name in ["authorization", "x-amz-date", "x-amz-security-token"] {
+        if let Some(value) = parts.headers.get(name) {
+            call = call.header(name, value);
+        }
+    }
+    match call.send().await {
+        Ok(answer) => answer.json().await.unwrap_or_default(),
+        Err(_) => serde_json::Value::Null,
+    }
 }
 
 /// The answer to a send whose recipient was told to fail, if it was.
@@ -225,7 +327,8 @@ fn send_fault(shared: &Shared, understood: &AwsRequest) -> Option<http::Response
             recipient: Some(recipient.clone()),
             fault: kind,
             millis: 0,
-            batch_items: 0,
+            write_units: 0,
+            read_units: 0.0,
             invocation: None,
         });
     }
@@ -235,6 +338,7 @@ fn send_fault(shared: &Shared, understood: &AwsRequest) -> Option<http::Response
 /// Hop-by-hop headers, and those the forwarding client sets itself.
 const NOT_FORWARDED: &[&str] = &["host", "connection", "transfer-encoding", "content-length", "keep-alive"];
 
+/// Forwards a call to moto (the caller holds `one_at_a_time`).
 async fn forward(
     shared: &Shared,
     parts: &http::request::Parts,
@@ -253,7 +357,6 @@ async fn forward(
             outgoing = outgoing.header(name, value);
         }
     }
-    let _turn = shared.one_at_a_time.lock().await;
     let gateway_error = |e: &dyn std::fmt::Display| {
         http::Response::builder()
             .status(502)

@@ -24,9 +24,6 @@ pub struct AwsRequest {
     pub authorised: Vec<Authorised>,
     /// Who a send goes to (an SMS's number, an email's first recipient), to explain duplicates.
     pub recipient: Option<String>,
-    /// The items a DynamoDB batch read asks for or a batch write writes (its units), 0 for anything
-    /// else.
-    pub batch_items: usize,
 }
 
 impl AwsRequest {
@@ -184,12 +181,7 @@ pub fn understand(method: &str, path: &str, query: &str, headers: &http::HeaderM
         }
         other => one(format!("{other}:{operation}"), "*".to_owned()),
     };
-    let batch_items = json["RequestItems"].as_object().map_or(0, |tables| match operation {
-        "BatchGetItem" => tables.values().map(|t| t["Keys"].as_array().map_or(0, Vec::len)).sum(),
-        "BatchWriteItem" => tables.values().map(|t| t.as_array().map_or(0, Vec::len)).sum(),
-        _ => 0,
-    });
-    AwsRequest { caller, service, authorised, recipient, batch_items }
+    AwsRequest { caller, service, authorised, recipient }
 }
 
 fn scheduler(method: &str, path: &str, query: &str, json: &Value) -> Vec<Authorised> {
@@ -227,7 +219,7 @@ mod tests {
     const AUTH: &str = "AWS4-HMAC-SHA256 Credential=testing/20261201/eu-west-1/{service}/aws4_request, SignedHeaders=host, Signature=x";
 
     #[test]
-    fn a_dynamodb_batch_read_is_authorised_on_its_table_and_counts_its_keys() {
+    fn a_dynamodb_batch_read_is_authorised_on_its_table() {
         let h = headers(&[
             ("authorization", &AUTH.replace("{service}", "dynamodb")),
             ("x-amz-target", "DynamoDB_20120810.BatchGetItem"),
@@ -236,11 +228,11 @@ mod tests {
         let body = br#"{"RequestItems":{"avisa-Table":{"Keys":[{"pk":{"S":"a"}},{"pk":{"S":"b"}},{"pk":{"S":"c"}}]}}}"#;
         let request = understand("POST", "/", "", &h, body);
         assert_eq!(request.action(), "dynamodb:BatchGetItem");
-        assert_eq!(request.batch_items, 3);
+        assert_eq!(request.authorised[0].resource, format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/avisa-Table"));
     }
 
     #[test]
-    fn a_dynamodb_batch_write_counts_its_items() {
+    fn a_dynamodb_batch_write_is_authorised_on_its_table() {
         let h = headers(&[
             ("authorization", &AUTH.replace("{service}", "dynamodb")),
             ("x-amz-target", "DynamoDB_20120810.BatchWriteItem"),
@@ -249,7 +241,7 @@ mod tests {
         let body = format!(r#"{{"RequestItems":{{"avisa-Table":[{put},{put}]}}}}"#);
         let request = understand("POST", "/", "", &h, body.as_bytes());
         assert_eq!(request.action(), "dynamodb:BatchWriteItem");
-        assert_eq!(request.batch_items, 2);
+        assert_eq!(request.authorised.len(), 1);
     }
 
     #[test]
