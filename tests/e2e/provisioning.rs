@@ -15,8 +15,17 @@ async fn the_table_has_the_templates_keys_indexes_and_ttl() {
     let mut indexes: Vec<_> =
         table.global_secondary_indexes().iter().map(|i| i.index_name().unwrap_or_default()).collect();
     indexes.sort_unstable();
-    assert_eq!(indexes, ["gsi1", "gsi2", "gsi3", "gsi4"]);
+    assert_eq!(indexes, ["gsi1", "gsi2", "gsi3", "gsi4", "gsi5"]);
     assert!(table.global_secondary_indexes().iter().all(|i| i.index_status() != Some(&IndexStatus::Deleting)));
+    // the notices' indexes hold their keys (history), or what the delivery report reads (by day)
+    let projection = |name: &str| {
+        let index = table.global_secondary_indexes().iter().find(|i| i.index_name() == Some(name)).unwrap();
+        let projection = index.projection().unwrap();
+        (projection.projection_type().map(|t| t.as_str().to_owned()), projection.non_key_attributes().to_vec())
+    };
+    assert_eq!(projection("gsi2"), (Some("KEYS_ONLY".to_owned()), Vec::<String>::new()));
+    let report = ["notice_id", "kind", "contract_id", "created_at", "channels"].map(str::to_owned).to_vec();
+    assert_eq!(projection("gsi5"), (Some("INCLUDE".to_owned()), report));
     let ttl = dynamodb
         .describe_time_to_live()
         .table_name("avisa-Table")

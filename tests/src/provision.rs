@@ -200,6 +200,12 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, resource: &Resource) ->
                 .projection(
                     Projection::builder()
                         .projection_type(ProjectionType::from(text(projection, "ProjectionType")?.as_str()))
+                        .set_non_key_attributes(
+                            projection
+                                .get("NonKeyAttributes")
+                                .and_then(Value::as_sequence)
+                                .map(|names| names.iter().filter_map(Value::as_str).map(str::to_owned).collect()),
+                        )
                         .build(),
                 )
                 .build()?,

@@ -92,11 +92,11 @@ impl DynamoStore {
     /// The notices of a list (a contract's history, a number's chat replies), each with its
     /// delivery records, provider ids and letter.
     async fn erase_notices(&self, tenant: &TenantId, list: &str, erased: &mut Erased) -> Result<(), PortError> {
-        for notice in self.listed("gsi3", list).await? {
+        for notice in self.listed("gsi2", list).await? {
             let Some(notice_pk) = text(&notice, "pk") else { continue };
             let notice_id = notice_pk.rsplit('#').next().unwrap_or_default();
             // A letter sits in the partition of the day it was queued: that of the notice.
-            if let Some(created) = text(&notice, "created_at").and_then(|t| t.parse::<jiff::Timestamp>().ok()) {
+            if let Some(created) = text(&notice, "gsi2sk").and_then(super::notices::created_of_history_sk) {
                 let day = created.to_zoned(jiff::tz::TimeZone::UTC).date();
                 for day in [day.yesterday().ok(), Some(day), day.tomorrow().ok()].into_iter().flatten() {
                     self.erase_item(&format!("PRINT#{day}"), &format!("T#{tenant}#{notice_id}"), erased).await?;

@@ -1,6 +1,6 @@
-//! The delivery ledger: a tenant's notices by the day they were created (gsi1, in a few shards so
-//! a city's billing run does not write one hot index partition), each with its delivery records
-//! read in batches of a hundred.
+//! The delivery ledger: a tenant's notices by the day they were created (gsi5, in a few shards so
+//! a city's billing run does not write one hot index partition; it holds only what the report
+//! reads of a notice), each with its delivery records read in batches of a hundred.
 
 use async_trait::async_trait;
 use avisa_domain::PortError;
@@ -22,14 +22,15 @@ pub(crate) const DAY_SHARDS: u8 = 4;
 pub(crate) fn day_keys(tenant_id: &TenantId, notice_id: &NoticeId, at: Timestamp) -> [(&'static str, String); 2] {
     let day = at.to_zoned(jiff::tz::TimeZone::UTC).date();
     let shard = notice_id.as_str().bytes().last().map_or(0, |b| b % DAY_SHARDS);
-    [("gsi1pk", day_pk(tenant_id, day, shard)), ("gsi1sk", format!("{:015}#{notice_id}", at.as_millisecond()))]
+    [("gsi5pk", day_pk(tenant_id, day, shard)), ("gsi5sk", format!("{:015}#{notice_id}", at.as_millisecond()))]
 }
 
 fn day_pk(tenant_id: &TenantId, day: Date, shard: u8) -> String {
     format!("T#{tenant_id}#NOTICES#{day}#{shard}")
 }
 
-/// What the ledger reads of a notice item: never its addresses or content.
+/// What the ledger reads of a notice item, all of it in the day index (the template's gsi5
+/// projection): never its addresses or content.
 #[derive(serde::Deserialize)]
 struct NoticeHead {
     notice_id: NoticeId,
@@ -37,17 +38,8 @@ struct NoticeHead {
     #[serde(default)]
     contract_id: Option<ContractId>,
     created_at: Timestamp,
-    messages: Vec<MessageHead>,
-}
-
-#[derive(serde::Deserialize)]
-struct MessageHead {
-    destination: DestinationHead,
-}
-
-#[derive(serde::Deserialize)]
-struct DestinationHead {
-    channel: Channel,
+    /// The channel of each of its messages, in order.
+    channels: Vec<Channel>,
 }
 
 /// A delivery record's fields (see the claims adapter).
@@ -92,8 +84,8 @@ impl DeliveryLedger for DynamoStore {
         for shard in 0..DAY_SHARDS {
             let query = self
                 .query()
-                .index_name("gsi1")
-                .key_condition_expression("gsi1pk = :pk")
+                .index_name("gsi5")
+                .key_condition_expression("gsi5pk = :pk")
                 .expression_attribute_values(":pk", s(day_pk(tenant_id, day, shard)));
             for item in Self::query_all(OPERATION, query).await? {
                 heads.push(from_item::<NoticeHead>(OPERATION, item)?);
@@ -128,9 +120,10 @@ impl DynamoStore {
         let keys = heads
             .iter()
             .flat_map(|head| {
-                head.messages.iter().filter(|m| m.destination.channel != Channel::Paper).map(|m| {
-                    (notice_pk(tenant_id, &head.notice_id), format!("DELIVERY#{}", m.destination.channel.as_str()))
-                })
+                head.channels
+                    .iter()
+                    .filter(|channel| **channel != Channel::Paper)
+                    .map(|channel| (notice_pk(tenant_id, &head.notice_id), format!("DELIVERY#{}", channel.as_str())))
             })
             .collect();
         let mut records: std::collections::HashMap<(String, String), DeliveryItem> = std::collections::HashMap::new();
@@ -144,10 +137,9 @@ impl DynamoStore {
             .map(|head| {
                 let pk = notice_pk(tenant_id, &head.notice_id);
                 let deliveries = head
-                    .messages
+                    .channels
                     .iter()
-                    .map(|m| {
-                        let channel = m.destination.channel;
+                    .map(|&channel| {
                         let state = match channel {
                             Channel::Paper => DeliveryState::Letter,
                             _ => records

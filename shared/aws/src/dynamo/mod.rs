@@ -17,7 +17,7 @@
 //! | invoice facts (slots) | `T#{t}#CONTRACT#{id}` | `INVOICE#{number}` |
 //! | payment plan (slot) | `T#{t}#CONTRACT#{id}` | `PLAN#{plan_id}` |
 //! | billing-event claim | `T#{t}#EVENT#{event_id}` | `EVENT` |
-//! | notice | `T#{t}#NOTICE#{id}` | `NOTICE` (gsi3: `T#{t}#CONTRACT#{id}#NOTICES`, `{created_at}#{id}`; gsi1: `T#{t}#NOTICES#{day}#{shard}`) |
+//! | notice | `T#{t}#NOTICE#{id}` | `NOTICE` (gsi2, keys only: `T#{t}#CONTRACT#{id}#NOTICES` or `T#{t}#PHONE#{e164}#NOTICES`, `{created_at ms}#{id}`; gsi5, with `channels`: `T#{t}#NOTICES#{day}#{shard}`) |
 //! | delivery claim and record | `T#{t}#NOTICE#{id}` | `DELIVERY#{channel}` |
 //! | rejected message | `T#{t}#REJECTED` | `{at}#{message_id}` |
 //! | letter for the print batch | `PRINT#{day}` | `T#{t}#{notice_id}` |

@@ -4,6 +4,7 @@ use avisa_domain::contact::PhoneE164;
 use avisa_domain::ids::{ContractId, NoticeId, TenantId};
 use avisa_domain::notice::{Destination, Notice};
 use avisa_domain::ports::NoticeStore;
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{DynamoStore, from_item, s, to_item};
 use crate::error::classify;
@@ -15,6 +16,18 @@ pub(crate) fn history_pk(tenant_id: &TenantId, contract_id: &ContractId) -> Stri
 /// The notices to a number that are about no contract (chat replies).
 pub(crate) fn phone_notices_pk(tenant_id: &TenantId, phone: &PhoneE164) -> String {
     format!("T#{tenant_id}#PHONE#{}#NOTICES", phone.as_str())
+}
+
+/// A notice's place in its list: fixed-width milliseconds sort as time does (RFC 3339 with
+/// varying fractions would not), then its id.
+fn history_sk(notice: &Notice) -> String {
+    format!("{:015}#{}", notice.created_at.as_millisecond(), notice.notice_id)
+}
+
+/// When a notice was created, from its place in a list (see [`history_sk`]).
+pub(crate) fn created_of_history_sk(sk: &str) -> Option<jiff::Timestamp> {
+    let (millis, _) = sk.split_once('#')?;
+    jiff::Timestamp::from_millisecond(millis.parse().ok()?).ok()
 }
 
 pub(crate) fn notice_pk(tenant_id: &TenantId, notice_id: &NoticeId) -> String {
@@ -38,13 +51,16 @@ impl NoticeStore for DynamoStore {
             }),
         };
         if let Some(list) = listed {
-            keys.push(("gsi3pk", list));
-            // Fixed-width milliseconds sort as time does (RFC 3339 with varying fractions would not).
-            keys.push(("gsi3sk", format!("{:015}#{}", notice.created_at.as_millisecond(), notice.notice_id)));
+            // Listed by key only (gsi2): a history reads its few notices from the table.
+            keys.push(("gsi2pk", list));
+            keys.push(("gsi2sk", history_sk(notice)));
         }
-        // The tenant's notices by day, for the delivery report.
+        // The tenant's notices by day, for the delivery report (gsi5, with the channels it reads).
         keys.extend(super::ledger::day_keys(&notice.tenant_id, &notice.notice_id, notice.created_at));
-        self.put_new(OPERATION, to_item(OPERATION, notice, &keys)?).await
+        let mut item = to_item(OPERATION, notice, &keys)?;
+        let channels = notice.messages.iter().map(|m| s(m.destination.channel().as_str())).collect();
+        item.insert("channels".to_owned(), AttributeValue::L(channels));
+        self.put_new(OPERATION, item).await
     }
 
     async fn notice(&self, tenant_id: &TenantId, notice_id: &NoticeId) -> Result<Option<Notice>, PortError> {
@@ -64,18 +80,24 @@ impl NoticeStore for DynamoStore {
         limit: usize,
     ) -> Result<Vec<Notice>, PortError> {
         const OPERATION: &str = "dynamodb.Query(history)";
+        const READ: &str = "dynamodb.BatchGetItem(history)";
         let output = self
             .client
             .query()
             .table_name(&self.table)
-            .index_name("gsi3")
-            .key_condition_expression("gsi3pk = :pk")
+            .index_name("gsi2")
+            .key_condition_expression("gsi2pk = :pk")
             .expression_attribute_values(":pk", s(history_pk(tenant_id, contract_id)))
             .scan_index_forward(false)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .send()
             .await
             .map_err(|e| classify(OPERATION, e))?;
-        output.items.unwrap_or_default().into_iter().map(|item| from_item(OPERATION, item)).collect()
+        let key = |item: &super::Item, name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        let newest_first: Vec<String> = output.items().iter().filter_map(|entry| key(entry, "pk")).collect();
+        let keys = newest_first.iter().map(|pk| (pk.clone(), "NOTICE".to_owned())).collect();
+        let mut found = self.batch_get(READ, keys).await?;
+        found.sort_by_key(|item| key(item, "pk").and_then(|pk| newest_first.iter().position(|p| *p == pk)));
+        found.into_iter().map(|item| from_item(READ, item)).collect()
     }
 }
