@@ -193,6 +193,11 @@ fn invoice_event(n: usize) -> serde_json::Value {
             "number": format!("F-2026-R{n:05}"), "period": { "from": "2026-09-01", "to": "2026-10-31" },
             "issue_date": "2026-11-20", "due_date": "2026-12-01", "amount": "48.20", "currency": "EUR",
             "direct_debit": true, "consumption_m3": "14.2",
+            "tariff_lines": [
+                { "concept": "Quota de servei", "amount": "12.40" },
+                { "concept": "Consum bloc 1 (0–12 m³)", "amount": "21.60" },
+                { "concept": "Cànon de l'aigua", "amount": "14.20" }
+            ],
             "pdf": { "uri": format!("s3://avisa-invoice-documents/{DEMO_TENANT}/2026/11/F-2026-R{n:05}.pdf"), "size_bytes": 84211 }
         }
     })

@@ -37,6 +37,7 @@ mod erasure;
 mod feeds;
 mod ledger;
 mod names;
+mod notice_item;
 mod notices;
 mod operators;
 mod outages;
@@ -116,6 +117,11 @@ impl DynamoStore {
         pk: &str,
         sk: &str,
     ) -> Result<Option<T>, PortError> {
+        self.get_item(operation, pk, sk).await?.map(|item| from_item(operation, item)).transpose()
+    }
+
+    /// The item under `pk`/`sk`, as stored (strongly consistent).
+    async fn get_item(&self, operation: &'static str, pk: &str, sk: &str) -> Result<Option<Item>, PortError> {
         let output = self
             .client
             .get_item()
@@ -126,7 +132,7 @@ impl DynamoStore {
             .send()
             .await
             .map_err(|e| classify(operation, e))?;
-        output.item.map(|item| from_item(operation, item)).transpose()
+        Ok(output.item)
     }
 
     /// The items with these keys that exist, a hundred keys a request; keys DynamoDB leaves

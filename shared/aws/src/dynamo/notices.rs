@@ -4,9 +4,9 @@ use avisa_domain::contact::PhoneE164;
 use avisa_domain::ids::{ContractId, NoticeId, TenantId};
 use avisa_domain::notice::{Destination, Notice};
 use avisa_domain::ports::NoticeStore;
-use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::{DynamoStore, from_item, s, to_item};
+use super::notice_item::{notice_item, notice_of};
+use super::{DynamoStore, s};
 use crate::error::classify;
 
 pub(crate) fn history_pk(tenant_id: &TenantId, contract_id: &ContractId) -> String {
@@ -57,20 +57,19 @@ impl NoticeStore for DynamoStore {
         }
         // The tenant's notices by day, for the delivery report (gsi5, with the channels it reads).
         keys.extend(super::ledger::day_keys(&notice.tenant_id, &notice.notice_id, notice.created_at));
-        let mut item = to_item(OPERATION, notice, &keys)?;
-        let channels = notice.messages.iter().map(|m| s(m.destination.channel().as_str())).collect();
-        item.insert("channels".to_owned(), AttributeValue::L(channels));
-        self.put_new(OPERATION, item).await
+        self.put_new(OPERATION, notice_item(OPERATION, notice, &keys)?).await
     }
 
     async fn notice(&self, tenant_id: &TenantId, notice_id: &NoticeId) -> Result<Option<Notice>, PortError> {
-        self.get("dynamodb.GetItem(notice)", &notice_pk(tenant_id, notice_id), "NOTICE").await
+        const OPERATION: &str = "dynamodb.GetItem(notice)";
+        let item = self.get_item(OPERATION, &notice_pk(tenant_id, notice_id), "NOTICE").await?;
+        item.map(|item| notice_of(OPERATION, item)).transpose()
     }
 
     async fn notices_among(&self, tenant_id: &TenantId, notice_ids: &[NoticeId]) -> Result<Vec<Notice>, PortError> {
         const OPERATION: &str = "dynamodb.BatchGetItem(notices)";
         let keys = notice_ids.iter().map(|id| (notice_pk(tenant_id, id), "NOTICE".to_owned())).collect();
-        self.batch_get(OPERATION, keys).await?.into_iter().map(|item| from_item(OPERATION, item)).collect()
+        self.batch_get(OPERATION, keys).await?.into_iter().map(|item| notice_of(OPERATION, item)).collect()
     }
 
     async fn history(
@@ -98,6 +97,6 @@ impl NoticeStore for DynamoStore {
         let keys = newest_first.iter().map(|pk| (pk.clone(), "NOTICE".to_owned())).collect();
         let mut found = self.batch_get(READ, keys).await?;
         found.sort_by_key(|item| key(item, "pk").and_then(|pk| newest_first.iter().position(|p| *p == pk)));
-        found.into_iter().map(|item| from_item(READ, item)).collect()
+        found.into_iter().map(|item| notice_of(READ, item)).collect()
     }
 }
