@@ -14,7 +14,7 @@ async fn an_alert_and_an_announcement_to_two_thousand_households_tell_each_exact
     // GIVEN 2,000 households in one sector (one in ten without a mobile; moto's SNS refuses numbers
     // ending in 99, so those fall back to email)
     // WHEN an outage of the sector is planned, approved (over the threshold) and its 48 h alert fires
-    let run = ScaleRun { households: HOUSEHOLDS, bulk: FILE, sms_parts_per_second: 1_000 };
+    let run = ScaleRun { households: HOUSEHOLDS, bulk: FILE, sms_parts_per_second: 1_000, measure_units: false };
     let report = Box::pin(scale::run(run)).await.unwrap();
     println!("{report}");
     // THEN every household is told exactly once

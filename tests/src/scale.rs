@@ -56,6 +56,9 @@ pub struct ScaleRun {
     pub bulk: usize,
     /// The tenant's SMS parts per second for the run (what its SMS provider allows).
     pub sms_parts_per_second: u32,
+    /// Whether the sends' DynamoDB write units are measured by size, as DynamoDB bills them
+    /// (`make scale` does; two more moto reads a write make the run slower, so the test does not).
+    pub measure_units: bool,
 }
 
 /// What a run did.
@@ -71,6 +74,8 @@ pub struct ScaleReport {
     /// Of the send, by function.
     pub invocations: BTreeMap<String, Invocations>,
     pub requests: BTreeMap<String, usize>,
+    /// The send's DynamoDB write units, when measured ([`ScaleRun::measure_units`]).
+    pub write_units: u64,
     /// The calls moto took longest over in all.
     pub slowest: Vec<Spent>,
     /// Messages to the households, and who got none or more than one.
@@ -205,11 +210,23 @@ impl Told {
 /// A function and action, its calls, and the milliseconds moto took over them in all.
 pub type Spent = (String, usize, u64);
 
-/// What each function asked of AWS since call `before`, and the calls moto took longest over.
-fn calls_since(stack: &LocalStack, before: usize) -> (BTreeMap<String, usize>, Vec<Spent>) {
+/// The number of calls so far, the send's counted from it; its write units measured from now on
+/// if `measure_units`.
+fn counted_from_now(stack: &LocalStack, measure_units: bool) -> usize {
+    if measure_units {
+        stack.proxy().measure_capacity();
+    }
+    stack.proxy().calls().len()
+}
+
+/// What each function asked of AWS since call `before`, the calls moto took longest over, and
+/// the DynamoDB write units measured (0 unless the proxy measures them).
+fn calls_since(stack: &LocalStack, before: usize) -> (BTreeMap<String, usize>, Vec<Spent>, u64) {
     let mut requests = BTreeMap::new();
     let mut spent: BTreeMap<String, (usize, u64)> = BTreeMap::new();
+    let mut write_units = 0;
     for call in &stack.proxy().calls()[before..] {
+        write_units += call.write_units;
         *requests.entry(call.function.clone()).or_insert(0) += 1;
         let action = call.authorised.first().map_or("?", |a| a.action.as_str());
         let spent = spent.entry(format!("{} {action}", call.function)).or_default();
@@ -218,7 +235,7 @@ fn calls_since(stack: &LocalStack, before: usize) -> (BTreeMap<String, usize>, V
     let mut slowest: Vec<Spent> = spent.into_iter().map(|(k, (n, ms))| (k, n, ms)).collect();
     slowest.sort_by_key(|(_, _, ms)| std::cmp::Reverse(*ms));
     slowest.truncate(6);
-    (requests, slowest)
+    (requests, slowest, write_units)
 }
 
 /// How many messages each of the first `households` got (by SMS and by email), and how many
@@ -312,12 +329,12 @@ pub async fn run(run: ScaleRun) -> Result<ScaleReport, LocalError> {
     let calls = each.join(", ");
     eprintln!("scale run: planned in {:.0} s (AWS calls: {calls}); firing the 48 h alert", plan.as_secs_f64());
 
-    let before = stack.proxy().calls().len();
+    let before = counted_from_now(&stack, run.measure_units);
     let started = Instant::now();
     crate::schedules::fire_due(&stack, start - SignedDuration::from_hours(48)).await?;
     let mut drained = esm.drain_with(POLLERS).await?;
     let sending = started.elapsed();
-    let (requests, slowest) = calls_since(&stack, before);
+    let (requests, slowest, write_units) = calls_since(&stack, before);
     count_calls(&stack, before, &mut drained.by_function);
     let (told, briefings) = told(&stack, run.households, Some(&settings))?;
     let statuses = desk.sends(&tenant, &outage.outage_id).await.map_err(|e| failed("the send's status", e))?;
@@ -350,6 +367,7 @@ pub async fn run(run: ScaleRun) -> Result<ScaleReport, LocalError> {
         send: sending,
         invocations: drained.by_function,
         requests,
+        write_units,
         slowest,
         told: Told::of(&told),
         briefings,

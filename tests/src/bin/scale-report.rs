@@ -22,7 +22,8 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let run = ScaleRun { households, bulk, sms_parts_per_second: u32::try_from(rate).unwrap_or(u32::MAX) };
+    let sms_parts_per_second = u32::try_from(rate).unwrap_or(u32::MAX);
+    let run = ScaleRun { households, bulk, sms_parts_per_second, measure_units: true };
     match Box::pin(scale::run(run)).await {
         Ok(report) => {
             print!("{report}");

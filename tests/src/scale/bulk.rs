@@ -23,6 +23,8 @@ pub struct BulkReport {
     pub send: Duration,
     pub invocations: BTreeMap<String, Invocations>,
     pub requests: BTreeMap<String, usize>,
+    /// DynamoDB write units, when measured.
+    pub write_units: u64,
     pub slowest: Vec<Spent>,
     pub told: Told,
     pub status: SendStatus,
@@ -65,7 +67,7 @@ pub(super) async fn announce(
     let submit = started.elapsed();
     let mut drained = esm.drain_with(POLLERS).await?;
     let send = started.elapsed();
-    let (requests, slowest) = calls_since(stack, calls);
+    let (requests, slowest, write_units) = calls_since(stack, calls);
     count_calls(stack, calls, &mut drained.by_function);
     let (after, _) = told(stack, households, None)?;
     let bulk: Vec<usize> = (0..recipients).map(|n| after[n] - before[n]).collect();
@@ -81,6 +83,7 @@ pub(super) async fn announce(
         send,
         invocations: drained.by_function,
         requests,
+        write_units,
         slowest,
         told: Told::of(&bulk),
         status,

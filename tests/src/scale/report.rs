@@ -93,6 +93,10 @@ impl fmt::Display for ScaleReport {
         )?;
         let requests: usize = self.requests.values().sum();
         writeln!(f, "AWS requests per message: {:.2}", requests as f64 / self.told.notices.max(1) as f64)?;
+        if run.measure_units {
+            let units = self.write_units as f64 / self.told.notices.max(1) as f64;
+            writeln!(f, "DynamoDB write units per message (as DynamoDB bills them): {units:.2}")?;
+        }
         status(f, &self.status)?;
         if let Some(bulk) = &self.bulk {
             writeln!(f, "\n== then an announcement to a file of {} contracts ==", bulk.recipients)?;
@@ -112,6 +116,10 @@ impl fmt::Display for ScaleReport {
             )?;
             let requests: usize = bulk.requests.values().sum();
             writeln!(f, "AWS requests per message: {:.2}", requests as f64 / bulk.told.notices.max(1) as f64)?;
+            if run.measure_units {
+                let units = bulk.write_units as f64 / bulk.told.notices.max(1) as f64;
+                writeln!(f, "DynamoDB write units per message (as DynamoDB bills them): {units:.2}")?;
+            }
             status(f, &bulk.status)?;
         }
         writeln!(
