@@ -13,14 +13,10 @@ use avisa_domain::contact::PhoneE164;
 use super::accounts::{contracts_of_pk, customer_pk};
 use super::notices::phone_notices_pk;
 use super::outages::{subscriber_pk, subscription_sk};
-use super::{DynamoStore, Item, s};
+use super::{DynamoStore, Item, s, text};
 use crate::error::classify;
 
 const OPERATION: &str = "dynamodb.DeleteItem(erasure)";
-
-fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
-}
 
 /// A stored item's kind, as the erasure report names it.
 fn kind_of(pk: &str, sk: &str) -> &'static str {

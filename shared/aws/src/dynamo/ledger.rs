@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 use super::notices::notice_pk;
-use super::{DynamoStore, from_item, s};
+use super::{DynamoStore, from_item, s, text};
 
 /// Index partitions per tenant and day: each takes a quarter of a day's notices.
 pub(crate) const DAY_SHARDS: u8 = 4;
@@ -128,7 +128,7 @@ impl DynamoStore {
             .collect();
         let mut records: std::collections::HashMap<(String, String), DeliveryItem> = std::collections::HashMap::new();
         for item in self.batch_get(OPERATION, keys).await? {
-            let pk = item.get("pk").and_then(|pk| pk.as_s().ok()).cloned().unwrap_or_default();
+            let pk = text(&item, "pk").unwrap_or_default().to_owned();
             let record: DeliveryItem = from_item(OPERATION, item)?;
             records.insert((pk, record.sk.clone()), record);
         }

@@ -368,8 +368,13 @@ pub(crate) fn to_item(
     Ok(item)
 }
 
+/// A string attribute of `item`.
+pub(crate) fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
 pub(crate) fn from_item<T: DeserializeOwned>(operation: &'static str, item: Item) -> Result<T, PortError> {
-    let key = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    let key = |name: &str| text(&item, name).unwrap_or_default().to_owned();
     let (pk, sk) = (key("pk"), key("sk"));
     serde_dynamo::from_item(item).map_err(|source| AdapterError::CorruptItem { pk, sk, source }.into_port(operation))
 }

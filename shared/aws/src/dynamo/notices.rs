@@ -6,7 +6,7 @@ use avisa_domain::notice::{Destination, Notice};
 use avisa_domain::ports::NoticeStore;
 
 use super::notice_item::{notice_item, notice_of};
-use super::{DynamoStore, s};
+use super::{DynamoStore, s, text};
 use crate::error::classify;
 
 pub(crate) fn history_pk(tenant_id: &TenantId, contract_id: &ContractId) -> String {
@@ -92,11 +92,10 @@ impl NoticeStore for DynamoStore {
             .send()
             .await
             .map_err(|e| classify(OPERATION, e))?;
-        let key = |item: &super::Item, name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-        let newest_first: Vec<String> = output.items().iter().filter_map(|entry| key(entry, "pk")).collect();
-        let keys = newest_first.iter().map(|pk| (pk.clone(), "NOTICE".to_owned())).collect();
+        let newest_first: Vec<&str> = output.items().iter().filter_map(|entry| text(entry, "pk")).collect();
+        let keys = newest_first.iter().map(|pk| ((*pk).to_owned(), "NOTICE".to_owned())).collect();
         let mut found = self.batch_get(READ, keys).await?;
-        found.sort_by_key(|item| key(item, "pk").and_then(|pk| newest_first.iter().position(|p| *p == pk)));
+        found.sort_by_key(|item| text(item, "pk").and_then(|pk| newest_first.iter().position(|p| *p == pk)));
         found.into_iter().map(|item| notice_of(READ, item)).collect()
     }
 }
